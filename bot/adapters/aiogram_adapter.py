@@ -1,0 +1,81 @@
+"""aiogram 3 adapter: aiogram's Bot, session, method models and types carry every call.
+
+We do not use aiogram's Dispatcher: its polling loop confirms an update before handling it
+and its handlers keep state in memory, while Linkage must commit each update to the inbox
+first and keep conversation state in the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import aiohttp
+from aiogram import Bot, methods
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import (RestartingTelegram, TelegramBadRequest, TelegramConflictError,
+                                TelegramEntityTooLarge, TelegramForbiddenError,
+                                TelegramMigrateToChat, TelegramNetworkError, TelegramNotFound,
+                                TelegramRetryAfter, TelegramServerError,
+                                TelegramUnauthorizedError)
+from aiogram.types import FSInputFile, Update
+from pydantic import BaseModel
+
+from bot.transport import ALLOWED_UPDATES, ApiError
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", exclude_none=True, by_alias=True)
+    if isinstance(value, list):
+        return [_json(v) for v in value]
+    return value
+
+
+def _with_files(params: dict) -> dict:
+    """``{"$file": path}`` marks a local file to upload (a chart image, an export)."""
+    return {k: FSInputFile(v["$file"]) if isinstance(v, dict) and "$file" in v else v
+            for k, v in params.items()}
+
+
+class AiogramApi:
+    name = "aiogram"
+
+    def __init__(self, token: str, api_base: str):
+        session = AiohttpSession(api=TelegramAPIServer.from_base(api_base.rstrip("/")))
+        self.bot = Bot(token, session=session)
+
+    async def start(self) -> dict:
+        return await self.call("getMe", {})
+
+    async def call(self, method: str, params: dict[str, Any], request_timeout: int | None = None) -> Any:
+        model = getattr(methods, method[0].upper() + method[1:], None)
+        if model is None:
+            raise ApiError("bad_request", f"unknown method {method}")
+        try:
+            return _json(await self.bot(model(**_with_files(params)), request_timeout=request_timeout))
+        except TelegramRetryAfter as exc:
+            raise ApiError("retry_after", exc.message, float(exc.retry_after)) from exc
+        except TelegramForbiddenError as exc:
+            raise ApiError("forbidden", exc.message) from exc
+        except TelegramConflictError as exc:
+            raise ApiError("conflict", exc.message) from exc
+        except (TelegramBadRequest, TelegramNotFound, TelegramEntityTooLarge, TelegramMigrateToChat,
+                TelegramUnauthorizedError) as exc:
+            raise ApiError("bad_request", exc.message) from exc
+        except (TelegramServerError, RestartingTelegram) as exc:
+            raise ApiError("server", exc.message) from exc
+        except (TelegramNetworkError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise ApiError("network", str(exc) or type(exc).__name__) from exc
+
+    async def get_updates(self, offset: int | None, timeout: int) -> list[dict]:
+        return await self.call("getUpdates", {"offset": offset, "timeout": timeout,
+                                              "allowed_updates": ALLOWED_UPDATES},
+                               request_timeout=timeout + 15)
+
+    def parse_update(self, payload: dict) -> dict:
+        return _json(Update.model_validate(payload, context={"bot": self.bot}))
+
+    async def close(self) -> None:
+        await self.bot.session.close()

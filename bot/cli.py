@@ -1,0 +1,240 @@
+"""The ``linkage`` command."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from pathlib import Path
+
+import click
+
+from bot import logs
+from bot.clock import Clock
+from bot.settings import Settings
+from storage.db import Database
+
+
+def _settings(**overrides) -> Settings:
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+async def _with_db(settings: Settings, work):
+    """Open the database (creating the schema), run ``work(conn, now)`` in one transaction."""
+    settings.database_path_ready()
+    db = Database(settings.database)
+    try:
+        await db.create_schema()
+        async with db.transaction() as conn:
+            return await work(conn, Clock().now())
+    finally:
+        await db.close()
+
+
+def _run(coro):
+    from handlers.admin import AdminError
+    try:
+        return asyncio.run(coro)
+    except AdminError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.group()
+@click.option("--database", envvar="LINKAGE_DATABASE", help="SQLite file or postgresql:// URL")
+@click.pass_context
+def main(ctx: click.Context, database: str | None) -> None:
+    """Linkage: social-opinion reports, routing and handling for CPPCC members on Telegram."""
+    ctx.obj = _settings(database=database)
+
+
+@main.command()
+@click.option("--webhook", is_flag=True, help="Receive updates by webhook instead of long polling.")
+@click.option("--framework", type=click.Choice(["aiogram"]), help="Telegram framework (LINKAGE_FRAMEWORK).")
+@click.pass_obj
+def run(settings: Settings, webhook: bool, framework: str | None) -> None:
+    """Run the bot against Telegram (LINKAGE_BOT_TOKEN) or any Bot API server (LINKAGE_API_BASE)."""
+    from bot.app import LinkageApp
+    if framework:
+        settings.framework = framework
+    logs.setup(settings.log_level, settings.log_file)
+
+    async def serve() -> None:
+        app = LinkageApp(settings)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, app.stop_event.set)
+        await app.start(use_webhook=webhook)
+        await app.stop_event.wait()
+        await app.stop()
+
+    asyncio.run(serve())
+
+
+@main.command()
+@click.option("--keep", is_flag=True, help="Leave the sandbox and the bot running afterwards.")
+@click.option("--dir", "workdir", type=click.Path(path_type=Path), default=Path("var/demo"),
+              show_default=True, help="Where the demo's database and log go.")
+def demo(keep: bool, workdir: Path) -> None:
+    """Play the whole product offline against the sandbox Bot API server."""
+    from bot.demo import run_demo
+    sys.exit(asyncio.run(run_demo(workdir, keep=keep)))
+
+
+@main.command()
+@click.option("--no-roster", is_flag=True, help="Reference data only, without the sample roster.")
+@click.pass_obj
+def seed(settings: Settings, no_roster: bool) -> None:
+    """Load seeds/ (idempotent): districts, streets, sectors, committees, topics, targets, rules."""
+    from seeds.loader import load_seeds
+
+    async def work():
+        settings.database_path_ready()
+        db = Database(settings.database)
+        try:
+            await db.create_schema()
+            return await load_seeds(db, Clock().now(), roster=not no_roster)
+        finally:
+            await db.close()
+
+    counts = _run(work())
+    click.echo(", ".join(f"{k}: {v}" for k, v in counts.items()))
+
+
+@main.group()
+def member() -> None:
+    """The roster."""
+
+
+@member.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_obj
+def member_import(settings: Settings, file: Path) -> None:
+    """Import a roster (.csv or .xlsx). An invalid file imports nothing."""
+    from handlers.admin import import_roster, read_roster_file
+    try:
+        rows = read_roster_file(file)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    report = _run(_with_db(settings, lambda conn, now: import_roster(conn, rows, now)))
+    for line in report.lines():
+        click.echo(line)
+    if not report.ok:
+        raise click.ClickException("nothing was imported: fix the rows above and import the file again")
+
+
+@main.command()
+@click.argument("member_ref")
+@click.pass_obj
+def invite(settings: Settings, member_ref: str) -> None:
+    """Print a one-time invite deep link for MEMBER (roster id or unique name)."""
+    from handlers.admin import invite_link
+    link = _run(_with_db(settings, lambda conn, now: invite_link(
+        conn, member_ref, now, settings.invite_days, settings.bot_username)))
+    click.echo(link)
+
+
+@main.group()
+def group() -> None:
+    """Groups and forum topics that receive items."""
+
+
+@group.command("bind-key")
+@click.argument("name")
+@click.option("--kind", type=click.Choice(["topic", "district", "street", "office", "person"]), required=True)
+@click.option("--topic")
+@click.option("--district")
+@click.option("--street")
+@click.option("--level", type=click.Choice(["city", "district"]))
+@click.option("--title-zh")
+@click.option("--title-en")
+@click.pass_obj
+def bind_key(settings: Settings, name: str, kind: str, **fields) -> None:
+    """Make a one-time key; an admin of the group then sends /bind KEY there."""
+    from handlers.admin import make_bind_key
+    key = _run(_with_db(settings, lambda conn, now: make_bind_key(
+        conn, name, kind, now, settings.bind_key_hours, **fields)))
+    click.echo(f"/bind {key}")
+    click.echo(f"(valid for {settings.bind_key_hours} hours, once; send it in the group or forum topic)")
+
+
+@main.group()
+def liaison() -> None:
+    """Who handles the items of a target."""
+
+
+@liaison.command("add")
+@click.argument("member_ref")
+@click.argument("target_name")
+@click.pass_obj
+def liaison_add(settings: Settings, member_ref: str, target_name: str) -> None:
+    from handlers.admin import add_liaison
+    _run(_with_db(settings, lambda conn, now: add_liaison(conn, member_ref, target_name, now)))
+    click.echo(f"{member_ref} is now a liaison of {target_name}")
+
+
+@main.group()
+def route() -> None:
+    """Routing rules."""
+
+
+@route.command("test")
+@click.option("--topic", required=True)
+@click.option("--district")
+@click.option("--street")
+@click.option("--sector")
+@click.pass_obj
+def route_test(settings: Settings, **fields) -> None:
+    """Dry run: where would an item go?"""
+    from handlers.admin import route_test as dry_run
+    trace = _run(_with_db(settings, lambda conn, now: dry_run(conn, **fields)))
+    for line in trace.lines:
+        click.echo(line)
+    click.echo("→ " + (", ".join(t.name for t in trace.targets) or "nowhere yet (the item would wait)"))
+
+
+@route.command("list")
+@click.pass_obj
+def route_list(settings: Settings) -> None:
+    from handlers.admin import list_rules
+    for rule in _run(_with_db(settings, lambda conn, now: list_rules(conn))):
+        click.echo(str(rule))
+
+
+@route.command("add")
+@click.argument("targets", nargs=-1, required=True)
+@click.option("--area", type=click.Choice(["city", "district", "street"]))
+@click.option("--topic")
+@click.option("--district")
+@click.option("--street")
+@click.option("--sector")
+@click.option("--continue", "keep_going", is_flag=True, help="Do not stop at this rule.")
+@click.option("--position", type=int)
+@click.pass_obj
+def route_add(settings: Settings, targets: tuple[str, ...], keep_going: bool, **fields) -> None:
+    """Add a rule sending matching items to TARGETS (names)."""
+    from handlers.admin import add_rule
+    rule_id = _run(_with_db(settings, lambda conn, now: add_rule(conn, list(targets), now,
+                                                                 stop=not keep_going, **fields)))
+    click.echo(f"rule #{rule_id} added")
+
+
+@route.command("delete")
+@click.argument("rule_id", type=int)
+@click.pass_obj
+def route_delete(settings: Settings, rule_id: int) -> None:
+    from handlers.admin import delete_rule
+    _run(_with_db(settings, lambda conn, now: delete_rule(conn, rule_id, now)))
+    click.echo(f"rule #{rule_id} deleted")
+
+
+@main.command()
+@click.pass_obj
+def outbox(settings: Settings) -> None:
+    """How many messages are pending, sent, failed or blocked."""
+    from storage import outbox as outbox_store
+    counts = _run(_with_db(settings, lambda conn, now: outbox_store.counts(conn)))
+    click.echo(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "empty")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+"""Drains the inbox in update_id order: each update is handled in one transaction that also
+writes its outbox rows and marks the update done, so it takes effect exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from bot.clock import Clock
+from bot.transport import ApiError, BotApi
+from handlers import router
+from handlers.context import Ctx, HandlerConfig
+from handlers.events import parse_update
+from handlers.i18n import translator
+from storage import inbox, outbox, people
+from storage.db import Database
+
+log = logging.getLogger("linkage.dispatcher")
+
+
+class Dispatcher:
+    def __init__(self, db: Database, api: BotApi, clock: Clock, config: HandlerConfig,
+                 on_sent: asyncio.Event):
+        self.db, self.api, self.clock, self.config = db, api, clock, config
+        self.wake = asyncio.Event()
+        self.on_sent = on_sent  # wakes the sender when new outbox rows exist
+        self.handled = 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            self.wake.clear()
+            if not await self.drain(stop):
+                waiter = asyncio.ensure_future(self.wake.wait())
+                stopper = asyncio.ensure_future(stop.wait())
+                await asyncio.wait({waiter, stopper}, timeout=1.0, return_when=asyncio.FIRST_COMPLETED)
+                waiter.cancel()
+                stopper.cancel()
+
+    async def drain(self, stop: asyncio.Event | None = None) -> int:
+        """Handle what is in the inbox now; returns how many updates were handled."""
+        async with self.db.read() as conn:
+            batch = await inbox.next_batch(conn)
+        for row in batch:
+            if stop is not None and stop.is_set():
+                break  # what is left stays in the inbox for the next start
+            await self.handle(row.update_id, row.payload)
+        return len(batch)
+
+    async def handle(self, update_id: int, payload: dict) -> None:
+        started = time.perf_counter()
+        event = parse_update(payload)
+        sender_status = await self._sender_status(event) if router.needs_sender_status(event) else None
+        try:
+            async with self.db.transaction() as conn:
+                now = self.clock.now()
+                member = await people.by_telegram(conn, event.user_id) if event.user_id else None
+                ctx = Ctx(event=event, conn=conn, now=now, config=self.config, api=self.api, member=member)
+                await router.dispatch(ctx, sender_status)
+                await inbox.mark_done(conn, update_id, now)
+        except Exception as exc:  # a bug must not lose the update: it is retried, then parked
+            log.exception("update %s failed", update_id)
+            async with self.db.transaction() as conn:
+                parked = await inbox.mark_attempt_failed(conn, update_id, repr(exc), self.clock.now())
+                if parked and event.is_private and event.chat_id:
+                    t = translator(event.language_code)
+                    await outbox.enqueue(conn, method="sendMessage", chat_id=event.chat_id, now=self.clock.now(),
+                                         params={"chat_id": event.chat_id, "parse_mode": "HTML", "text": t(
+                                             "Sorry, something went wrong on our side. What you sent is kept "
+                                             "and the office has been told. Please try again later.")})
+            self.on_sent.set()
+            return
+        self.handled += 1
+        self.on_sent.set()
+        log.info("update handled", extra={"update_id": update_id, "kind": event.kind,
+                                          "outbox_rows": len(ctx.sent),
+                                          "ms": round((time.perf_counter() - started) * 1000, 1)})
+
+    async def _sender_status(self, event) -> str | None:
+        try:
+            member = await self.api.call("getChatMember", {"chat_id": event.chat_id, "user_id": event.user_id})
+            return member.get("status")
+        except ApiError as exc:
+            log.warning("getChatMember failed: %s", exc.kind)
+            return None

@@ -1,0 +1,53 @@
+"""Settings from environment variables (prefix LINKAGE_) and an optional .env file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from handlers.context import HandlerConfig
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LINKAGE_", env_file=".env", extra="ignore")
+
+    bot_token: SecretStr | None = None  # a secret: never logged, never printed
+    api_base: str = "https://api.telegram.org"  # or a self-hosted Bot API server, or the sandbox
+    framework: str = "aiogram"  # aiogram | ptb
+    database: str = "var/linkage.db"  # a file path (SQLite) or postgresql://...
+    log_file: str | None = None
+    log_level: str = "INFO"
+
+    webhook_url: str | None = None  # public URL Telegram posts to (with --webhook)
+    webhook_secret: SecretStr | None = None
+    webhook_host: str = "0.0.0.0"
+    webhook_port: int = 8443
+    poll_timeout: int = 30
+
+    # Telegram's limits (scaled down in tests, never up in production)
+    rate_global_per_second: float = 30
+    rate_per_chat_per_second: float = 1
+    rate_per_group_per_minute: float = 20
+    send_concurrency: int = 8
+
+    bot_username: str = "linkage_bot"
+    office_contact: str = "天津市政协委员学习和联络室 022-0000-0000"
+    invite_days: int = 14
+    bind_key_hours: int = 48
+    reveal_liaison_names: bool = False
+    max_text_chars: int = 3000
+    max_file_mb: int = 20
+    group_language: str = "zh"
+
+    def handler_config(self, bot_username: str | None = None) -> HandlerConfig:
+        return HandlerConfig(
+            bot_username=bot_username or self.bot_username, office_contact=self.office_contact,
+            invite_days=self.invite_days, bind_key_hours=self.bind_key_hours,
+            reveal_liaison_names=self.reveal_liaison_names, max_text_chars=self.max_text_chars,
+            max_file_bytes=self.max_file_mb * 1024 * 1024, group_language=self.group_language)
+
+    def database_path_ready(self) -> None:
+        if "://" not in self.database:
+            Path(self.database).parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,37 @@
+"""The seam between the neutral core and a framework: Bot API calls by name, with errors
+sorted into what the sender needs to decide (pause, give up, retry)."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+# The update kinds Linkage handles; everything else Telegram may keep to itself.
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
+
+
+class ApiError(Exception):
+    """kind: retry_after | forbidden | bad_request | conflict | network | server"""
+
+    def __init__(self, kind: str, description: str, retry_after: float | None = None):
+        super().__init__(f"{kind}: {description}")
+        self.kind = kind
+        self.description = description
+        self.retry_after = retry_after
+
+
+class BotApi(Protocol):
+    name: str
+
+    async def start(self) -> dict:
+        """Open the session; returns getMe."""
+
+    async def call(self, method: str, params: dict[str, Any]) -> Any:
+        """Any Bot API method with JSON-shaped params; returns the JSON-shaped result."""
+
+    async def get_updates(self, offset: int | None, timeout: int) -> list[dict]:
+        """Raw updates as Bot API JSON, parsed and re-serialised by the framework."""
+
+    def parse_update(self, payload: dict) -> dict:
+        """Validate a webhook body through the framework; returns Bot API JSON."""
+
+    async def close(self) -> None: ...

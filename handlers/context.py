@@ -1,0 +1,131 @@
+"""What a handler gets: the event, one open transaction, the clock's time, and an outbox
+writer. Everything a handler sends is an outbox row committed with its business change."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from handlers.events import Event
+from handlers.i18n import Translator, translator
+from storage import outbox
+
+TEXT_LIMIT = 4096
+Buttons = list[list[tuple[str, str]]]  # rows of (label, callback_data)
+
+
+class BotQueries(Protocol):
+    """Read-only Bot API calls a handler may need before it decides (e.g. getChatMember)."""
+
+    async def call(self, method: str, params: dict[str, Any]) -> Any: ...
+
+
+@dataclass(frozen=True)
+class HandlerConfig:
+    bot_username: str = "linkage_bot"
+    office_contact: str = "委员学习和联络室 022-0000-0000"
+    invite_days: int = 14
+    bind_key_hours: int = 48
+    reveal_liaison_names: bool = False
+    max_text_chars: int = 3000
+    max_file_bytes: int = 20 * 1024 * 1024
+    group_language: str = "zh"
+    allowed_document_types: tuple[str, ...] = (
+        "application/pdf", "application/msword",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.ms-excel",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "image/jpeg", "image/png", "text/plain")
+
+
+def keyboard(buttons: Buttons) -> dict:
+    return {"inline_keyboard": [[{"text": label, "callback_data": data} for label, data in row]
+                                for row in buttons]}
+
+
+def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """Split at line breaks under Telegram's limit. Our HTML never spans lines, so each
+    part stays well-formed; a single overlong line is cut hard as a last resort."""
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = candidate
+    if current or not parts:
+        parts.append(current)
+    return parts
+
+
+@dataclass
+class Ctx:
+    event: Event
+    conn: AsyncConnection
+    now: datetime
+    config: HandlerConfig
+    api: BotQueries | None = None
+    member: Any = None  # the sender's member row, if the sender is a known member
+    sent: list[dict] = field(default_factory=list)
+
+    @property
+    def t(self) -> Translator:
+        lang = self.member.language if self.member is not None else self.event.language_code
+        return translator(lang)
+
+    async def call(self, method: str, params: dict, *, chat_id: int | None = None,
+                   is_group: bool = False, key: str | None = None, priority: int = outbox.INTERACTIVE,
+                   not_before: datetime | None = None) -> None:
+        await outbox.enqueue(self.conn, method=method, params=params, now=self.now, chat_id=chat_id,
+                             is_group=is_group, key=key, priority=priority, not_before=not_before)
+        self.sent.append({"method": method, "chat_id": chat_id})
+
+    async def send(self, chat_id: int, text: str, *, buttons: Buttons | None = None,
+                   thread_id: int | None = None, key: str | None = None, reply_to: Any = None,
+                   is_group: bool = False, priority: int = outbox.INTERACTIVE) -> None:
+        """Queue a text message; over-long texts go as several messages, buttons on the last."""
+        parts = split_text(text)
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            params: dict[str, Any] = {"chat_id": chat_id, "text": part, "parse_mode": "HTML",
+                                      "link_preview_options": {"is_disabled": True}}
+            if thread_id:
+                params["message_thread_id"] = thread_id
+            if buttons and last:
+                params["reply_markup"] = keyboard(buttons)
+            if reply_to is not None and index == 0:
+                params["reply_parameters"] = {"message_id": reply_to, "allow_sending_without_reply": True}
+            await self.call("sendMessage", params, chat_id=chat_id, is_group=is_group,
+                            key=key if last else None, priority=priority)
+
+    async def edit(self, chat_id: int, message: Any, text: str, *, buttons: Buttons | None = None,
+                   is_group: bool = False) -> None:
+        """Edit a message in place; ``message`` is its id or ``{"$ref": outbox key}``."""
+        params = {"chat_id": chat_id, "message_id": message, "text": split_text(text)[0],
+                  "parse_mode": "HTML", "link_preview_options": {"is_disabled": True},
+                  "reply_markup": keyboard(buttons or [])}
+        await self.call("editMessageText", params, chat_id=chat_id, is_group=is_group)
+
+    async def reply(self, text: str, *, buttons: Buttons | None = None) -> None:
+        """Answer in the chat the event came from (and its forum topic)."""
+        await self.send(self.event.chat_id, text, buttons=buttons, thread_id=self.event.thread_id,
+                        is_group=self.event.is_group)
+
+    async def answer(self, text: str | None = None, *, alert: bool = False) -> None:
+        """Answer the pressed button, so the client stops its progress indicator."""
+        params: dict[str, Any] = {"callback_query_id": self.event.callback_id}
+        if text:
+            params["text"] = text[:200]
+            params["show_alert"] = alert
+        await self.call("answerCallbackQuery", params)

@@ -1,0 +1,299 @@
+"""The life of an item: routing, the card in each target, and telling the member every hop.
+
+States are typed: OPEN ones wait for someone, RESOLVED ones carry an outcome and wait to be
+closed, CLOSED ones are done. Cards are edited in place (``{"$ref": card_key}``).
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from handlers.context import Buttons, Ctx
+from handlers.i18n import N_, Html, translator
+from storage import items as item_store
+from storage import people, reference
+from storage import targets as target_store
+
+WAITING = ("routed", "forwarded", "escalated", "delegated")  # at a target, nobody has claimed it
+OPEN = ("submitted", *WAITING, "claimed", "needs_info", "answered")
+OUTCOMES = ("adopted", "reported_up", "instructed", "answered", "not_adopted", "duplicate")
+RESOLVED = ("adopted", "reported_up", "instructed", "not_adopted", "duplicate")
+CLOSED = ("withdrawn", "closed")
+
+STATUS_LABELS = {
+    "submitted": N_("submitted"), "routed": N_("waiting to be claimed"),
+    "forwarded": N_("forwarded, waiting to be claimed"),
+    "escalated": N_("escalated to the city, waiting to be claimed"),
+    "delegated": N_("delegated to the district, waiting to be claimed"),
+    "claimed": N_("being handled"), "needs_info": N_("waiting for more information from the member"),
+    "answered": N_("answered"), "adopted": N_("adopted (采用)"), "reported_up": N_("reported up (报送)"),
+    "instructed": N_("leader instruction (批示)"), "not_adopted": N_("not adopted"),
+    "duplicate": N_("duplicate"), "withdrawn": N_("withdrawn by the member"), "closed": N_("closed"),
+}
+AREA_LABELS = {"city": N_("city-wide"), "district": N_("district"), "street": N_("street")}
+FIELD_LIMIT_ON_CARD = 700
+_SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def status_label(status: str, lang: str) -> str:
+    return translator(lang)(STATUS_LABELS[status])
+
+
+@dataclass
+class RouteTrace:
+    targets: list  # target rows the item goes to
+    lines: list[str]  # one line per rule: why it matched or not (for `linkage route test`)
+    fallback: bool
+
+
+async def resolve_route(conn, *, area: str, topic: str, district: str | None, street: str | None,
+                        sector: str | None) -> RouteTrace:
+    """Walk the ordered rules: every matching rule adds its bound targets; a matching 'stop'
+    rule that added a target ends the walk. Nothing bound → the city office intake."""
+    chosen: list = []
+    lines: list[str] = []
+    for rule in await target_store.rules(conn):
+        if not rule.matches(area=area, topic=topic, district=district, street=street, sector=sector):
+            continue
+        added = []
+        for target_id in rule.target_ids:
+            target = await target_store.by_id(conn, target_id)
+            if target.chat_id is None:
+                lines.append(f"rule #{rule.id} (pos {rule.position}) matches: {target.name} is not bound, skipped")
+            elif all(t.id != target.id for t in chosen):
+                chosen.append(target)
+                added.append(target)
+                lines.append(f"rule #{rule.id} (pos {rule.position}) matches: → {target.name}")
+        if rule.stop and added:
+            lines.append(f"rule #{rule.id} stops the walk")
+            break
+    fallback = not chosen
+    if fallback:
+        office = await target_store.office(conn)
+        if office is not None and office.chat_id is not None:
+            chosen.append(office)
+            lines.append(f"no bound target matched: fallback → {office.name}")
+        else:
+            lines.append("no bound target matched and the office intake is not bound: the item waits")
+    return RouteTrace(chosen, lines, fallback)
+
+
+# --- what people see ---------------------------------------------------------------
+
+def author_label(item, author, lang: str) -> str:
+    t = translator(lang)
+    if item.privacy == "named":
+        return html.escape(author.name)
+    if item.privacy == "office":
+        return t("member #{number}", number=author.id)
+    return t("anonymous member")
+
+
+async def place_label(conn, item, lang: str) -> str:
+    t = translator(lang)
+    if item.area == "city":
+        return t("city-wide")
+    district, street = await people.place_names(conn, item.district_code, item.street_code)
+    parts = [reference.name(district, lang)] + ([reference.name(street, lang)] if street else [])
+    return html.escape(" · ".join(p for p in parts if p))
+
+
+def _clip(text: str | None) -> str:
+    text = text or ""
+    if len(text) > FIELD_LIMIT_ON_CARD:
+        text = text[:FIELD_LIMIT_ON_CARD] + "…"
+    return html.escape(text)
+
+
+async def render_body(conn, item, lang: str, *, for_author: bool) -> str:
+    """The report itself, as the author or a handling target sees it."""
+    t = translator(lang)
+    topic = await reference.topic(conn, item.topic_code)
+    author = await people.by_id(conn, item.author_id)
+    lines = [f"📋 <b>{item.code}</b> · {html.escape(reference.name(topic, lang))}",
+             t("Area: {place}", place=Html(await place_label(conn, item, lang)))]
+    if not for_author:
+        lines.append(t("From: {who}", who=Html(author_label(item, author, lang))))
+    lines += ["", t("<b>Observation (情况)</b>"), _clip(item.observation)]
+    if item.analysis:
+        lines += [t("<b>Analysis (分析)</b>"), _clip(item.analysis)]
+    lines += [t("<b>Suggestion (建议)</b>"), _clip(item.suggestion)]
+    files = await item_store.files(conn, item.id)
+    if files:
+        lines.append(t("Attachments: {count}", count=len(files)))
+    return "\n".join(lines)
+
+
+async def _actor_name(conn, member_id: int | None, lang: str) -> str:
+    if member_id is None:
+        return ""
+    member = await people.by_id(conn, member_id)
+    return html.escape(member.name) if member else ""
+
+
+async def render_card(ctx: Ctx, item, placement) -> tuple[str, Buttons]:
+    lang = ctx.config.group_language
+    t = translator(lang)
+    text = await render_body(ctx.conn, item, lang, for_author=False)
+    status = t(STATUS_LABELS[item.status])
+    if item.claimed_by and item.status not in CLOSED:
+        here = await target_store.by_id(ctx.conn, item.claimed_target_id)
+        status += " · " + t("claimed by {name} ({where})", name=Html(await _actor_name(ctx.conn, item.claimed_by, lang)),
+                            where=reference.name(here, lang))
+    if item.duplicate_of:
+        status += " · " + t("duplicate of {code}", code=item.duplicate_of)
+    text += "\n\n" + t("Status: {status}", status=Html(status))
+    if not placement.active:
+        where = await _current_places(ctx, item, lang)
+        text += "\n" + t("This report is no longer handled here. Now at: {where}", where=where)
+        return text, []
+    return text, card_buttons(item, placement.target_id, t)
+
+
+async def _current_places(ctx: Ctx, item, lang: str) -> str:
+    names = []
+    for placement in await item_store.placements(ctx.conn, item.id):
+        names.append(reference.name(await target_store.by_id(ctx.conn, placement.target_id), lang))
+    return "、".join(names) or "—"
+
+
+def card_buttons(item, target_id: int, t) -> Buttons:
+    def b(label: str, action: str) -> tuple[str, str]:
+        return (t.plain(label), f"c:{item.id}:{target_id}:{action}")
+
+    if item.status in CLOSED:
+        return []
+    if item.status in WAITING:
+        return [[b(N_("✋ Claim"), "claim")]]
+    if item.status in RESOLVED:
+        return [[b(N_("✅ Close"), "close")]]
+    level_move = b(N_("⬆ Escalate to city"), "escalate") if item.level == "district" else \
+        b(N_("⬇ Delegate to district"), "delegate")
+    return [[b(N_("💬 Reply to member"), "reply"), b(N_("❓ Ask for information"), "ask")],
+            [b(N_("↪ Forward"), "forward"), level_move],
+            [b(N_("🏁 Record outcome"), "outcome"), b(N_("↩ Release"), "release")]]
+
+
+async def refresh_cards(ctx: Ctx, item_id: int, placements: list | None = None) -> None:
+    """Edit every card of the item in place to show its current state."""
+    item = await item_store.by_id(ctx.conn, item_id)
+    for placement in placements if placements is not None else await item_store.placements(ctx.conn, item_id):
+        target = await target_store.by_id(ctx.conn, placement.target_id)
+        if target.chat_id is None:
+            continue
+        text, buttons = await render_card(ctx, item, placement)
+        await ctx.edit(target.chat_id, {"$ref": placement.card_key}, text, buttons=buttons,
+                       is_group=target.kind != "person")
+
+
+async def deliver(ctx: Ctx, item_id: int, target) -> None:
+    """Put the item at a target: a card, then its attachments as replies to the card."""
+    card_key = await item_store.place(ctx.conn, item_id, target.id, ctx.now)
+    item = await item_store.by_id(ctx.conn, item_id)
+    placement = await item_store.placement(ctx.conn, item_id, target.id)
+    text, buttons = await render_card(ctx, item, placement)
+    is_group = target.kind != "person"
+    await ctx.send(target.chat_id, text, buttons=buttons, thread_id=target.thread_id, key=card_key,
+                   is_group=is_group)
+    for file in await item_store.files(ctx.conn, item_id):
+        await send_attachment(ctx, target.chat_id, file, thread_id=target.thread_id,
+                              reply_to={"$ref": card_key}, is_group=is_group)
+
+
+async def send_attachment(ctx: Ctx, chat_id: int, file, *, thread_id=None, reply_to=None,
+                          is_group: bool = False) -> None:
+    params: dict = {"chat_id": chat_id}
+    if thread_id:
+        params["message_thread_id"] = thread_id
+    if reply_to is not None:
+        params["reply_parameters"] = {"message_id": reply_to, "allow_sending_without_reply": True}
+    if file.kind == "location":
+        params.update(latitude=float(file.latitude), longitude=float(file.longitude))
+        await ctx.call("sendLocation", params, chat_id=chat_id, is_group=is_group)
+        return
+    method = {"photo": "sendPhoto", "document": "sendDocument", "voice": "sendVoice"}[file.kind]
+    params[file.kind] = file.file_id
+    await ctx.call(method, params, chat_id=chat_id, is_group=is_group)
+
+
+async def notify_author(ctx: Ctx, item, msgid: str, **values) -> None:
+    """Tell the member what happened to their report, in their language."""
+    author = await people.by_id(ctx.conn, item.author_id)
+    if author is None or author.telegram_user_id is None:
+        return
+    t = translator(author.language)
+    await ctx.send(author.telegram_user_id, t(msgid, code=item.code, **values))
+
+
+async def route_item(ctx: Ctx, item_id: int) -> list:
+    """Send a newly submitted item where the rules say; returns the targets."""
+    item = await item_store.by_id(ctx.conn, item_id)
+    author = await people.by_id(ctx.conn, item.author_id)
+    trace = await resolve_route(ctx.conn, area=item.area, topic=item.topic_code,
+                                district=item.district_code, street=item.street_code,
+                                sector=author.sector_code)
+    for target in trace.targets:
+        await deliver(ctx, item_id, target)
+        await item_store.add_event(ctx.conn, item_id, "routed", ctx.now, status_from="submitted",
+                                   status_to="routed", to_target_id=target.id,
+                                   reason="fallback" if trace.fallback else None)
+    if trace.targets:
+        await item_store.change(ctx.conn, item_id, ctx.now, status="routed")
+    return trace.targets
+
+
+async def move(ctx: Ctx, item, *, to_targets: list, kind: str, status: str, level: str,
+               reason: str, actor_id: int) -> None:
+    """Forward, escalate or delegate: the item leaves its current targets for new ones."""
+    old = await item_store.placements(ctx.conn, item.id)
+    await item_store.leave(ctx.conn, item.id)
+    await item_store.change(ctx.conn, item.id, ctx.now, status=status, level=level, claimed_by=None,
+                            claimed_target_id=None)
+    for target in to_targets:
+        await deliver(ctx, item.id, target)
+        await item_store.add_event(ctx.conn, item.id, kind, ctx.now, actor_id=actor_id,
+                                   status_from=item.status, status_to=status,
+                                   target_id=item.claimed_target_id, to_target_id=target.id, reason=reason)
+    await refresh_cards(ctx, item.id, [p._replace(active=False) for p in old])
+
+
+async def history_lines(conn, item, lang: str, *, limit: int | None = None) -> list[str]:
+    """The member's view of the hops: when, what, where, why (liaisons are not named)."""
+    t = translator(lang)
+    lines = []
+    for event in await item_store.events(conn, item.id):
+        when = event.created_at.astimezone(_SHANGHAI).strftime("%m-%d %H:%M")
+        where = ""
+        if event.to_target_id:
+            where = reference.name(await target_store.by_id(conn, event.to_target_id), lang)
+        label = t(EVENT_LABELS.get(event.kind, event.kind), where=where)
+        if event.reason and event.kind in ("forwarded", "escalated", "delegated", "outcome"):
+            label += " — " + html.escape(event.reason)
+        lines.append(f"{when} {label}")
+    return lines[-limit:] if limit else lines
+
+EVENT_LABELS = {
+    "submitted": N_("submitted"), "routed": N_("delivered to {where}"), "claimed": N_("claimed"),
+    "released": N_("released for another liaison"), "asked": N_("more information requested"),
+    "info": N_("you added information"), "replied": N_("reply received"),
+    "forwarded": N_("forwarded to {where}"), "escalated": N_("escalated to {where}"),
+    "delegated": N_("delegated to {where}"), "outcome": N_("outcome recorded"),
+    "closed": N_("closed"), "withdrawn": N_("withdrawn"), "edited": N_("edited"),
+}
+
+
+async def relay_to_handlers(ctx: Ctx, item, text: str) -> None:
+    """Pass a member's words to where the item is handled: a reply to the claiming target's
+    card, and a private message to the claiming liaison."""
+    if item.claimed_target_id is None:
+        return
+    placement = await item_store.placement(ctx.conn, item.id, item.claimed_target_id)
+    target = await target_store.by_id(ctx.conn, item.claimed_target_id)
+    if placement is not None and target.chat_id is not None:
+        await ctx.send(target.chat_id, text, thread_id=target.thread_id,
+                       reply_to={"$ref": placement.card_key}, is_group=target.kind != "person")
+    claimer = await people.by_id(ctx.conn, item.claimed_by)
+    if claimer is not None and claimer.telegram_user_id and claimer.telegram_user_id != target.chat_id:
+        await ctx.send(claimer.telegram_user_id, text)

@@ -1,0 +1,88 @@
+"""Joining by invite link, help, language, cancel — and a polite door for strangers."""
+
+from __future__ import annotations
+
+from handlers.context import Ctx
+from handlers.i18n import translator
+from storage import conversations, people
+
+
+async def start(ctx: Ctx) -> None:
+    code = ctx.event.command_args
+    if ctx.member is not None:
+        await ctx.reply(ctx.t("Welcome back, {name}.", name=ctx.member.name) + "\n\n" + help_text(ctx))
+        return
+    if not code:
+        await refuse(ctx)
+        return
+    invite = await people.invite(ctx.conn, code[:64])
+    t = ctx.t
+    if invite is None:
+        await ctx.reply(t("This invite link is not valid. Please ask the office for a new one: {contact}",
+                          contact=ctx.config.office_contact))
+        return
+    member = await people.by_id(ctx.conn, invite.member_id)
+    if invite.used_at is not None or member.telegram_user_id is not None:
+        await ctx.reply(t("This invite link has already been used. If that was not you, please tell the "
+                          "office: {contact}", contact=ctx.config.office_contact))
+        return
+    if invite.expires_at <= ctx.now:
+        await ctx.reply(t("This invite link has expired. Please ask the office for a new one: {contact}",
+                          contact=ctx.config.office_contact))
+        return
+    await people.redeem_invite(ctx.conn, code, ctx.event.user_id, ctx.now)
+    ctx.member = await people.by_id(ctx.conn, member.id)
+    await ctx.reply(ctx.t("Welcome, {name}! Your account is now linked to the CPPCC member list.",
+                          name=member.name) + "\n\n" + help_text(ctx))
+
+
+async def refuse(ctx: Ctx) -> None:
+    """Someone who is not on the roster: a polite refusal and the office's contact, nothing else."""
+    text = ctx.t("Sorry, this bot serves CPPCC members who were invited by the office. If you are a "
+                 "member, please ask for your personal invite link: {contact}",
+                 contact=ctx.config.office_contact)
+    if ctx.event.kind == "callback":
+        await ctx.answer(ctx.t.plain("Sorry, this bot serves invited CPPCC members only."), alert=True)
+    else:
+        await ctx.reply(text)
+
+
+def help_text(ctx: Ctx) -> str:
+    t = ctx.t
+    lines = [t("/submit — write a social-opinion report (社情民意)"),
+             t("/my — your reports and what happened to them"),
+             t("/cancel — stop what you are doing"),
+             t("/language — 中文 / English"),
+             t("/help — this list")]
+    if ctx.member is not None and ctx.member.role in ("liaison", "admin"):
+        lines.append(t("As a liaison you act on report cards in your groups with their buttons."))
+    return "\n".join(lines)
+
+
+async def show_help(ctx: Ctx) -> None:
+    await ctx.reply(help_text(ctx))
+
+
+async def choose_language(ctx: Ctx) -> None:
+    await ctx.reply(ctx.t("Choose your language:"), buttons=[[("中文", "lang:zh"), ("English", "lang:en")]])
+
+
+async def set_language(ctx: Ctx, value: str) -> None:
+    if value not in ("zh", "en"):
+        await ctx.answer(ctx.t.plain("This choice is not valid."), alert=True)
+        return
+    await people.set_language(ctx.conn, ctx.member.id, value)
+    await ctx.answer()
+    await ctx.reply(translator(value)("Language set to English.") if value == "en"
+                    else translator(value)("Language set to Chinese."))
+
+
+async def cancel(ctx: Ctx) -> None:
+    conv = await conversations.load(ctx.conn, ctx.event.user_id)
+    await conversations.clear(ctx.conn, ctx.event.user_id)
+    await ctx.reply(ctx.t("Cancelled. The draft was discarded.") if conv else ctx.t("There is nothing to cancel."))
+
+
+async def on_private_membership(ctx: Ctx) -> None:
+    """The member blocked (or unblocked) the bot: stop or resume sending to them."""
+    await people.set_reachable(ctx.conn, ctx.event.chat_id, ctx.event.bot_status not in ("kicked", "left"))

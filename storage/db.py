@@ -1,0 +1,90 @@
+"""Connections and transactions for SQLite (default) and PostgreSQL.
+
+SQLite: one file in WAL mode, a busy timeout, and ``BEGIN IMMEDIATE`` for every write
+transaction so a read-then-write never fails with "database is locked"; writers inside
+one process are also queued on an asyncio lock, which keeps SQLite's single writer calm.
+PostgreSQL: the same schema through asyncpg, for deployments that outgrow one machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
+
+from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from storage.schema import metadata
+
+
+def database_url(value: str) -> str:
+    """Accept a bare file path or a SQLAlchemy URL; pick the async drivers."""
+    if "://" not in value:
+        return f"sqlite+aiosqlite:///{value}"
+    if value.startswith("sqlite:///"):
+        return value.replace("sqlite:///", "sqlite+aiosqlite:///", 1)
+    if value.startswith(("postgres://", "postgresql://")):
+        return "postgresql+asyncpg://" + value.split("://", 1)[1]
+    return value
+
+
+class Database:
+    def __init__(self, url: str, *, echo: bool = False):
+        self.url = database_url(url)
+        self.is_sqlite = self.url.startswith("sqlite")
+        self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        kwargs: dict = {"echo": echo}
+        if self.is_sqlite:
+            kwargs["connect_args"] = {"timeout": 30}
+        else:
+            kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+        self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        if self.is_sqlite:
+            self._tune_sqlite()
+
+    def _tune_sqlite(self) -> None:
+        sync_engine = self.engine.sync_engine
+
+        @event.listens_for(sync_engine, "connect")
+        def _on_connect(dbapi_connection, _record):
+            # Let SQLAlchemy, not the driver, decide where transactions begin.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        @event.listens_for(sync_engine, "begin")
+        def _on_begin(conn):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    async def create_schema(self) -> None:
+        async with self.engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        """One write transaction: everything in it commits together or not at all."""
+        if self._write_lock is None:
+            async with self.engine.begin() as conn:
+                yield conn
+            return
+        async with self._write_lock:
+            async with self.engine.begin() as conn:
+                yield conn
+
+    # Reads go through a transaction too on SQLite: it is cheap, and it keeps one way in.
+    read = transaction
+
+    def insert_ignoring_duplicates(self, table):
+        """INSERT that silently skips rows whose unique key already exists."""
+        dialect = sqlite if self.is_sqlite else postgresql
+        return dialect.insert(table).on_conflict_do_nothing()
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+

@@ -1,0 +1,57 @@
+"""The inbox: every update is committed here before Telegram is told it was received."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.db import Database
+from storage.schema import inbox
+
+MAX_ATTEMPTS = 3
+
+
+async def store(db: Database, updates: list[dict], now: datetime) -> int:
+    """Commit raw updates; re-delivered update_ids are dropped. Returns how many were new."""
+    if not updates:
+        return 0
+    async with db.transaction() as conn:
+        before = await _count(conn)
+        await conn.execute(
+            db.insert_ignoring_duplicates(inbox),
+            [{"update_id": u["update_id"], "payload": u, "received_at": now, "status": "new",
+              "attempts": 0} for u in updates],
+        )
+        return await _count(conn) - before
+
+
+async def _count(conn: AsyncConnection) -> int:
+    return (await conn.execute(select(func.count()).select_from(inbox))).scalar_one()
+
+
+async def next_batch(conn: AsyncConnection, limit: int = 50) -> list:
+    rows = await conn.execute(
+        select(inbox.c.update_id, inbox.c.payload, inbox.c.attempts, inbox.c.received_at)
+        .where(inbox.c.status == "new").order_by(inbox.c.update_id).limit(limit))
+    return list(rows)
+
+
+async def mark_done(conn: AsyncConnection, update_id: int, now: datetime) -> None:
+    await conn.execute(update(inbox).where(inbox.c.update_id == update_id)
+                       .values(status="done", handled_at=now))
+
+
+async def mark_attempt_failed(conn: AsyncConnection, update_id: int, error: str, now: datetime) -> bool:
+    """Count a failed attempt; after MAX_ATTEMPTS the update is parked as failed. True if parked."""
+    attempts = (await conn.execute(select(inbox.c.attempts).where(inbox.c.update_id == update_id))).scalar_one()
+    parked = attempts + 1 >= MAX_ATTEMPTS
+    await conn.execute(update(inbox).where(inbox.c.update_id == update_id).values(
+        attempts=attempts + 1, error=error[:2000],
+        status="failed" if parked else "new", handled_at=now if parked else None))
+    return parked
+
+
+async def pending_count(conn: AsyncConnection) -> int:
+    return (await conn.execute(select(func.count()).select_from(inbox).where(inbox.c.status == "new"))).scalar_one()

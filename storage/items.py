@@ -1,0 +1,110 @@
+"""Social-opinion items, their attachments, where they are, and their event history.
+
+Every change of an item appends an event row (who, what, when, why): the audit trail,
+the member's hop history and the source of statistics.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.schema import attachments, counters, item_events, item_targets, items
+
+
+async def next_code(conn: AsyncConnection, year: int) -> str:
+    name = f"item-code-{year}"
+    current = (await conn.execute(select(counters.c.value).where(counters.c.name == name))).scalar()
+    if current is None:
+        current = 0
+        await conn.execute(counters.insert().values(name=name, value=0))
+    await conn.execute(update(counters).where(counters.c.name == name).values(value=current + 1))
+    return f"SQ-{year}-{current + 1:05d}"
+
+
+async def create(conn: AsyncConnection, *, files: list[dict], **values) -> int:
+    item_id = (await conn.execute(items.insert().values(**values))).inserted_primary_key[0]
+    for position, file in enumerate(files):
+        await conn.execute(attachments.insert().values(item_id=item_id, position=position, **file))
+    return item_id
+
+
+async def by_id(conn: AsyncConnection, item_id: int):
+    return (await conn.execute(select(items).where(items.c.id == item_id))).first()
+
+
+async def by_code(conn: AsyncConnection, code: str):
+    return (await conn.execute(select(items).where(items.c.code == code.upper()))).first()
+
+
+async def by_source(conn: AsyncConnection, source_key: str):
+    return (await conn.execute(select(items).where(items.c.source_key == source_key))).first()
+
+
+async def of_author(conn: AsyncConnection, author_id: int, limit: int = 20) -> list:
+    return list(await conn.execute(select(items).where(items.c.author_id == author_id)
+                                   .order_by(items.c.id.desc()).limit(limit)))
+
+
+async def change(conn: AsyncConnection, item_id: int, now: datetime, **values) -> None:
+    await conn.execute(update(items).where(items.c.id == item_id).values(updated_at=now, **values))
+
+
+async def files(conn: AsyncConnection, item_id: int) -> list:
+    return list(await conn.execute(select(attachments).where(attachments.c.item_id == item_id)
+                                   .order_by(attachments.c.position)))
+
+
+async def add_event(conn: AsyncConnection, item_id: int, kind: str, now: datetime, *,
+                    actor_id: int | None = None, status_from: str | None = None,
+                    status_to: str | None = None, target_id: int | None = None,
+                    to_target_id: int | None = None, reason: str | None = None,
+                    body: str | None = None) -> None:
+    await conn.execute(item_events.insert().values(
+        item_id=item_id, kind=kind, actor_id=actor_id, status_from=status_from, status_to=status_to,
+        target_id=target_id, to_target_id=to_target_id, reason=reason, body=body, created_at=now))
+
+
+async def events(conn: AsyncConnection, item_id: int) -> list:
+    return list(await conn.execute(select(item_events).where(item_events.c.item_id == item_id)
+                                   .order_by(item_events.c.id)))
+
+
+async def place(conn: AsyncConnection, item_id: int, target_id: int, now: datetime) -> str:
+    """Route the item to a target; returns the outbox key of the card there."""
+    previous = (await conn.execute(select(item_targets.c.id).where(
+        item_targets.c.item_id == item_id, item_targets.c.target_id == target_id))).all()
+    card_key = f"card:{item_id}:{target_id}:{len(previous) + 1}"
+    await conn.execute(item_targets.insert().values(item_id=item_id, target_id=target_id, active=True,
+                                                    card_key=card_key, routed_at=now))
+    return card_key
+
+
+async def placements(conn: AsyncConnection, item_id: int, active_only: bool = True) -> list:
+    query = select(item_targets).where(item_targets.c.item_id == item_id)
+    if active_only:
+        query = query.where(item_targets.c.active.is_(True))
+    return list(await conn.execute(query.order_by(item_targets.c.id)))
+
+
+async def placement(conn: AsyncConnection, item_id: int, target_id: int):
+    """The item's active placement at a target, if it is there now."""
+    return (await conn.execute(select(item_targets).where(
+        item_targets.c.item_id == item_id, item_targets.c.target_id == target_id,
+        item_targets.c.active.is_(True)))).first()
+
+
+async def leave(conn: AsyncConnection, item_id: int, target_ids: list[int] | None = None) -> None:
+    query = update(item_targets).where(item_targets.c.item_id == item_id)
+    if target_ids is not None:
+        query = query.where(item_targets.c.target_id.in_(target_ids))
+    await conn.execute(query.values(active=False))
+
+
+async def open_at_target(conn: AsyncConnection, target_id: int) -> list:
+    return list(await conn.execute(
+        select(items).join(item_targets, item_targets.c.item_id == items.c.id)
+        .where(item_targets.c.target_id == target_id, item_targets.c.active.is_(True),
+               items.c.closed_at.is_(None))))

@@ -1,0 +1,103 @@
+"""The outbox: every Bot API call the bot makes is a row, written in the same transaction
+as the change that caused it, and drained by the one sender (``bot/sender.py``).
+
+A row may carry a ``key`` so that later rows can point at the message it produced:
+``{"$ref": key}`` anywhere in ``params`` is replaced by that message's id at send time
+(editing a card in place, replying to a card).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.schema import outbox
+
+INTERACTIVE, BULK = 0, 1
+
+
+async def enqueue(conn: AsyncConnection, *, method: str, params: dict, now: datetime,
+                  chat_id: int | None = None, is_group: bool = False, key: str | None = None,
+                  priority: int = INTERACTIVE, not_before: datetime | None = None) -> None:
+    if key is not None:
+        exists = (await conn.execute(select(outbox.c.id).where(outbox.c.key == key))).first()
+        if exists:
+            return
+    await conn.execute(outbox.insert().values(
+        key=key, method=method, params=params, chat_id=chat_id, is_group=is_group,
+        priority=priority, status="pending", attempts=0, not_before=not_before or now,
+        created_at=now))
+
+
+async def due(conn: AsyncConnection, now: datetime, limit: int) -> list:
+    """Pending rows in the order they must go: per chat by id, interactive before bulk."""
+    rows = await conn.execute(
+        select(outbox).where(outbox.c.status == "pending", outbox.c.not_before <= now)
+        .order_by(outbox.c.priority, outbox.c.id).limit(limit))
+    return list(rows)
+
+
+async def earliest_pending_per_chat(conn: AsyncConnection, chat_ids: set[int]) -> dict[int, int]:
+    """The lowest pending row id of each chat, so a chat's messages never overtake each other."""
+    if not chat_ids:
+        return {}
+    rows = await conn.execute(
+        select(outbox.c.chat_id, func.min(outbox.c.id))
+        .where(outbox.c.status.in_(("pending", "sending")), outbox.c.chat_id.in_(chat_ids))
+        .group_by(outbox.c.chat_id))
+    return {chat: first for chat, first in rows}
+
+
+async def next_due_at(conn: AsyncConnection) -> datetime | None:
+    return (await conn.execute(select(func.min(outbox.c.not_before))
+                               .where(outbox.c.status == "pending"))).scalar_one()
+
+
+async def message_ids_for(conn: AsyncConnection, keys: set[str]) -> dict[str, tuple[str, int | None]]:
+    rows = await conn.execute(select(outbox.c.key, outbox.c.status, outbox.c.message_id)
+                              .where(outbox.c.key.in_(keys)))
+    return {key: (status, message_id) for key, status, message_id in rows}
+
+
+async def mark_sending(conn: AsyncConnection, row_id: int) -> None:
+    await conn.execute(update(outbox).where(outbox.c.id == row_id)
+                       .values(status="sending", attempts=outbox.c.attempts + 1))
+
+
+async def mark_sent(conn: AsyncConnection, row_id: int, message_id: int | None, now: datetime) -> None:
+    await conn.execute(update(outbox).where(outbox.c.id == row_id)
+                       .values(status="sent", message_id=message_id, sent_at=now, error=None))
+
+
+async def mark_final(conn: AsyncConnection, row_id: int, status: str, error: str, now: datetime) -> None:
+    """``failed`` (400: will never succeed) or ``blocked`` (403: the recipient is gone)."""
+    await conn.execute(update(outbox).where(outbox.c.id == row_id)
+                       .values(status=status, error=error[:1000], sent_at=now))
+
+
+async def retry_later(conn: AsyncConnection, row_id: int, at: datetime, error: str,
+                      count_attempt: bool = True) -> None:
+    values: dict[str, Any] = {"status": "pending", "not_before": at, "error": error[:1000]}
+    if not count_attempt:  # a 429 is Telegram's pacing, not the row's fault
+        values["attempts"] = outbox.c.attempts - 1
+    await conn.execute(update(outbox).where(outbox.c.id == row_id).values(**values))
+
+
+async def requeue_interrupted(conn: AsyncConnection, now: datetime) -> int:
+    """Rows left 'sending' by a crash may or may not have reached Telegram: send them again
+    (a rare duplicate beats a loss). Returns how many."""
+    result = await conn.execute(update(outbox).where(outbox.c.status == "sending")
+                                .values(status="pending", not_before=now))
+    return result.rowcount or 0
+
+
+async def counts(conn: AsyncConnection) -> dict[str, int]:
+    rows = await conn.execute(select(outbox.c.status, func.count()).group_by(outbox.c.status))
+    return dict(rows.all())
+
+
+def backoff(attempts: int, now: datetime) -> datetime:
+    return now + timedelta(seconds=min(300, 2 ** max(0, attempts - 1)))

@@ -1,0 +1,88 @@
+"""Members (and staff), their Telegram binding, and one-time invites."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.schema import districts, invites, members, streets, target_liaisons, targets
+
+
+async def by_telegram(conn: AsyncConnection, user_id: int):
+    return (await conn.execute(select(members).where(members.c.telegram_user_id == user_id,
+                                                     members.c.active.is_(True)))).first()
+
+
+async def by_id(conn: AsyncConnection, member_id: int):
+    return (await conn.execute(select(members).where(members.c.id == member_id))).first()
+
+
+async def by_roster_id(conn: AsyncConnection, roster_id: str):
+    return (await conn.execute(select(members).where(members.c.roster_id == roster_id))).first()
+
+
+async def find(conn: AsyncConnection, ref: str):
+    """A member by roster id, or by exact name when that name is unique."""
+    row = await by_roster_id(conn, ref)
+    if row:
+        return row
+    rows = (await conn.execute(select(members).where(members.c.name == ref))).all()
+    return rows[0] if len(rows) == 1 else None
+
+
+async def admins(conn: AsyncConnection) -> list:
+    return list(await conn.execute(select(members).where(
+        members.c.role == "admin", members.c.active.is_(True),
+        members.c.telegram_user_id.is_not(None))))
+
+
+async def set_language(conn: AsyncConnection, member_id: int, language: str) -> None:
+    await conn.execute(update(members).where(members.c.id == member_id).values(language=language))
+
+
+async def set_reachable(conn: AsyncConnection, telegram_user_id: int, reachable: bool) -> None:
+    await conn.execute(update(members).where(members.c.telegram_user_id == telegram_user_id)
+                       .values(reachable=reachable))
+
+
+async def create_invite(conn: AsyncConnection, member_id: int, now: datetime, days: int) -> str:
+    code = secrets.token_urlsafe(12)  # 16 characters: well inside the 64 of a deep link
+    await conn.execute(invites.insert().values(code=code, member_id=member_id, created_at=now,
+                                               expires_at=now + timedelta(days=days)))
+    return code
+
+
+async def invite(conn: AsyncConnection, code: str):
+    return (await conn.execute(select(invites).where(invites.c.code == code))).first()
+
+
+async def redeem_invite(conn: AsyncConnection, code: str, telegram_user_id: int, now: datetime) -> None:
+    row = await invite(conn, code)
+    await conn.execute(update(invites).where(invites.c.code == code).values(used_at=now))
+    await conn.execute(update(members).where(members.c.id == row.member_id)
+                       .values(telegram_user_id=telegram_user_id, reachable=True))
+
+
+async def liaison_targets(conn: AsyncConnection, member_id: int) -> list:
+    return list(await conn.execute(
+        select(targets).join(target_liaisons, target_liaisons.c.target_id == targets.c.id)
+        .where(target_liaisons.c.member_id == member_id)))
+
+
+async def is_liaison_of(conn: AsyncConnection, member_id: int, target_id: int) -> bool:
+    row = await conn.execute(select(target_liaisons.c.member_id).where(
+        target_liaisons.c.member_id == member_id, target_liaisons.c.target_id == target_id))
+    return row.first() is not None
+
+
+async def place_names(conn: AsyncConnection, district_code: str | None, street_code: str | None):
+    """(district row, street row) for display; either may be None."""
+    district = street = None
+    if district_code:
+        district = (await conn.execute(select(districts).where(districts.c.code == district_code))).first()
+    if street_code:
+        street = (await conn.execute(select(streets).where(streets.c.code == street_code))).first()
+    return district, street

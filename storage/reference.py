@@ -1,0 +1,51 @@
+"""Reference data loaded from seeds: districts, streets, sectors, committees, topics."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.schema import committees, districts, sectors, streets, topics
+
+
+async def all_topics(conn: AsyncConnection) -> list:
+    return list(await conn.execute(select(topics).order_by(topics.c.position)))
+
+
+async def topic(conn: AsyncConnection, code: str):
+    return (await conn.execute(select(topics).where(topics.c.code == code))).first()
+
+
+async def all_districts(conn: AsyncConnection) -> list:
+    return list(await conn.execute(select(districts).order_by(districts.c.code)))
+
+
+async def district(conn: AsyncConnection, code: str):
+    return (await conn.execute(select(districts).where(districts.c.code == code))).first()
+
+
+async def streets_of(conn: AsyncConnection, district_code: str) -> list:
+    return list(await conn.execute(select(streets).where(streets.c.district_code == district_code)
+                                   .order_by(streets.c.code)))
+
+
+async def street(conn: AsyncConnection, code: str):
+    return (await conn.execute(select(streets).where(streets.c.code == code))).first()
+
+
+async def known_codes(conn: AsyncConnection) -> dict[str, set[str]]:
+    """Every valid code per kind, for validating a roster or a routing rule."""
+    result: dict[str, set[str]] = {}
+    for name, table in (("district", districts), ("street", streets), ("sector", sectors),
+                        ("committee", committees), ("topic", topics)):
+        result[name] = set((await conn.execute(select(table.c.code))).scalars())
+    return result
+
+
+def name(row, lang: str) -> str:
+    """The display name of any reference or target row in a language."""
+    if row is None:
+        return ""
+    if hasattr(row, "title_zh"):
+        return row.title_en if lang == "en" else row.title_zh
+    return row.name_en if lang == "en" else row.name_zh

@@ -1,0 +1,294 @@
+"""The one schema, for SQLite and PostgreSQL alike (SQLAlchemy Core)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator):
+    """Stored as naive UTC (SQLite has no time zones), always returned aware."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use the clock")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect):
+        return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+metadata = MetaData()
+
+# --- reference data (seeds) -------------------------------------------------
+
+districts = Table(
+    "districts", metadata,
+    Column("code", String(32), primary_key=True),
+    Column("name_zh", String(64), nullable=False),
+    Column("name_en", String(64), nullable=False),
+    Column("pilot", Boolean, nullable=False, default=False),
+)
+
+streets = Table(
+    "streets", metadata,
+    Column("code", String(48), primary_key=True),
+    Column("district_code", String(32), ForeignKey("districts.code"), nullable=False),
+    Column("name_zh", String(64), nullable=False),
+    Column("name_en", String(64), nullable=False),
+)
+
+sectors = Table(
+    "sectors", metadata,
+    Column("code", String(48), primary_key=True),
+    Column("name_zh", String(64), nullable=False),
+    Column("name_en", String(96), nullable=False),
+)
+
+committees = Table(
+    "committees", metadata,
+    Column("code", String(48), primary_key=True),
+    Column("name_zh", String(64), nullable=False),
+    Column("name_en", String(128), nullable=False),
+)
+
+topics = Table(
+    "topics", metadata,
+    Column("code", String(48), primary_key=True),
+    Column("name_zh", String(64), nullable=False),
+    Column("name_en", String(96), nullable=False),
+    Column("domain", String(32), nullable=False),
+    Column("position", Integer, nullable=False),
+)
+
+# --- people -------------------------------------------------------------------
+
+members = Table(
+    "members", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("roster_id", String(32), nullable=False, unique=True),  # the office's own id
+    Column("name", String(64), nullable=False),
+    Column("level", String(16), nullable=False),  # city | district
+    Column("district_code", String(32), ForeignKey("districts.code")),
+    Column("street_code", String(48), ForeignKey("streets.code")),
+    Column("sector_code", String(48), ForeignKey("sectors.code")),
+    Column("committee_code", String(48), ForeignKey("committees.code")),
+    Column("role", String(16), nullable=False, default="member"),  # member | liaison | admin
+    Column("language", String(8), nullable=False, default="zh"),
+    Column("telegram_user_id", BigInteger, unique=True),
+    Column("reachable", Boolean, nullable=False, default=True),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+invites = Table(
+    "invites", metadata,
+    Column("code", String(48), primary_key=True),
+    Column("member_id", Integer, ForeignKey("members.id"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime),
+)
+
+# --- where items go -----------------------------------------------------------
+
+targets = Table(
+    "targets", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),  # topic | district | street | office | person
+    Column("level", String(16), nullable=False),  # city | district
+    Column("topic_code", String(48), ForeignKey("topics.code")),
+    Column("district_code", String(32), ForeignKey("districts.code")),
+    Column("street_code", String(48), ForeignKey("streets.code")),
+    Column("member_id", Integer, ForeignKey("members.id")),  # kind == person
+    Column("title_zh", String(128), nullable=False),
+    Column("title_en", String(128), nullable=False),
+    Column("chat_id", BigInteger),  # None until bound
+    Column("thread_id", BigInteger),  # a forum topic of a supergroup
+    Column("bound_at", UTCDateTime),
+    UniqueConstraint("chat_id", "thread_id", name="uq_targets_chat_thread"),
+)
+
+bind_keys = Table(
+    "bind_keys", metadata,
+    Column("key_hash", String(64), primary_key=True),  # sha256 of the key: the key itself is a secret
+    Column("target_id", Integer, ForeignKey("targets.id"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime),
+)
+
+target_liaisons = Table(
+    "target_liaisons", metadata,
+    Column("target_id", Integer, ForeignKey("targets.id"), primary_key=True),
+    Column("member_id", Integer, ForeignKey("members.id"), primary_key=True),
+)
+
+routing_rules = Table(
+    "routing_rules", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("position", Integer, nullable=False),
+    Column("area", String(16)),  # None = any | city | district | street
+    Column("topic_code", String(48), ForeignKey("topics.code")),
+    Column("district_code", String(32), ForeignKey("districts.code")),
+    Column("street_code", String(48), ForeignKey("streets.code")),
+    Column("sector_code", String(48), ForeignKey("sectors.code")),
+    Column("stop", Boolean, nullable=False, default=True),
+    Column("note", String(200)),
+)
+
+rule_targets = Table(
+    "rule_targets", metadata,
+    Column("rule_id", Integer, ForeignKey("routing_rules.id", ondelete="CASCADE"), primary_key=True),
+    Column("target_id", Integer, ForeignKey("targets.id"), primary_key=True),
+)
+
+# --- social-opinion items -----------------------------------------------------
+
+items = Table(
+    "items", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("author_id", Integer, ForeignKey("members.id"), nullable=False),
+    Column("topic_code", String(48), ForeignKey("topics.code"), nullable=False),
+    Column("area", String(16), nullable=False),  # city | district | street
+    Column("district_code", String(32), ForeignKey("districts.code")),
+    Column("street_code", String(48), ForeignKey("streets.code")),
+    Column("observation", Text, nullable=False),
+    Column("analysis", Text),
+    Column("suggestion", Text, nullable=False),
+    Column("privacy", String(16), nullable=False),  # named | office | anonymous
+    Column("status", String(16), nullable=False),
+    Column("level", String(16), nullable=False),  # where it is handled now: city | district
+    Column("claimed_by", Integer, ForeignKey("members.id")),
+    Column("claimed_target_id", Integer, ForeignKey("targets.id")),
+    Column("outcome", String(16)),  # adopted | reported_up | instructed | answered | not_adopted | duplicate
+    Column("duplicate_of", String(32)),
+    Column("source_key", String(64), unique=True),  # the update that submitted it: exactly once
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("closed_at", UTCDateTime),
+)
+Index("ix_items_author", items.c.author_id)
+
+attachments = Table(
+    "attachments", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("item_id", Integer, ForeignKey("items.id"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),  # photo | document | voice | location
+    Column("file_id", String(256)),
+    Column("file_name", String(256)),
+    Column("mime_type", String(128)),
+    Column("file_size", Integer),
+    Column("latitude", String(32)),
+    Column("longitude", String(32)),
+)
+
+item_targets = Table(
+    "item_targets", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("item_id", Integer, ForeignKey("items.id"), nullable=False),
+    Column("target_id", Integer, ForeignKey("targets.id"), nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("card_key", String(64), nullable=False, unique=True),  # outbox key of the card message
+    Column("routed_at", UTCDateTime, nullable=False),
+)
+Index("ix_item_targets_item", item_targets.c.item_id)
+
+item_events = Table(
+    "item_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("item_id", Integer, ForeignKey("items.id"), nullable=False),
+    Column("actor_id", Integer, ForeignKey("members.id")),  # None = the system
+    Column("kind", String(24), nullable=False),
+    Column("status_from", String(16)),
+    Column("status_to", String(16)),
+    Column("target_id", Integer, ForeignKey("targets.id")),
+    Column("to_target_id", Integer, ForeignKey("targets.id")),
+    Column("reason", Text),
+    Column("body", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+Index("ix_item_events_item", item_events.c.item_id)
+
+# --- conversation state (drafts survive restarts) -------------------------------
+
+conversations = Table(
+    "conversations", metadata,
+    Column("user_id", BigInteger, primary_key=True),  # Telegram user, private chat
+    Column("flow", String(24), nullable=False),
+    Column("step", String(24), nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# --- the reliable edges: inbox and outbox ---------------------------------------
+
+inbox = Table(
+    "inbox", metadata,
+    Column("update_id", BigInteger, primary_key=True),
+    Column("payload", JSON, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("status", String(12), nullable=False, default="new"),  # new | done | failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("error", Text),
+    Column("handled_at", UTCDateTime),
+)
+Index("ix_inbox_status", inbox.c.status, inbox.c.update_id)
+
+outbox = Table(
+    "outbox", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(96), unique=True),  # names a message so later rows can edit or reply to it
+    Column("method", String(32), nullable=False),
+    Column("params", JSON, nullable=False),
+    Column("chat_id", BigInteger),  # None for calls not addressed to a chat (answerCallbackQuery)
+    Column("is_group", Boolean, nullable=False, default=False),
+    Column("priority", Integer, nullable=False, default=0),  # 0 = interactive, 1 = bulk
+    Column("status", String(12), nullable=False, default="pending"),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("not_before", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime),
+    Column("message_id", BigInteger),
+    Column("error", Text),
+)
+Index("ix_outbox_due", outbox.c.status, outbox.c.priority, outbox.c.not_before, outbox.c.id)
+
+audit_log = Table(
+    "audit_log", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("actor", String(64), nullable=False),  # "member:12", "cli", "system"
+    Column("action", String(48), nullable=False),
+    Column("detail", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+counters = Table(
+    "counters", metadata,
+    Column("name", String(48), primary_key=True),
+    Column("value", Integer, nullable=False),
+)

@@ -1,0 +1,174 @@
+"""Targets (groups, forum topics, persons that receive items), their one-time bind keys,
+their liaisons, and the ordered routing rules."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.schema import (bind_keys, members, routing_rules, rule_targets, target_liaisons,
+                            targets)
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+async def by_id(conn: AsyncConnection, target_id: int):
+    return (await conn.execute(select(targets).where(targets.c.id == target_id))).first()
+
+
+async def by_name(conn: AsyncConnection, name: str):
+    return (await conn.execute(select(targets).where(targets.c.name == name))).first()
+
+
+async def by_chat(conn: AsyncConnection, chat_id: int, thread_id: int | None):
+    """The target bound to this chat (and forum topic); a topic falls back to the whole group."""
+    rows = (await conn.execute(select(targets).where(targets.c.chat_id == chat_id))).all()
+    exact = [r for r in rows if r.thread_id == thread_id]
+    if exact:
+        return exact[0]
+    return next((r for r in rows if r.thread_id is None), None)
+
+
+async def in_chat(conn: AsyncConnection, chat_id: int) -> list:
+    return list(await conn.execute(select(targets).where(targets.c.chat_id == chat_id)))
+
+
+async def office(conn: AsyncConnection):
+    return (await conn.execute(select(targets).where(targets.c.kind == "office")
+                               .order_by(targets.c.id))).first()
+
+
+async def of_kind(conn: AsyncConnection, kind: str, *, topic: str | None = None,
+                  district: str | None = None, level: str | None = None) -> list:
+    query = select(targets).where(targets.c.kind == kind)
+    if topic:
+        query = query.where(targets.c.topic_code == topic)
+    if district:
+        query = query.where(targets.c.district_code == district)
+    if level:
+        query = query.where(targets.c.level == level)
+    return list(await conn.execute(query.order_by(targets.c.id)))
+
+
+async def bound_peers(conn: AsyncConnection, level: str, exclude_id: int) -> list:
+    """Bound targets of one level: where an item may be forwarded."""
+    return list(await conn.execute(
+        select(targets).where(targets.c.level == level, targets.c.chat_id.is_not(None),
+                              targets.c.id != exclude_id).order_by(targets.c.kind, targets.c.id)))
+
+
+async def upsert(conn: AsyncConnection, **values) -> int:
+    existing = await by_name(conn, values["name"])
+    if existing:
+        await conn.execute(update(targets).where(targets.c.id == existing.id).values(
+            **{k: v for k, v in values.items() if k not in ("chat_id", "thread_id", "bound_at")}))
+        return existing.id
+    result = await conn.execute(targets.insert().values(**values))
+    return result.inserted_primary_key[0]
+
+
+async def create_bind_key(conn: AsyncConnection, target_id: int, now: datetime, hours: int) -> str:
+    key = secrets.token_urlsafe(9)
+    await conn.execute(bind_keys.insert().values(key_hash=_hash(key), target_id=target_id,
+                                                 created_at=now, expires_at=now + timedelta(hours=hours)))
+    return key
+
+
+async def bind_key(conn: AsyncConnection, key: str):
+    return (await conn.execute(select(bind_keys).where(bind_keys.c.key_hash == _hash(key)))).first()
+
+
+async def bind(conn: AsyncConnection, key: str, chat_id: int, thread_id: int | None, now: datetime) -> int:
+    row = await bind_key(conn, key)
+    await conn.execute(update(bind_keys).where(bind_keys.c.key_hash == row.key_hash).values(used_at=now))
+    # A chat (or topic) serves one target: an older binding of the same place is released.
+    await conn.execute(update(targets).where(targets.c.chat_id == chat_id,
+                                             _same_thread(thread_id), targets.c.id != row.target_id)
+                       .values(chat_id=None, thread_id=None, bound_at=None))
+    await conn.execute(update(targets).where(targets.c.id == row.target_id)
+                       .values(chat_id=chat_id, thread_id=thread_id, bound_at=now))
+    return row.target_id
+
+
+def _same_thread(thread_id: int | None):
+    return targets.c.thread_id.is_(None) if thread_id is None else targets.c.thread_id == thread_id
+
+
+async def unbind_chat(conn: AsyncConnection, chat_id: int) -> list:
+    """The bot left or was removed from a chat: its targets stop receiving items."""
+    lost = await in_chat(conn, chat_id)
+    await conn.execute(update(targets).where(targets.c.chat_id == chat_id)
+                       .values(chat_id=None, thread_id=None, bound_at=None))
+    return lost
+
+
+async def add_liaison(conn: AsyncConnection, target_id: int, member_id: int) -> bool:
+    exists = (await conn.execute(select(target_liaisons).where(
+        target_liaisons.c.target_id == target_id, target_liaisons.c.member_id == member_id))).first()
+    if exists:
+        return False
+    await conn.execute(target_liaisons.insert().values(target_id=target_id, member_id=member_id))
+    await conn.execute(update(members).where(members.c.id == member_id, members.c.role == "member")
+                       .values(role="liaison"))
+    return True
+
+
+async def liaisons(conn: AsyncConnection, target_id: int) -> list:
+    return list(await conn.execute(
+        select(members).join(target_liaisons, target_liaisons.c.member_id == members.c.id)
+        .where(target_liaisons.c.target_id == target_id)))
+
+
+# --- routing rules -----------------------------------------------------------
+
+@dataclass
+class Rule:
+    id: int
+    position: int
+    area: str | None
+    topic_code: str | None
+    district_code: str | None
+    street_code: str | None
+    sector_code: str | None
+    stop: bool
+    note: str | None
+    target_ids: list[int] = field(default_factory=list)
+
+    def matches(self, *, area: str, topic: str, district: str | None, street: str | None,
+                sector: str | None) -> bool:
+        wanted = ((self.area, area), (self.topic_code, topic), (self.district_code, district),
+                  (self.street_code, street), (self.sector_code, sector))
+        return all(rule_value is None or rule_value == value for rule_value, value in wanted)
+
+
+async def rules(conn: AsyncConnection) -> list[Rule]:
+    links: dict[int, list[int]] = {}
+    for rule_id, target_id in await conn.execute(select(rule_targets.c.rule_id, rule_targets.c.target_id)
+                                                 .order_by(rule_targets.c.target_id)):
+        links.setdefault(rule_id, []).append(target_id)
+    rows = await conn.execute(select(routing_rules).order_by(routing_rules.c.position, routing_rules.c.id))
+    return [Rule(r.id, r.position, r.area, r.topic_code, r.district_code, r.street_code, r.sector_code,
+                 r.stop, r.note, links.get(r.id, [])) for r in rows]
+
+
+async def add_rule(conn: AsyncConnection, target_ids: list[int], *, position: int | None = None,
+                   **fields) -> int:
+    if position is None:
+        position = ((await conn.execute(select(func.max(routing_rules.c.position)))).scalar_one() or 0) + 10
+    rule_id = (await conn.execute(routing_rules.insert().values(position=position, **fields))).inserted_primary_key[0]
+    for target_id in target_ids:
+        await conn.execute(rule_targets.insert().values(rule_id=rule_id, target_id=target_id))
+    return rule_id
+
+
+async def delete_rule(conn: AsyncConnection, rule_id: int) -> bool:
+    await conn.execute(delete(rule_targets).where(rule_targets.c.rule_id == rule_id))
+    result = await conn.execute(delete(routing_rules).where(routing_rules.c.id == rule_id))
+    return bool(result.rowcount)
