@@ -19,14 +19,14 @@ from bot.dispatcher import Dispatcher
 from bot.sender import Sender
 from bot.settings import Settings
 from bot.transport import ALLOWED_UPDATES, ApiError, BotApi
-from handlers.i18n import LANGUAGES, translator
+from handlers.i18n import LANGUAGES, N_, translator
 from storage.db import Database
 
 log = logging.getLogger("linkage.app")
 
-PRIVATE_COMMANDS = [("submit", "Write a social-opinion report"), ("my", "My reports and their progress"),
-                    ("cancel", "Stop what you are doing"), ("language", "中文 / English"), ("help", "Help")]
-GROUP_COMMANDS = [("bind", "Bind this group with a key from the city office"), ("help", "Help")]
+PRIVATE_COMMANDS = [("submit", N_("Write a social-opinion report")), ("my", N_("My reports and their progress")),
+                    ("cancel", N_("Stop what you are doing")), ("language", "中文 / English"), ("help", N_("Help"))]
+GROUP_COMMANDS = [("bind", N_("Bind this group with a key from the city office")), ("help", N_("Help"))]
 
 
 class LinkageApp:

@@ -73,8 +73,8 @@ async def set_language(ctx: Ctx, value: str) -> None:
         return
     await people.set_language(ctx.conn, ctx.member.id, value)
     await ctx.answer()
-    await ctx.reply(translator(value)("Language set to English.") if value == "en"
-                    else translator(value)("Language set to Chinese."))
+    t = translator(value)
+    await ctx.reply(t("Language set to English.") if value == "en" else t("Language set to Chinese."))
 
 
 async def cancel(ctx: Ctx) -> None:

@@ -392,6 +392,7 @@ async def _relay_answer(ctx: Ctx, item, text: str) -> None:
     await item_store.add_event(ctx.conn, item.id, "info", ctx.now, actor_id=ctx.member.id,
                                status_from="needs_info", status_to="claimed", body=text)
     await lifecycle.refresh_cards(ctx, item.id)
-    await lifecycle.relay_to_handlers(ctx, item, translator(ctx.config.group_language)(
-        "📨 The member answered about {code}:", code=item.code) + "\n" + html.escape(text))
+    group_t = translator(ctx.config.group_language)
+    await lifecycle.relay_to_handlers(
+        ctx, item, group_t("📨 The member answered about {code}:", code=item.code) + "\n" + html.escape(text))
     await ctx.reply(t("Thank you. Your answer was passed on for {code}.", code=item.code))
