@@ -1,0 +1,149 @@
+"""Load the seed files of this folder into the database (``linkage seed``).
+
+Idempotent: running it twice changes nothing and duplicates nothing.
+- Reference rows (districts, streets, sectors, committees, topics) are upserted by code.
+- Targets are upserted by name; the binding of an existing target (chat_id, thread_id,
+  bound_at) is never touched.
+- Routing rules are added only when the rule table is empty, so the office's own edits
+  survive a re-seed; each rule added is written to the audit log.
+- The sample roster (roster.csv, fictional people) goes through the same importer as a real
+  roster (handlers.admin.import_roster): upsert by roster_id, Telegram bindings untouched.
+Everything happens in one transaction: a broken seed file leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from handlers.admin import AdminError, add_rule, import_roster, read_roster_file
+from storage import targets as target_store
+from storage.schema import committees, districts, routing_rules, sectors, streets, topics
+
+SEED_DIR = Path(__file__).resolve().parent
+RULE_FIELDS = ("area", "topic", "district", "street", "sector")
+
+
+def read_yaml(name: str, seed_dir: Path = SEED_DIR) -> dict:
+    with open(seed_dir / name, encoding="utf-8") as handle:
+        return yaml.safe_load(handle) or {}
+
+
+def _unique(rows: list[dict], what: str, key: str = "code") -> list[dict]:
+    seen = set()
+    for row in rows:
+        if row[key] in seen:
+            raise ValueError(f"seeds: {what} '{row[key]}' appears twice")
+        seen.add(row[key])
+    return rows
+
+
+def reference_rows(seed_dir: Path = SEED_DIR) -> dict[str, list[dict]]:
+    """The reference tables' rows as the database stores them."""
+    out = {
+        "districts": [{"code": r["code"], "name_zh": r["name_zh"], "name_en": r["name_en"],
+                       "pilot": bool(r.get("pilot", False))}
+                      for r in read_yaml("districts.yaml", seed_dir)["districts"]],
+        "streets": [{"code": r["code"], "district_code": r["district"], "name_zh": r["name_zh"],
+                     "name_en": r["name_en"]} for r in read_yaml("streets.yaml", seed_dir)["streets"]],
+        "sectors": [{"code": r["code"], "name_zh": r["name_zh"], "name_en": r["name_en"]}
+                    for r in read_yaml("sectors.yaml", seed_dir)["sectors"]],
+        "committees": [{"code": r["code"], "name_zh": r["name_zh"], "name_en": r["name_en"]}
+                       for r in read_yaml("committees.yaml", seed_dir)["committees"]],
+        "topics": [{"code": r["code"], "name_zh": r["name_zh"], "name_en": r["name_en"],
+                    "domain": r["domain"], "position": position}
+                   for position, r in enumerate(read_yaml("topics.yaml", seed_dir)["topics"], start=1)],
+    }
+    for what, rows in out.items():
+        _unique(rows, what)
+    if out["topics"] and out["topics"][-1]["code"] != "other":
+        raise ValueError("seeds: the topic 'other' must be the last one in topics.yaml")
+    return out
+
+
+def target_rows(reference: dict[str, list[dict]], seed_dir: Path = SEED_DIR) -> list[dict]:
+    """The default targets: the listed ones, then one per row of each pattern's source list."""
+    data = read_yaml("targets.yaml", seed_dir)
+    columns = ("name", "kind", "level", "title_zh", "title_en")
+    rows = [{c: t[c] for c in columns} for t in data.get("targets", [])]
+    code_column = {"topics": "topic_code", "districts": "district_code", "streets": "street_code"}
+    for pattern in (data.get("patterns") or {}).values():
+        source = pattern["from"]
+        for ref in reference[source]:
+            fields = {"code": ref["code"], "name_zh": ref["name_zh"], "name_en": ref["name_en"]}
+            row = {c: str(pattern[c]).format(**fields) for c in columns}
+            row[code_column[source]] = ref["code"]
+            if source == "streets":
+                row["district_code"] = ref["district_code"]
+            rows.append(row)
+    return _unique(rows, "target", key="name")
+
+
+def rule_specs(reference: dict[str, list[dict]], seed_dir: Path = SEED_DIR) -> list[dict]:
+    """rules.yaml expanded: one dict per rule (targets, stop, note, conditions), in order."""
+    source = {"street": "streets", "district": "districts", "topic": "topics"}
+    specs = []
+    for entry in read_yaml("rules.yaml", seed_dir)["rules"]:
+        if "for_each" in entry:
+            rows = reference[source[entry["for_each"]]]
+            where = entry.get("where") or {}
+            if "district" in where:
+                rows = [r for r in rows if r.get("district_code") == where["district"]]
+            rows = [r for r in rows if r["code"] not in set(entry.get("except") or ())]
+            codes = [r["code"] for r in rows]
+        else:
+            codes = [None]
+        for code in codes:
+            def fill(value):
+                return value.replace("{code}", code) if code is not None and isinstance(value, str) else value
+            match = entry.get("match") or {}
+            unknown = set(match) - set(RULE_FIELDS)
+            if unknown:
+                raise ValueError(f"seeds: rules.yaml: unknown condition(s) {sorted(unknown)}")
+            specs.append({"targets": [fill(t) for t in entry["targets"]], "stop": bool(entry.get("stop", True)),
+                          "note": fill(entry.get("note")), **{k: fill(match.get(k)) for k in RULE_FIELDS}})
+    return specs
+
+
+async def _upsert_by_code(conn: AsyncConnection, table, rows: list[dict]) -> int:
+    existing = {r.code: r._mapping for r in await conn.execute(select(table))}
+    for row in rows:
+        old = existing.get(row["code"])
+        if old is None:
+            await conn.execute(table.insert().values(**row))
+        elif any(old[k] != v for k, v in row.items()):
+            await conn.execute(update(table).where(table.c.code == row["code"]).values(**row))
+    return len(rows)
+
+
+async def load_seeds(db, now, *, roster: bool = True, seed_dir: Path | str | None = None) -> dict[str, int]:
+    """Load every seed file; returns how many rows of each kind the seeds hold now
+    (the same numbers on every run)."""
+    seed_dir = Path(seed_dir) if seed_dir else SEED_DIR
+    reference = reference_rows(seed_dir)
+    default_targets = target_rows(reference, seed_dir)
+    specs = rule_specs(reference, seed_dir)
+    roster_rows = read_roster_file(seed_dir / "roster.csv") if roster else []
+
+    counts: dict[str, int] = {}
+    async with db.transaction() as conn:
+        for name, table in (("districts", districts), ("streets", streets), ("sectors", sectors),
+                            ("committees", committees), ("topics", topics)):
+            counts[name] = await _upsert_by_code(conn, table, reference[name])
+        for row in default_targets:
+            await target_store.upsert(conn, **row)  # never touches chat_id / thread_id / bound_at
+        counts["targets"] = len(default_targets)
+        if not (await conn.execute(select(func.count()).select_from(routing_rules))).scalar_one():
+            for position, spec in enumerate(specs, start=1):
+                await add_rule(conn, spec["targets"], now, position=position * 10, stop=spec["stop"],
+                               note=spec["note"], actor="seed", **{k: spec[k] for k in RULE_FIELDS})
+        counts["rules"] = (await conn.execute(select(func.count()).select_from(routing_rules))).scalar_one()
+        if roster:
+            report = await import_roster(conn, roster_rows, now, actor="seed")
+            if not report.ok:
+                raise AdminError("the sample roster seeds/roster.csv is invalid:\n" + "\n".join(report.lines()))
+            counts["members"] = len(report.rows)
+    return counts
