@@ -73,6 +73,10 @@ class SbMessage:
                    deleted=view["deleted"], raw=view["raw"])
 
     @property
+    def sender_id(self) -> int:
+        return self.sender["id"]
+
+    @property
     def buttons(self) -> list[list[str]]:
         """Texts of the inline keyboard, row by row."""
         return [[b["text"] for b in row] for row in (self.reply_markup or {}).get("inline_keyboard", [])]
@@ -268,9 +272,15 @@ class SandboxClient:
         return result["callback_query_id"]
 
     async def callback_answer(self, query_id: str, timeout: float = 10.0) -> dict:
-        """How the bot answered a callback query (waits for the answer): {answered, text, show_alert, url, ...}."""
+        """How the bot answered a callback query: {answered, text, show_alert, url, cache_time, data, ...}.
+
+        Waits up to ``timeout`` seconds for the answer (TimeoutError if none); ``timeout=0`` just reads.
+        """
+        query = await self._call("GET", f"callbacks/{query_id}")
+        if query["answered"] or timeout <= 0:
+            return query
         await self.wait_event(lambda e: e["type"] == "callback_answer" and e["callback_query_id"] == query_id,
-                              timeout, after=0, error=f"callback query {query_id} was not answered")
+                              timeout, after=query["seq"], error=f"callback query {query_id} was not answered")
         return await self._call("GET", f"callbacks/{query_id}")
 
     # -------------------------------------------------------- reading and waiting

@@ -51,6 +51,11 @@ def _int(args: dict, name: str, default: int | None = None) -> int | None:
         raise ControlError(400, f"{name} must be an integer") from None
 
 
+def _flag(value) -> bool:
+    """JSON booleans, or their spelling in a query string."""
+    return value not in (None, False, 0, "", "0", "false", "False")
+
+
 class Control:
     def __init__(self, server) -> None:
         self.server = server
@@ -136,7 +141,7 @@ class Control:
         for uid in members + admins:
             self._user(uid)
         by = self._user(creator) if creator else None
-        forum = bool(args.get("forum"))
+        forum = _flag(args.get("forum"))
         chat = self.world.new_group(args.get("title") or "Group", args.get("type") == "supergroup" or forum,
                                     forum, args.get("username"))
         chat.members.update({uid: "member" for uid in members})
@@ -191,7 +196,7 @@ class Control:
     def block(self, args: dict, _):
         """The user blocks (blocked=true, default) or unblocks the bot."""
         bot, user = self._bot(args), self._user(_int(args, "user_id"))
-        blocked = args.get("blocked", True) not in (False, "false", "0")
+        blocked = _flag(args.get("blocked", True))
         if blocked == (bot.id in user.blocked):
             return {"seq": self.world.seq}
         (user.blocked.add if blocked else user.blocked.discard)(bot.id)
@@ -257,7 +262,7 @@ class Control:
         chat = self._chat(args, user)
         msg = chat.live(message_id)
         data = args.get("data")
-        if not args.get("forge"):
+        if not _flag(args.get("forge")):
             if msg is None or msg.bot_id is None:
                 raise ControlError(400, f"no bot message {message_id} in chat {chat.id}")
             buttons = [b for row in (msg.reply_markup or {}).get("inline_keyboard", []) for b in row]
@@ -287,7 +292,7 @@ class Control:
         query = self.world.callbacks.get(args["id"])
         if query is None:
             raise ControlError(404, f"callback query {args['id']} not found")
-        return query
+        return {**query, "seq": self.world.seq}  # seq: where to wait for a later answer
 
     # -------------------------------------------------------- reading
 
@@ -349,7 +354,7 @@ class Control:
             bot.first_name = args.get("first_name", bot.first_name)
             bot.username = args.get("username", bot.username)
             if "privacy" in args:
-                bot.privacy = bool(args["privacy"])
+                bot.privacy = _flag(args["privacy"])
         return {"user": bot.user, "privacy": bot.privacy, "webhook": bot.webhook,
                 "webhook_error": bot.webhook_error, "pending_updates": len(bot.updates),
                 "polling": bot.poller is not None}

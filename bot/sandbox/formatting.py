@@ -281,7 +281,7 @@ def _markdown(src: str, v2: bool) -> _Out:
                 i = i2
                 continue
             if v2:
-                raise FormatError(f"Character '[' is reserved and must be escaped with the preceding '\\'")
+                raise FormatError("Character '[' is reserved and must be escaped with the preceding '\\'")
         mark = next((m for m in marks if src.startswith(m, i)), None)
         if mark:
             if stack and stack[-1][0] == mark:

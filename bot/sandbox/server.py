@@ -18,7 +18,7 @@ import re
 import struct
 import time
 import zlib
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import aiohttp
 from aiohttp import web
@@ -181,6 +181,13 @@ class Fault:
         return (self.method == "*" or self.method.lower() == method.lower()) and (
             self.chat_id is None or str(self.chat_id) == str(chat_id))
 
+    def error(self) -> ApiError | None:
+        """The error answered instead of performing the call, for the kinds that answer one."""
+        if self.kind == "429":
+            return ApiError(429, f"Too Many Requests: retry after {self.retry_after}", retry_after=self.retry_after)
+        return {"500": ApiError(500, "Internal Server Error"), "502": ApiError(502, "Bad Gateway"),
+                "403": forbidden("bot was blocked by the user")}.get(self.kind)
+
 
 # ---------------------------------------------------------------- images
 
@@ -212,12 +219,12 @@ def make_png(width: int, height: int, rgb: tuple[int, int, int] = (70, 130, 180)
 
 # ---------------------------------------------------------------- the server
 
-METHODS: dict[str, callable] = {}
+METHODS: dict[str, tuple[str, callable]] = {}  # lower-case name -> (name, handler); Telegram ignores case
 
 
 def api(name: str):
     def register(fn):
-        METHODS[name.lower()] = fn
+        METHODS[name.lower()] = (name, fn)
         return fn
     return register
 
@@ -303,6 +310,7 @@ class SandboxServer:
         token, name = request.match_info["token"], request.match_info["method"]
         if not TOKEN_RE.fullmatch(token):
             return self._reply(ApiError(401, "Unauthorized").body(), 401)
+        name, method = METHODS.get(name.lower(), (name, None))
         bot = self.world.bot(token)
         record = {"time": time.time(), "bot_id": bot.id, "method": name, "params": {}, "status": None}
         self.world.calls.append(record)
@@ -321,13 +329,8 @@ class SandboxServer:
                 await self._hold(fault)
                 if fault.then == "never":
                     return self._drop(request, record)
-            if kind in ("429", "500", "502", "403"):
-                raise {"429": ApiError(429, f"Too Many Requests: retry after {fault.retry_after}",
-                                       retry_after=fault.retry_after),
-                       "500": ApiError(500, "Internal Server Error"),
-                       "502": ApiError(502, "Bad Gateway"),
-                       "403": forbidden("bot was blocked by the user")}[kind]
-            method = METHODS.get(name.lower())
+            if fault and (error := fault.error()):
+                raise error
             if method is None:
                 raise ApiError(404, "Not Found")
             result = method(self, bot, p)

@@ -319,7 +319,9 @@ class World:
         return self.bots[token]
 
     def new_user(self, first_name: str, id: int | None = None, **extra) -> User:
-        uid = id or 7_000_000_000 + next(self._ids)
+        uid = id
+        while uid is None or (id is None and uid in self.users | {b.id: b for b in self.bots.values()}):
+            uid = 5_000_000_000 + next(self._ids)  # skips ids of known bots and people
         if uid in self.users:
             raise ValueError(f"user {uid} already exists")
         self.users[uid] = user = User(id=uid, first_name=first_name, **extra)
