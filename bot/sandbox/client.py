@@ -35,6 +35,7 @@ class SbUser:
     first_name: str
     username: str | None = None
     language_code: str | None = None
+    last_name: str | None = None
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
 
@@ -131,7 +132,7 @@ class SandboxClient:
     async def _call(self, method: str, path: str, body: dict | None = None, query: dict | None = None,
                     timeout: float = 30.0):
         if self._session is None:
-            self._session = aiohttp.ClientSession()
+            self._session, self._own_session = aiohttp.ClientSession(), True
         query = {k: str(v) for k, v in (query or {}).items() if v is not None}
         if self.token and body is None:
             query.setdefault("token", self.token)
@@ -156,7 +157,8 @@ class SandboxClient:
                    language_code: str | None = None, id: int | None = None) -> SbUser:
         data = await self._call("POST", "users", {"first_name": first_name, "last_name": last_name, "id": id,
                                                   "username": username, "language_code": language_code})
-        return SbUser(data["id"], data["first_name"], data.get("username"), data.get("language_code"), data)
+        return SbUser(data["id"], data["first_name"], data.get("username"), data.get("language_code"),
+                      data.get("last_name"), data)
 
     async def group(self, title: str, members=(), admins=(), *, forum: bool = False, supergroup: bool = False,
                     creator=None, bot: str | None = "member", username: str | None = None) -> SbChat:

@@ -3,6 +3,21 @@
 Every answer is ``{"ok": true, "result": ...}`` or ``{"ok": false, "description": ...}`` (HTTP 4xx).
 Arguments come from the query string and/or a JSON body. ``token`` picks the bot where it
 matters and may be left out while only one bot is known.
+
+    POST users {first_name, last_name?, username?, language_code?, id?}        -> User
+    POST groups {title, members?, admins?, creator?, forum?, type?, bot?}      -> chat + members/bots/topics
+    POST topics {chat_id, name, icon_color?, user_id?}                         -> ForumTopic
+    POST members {chat_id, user_id, status}        a person joins/leaves       -> chat
+    POST bot_status {chat_id, status, user_id?}    add/kick the bot            -> {seq}
+    POST block {user_id, blocked?}                 block/unblock the bot       -> {seq}
+    POST send {user_id, chat_id?, thread_id?, reply_to?, text | photo | document | voice | video | sticker
+               | location, caption?, entities?}                                -> {message, seq}
+    POST press {user_id, chat_id?, message_id, text? | data?, forge?}          -> {callback_query_id, data, seq}
+    GET  callbacks/{id}                                                        -> the query and its answer
+    GET  messages?chat_id&thread_id?   GET message?chat_id&message_id          -> message views
+    GET  events?after&timeout&limit    (long poll)                             -> {events, last_seq}
+    GET  calls?method?   GET stats   GET commands   GET|POST bot
+    GET|POST|DELETE limits   GET|POST|DELETE faults   POST reset
 """
 
 from __future__ import annotations
@@ -218,6 +233,8 @@ class Control:
             if chat.members.get(user.id) not in MEMBER_STATUSES:
                 raise ControlError(400, f"user {user.id} is not a member of chat {chat.id}")
         else:
+            if chat.user is not user:
+                raise ControlError(400, f"user {user.id} can only write in their own private chat with the bot")
             if chat.bot_id in user.blocked:
                 raise ControlError(400, "the user has blocked the bot; unblock first")
             user.started.add(chat.bot_id)  # writing to a bot starts it

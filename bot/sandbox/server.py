@@ -235,7 +235,12 @@ class SandboxServer:
     limits: a ``Limits`` or dict of its fields (``{"enabled": False}`` switches flood control off).
     privacy_mode: like BotFather's group privacy (bots that are not admins only see commands,
     replies to them and service messages in groups).
+    seed: seeds the RNG of probabilistic faults.
     webhook_backoff: (first, max) seconds between failed webhook deliveries.
+
+    Telegram behaviours kept on purpose: editing without reply_markup removes the inline keyboard;
+    text is trimmed and limits count after entity parsing in UTF-16 units; messages in a forum
+    topic reply to the topic's creation message unless they reply to something else.
     """
 
     def __init__(self, *, limits: Limits | dict | None = None, privacy_mode: bool = True,

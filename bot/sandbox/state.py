@@ -320,8 +320,10 @@ class World:
 
     def new_user(self, first_name: str, id: int | None = None, **extra) -> User:
         uid = id
-        while uid is None or (id is None and uid in self.users | {b.id: b for b in self.bots.values()}):
-            uid = 5_000_000_000 + next(self._ids)  # skips ids of known bots and people
+        if uid is None:  # the next free id, skipping those of known bots
+            taken = set(self.users) | {b.id for b in self.bots.values()}
+            while uid is None or uid in taken:
+                uid = 5_000_000_000 + next(self._ids)
         if uid in self.users:
             raise ValueError(f"user {uid} already exists")
         self.users[uid] = user = User(id=uid, first_name=first_name, **extra)
