@@ -234,13 +234,13 @@ async def route_item(ctx: Ctx, item_id: int) -> list:
     trace = await resolve_route(ctx.conn, area=item.area, topic=item.topic_code,
                                 district=item.district_code, street=item.street_code,
                                 sector=author.sector_code)
+    if trace.targets:
+        await item_store.change(ctx.conn, item_id, ctx.now, status="routed")
     for target in trace.targets:
         await deliver(ctx, item_id, target)
         await item_store.add_event(ctx.conn, item_id, "routed", ctx.now, status_from="submitted",
                                    status_to="routed", to_target_id=target.id,
                                    reason="fallback" if trace.fallback else None)
-    if trace.targets:
-        await item_store.change(ctx.conn, item_id, ctx.now, status="routed")
     return trace.targets
 
 
@@ -256,7 +256,9 @@ async def move(ctx: Ctx, item, *, to_targets: list, kind: str, status: str, leve
         await item_store.add_event(ctx.conn, item.id, kind, ctx.now, actor_id=actor_id,
                                    status_from=item.status, status_to=status,
                                    target_id=item.claimed_target_id, to_target_id=target.id, reason=reason)
-    await refresh_cards(ctx, item.id, [p._replace(active=False) for p in old])
+    left = {p.id for p in old}
+    await refresh_cards(ctx, item.id, [p for p in await item_store.placements(ctx.conn, item.id, active_only=False)
+                                       if p.id in left])
 
 
 async def history_lines(conn, item, lang: str, *, limit: int | None = None) -> list[str]:

@@ -1,0 +1,207 @@
+"""``linkage demo``: the whole product offline. A fresh SQLite database, the seeds, the sandbox
+Bot API server and the real bot over HTTP, then a scripted scenario with a transcript of who
+said what and where each item went."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+
+from bot import logs
+from bot.app import LinkageApp
+from bot.sandbox import SandboxClient, SandboxServer
+from bot.scenario import World
+from bot.settings import Settings
+from seeds.loader import load_seeds
+
+DEMO_TOKEN = "7000000001:linkage-demo"
+
+
+class Transcript:
+    """Follows the sandbox's event log and prints each message, edit and button press."""
+
+    def __init__(self, sb: SandboxClient):
+        self.sb = sb
+        self.names: dict[int, str] = {}
+        self.seq = 0
+        self.lines = 0
+
+    def name(self, chat_id: int) -> str:
+        return self.names.get(chat_id, str(chat_id))
+
+    async def follow(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            for event in await self.sb.events(self.seq, timeout=0.5):
+                self.seq = event["seq"]
+                self.show(event)
+
+    def show(self, event: dict) -> None:
+        kind = event["type"]
+        if kind in ("message", "edited"):
+            message = event["message"]
+            text = (message.get("text") or f"[{message.get('kind')}]").strip()
+            first, *rest = text.split("\n")
+            body = first if len(first) <= 90 else first[:88] + "…"
+            if rest:
+                body += f"  (+{len(rest)} lines)"
+            chat = message["raw"]["chat"]
+            where = chat.get("title") or chat.get("first_name") or str(chat["id"])
+            if message["from_bot"]:
+                arrow = "✎ edits card in" if kind == "edited" else "→"
+                line = f"  bot {arrow} {where}: {body}"
+            else:
+                who = message["from"].get("first_name", "?")
+                line = f"  {who}" + (f" in {where}" if where != who else "") + f": {body}"
+            print(line, flush=True)
+        elif kind == "callback":
+            print(f"  {self.name(event['user_id'])} presses [{event['data']}] in {self.name(event['chat_id'])}",
+                  flush=True)
+        elif kind == "callback_answer" and event.get("text"):
+            print(f"    ↳ bot answers the press: {event['text']}", flush=True)
+
+    async def settle(self, seconds: float = 1.5) -> None:
+        """Let the bot finish sending and the transcript catch up before the next scene."""
+        await asyncio.sleep(seconds)
+
+
+def scene(title: str) -> None:
+    print(f"\n== {title} ==", flush=True)
+
+
+async def run_demo(workdir: Path, *, keep: bool = False) -> int:
+    workdir.mkdir(parents=True, exist_ok=True)
+    database, log_file = workdir / "linkage.db", workdir / "linkage.log"
+    for stale in workdir.glob("linkage.db*"):
+        stale.unlink()
+    logs.setup("INFO", str(log_file))
+
+    server = SandboxServer()
+    base = await server.start()
+    settings = Settings(bot_token=DEMO_TOKEN, api_base=base, database=str(database), poll_timeout=2,
+                        _env_file=None)
+    app = LinkageApp(settings)
+    await app.db.create_schema()
+    counts = await load_seeds(app.db, app.clock.now())
+    await app.start()
+    sb = SandboxClient(base, DEMO_TOKEN)
+    world = World(sb, app.db, app.clock.now, bot_username=app.me["username"])
+    transcript = Transcript(sb)
+    stop = asyncio.Event()
+    follower = asyncio.create_task(transcript.follow(stop))
+    print(f"Linkage demo — sandbox Bot API at {base}, bot @{app.me['username']}")
+    print("Seeds: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    try:
+        await play(world, transcript)
+        await app.sender.drain(timeout=60)
+        await transcript.settle(2)
+    finally:
+        stop.set()
+        await follower
+    print(f"\nDatabase: {database.resolve()}\nLog:      {log_file.resolve()}")
+    if keep:
+        print(f"\nThe sandbox and the bot keep running. Act as a member with the control API, e.g.:\n"
+              f"  curl -s -X POST {base}/control/users -d '{{\"first_name\": \"Guest\"}}'\n"
+              f"  curl -s -X POST {base}/control/send -d '{{\"user_id\": ID, \"text\": \"/start\"}}'\n"
+              f"  curl -s '{base}/control/messages?chat_id=ID'\n"
+              f"Invite a sample member: linkage --database {database} invite H003\nCtrl-C stops.")
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            pass
+    await sb.close()
+    await app.stop()
+    await server.stop()
+    shutil.rmtree(workdir / "__pycache__", ignore_errors=True)
+    return 0
+
+
+async def play(world: World, transcript: Transcript) -> None:
+    sb = world.sb
+    names = transcript.names
+
+    scene("1. People join through their invite links; a stranger is refused")
+    office = await world.join("O001", "何欣然")
+    city = await world.join("C001", "王晓明")
+    hongqiao = await world.join("H001", "赵丽娟")
+    port_liaison = await world.join("H004", "吴思远")
+    street_liaison = await world.join("H005", "郑桂兰")
+    topic_liaison = await world.join("C003", "张伟东")
+    other_liaison = await world.join("C004", "刘海燕")
+    stranger = await sb.user("路人甲", language_code="zh-hans")
+    for user in (office, city, hongqiao, port_liaison, street_liaison, topic_liaison, other_liaison, stranger):
+        names[user.id] = user.first_name
+    await sb.send(stranger, "/start")
+    await sb.wait_for(stranger, "邀请", 30)
+    await transcript.settle()
+
+    scene("2. The office binds the handling groups with one-time keys")
+    topic_group = await world.bound_group("topic:smart_parking", "topic", "市政协·智慧停车主题组", office,
+                                          [topic_liaison, other_liaison], topic="smart_parking")
+    names[topic_group.chat.id] = topic_group.chat.title
+    port = await world.bound_group("district:hongqiao", "district", "红桥区政协联络组", office,
+                                   [port_liaison], district="hongqiao")
+    names[port.chat.id] = port.chat.title
+    street = await world.bound_group("street:hongqiao_xiyuzhuang", "street", "西于庄街道委员联络中心", office,
+                                     [street_liaison], street="hongqiao_xiyuzhuang")
+    names[street.chat.id] = street.chat.title
+    elderly = await world.bound_group("topic:smart_elderly_care", "topic", "市政协·智慧养老主题组", office,
+                                      [other_liaison], topic="smart_elderly_care")
+    names[elderly.chat.id] = elderly.chat.title
+    await transcript.settle()
+
+    scene("3. A city member reports a city-wide issue, with a photo")
+    city_code = await world.submit(
+        city, topic="smart_parking", area="city", photo=True,
+        observation="老旧小区夜间停车难，车辆占用非机动车道。", analysis="周边写字楼地下车库夜间闲置。",
+        suggestion="推行错时共享停车，在小程序上公开剩余车位。")
+    await world.card(topic_group, city_code)
+    await transcript.settle()
+
+    scene("4. A Hongqiao member reports from Xiyuzhuang street, anonymous to liaisons")
+    street_code = await world.submit(
+        hongqiao, topic="smart_parking", area="street", street="hongqiao_xiyuzhuang", privacy="anonymous",
+        observation="西于庄街道几个老旧小区晚上找不到车位。", suggestion="由街道牵头与写字楼协商错时停车。")
+    await world.card(port, street_code)
+    await world.card(street, street_code)
+    await transcript.settle()
+
+    scene("5. The topic liaison claims, asks, gets an answer, replies and records 'adopted'")
+    await world.card_action(topic_liaison, topic_group, city_code, "claim")
+    await world.card_action(topic_liaison, topic_group, city_code, "ask")
+    await sb.wait_for(topic_liaison, city_code, 30)
+    await world.reply_privately(topic_liaison, "请问涉及哪几个小区？大约多少车位缺口？")
+    question = await sb.wait_for(city, lambda m: any(d.startswith("m:answer:") for d in m.button_data.values()), 30)
+    await sb.press(city, question, data=next(iter(question.button_data.values())))
+    await sb.wait_for(city, city_code, 30)
+    await sb.send(city, "主要是丁字沽一带三个小区，缺口约两百个车位。")
+    await world.card(topic_group, city_code, lambda m: any(d.endswith(":reply") for d in m.button_data.values()))
+    await world.card_action(topic_liaison, topic_group, city_code, "reply")
+    await sb.wait_for(topic_liaison, city_code, 30)
+    await world.reply_privately(topic_liaison, "已转市城市管理委研究，拟在三个小区试点错时停车。")
+    await sb.wait_for(city, "已转市城市管理委", 30)
+    await world.card_action(topic_liaison, topic_group, city_code, "outcome")
+    choice = await sb.wait_for(topic_liaison, lambda m: any(":adopted" in d for d in m.button_data.values()), 30)
+    await sb.press(topic_liaison, choice, data=next(d for d in choice.button_data.values() if d.endswith(":adopted")))
+    await sb.wait_for(topic_liaison, "简短说明", 30)
+    await world.reply_privately(topic_liaison, "建议被市城市管理委采用。")
+    await sb.wait_for(city, "采用", 30)
+    await transcript.settle()
+
+    scene("6. The district port claims the street report and escalates it to the city")
+    await world.card_action(port_liaison, port, street_code, "claim")
+    await world.card_action(port_liaison, port, street_code, "escalate")
+    await sb.wait_for(port_liaison, street_code, 30)
+    await world.reply_privately(port_liaison, "涉及全市停车政策，需市级统筹。")
+    await world.card(topic_group, street_code)
+    await sb.wait_for(hongqiao, "上报", 30)
+    await transcript.settle()
+
+    scene("7. A forged button and an outsider's press are both refused")
+    card = await world.card(topic_group, street_code)
+    forged = await sb.press(topic_liaison, card, data="c:999999:1:claim", forge=True)
+    answer = await sb.callback_answer(forged)
+    print(f"    (forged press answered: {answer['text']})")
+    answer = await world.card_action(other_liaison, topic_group, street_code, "claim")
+    print(f"    (press by a liaison of another group answered: {answer['text']})")
+    await transcript.settle()

@@ -1,0 +1,126 @@
+"""People acting on the sandbox: members joining, groups bound, reports submitted through the
+real chat flow, liaisons pressing card buttons. Shared by the demo, the tests and the bench,
+so each tells the same story the same way."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from bot.sandbox import SandboxClient, SbChat, SbMessage, SbUser
+from handlers import admin
+from storage.db import Database
+
+TIMEOUT = 30.0
+
+
+@dataclass
+class Group:
+    chat: SbChat
+    target: str
+    thread: int | None = None
+
+
+@dataclass
+class World:
+    sb: SandboxClient
+    db: Database
+    clock_now: callable
+    bot_username: str = "linkage_bot"
+    people: dict[str, SbUser] = field(default_factory=dict)  # roster id -> sandbox user
+
+    async def _admin(self, work):
+        async with self.db.transaction() as conn:
+            return await work(conn, self.clock_now())
+
+    async def invite(self, roster_id: str) -> str:
+        link = await self._admin(lambda conn, now: admin.invite_link(conn, roster_id, now, 14, self.bot_username))
+        return link.rsplit("=", 1)[1]
+
+    async def join(self, roster_id: str, first_name: str, language: str = "zh-hans") -> SbUser:
+        """A member opens their invite link."""
+        user = await self.sb.user(first_name, language_code=language)
+        code = await self.invite(roster_id)
+        await self.sb.send(user, f"/start {code}")
+        await self.sb.wait_for(user, lambda m: "/submit" in (m.text or ""), TIMEOUT)
+        self.people[roster_id] = user
+        return user
+
+    async def bound_group(self, target: str, kind: str, title: str, admin_user: SbUser,
+                          members: list[SbUser] = (), *, forum_topic: str | None = None, **fields) -> Group:
+        """The office makes a key; the group's admin adds the bot and sends /bind KEY."""
+        key = await self._admin(lambda conn, now: admin.make_bind_key(conn, target, kind, now, 48, **fields))
+        chat = await self.sb.group(title, members=[m.id for m in members], admins=[admin_user.id],
+                                   forum=forum_topic is not None)
+        thread = await self.sb.topic(chat, forum_topic) if forum_topic else None
+        await self.sb.send(admin_user, f"/bind {key}", chat=chat, thread=thread)
+        await self.sb.wait_for(chat, "✅", TIMEOUT, thread=thread)
+        return Group(chat, target, thread)
+
+    async def liaison_of(self, roster_id: str, target: str) -> None:
+        await self._admin(lambda conn, now: admin.add_liaison(conn, roster_id, target, now))
+
+    async def press(self, user: SbUser, message: SbMessage, data: str) -> str:
+        return await self.sb.press(user, message, data=data)
+
+    async def step(self, user: SbUser, data_prefix: str, value: str) -> SbMessage:
+        """Wait for the prompt that offers a button, then press it."""
+        wanted = f"{data_prefix}:{value}"
+        prompt = await self.sb.wait_for(user, lambda m: wanted in m.button_data.values(), TIMEOUT)
+        await self.sb.press(user, prompt, data=wanted)
+        return prompt
+
+    async def submit(self, user: SbUser, *, topic: str, area: str, observation: str, suggestion: str,
+                     analysis: str | None = None, district: str | None = None, street: str | None = None,
+                     photo: bool = False, privacy: str = "named") -> str:
+        """A member goes through the whole guided flow; returns the reference code."""
+        await self.sb.send(user, "/submit")
+        await self.step(user, "s:topic", topic)
+        await self.step(user, "s:area", area)
+        if district:
+            try:
+                await self.step(user, "s:district", district)
+            except TimeoutError:
+                pass  # district members are not asked: it is their own district
+        if street:
+            await self.step(user, "s:street", street)
+        await self.sb.wait_for(user, lambda m: (m.text or "").startswith(("第3步", "Step 3")), TIMEOUT)
+        await self.sb.send(user, observation)
+        await self.sb.wait_for(user, lambda m: "s:analysis:skip" in m.button_data.values(), TIMEOUT)
+        if analysis:
+            await self.sb.send(user, analysis)
+        else:
+            await self.step(user, "s:analysis", "skip")
+        await self.sb.wait_for(user, lambda m: (m.text or "").startswith(("第5步", "Step 5")), TIMEOUT)
+        await self.sb.send(user, suggestion)
+        await self.sb.wait_for(user, lambda m: "s:files:done" in m.button_data.values(), TIMEOUT)
+        if photo:
+            await self.sb.send_photo(user, width=1280, height=960)
+            await self.sb.wait_for(user, lambda m: "s:files:done" in m.button_data.values(), TIMEOUT)
+        await self.step(user, "s:files", "done")
+        await self.step(user, "s:privacy", privacy)
+        await self.step(user, "s:preview", "submit")
+        receipt = await self.sb.wait_for(user, lambda m: "SQ-" in (m.text or ""), TIMEOUT)
+        return next(word for word in receipt.text.replace("。", " ").split() if word.startswith("SQ-"))
+
+    async def card(self, group: Group, code: str, predicate=lambda m: True) -> SbMessage:
+        """The current state of the item's card in a group (waits until it is there)."""
+        deadline = asyncio.get_running_loop().time() + TIMEOUT
+        while True:
+            for message in reversed(await self.sb.messages(group.chat, group.thread)):
+                if message.from_bot and (message.text or "").startswith(f"📋 {code}") and predicate(message):
+                    return message
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"no card of {code} in {group.chat.title}")
+            await asyncio.sleep(0.1)
+
+    async def card_action(self, user: SbUser, group: Group, code: str, action: str) -> dict:
+        """A liaison presses a card button; returns how the bot answered the press."""
+        card = await self.card(group, code, lambda m: any(d.endswith(f":{action}") for d in m.button_data.values()))
+        data = next(d for d in card.button_data.values() if d.endswith(f":{action}"))
+        query = await self.sb.press(user, card, data=data)
+        return await self.sb.callback_answer(query)
+
+    async def reply_privately(self, user: SbUser, text: str) -> None:
+        """Type the text the bot asked for in the private chat."""
+        await self.sb.send(user, text)
