@@ -11,7 +11,7 @@ from pathlib import Path
 from bot import logs
 from bot.app import LinkageApp
 from bot.sandbox import SandboxClient, SandboxServer
-from bot.scenario import World
+from bot.scenario import World, build_pilot
 from bot.settings import Settings
 from seeds.loader import load_seeds
 
@@ -23,12 +23,9 @@ class Transcript:
 
     def __init__(self, sb: SandboxClient):
         self.sb = sb
-        self.names: dict[int, str] = {}
+        self.people: dict[int, str] = {}  # user id -> first name, learnt from their messages
         self.seq = 0
         self.lines = 0
-
-    def name(self, chat_id: int) -> str:
-        return self.names.get(chat_id, str(chat_id))
 
     async def follow(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -52,11 +49,11 @@ class Transcript:
                 line = f"  bot {arrow} {where}: {body}"
             else:
                 who = message["from"].get("first_name", "?")
+                self.people[message["from"]["id"]] = who
                 line = f"  {who}" + (f" in {where}" if where != who else "") + f": {body}"
             print(line, flush=True)
         elif kind == "callback":
-            print(f"  {self.name(event['user_id'])} presses [{event['data']}] in {self.name(event['chat_id'])}",
-                  flush=True)
+            print(f"  {self.people.get(event['user_id'], event['user_id'])} presses [{event['data']}]", flush=True)
         elif kind == "callback_answer" and event.get("text"):
             print(f"    ↳ bot answers the press: {event['text']}", flush=True)
 
@@ -98,6 +95,7 @@ async def run_demo(workdir: Path, *, keep: bool = False) -> int:
     finally:
         stop.set()
         await follower
+    await print_items(app)
     print(f"\nDatabase: {database.resolve()}\nLog:      {log_file.resolve()}")
     if keep:
         print(f"\nThe sandbox and the bot keep running. Act as a member with the control API, e.g.:\n"
@@ -118,36 +116,18 @@ async def run_demo(workdir: Path, *, keep: bool = False) -> int:
 
 async def play(world: World, transcript: Transcript) -> None:
     sb = world.sb
-    names = transcript.names
 
-    scene("1. People join through their invite links; a stranger is refused")
-    office = await world.join("O001", "何欣然")
-    city = await world.join("C001", "王晓明")
-    hongqiao = await world.join("H001", "赵丽娟")
-    port_liaison = await world.join("H004", "吴思远")
-    street_liaison = await world.join("H005", "郑桂兰")
-    topic_liaison = await world.join("C003", "张伟东")
-    other_liaison = await world.join("C004", "刘海燕")
-    stranger = await sb.user("路人甲", language_code="zh-hans")
-    for user in (office, city, hongqiao, port_liaison, street_liaison, topic_liaison, other_liaison, stranger):
-        names[user.id] = user.first_name
-    await sb.send(stranger, "/start")
-    await sb.wait_for(stranger, "邀请", 30)
+    scene("1. People join through their invite links; the office binds the handling groups")
+    pilot = await build_pilot(world)
+    city, hongqiao = pilot.city, pilot.hongqiao
+    topic_liaison, port_liaison, other_liaison = pilot.topic_liaison, pilot.port_liaison, pilot.other_liaison
+    topic_group, port, street = pilot.topic_group, pilot.port, pilot.street
     await transcript.settle()
 
-    scene("2. The office binds the handling groups with one-time keys")
-    topic_group = await world.bound_group("topic:smart_parking", "topic", "市政协·智慧停车主题组", office,
-                                          [topic_liaison, other_liaison], topic="smart_parking")
-    names[topic_group.chat.id] = topic_group.chat.title
-    port = await world.bound_group("district:hongqiao", "district", "红桥区政协联络组", office,
-                                   [port_liaison], district="hongqiao")
-    names[port.chat.id] = port.chat.title
-    street = await world.bound_group("street:hongqiao_xiyuzhuang", "street", "西于庄街道委员联络中心", office,
-                                     [street_liaison], street="hongqiao_xiyuzhuang")
-    names[street.chat.id] = street.chat.title
-    elderly = await world.bound_group("topic:smart_elderly_care", "topic", "市政协·智慧养老主题组", office,
-                                      [other_liaison], topic="smart_elderly_care")
-    names[elderly.chat.id] = elderly.chat.title
+    scene("2. A stranger is politely refused")
+    stranger = await sb.user("路人甲", language_code="zh-hans")
+    await sb.send(stranger, "/start")
+    await sb.wait_for(stranger, lambda m: bool(m.text), 30)
     await transcript.settle()
 
     scene("3. A city member reports a city-wide issue, with a photo")
@@ -205,3 +185,17 @@ async def play(world: World, transcript: Transcript) -> None:
     answer = await world.card_action(other_liaison, topic_group, street_code, "claim")
     print(f"    (press by a liaison of another group answered: {answer['text']})")
     await transcript.settle()
+
+
+async def print_items(app: LinkageApp) -> None:
+    """Where each item went, from the database: its status and every hop."""
+    from sqlalchemy import select
+
+    from handlers import lifecycle
+    from storage.schema import items
+    scene("Where each report went")
+    async with app.db.read() as conn:
+        for item in await conn.execute(select(items).order_by(items.c.id)):
+            print(f"  {item.code}  {lifecycle.status_label(item.status, 'zh')}")
+            for line in await lifecycle.history_lines(conn, item, "zh"):
+                print(f"      {line}")

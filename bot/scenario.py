@@ -124,3 +124,41 @@ class World:
     async def reply_privately(self, user: SbUser, text: str) -> None:
         """Type the text the bot asked for in the private chat."""
         await self.sb.send(user, text)
+
+
+@dataclass
+class Pilot:
+    """The demo's cast: an office admin, a city and a Hongqiao member, liaisons, bound groups."""
+
+    office: SbUser
+    city: SbUser
+    hongqiao: SbUser
+    port_liaison: SbUser
+    street_liaison: SbUser
+    topic_liaison: SbUser
+    other_liaison: SbUser
+    topic_group: Group
+    port: Group
+    street: Group
+    elderly_group: Group
+
+
+async def build_pilot(world: World) -> Pilot:
+    """Sample members (from seeds/roster.csv) join; the office binds four groups."""
+    office = await world.join("O001", "何欣然")
+    city = await world.join("C001", "王晓明")
+    hongqiao = await world.join("H001", "赵丽娟")
+    port_liaison = await world.join("H004", "吴思远")
+    street_liaison = await world.join("H005", "郑桂兰")
+    topic_liaison = await world.join("C003", "张伟东")
+    other_liaison = await world.join("C004", "刘海燕")
+    topic_group = await world.bound_group("topic:smart_parking", "topic", "市政协·智慧停车主题组", office,
+                                          [topic_liaison, other_liaison, city], topic="smart_parking")
+    port = await world.bound_group("district:hongqiao", "district", "红桥区政协联络组", office,
+                                   [port_liaison, hongqiao], district="hongqiao")
+    street = await world.bound_group("street:hongqiao_xiyuzhuang", "street", "西于庄街道委员联络中心", office,
+                                     [street_liaison], street="hongqiao_xiyuzhuang")
+    elderly = await world.bound_group("topic:smart_elderly_care", "topic", "市政协·智慧养老主题组", office,
+                                      [other_liaison], topic="smart_elderly_care")
+    return Pilot(office, city, hongqiao, port_liaison, street_liaison, topic_liaison, other_liaison,
+                 topic_group, port, street, elderly)
