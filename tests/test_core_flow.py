@@ -1,0 +1,222 @@
+"""The demo scenario, step by step, asserting what each party sees (aiogram, real HTTP)."""
+
+from __future__ import annotations
+
+import re
+
+from handlers.i18n import translator
+
+zh = translator("zh")
+TIMEOUT = 30
+
+
+def plain(text: str) -> str:
+    """What Telegram shows for one of our HTML texts."""
+    return re.sub(r"<[^>]+>", "", text)
+
+
+async def test_members_join_and_a_stranger_is_refused(stack):
+    sb, world = stack.sb, stack.world
+    member = await world.join("C002", "李静怡")
+    welcome = (await sb.messages(member))[-1]
+    assert "李静怡" in welcome.text and "/submit" in welcome.text
+    assert (await stack.row("members", roster_id="C002")).telegram_user_id == member.id
+
+    stranger = await sb.user("路人甲", language_code="zh-hans")
+    await sb.send(stranger, "/start")
+    refusal = await sb.wait_for(stranger, None, TIMEOUT)
+    assert "022-0000-0000" in refusal.text  # the office's contact, and nothing else
+    await sb.send(stranger, "/submit")
+    again = await sb.wait_for(stranger, None, TIMEOUT)
+    assert again.text == refusal.text
+    assert await stack.count("conversations") == 0
+
+
+async def test_command_menus_are_registered_in_both_languages(stack):
+    commands = await stack.sb.commands()
+    scopes = {(c["scope"]["type"], c["language_code"] or "zh") for c in commands}
+    assert {("all_private_chats", "zh"), ("all_private_chats", "en"), ("all_group_chats", "zh"),
+            ("all_group_chats", "en")} <= scopes
+    private_zh = next(c for c in commands if c["scope"]["type"] == "all_private_chats" and not c["language_code"])
+    assert [c["command"] for c in private_zh["commands"]] == ["submit", "my", "cancel", "language", "help"]
+    assert private_zh["commands"][0]["description"] == zh.plain("Write a social-opinion report")
+
+
+async def test_city_report_with_photo_reaches_the_topic_group(stack):
+    pilot = await stack.pilot()
+    world, sb = stack.world, stack.sb
+    code = await world.submit(pilot.city, topic="smart_parking", area="city", photo=True,
+                              observation="老旧小区夜间停车难。", suggestion="推行错时共享停车。")
+    assert re.fullmatch(r"SQ-\d{4}-\d{5}", code)
+    receipt = (await sb.messages(pilot.city))[-1]
+    assert code in receipt.text and "智慧停车" in receipt.text
+
+    card = await world.card(pilot.topic_group, code)
+    assert "王晓明" in card.text  # named: the liaisons see the name
+    assert "老旧小区夜间停车难。" in card.text
+    assert any(d.endswith(":claim") for d in card.button_data.values())
+    await stack.settle()
+    photo = [m for m in await sb.messages(pilot.topic_group.chat) if m.from_bot and m.kind == "photo"]
+    assert len(photo) == 1 and photo[0].reply_to == card.id
+    # nowhere else: the district groups did not get a city-wide report
+    assert not [m for m in await sb.messages(pilot.port.chat) if code in (m.text or "")]
+    item = await stack.row("items", code=code)
+    assert item.status == "routed" and item.area == "city"
+
+
+async def test_anonymous_street_report_reaches_port_and_sub_port_without_the_name(stack):
+    pilot = await stack.pilot()
+    world = stack.world
+    code = await world.submit(pilot.hongqiao, topic="smart_parking", area="street", street="hongqiao_xiyuzhuang",
+                              privacy="anonymous", observation="西于庄街道夜间停车难。", suggestion="错时停车。")
+    for group in (pilot.port, pilot.street):
+        card = await world.card(group, code)
+        assert "赵丽娟" not in card.text
+        assert zh("anonymous member") in card.text
+    await stack.settle()
+    log = open(stack.app.settings.log_file, encoding="utf-8").read()
+    assert "update handled" in log  # the log is really written...
+    assert "赵丽娟" not in log and "西于庄街道夜间停车难" not in log  # ...without names or bodies
+
+
+async def test_liaison_claims_asks_replies_and_records_adopted_while_the_member_watches(stack):
+    pilot = await stack.pilot()
+    world, sb = stack.world, stack.sb
+    code = await world.submit(pilot.city, topic="smart_parking", area="city",
+                              observation="夜间停车难。", suggestion="共享停车。")
+    member, liaison, group = pilot.city, pilot.topic_liaison, pilot.topic_group
+
+    answer = await world.card_action(liaison, group, code, "claim")
+    assert answer["text"] == zh.plain("Claimed. The other cards show it is yours.")
+    await sb.wait_for(member, f"{code} 现由", TIMEOUT)
+    card = await world.card(group, code, lambda m: "张伟东" in m.text)
+    assert not any(d.endswith(":claim") for d in card.button_data.values())
+
+    await world.card_action(liaison, group, code, "ask")
+    await sb.wait_for(liaison, code, TIMEOUT)
+    await sb.send(liaison, "涉及哪几个小区？")
+    question = await sb.wait_for(member, "涉及哪几个小区？", TIMEOUT)
+    assert "张伟东" not in question.text  # the liaison's identity stays hidden
+    assert (await stack.row("items", code=code)).status == "needs_info"
+    await sb.press(member, question, data=next(iter(question.button_data.values())))
+    await sb.wait_for(member, code, TIMEOUT)
+    await sb.send(member, "丁字沽一带三个小区。")
+    relayed = await sb.wait_for(group.chat, "丁字沽一带三个小区。", TIMEOUT)
+    assert relayed.reply_to == card.id
+    await sb.wait_for(liaison, "丁字沽一带三个小区。", TIMEOUT)
+
+    await world.card_action(liaison, group, code, "reply")
+    await sb.wait_for(liaison, code, TIMEOUT)
+    await sb.send(liaison, "已转相关部门研究。")
+    await sb.wait_for(member, "已转相关部门研究。", TIMEOUT)
+
+    await world.card_action(liaison, group, code, "outcome")
+    choice = await sb.wait_for(liaison, lambda m: any(d.endswith(":adopted") for d in m.button_data.values()),
+                               TIMEOUT)
+    await sb.press(liaison, choice, data=next(d for d in choice.button_data.values() if d.endswith(":adopted")))
+    await sb.wait_for(liaison, zh.plain("Type a short note for the member about this outcome."), TIMEOUT)
+    await sb.send(liaison, "已被采用。")
+    outcome = await sb.wait_for(member, code, TIMEOUT)
+    assert "采用" in outcome.text and "已被采用。" in outcome.text
+    assert (await stack.row("items", code=code)).status == "adopted"
+
+    answer = await world.card_action(liaison, group, code, "close")
+    assert answer["text"] == zh.plain("Closed.")
+    await sb.wait_for(member, code, TIMEOUT)
+    await stack.settle()
+    final = await world.card(group, code)
+    assert final.button_data == {}  # nothing left to press on a closed report
+
+    await sb.send(member, "/my")
+    history = await sb.wait_for(member, code, TIMEOUT)
+    for step in ("claimed", "more information requested", "you added information",
+                 "reply received", "outcome recorded", "closed"):
+        assert zh(step) in history.text, step
+
+
+async def test_district_item_escalated_to_the_city_and_the_member_sees_the_reason(stack):
+    pilot = await stack.pilot()
+    world, sb = stack.world, stack.sb
+    code = await world.submit(pilot.hongqiao, topic="smart_parking", area="street", street="hongqiao_xiyuzhuang",
+                              observation="停车难。", suggestion="错时停车。")
+    await world.card_action(pilot.port_liaison, pilot.port, code, "claim")
+    await world.card_action(pilot.port_liaison, pilot.port, code, "escalate")
+    await sb.wait_for(pilot.port_liaison, code, TIMEOUT)
+    await sb.send(pilot.port_liaison, "涉及全市政策。")
+    hop = await sb.wait_for(pilot.hongqiao, "涉及全市政策。", TIMEOUT)
+    assert "智慧停车" in hop.text
+    city_card = await world.card(pilot.topic_group, code)
+    assert any(d.endswith(":claim") for d in city_card.button_data.values())
+    await stack.settle()
+    for old in (pilot.port, pilot.street):
+        card = await world.card(old, code)
+        assert card.button_data == {}  # no longer handled there
+    item = await stack.row("items", code=code)
+    assert (item.status, item.level, item.claimed_by) == ("escalated", "city", None)
+
+
+async def test_forward_to_another_group_of_the_same_level(stack):
+    pilot = await stack.pilot()
+    world, sb = stack.world, stack.sb
+    code = await world.submit(pilot.city, topic="smart_parking", area="city", observation="养老呼叫器转接慢。",
+                              suggestion="直接接到社区。")
+    await world.card_action(pilot.topic_liaison, pilot.topic_group, code, "claim")
+    await world.card_action(pilot.topic_liaison, pilot.topic_group, code, "forward")
+    choice = await sb.wait_for(pilot.topic_liaison, lambda m: bool(m.button_data), TIMEOUT)
+    elderly = next(d for text, d in choice.button_data.items() if "养老" in text)
+    assert "红桥" not in " ".join(choice.button_data)  # district groups are not the same level
+    await sb.press(pilot.topic_liaison, choice, data=elderly)
+    await sb.wait_for(pilot.topic_liaison, zh.plain("Why? Type the reason; the member will see it."), TIMEOUT)
+    await sb.send(pilot.topic_liaison, "属于智慧养老主题。")
+    await sb.wait_for(pilot.city, "属于智慧养老主题。", TIMEOUT)
+    await world.card(pilot.elderly_group, code)
+
+
+async def test_member_edits_until_claimed_and_may_withdraw(stack):
+    pilot = await stack.pilot()
+    world, sb = stack.world, stack.sb
+    code = await world.submit(pilot.city, topic="smart_parking", area="city", observation="原来的情况。",
+                              suggestion="原来的建议。")
+    await sb.send(pilot.city, "/my")
+    listing = await sb.wait_for(pilot.city, lambda m: code in (m.text or "") and bool(m.button_data), TIMEOUT)
+    edit = next(d for d in listing.button_data.values() if d.startswith("m:edit:"))
+    await sb.press(pilot.city, listing, data=edit)
+    fields = await sb.wait_for(pilot.city, lambda m: any(":observation" in d for d in m.button_data.values()),
+                               TIMEOUT)
+    await sb.press(pilot.city, fields, data=next(d for d in fields.button_data.values() if d.endswith(":observation")))
+    await sb.wait_for(pilot.city, code, TIMEOUT)
+    await sb.send(pilot.city, "修改后的情况。")
+    await world.card(pilot.topic_group, code, lambda m: "修改后的情况。" in m.text)
+
+    await world.card_action(pilot.topic_liaison, pilot.topic_group, code, "claim")
+    await stack.settle()
+    query = await sb.press(pilot.city, listing, data=edit)
+    answer = await sb.callback_answer(query)
+    assert answer["text"] == zh.plain("A liaison is already handling this report, so it can no longer be edited.")
+
+    withdraw = next(d for d in listing.button_data.values() if d.startswith("m:withdraw:"))
+    await sb.press(pilot.city, listing, data=withdraw)
+    await sb.wait_for(pilot.city, code, TIMEOUT)
+    await stack.settle()
+    assert (await stack.row("items", code=code)).status == "withdrawn"
+    card = await world.card(pilot.topic_group, code)
+    assert card.button_data == {}
+
+
+async def test_draft_survives_a_restart(stack, tmp_path):
+    pilot = await stack.pilot()
+    sb = stack.sb
+    await sb.send(pilot.city, "/submit")
+    await stack.world.step(pilot.city, "s:topic", "smart_parking")
+    await stack.world.step(pilot.city, "s:area", "city")
+    await sb.wait_for(pilot.city, "第3步", TIMEOUT)
+    await stack.app.stop()  # a restart: a new process would find the same database
+
+    from bot.app import LinkageApp
+    from tests.conftest import make_settings
+    stack.app = LinkageApp(make_settings(tmp_path, stack.server.base_url))
+    await stack.app.start()
+    await sb.send(pilot.city, "重启之后继续填写的情况。")
+    await sb.wait_for(pilot.city, "第4步", TIMEOUT)
+    conv = await stack.row("conversations", user_id=pilot.city.id)
+    assert conv.data["topic"] == "smart_parking" and conv.data["observation"] == "重启之后继续填写的情况。"
