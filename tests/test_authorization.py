@@ -1,0 +1,101 @@
+"""Who may press which card button: {member, liaison of another group, liaison of this group,
+office admin} × every card action, through the real bot over HTTP."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+
+from handlers.context import Ctx
+from handlers.events import Event
+from handlers.i18n import translator
+from handlers.lifecycle import route_item
+from storage import items as item_store
+from storage import people
+from storage.schema import items
+
+zh = translator("zh")
+ACTIONS = ("claim", "release", "ask", "reply", "forward", "delegate", "outcome", "close")
+ALLOWED_ANSWERS = {
+    "claim": zh.plain("Claimed. The other cards show it is yours."),
+    "release": zh.plain("Released."),
+    "close": zh.plain("Closed."),
+}
+PRIVATE = zh.plain("Please continue in your private chat with me.")
+NOT_THEIRS = zh.plain("Only the liaisons of this group can act on its reports.")
+
+
+async def _new_item(stack, author_roster: str, state: str, claimer_roster: str) -> tuple[int, str]:
+    """An item created and routed by the real lifecycle code, then put into ``state``."""
+    app = stack.app
+    async with app.db.transaction() as conn:
+        now = app.clock.now()
+        author = await people.by_roster_id(conn, author_roster)
+        code = await item_store.next_code(conn, now.year)
+        item_id = await item_store.create(
+            conn, files=[], code=code, author_id=author.id, topic_code="smart_parking", area="city",
+            observation="情况", suggestion="建议", privacy="named", status="submitted", level="city",
+            created_at=now, updated_at=now)
+        ctx = Ctx(event=Event(0, "other", None, "", None, None, None), conn=conn, now=now,
+                  config=app.dispatcher.config)
+        await route_item(ctx, item_id)
+        if state != "routed":
+            claimer = await people.by_roster_id(conn, claimer_roster)
+            target = (await item_store.placements(conn, item_id))[0].target_id
+            await conn.execute(update(items).where(items.c.id == item_id).values(
+                status=state, claimed_by=claimer.id, claimed_target_id=target))
+    app.sender.wake.set()
+    return item_id, code
+
+
+async def test_every_card_action_for_every_role(stack):
+    pilot = await stack.pilot()
+    roles = {"member": pilot.city, "liaison of another group": pilot.other_liaison,
+             "liaison of this group": pilot.topic_liaison, "office admin": pilot.office}
+    seen: dict[tuple[str, str], str] = {}
+    for role, user in roles.items():
+        for action in ACTIONS:
+            state = {"claim": "routed", "close": "adopted"}.get(action, "claimed")
+            # C002 is the author: nobody pressing here handles their own report
+            item_id, code = await _new_item(stack, "C002", state, "C003")
+            card = await stack.world.card(pilot.topic_group, code)
+            target_id = card.button_data and next(iter(card.button_data.values())).split(":")[2]
+            query = await stack.sb.press(user, card, data=f"c:{item_id}:{target_id}:{action}", forge=True)
+            seen[(role, action)] = (await stack.sb.callback_answer(query))["text"]
+
+    for (role, action), answer in seen.items():
+        allowed = answer in (ALLOWED_ANSWERS.get(action), PRIVATE)
+        if role in ("member", "liaison of another group"):
+            assert answer == NOT_THEIRS, (role, action, answer)
+        else:
+            assert allowed, (role, action, answer)
+
+
+async def test_a_liaison_cannot_handle_their_own_report_and_others_wait_for_the_claimer(stack):
+    pilot = await stack.pilot()
+    own_id, own = await _new_item(stack, "C003", "routed", "C003")  # written by the topic liaison
+    card = await stack.world.card(pilot.topic_group, own)
+    query = await stack.sb.press(pilot.topic_liaison, card, data=next(iter(card.button_data.values())))
+    assert (await stack.sb.callback_answer(query))["text"] == zh.plain("You cannot handle your own report.")
+    assert (await stack.row("items", id=own_id)).status == "routed"
+
+    # a second liaison of the same group cannot act on an item claimed by the first
+    from handlers import admin
+    async with stack.app.db.transaction() as conn:
+        await admin.add_liaison(conn, "C004", "topic:smart_parking", stack.app.clock.now())
+    item_id, code = await _new_item(stack, "C002", "claimed", "C003")
+    card = await stack.world.card(pilot.topic_group, code)
+    target_id = next(iter(card.button_data.values())).split(":")[2]
+    query = await stack.sb.press(pilot.other_liaison, card, data=f"c:{item_id}:{target_id}:reply", forge=True)
+    assert (await stack.sb.callback_answer(query))["text"] == zh.plain("Another liaison is handling this report.")
+
+
+async def test_a_card_button_pressed_in_another_group_is_refused(stack):
+    pilot = await stack.pilot()
+    item_id, code = await _new_item(stack, "C002", "routed", "C003")
+    card = await stack.world.card(pilot.topic_group, code)
+    data = next(iter(card.button_data.values()))
+    port_message = (await stack.sb.messages(pilot.port.chat))[-1]
+    query = await stack.sb.press(pilot.port_liaison, port_message, data=data, forge=True)
+    answer = (await stack.sb.callback_answer(query))["text"]
+    assert answer == zh.plain("This button is not valid here, or the report has moved on.")
+    assert (await stack.row("items", id=item_id)).status == "routed"
