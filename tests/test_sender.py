@@ -1,0 +1,135 @@
+"""The sender against the sandbox enforcing Telegram's limits (scaled), over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import select
+
+from bot.adapters.aiogram_adapter import AiogramApi
+from bot.clock import Clock
+from bot.sandbox import Fault, Limits, SandboxClient, SandboxServer
+from bot.sender import Sender
+from storage import outbox
+from storage.db import Database
+from storage.schema import members, outbox as outbox_table
+
+TOKEN = "6200000001:sender-test"
+SCALE = 10
+
+
+@pytest.fixture
+async def rig(tmp_path):
+    server = SandboxServer(limits=Limits(scale=SCALE))
+    base = await server.start()
+    api = AiogramApi(TOKEN, base)
+    await api.start()
+    db = Database(str(tmp_path / "sender.db"))
+    await db.create_schema()
+    clock = Clock()
+    sender = Sender(db, api, clock, per_second=30 * SCALE, per_chat_per_second=1 * SCALE,
+                    per_group_per_minute=20 * SCALE)
+    sb = SandboxClient(base, TOKEN)
+    yield server, sb, db, clock, sender
+    await sb.close()
+    await api.close()
+    await db.close()
+    await server.stop()
+
+
+async def _queue(db, clock, chat_id, texts, *, is_group=False, key_prefix=None):
+    async with db.transaction() as conn:
+        for i, text in enumerate(texts):
+            await outbox.enqueue(conn, method="sendMessage", params={"chat_id": chat_id, "text": text},
+                                 chat_id=chat_id, is_group=is_group, now=clock.now(),
+                                 key=f"{key_prefix}:{i}" if key_prefix else None)
+
+
+async def _statuses(db):
+    async with db.read() as conn:
+        return [tuple(r) for r in await conn.execute(
+            select(outbox_table.c.id, outbox_table.c.status, outbox_table.c.error).order_by(outbox_table.c.id))]
+
+
+async def test_a_burst_keeps_every_limit_and_each_chats_order(rig):
+    server, sb, db, clock, sender = rig
+    users = [await sb.user(f"U{i}") for i in range(30)]
+    for user in users:
+        await sb.send(user, "/start")  # a bot may only write to people who started it
+    group = await sb.group("G", admins=[users[0].id])
+    await _queue(db, clock, group.id, [f"g{i}" for i in range(50)], is_group=True)
+    for user in users:
+        await _queue(db, clock, user.id, [f"{user.id}-{i}" for i in range(5)])
+    assert await sender.drain(timeout=120)
+    stats = await sb.stats()
+    assert stats["rate_limited"] == 0  # the sender never ran into Telegram's limits
+    assert sender.stats.sent == 50 + 30 * 5
+    texts = [m.text for m in await sb.messages(group) if m.from_bot]
+    assert texts[-50:] == [f"g{i}" for i in range(50)]
+    for user in users:
+        assert [m.text for m in await sb.messages(user) if m.from_bot] == [f"{user.id}-{i}" for i in range(5)]
+
+
+async def test_429_pauses_and_5xx_is_retried_until_delivered(rig):
+    server, sb, db, clock, sender = rig
+    user = await sb.user("A")
+    await sb.send(user, "/start")
+    await sb.faults(Fault("429", method="sendMessage", count=1, retry_after=1),
+                    Fault("500", method="sendMessage", count=1), Fault("502", method="sendMessage", count=1))
+    await _queue(db, clock, user.id, ["one", "two", "three"])
+    assert await sender.drain(timeout=60)
+    assert [m.text for m in await sb.messages(user) if m.from_bot] == ["one", "two", "three"]
+    assert sender.stats.rate_limited == 1 and sender.stats.retried == 2
+
+
+async def test_403_marks_the_member_unreachable_and_400_fails_with_its_reason(rig):
+    server, sb, db, clock, sender = rig
+    user = await sb.user("Blocked")
+    await sb.send(user, "/start")
+    await sb.block(user)
+    async with db.transaction() as conn:
+        await conn.execute(members.insert().values(roster_id="X1", name="测试", level="city", role="member",
+                                                   language="zh", telegram_user_id=user.id, reachable=True,
+                                                   active=True, created_at=clock.now()))
+    await _queue(db, clock, user.id, ["to a blocker"])
+    await _queue(db, clock, -999, ["to nowhere"], is_group=True)
+    assert await sender.drain(timeout=30)
+    statuses = await _statuses(db)
+    assert [s for _, s, _ in statuses] == ["blocked", "failed"]
+    assert "chat not found" in statuses[1][2]
+    async with db.read() as conn:
+        assert (await conn.execute(select(members.c.reachable))).scalar_one() is False
+    assert sender.stats.blocked == 1 and sender.stats.failed == 1
+
+
+async def test_edits_and_replies_find_the_message_they_refer_to(rig):
+    server, sb, db, clock, sender = rig
+    user = await sb.user("A")
+    await sb.send(user, "/start")
+    async with db.transaction() as conn:
+        await outbox.enqueue(conn, method="sendMessage", params={"chat_id": user.id, "text": "card v1"},
+                             chat_id=user.id, key="card", now=clock.now())
+        await outbox.enqueue(conn, method="editMessageText", chat_id=user.id, now=clock.now(),
+                             params={"chat_id": user.id, "message_id": {"$ref": "card"}, "text": "card v2"})
+        await outbox.enqueue(conn, method="sendMessage", chat_id=user.id, now=clock.now(),
+                             params={"chat_id": user.id, "text": "reply",
+                                     "reply_parameters": {"message_id": {"$ref": "card"}}})
+    assert await sender.drain(timeout=30)
+    card, reply = [m for m in await sb.messages(user) if m.from_bot]
+    assert card.text == "card v2" and card.edits == 1
+    assert reply.reply_to == card.id
+
+
+async def test_rows_interrupted_by_a_crash_are_sent_again(rig):
+    server, sb, db, clock, sender = rig
+    user = await sb.user("A")
+    await sb.send(user, "/start")
+    await _queue(db, clock, user.id, ["was in flight"])
+    async with db.transaction() as conn:
+        row_id = (await outbox.due(conn, clock.now(), 1))[0].id
+        await outbox.mark_sending(conn, row_id)  # as if the process died during the HTTP call
+    assert await sender.recover() == 1
+    assert await sender.drain(timeout=30)
+    assert [m.text for m in await sb.messages(user) if m.from_bot] == ["was in flight"]
+    await asyncio.sleep(0)
