@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass
 
 import pytest
+import asyncpg
 from sqlalchemy import func, select
 
 from bot import logs
@@ -76,19 +77,46 @@ async def sandbox():
     await server.stop()
 
 
-@pytest.fixture
-async def stack(sandbox, tmp_path):
-    settings = make_settings(tmp_path, sandbox.base_url, log_file=str(tmp_path / "linkage.log"))
+async def open_stack(server: SandboxServer, settings: Settings):
     logs.setup("INFO", settings.log_file)
     app = LinkageApp(settings)
     await app.db.create_schema()
     await load_seeds(app.db, app.clock.now())
     await app.start()
-    sb = SandboxClient(sandbox.base_url, TOKEN)
+    sb = SandboxClient(server.base_url, TOKEN)
     world = World(sb, app.db, app.clock.now, bot_username=app.me["username"])
-    yield Stack(sandbox, sb, app, world)
-    await sb.close()
-    await app.stop()
+    return Stack(server, sb, app, world)
+
+
+async def close_stack(stack: Stack) -> None:
+    await stack.sb.close()
+    await stack.app.stop()
+
+
+@pytest.fixture
+async def stack(sandbox, tmp_path):
+    stack = await open_stack(sandbox, make_settings(tmp_path, sandbox.base_url,
+                                                    log_file=str(tmp_path / "linkage.log")))
+    yield stack
+    await close_stack(stack)
+
+
+@pytest.fixture
+async def pg_stack(sandbox, tmp_path):
+    """The same stack on PostgreSQL, in a database of its own made afresh."""
+    url = postgres_url()
+    if not url:
+        pytest.skip("LINKAGE_TEST_POSTGRES_URL is not set: PostgreSQL variant skipped")
+    server_url, _, _ = url.rpartition("/")
+    admin = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    await admin.execute("DROP DATABASE IF EXISTS linkage_e2e WITH (FORCE)")
+    await admin.execute("CREATE DATABASE linkage_e2e")
+    await admin.close()
+    settings = make_settings(tmp_path, sandbox.base_url, log_file=str(tmp_path / "linkage.log"),
+                             database=f"{server_url}/linkage_e2e")
+    stack = await open_stack(sandbox, settings)
+    yield stack
+    await close_stack(stack)
 
 
 def postgres_url() -> str | None:

@@ -220,3 +220,19 @@ async def test_draft_survives_a_restart(stack, tmp_path):
     await sb.wait_for(pilot.city, "第4步", TIMEOUT)
     conv = await stack.row("conversations", user_id=pilot.city.id)
     assert conv.data["topic"] == "smart_parking" and conv.data["observation"] == "重启之后继续填写的情况。"
+
+
+async def test_a_forum_topic_of_a_supergroup_is_a_target(stack):
+    pilot = await stack.pilot()
+    world, sb = stack.world, stack.sb
+    forum = await world.bound_group("topic:education", "topic", "市政协·议政论坛", pilot.office,
+                                    [pilot.other_liaison], forum_topic="教育", topic="education")
+    assert forum.thread is not None
+    target = await stack.row("targets", name="topic:education")
+    assert (target.chat_id, target.thread_id) == (forum.chat.id, forum.thread)
+    code = await world.submit(pilot.city, topic="education", area="city", observation="课后服务不足。",
+                              suggestion="增加课后托管。")
+    card = await world.card(forum, code)
+    assert card.thread_id == forum.thread
+    general = [m for m in await sb.messages(forum.chat) if code in (m.text or "") and m.thread_id != forum.thread]
+    assert general == []
