@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -42,11 +43,10 @@ class Settings(BaseSettings):
     group_language: str = "zh"
 
     def handler_config(self, bot_username: str | None = None) -> HandlerConfig:
-        return HandlerConfig(
-            bot_username=bot_username or self.bot_username, office_contact=self.office_contact,
-            invite_days=self.invite_days, bind_key_hours=self.bind_key_hours,
-            reveal_liaison_names=self.reveal_liaison_names, max_text_chars=self.max_text_chars,
-            max_file_bytes=self.max_file_mb * 1024 * 1024, group_language=self.group_language)
+        """What handlers need of the settings: the fields both share, and the bot's real name."""
+        shared = {f.name: getattr(self, f.name) for f in fields(HandlerConfig) if f.name in type(self).model_fields}
+        return HandlerConfig(**{**shared, "bot_username": bot_username or self.bot_username,
+                                "max_file_bytes": self.max_file_mb * 1024 * 1024})
 
     def database_path_ready(self) -> None:
         if "://" not in self.database:

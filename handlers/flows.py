@@ -4,6 +4,7 @@ keep the unfinished draft and hand it back afterwards."""
 from __future__ import annotations
 
 from handlers.context import Ctx
+from handlers.i18n import N_
 from storage import conversations
 from storage.conversations import Conversation
 
@@ -26,3 +27,18 @@ async def resume(ctx: Ctx, conv: Conversation) -> None:
         await ctx.reply(ctx.t("Back to your unfinished draft."))
     else:
         await conversations.clear(ctx.conn, ctx.event.user_id)
+
+
+async def text_input(ctx: Ctx, *, empty_msgid: str = N_("Please send text, or /cancel to stop.")) -> str | None:
+    """The text of the message, or None after telling the sender why it cannot be taken
+    (no text, a file instead, or longer than the limit). Nothing is saved in that case."""
+    text = (ctx.event.text or "").strip()
+    if ctx.event.attachments or not text:
+        await ctx.reply(ctx.t(empty_msgid))
+        return None
+    if len(text) > ctx.config.max_text_chars:
+        await ctx.reply(ctx.t("That is {length} characters; the limit is {limit}. Please shorten it and "
+                              "send it again — nothing has been saved from this message.",
+                              length=len(text), limit=ctx.config.max_text_chars))
+        return None
+    return text

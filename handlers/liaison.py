@@ -210,17 +210,11 @@ async def on_choice_button(ctx: Ctx, conv: Conversation | None) -> None:
 
 async def on_liaison_text(ctx: Ctx, conv: Conversation) -> None:
     t = ctx.t
-    text = (ctx.event.text or "").strip()
     if conv.step == "choose":
         await ctx.reply(t("Please choose one of the buttons above, or /cancel to stop."))
         return
-    if ctx.event.attachments or not text:
-        await ctx.reply(t("Please send text, or /cancel to stop."))
-        return
-    if len(text) > ctx.config.max_text_chars:
-        await ctx.reply(t("That is {length} characters; the limit is {limit}. Please shorten it and "
-                          "send it again — nothing has been saved from this message.",
-                          length=len(text), limit=ctx.config.max_text_chars))
+    text = await flows.text_input(ctx)
+    if text is None:
         return
     if conv.step == "outcome" and conv.data.get("outcome") == "duplicate":
         original = await item_store.by_code(ctx.conn, text) if CODE.match(text) else None

@@ -46,17 +46,10 @@ async def on_message(ctx: Ctx, conv: Conversation) -> None:
     t = ctx.t
     event = ctx.event
     if conv.step in TEXT_STEPS:
-        if event.attachments:
-            await ctx.reply(t("Please type this part as text. Files can be added in a later step."))
-            return
-        text = (event.text or "").strip()
-        if not text:
-            await ctx.reply(t("This step needs some text. Please type it, or /cancel to stop."))
-            return
-        if len(text) > ctx.config.max_text_chars:
-            await ctx.reply(t("That is {length} characters; the limit is {limit}. Please shorten it and "
-                              "send it again — nothing has been saved from this message.",
-                              length=len(text), limit=ctx.config.max_text_chars))
+        empty = N_("Please type this part as text. Files can be added in a later step.") if event.attachments \
+            else N_("This step needs some text. Please type it, or /cancel to stop.")
+        text = await flows.text_input(ctx, empty_msgid=empty)
+        if text is None:
             return
         conv.data[conv.step] = text
         conv.step = {"observation": "analysis", "analysis": "suggestion", "suggestion": "files"}[conv.step]
@@ -159,30 +152,22 @@ async def _choose_street(ctx: Ctx, conv: Conversation, code: str) -> bool:
     return True
 
 
-async def _skip_analysis(ctx: Ctx, conv: Conversation, value: str) -> bool:
-    if value != "skip":
-        return False
-    conv.data["analysis"] = None
-    conv.step = "suggestion"
-    await _save_and_prompt(ctx, conv)
-    return True
+def _advance(next_step: str, key: str | None = None, accept=lambda value: True, store=lambda value: value):
+    """A button that records a value (optionally) and moves the draft to the next step."""
+    async def choose(ctx: Ctx, conv: Conversation, value: str) -> bool:
+        if not accept(value):
+            return False
+        if key is not None:
+            conv.data[key] = store(value)
+        conv.step = next_step
+        await _save_and_prompt(ctx, conv)
+        return True
+    return choose
 
 
-async def _files_done(ctx: Ctx, conv: Conversation, value: str) -> bool:
-    if value != "done":
-        return False
-    conv.step = "privacy"
-    await _save_and_prompt(ctx, conv)
-    return True
-
-
-async def _choose_privacy(ctx: Ctx, conv: Conversation, code: str) -> bool:
-    if code not in PRIVACY:
-        return False
-    conv.data["privacy"] = code
-    conv.step = "preview"
-    await _save_and_prompt(ctx, conv)
-    return True
+_skip_analysis = _advance("suggestion", "analysis", accept=lambda v: v == "skip", store=lambda v: None)
+_files_done = _advance("privacy", accept=lambda v: v == "done")
+_choose_privacy = _advance("preview", "privacy", accept=lambda v: v in PRIVACY)
 
 
 async def _confirm(ctx: Ctx, conv: Conversation, value: str) -> bool:
@@ -359,14 +344,8 @@ async def on_member_button(ctx: Ctx, action: str, item_id: int, extra: str | Non
 async def on_member_text(ctx: Ctx, conv: Conversation) -> None:
     """Text for an edit or an answer to a liaison's question."""
     t = ctx.t
-    text = (ctx.event.text or "").strip()
-    if ctx.event.attachments or not text:
-        await ctx.reply(t("Please send text, or /cancel to stop."))
-        return
-    if len(text) > ctx.config.max_text_chars:
-        await ctx.reply(t("That is {length} characters; the limit is {limit}. Please shorten it and "
-                          "send it again — nothing has been saved from this message.",
-                          length=len(text), limit=ctx.config.max_text_chars))
+    text = await flows.text_input(ctx)
+    if text is None:
         return
     item = await item_store.by_id(ctx.conn, conv.data["item_id"])
     if conv.flow == "edit":
