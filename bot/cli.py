@@ -49,7 +49,7 @@ def main(ctx: click.Context, database: str | None) -> None:
 
 @main.command()
 @click.option("--webhook", is_flag=True, help="Receive updates by webhook instead of long polling.")
-@click.option("--framework", type=click.Choice(["aiogram"]), help="Telegram framework (LINKAGE_FRAMEWORK).")
+@click.option("--framework", type=click.Choice(["aiogram", "ptb"]), help="Telegram framework (LINKAGE_FRAMEWORK).")
 @click.pass_obj
 def run(settings: Settings, webhook: bool, framework: str | None) -> None:
     """Run the bot against Telegram (LINKAGE_BOT_TOKEN) or any Bot API server (LINKAGE_API_BASE)."""

@@ -7,4 +7,7 @@ def make_api(framework: str, token: str, api_base: str):
     if framework == "aiogram":
         from bot.adapters.aiogram_adapter import AiogramApi
         return AiogramApi(token, api_base)
-    raise ValueError(f"unknown framework {framework!r} (choose aiogram)")
+    if framework == "ptb":
+        from bot.adapters.ptb_adapter import PtbApi
+        return PtbApi(token, api_base)
+    raise ValueError(f"unknown framework {framework!r} (choose aiogram or ptb)")

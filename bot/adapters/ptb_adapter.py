@@ -1,0 +1,167 @@
+"""python-telegram-bot 22 adapter: PTB's Bot, HTTPX requests, objects and errors carry every call.
+
+We do not use PTB's Application/Updater: the Updater confirms a batch to Telegram (by the next
+getUpdates offset) as soon as it has queued the updates in memory, before any handler ran, and its
+conversation state lives in memory, while Linkage must commit each update to the inbox first and
+keep conversation state in the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dtm
+import json
+import warnings
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+
+import httpx
+import telegram
+from telegram.error import (BadRequest, ChatMigrated, Conflict, EndPointNotFound, Forbidden, InvalidToken,
+                            NetworkError, RetryAfter, TelegramError, TimedOut)
+from telegram.request import HTTPXRequest
+from telegram.warnings import PTBUserWarning
+
+from bot.transport import ALLOWED_UPDATES, ApiError
+
+
+class ServerError(NetworkError):
+    """A 5xx answer. PTB raises a plain NetworkError for those whose message is the server's
+    description (e.g. "Internal Server Error"), so the status code would be lost; our request
+    class raises this instead, before PTB looks at the body."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+class _Bot(telegram.Bot):
+    """Bot.do_api_request warns "Please use 'Bot.send_message' ..." for every method PTB knows (it
+    has a camelCase alias for each), but calling by name is the adapter's job. ``_warn`` is the
+    hook PTB itself overrides in ExtBot; only that one notice is dropped, for this bot only."""
+
+    @classmethod
+    def _warn(cls, message: str | PTBUserWarning, category: type[Warning] = PTBUserWarning,
+              stacklevel: int = 0) -> None:
+        if str(message).startswith("Please use 'Bot."):
+            return
+        super()._warn(message, category, stacklevel + 1)
+
+
+class _Request(HTTPXRequest):
+    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        code, payload = await super().do_request(*args, **kwargs)
+        if code >= HTTPStatus.INTERNAL_SERVER_ERROR:
+            raise ServerError(code, _description(code, payload))
+        return code, payload
+
+
+def _description(code: int, payload: bytes) -> str:
+    try:
+        description = json.loads(payload).get("description")
+    except (ValueError, AttributeError):
+        description = None
+    if description:
+        return description
+    try:
+        return f"{HTTPStatus(code).phrase} ({code})"
+    except ValueError:
+        return f"HTTP {code}"
+
+
+def _with_files(params: dict) -> dict:
+    """``{"$file": path}`` marks a local file to upload (a chart image, an export).
+
+    PTB needs an InputFile holding the bytes: a path string given to InputFile would be uploaded
+    as the file's *content*."""
+    out = {}
+    for key, value in params.items():
+        if isinstance(value, dict) and "$file" in value:
+            path = Path(value["$file"])
+            value = telegram.InputFile(path.read_bytes(), filename=path.name)
+        out[key] = value
+    return out
+
+
+def _seconds(value: int | float | dtm.timedelta | None) -> float | None:
+    if value is None:
+        return None
+    return value.total_seconds() if isinstance(value, dtm.timedelta) else float(value)
+
+
+def _plain(obj: dict) -> dict:
+    """PTB's to_dict keeps its str-enums (ChatType.PRIVATE, ...); make it plain JSON values."""
+    return json.loads(json.dumps(obj))
+
+
+def _error(exc: Exception) -> ApiError:
+    if isinstance(exc, RetryAfter):
+        with warnings.catch_warnings():  # an int with a deprecation notice, or (PTB_TIMEDELTA=1) a timedelta
+            warnings.simplefilter("ignore")
+            retry_after = exc.retry_after
+        return ApiError("retry_after", exc.message, _seconds(retry_after))
+    if isinstance(exc, Forbidden):
+        return ApiError("forbidden", exc.message)
+    if isinstance(exc, Conflict):
+        return ApiError("conflict", exc.message)
+    # BadRequest subclasses NetworkError, so it must be sorted before NetworkError.
+    if isinstance(exc, (BadRequest, ChatMigrated, InvalidToken, EndPointNotFound)):
+        return ApiError("bad_request", exc.message)
+    # ServerError subclasses NetworkError too.
+    if isinstance(exc, ServerError):
+        return ApiError("server", exc.message)
+    if isinstance(exc, (TimedOut, NetworkError)):  # TimedOut subclasses NetworkError
+        return ApiError("network", exc.message)
+    if isinstance(exc, httpx.HTTPError):
+        return ApiError("network", f"httpx.{type(exc).__name__}: {exc}")
+    # Any other TelegramError: an answer PTB could not understand (e.g. a 200 that is not JSON).
+    return ApiError("server", getattr(exc, "message", str(exc)) or type(exc).__name__)
+
+
+_MAPPED = (TelegramError, httpx.HTTPError)
+
+
+class PtbApi:
+    name = "ptb"
+
+    def __init__(self, token: str, api_base: str, *, read_timeout: float = 30.0):
+        base = api_base.rstrip("/")
+        # PTB adds the long-poll timeout to the getUpdates read timeout, so 15 s is the margin over it.
+        self.bot = _Bot(
+            token, base_url=f"{base}/bot", base_file_url=f"{base}/file/bot",
+            request=_Request(connection_pool_size=64, read_timeout=read_timeout, write_timeout=30.0,
+                             connect_timeout=10.0, pool_timeout=10.0, media_write_timeout=60.0),
+            get_updates_request=_Request(connection_pool_size=2, read_timeout=15.0, write_timeout=10.0,
+                                         connect_timeout=10.0, pool_timeout=10.0))
+
+    async def start(self) -> dict:
+        try:
+            await self.bot.initialize()  # opens both HTTPX clients and calls getMe
+        except _MAPPED as exc:
+            raise _error(exc) from exc
+        return _plain(self.bot.bot.to_dict())
+
+    async def call(self, method: str, params: dict[str, Any]) -> Any:
+        try:
+            # return_type=None: the raw JSON result (dict, list or bool), not PTB objects.
+            return await self.bot.do_api_request(method, api_kwargs=_with_files(params))
+        except _MAPPED as exc:
+            raise _error(exc) from exc
+
+    async def get_updates(self, offset: int | None, timeout: int) -> list[dict]:
+        try:
+            updates = await self.bot.get_updates(offset=offset, timeout=timeout, allowed_updates=ALLOWED_UPDATES)
+        except _MAPPED as exc:
+            raise _error(exc) from exc
+        return [_plain(u.to_dict()) for u in updates]
+
+    def parse_update(self, payload: dict) -> dict:
+        # PTB builds objects without checking types, so check what the inbox relies on.
+        if not isinstance(payload, dict):
+            raise ValueError("an update is a JSON object")
+        if type(payload.get("update_id")) is not int:
+            raise ValueError("update_id must be an integer")
+        return _plain(telegram.Update.de_json(payload, self.bot).to_dict())
+
+    async def close(self) -> None:
+        await self.bot.shutdown()

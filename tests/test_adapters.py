@@ -1,0 +1,431 @@
+"""Both framework adapters against the in-process sandbox Bot API server, over real HTTP: the same
+JSON in and out, and the same error kinds, whichever framework carries the calls. Plus the boundary:
+only the adapter modules import aiogram or telegram."""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import json
+import socket
+import warnings
+from pathlib import Path
+
+import pytest
+
+from bot.adapters import make_api
+from bot.sandbox import Fault, Limits, SandboxClient, SandboxServer
+from bot.sandbox.server import make_png
+from bot.transport import ALLOWED_UPDATES, ApiError
+
+TOKEN = "6100000001:adapter-test-token"
+BOT_ID = 6100000001
+FRAMEWORKS = ["aiogram", "ptb"]
+KEYBOARD = {"inline_keyboard": [[{"text": "OK", "callback_data": "ok:1"}, {"text": "No", "callback_data": "no:1"}]]}
+
+
+@pytest.fixture
+async def server():
+    srv = SandboxServer(limits=Limits(enabled=False))
+    await srv.start()
+    yield srv
+    await srv.stop()
+
+
+@pytest.fixture
+async def sb(server):
+    async with SandboxClient(server.base_url, TOKEN) as client:
+        yield client
+
+
+@pytest.fixture(params=FRAMEWORKS, ids=FRAMEWORKS)
+async def new_api(request, server):
+    """A factory of adapters of the parametrised framework (``base`` defaults to the sandbox); all closed."""
+    made = []
+
+    def make(base: str | None = None, *, read_timeout: float | None = None):
+        api = make_api(request.param, TOKEN, base or server.base_url)
+        if read_timeout is not None:  # how long a call waits for its answer (default 30-60 s)
+            if api.name == "ptb":
+                from bot.adapters.ptb_adapter import PtbApi
+                api = PtbApi(TOKEN, base or server.base_url, read_timeout=read_timeout)
+            else:
+                api.bot.session.timeout = read_timeout
+        made.append(api)
+        return api
+
+    yield make
+    for api in made:
+        await api.close()
+
+
+@pytest.fixture
+async def api(new_api):
+    api = new_api()
+    await api.start()
+    return api
+
+
+async def send(api, chat_id: int, text: str = "hello", **params) -> dict:
+    return await api.call("sendMessage", {"chat_id": chat_id, "text": text, **params})
+
+
+async def person(sb, name: str = "Alice", **kwargs):
+    """A user who has started the bot (a bot can't initiate a private conversation)."""
+    user = await sb.user(name, **kwargs)
+    await sb.send(user, "/start")
+    return user
+
+
+async def error_of(coro) -> ApiError:
+    with pytest.raises(ApiError) as info:
+        await coro
+    return info.value
+
+
+def assert_plain_json(value, where: str = "$") -> None:
+    """Only JSON's own types (no framework enums or models hiding behind str/dict subclasses)."""
+    assert type(value) in (dict, list, str, int, float, bool, type(None)), f"{where}: {type(value).__name__}"
+    if isinstance(value, dict):
+        for key, item in value.items():
+            assert type(key) is str, f"{where}: key {key!r}"
+            assert_plain_json(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            assert_plain_json(item, f"{where}[{i}]")
+
+
+def assert_contains(actual, expected, where: str = "$") -> None:
+    """Every field of ``expected`` is in ``actual`` with the same value (frameworks may add defaults)."""
+    if isinstance(expected, dict):
+        assert isinstance(actual, dict), f"{where}: {actual!r}"
+        for key, item in expected.items():
+            assert key in actual, f"{where}: {key!r} missing in {sorted(actual)}"
+            assert_contains(actual[key], item, f"{where}.{key}")
+    elif isinstance(expected, list):
+        assert isinstance(actual, list) and len(actual) == len(expected), f"{where}: {actual!r}"
+        for i, (a, e) in enumerate(zip(actual, expected)):
+            assert_contains(a, e, f"{where}[{i}]")
+    else:
+        assert actual == expected, f"{where}: {actual!r} != {expected!r}"
+
+
+# ---------------------------------------------------------------- calls and results
+
+async def test_start_returns_get_me(new_api, request):
+    api = new_api()
+    assert api.name == request.node.callspec.id
+    me = await api.start()
+    assert_plain_json(me)
+    assert (me["id"], me["is_bot"], me["username"]) == (BOT_ID, True, f"sandbox{BOT_ID}_bot")
+
+
+async def test_send_html_with_keyboard_then_edit(api, sb):
+    alice = await person(sb)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        sent = await send(api, alice.id, "<b>Report</b> received <i>today</i>", parse_mode="HTML",
+                          reply_markup=KEYBOARD)
+    # calling a method by name is the adapter's job, not a mistake to warn about (PTB would)
+    assert [str(w.message) for w in caught] == []
+    assert_plain_json(sent)
+    assert isinstance(sent["message_id"], int) and sent["chat"]["id"] == alice.id
+    assert sent["text"] == "Report received today"
+    assert {(e["type"], e["offset"], e["length"]) for e in sent["entities"]} == {("bold", 0, 6), ("italic", 16, 5)}
+    assert sent["reply_markup"] == KEYBOARD
+
+    edited = await api.call("editMessageText", {"chat_id": alice.id, "message_id": sent["message_id"],
+                                                "text": "Report <u>closed</u>", "parse_mode": "HTML"})
+    assert_plain_json(edited)
+    assert edited["message_id"] == sent["message_id"] and edited["text"] == "Report closed"
+    assert "reply_markup" not in edited  # an edit without reply_markup removes the keyboard
+    [seen] = [m for m in await sb.messages(alice) if m.from_bot]
+    assert (seen.id, seen.text, seen.edits, seen.reply_markup) == (sent["message_id"], "Report closed", 1, None)
+
+
+async def test_get_updates_message_callback_and_my_chat_member(api, sb):
+    alice = await sb.user("Alice", username="alice")
+    await sb.send(alice, "hello bot")  # the first message: no /start before it
+    card = await send(api, alice.id, "Card", reply_markup=KEYBOARD)
+    query_id = await sb.press(alice, card["message_id"], text="OK")
+    group = await sb.group("Street office", members=[alice], creator=alice)
+
+    updates = await api.get_updates(None, 0)
+    assert_plain_json(updates)
+    kinds = [next(k for k in u if k != "update_id") for u in updates]
+    assert set(kinds) <= set(ALLOWED_UPDATES)
+    by_kind = {}
+    for kind, update in zip(kinds, updates):
+        by_kind.setdefault(kind, update[kind])
+    message, callback, member = by_kind["message"], by_kind["callback_query"], by_kind["my_chat_member"]
+    assert message["text"] == "hello bot" and message["from"]["id"] == alice.id
+    assert message["chat"] == {"id": alice.id, "type": "private", "first_name": "Alice", "username": "alice"}
+    assert isinstance(message["date"], int)
+    assert (callback["id"], callback["data"], callback["from"]["id"]) == (query_id, "ok:1", alice.id)
+    assert callback["message"]["message_id"] == card["message_id"]
+    assert member["chat"]["id"] == group.id and member["from"]["id"] == alice.id
+    assert (member["old_chat_member"]["status"], member["new_chat_member"]["status"]) == ("left", "member")
+    assert member["new_chat_member"]["user"]["id"] == BOT_ID
+
+    ids = [u["update_id"] for u in updates]
+    assert ids == sorted(ids)
+    assert await api.get_updates(ids[-1] + 1, 0) == []  # the offset confirmed them
+
+
+async def test_parse_update_round_trips_a_webhook_body(api, sb):
+    body = {"update_id": 700000001, "message": {
+        "message_id": 17, "date": 1767225600, "text": "/start ref42",
+        "from": {"id": 5000000042, "is_bot": False, "first_name": "李", "language_code": "zh-hans"},
+        "chat": {"id": 5000000042, "type": "private", "first_name": "李"},
+        "entities": [{"type": "bot_command", "offset": 0, "length": 6}]}}
+    parsed = api.parse_update(json.loads(json.dumps(body)))
+    assert_plain_json(parsed)
+    assert_contains(parsed, body)
+    assert api.parse_update(parsed) == parsed
+
+    alice = await person(sb)
+    await sb.press(alice, (await send(api, alice.id, "Card", reply_markup=KEYBOARD))["message_id"], text="No")
+    updates = await api.get_updates(None, 0)
+    assert [next(k for k in u if k != "update_id") for u in updates] == ["message", "callback_query"]
+    for update in updates:
+        assert api.parse_update(update) == update
+
+    for bad in ({}, {"update_id": "seven"}, ["not", "an", "update"]):
+        with pytest.raises(Exception):
+            api.parse_update(bad)
+
+
+async def test_send_photo_uploads_a_local_file(api, sb, tmp_path):
+    alice = await person(sb)
+    png = make_png(40, 30)
+    path = tmp_path / "chart.png"
+    path.write_bytes(png)
+    sent = await api.call("sendPhoto", {"chat_id": alice.id, "photo": {"$file": str(path)},
+                                        "caption": "<b>Weekly</b> chart", "parse_mode": "HTML"})
+    assert_plain_json(sent)
+    assert sent["caption"] == "Weekly chart"
+    biggest = sent["photo"][-1]
+    assert (biggest["width"], biggest["height"], biggest["file_size"]) == (40, 30, len(png))
+    [seen] = [m for m in await sb.messages(alice) if m.from_bot]
+    assert seen.kind == "photo"
+
+
+# ---------------------------------------------------------------- errors, sorted for the sender
+
+# PTB's RetryAfter reads its own int-or-timedelta property when built, which warns about the change
+@pytest.mark.filterwarnings("ignore:.*attribute `retry_after`:DeprecationWarning")
+async def test_429_is_retry_after_with_its_delay(api, sb, monkeypatch):
+    alice = await person(sb)
+    await sb.faults(Fault("429", method="sendMessage", retry_after=7))
+    error = await error_of(send(api, alice.id))
+    assert (error.kind, error.retry_after) == ("retry_after", 7.0)
+    # PTB 22 gives retry_after as a timedelta once PTB_TIMEDELTA is set (the coming default)
+    monkeypatch.setenv("PTB_TIMEDELTA", "1")
+    await sb.faults(Fault("429", method="sendMessage", retry_after=3))
+    error = await error_of(send(api, alice.id))
+    assert (error.kind, error.retry_after) == ("retry_after", 3.0)
+    assert isinstance(error.retry_after, float)
+
+
+async def test_blocked_user_is_forbidden(api, sb):
+    alice = await person(sb)
+    await send(api, alice.id)
+    await sb.block(alice)
+    error = await error_of(send(api, alice.id))
+    assert error.kind == "forbidden" and "blocked" in error.description
+
+
+async def test_unknown_chat_and_unknown_method_are_bad_requests(api, sb):
+    error = await error_of(send(api, 987654321))
+    assert error.kind == "bad_request" and "chat not found" in error.description.lower()
+    error = await error_of(api.call("sendTelepathy", {"chat_id": 1}))
+    assert error.kind == "bad_request"
+
+
+@pytest.mark.parametrize("status", ["500", "502"])
+async def test_5xx_is_server(api, sb, status):
+    alice = await person(sb)
+    await sb.faults(Fault(status, method="sendMessage"))
+    error = await error_of(send(api, alice.id))
+    assert error.kind == "server", error
+    assert [f["kind"] for f in await sb.fired_faults()] == [status]
+    assert (await send(api, alice.id))["text"] == "hello"  # and the next call goes through
+
+
+@pytest.mark.parametrize("fault", [Fault("drop_before", method="sendMessage"),
+                                   Fault("drop_after", method="sendMessage"),
+                                   Fault("timeout", method="sendMessage", then="never")],
+                         ids=["drop_before", "drop_after", "timeout"])
+async def test_dropped_or_unanswered_call_is_network(new_api, sb, fault):
+    api = new_api(read_timeout=0.5)  # "timeout" holds the call until the server stops
+    await api.start()
+    alice = await person(sb)
+    await sb.faults(fault)
+    error = await error_of(asyncio.wait_for(send(api, alice.id), 10))
+    assert error.kind == "network", error
+    assert [f["kind"] for f in await sb.fired_faults()] == [fault.kind]
+
+
+async def test_unreachable_server_is_network(new_api):
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    error = await error_of(new_api(f"http://127.0.0.1:{port}").start())
+    assert error.kind == "network", error
+
+
+async def test_get_updates_conflicts_with_another_poller(api, new_api, sb):
+    older = asyncio.create_task(api.get_updates(None, 5))
+    await asyncio.sleep(0.3)  # the long poll is waiting on the server
+    other = new_api()
+    await other.start()
+    assert await other.get_updates(None, 0) == []  # the newer request wins ...
+    error = await error_of(asyncio.wait_for(older, 3))  # ... the older one is answered 409
+    assert error.kind == "conflict" and "other getUpdates" in error.description
+
+
+async def test_get_updates_conflicts_with_a_webhook(api):
+    assert await api.call("setWebhook", {"url": "https://bot.example.org/telegram/webhook"}) is True
+    error = await error_of(api.get_updates(None, 0))
+    assert error.kind == "conflict" and "webhook" in error.description
+    assert await api.call("deleteWebhook", {"drop_pending_updates": False}) is True
+    assert await api.get_updates(None, 0) == []
+
+
+# ---------------------------------------------------------------- the boundary
+
+ROOT = Path(__file__).resolve().parents[1]
+SCANNED = ("bot", "handlers", "storage", "seeds")
+FRAMEWORK_PACKAGES = {"aiogram", "telegram"}
+ADAPTERS = "bot.adapters"
+
+
+def project_sources(root: Path = ROOT) -> dict[str, str]:
+    """Module name -> source for every .py file of the scanned packages (tests/ and scripts/ are not)."""
+    sources = {}
+    for package in SCANNED:
+        for path in sorted((root / package).rglob("*.py")):
+            parts = list(path.relative_to(root).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts.pop()
+            sources[".".join(parts)] = path.read_text(encoding="utf-8")
+    return sources
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+def import_time_imports(module: str, source: str, is_package: bool) -> set[str]:
+    """Absolute names this module imports when it is imported.
+
+    Only statements that run at import time count: the module body, including its if/try/with/for
+    blocks and class bodies. Imports inside functions (like make_api's lazy imports of the concrete
+    adapters) run only when called, and ``if TYPE_CHECKING:`` blocks never run, so neither counts.
+    ``from pkg import name`` yields both ``pkg`` and ``pkg.name`` (name may be a submodule).
+    """
+    package = module if is_package else module.rpartition(".")[0]
+    found: set[str] = set()
+
+    def visit(statements: list[ast.stmt]) -> None:
+        for node in statements:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            if isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = package.split(".")[:len(package.split(".")) - (node.level - 1)]
+                    target = ".".join(base + ([node.module] if node.module else []))
+                else:
+                    target = node.module
+                found.add(target)
+                found.update(f"{target}.{alias.name}" for alias in node.names if alias.name != "*")
+            elif isinstance(node, ast.If):
+                if not _is_type_checking(node.test):
+                    visit(node.body)
+                visit(node.orelse)
+            elif isinstance(node, ast.ClassDef):
+                visit(node.body)
+            else:
+                for field in ("body", "orelse", "finalbody", "handlers"):
+                    visit([s for s in getattr(node, field, []) if isinstance(s, ast.stmt)]
+                          + [s for h in getattr(node, field, []) if isinstance(h, ast.excepthandler)
+                             for s in h.body])
+
+    visit(ast.parse(source).body)
+    return found
+
+
+def framework_leaks(sources: dict[str, str], packages: set[str] = FRAMEWORK_PACKAGES,
+                    allowed_prefix: str = ADAPTERS) -> dict[str, list[str]]:
+    """For each module outside ``allowed_prefix`` that imports a framework at import time, directly
+    or through project modules (importing ``a.b.c`` also runs ``a`` and ``a.b``), one import chain."""
+    packages_set = {name for name in sources if any(other.startswith(name + ".") for other in sources)}
+    edges: dict[str, set[str]] = {}
+    direct: dict[str, str] = {}
+    for module, source in sources.items():
+        edges[module] = set()
+        for name in sorted(import_time_imports(module, source, module in packages_set)):
+            if name.split(".")[0] in packages:
+                direct.setdefault(module, name)
+            parts = name.split(".")
+            for i in range(1, len(parts) + 1):  # the package __init__s run first
+                if ".".join(parts[:i]) in sources and ".".join(parts[:i]) != module:
+                    edges[module].add(".".join(parts[:i]))
+    leaks = {}
+    for root in sorted(sources):
+        if root == allowed_prefix or root.startswith(allowed_prefix + "."):
+            continue
+        chain_to = {root: [root]}
+        stack = [root]
+        while stack:
+            module = stack.pop()
+            if module in direct:
+                leaks[root] = chain_to[module] + [direct[module]]
+                break
+            for nxt in sorted(edges[module]):
+                if nxt not in chain_to:
+                    chain_to[nxt] = chain_to[module] + [nxt]
+                    stack.append(nxt)
+    return leaks
+
+
+def test_only_the_adapter_modules_import_aiogram_or_telegram():
+    sources = project_sources()
+    # the scan covers the core, the runtime and the sandbox server, and does see the adapters' imports
+    assert {"bot.app", "bot.poller", "bot.webhook", "bot.sender", "bot.cli", "bot.sandbox.server",
+            "handlers.submit", "storage.inbox", "seeds.loader"} <= set(sources)
+    assert {"aiogram", "aiogram.types"} & import_time_imports("bot.adapters.aiogram_adapter",
+                                                              sources["bot.adapters.aiogram_adapter"], False)
+    assert "telegram" in import_time_imports("bot.adapters.ptb_adapter", sources["bot.adapters.ptb_adapter"], False)
+    assert framework_leaks(sources) == {}
+
+
+def test_the_boundary_check_sees_transitive_and_ignores_lazy_imports():
+    sources = {
+        "app": "from __future__ import annotations\nfrom lib import helper\n",
+        "lib": "",
+        "lib.helper": "import util\n",
+        "util": "try:\n    from telegram.error import Forbidden\nexcept ImportError:\n    pass\n",
+        "lazy": "def make():\n    import aiogram\n",
+        "typing_only": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import aiogram\n",
+        "uses_lazy": "from lazy import make\n",
+        "klass": "class A:\n    from aiogram import Bot\n",
+        "pkg": "", "pkg.sub": "from . import inner\n", "pkg.inner": "import aiogram.types\n",
+        "bot.adapters": "def make_api():\n    from bot.adapters.x import X\n",
+        "bot.adapters.x": "import aiogram\n",
+        "bot.core": "from bot.adapters import make_api\n",
+        "bot.bad": "from bot.adapters.x import X\n",
+    }
+    leaks = framework_leaks(sources)
+    assert leaks == {
+        "app": ["app", "lib.helper", "util", "telegram.error"],
+        "lib.helper": ["lib.helper", "util", "telegram.error"],
+        "util": ["util", "telegram.error"],
+        "klass": ["klass", "aiogram"],
+        "pkg.sub": ["pkg.sub", "pkg.inner", "aiogram.types"],
+        "pkg.inner": ["pkg.inner", "aiogram.types"],
+        "bot.bad": ["bot.bad", "bot.adapters.x", "aiogram"],
+    }
