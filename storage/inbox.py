@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.db import Database
@@ -17,18 +17,15 @@ async def store(db: Database, updates: list[dict], now: datetime) -> int:
     """Commit raw updates; re-delivered update_ids are dropped. Returns how many were new."""
     if not updates:
         return 0
+    ids = [u["update_id"] for u in updates]
     async with db.transaction() as conn:
-        before = await _count(conn)
+        seen = set((await conn.execute(select(inbox.c.update_id).where(inbox.c.update_id.in_(ids)))).scalars())
         await conn.execute(
             db.insert_ignoring_duplicates(inbox),
             [{"update_id": u["update_id"], "payload": u, "received_at": now, "status": "new",
               "attempts": 0} for u in updates],
         )
-        return await _count(conn) - before
-
-
-async def _count(conn: AsyncConnection) -> int:
-    return (await conn.execute(select(func.count()).select_from(inbox))).scalar_one()
+        return len(set(ids) - seen)
 
 
 async def next_batch(conn: AsyncConnection, limit: int = 50) -> list:
@@ -51,7 +48,3 @@ async def mark_attempt_failed(conn: AsyncConnection, update_id: int, error: str,
         attempts=attempts + 1, error=error[:2000],
         status="failed" if parked else "new", handled_at=now if parked else None))
     return parked
-
-
-async def pending_count(conn: AsyncConnection) -> int:
-    return (await conn.execute(select(func.count()).select_from(inbox).where(inbox.c.status == "new"))).scalar_one()

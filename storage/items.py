@@ -39,10 +39,6 @@ async def by_code(conn: AsyncConnection, code: str):
     return (await conn.execute(select(items).where(items.c.code == code.upper()))).first()
 
 
-async def by_source(conn: AsyncConnection, source_key: str):
-    return (await conn.execute(select(items).where(items.c.source_key == source_key))).first()
-
-
 async def of_author(conn: AsyncConnection, author_id: int, limit: int = 20) -> list:
     return list(await conn.execute(select(items).where(items.c.author_id == author_id)
                                    .order_by(items.c.id.desc()).limit(limit)))
@@ -101,10 +97,3 @@ async def leave(conn: AsyncConnection, item_id: int, target_ids: list[int] | Non
     if target_ids is not None:
         query = query.where(item_targets.c.target_id.in_(target_ids))
     await conn.execute(query.values(active=False))
-
-
-async def open_at_target(conn: AsyncConnection, target_id: int) -> list:
-    return list(await conn.execute(
-        select(items).join(item_targets, item_targets.c.item_id == items.c.id)
-        .where(item_targets.c.target_id == target_id, item_targets.c.active.is_(True),
-               items.c.closed_at.is_(None))))

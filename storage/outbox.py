@@ -51,11 +51,6 @@ async def earliest_pending_per_chat(conn: AsyncConnection, chat_ids: set[int]) -
     return {chat: first for chat, first in rows}
 
 
-async def next_due_at(conn: AsyncConnection) -> datetime | None:
-    return (await conn.execute(select(func.min(outbox.c.not_before))
-                               .where(outbox.c.status == "pending"))).scalar_one()
-
-
 async def message_ids_for(conn: AsyncConnection, keys: set[str]) -> dict[str, tuple[str, int | None]]:
     rows = await conn.execute(select(outbox.c.key, outbox.c.status, outbox.c.message_id)
                               .where(outbox.c.key.in_(keys)))

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.schema import districts, invites, members, streets, target_liaisons, targets
+from storage.schema import districts, invites, members, streets, target_liaisons
 
 
 async def by_telegram(conn: AsyncConnection, user_id: int):
@@ -64,12 +64,6 @@ async def redeem_invite(conn: AsyncConnection, code: str, telegram_user_id: int,
     await conn.execute(update(invites).where(invites.c.code == code).values(used_at=now))
     await conn.execute(update(members).where(members.c.id == row.member_id)
                        .values(telegram_user_id=telegram_user_id, reachable=True))
-
-
-async def liaison_targets(conn: AsyncConnection, member_id: int) -> list:
-    return list(await conn.execute(
-        select(targets).join(target_liaisons, target_liaisons.c.target_id == targets.c.id)
-        .where(target_liaisons.c.member_id == member_id)))
 
 
 async def is_liaison_of(conn: AsyncConnection, member_id: int, target_id: int) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.schema import committees, districts, sectors, streets, topics
+from storage.schema import districts, streets, topics
 
 
 async def all_topics(conn: AsyncConnection) -> list:
@@ -31,15 +31,6 @@ async def streets_of(conn: AsyncConnection, district_code: str) -> list:
 
 async def street(conn: AsyncConnection, code: str):
     return (await conn.execute(select(streets).where(streets.c.code == code))).first()
-
-
-async def known_codes(conn: AsyncConnection) -> dict[str, set[str]]:
-    """Every valid code per kind, for validating a roster or a routing rule."""
-    result: dict[str, set[str]] = {}
-    for name, table in (("district", districts), ("street", streets), ("sector", sectors),
-                        ("committee", committees), ("topic", topics)):
-        result[name] = set((await conn.execute(select(table.c.code))).scalars())
-    return result
 
 
 def name(row, lang: str) -> str:
