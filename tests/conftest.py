@@ -69,6 +69,12 @@ class Stack:
         assert await self.app.sender.drain(timeout=30), "the outbox did not empty"
 
 
+@pytest.fixture(params=["aiogram", "ptb"])
+def framework(request) -> str:
+    """Every end-to-end test runs once per supported framework; the test id names it."""
+    return request.param
+
+
 @pytest.fixture
 async def sandbox():
     server = SandboxServer(limits=Limits(scale=SCALE))
@@ -94,15 +100,15 @@ async def close_stack(stack: Stack) -> None:
 
 
 @pytest.fixture
-async def stack(sandbox, tmp_path):
-    stack = await open_stack(sandbox, make_settings(tmp_path, sandbox.base_url,
+async def stack(sandbox, tmp_path, framework):
+    stack = await open_stack(sandbox, make_settings(tmp_path, sandbox.base_url, framework=framework,
                                                     log_file=str(tmp_path / "linkage.log")))
     yield stack
     await close_stack(stack)
 
 
 @pytest.fixture
-async def pg_stack(sandbox, tmp_path):
+async def pg_stack(sandbox, tmp_path, framework):
     """The same stack on PostgreSQL, in a database of its own made afresh."""
     url = postgres_url()
     if not url:
@@ -113,7 +119,7 @@ async def pg_stack(sandbox, tmp_path):
     await admin.execute("CREATE DATABASE linkage_e2e")
     await admin.close()
     settings = make_settings(tmp_path, sandbox.base_url, log_file=str(tmp_path / "linkage.log"),
-                             database=f"{server_url}/linkage_e2e")
+                             database=f"{server_url}/linkage_e2e", framework=framework)
     stack = await open_stack(sandbox, settings)
     yield stack
     await close_stack(stack)

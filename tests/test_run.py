@@ -26,9 +26,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-async def test_webhook_answers_only_callers_with_the_secret(sandbox, tmp_path):
+async def test_webhook_answers_only_callers_with_the_secret(sandbox, tmp_path, framework):
     port = _free_port()
-    settings = make_settings(tmp_path, sandbox.base_url, webhook_url=f"http://127.0.0.1:{port}",
+    settings = make_settings(tmp_path, sandbox.base_url, framework=framework, webhook_url=f"http://127.0.0.1:{port}",
                              webhook_secret="s3cret-token", webhook_host="127.0.0.1", webhook_port=port)
     app = LinkageApp(settings)
     await app.db.create_schema()
@@ -71,13 +71,13 @@ async def _start_process(env: dict) -> asyncio.subprocess.Process:
                                                 stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
 
 
-async def test_sigterm_stops_cleanly_and_nothing_sent_meanwhile_is_lost(sandbox, tmp_path):
+async def test_sigterm_stops_cleanly_and_nothing_sent_meanwhile_is_lost(sandbox, tmp_path, framework):
     database = tmp_path / "linkage.db"
     db = Database(str(database))
     await db.create_schema()
     from bot.clock import Clock
     await load_seeds(db, Clock().now())
-    env = {**os.environ, "LINKAGE_BOT_TOKEN": TOKEN, "LINKAGE_API_BASE": sandbox.base_url,
+    env = {**os.environ, "LINKAGE_FRAMEWORK": framework, "LINKAGE_BOT_TOKEN": TOKEN, "LINKAGE_API_BASE": sandbox.base_url,
            "LINKAGE_DATABASE": str(database), "LINKAGE_POLL_TIMEOUT": "1",
            "LINKAGE_LOG_FILE": str(tmp_path / "run.log")}
     sb = SandboxClient(sandbox.base_url, TOKEN)

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from sqlalchemy import select
 
-from bot.adapters.aiogram_adapter import AiogramApi
+from bot.adapters import make_api
 from bot.clock import Clock
 from bot.sandbox import Fault, Limits, SandboxClient, SandboxServer
 from bot.sender import Sender
@@ -20,10 +20,10 @@ SCALE = 10
 
 
 @pytest.fixture
-async def rig(tmp_path):
+async def rig(tmp_path, framework):
     server = SandboxServer(limits=Limits(scale=SCALE))
     base = await server.start()
-    api = AiogramApi(TOKEN, base)
+    api = make_api(framework, TOKEN, base)
     await api.start()
     db = Database(str(tmp_path / "sender.db"))
     await db.create_schema()
@@ -97,7 +97,7 @@ async def test_403_marks_the_member_unreachable_and_400_fails_with_its_reason(ri
     assert await sender.drain(timeout=30)
     statuses = await _statuses(db)
     assert [s for _, s, _ in statuses] == ["blocked", "failed"]
-    assert "chat not found" in statuses[1][2]
+    assert "chat not found" in statuses[1][2].lower()
     async with db.read() as conn:
         assert (await conn.execute(select(members.c.reachable))).scalar_one() is False
     assert sender.stats.blocked == 1 and sender.stats.failed == 1
