@@ -72,12 +72,13 @@ def run(settings: Settings, webhook: bool, framework: str | None) -> None:
 
 @main.command()
 @click.option("--keep", is_flag=True, help="Leave the sandbox and the bot running afterwards.")
+@click.option("--framework", type=click.Choice(["aiogram", "ptb"]), default="aiogram", show_default=True)
 @click.option("--dir", "workdir", type=click.Path(path_type=Path), default=Path("var/demo"),
               show_default=True, help="Where the demo's database and log go.")
-def demo(keep: bool, workdir: Path) -> None:
+def demo(keep: bool, framework: str, workdir: Path) -> None:
     """Play the whole product offline against the sandbox Bot API server."""
     from bot.demo import run_demo
-    sys.exit(asyncio.run(run_demo(workdir, keep=keep)))
+    sys.exit(asyncio.run(run_demo(workdir, keep=keep, framework=framework)))
 
 
 @main.command()

@@ -66,7 +66,7 @@ def scene(title: str) -> None:
     print(f"\n== {title} ==", flush=True)
 
 
-async def run_demo(workdir: Path, *, keep: bool = False) -> int:
+async def run_demo(workdir: Path, *, keep: bool = False, framework: str = "aiogram") -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     database, log_file = workdir / "linkage.db", workdir / "linkage.log"
     for stale in workdir.glob("linkage.db*"):
@@ -76,7 +76,7 @@ async def run_demo(workdir: Path, *, keep: bool = False) -> int:
     server = SandboxServer()
     base = await server.start()
     settings = Settings(bot_token=DEMO_TOKEN, api_base=base, database=str(database), poll_timeout=2,
-                        _env_file=None)
+                        framework=framework, _env_file=None)
     app = LinkageApp(settings)
     await app.db.create_schema()
     counts = await load_seeds(app.db, app.clock.now())
@@ -86,7 +86,7 @@ async def run_demo(workdir: Path, *, keep: bool = False) -> int:
     transcript = Transcript(sb)
     stop = asyncio.Event()
     follower = asyncio.create_task(transcript.follow(stop))
-    print(f"Linkage demo — sandbox Bot API at {base}, bot @{app.me['username']}")
+    print(f"Linkage demo — sandbox Bot API at {base}, bot @{app.me['username']}, framework {framework}")
     print("Seeds: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     try:
         await play(world, transcript)
