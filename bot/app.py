@@ -16,6 +16,7 @@ from bot import poller, webhook
 from bot.adapters import make_api
 from bot.clock import Clock
 from bot.dispatcher import Dispatcher
+from bot.scheduler import Scheduler
 from bot.sender import Sender
 from bot.settings import Settings
 from bot.transport import ALLOWED_UPDATES, ApiError, BotApi
@@ -47,6 +48,7 @@ class LinkageApp:
                              per_group_per_minute=settings.rate_per_group_per_minute,
                              concurrency=settings.send_concurrency)
         self.dispatcher: Dispatcher | None = None
+        self.scheduler: Scheduler | None = None
         self.me: dict = {}
         self._tasks: list[asyncio.Task] = []
         self._web_runner: web.AppRunner | None = None
@@ -55,7 +57,9 @@ class LinkageApp:
         await self.db.create_schema()
         self.me = await self.api.start()
         config = self.settings.handler_config(self.me.get("username"))
-        self.dispatcher = Dispatcher(self.db, self.api, self.clock, config, on_sent=self.sender.wake)
+        self.scheduler = Scheduler(self.db, self.clock, config, on_sent=self.sender.wake)
+        self.dispatcher = Dispatcher(self.db, self.api, self.clock, config, on_sent=self.sender.wake,
+                                     on_timers=self.scheduler.refresh)
         await self.register_commands()
         await self.sender.recover()
         if use_webhook:
@@ -65,6 +69,7 @@ class LinkageApp:
             self._tasks.append(asyncio.create_task(poller.poll(
                 self.db, self.api, self.clock, self.stop_event, self.dispatcher.wake,
                 timeout=self.settings.poll_timeout), name="poller"))
+        await self.scheduler.start()
         self._tasks.append(asyncio.create_task(self.dispatcher.run(self.stop_event), name="dispatcher"))
         self._tasks.append(asyncio.create_task(self.sender.run(self.stop_event), name="sender"))
         log.info("bot started", extra={"framework": self.api.name, "bot": self.me.get("username"),
@@ -97,6 +102,8 @@ class LinkageApp:
                     log.warning("setMyCommands failed: %s", exc.kind)
 
     async def stop(self) -> None:
+        if self.scheduler is not None:
+            await self.scheduler.stop()
         self.stop_event.set()
         if self._web_runner is not None:
             await self._web_runner.cleanup()

@@ -12,5 +12,9 @@ class Clock:
     def now(self) -> datetime:
         return datetime.now(timezone.utc) + self._offset
 
+    @staticmethod
+    def real_now() -> datetime:
+        return datetime.now(timezone.utc)
+
     def advance(self, delta: timedelta) -> None:
         self._offset += delta

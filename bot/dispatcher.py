@@ -21,10 +21,11 @@ log = logging.getLogger("linkage.dispatcher")
 
 class Dispatcher:
     def __init__(self, db: Database, api: BotApi, clock: Clock, config: HandlerConfig,
-                 on_sent: asyncio.Event):
+                 on_sent: asyncio.Event, on_timers=None):
         self.db, self.api, self.clock, self.config = db, api, clock, config
         self.wake = asyncio.Event()
         self.on_sent = on_sent  # wakes the sender when new outbox rows exist
+        self.on_timers = on_timers  # tells the scheduler about new timers
         self.handled = 0
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -72,6 +73,8 @@ class Dispatcher:
             return
         self.handled += 1
         self.on_sent.set()
+        if ctx.timers_added and self.on_timers is not None:
+            await self.on_timers()
         log.info("update handled", extra={"update_id": update_id, "kind": event.kind,
                                           "outbox_rows": len(ctx.sent),
                                           "ms": round((time.perf_counter() - started) * 1000, 1)})

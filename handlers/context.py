@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from handlers.events import Event
 from handlers.i18n import Translator, translator
-from storage import outbox
+from storage import outbox, timers
 
 TEXT_LIMIT = 4096
 Buttons = list[list[tuple[str, str]]]  # rows of (label, callback_data)
@@ -78,6 +78,7 @@ class Ctx:
     api: BotQueries | None = None
     member: Any = None  # the sender's member row, if the sender is a known member
     sent: list[dict] = field(default_factory=list)
+    timers_added: int = 0  # the scheduler looks again when a handler added timers
 
     @property
     def t(self) -> Translator:
@@ -90,6 +91,13 @@ class Ctx:
         await outbox.enqueue(self.conn, method=method, params=params, now=self.now, chat_id=chat_id,
                              is_group=is_group, key=key, priority=priority, not_before=not_before)
         self.sent.append({"method": method, "chat_id": chat_id})
+
+    async def schedule(self, key: str, kind: str, due_at: datetime, *, payload: dict | None = None,
+                       expires_at: datetime | None = None) -> bool:
+        """Something to do at ``due_at`` (once per key); see handlers/scheduled.py."""
+        added = await timers.schedule(self.conn, key, kind, due_at, payload=payload, expires_at=expires_at)
+        self.timers_added += added
+        return added
 
     async def send(self, chat_id: int, text: str, *, buttons: Buttons | None = None,
                    thread_id: int | None = None, key: str | None = None, reply_to: Any = None,

@@ -292,3 +292,18 @@ counters = Table(
     Column("name", String(48), primary_key=True),
     Column("value", Integer, nullable=False),
 )
+
+# --- what is due when: reminders, digests, deadlines (the scheduler is rebuilt from here) ----
+
+timers = Table(
+    "timers", metadata,
+    Column("key", String(128), primary_key=True),  # the occurrence key: (job, due time) — fires once
+    Column("kind", String(32), nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime),  # after this a late firing is skipped, not sent
+    Column("payload", JSON, nullable=False),
+    Column("status", String(12), nullable=False, default="pending"),  # pending | done | skipped
+    Column("fired_at", UTCDateTime),
+    Column("note", String(200)),
+)
+Index("ix_timers_due", timers.c.status, timers.c.due_at)

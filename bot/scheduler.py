@@ -1,0 +1,82 @@
+"""The scheduler: APScheduler wakes the bot when timers fall due; the database says what is due.
+
+At start the APScheduler jobs are rebuilt from the pending timers (one date job per timer,
+plus a safety tick), with ``misfire_grace_time=None``: APScheduler 3's default would silently
+drop anything more than a second late. Each firing goes through ``handlers.scheduled.fire``,
+which runs a timer once however often it is woken (tick, date job, catch-up after a restart).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timezone
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.clock import Clock
+from handlers import router  # noqa: F401  (importing the features registers their jobs)
+from handlers import scheduled
+from handlers.context import Ctx, HandlerConfig
+from handlers.events import Event
+from storage import timers
+from storage.db import Database
+
+log = logging.getLogger("linkage.scheduler")
+TIMER_EVENT = Event(update_id=0, kind="timer", user_id=None, user_name="", language_code=None,
+                    chat_id=None, chat_type=None)
+
+
+class Scheduler:
+    def __init__(self, db: Database, clock: Clock, config: HandlerConfig, on_sent: asyncio.Event,
+                 *, tick_seconds: float = 30):
+        self.db, self.clock, self.config, self.on_sent = db, clock, config, on_sent
+        self.tick_seconds = tick_seconds
+        self.aps = AsyncIOScheduler(timezone=timezone.utc, job_defaults={
+            "misfire_grace_time": None, "coalesce": True, "max_instances": 1})
+        self._firing = asyncio.Lock()
+        self.fired = {"done": 0, "skipped": 0, "gone": 0}
+
+    async def start(self) -> None:
+        await self._in_transaction(scheduled.plan)
+        self.aps.start()  # inside the running loop, as APScheduler 3.11 requires
+        self.aps.add_job(self.fire_due, "interval", seconds=self.tick_seconds, id="tick")
+        await self.refresh()
+        await self.fire_due()  # catch up on what fell due while the bot was down
+
+    async def refresh(self) -> None:
+        """One APScheduler date job per pending timer, at its due time on the real clock."""
+        async with self.db.read() as conn:
+            pending = await timers.pending(conn)
+        offset = self.clock.now() - self.clock.real_now()
+        for timer in pending:
+            if self.aps.get_job(timer.key) is None:
+                self.aps.add_job(self.fire_due, "date", run_date=timer.due_at - offset, id=timer.key)
+
+    async def fire_due(self) -> int:
+        """Fire every due timer, each in its own transaction; returns how many ran."""
+        ran = 0
+        async with self._firing:
+            while True:
+                async with self.db.read() as conn:
+                    batch = await timers.due(conn, self.clock.now())
+                if not batch:
+                    break
+                for timer in batch:
+                    outcome = await self._in_transaction(lambda ctx, t=timer: scheduled.fire(ctx, t))
+                    self.fired[outcome] += 1
+                    ran += outcome == "done"
+                await self._in_transaction(scheduled.plan)
+        if ran:
+            self.on_sent.set()
+        await self.refresh()
+        return ran
+
+    async def _in_transaction(self, work):
+        async with self.db.transaction() as conn:
+            ctx = Ctx(event=TIMER_EVENT, conn=conn, now=self.clock.now(), config=self.config)
+            return await work(ctx)
+
+    async def stop(self) -> None:
+        async with self._firing:  # let a firing in progress finish
+            self.aps.shutdown(wait=False)

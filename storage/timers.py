@@ -1,0 +1,46 @@
+"""Timers: every reminder, digest and deadline nudge is a row with an occurrence key, so it
+fires exactly once — across restarts and catch-ups alike."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.schema import timers
+
+
+async def schedule(conn: AsyncConnection, key: str, kind: str, due_at: datetime, *,
+                   payload: dict | None = None, expires_at: datetime | None = None) -> bool:
+    """Add a timer unless one with this key exists (then nothing changes). True if added."""
+    if (await conn.execute(select(timers.c.key).where(timers.c.key == key))).first():
+        return False
+    await conn.execute(timers.insert().values(key=key, kind=kind, due_at=due_at, expires_at=expires_at,
+                                              payload=payload or {}, status="pending"))
+    return True
+
+
+async def cancel(conn: AsyncConnection, key_prefix: str, now: datetime) -> int:
+    """Drop pending timers whose key starts with the prefix (a session cancelled or moved)."""
+    result = await conn.execute(update(timers).where(timers.c.key.startswith(key_prefix, autoescape=True),
+                                                     timers.c.status == "pending")
+                                .values(status="skipped", fired_at=now, note="cancelled"))
+    return result.rowcount or 0
+
+
+async def pending(conn: AsyncConnection) -> list:
+    return list(await conn.execute(select(timers).where(timers.c.status == "pending").order_by(timers.c.due_at)))
+
+
+async def due(conn: AsyncConnection, now: datetime, limit: int = 100) -> list:
+    return list(await conn.execute(select(timers).where(timers.c.status == "pending", timers.c.due_at <= now)
+                                   .order_by(timers.c.due_at, timers.c.key).limit(limit)))
+
+
+async def take(conn: AsyncConnection, key: str, status: str, now: datetime, note: str | None = None) -> bool:
+    """Mark a pending timer fired (done or skipped). False if it was no longer pending: then
+    another firing already ran it and this one must do nothing."""
+    result = await conn.execute(update(timers).where(timers.c.key == key, timers.c.status == "pending")
+                                .values(status=status, fired_at=now, note=note))
+    return bool(result.rowcount)
