@@ -8,6 +8,10 @@ from storage import conversations
 
 PRIVATE_COMMANDS = {"help": onboarding.show_help, "language": onboarding.choose_language,
                     "cancel": onboarding.cancel, "my": submit.my_items}
+# Later features plug in here: a module with COMMANDS = {"name": handler(ctx)} for private
+# commands of known members, BUTTONS = {"prefix": handler(ctx, rest)} for private callback data
+# "prefix:rest", and optionally FLOWS = {"flow": handler(ctx, conv)} for text in its conversations.
+FEATURES: list = []
 
 
 def needs_sender_status(event) -> bool:
@@ -62,6 +66,8 @@ async def _in_private(ctx: Ctx) -> None:
             await submit.start(ctx)
     elif event.command in PRIVATE_COMMANDS:
         await PRIVATE_COMMANDS[event.command](ctx)
+    elif (command := _feature("COMMANDS", event.command)) is not None:
+        await command(ctx)
     elif event.command:
         await ctx.reply(ctx.t("I do not know that command.") + "\n\n" + onboarding.help_text(ctx))
     elif conv is None:
@@ -72,6 +78,8 @@ async def _in_private(ctx: Ctx) -> None:
         await submit.on_member_text(ctx, conv)
     elif conv.flow == "card":
         await liaison.on_liaison_text(ctx, conv)
+    elif (flow := _feature("FLOWS", conv.flow)) is not None:
+        await flow(ctx, conv)
 
 
 async def _private_button(ctx: Ctx, conv) -> None:
@@ -93,5 +101,15 @@ async def _private_button(ctx: Ctx, conv) -> None:
         await liaison.on_card_button(ctx)  # cards of a person target arrive in private
     elif prefix == "lang":
         await onboarding.set_language(ctx, rest)
+    elif (button := _feature("BUTTONS", prefix)) is not None:
+        await button(ctx, rest)
     else:
         await ctx.answer(ctx.t.plain("This button is not valid."), alert=True)
+
+
+def _feature(table: str, name: str | None):
+    for module in FEATURES:
+        handler = getattr(module, table, {}).get(name)
+        if handler is not None:
+            return handler
+    return None
