@@ -237,5 +237,8 @@ def outbox(settings: Settings) -> None:
     click.echo(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "empty")
 
 
+# feature command groups (one `main.add_command(...)` per feature module):
+
+
 if __name__ == "__main__":
     main()
