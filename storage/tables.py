@@ -4,5 +4,7 @@ repository (importing the module registers them on the one ``metadata``)."""
 from storage.schema import metadata
 
 # feature tables (one import per feature module that defines tables):
+import storage.notices  # noqa: E402,F401  notices, notice_receipts
+import storage.digests  # noqa: E402,F401  digest_prefs, digest_runs
 
 __all__ = ["metadata"]

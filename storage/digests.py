@@ -1,0 +1,167 @@
+"""Digests: each member's choice of how often to hear the news, the record of each digest run,
+and the statistics a digest shows (from ``items`` and ``item_events``)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from sqlalchemy import Column, ForeignKey, Integer, String, Table, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.schema import UTCDateTime, item_events, item_targets, items, members, metadata, target_liaisons
+
+FREQUENCIES = ("instant", "daily", "weekly", "off")
+DEFAULT_FREQUENCY = "weekly"
+
+digest_prefs = Table(
+    "digest_prefs", metadata,
+    Column("member_id", Integer, ForeignKey("members.id"), primary_key=True),
+    Column("frequency", String(16), nullable=False),  # instant | daily | weekly | off
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+digest_runs = Table(
+    "digest_runs", metadata,
+    Column("period", String(64), primary_key=True),  # "weekly:2026-06-15", "liaison:2026-06-16", ...
+    Column("kind", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("recipients", Integer, nullable=False),
+)
+
+
+# --- preferences ----------------------------------------------------------------------
+
+async def frequency(conn: AsyncConnection, member_id: int) -> str:
+    value = (await conn.execute(select(digest_prefs.c.frequency)
+                                .where(digest_prefs.c.member_id == member_id))).scalar()
+    return value or DEFAULT_FREQUENCY
+
+
+async def frequencies(conn: AsyncConnection) -> dict[int, str]:
+    """Every stored choice; members without one get ``DEFAULT_FREQUENCY``."""
+    return dict((await conn.execute(select(digest_prefs.c.member_id, digest_prefs.c.frequency))).all())
+
+
+async def set_frequency(conn: AsyncConnection, member_id: int, value: str, now: datetime) -> None:
+    if value not in FREQUENCIES:
+        raise ValueError(f"frequency must be one of {FREQUENCIES}")
+    exists = (await conn.execute(select(digest_prefs.c.member_id)
+                                 .where(digest_prefs.c.member_id == member_id))).first()
+    if exists:
+        await conn.execute(digest_prefs.update().where(digest_prefs.c.member_id == member_id)
+                           .values(frequency=value, updated_at=now))
+    else:
+        await conn.execute(digest_prefs.insert().values(member_id=member_id, frequency=value, updated_at=now))
+
+
+# --- runs -----------------------------------------------------------------------------
+
+async def run(conn: AsyncConnection, period: str):
+    return (await conn.execute(select(digest_runs).where(digest_runs.c.period == period))).first()
+
+
+async def record_run(conn: AsyncConnection, period: str, kind: str, recipients: int, now: datetime) -> None:
+    if await run(conn, period) is None:
+        await conn.execute(digest_runs.insert().values(period=period, kind=kind, created_at=now,
+                                                       recipients=recipients))
+
+
+async def recent_runs(conn: AsyncConnection, limit: int = 10) -> list:
+    return list(await conn.execute(select(digest_runs).order_by(digest_runs.c.created_at.desc()).limit(limit)))
+
+
+# --- what a digest shows ----------------------------------------------------------------
+
+async def recipients(conn: AsyncConnection) -> list:
+    """Members a digest may go to: active and bound to Telegram, reachable."""
+    return list(await conn.execute(select(members).where(
+        members.c.active.is_(True), members.c.telegram_user_id.is_not(None), members.c.reachable.is_(True))
+        .order_by(members.c.id)))
+
+
+async def own_items(conn: AsyncConnection, author_ids: list[int] | None, *, open_statuses: tuple[str, ...],
+                    since: datetime) -> dict[int, list]:
+    """Per author: their open items, and those closed or resolved since ``since``."""
+    query = select(items).where(or_(items.c.status.in_(open_statuses), items.c.closed_at >= since,
+                                    and_(items.c.outcome.is_not(None), items.c.updated_at >= since)))
+    if author_ids is not None:
+        query = query.where(items.c.author_id.in_(author_ids))
+    found: dict[int, list] = defaultdict(list)
+    for row in await conn.execute(query.order_by(items.c.id)):
+        found[row.author_id].append(row)
+    return found
+
+
+async def latest_events(conn: AsyncConnection, item_ids: list[int]) -> dict[int, object]:
+    """The most recent event of each item."""
+    if not item_ids:
+        return {}
+    last = (select(func.max(item_events.c.id)).where(item_events.c.item_id.in_(item_ids))
+            .group_by(item_events.c.item_id))
+    rows = await conn.execute(select(item_events).where(item_events.c.id.in_(last)))
+    return {row.item_id: row for row in rows}
+
+
+def _empty() -> dict[str, int]:
+    return {"new": 0, "answered": 0, "adopted": 0}
+
+
+async def numbers(conn: AsyncConnection, since: datetime, until: datetime, *, by: str = "topic_code",
+                  district: str | None = None) -> dict[str, dict[str, int]]:
+    """New / answered / adopted items in [since, until), grouped by ``by`` (topic_code or
+    district_code of the item), optionally only the items of one district. Answered counts the
+    items that got a reply or an 'answered' outcome in the window; adopted, the adoptions."""
+    group = items.c[by]
+    where = [] if district is None else [items.c.district_code == district]
+    table: dict[str, dict[str, int]] = defaultdict(_empty)
+    for key, count in await conn.execute(
+            select(group, func.count()).where(items.c.created_at >= since, items.c.created_at < until, *where)
+            .group_by(group)):
+        table[key]["new"] = count
+    answered = or_(item_events.c.kind == "replied",
+                   and_(item_events.c.kind == "outcome", item_events.c.status_to == "answered"))
+    adopted = and_(item_events.c.kind == "outcome", item_events.c.status_to == "adopted")
+    for name, condition in (("answered", answered), ("adopted", adopted)):
+        rows = await conn.execute(
+            select(group, func.count(func.distinct(item_events.c.item_id)))
+            .select_from(item_events.join(items, items.c.id == item_events.c.item_id))
+            .where(item_events.c.created_at >= since, item_events.c.created_at < until, condition, *where)
+            .group_by(group))
+        for key, count in rows:
+            table[key][name] = count
+    return dict(table)
+
+
+async def adoptions(conn: AsyncConnection, since: datetime, until: datetime) -> list:
+    """Items adopted in [since, until), newest adoption first, with their author's name and privacy
+    (the caller decides what may be shown)."""
+    return list(await conn.execute(
+        select(items.c.id, items.c.code, items.c.topic_code, items.c.district_code, items.c.privacy,
+               members.c.name.label("author_name"), func.max(item_events.c.created_at).label("adopted_at"))
+        .select_from(item_events.join(items, items.c.id == item_events.c.item_id)
+                     .join(members, members.c.id == items.c.author_id))
+        .where(item_events.c.kind == "outcome", item_events.c.status_to == "adopted",
+               item_events.c.created_at >= since, item_events.c.created_at < until,
+               items.c.outcome == "adopted")
+        .group_by(items.c.id, items.c.code, items.c.topic_code, items.c.district_code, items.c.privacy,
+                  members.c.name)
+        .order_by(func.max(item_events.c.created_at).desc(), items.c.id.desc())))
+
+
+async def liaison_targets(conn: AsyncConnection) -> dict[int, list[int]]:
+    """Member id → ids of the targets they are a liaison of."""
+    found: dict[int, list[int]] = defaultdict(list)
+    for target_id, member_id in await conn.execute(
+            select(target_liaisons.c.target_id, target_liaisons.c.member_id).order_by(target_liaisons.c.target_id)):
+        found[member_id].append(target_id)
+    return dict(found)
+
+
+async def queue(conn: AsyncConnection, target_id: int, statuses: tuple[str, ...]) -> list:
+    """Items active at a target in the given statuses, oldest first, with when they arrived there."""
+    return list(await conn.execute(
+        select(items, item_targets.c.routed_at).join(item_targets, item_targets.c.item_id == items.c.id)
+        .where(item_targets.c.target_id == target_id, item_targets.c.active.is_(True),
+               items.c.status.in_(statuses))
+        .order_by(items.c.updated_at, items.c.id)))
