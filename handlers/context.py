@@ -33,6 +33,12 @@ class HandlerConfig:
     max_text_chars: int = 3000
     max_file_bytes: int = 20 * 1024 * 1024
     group_language: str = "zh"
+    # notices and digests (handlers/notices.py, handlers/digest.py); times are Asia/Shanghai
+    notice_remind_hours: int = 24  # remind those who have not read a notice after this (0 = never)
+    digest_weekday: int = 0  # 0 = Monday: the members' weekly digest and the office's statistics
+    digest_time: str = "09:00"  # weekly and daily digests
+    digest_liaison_time: str = "08:00"  # the liaisons' queue, on working days
+    charts_dir: str = "var/charts"  # where the office's chart images are written
     allowed_document_types: tuple[str, ...] = (
         "application/pdf", "application/msword",
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
