@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from handlers import groups, liaison, onboarding, submit
+from handlers import digest, notices
 from handlers.context import Ctx
 from storage import conversations
 
@@ -12,6 +13,7 @@ PRIVATE_COMMANDS = {"help": onboarding.show_help, "language": onboarding.choose_
 # commands of known members, BUTTONS = {"prefix": handler(ctx, rest)} for private callback data
 # "prefix:rest", and optionally FLOWS = {"flow": handler(ctx, conv)} for text in its conversations.
 FEATURES: list = []
+FEATURES += [notices, digest]  # notices (通知公告), /settings and the digests
 
 
 def needs_sender_status(event) -> bool:

@@ -1,0 +1,299 @@
+"""Notices (通知公告): the office sends a notice to an audience, each recipient confirms with a
+"Read" button, the sender sees read / unread counts, and those who have not read get one
+reminder after a delay (timer ``notice:{id}:remind``, default ``notice_remind_hours`` = 24).
+
+Office admins send from the command line (``linkage notice send``) or in chat (``/notice``: a
+short private flow — audience, title, body, confirm); ``/notices`` lists the latest with their
+counts. Every recipient's message is an outbox row keyed ``notice:{id}:{member_id}`` (the
+reminder ``notice:{id}:remind:{member_id}``), sent at bulk priority. A press counts only from
+the recipient, on the very message that carried the notice (or its reminder), and only once.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from handlers import audience, flows
+from handlers.context import Ctx
+from handlers.i18n import N_, Html, translator
+from handlers.scheduled import job
+from storage import conversations, outbox, people, reference
+from storage import notices as store
+from storage.conversations import Conversation
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+TITLE_LIMIT = 200
+BODY_LIMIT = 3500
+REMINDER_USEFUL_DAYS = 3  # a reminder that fell due while the bot was down is still sent this late
+READ_DATA = re.compile(r"^(\d{1,10})$")
+AUDIENCE_LABELS = {"all": N_("all members"), "level:city": N_("city-level members"),
+                   "level:district": N_("district-level members")}
+
+
+class NoticeError(ValueError):
+    """A notice that cannot be sent (the message says why, in English, for the command line)."""
+
+
+def message_key(notice_id: int, member_id: int) -> str:
+    return f"notice:{notice_id}:{member_id}"
+
+
+def reminder_key(notice_id: int, member_id: int) -> str:
+    return f"notice:{notice_id}:remind:{member_id}"
+
+
+def audience_text(spec: dict) -> str:
+    """The spec as it is typed: all, level:city, district:hongqiao, list:C001,C002."""
+    if spec["kind"] == "all":
+        return "all"
+    if spec["kind"] == "list":
+        return "list:" + ",".join(spec["roster_ids"])
+    return f"{spec['kind']}:{spec['value']}"
+
+
+async def audience_label(conn, spec: dict, lang: str) -> str:
+    """A readable name for an audience (HTML-safe)."""
+    t = translator(lang)
+    typed = audience_text(spec)
+    if typed in AUDIENCE_LABELS:
+        return t(AUDIENCE_LABELS[typed])
+    if spec["kind"] == "district":
+        row = await reference.district(conn, spec["value"])
+        if row is not None:
+            return t("members of {district}", district=reference.name(row, lang))
+    if spec["kind"] == "list":
+        return t("{count} listed members", count=len(spec["roster_ids"]))
+    return html.escape(typed)
+
+
+def _render(notice, lang: str, *, reminder: bool = False, read_at=None) -> str:
+    t = translator(lang)
+    head = t("🔔 <b>Reminder: please read this notice</b>") if reminder else t("📢 <b>Notice</b>")
+    lines = [head, f"<b>{html.escape(notice.title)}</b>", "", html.escape(notice.body)]
+    if read_at is not None:
+        lines += ["", t("✅ Read at {time}", time=read_at.astimezone(SHANGHAI).strftime("%m-%d %H:%M"))]
+    return "\n".join(lines)
+
+
+def _read_button(notice_id: int, lang: str):
+    return [[(translator(lang).plain("✅ Read"), f"nr:{notice_id}")]]
+
+
+async def send_notice(ctx: Ctx, *, title: str, body: str, spec: dict, sender_id: int | None,
+                      remind_after_hours: int | None = None) -> tuple[int, int]:
+    """Send a notice to everyone the audience addresses now; returns (notice id, recipients)."""
+    title, body = title.strip(), body.strip()
+    if not title or not body:
+        raise NoticeError("a notice needs a title and a body")
+    if len(title) > TITLE_LIMIT:
+        raise NoticeError(f"the title is {len(title)} characters; the limit is {TITLE_LIMIT}")
+    if len(body) > BODY_LIMIT:
+        raise NoticeError(f"the body is {len(body)} characters; the limit is {BODY_LIMIT}")
+    hours = ctx.config.notice_remind_hours if remind_after_hours is None else remind_after_hours
+    if hours < 0:
+        raise NoticeError("the reminder delay cannot be negative")
+    recipients = [m for m in await audience.members_of(ctx.conn, spec) if m.reachable]
+    if not recipients:
+        raise NoticeError(f"nobody reachable is in the audience {audience_text(spec)}")
+    notice_id = await store.create(ctx.conn, title=title, body=body, audience=spec, sender_id=sender_id,
+                                   remind_after_hours=hours or None, now=ctx.now,
+                                   member_ids=[m.id for m in recipients])
+    notice = await store.by_id(ctx.conn, notice_id)
+    for member in recipients:
+        await ctx.send(member.telegram_user_id, _render(notice, member.language),
+                       buttons=_read_button(notice_id, member.language), key=message_key(notice_id, member.id),
+                       priority=outbox.BULK)
+    if hours:
+        due = ctx.now + timedelta(hours=hours)
+        await ctx.schedule(f"notice:{notice_id}:remind", "notice_remind", due, payload={"notice_id": notice_id},
+                           expires_at=due + timedelta(days=REMINDER_USEFUL_DAYS))
+    return notice_id, len(recipients)
+
+
+@job("notice_remind")
+async def remind(ctx: Ctx, timer) -> None:
+    """One reminder to every recipient who has not read the notice (and is still reachable)."""
+    notice = await store.by_id(ctx.conn, timer.payload["notice_id"])
+    if notice is None:
+        return
+    waiting = [m for m in await store.unread(ctx.conn, notice.id)
+               if m.active and m.reachable and m.telegram_user_id is not None]
+    for member in waiting:
+        await ctx.send(member.telegram_user_id, _render(notice, member.language, reminder=True),
+                       buttons=_read_button(notice.id, member.language), key=reminder_key(notice.id, member.id),
+                       priority=outbox.BULK)
+    await store.mark_reminded(ctx.conn, notice.id, [m.id for m in waiting], ctx.now)
+
+
+async def on_read(ctx: Ctx, rest: str) -> None:
+    """The Read button: recorded once, only by a recipient, only on the notice's own message."""
+    t = ctx.t
+    match = READ_DATA.match(rest)
+    notice = match and await store.by_id(ctx.conn, int(match.group(1)))
+    receipt = notice and await store.receipt(ctx.conn, notice.id, ctx.member.id)
+    if not receipt:
+        await ctx.answer(t.plain("This button is not valid."), alert=True)
+        return
+    keys = {message_key(notice.id, ctx.member.id): False, reminder_key(notice.id, ctx.member.id): True}
+    sent = await outbox.message_ids_for(ctx.conn, set(keys))
+    pressed = next((key for key, (_, message_id) in sent.items()
+                    if message_id is not None and message_id == ctx.event.message_id), None)
+    if pressed is None:
+        await ctx.answer(t.plain("This button is not valid."), alert=True)
+        return
+    if not await store.mark_read(ctx.conn, notice.id, ctx.member.id, ctx.now):
+        await ctx.answer(t.plain("You have already confirmed reading this notice."))
+        return
+    await ctx.answer(t.plain("Thank you: recorded as read."))
+    await ctx.edit(ctx.event.chat_id, ctx.event.message_id,
+                   _render(notice, t.lang, reminder=keys[pressed], read_at=ctx.now))
+
+
+# --- office admins in chat ---------------------------------------------------------------
+
+def _is_admin(ctx: Ctx) -> bool:
+    return ctx.member is not None and ctx.member.role == "admin"
+
+
+async def list_notices(ctx: Ctx) -> None:
+    """/notices: the latest notices with how many have read them."""
+    t = ctx.t
+    if not _is_admin(ctx):
+        await ctx.reply(t("Only office admins can see notices and their read receipts."))
+        return
+    rows = await store.recent(ctx.conn, limit=10)
+    if not rows:
+        await ctx.reply(t("No notices have been sent yet. /notice sends one."))
+        return
+    lines = [t("<b>Latest notices</b> (read / recipients)")]
+    for row in rows:
+        when = row.created_at.astimezone(SHANGHAI).strftime("%m-%d %H:%M")
+        lines.append(t("#{id} {when} · {title} — read {read}/{total}, unread {unread}", id=row.id, when=when,
+                       title=row.title, read=row.read, total=row.recipients, unread=row.recipients - row.read))
+    await ctx.reply("\n".join(lines))
+
+
+async def start_flow(ctx: Ctx) -> None:
+    """/notice: audience → title → body → confirm."""
+    t = ctx.t
+    if not _is_admin(ctx):
+        await ctx.reply(t("Only office admins can send notices."))
+        return
+    await flows.suspend_into(ctx, "notice", "audience", {})
+    buttons = [[(t.plain(AUDIENCE_LABELS[key]), f"nt:a:{key}")] for key in AUDIENCE_LABELS]
+    await ctx.reply(t("<b>New notice.</b> Who should receive it? Choose below, or type an audience such as "
+                      "district:hongqiao, committee:economic, sector:education or list:C001,C002. "
+                      "/cancel stops."), buttons=buttons)
+
+
+async def _set_audience(ctx: Ctx, conv: Conversation, typed: str) -> None:
+    t = ctx.t
+    try:
+        spec = audience.parse(typed)
+    except ValueError:
+        await ctx.reply(t("That audience is not valid. Examples: all, level:city, district:hongqiao, "
+                          "committee:economic, sector:education, list:C001,C002."))
+        return
+    count = len([m for m in await audience.members_of(ctx.conn, spec) if m.reachable])
+    if not count:
+        await ctx.reply(t("Nobody the bot can reach is in that audience. Choose another one."))
+        return
+    conv.data.update(audience=spec)
+    conv.step = "title"
+    await conversations.save(ctx.conn, conv, ctx.now)
+    await ctx.reply(t("{count} members will receive it. Now send the title of the notice.", count=count))
+
+
+async def on_flow_text(ctx: Ctx, conv: Conversation) -> None:
+    t = ctx.t
+    if not _is_admin(ctx):
+        await conversations.clear(ctx.conn, ctx.event.user_id)
+        await ctx.reply(t("Only office admins can send notices."))
+        return
+    text = await flows.text_input(ctx)
+    if text is None:
+        return
+    if conv.step == "audience":
+        await _set_audience(ctx, conv, text)
+    elif conv.step == "title":
+        if len(text) > TITLE_LIMIT:
+            await ctx.reply(t("The title can have at most {limit} characters. Please send a shorter one.",
+                              limit=TITLE_LIMIT))
+            return
+        conv.data.update(title=text)
+        conv.step = "body"
+        await conversations.save(ctx.conn, conv, ctx.now)
+        await ctx.reply(t("Now send the text of the notice."))
+    elif conv.step == "body":
+        conv.data.update(body=text)
+        conv.step = "confirm"
+        await conversations.save(ctx.conn, conv, ctx.now)
+        await _preview(ctx, conv)
+    else:
+        await ctx.reply(t("Please use the buttons above: send the notice, or cancel it."))
+
+
+async def _preview(ctx: Ctx, conv: Conversation) -> None:
+    t = ctx.t
+    spec = conv.data["audience"]
+    count = len([m for m in await audience.members_of(ctx.conn, spec) if m.reachable])
+    hours = ctx.config.notice_remind_hours
+    lines = [t("<b>Preview</b>"), t("To: {audience} ({count} members)",
+                                    audience=Html(await audience_label(ctx.conn, spec, t.lang)), count=count),
+             f"<b>{html.escape(conv.data['title'])}</b>", html.escape(conv.data["body"]), ""]
+    lines.append(t("Those who have not read it get a reminder after {hours} hours.", hours=hours) if hours
+                 else t("No reminder will be sent."))
+    await ctx.reply("\n".join(lines), buttons=[[(t.plain("📢 Send"), "nt:send"), (t.plain("✖ Cancel"), "nt:cancel")]])
+
+
+async def on_button(ctx: Ctx, rest: str) -> None:
+    """nt:a:<audience> while choosing, nt:send / nt:cancel at the preview."""
+    t = ctx.t
+    if not _is_admin(ctx):
+        await ctx.answer(t.plain("Only office admins can send notices."), alert=True)
+        return
+    conv = await conversations.load(ctx.conn, ctx.event.user_id)
+    action, _, value = rest.partition(":")
+    expected = {"a": "audience", "send": "confirm", "cancel": "confirm"}.get(action)
+    if conv is None or conv.flow != "notice" or expected is None or conv.step != expected \
+            or (action == "a" and value not in AUDIENCE_LABELS):
+        await ctx.answer(t.plain("This button is no longer valid."), alert=True)
+        return
+    await ctx.answer()
+    if action == "a":
+        await _set_audience(ctx, conv, value)
+    elif action == "cancel":
+        await flows.resume(ctx, conv)
+        await ctx.reply(t("The notice was not sent."))
+    else:
+        try:
+            notice_id, count = await send_notice(ctx, title=conv.data["title"], body=conv.data["body"],
+                                                 spec=conv.data["audience"], sender_id=ctx.member.id)
+        except NoticeError:
+            await ctx.reply(t("The notice could not be sent: nobody the bot can reach is in the audience now."))
+            return
+        await flows.resume(ctx, conv)
+        await ctx.reply(t("Notice #{id} is on its way to {count} members. /notices shows who has read it.",
+                          id=notice_id, count=count))
+
+
+COMMANDS = {"notice": start_flow, "notices": list_notices}
+BUTTONS = {"nr": on_read, "nt": on_button}
+FLOWS = {"notice": on_flow_text}
+
+
+# --- for the command line ---------------------------------------------------------------
+
+async def summary(conn, notice_id: int) -> dict | None:
+    """A notice with its counts and who has not read it (for ``linkage notice show``)."""
+    notice = await store.by_id(conn, notice_id)
+    if notice is None:
+        return None
+    total, read = await store.counts(conn, notice_id)
+    sender = await people.by_id(conn, notice.sender_id) if notice.sender_id else None
+    return {"notice": notice, "recipients": total, "read": read, "unread": total - read,
+            "sender": sender.name if sender else "command line",
+            "unread_members": await store.unread(conn, notice_id)}
