@@ -247,6 +247,10 @@ class Sender:
                 log.warning("recipient unreachable", extra={"outbox_id": row.id, "chat_id": row.chat_id})
             elif exc.kind == "bad_request" and "message is not modified" in exc.description:
                 await outbox.mark_sent(conn, row.id, None, now)  # the card already shows this state
+            elif row.method == "answerCallbackQuery" and "query is too old" in exc.description.lower():
+                # The button's spinner has long stopped (or the answer arrived before a crash and
+                # this is the re-send): nothing is left to deliver, so this is not a failure.
+                await outbox.mark_final(conn, row.id, "expired", exc.description, now)
             elif exc.kind in ("bad_request", "conflict") or row.attempts + 1 >= MAX_ATTEMPTS:
                 self.stats.failed += 1
                 await outbox.mark_final(conn, row.id, "failed", exc.description, now)
