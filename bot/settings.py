@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     digest_time: str = "09:00"  # weekly and daily digests
     digest_liaison_time: str = "08:00"  # the liaisons' queue, on working days
     charts_dir: str = "var/charts"  # where the office's chart images are written
+    deadline_claim_days: int = 1  # working days (China's holidays and 调休 workdays counted)
+    deadline_reply_days: int = 3
+    deadline_outcome_days: int = 7
+    deadline_time: str = "17:30"  # HH:MM Asia/Shanghai: the end of a working day; nudges go then
 
     def handler_config(self, bot_username: str | None = None) -> HandlerConfig:
         """What handlers need of the settings: the fields both share, and the bot's real name."""

@@ -39,6 +39,12 @@ class HandlerConfig:
     digest_time: str = "09:00"  # weekly and daily digests
     digest_liaison_time: str = "08:00"  # the liaisons' queue, on working days
     charts_dir: str = "var/charts"  # where the office's chart images are written
+    # deadlines (handlers/deadlines.py): working days to claim, to reply first, to an outcome;
+    # a working day ends at deadline_time (Asia/Shanghai), when deadlines fall and nudges go
+    deadline_claim_days: int = 1
+    deadline_reply_days: int = 3
+    deadline_outcome_days: int = 7
+    deadline_time: str = "17:30"
     allowed_document_types: tuple[str, ...] = (
         "application/pdf", "application/msword",
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",

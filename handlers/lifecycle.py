@@ -10,6 +10,7 @@ import html
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from handlers import deadlines
 from handlers.context import Buttons, Ctx
 from handlers.i18n import N_, Html, translator
 from storage import items as item_store
@@ -186,6 +187,7 @@ async def refresh_cards(ctx: Ctx, item_id: int, placements: list | None = None) 
         text, buttons = await render_card(ctx, item, placement)
         await ctx.edit(target.chat_id, {"$ref": placement.card_key}, text, buttons=buttons,
                        is_group=target.kind != "person")
+    await deadlines.on_state_change(ctx, item_id)  # every change of state refreshes the cards
 
 
 async def deliver(ctx: Ctx, item_id: int, target) -> None:
@@ -241,6 +243,7 @@ async def route_item(ctx: Ctx, item_id: int) -> list:
         await item_store.add_event(ctx.conn, item_id, "routed", ctx.now, status_from="submitted",
                                    status_to="routed", to_target_id=target.id,
                                    reason="fallback" if trace.fallback else None)
+    await deadlines.on_state_change(ctx, item_id)
     return trace.targets
 
 

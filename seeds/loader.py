@@ -20,6 +20,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from handlers.admin import AdminError, add_rule, import_roster, read_roster_file
+from storage import calendar as calendar_store
 from storage import targets as target_store
 from storage.schema import committees, districts, routing_rules, sectors, streets, topics
 
@@ -146,4 +147,7 @@ async def load_seeds(db, now, *, roster: bool = True, seed_dir: Path | str | Non
             if not report.ok:
                 raise AdminError("the sample roster seeds/roster.csv is invalid:\n" + "\n".join(report.lines()))
             counts["members"] = len(report.rows)
+        # holidays.yaml: only the seed's own rows are synced; the office's edits are kept
+        rows = calendar_store.seed_rows(read_yaml("holidays.yaml", seed_dir))
+        counts["holidays"] = await calendar_store.sync_seed(conn, rows, now)
     return counts
