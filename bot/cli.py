@@ -245,5 +245,32 @@ main.add_command(notice)
 main.add_command(digest)
 
 
+@main.group()
+def bench() -> None:
+    """Benchmarks (they measure and print; nothing is asserted)."""
+
+
+@bench.command("updates")
+@click.option("--framework", type=click.Choice(["aiogram", "ptb"]), default="aiogram", show_default=True)
+@click.option("--members", type=click.IntRange(min=1), default=50, show_default=True,
+              help="Simulated members going through the submit flow at once.")
+@click.option("--seconds", type=click.FloatRange(min=0, min_open=True), default=30, show_default=True,
+              help="Measured window, for Linkage and then for the echo bot.")
+def bench_updates(framework: str, members: int, seconds: float) -> None:
+    """Linkage's updates/s, latency and peak RSS against the sandbox, next to a bare echo bot."""
+    from bot.bench import run_bench
+
+    async def measure():
+        # SIGTERM cancels the run like Ctrl-C does, so its finally blocks stop the bots and remove the temp dir
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, asyncio.current_task().cancel)
+        return await run_bench(framework, members, seconds)
+
+    try:
+        result = asyncio.run(measure())
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        raise click.Abort() from None
+    click.echo(result.report())
+
+
 if __name__ == "__main__":
     main()
