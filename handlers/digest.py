@@ -46,7 +46,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from handlers import lifecycle
-from handlers.charts import ChartData, render_office_chart
 from handlers.context import Ctx, HandlerConfig
 from handlers.i18n import N_, Html, translator
 from handlers.scheduled import job, recurring
@@ -521,8 +520,14 @@ class OfficeStats:
             result.append((label, row["new"], row["answered"], row["adopted"]))
         return result
 
-    def chart_data(self, lang: str) -> ChartData:
+    def chart_data(self, lang: str):
+        from handlers.charts import ChartData  # matplotlib is loaded only when a chart is drawn
         return ChartData(self.period_label(), self.rows("topic", lang), self.rows("district", lang))
+
+
+def render_office_chart(data, path: Path, lang: str) -> Path:
+    from handlers import charts  # matplotlib is loaded only when a chart is drawn
+    return charts.render_office_chart(data, path, lang)
 
 
 def chart_path(config: HandlerConfig, due: datetime, lang: str) -> Path:
