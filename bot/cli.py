@@ -272,5 +272,9 @@ def bench_updates(framework: str, members: int, seconds: float) -> None:
     click.echo(result.report())
 
 
+from bot.bench_broadcast import broadcast  # noqa: E402
+bench.add_command(broadcast)
+
+
 if __name__ == "__main__":
     main()

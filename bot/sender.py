@@ -114,6 +114,8 @@ class Sender:
         self._paused_until = 0.0
         self._in_flight: dict[int, asyncio.Task] = {}
         self._busy_chats: set[int] = set()
+        self._delivered: list[tuple[int, int | None]] = []  # written in batches: fewer transactions
+        self._recording = asyncio.Lock()
 
     async def recover(self) -> int:
         """At start: rows a crash left 'sending' go out again."""
@@ -164,6 +166,7 @@ class Sender:
             refs = _refs([r.params for r in rows], set())
             ref_rows = await outbox.message_ids_for(conn, refs) if refs else {}
         next_look = 1.0
+        starting: list[tuple] = []
         for row in rows:
             if free <= 0 or row.id in self._in_flight:
                 continue
@@ -182,10 +185,13 @@ class Sender:
                 self.pacer.take(row.chat_id, row.is_group, now)
             if row.chat_id is not None:
                 self._busy_chats.add(row.chat_id)
-            async with self.db.transaction() as conn:
-                await outbox.mark_sending(conn, row.id)
-            self._in_flight[row.id] = asyncio.create_task(self._send(row, params))
+            starting.append((row, params))
             free -= 1
+        if starting:
+            async with self.db.transaction() as conn:
+                await outbox.mark_sending(conn, [row.id for row, _ in starting])
+            for row, params in starting:
+                self._in_flight[row.id] = asyncio.create_task(self._send(row, params))
         return next_look
 
     async def _with_refs(self, row, ref_rows: dict) -> dict | None:
@@ -219,15 +225,22 @@ class Sender:
             log.exception("send of outbox row %s raised", row.id)
             await self._failed(row, ApiError("network", repr(exc)))
         else:
-            message_id = result.get("message_id") if isinstance(result, dict) else None
-            async with self.db.transaction() as conn:
-                await outbox.mark_sent(conn, row.id, message_id, self.clock.now())
+            self._delivered.append((row.id, result.get("message_id") if isinstance(result, dict) else None))
+            await self._record_delivered()
             self.stats.sent += 1
             log.info("sent", extra={"outbox_id": row.id, "method": row.method, "chat_id": row.chat_id})
         finally:
             self._in_flight.pop(row.id, None)
             self._busy_chats.discard(row.chat_id)
             self.wake.set()
+
+    async def _record_delivered(self) -> None:
+        """Mark delivered rows sent; sends that finish together share one transaction."""
+        async with self._recording:
+            batch, self._delivered = self._delivered, []
+            if batch:
+                async with self.db.transaction() as conn:
+                    await outbox.mark_sent(conn, batch, self.clock.now())
 
     async def _failed(self, row, exc: ApiError) -> None:
         now = self.clock.now()
@@ -246,7 +259,7 @@ class Sender:
                     await people.set_reachable(conn, row.chat_id, False)
                 log.warning("recipient unreachable", extra={"outbox_id": row.id, "chat_id": row.chat_id})
             elif exc.kind == "bad_request" and "message is not modified" in exc.description:
-                await outbox.mark_sent(conn, row.id, None, now)  # the card already shows this state
+                await outbox.mark_sent(conn, [(row.id, None)], now)  # the card already shows this state
             elif row.method == "answerCallbackQuery" and "query is too old" in exc.description.lower():
                 # The button's spinner has long stopped (or the answer arrived before a crash and
                 # this is the re-send): nothing is left to deliver, so this is not a failure.

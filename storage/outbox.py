@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.schema import outbox
@@ -57,14 +57,16 @@ async def message_ids_for(conn: AsyncConnection, keys: set[str]) -> dict[str, tu
     return {key: (status, message_id) for key, status, message_id in rows}
 
 
-async def mark_sending(conn: AsyncConnection, row_id: int) -> None:
-    await conn.execute(update(outbox).where(outbox.c.id == row_id)
+async def mark_sending(conn: AsyncConnection, row_ids: list[int]) -> None:
+    await conn.execute(update(outbox).where(outbox.c.id.in_(row_ids))
                        .values(status="sending", attempts=outbox.c.attempts + 1))
 
 
-async def mark_sent(conn: AsyncConnection, row_id: int, message_id: int | None, now: datetime) -> None:
-    await conn.execute(update(outbox).where(outbox.c.id == row_id)
-                       .values(status="sent", message_id=message_id, sent_at=now, error=None))
+async def mark_sent(conn: AsyncConnection, sent: list[tuple[int, int | None]], now: datetime) -> None:
+    """Rows delivered: (row id, Telegram message id or None)."""
+    await conn.execute(update(outbox).where(outbox.c.id == bindparam("row_id"))
+                       .values(status="sent", message_id=bindparam("mid"), sent_at=now, error=None),
+                       [{"row_id": row_id, "mid": message_id} for row_id, message_id in sent])
 
 
 async def mark_final(conn: AsyncConnection, row_id: int, status: str, error: str, now: datetime) -> None:

@@ -128,7 +128,7 @@ async def test_rows_interrupted_by_a_crash_are_sent_again(rig):
     await _queue(db, clock, user.id, ["was in flight"])
     async with db.transaction() as conn:
         row_id = (await outbox.due(conn, clock.now(), 1))[0].id
-        await outbox.mark_sending(conn, row_id)  # as if the process died during the HTTP call
+        await outbox.mark_sending(conn, [row_id])  # as if the process died during the HTTP call
     assert await sender.recover() == 1
     assert await sender.drain(timeout=30)
     assert [m.text for m in await sb.messages(user) if m.from_bot] == ["was in flight"]
