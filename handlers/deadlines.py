@@ -163,6 +163,13 @@ async def current(conn, item_id: int, config: HandlerConfig) -> list[tuple[Deadl
             for d in wanted(item, await item_store.events(conn, item_id), config)]
 
 
+async def next_nudge(conn, item_id: int) -> datetime | None:
+    """When the item's next deadline nudge is due (None: no clock runs). The demo moves the
+    clock just past it and calls ``scheduler.fire_due()`` to show a nudge."""
+    pending = await _pending(conn, f"deadline:{item_id}:")
+    return min((row.due_at for row in pending), default=None)
+
+
 async def _pending(conn, key_prefix: str) -> list:
     return list(await conn.execute(select(timers_table).where(
         timers_table.c.key.startswith(key_prefix, autoescape=True), timers_table.c.status == "pending")))

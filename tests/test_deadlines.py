@@ -19,7 +19,7 @@ from handlers.context import Ctx, HandlerConfig
 from handlers.deadlines import SHANGHAI, add_working_days, working_days_overdue
 from handlers.events import Event
 from handlers.i18n import translator
-from handlers.lifecycle import route_item
+from handlers.lifecycle import refresh_cards, route_item
 from seeds.loader import load_seeds, read_yaml
 from storage import calendar as calendar_store
 from storage import items as item_store
@@ -227,6 +227,17 @@ async def test_deadline_timers_fire_once_across_a_restart_and_follow_calendar_ed
         await deadlines.remove_day(conn, wednesday, clock.now(), config)
         group_step = (await conn.execute(select(timers).where(timers.c.key == group_step.key))).one()
     assert group_step.due_at == datetime.combine(wednesday, END, tzinfo=SHANGHAI)
+
+    # the member withdraws the report (as handlers/submit.py does): every pending nudge is cancelled
+    async with db.transaction() as conn:
+        ctx = Ctx(event=Event(0, "other", None, "", None, None, None), conn=conn, now=clock.now(), config=config)
+        await item_store.change(conn, item_id, ctx.now, status="withdrawn", closed_at=ctx.now)
+        await item_store.add_event(conn, item_id, "withdrawn", ctx.now, status_from="routed", status_to="withdrawn")
+        await refresh_cards(ctx, item_id)
+        assert await deadlines.next_nudge(conn, item_id) is None
+        notes = (await conn.execute(select(timers.c.note).where(timers.c.key.like(f"deadline:{item_id}:%"),
+                                                                timers.c.status == "skipped"))).scalars().all()
+    assert notes == ["cancelled", "cancelled"]
     await db.close()
 
 
@@ -275,6 +286,8 @@ async def test_nudges_go_to_the_owner_then_the_group_then_the_city_office(stack)
     await _at(stack, monday + timedelta(days=1, hours=7, minutes=29))  # Tuesday 17:29: not yet
     assert [len(await _nudges(stack, chat, code)) for chat in chats] == [0, 0, 0]
 
+    async with stack.app.db.read() as conn:
+        assert await deadlines.next_nudge(conn, item.id) == monday + timedelta(days=1, hours=7, minutes=30)
     await _at(stack, monday + timedelta(days=1, hours=7, minutes=31))  # Tuesday 17:31: the owner
     [owner] = await _nudges(stack, pilot.topic_liaison, code, 1)
     assert "等待认领" in owner.text and "已逾期不足1个工作日" in owner.text
@@ -297,6 +310,8 @@ async def test_nudges_go_to_the_owner_then_the_group_then_the_city_office(stack)
     await _at(stack, monday + timedelta(days=10))  # nothing more, nothing twice
     assert [len(await _nudges(stack, chat, code)) for chat in chats] == [1, 1, 1]
     assert {status for status, _, _ in (await _deadline_timers(stack, item.id)).values()} == {"done"}
+    async with stack.app.db.read() as conn:
+        assert await deadlines.next_nudge(conn, item.id) is None
 
 
 async def test_claiming_cancels_the_claim_nudges_and_a_first_reply_stops_the_reply_clock(stack):
@@ -334,3 +349,24 @@ async def test_claiming_cancels_the_claim_nudges_and_a_first_reply_stops_the_rep
 
     await _at(stack, monday + timedelta(days=5))  # past the reply clock's group step: nothing
     assert await _nudges(stack, pilot.topic_group.chat, code) == []
+
+
+async def test_office_admins_edit_the_holiday_table_in_chat_and_others_cannot(stack):
+    pilot = await stack.pilot()
+    sb = stack.sb
+    await sb.send(pilot.city, "/holidays add 2027-03-02 holiday 临时休假")
+    assert (await sb.wait_for(pilot.city, None, 30)).text == zh("This command is for the city office.")
+    assert (await stack.row("calendar_days", day=date(2027, 3, 2))) is None
+
+    await sb.send(pilot.office, "/holidays add 2027-03-02 holiday 临时休假")
+    saved = await sb.wait_for(pilot.office, None, 30)
+    assert "2027-03-02" in saved.text and "临时休假" in saved.text
+    row = await stack.row("calendar_days", day=date(2027, 3, 2))
+    assert (row.kind, row.name, row.source) == ("holiday", "临时休假", "office")
+    assert (await stack.row("audit_log", action="holiday.set")).actor.startswith("member:")
+
+    await sb.send(pilot.office, "/holidays add 2027-02-30 holiday x")
+    assert "2027-02-30" in (await sb.wait_for(pilot.office, None, 30)).text
+    await sb.send(pilot.office, "/holidays 2027")
+    listing = await sb.wait_for(pilot.office, lambda m: "临时休假" in (m.text or ""), 30)
+    assert "03-02" in listing.text and "春节" in listing.text
