@@ -47,7 +47,7 @@ from sqlalchemy import func, select
 
 from handlers import lifecycle
 from handlers.context import Ctx, HandlerConfig
-from handlers.i18n import N_, Html, translator
+from handlers.i18n import N_, translator
 from handlers.scheduled import job, recurring
 from storage import digests as store
 from storage import outbox, people, reference
@@ -236,7 +236,7 @@ def _number_lines(news: News, table: dict[str, dict[str, int]], t) -> list[str]:
 def _highlight(item, t) -> str:
     """A code, with the author's name only when the report is named."""
     if item.privacy == "named":
-        return t("{code} ({name})", code=item.code, name=item.author_name)
+        return t("{code} (by {name})", code=item.code, name=item.author_name)
     return html.escape(item.code)
 
 
@@ -256,9 +256,9 @@ def _highlight_lines(news: News, member, t) -> list[str]:
         district = news.districts.get(member.district_code)
         if mine and district is not None:
             lines.append("· " + html.escape(reference.name(district, t.lang)) + ": " + "、".join(
-                t("{code} · {topic}", code=Html(_highlight(i, t)),
-                  topic=reference.name(news.topics[i.topic_code], t.lang) if i.topic_code in news.topics
-                  else i.topic_code) for i in mine))
+                _highlight(i, t) + " · " + html.escape(reference.name(news.topics[i.topic_code], t.lang)
+                                                       if i.topic_code in news.topics else i.topic_code)
+                for i in mine))
     return lines
 
 
@@ -271,7 +271,7 @@ async def news_lines(conn, news: News, member, t, *, period_label: str, upcoming
     if member.district_code and member.district_code in news.districts:
         mine = await news.district_numbers(conn, member.district_code)
         if mine:
-            lines += ["", t("<b>{district}, {period}</b>", district=reference.name(
+            lines += ["", t("<b>{district}, {period}</b> (new · answered · adopted)", district=reference.name(
                 news.districts[member.district_code], t.lang), period=period_label), *_number_lines(news, mine, t)]
     highlights = _highlight_lines(news, member, t)
     if highlights:
