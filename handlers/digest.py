@@ -203,6 +203,7 @@ class News:
     topics: dict[str, object]
     districts: dict[str, object]
     _by_district: dict[str, dict] = field(default_factory=dict)
+    _sessions: list | None = None
 
     @classmethod
     async def load(cls, conn, since: datetime, until: datetime) -> "News":
@@ -217,6 +218,46 @@ class News:
 
     def empty(self) -> bool:
         return not self.city and not self.adoptions
+
+    async def study_lines(self, conn, member, days: int, t) -> list[str]:
+        """Announced study sessions of the next ``days`` addressed to the member, read from the
+        study calendar's table when it is there (used while no hook is registered)."""
+        if self._sessions is None:
+            self._sessions = await _announced_sessions(conn, self.until)
+        end = self.until + timedelta(days=days)
+        lines = []
+        for session in self._sessions:
+            if session.starts_at < end and _addresses(session.audience or {}, member):
+                where = session.place or (t("online") if session.link else "")
+                lines.append("· " + session.starts_at.astimezone(SHANGHAI).strftime("%m-%d %H:%M") + " "
+                             + html.escape(session.title) + (f" · {html.escape(where)}" if where else ""))
+        return lines
+
+
+async def _announced_sessions(conn, after: datetime) -> list:
+    try:
+        from storage import study
+    except ImportError:
+        return []
+    try:
+        async with conn.begin_nested():  # a savepoint: a missing table must not abort the digest
+            return [s for s in await study.sessions(conn, ending_after=after, statuses=("announced",))
+                    if s.starts_at >= after]
+    except Exception:
+        log.warning("study sessions could not be read for the digest", exc_info=True)
+        return []
+
+
+def _addresses(spec: dict, member) -> bool:
+    """Does an audience spec (handlers/audience.py) address this member?"""
+    kind = spec.get("kind")
+    if kind == "all":
+        return True
+    if kind == "list":
+        return member.roster_id in spec.get("roster_ids", [])
+    column = {"level": "level", "district": "district_code", "committee": "committee_code",
+              "sector": "sector_code"}.get(kind)
+    return column is not None and getattr(member, column) == spec.get("value")
 
 
 def _topic_order(news: News, codes) -> list[str]:
@@ -276,7 +317,7 @@ async def news_lines(conn, news: News, member, t, *, period_label: str, upcoming
     highlights = _highlight_lines(news, member, t)
     if highlights:
         lines += ["", t("<b>Adopted (采用)</b>"), *highlights]
-    sessions: list[str] = []
+    sessions: list[str] = [] if UPCOMING_HOOKS else await news.study_lines(conn, member, upcoming_days, t)
     for hook in UPCOMING_HOOKS:
         try:
             sessions += await hook(conn, member, news.until, news.until + timedelta(days=upcoming_days), t.lang)

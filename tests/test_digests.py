@@ -14,10 +14,11 @@ from matplotlib.figure import Figure
 from matplotlib.ft2font import FT2Font
 from matplotlib import font_manager
 import numpy as np
+import pytest
 from sqlalchemy import select
 
 from handlers import charts, digest, lifecycle, scheduled
-from handlers.context import Ctx
+from handlers.context import Ctx, HandlerConfig
 from handlers.events import Event
 from handlers.i18n import translator
 from storage import digests as store
@@ -292,3 +293,65 @@ def test_the_office_chart_draws_its_chinese_labels_with_the_shipped_font(tmp_pat
     translated = [zh.plain("By topic"), zh.plain("adopted")]
     assert all(ord(c) < 128 or FT2Font(str(charts.FONT_PATH)).get_char_index(ord(c)) for s in translated for c in s)
     assert store.FREQUENCIES == ("instant", "daily", "weekly", "off")
+
+
+# --- upcoming sessions: the hook, and the study calendar's table (no stack) ----------------------
+
+async def _seeded(tmp_path):
+    from bot.clock import Clock
+    from seeds.loader import load_seeds
+    from storage.db import Database
+    db = Database(str(tmp_path / "digest.db"))
+    await db.create_schema()
+    await load_seeds(db, Clock().now())
+    return db, Clock().now()
+
+
+async def test_upcoming_sessions_come_from_the_registered_hook(tmp_path):
+    from storage import people
+    db, now = await _seeded(tmp_path)
+    seen = []
+
+    async def hook(conn, member, start, end, lang):
+        seen.append((member.roster_id, start < end, lang))
+        return ["· 12-05 14:30 <b>委员读书班</b>"]
+
+    digest.UPCOMING_HOOKS.append(hook)
+    try:
+        async with db.read() as conn:
+            member = await people.by_roster_id(conn, "H001")
+            text, chart = await digest.preview(conn, member, now, HandlerConfig(), "weekly")
+    finally:
+        digest.UPCOMING_HOOKS.remove(hook)
+        await db.close()
+    assert chart is None and seen == [("H001", True, "zh")]
+    coming = text.split(zh("<b>Coming up</b>"))[1]
+    assert "委员读书班" in coming
+
+
+async def test_upcoming_sessions_read_from_the_study_table_for_their_audience(tmp_path):
+    study = pytest.importorskip("storage.study")
+    from storage import people
+    db, now = await _seeded(tmp_path)
+    config = HandlerConfig()
+    due = digest.next_weekly(now, config)
+    try:
+        async with db.transaction() as conn:
+            for title, spec, status in (("红桥区委员学习", {"kind": "district", "value": "hongqiao"}, "announced"),
+                                        ("和平区委员学习", {"kind": "district", "value": "heping"}, "announced"),
+                                        ("草稿中的学习", {"kind": "all"}, "draft")):
+                await study.create_session(
+                    conn, title=title, kind="study", starts_at=due + timedelta(days=2),
+                    ends_at=due + timedelta(days=2, hours=2), place="市政协机关", link=None, audience=spec,
+                    capacity=None, reminders=[], status=status, checkin_code=await study.new_code(conn),
+                    created_by="test", created_at=now)
+        async with db.read() as conn:
+            member = await people.by_roster_id(conn, "H001")
+            news = await digest.News.load(conn, due - timedelta(days=7), due)
+            text = await digest.render_member(conn, member, kind="weekly", due=due, frequency="weekly", news=news,
+                                              own=await digest.OwnItems.load(conn, [member.id], news.since))
+    finally:
+        await db.close()
+    coming = text.split(zh("<b>Coming up</b>"))[1]
+    assert "红桥区委员学习" in coming and "市政协机关" in coming
+    assert "和平区委员学习" not in coming and "草稿中的学习" not in coming
