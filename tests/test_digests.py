@@ -355,3 +355,8 @@ async def test_upcoming_sessions_read_from_the_study_table_for_their_audience(tm
     coming = text.split(zh("<b>Coming up</b>"))[1]
     assert "红桥区委员学习" in coming and "市政协机关" in coming
     assert "和平区委员学习" not in coming and "草稿中的学习" not in coming
+
+
+async def test_weekly_digest_and_office_chart_on_postgres(pg_stack):
+    """The same digest on PostgreSQL (its GROUP BY and savepoint rules are stricter than SQLite's)."""
+    await test_weekly_digest_own_reports_numbers_highlights_and_the_office_chart(pg_stack)

@@ -148,3 +148,7 @@ async def test_only_office_admins_send_notices_and_an_empty_audience_is_refused(
     assert notice_message(await sb.messages(pilot.city), notice_id) is not None
     assert notice_message(await sb.messages(pilot.office), notice_id) is None
     assert await stack.count("timers", key=f"notice:{notice_id}:remind") == 0
+
+
+async def test_notice_read_receipts_on_postgres(pg_stack):
+    await test_notice_read_receipts_and_a_reminder_only_to_those_who_have_not_read(pg_stack)
