@@ -238,6 +238,8 @@ def outbox(settings: Settings) -> None:
 
 
 # feature command groups (one `main.add_command(...)` per feature module):
+from bot.cli_study import study  # noqa: E402
+main.add_command(study)
 from bot.cli_calendar import holidays  # noqa: E402
 main.add_command(holidays)
 from bot.cli_notices import digest, notice  # noqa: E402

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     max_text_chars: int = 3000
     max_file_mb: int = 20
     group_language: str = "zh"
+    study_reminder_minutes: tuple[int, ...] = (2880, 120)  # LINKAGE_STUDY_REMINDER_MINUTES=[2880,120]
+    study_checkin_early_minutes: int = 15
+    study_plan_remind_at: str = "08:30"  # Asia/Shanghai
     # notices and digests (handlers/notices.py, handlers/digest.py); times are Asia/Shanghai
     notice_remind_hours: int = 24  # remind those who have not read a notice after this (0 = never)
     digest_weekday: int = 0  # 0 = Monday: the members' weekly digest and the office's statistics

@@ -33,6 +33,11 @@ class HandlerConfig:
     max_text_chars: int = 3000
     max_file_bytes: int = 20 * 1024 * 1024
     group_language: str = "zh"
+    # study calendar (handlers/study.py): default reminders (minutes before a session), how early
+    # check-in opens, and the time of a reading plan's daily reminder (Asia/Shanghai)
+    study_reminder_minutes: tuple[int, ...] = (2880, 120)
+    study_checkin_early_minutes: int = 15
+    study_plan_remind_at: str = "08:30"
     # notices and digests (handlers/notices.py, handlers/digest.py); times are Asia/Shanghai
     notice_remind_hours: int = 24  # remind those who have not read a notice after this (0 = never)
     digest_weekday: int = 0  # 0 = Monday: the members' weekly digest and the office's statistics

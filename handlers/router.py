@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import deadlines, groups, liaison, onboarding, submit
+from handlers import deadlines, groups, liaison, onboarding, study, submit
 from handlers import digest, notices
 from handlers.context import Ctx
 from storage import conversations
@@ -12,7 +12,7 @@ PRIVATE_COMMANDS = {"help": onboarding.show_help, "language": onboarding.choose_
 # Later features plug in here: a module with COMMANDS = {"name": handler(ctx)} for private
 # commands of known members, BUTTONS = {"prefix": handler(ctx, rest)} for private callback data
 # "prefix:rest", and optionally FLOWS = {"flow": handler(ctx, conv)} for text in its conversations.
-FEATURES: list = [deadlines]
+FEATURES: list = [deadlines, study]
 FEATURES += [notices, digest]  # notices (通知公告), /settings and the digests
 
 

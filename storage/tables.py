@@ -4,6 +4,7 @@ repository (importing the module registers them on the one ``metadata``)."""
 from storage.schema import metadata
 
 # feature tables (one import per feature module that defines tables):
+import storage.study  # noqa: E402,F401  study_sessions, study_rsvps, study_plans, study_plan_days, study_plan_checkins
 import storage.calendar  # noqa: F401,E402  calendar_days (holidays, make-up workdays)
 import storage.notices  # noqa: E402,F401  notices, notice_receipts
 import storage.digests  # noqa: E402,F401  digest_prefs, digest_runs

@@ -1,0 +1,192 @@
+"""``linkage study ...``: the study calendar from the command line.
+
+Each command opens its own transaction on the bot's database and goes through the same
+framework-free functions as the chat (``handlers/study.py``); the messages it causes are outbox
+rows that the running bot's sender delivers, and the timers it adds are picked up by the bot's
+scheduler on its next tick. Times are Asia/Shanghai.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import click
+
+from bot.clock import Clock
+from bot.settings import Settings
+from storage.db import Database
+
+
+def _run(settings: Settings, work):
+    """Run ``work(conn, now, config)`` in one transaction; a StudyError becomes a clean CLI error."""
+    from handlers.admin import AdminError
+
+    async def go():
+        settings.database_path_ready()
+        db = Database(settings.database)
+        try:
+            await db.create_schema()
+            async with db.transaction() as conn:
+                return await work(conn, Clock().now(), settings.handler_config())
+        finally:
+            await db.close()
+
+    try:
+        return asyncio.run(go())
+    except AdminError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.group()
+def study() -> None:
+    """Study sessions (委员学习, 读书班, training, 履职直播) and reading plans."""
+
+
+@study.command("add")
+@click.option("--title", required=True)
+@click.option("--kind", required=True, help="study | reading | training | live (or 委员学习, 读书班, 培训, 履职直播)")
+@click.option("--start", required=True, help='Asia/Shanghai, e.g. "2026-12-03 14:30"')
+@click.option("--end", required=True, help='Asia/Shanghai, e.g. "2026-12-03 16:30"')
+@click.option("--place")
+@click.option("--link", help="online link (http:// or https://)")
+@click.option("--audience", "audience_spec", default="all", show_default=True,
+              help="all | level:city | district:hongqiao | committee:X | sector:X | list:C001,H002")
+@click.option("--capacity", type=click.IntRange(min=1), help="places; later answers go to a waiting list")
+@click.option("--reminders", help="minutes before the start, e.g. 2880,120 (default: the settings')")
+@click.option("--draft", is_flag=True, help="do not announce yet (then: linkage study announce ID)")
+@click.pass_obj
+def add(settings: Settings, draft: bool, **fields) -> None:
+    """Add a session; it is announced to its audience at once unless --draft."""
+    from handlers import study as h
+    row = _run(settings, lambda conn, now, config: h.add_session(conn, now=now, config=config, draft=draft,
+                                                                 **fields))
+    click.echo(f"session #{row.id} {'drafted' if draft else 'announced'}: {h.show_span(row.starts_at, row.ends_at)} "
+               f"Asia/Shanghai; check-in code {row.checkin_code}")
+
+
+@study.command("announce")
+@click.argument("session_id", type=int)
+@click.pass_obj
+def announce(settings: Settings, session_id: int) -> None:
+    """Announce a drafted session to its audience."""
+    from handlers import study as h
+    count = _run(settings, lambda conn, now, config: h.announce(conn, session_id, now=now, config=config))
+    click.echo(f"session #{session_id} announced to {count} member(s)")
+
+
+@study.command("list")
+@click.option("--all", "include_past", is_flag=True, help="also sessions that ended more than a week ago")
+@click.pass_obj
+def list_(settings: Settings, include_past: bool) -> None:
+    """Sessions with their counts (attending / excused / waiting / checked in)."""
+    from handlers import study as h
+    views = _run(settings, lambda conn, now, config: h.list_sessions(conn, now, include_past=include_past))
+    for view in views:
+        click.echo(view.summary())
+    if not views:
+        click.echo("no sessions")
+
+
+@study.command("show")
+@click.argument("session_id", type=int)
+@click.pass_obj
+def show(settings: Settings, session_id: int) -> None:
+    """One session: RSVPs, waiting list, attendance."""
+    from handlers import study as h
+    view = _run(settings, lambda conn, now, config: h.show_session(conn, session_id))
+    for line in view.lines():
+        click.echo(line)
+
+
+@study.command("cancel")
+@click.argument("session_id", type=int)
+@click.pass_obj
+def cancel(settings: Settings, session_id: int) -> None:
+    """Cancel a session: its reminders are dropped and everyone invited is told."""
+    from handlers import study as h
+    told = _run(settings, lambda conn, now, config: h.cancel_session(conn, session_id, now=now, config=config))
+    click.echo(f"session #{session_id} cancelled; {told} member(s) told")
+
+
+@study.command("move")
+@click.argument("session_id", type=int)
+@click.option("--start", required=True, help="Asia/Shanghai")
+@click.option("--end", required=True, help="Asia/Shanghai")
+@click.pass_obj
+def move(settings: Settings, session_id: int, start: str, end: str) -> None:
+    """Move a session: reminders are rescheduled and everyone invited is told."""
+    from handlers import study as h
+    row = _run(settings, lambda conn, now, config: h.move_session(conn, session_id, start=start, end=end,
+                                                                  now=now, config=config))
+    click.echo(f"session #{row.id} moved to {h.show_span(row.starts_at, row.ends_at)} Asia/Shanghai")
+
+
+@study.command("materials")
+@click.argument("session_id", type=int)
+@click.option("--link")
+@click.option("--file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="a document the bot uploads (keep it where it is until it is sent)")
+@click.option("--file-id", help="a Telegram file_id the bot already knows")
+@click.option("--name", help="what to call the materials")
+@click.option("--to", type=click.Choice(["attended", "invited"]), default="attended", show_default=True,
+              help="those who checked in, or everyone invited")
+@click.pass_obj
+def materials(settings: Settings, session_id: int, **fields) -> None:
+    """Materials pushed after the session (at once if it is over)."""
+    from handlers import study as h
+    outcome = _run(settings, lambda conn, now, config: h.set_materials(conn, session_id, now=now, config=config,
+                                                                       **fields))
+    click.echo(f"materials of session #{session_id}: {outcome}")
+
+
+@study.command("code")
+@click.argument("session_id", type=int)
+@click.pass_obj
+def code(settings: Settings, session_id: int) -> None:
+    """Print the session's check-in code (valid from 15 minutes before the start to the end)."""
+    from handlers import study as h
+    click.echo(_run(settings, lambda conn, now, config: h.checkin_code(conn, session_id)))
+
+
+@study.group()
+def plan() -> None:
+    """Reading plans with a daily reminder and check-in."""
+
+
+@plan.command("add")
+@click.option("--title", required=True)
+@click.option("--start-date", required=True, help="Asia/Shanghai date of day 1, e.g. 2026-12-07")
+@click.option("--days", required=True,
+              help='one entry per day, separated by ";": "self-study:读…;lecture:…;self-study+lecture:…;discussion:…"')
+@click.option("--audience", "audience_spec", default="all", show_default=True)
+@click.option("--remind-at", help="daily reminder time, Asia/Shanghai (default: the settings', 08:30)")
+@click.pass_obj
+def plan_add(settings: Settings, **fields) -> None:
+    """Add a reading plan; its audience is told at once."""
+    from handlers import study as h
+    plan_id = _run(settings, lambda conn, now, config: h.add_plan(conn, now=now, config=config, **fields))
+    click.echo(f"plan #{plan_id} added")
+
+
+@plan.command("list")
+@click.pass_obj
+def plan_list(settings: Settings) -> None:
+    """Reading plans, their days and daily check-ins."""
+    from handlers import study as h
+    views = _run(settings, lambda conn, now, config: h.list_plans(conn))
+    for view in views:
+        for line in view.lines():
+            click.echo(line)
+    if not views:
+        click.echo("no plans")
+
+
+@plan.command("cancel")
+@click.argument("plan_id", type=int)
+@click.pass_obj
+def plan_cancel(settings: Settings, plan_id: int) -> None:
+    """Stop a plan's daily reminders."""
+    from handlers import study as h
+    dropped = _run(settings, lambda conn, now, config: h.cancel_plan(conn, plan_id, now=now, config=config))
+    click.echo(f"plan #{plan_id} cancelled; {dropped} daily reminder(s) dropped")
