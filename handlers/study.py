@@ -39,7 +39,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from handlers import audience, flows
+from handlers import audience, digest, flows
 from handlers.admin import AdminError
 from handlers.context import Buttons, Ctx, HandlerConfig
 from handlers.events import Event
@@ -161,6 +161,10 @@ def _matches(spec: dict, member) -> bool:
     return column is not None and getattr(member, column) == spec.get("value")
 
 
+def _esc(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
 def _suffix(session) -> str:
     return f":r{session.revision}" if session.revision else ""
 
@@ -168,7 +172,7 @@ def _suffix(session) -> str:
 # --- what a member sees ---------------------------------------------------------------------
 
 def _details(t: Translator, s) -> list[str]:
-    lines = ["📚 " + t("{kind}: <b>{title}</b>", kind=t(KINDS[s.kind]), title=s.title),
+    lines = [f"📚 <b>{_esc(s.title)}</b> · {t(KINDS[s.kind])}",
              t("🕒 Time: {time}", time=show_span(s.starts_at, s.ends_at))]
     if s.place:
         lines.append(t("📍 Place: {place}", place=s.place))
@@ -438,9 +442,9 @@ async def push_materials(ctx: Ctx, s) -> int:
         t = translator(r.language)
         caption = t("📎 Materials of <b>{title}</b>", title=s.title)
         if materials.get("name"):
-            caption += ": " + html.escape(materials["name"], quote=False)
+            caption += ": " + _esc(materials["name"])
         if materials.get("kind") == "link":
-            await ctx.send(r.telegram_user_id, caption + "\n" + html.escape(materials["value"], quote=False),
+            await ctx.send(r.telegram_user_id, caption + "\n" + _esc(materials["value"]),
                            priority=outbox.BULK)
         else:
             await ctx.call("sendDocument", {"chat_id": r.telegram_user_id, "document": materials["value"],
@@ -808,6 +812,29 @@ async def cmd_sessions(ctx: Ctx) -> None:
             await ctx.reply(text, buttons=buttons)
 
 
+@digest.upcoming_hook
+async def upcoming_for_digest(conn, member, start: datetime, end: datetime, lang: str) -> list[str]:
+    """The digest's "Coming up": the member's sessions starting in [start, end) with their answer,
+    and reading plans beginning then (HTML lines)."""
+    t = translator(lang)
+    answers = await store.member_rsvps(conn, member.id)
+    lines = []
+    for s in await store.sessions(conn, ending_after=start, statuses=("announced",)):
+        r = answers.get(s.id)
+        if not start <= s.starts_at < end or (r is None and not _matches(s.audience, member)):
+            continue
+        where = s.place or t("online")
+        state = t(STATE_LABELS[r.status if r is not None else "invited"])
+        lines.append(f"· {show_span(s.starts_at, s.ends_at)} <b>{_esc(s.title)}</b> · {_esc(where)} · {state}")
+    for p in await store.plans(conn, statuses=("active",)):
+        first = local_at(p.start_date, p.remind_at)
+        if start <= first < end and _matches(p.audience, member):
+            days = await store.plan_days(conn, p.id)
+            lines.append("· 📖 " + t("{date} reading plan <b>{title}</b> ({days} days)", date=p.start_date.isoformat(),
+                                     title=p.title, days=len(days)))
+    return lines
+
+
 # --- reading plans ----------------------------------------------------------------------------
 
 def parse_days(spec: str | list) -> list[tuple[str, str]]:
@@ -1018,9 +1045,8 @@ async def cmd_study(ctx: Ctx) -> None:
     for v in views[-30:]:
         s, c = v.session, v.counts
         lines.append("")
-        lines.append(t("#{id} {time} <b>{title}</b> ({kind}, {status})", id=s.id,
-                       time=show_span(s.starts_at, s.ends_at), title=s.title, kind=Html(t(KINDS[s.kind])),
-                       status=Html(t(SESSION_STATUS[s.status]))))
+        lines.append(f"#{s.id} {show_span(s.starts_at, s.ends_at)} <b>{_esc(s.title)}</b> · {t(KINDS[s.kind])} · "
+                     f"{t(SESSION_STATUS[s.status])}")
         lines.append(t("attending {attending} · excused {excused} · waiting {waiting} · checked in {checked_in} · "
                        "no answer {invited} · check-in code {code}", code=s.checkin_code, **c))
     for pv in await list_plans(ctx.conn):

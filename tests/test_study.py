@@ -440,3 +440,9 @@ async def test_sample_calendar_for_the_demo(stack):
     assert sum("   " in line for line in lines) == 7  # the reading class's seven days
     assert await stack.count("outbox", method="sendMessage") > 0
     assert await stack.count("study_plan_days", plan_id=calendar.plan) == 7
+    # the weekly digest's "Coming up" (handlers/digest.py hook): the member's sessions and the plan
+    member = await stack.row("members", roster_id="H001")
+    now = stack.app.clock.now()
+    async with stack.app.db.read() as conn:
+        coming = await study.upcoming_for_digest(conn, member, now, now + timedelta(days=14), "zh")
+    assert len(coming) == 4 and "红桥区政协委员履职培训" in coming[2] and "主题教育读书班" in coming[3]
