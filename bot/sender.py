@@ -70,6 +70,18 @@ class Pacer:
         if is_group:
             self.per_group[chat_id].append(now)
 
+    def restamp(self, taken: list[tuple[int, bool]], leave: float) -> None:
+        """The messages just taken (the last ``len(taken)`` of the window, one per chat) leave at
+        ``leave``, after the database work that followed the decision: stamp them with it, so the
+        windows measure what Telegram sees. A stamp from before that work lets the next window open
+        early whenever the work was slow (a lock wait) and Telegram counts 31 in a second."""
+        for index in range(1, len(taken) + 1):
+            self.overall[-index] = leave
+        for chat_id, is_group in taken:
+            self.last_in_chat[chat_id] = leave
+            if is_group:
+                self.per_group[chat_id][-1] = leave
+
 
 @dataclass
 class SenderStats:
@@ -190,6 +202,8 @@ class Sender:
         if starting:
             async with self.db.transaction() as conn:
                 await outbox.mark_sending(conn, [row.id for row, _ in starting])
+            self.pacer.restamp([(row.chat_id, row.is_group) for row, _ in starting
+                                if row.chat_id is not None and self.pacer.counts(row.method)], time.monotonic())
             for row, params in starting:
                 self._in_flight[row.id] = asyncio.create_task(self._send(row, params))
         return next_look

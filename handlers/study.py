@@ -21,6 +21,8 @@ Decisions (also in the README's calendar section):
   the session is announced or moved is not scheduled (the card itself says it all).
 - Check-in: ``/checkin CODE`` (or the 📍 button, which asks for the code) from 15 minutes
   before the start until the end; once per member; the code of another session is refused.
+  When check-in opens (timer ``study:{id}:open``) those attending get the 📍 button; the code
+  itself is only shown at the session (``linkage study code ID``, ``/study``).
 - Materials are pushed when the session ends (timer ``study:{id}:materials``), or at once if it
   is over, to those who checked in (``to="attended"``, the default) or to everyone invited
   (``to="invited"``).
@@ -339,6 +341,9 @@ async def _schedule(ctx: Ctx, s) -> None:
         await ctx.schedule(f"study:{s.id}:remind:{minutes}{_suffix(s)}", "study.remind", due,
                            payload={"session": s.id, "minutes": minutes, "revision": s.revision},
                            expires_at=s.starts_at)
+    if checkin_opens(s, ctx.config) > ctx.now:
+        await ctx.schedule(f"study:{s.id}:open{_suffix(s)}", "study.open", checkin_opens(s, ctx.config),
+                           payload={"session": s.id, "revision": s.revision}, expires_at=s.ends_at)
     if s.materials and s.materials_sent_at is None:
         await ctx.schedule(f"study:{s.id}:materials{_suffix(s)}", "study.materials", s.ends_at,
                            payload={"session": s.id, "revision": s.revision})
@@ -550,6 +555,23 @@ async def _remind(ctx: Ctx, timer) -> None:
         await ctx.send(r.telegram_user_id, head + "\n\n" + text, buttons=buttons, priority=outbox.BULK)
         sent += 1
     log.info("study reminder sent", extra={"session": s.id, "minutes": timer.payload["minutes"], "recipients": sent})
+
+
+@job("study.open")
+async def _checkin_open(ctx: Ctx, timer) -> None:
+    """Check-in opens: those attending get the 📍 button (the code itself is only shown at the session)."""
+    s = await _current(ctx, timer)
+    if s is None:
+        return
+    for r in await store.rsvps(ctx.conn, s.id):
+        if r.status != "attending" or r.checked_in_at is not None or not r.active or not r.reachable \
+                or r.telegram_user_id is None:
+            continue
+        t = translator(r.language)
+        await ctx.send(r.telegram_user_id, t("📍 Check-in for <b>{title}</b> is open until {time}: send /checkin with "
+                                             "the code shown at the session, or press the button.",
+                                             title=s.title, time=show_time(s.ends_at)),
+                       buttons=[[(t.plain("📍 Check in"), f"st:c:{s.id}")]], priority=outbox.BULK)
 
 
 @job("study.materials")
@@ -1115,6 +1137,8 @@ async def sample_calendar(ctx_or_conn, now: datetime, config: HandlerConfig | No
     training = await add_session(ctx, title="红桥区政协委员履职培训", kind="training", start=at(4, "09:00"),
                                  end=at(4, "11:30"), place="红桥区委员活动室（示例）", audience_spec="district:hongqiao",
                                  capacity=2, actor="demo")
+    await set_materials(ctx, study.id, link="https://study.example.org/linkage-demo/notes", name="学习辅导材料（示例）",
+                        actor="demo")
     plan_id = await add_plan(ctx, title="主题教育读书班（示例）", start_date=day + timedelta(days=1), actor="demo", days=[
         ("self-study", "自学：通读学习材料第一、二章，摘录要点"),
         ("self-study", "自学：学习材料第三、四章，结合履职实际写学习笔记"),

@@ -106,9 +106,12 @@ async def test_a_1430_session_is_stored_0630_utc_and_shown_1430(stack):
     # the reminders are timers at 48 h and 2 h before the start, expiring at the start
     async with stack.app.db.read() as conn:
         rows = {r.key: r for r in await conn.execute(select(timers).where(timers.c.key.like("study:%")))}
-    assert set(rows) == {f"study:{session.id}:remind:2880", f"study:{session.id}:remind:120"}
+    reminders = {f"study:{session.id}:remind:2880", f"study:{session.id}:remind:120"}
+    assert set(rows) == reminders | {f"study:{session.id}:open"}
     assert rows[f"study:{session.id}:remind:120"].due_at == session.starts_at - timedelta(hours=2)
-    assert all(r.expires_at == session.starts_at for r in rows.values())
+    assert all(rows[key].expires_at == session.starts_at for key in reminders)
+    opens = rows[f"study:{session.id}:open"]  # check-in opens 15 minutes before the start, until the end
+    assert (opens.due_at, opens.expires_at) == (session.starts_at - timedelta(minutes=15), session.ends_at)
 
 
 # --- RSVP ----------------------------------------------------------------------------------------
@@ -344,8 +347,8 @@ async def test_moving_and_cancelling_a_session_reschedules_and_drops_its_reminde
     assert f"{new_day} 09:00–11:00" in notice.text
     async with stack.app.db.read() as conn:
         rows = {r.key: r.status for r in await conn.execute(select(timers).where(timers.c.key.like("study:%")))}
-    assert rows == {f"study:{session.id}:remind:2880": "skipped", f"study:{session.id}:remind:120": "skipped",
-                    f"study:{session.id}:remind:2880:r1": "pending", f"study:{session.id}:remind:120:r1": "pending"}
+    assert rows == {f"study:{session.id}:{name}": "skipped" for name in ("remind:2880", "remind:120", "open")} | \
+        {f"study:{session.id}:{name}:r1": "pending" for name in ("remind:2880", "remind:120", "open")}
     assert (await stack.row("timers", key=f"study:{session.id}:remind:120:r1")).due_at == \
         moved.starts_at - timedelta(hours=2)
     await office(stack, lambda conn, now, config: study.cancel_session(conn, session.id, now=now, config=config))
@@ -399,7 +402,7 @@ async def test_reading_plan_daily_reminder_and_one_checkin_per_day(stack):
 
 # --- the command line and the demo's calendar ----------------------------------------------------
 
-async def test_the_command_line_announces_through_the_running_bot(stack):
+async def test_the_command_line_announces_through_the_running_bot(stack, tmp_path):
     member = await stack.world.join("H001", "赵丽娟")
     day = day_after(stack, 4)
     database = stack.app.settings.database
@@ -427,6 +430,16 @@ async def test_the_command_line_announces_through_the_running_bot(stack):
         "--end", f"{day} 10:00", "--place", "p"])
     assert bad.exit_code != 0 and "kind must be one of" in bad.output
     assert "红桥区履职培训" in await asyncio.to_thread(linkage, "list")
+
+    # a document as materials for everyone invited: uploaded by the bot when the session ends
+    notes = tmp_path / "学习材料.pdf"
+    notes.write_bytes(b"%PDF-1.4 sample study notes\n")
+    assert "will be sent at the end" in await asyncio.to_thread(
+        linkage, "materials", str(session_id), "--file", str(notes), "--to", "invited")
+    stack.app.clock.advance(timedelta(days=5))
+    await stack.app.scheduler.fire_due()
+    document = await stack.sb.wait_for(member, lambda m: m.kind == "document", TIMEOUT)
+    assert "红桥区履职培训" in document.text
 
 
 async def test_sample_calendar_for_the_demo(stack):
