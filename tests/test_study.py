@@ -459,3 +459,13 @@ async def test_sample_calendar_for_the_demo(stack):
     async with stack.app.db.read() as conn:
         coming = await study.upcoming_for_digest(conn, member, now, now + timedelta(days=14), "zh")
     assert len(coming) == 4 and "红桥区政协委员履职培训" in coming[2] and "主题教育读书班" in coming[3]
+
+
+# --- the same on PostgreSQL (row locks, GROUP BY and dates are stricter there) --------------------
+
+async def test_capacity_and_waiting_list_on_postgres(pg_stack):
+    await test_capacity_waiting_list_excuse_with_reason_and_promotion(pg_stack)
+
+
+async def test_reading_plan_on_postgres(pg_stack):
+    await test_reading_plan_daily_reminder_and_one_checkin_per_day(pg_stack)
