@@ -270,6 +270,14 @@ async def _deadline_timers(stack, item_id: int) -> dict[str, tuple]:
 
 
 async def test_nudges_go_to_the_owner_then_the_group_then_the_city_office(stack):
+    await _nudge_chain(stack)
+
+
+async def test_nudges_go_to_the_owner_then_the_group_then_the_city_office_on_postgres(pg_stack):
+    await _nudge_chain(pg_stack)
+
+
+async def _nudge_chain(stack):
     pilot = await stack.pilot()
     world = stack.world
     monday = await _jump_to_quiet_monday(stack)
