@@ -76,7 +76,7 @@ async def run_demo(workdir: Path, *, keep: bool = False, framework: str = "aiogr
     server = SandboxServer()
     base = await server.start()
     settings = Settings(bot_token=DEMO_TOKEN, api_base=base, database=str(database), poll_timeout=2,
-                        framework=framework, _env_file=None)
+                        framework=framework, charts_dir=str(workdir / "charts"), _env_file=None)
     app = LinkageApp(settings)
     await app.db.create_schema()
     counts = await load_seeds(app.db, app.clock.now())
@@ -89,9 +89,10 @@ async def run_demo(workdir: Path, *, keep: bool = False, framework: str = "aiogr
     print(f"Linkage demo — sandbox Bot API at {base}, bot @{app.me['username']}, framework {framework}")
     print("Seeds: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     try:
-        await play(world, transcript)
+        pilot = await play(world, transcript)
         await app.sender.drain(timeout=60)
         await transcript.settle(2)
+        await play_week(app, world, pilot, transcript)
     finally:
         stop.set()
         await follower
@@ -185,6 +186,7 @@ async def play(world: World, transcript: Transcript) -> None:
     answer = await world.card_action(other_liaison, topic_group, street_code, "claim")
     print(f"    (press by a liaison of another group answered: {answer['text']})")
     await transcript.settle()
+    return pilot
 
 
 async def print_items(app: LinkageApp) -> None:
@@ -199,3 +201,87 @@ async def print_items(app: LinkageApp) -> None:
             print(f"  {item.code}  {lifecycle.status_label(item.status, 'zh')}")
             for line in await lifecycle.history_lines(conn, item, "zh"):
                 print(f"      {line}")
+
+
+async def play_week(app: LinkageApp, world: World, pilot, transcript: Transcript) -> None:
+    """A compressed week on the movable clock: the study calendar, a notice with read receipts,
+    deadline nudges, reminders and check-ins, then the Monday digests with the office's chart."""
+    from handlers import deadlines, notices, study
+    from storage import items, timers
+    sb, clock = world.sb, app.clock
+
+    async def act(work):
+        result = await app.scheduler.in_transaction(work)
+        await app.scheduler.refresh()
+        await app.sender.drain(timeout=120)
+        await transcript.settle(1)
+        return result
+
+    async def press(user, prefix: str):
+        """The member presses a button already in their chat (the newest message offering it)."""
+        offers = [m for m in await sb.messages(user) if any(d.startswith(prefix) for d in m.button_data.values())]
+        card = offers[-1]
+        await sb.press(user, card, data=next(d for d in card.button_data.values() if d.startswith(prefix)))
+        await app.dispatcher.drain()
+        await app.sender.drain(timeout=60)
+        await transcript.settle(1)
+
+    scene("8. The office announces the study calendar; members answer")
+    calendar = await act(lambda ctx: study.sample_calendar(ctx, ctx.now))
+    await press(pilot.city, f"st:a:{calendar.sessions['study']}")
+    for user in (pilot.hongqiao, pilot.port_liaison, pilot.street_liaison):  # two places, three takers
+        await press(user, f"st:a:{calendar.sessions['training']}")
+
+    scene("9. A notice with read receipts")
+    office = await _member(app, "O001")
+    notice_id, _ = await act(lambda ctx: notices.send_notice(
+        ctx, title="关于报送年度履职情况的通知", body="请各位委员于本月底前通过本机器人或联络员报送年度履职情况。",
+        spec={"kind": "all"}, sender_id=office.id))
+    await press(pilot.city, f"nr:{notice_id}")
+    await press(pilot.topic_liaison, f"nr:{notice_id}")
+    async with app.db.read() as conn:
+        counts = await notices.summary(conn, notice_id)
+    print(f"    (notice #{notice_id}: {counts['read']} read, {counts['unread']} not yet)")
+
+    scene("10. The week passes: reminders, a check-in, deadline nudges, the digests")
+    study_session = calendar.sessions["study"]
+    async with app.db.read() as conn:
+        pending = await timers.pending(conn)
+        escalated = await items.by_code(conn, "SQ-2026-00002")
+        nudge = await deadlines.next_nudge(conn, escalated.id) if escalated else None
+        session = (await study.show_session(conn, study_session)).session
+    monday = min(t.due_at for t in pending if t.key.startswith("digest:weekly:"))
+    until = max(moment for moment in (monday, nudge, session.ends_at) if moment is not None)
+    checked_in = False
+    while True:
+        async with app.db.read() as conn:
+            upcoming = [t for t in await timers.pending(conn) if t.due_at <= until]
+        if not upcoming:
+            break
+        due = min(t.due_at for t in upcoming)
+        if due > clock.now():
+            clock.advance(due - clock.now())
+        kinds = sorted({t.kind for t in upcoming if t.due_at == due} - {"digest_instant"})
+        if kinds:  # the hourly instant digests find nothing to say in this story
+            print(f"  ⏩ {study.show_time(clock.now())} Asia/Shanghai: {', '.join(kinds)}", flush=True)
+            await transcript.settle(0.2)
+        await app.scheduler.fire_due()
+        await app.sender.drain(timeout=120)
+        await transcript.settle(0.5)
+        async with app.db.read() as conn:
+            session = await study.show_session(conn, study_session)
+        if not checked_in and study.in_checkin_window(session.session, clock.now(), app.dispatcher.config):
+            await sb.send(pilot.city, f"/checkin {calendar.codes[study_session]}")
+            await app.dispatcher.drain()
+            await app.sender.drain(timeout=60)
+            await transcript.settle(1)
+            checked_in = True
+    charts = sorted(Path(app.settings.charts_dir).glob("*.png"))
+    if charts:
+        print(f"\n  The office's weekly chart: {charts[-1].resolve()}")
+
+
+async def _member(app: LinkageApp, roster_id: str):
+    from storage import people
+    async with app.db.read() as conn:
+        return await people.by_roster_id(conn, roster_id)

@@ -38,7 +38,7 @@ class Scheduler:
         self.fired = {"done": 0, "skipped": 0, "gone": 0}
 
     async def start(self) -> None:
-        await self._in_transaction(scheduled.plan)
+        await self.in_transaction(scheduled.plan)
         self.aps.start()  # inside the running loop, as APScheduler 3.11 requires
         self.aps.add_job(self.fire_due, "interval", seconds=self.tick_seconds, id="tick")
         await self.refresh()
@@ -63,16 +63,17 @@ class Scheduler:
                 if not batch:
                     break
                 for timer in batch:
-                    outcome = await self._in_transaction(lambda ctx, t=timer: scheduled.fire(ctx, t))
+                    outcome = await self.in_transaction(lambda ctx, t=timer: scheduled.fire(ctx, t))
                     self.fired[outcome] += 1
                     ran += outcome == "done"
-                await self._in_transaction(scheduled.plan)
+                await self.in_transaction(scheduled.plan)
         if ran:
             self.on_sent.set()
         await self.refresh()
         return ran
 
-    async def _in_transaction(self, work):
+    async def in_transaction(self, work):
+        """Run ``work(ctx)`` in one transaction with a system context (no incoming update)."""
         async with self.db.transaction() as conn:
             ctx = Ctx(event=TIMER_EVENT, conn=conn, now=self.clock.now(), config=self.config)
             return await work(ctx)
