@@ -12,9 +12,8 @@ in the middle of the same digest:
    exist there and have started the bot long ago (set on the sandbox's world directly: having
    each send /start would make the bot answer N messages before the digest).
 3. The weekly digest's timer for the current period, due now, in the timers table.
-4. Every sendMessage is held ``latency`` seconds (default 0.2) before the sandbox answers, as a
-   round trip to Telegram's servers takes: so, as in production, a few rows are always in flight
-   ('sending') — the ones a crash can catch.
+4. Optionally (``latency``, ``--latency-ms``) every sendMessage is held that long before the
+   sandbox answers, as a round trip to Telegram's servers takes, so more rows are in flight.
 5. ``linkage run`` (``python -m bot.cli run``) as a child process, its sender at Telegram's
    real pace (the defaults). At start its scheduler fires the timer: one transaction writes the
    N outbox rows; the sender drains them.
@@ -30,6 +29,7 @@ import os
 import random
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -40,7 +40,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import click
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.clock import Clock
 from bot.sandbox import Fault, Limits, SandboxClient, SandboxServer
@@ -50,7 +50,7 @@ from seeds.loader import load_seeds
 from storage import items as item_store
 from storage import timers
 from storage.db import Database
-from storage.schema import item_events, items, members, outbox
+from storage.schema import members
 
 TOKEN = "7100000003:broadcast-bench"
 USER_BASE = 6_100_000_000
@@ -93,8 +93,8 @@ class BroadcastResult:
     def report(self) -> str:
         lines = [
             f"linkage bench broadcast — {self.members} members, framework {self.framework}, sandbox enforcing "
-            f"Telegram's limits (30/s per bot, 1/s per chat, 20/min per group), {self.latency * 1000:.0f} ms "
-            f"per sendMessage round trip",
+            f"Telegram's limits (30/s per bot, 1/s per chat, 20/min per group), sendMessage held "
+            f"{self.latency * 1000:.0f} ms",
             f"  digest rows queued in one transaction: {self.queued} (bot start → rows written "
             f"{self.build_seconds:.1f} s)",
             f"  delivered: {self.delivered}/{self.members} members, {self.missing} missing, "
@@ -158,7 +158,7 @@ class BotProcess:
 
 
 class BroadcastRig:
-    def __init__(self, workdir: Path, members: int, *, framework: str = "aiogram", latency: float = 0.2,
+    def __init__(self, workdir: Path, members: int, *, framework: str = "aiogram", latency: float = 0.0,
                  seed: int = 20240615):
         self.workdir, self.n, self.framework, self.latency = Path(workdir), members, framework, latency
         self.random = random.Random(seed)
@@ -170,6 +170,7 @@ class BroadcastRig:
         self.due = digest.current_weekly(self.clock.now(), self.config)
         self.period = digest.period_of("weekly", self.due)
         self.user_ids: list[int] = []
+        self._reader: sqlite3.Connection | None = None
 
     # -- setting up ------------------------------------------------------------------------
 
@@ -246,13 +247,19 @@ class BroadcastRig:
             self.bot = BotProcess(self.env(), self.workdir)
         await self.bot.start()
 
+    def _read(self, sql: str, *args) -> list:
+        """A plain read on a read-only connection of its own. (``Database.read`` begins IMMEDIATE,
+        taking SQLite's write lock: polled from here it would hold up the bot's own writes.)"""
+        if self._reader is None:
+            self._reader = sqlite3.connect(f"file:{self.workdir / 'linkage.db'}?mode=ro", uri=True, timeout=30,
+                                           check_same_thread=False)
+        return self._reader.execute(sql, args).fetchall()
+
     async def rows(self) -> dict[str, int]:
         """Digest rows of this period by status."""
-        async with self.db.read() as conn:
-            found = await conn.execute(select(outbox.c.status, func.count())
-                                       .where(outbox.c.key.startswith(f"digest:{self.period}:"))
-                                       .group_by(outbox.c.status))
-            return dict(found.all())
+        return dict(await asyncio.to_thread(
+            self._read, "SELECT status, count(*) FROM outbox WHERE key LIKE ? GROUP BY status",
+            f"digest:{self.period}:%"))
 
     async def wait_rows(self, timeout: float = 120) -> int:
         deadline = time.monotonic() + timeout
@@ -268,7 +275,21 @@ class BroadcastRig:
         while time.monotonic() < deadline:
             if (await self.rows()).get("sent", 0) >= count:
                 return True
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.2)
+        return False
+
+    async def wait_in_flight(self, sent: int, timeout: float = 120) -> bool:
+        """Until at least ``sent`` rows are sent and some are 'sending' right now (True), or until
+        ``timeout`` (False: the caller kills anyway). Polls every few milliseconds."""
+        deadline = time.monotonic() + timeout
+        if not await self.wait_sent(sent, timeout):
+            return False
+        while time.monotonic() < deadline:  # a light query (the status index): the sandbox shares this loop
+            sending = (await asyncio.to_thread(
+                self._read, "SELECT count(*) FROM outbox WHERE status = 'sending'"))[0][0]
+            if sending:
+                return True
+            await asyncio.sleep(0.01)
         return False
 
     async def wait_done(self, timeout: float = 300) -> dict[str, int]:
@@ -295,12 +316,18 @@ class BroadcastRig:
                               if m.bot_id == bot.id and (m.text or "").startswith(HEAD))
         return counts
 
+    def rate_limit_times(self) -> list[float]:
+        """When the sandbox answered 429 (time.time()), for a diagnosis."""
+        return [c["time"] for c in self.server.world.calls if c.get("status") == 429]
+
     def send_times(self) -> list[float]:
         return sorted(self.server.world.bot(TOKEN).sent_at)
 
     async def close(self) -> None:
         if self.bot is not None:
             self.bot.stop()
+        if self._reader is not None:
+            self._reader.close()
         await self.db.close()
         await self.server.stop()
 
@@ -322,11 +349,12 @@ class BroadcastRig:
             per_second=[per_second[s] for s in range(max(per_second, default=-1) + 1)])
 
 
-async def run_broadcast(members: int, framework: str = "aiogram", workdir: Path | None = None) -> BroadcastResult:
+async def run_broadcast(members: int, framework: str = "aiogram", workdir: Path | None = None, *,
+                        latency: float = 0.0) -> BroadcastResult:
     """The benchmark: set up, start the bot, wait for the digest to reach everyone, measure."""
     own = workdir is None
     workdir = Path(tempfile.mkdtemp(prefix="linkage-broadcast-")) if own else workdir
-    rig = BroadcastRig(workdir, members, framework=framework)
+    rig = BroadcastRig(workdir, members, framework=framework, latency=latency)
     try:
         await rig.setup()
         started = time.time()
@@ -345,9 +373,11 @@ async def run_broadcast(members: int, framework: str = "aiogram", workdir: Path 
 @click.option("--members", type=click.IntRange(min=1), default=2000, show_default=True,
               help="Members the weekly digest goes to.")
 @click.option("--framework", type=click.Choice(["aiogram", "ptb"]), default="aiogram", show_default=True)
-def broadcast(members: int, framework: str) -> None:
+@click.option("--latency-ms", type=click.IntRange(min=0, max=5000), default=0, show_default=True,
+              help="Hold each sendMessage this long in the sandbox (a round trip to Telegram).")
+def broadcast(members: int, framework: str, latency_ms: int) -> None:
     """The weekly digest to N members against the sandbox enforcing Telegram's limits:
     messages/s against the 30/s limit, 429s received, time to finish."""
     click.echo(f"setting up {members} members, the sandbox and the bot (about {members / 28 + 15:.0f} s)...")
-    result = asyncio.run(run_broadcast(members, framework))
+    result = asyncio.run(run_broadcast(members, framework, latency=latency_ms / 1000))
     click.echo(result.report())

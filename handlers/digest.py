@@ -493,7 +493,8 @@ async def render_liaison(conn, member, now: datetime, config: HandlerConfig,
         handling = [i for i in await store.queue(conn, target_id, ("claimed", "needs_info", "answered"))
                     if i.claimed_target_id == target_id]
         for_member = [i for i in handling if i.status == "needs_info"]
-        overdue = [i for i in [*waiting, *handling] if i.status != "needs_info" and await _overdue(conn, i, config, now)]
+        overdue = [i for i in [*waiting, *handling]
+                   if i.status != "needs_info" and await _overdue(conn, i, config, now)]
         if not (waiting or overdue or for_member):
             continue
         anything = True

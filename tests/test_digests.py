@@ -262,7 +262,8 @@ def _render(text: str, family: list[str]) -> np.ndarray:
 
 def test_the_shipped_font_has_the_chinese_glyphs_and_renders_them_not_boxes():
     font = FT2Font(str(charts.FONT_PATH))
-    dejavu = FT2Font(font_manager.findfont(font_manager.FontProperties(family="DejaVu Sans"), fallback_to_default=False))
+    dejavu = FT2Font(font_manager.findfont(font_manager.FontProperties(family="DejaVu Sans"),
+                                           fallback_to_default=False))
     for char in LABELS:
         assert font.get_char_index(ord(char)) != 0, char
         assert dejavu.get_char_index(ord(char)) == 0, char  # so a fallback would draw .notdef boxes
