@@ -57,7 +57,8 @@ class LinkageApp:
         await self.db.create_schema()
         self.me = await self.api.start()
         config = self.settings.handler_config(self.me.get("username"))
-        self.scheduler = Scheduler(self.db, self.clock, config, on_sent=self.sender.wake)
+        self.scheduler = Scheduler(self.db, self.clock, config, on_sent=self.sender.wake,
+                                   tick_seconds=self.settings.scheduler_tick_seconds)
         self.dispatcher = Dispatcher(self.db, self.api, self.clock, config, on_sent=self.sender.wake,
                                      on_timers=self.scheduler.refresh)
         await self.register_commands()

@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     webhook_host: str = "0.0.0.0"
     webhook_port: int = 8443
     poll_timeout: int = 30
+    scheduler_tick_seconds: float = 30  # a safety net: timers also wake the bot at their due time
 
     # Telegram's limits (scaled down in tests, never up in production)
     rate_global_per_second: float = 30

@@ -29,7 +29,9 @@ SCALE = 10  # ten times Telegram's allowances, in the sandbox and in the sender 
 def make_settings(tmp_path, base_url: str, **overrides) -> Settings:
     values = dict(bot_token=TOKEN, api_base=base_url, database=str(tmp_path / "linkage.db"), poll_timeout=1,
                   rate_global_per_second=30 * SCALE, rate_per_chat_per_second=1 * SCALE,
-                  rate_per_group_per_minute=20 * SCALE, _env_file=None)
+                  rate_per_group_per_minute=20 * SCALE, _env_file=None,
+                  # tests move the clock and fire timers themselves; no background tick between
+                  scheduler_tick_seconds=3600)
     values.update(overrides)
     return Settings(**values)
 
