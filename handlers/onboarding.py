@@ -51,11 +51,15 @@ def help_text(ctx: Ctx) -> str:
     t = ctx.t
     lines = [t("/submit — write a social-opinion report (社情民意)"),
              t("/my — your reports and what happened to them"),
+             t("/sessions — upcoming study sessions; /checkin CODE — check in at one"),
+             t("/settings — how often news reaches you"),
              t("/cancel — stop what you are doing"),
              t("/language — 中文 / English"),
              t("/help — this list")]
     if ctx.member is not None and ctx.member.role in ("liaison", "admin"):
         lines.append(t("As a liaison you act on report cards in your groups with their buttons."))
+    if ctx.member is not None and ctx.member.role == "admin":
+        lines.append(t("Office: /study sessions, /notice to send a notice, /notices read counts, /holidays."))
     return "\n".join(lines)
 
 
