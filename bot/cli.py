@@ -10,6 +10,8 @@ from pathlib import Path
 import click
 
 from bot import logs
+from bot.cli_support import run as _run
+from bot.cli_support import with_db as _with_db
 from bot.clock import Clock
 from bot.settings import Settings
 from storage.db import Database
@@ -17,26 +19,6 @@ from storage.db import Database
 
 def _settings(**overrides) -> Settings:
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
-
-
-async def _with_db(settings: Settings, work):
-    """Open the database (creating the schema), run ``work(conn, now)`` in one transaction."""
-    settings.database_path_ready()
-    db = Database(settings.database)
-    try:
-        await db.create_schema()
-        async with db.transaction() as conn:
-            return await work(conn, Clock().now())
-    finally:
-        await db.close()
-
-
-def _run(coro):
-    from handlers.admin import AdminError
-    try:
-        return asyncio.run(coro)
-    except AdminError as exc:
-        raise click.ClickException(str(exc)) from exc
 
 
 @click.group()

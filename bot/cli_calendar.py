@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import click
 
+from bot.cli_support import run as _run
+from bot.cli_support import with_db as _with_db
 from bot.settings import Settings
 
 
@@ -18,7 +20,6 @@ def holidays() -> None:
 @click.pass_obj
 def holidays_list(settings: Settings, year: int | None) -> None:
     """The year's entries; dates not listed follow the weekday rule (Mon–Fri work)."""
-    from bot.cli import _run, _with_db
     from handlers.deadlines import SHANGHAI, describe
     from storage import calendar as calendar_store
 
@@ -46,7 +47,6 @@ def holidays_list(settings: Settings, year: int | None) -> None:
 @click.pass_obj
 def holidays_add(settings: Settings, day: str, kind: str, name: str) -> None:
     """Enter DAY (YYYY-MM-DD) as a holiday or a make-up workday (replaces an existing entry)."""
-    from bot.cli import _run, _with_db
     from handlers.deadlines import parse_day, set_day
 
     async def work(conn, now):
@@ -61,7 +61,6 @@ def holidays_add(settings: Settings, day: str, kind: str, name: str) -> None:
 @click.pass_obj
 def holidays_remove(settings: Settings, day: str) -> None:
     """Remove DAY's entry: it follows the weekday rule again (a re-seed does not bring it back)."""
-    from bot.cli import _run, _with_db
     from handlers.deadlines import parse_day, remove_day
 
     async def work(conn, now):

@@ -6,40 +6,22 @@ sender and scheduler pick it up, as they would a handler's work.
 
 from __future__ import annotations
 
-import asyncio
 import html
 import re
 from zoneinfo import ZoneInfo
 
 import click
 
-from bot.clock import Clock
+from bot.cli_support import run as _run
+from bot.cli_support import with_db as _with_db
 from bot.settings import Settings
 from handlers.context import Ctx
 from handlers.events import Event
-from storage.db import Database
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CLI_EVENT = Event(update_id=0, kind="cli", user_id=None, user_name="", language_code=None, chat_id=None,
                   chat_type=None)
 TAG = re.compile(r"<[^>]+>")
-
-
-async def _with_db(settings: Settings, work):
-    """Open the database (creating the schema), run ``work(conn, now)`` in one transaction.
-    (Not bot.cli's helper: importing bot.cli here would be circular under ``python -m bot.cli``.)"""
-    settings.database_path_ready()
-    db = Database(settings.database)
-    try:
-        await db.create_schema()
-        async with db.transaction() as conn:
-            return await work(conn, Clock().now())
-    finally:
-        await db.close()
-
-
-def _run(coro):
-    return asyncio.run(coro)
 
 
 def _ctx(settings: Settings, conn, now) -> Ctx:

@@ -8,34 +8,17 @@ scheduler on its next tick. Times are Asia/Shanghai.
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import click
 
-from bot.clock import Clock
+from bot import cli_support
 from bot.settings import Settings
-from storage.db import Database
 
 
 def _run(settings: Settings, work):
     """Run ``work(conn, now, config)`` in one transaction; a StudyError becomes a clean CLI error."""
-    from handlers.admin import AdminError
-
-    async def go():
-        settings.database_path_ready()
-        db = Database(settings.database)
-        try:
-            await db.create_schema()
-            async with db.transaction() as conn:
-                return await work(conn, Clock().now(), settings.handler_config())
-        finally:
-            await db.close()
-
-    try:
-        return asyncio.run(go())
-    except AdminError as exc:
-        raise click.ClickException(str(exc)) from exc
+    return cli_support.run(cli_support.with_db(settings, lambda conn, now: work(conn, now, settings.handler_config())))
 
 
 @click.group()

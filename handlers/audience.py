@@ -42,3 +42,15 @@ def query(spec: dict):
 
 async def members_of(conn: AsyncConnection, spec: dict) -> list:
     return list(await conn.execute(query(spec)))
+
+
+def addresses(spec: dict, member) -> bool:
+    """Does the spec address this member? (For rows already loaded, without a query.)"""
+    kind = spec.get("kind")
+    if kind == "all":
+        return True
+    if kind == "list":
+        return member.roster_id in spec.get("roster_ids", [])
+    column = {"level": "level", "district": "district_code", "committee": "committee_code",
+              "sector": "sector_code"}.get(kind)
+    return column is not None and getattr(member, column) == spec.get("value")

@@ -45,7 +45,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from handlers import lifecycle
+from handlers import audience, lifecycle
 from handlers.context import Ctx, HandlerConfig
 from handlers.i18n import N_, translator
 from handlers.scheduled import job, recurring
@@ -227,7 +227,7 @@ class News:
         end = self.until + timedelta(days=days)
         lines = []
         for session in self._sessions:
-            if session.starts_at < end and _addresses(session.audience or {}, member):
+            if session.starts_at < end and audience.addresses(session.audience or {}, member):
                 where = session.place or (t("online") if session.link else "")
                 lines.append("· " + session.starts_at.astimezone(SHANGHAI).strftime("%m-%d %H:%M") + " "
                              + html.escape(session.title) + (f" · {html.escape(where)}" if where else ""))
@@ -247,17 +247,6 @@ async def _announced_sessions(conn, after: datetime) -> list:
         log.warning("study sessions could not be read for the digest", exc_info=True)
         return []
 
-
-def _addresses(spec: dict, member) -> bool:
-    """Does an audience spec (handlers/audience.py) address this member?"""
-    kind = spec.get("kind")
-    if kind == "all":
-        return True
-    if kind == "list":
-        return member.roster_id in spec.get("roster_ids", [])
-    column = {"level": "level", "district": "district_code", "committee": "committee_code",
-              "sector": "sector_code"}.get(kind)
-    return column is not None and getattr(member, column) == spec.get("value")
 
 
 def _topic_order(news: News, codes) -> list[str]:

@@ -151,17 +151,6 @@ def _ctx(ctx_or_conn, now: datetime | None = None, config: HandlerConfig | None 
     return Ctx(event=CLI_EVENT, conn=ctx_or_conn, now=now, config=config or HandlerConfig())
 
 
-def _matches(spec: dict, member) -> bool:
-    """Does the audience spec address this member (see handlers/audience.py)?"""
-    kind = spec.get("kind")
-    if kind == "all":
-        return True
-    if kind == "list":
-        return member.roster_id in spec.get("roster_ids", [])
-    column = {"level": "level", "district": "district_code", "committee": "committee_code",
-              "sector": "sector_code"}.get(kind)
-    return column is not None and getattr(member, column) == spec.get("value")
-
 
 def _esc(text: str) -> str:
     return html.escape(text, quote=False)
@@ -595,7 +584,7 @@ async def _invitation(ctx: Ctx, s):
     """The member's RSVP row for the session, made if they match its audience; None if the
     session is not for them."""
     row = await store.rsvp(ctx.conn, s.id, ctx.member.id)
-    if row is None and _matches(s.audience, ctx.member):
+    if row is None and audience.addresses(s.audience, ctx.member):
         row = await store.ensure_rsvp(ctx.conn, s.id, ctx.member.id, ctx.now)
     return row
 
@@ -805,7 +794,7 @@ async def my_sessions(ctx: Ctx) -> list[tuple[object, object]]:
     found = []
     for s in await store.sessions(ctx.conn, ending_after=ctx.now, statuses=("announced",)):
         r = answers.get(s.id)
-        if r is not None or _matches(s.audience, ctx.member):
+        if r is not None or audience.addresses(s.audience, ctx.member):
             found.append((s, r))
     return found
 
@@ -843,14 +832,14 @@ async def upcoming_for_digest(conn, member, start: datetime, end: datetime, lang
     lines = []
     for s in await store.sessions(conn, ending_after=start, statuses=("announced",)):
         r = answers.get(s.id)
-        if not start <= s.starts_at < end or (r is None and not _matches(s.audience, member)):
+        if not start <= s.starts_at < end or (r is None and not audience.addresses(s.audience, member)):
             continue
         where = s.place or t("online")
         state = t(STATE_LABELS[r.status if r is not None else "invited"])
         lines.append(f"· {show_span(s.starts_at, s.ends_at)} <b>{_esc(s.title)}</b> · {_esc(where)} · {state}")
     for p in await store.plans(conn, statuses=("active",)):
         first = local_at(p.start_date, p.remind_at)
-        if start <= first < end and _matches(p.audience, member):
+        if start <= first < end and audience.addresses(p.audience, member):
             days = await store.plan_days(conn, p.id)
             lines.append("· 📖 " + t("{date} reading plan <b>{title}</b> ({days} days)", date=p.start_date.isoformat(),
                                      title=p.title, days=len(days)))
@@ -956,7 +945,7 @@ async def _my_plan_days(ctx: Ctx) -> list:
     found = []
     now_date = today(ctx.now)
     for p in await store.plans(ctx.conn, statuses=("active",)):
-        if not _matches(p.audience, ctx.member):
+        if not audience.addresses(p.audience, ctx.member):
             continue
         days = await store.plan_days(ctx.conn, p.id)
         if days[-1].on_date < now_date:
@@ -998,7 +987,7 @@ async def _plan_button(ctx: Ctx, plan_id: int, day_no: int) -> None:
     if p.status != "active":
         await ctx.answer(t.plain("This reading plan was cancelled."), alert=True)
         return
-    if not _matches(p.audience, ctx.member):
+    if not audience.addresses(p.audience, ctx.member):
         await ctx.answer(t.plain("This reading plan is not for you."), alert=True)
         return
     if d.on_date > today(ctx.now):

@@ -1,0 +1,49 @@
+"""The `linkage` commands of the README's "Running it for real", against a real SQLite file."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from bot.cli import main
+
+
+def _linkage(database, *args: str):
+    result = CliRunner().invoke(main, ["--database", str(database), *args], catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def test_the_office_sets_up_a_deployment_from_the_command_line(tmp_path):
+    db = tmp_path / "linkage.db"
+    code, out = _linkage(db, "seed")
+    assert code == 0 and "districts: 16" in out
+    roster = tmp_path / "roster.csv"
+    roster.write_text("roster_id,name,level,district,street,sector,committee,role,language,liaison_for\n"
+                      "Z001,测试委员,district,hongqiao,,,,member,zh,\n", encoding="utf-8")
+    code, out = _linkage(db, "member", "import", str(roster))
+    assert code == 0 and "Z001" in out
+    code, out = _linkage(db, "invite", "Z001")
+    assert code == 0 and out.startswith("https://t.me/") and "?start=" in out
+    code, out = _linkage(db, "group", "bind-key", "district:hongqiao", "--kind", "district", "--district", "hongqiao")
+    assert code == 0 and out.startswith("/bind ")
+    code, out = _linkage(db, "liaison", "add", "H004", "district:hongqiao")
+    assert code == 0
+    code, out = _linkage(db, "route", "test", "--topic", "smart_parking", "--district", "hongqiao",
+                         "--street", "hongqiao_xiyuzhuang")
+    assert code == 0 and "not bound" in out  # nothing is bound yet: the walk says so
+    for group in (["study", "list"], ["notice", "list"], ["holidays", "list", "--year", "2026"], ["outbox"],
+                  ["route", "list"]):
+        code, out = _linkage(db, *group)
+        assert code == 0, (group, out)
+
+
+def test_mistakes_get_a_clear_message_and_change_nothing(tmp_path):
+    db = tmp_path / "linkage.db"
+    _linkage(db, "seed")
+    code, out = _linkage(db, "invite", "NOBODY")
+    assert code != 0 and "NOBODY" in out and "Traceback" not in out
+    bad = tmp_path / "bad.csv"
+    bad.write_text("roster_id,name,level,district\nY1,某委员,district,atlantis\n", encoding="utf-8")
+    code, out = _linkage(db, "member", "import", str(bad))
+    assert code != 0 and "nothing was imported" in out
+    code, out = _linkage(db, "route", "test", "--topic", "no_such_topic")
+    assert code != 0 and "Traceback" not in out
