@@ -8,6 +8,7 @@ factor so the suite runs in seconds; the pacing logic is the same as in producti
 from __future__ import annotations
 
 import os
+import uuid
 from dataclasses import dataclass
 
 import pytest
@@ -111,20 +112,24 @@ async def stack(sandbox, tmp_path, framework):
 
 @pytest.fixture
 async def pg_stack(sandbox, tmp_path, framework):
-    """The same stack on PostgreSQL, in a database of its own made afresh."""
+    """The same stack on PostgreSQL, in a database of its own made afresh and dropped after."""
     url = postgres_url()
     if not url:
         pytest.skip("LINKAGE_TEST_POSTGRES_URL is not set: PostgreSQL variant skipped")
     server_url, _, _ = url.rpartition("/")
-    admin = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
-    await admin.execute("DROP DATABASE IF EXISTS linkage_e2e WITH (FORCE)")
-    await admin.execute("CREATE DATABASE linkage_e2e")
+    name = f"linkage_e2e_{uuid.uuid4().hex[:12]}"  # its own: test runs side by side never meet
+    admin_url = url.replace("postgresql+asyncpg://", "postgresql://")
+    admin = await asyncpg.connect(admin_url)
+    await admin.execute(f"CREATE DATABASE {name}")
     await admin.close()
     settings = make_settings(tmp_path, sandbox.base_url, log_file=str(tmp_path / "linkage.log"),
-                             database=f"{server_url}/linkage_e2e", framework=framework)
+                             database=f"{server_url}/{name}", framework=framework)
     stack = await open_stack(sandbox, settings)
     yield stack
     await close_stack(stack)
+    admin = await asyncpg.connect(admin_url)
+    await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    await admin.close()
 
 
 def postgres_url() -> str | None:
