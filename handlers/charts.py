@@ -80,7 +80,7 @@ def render_office_chart(data: ChartData, path: Path, lang: str = "zh") -> Path:
         ax.set_xticklabels([row[0] for row in rows], rotation=30 if len(rows) > 6 else 0, ha="right"
                            if len(rows) > 6 else "center", fontproperties=cjk_font(10))
         ax.yaxis.get_major_locator().set_params(integer=True)
-        ax.legend(prop=cjk_font(10), loc="upper right", frameon=False)
+        ax.legend(prop=cjk_font(10), loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)  # beside the bars, never over them
         ax.spines[["top", "right"]].set_visible(False)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
