@@ -12,14 +12,12 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 
 from sqlalchemy import func, select
 
+from bot.bench_broadcast import BotProcess  # `linkage run` in a child process: started, killed, restarted
 from bot.clock import Clock
 from bot.sandbox import Fault, Limits, SandboxClient, SandboxServer
 from bot.scenario import World
@@ -40,7 +38,6 @@ NAMES = ["林一帆", "高晓岚", "郭明远", "罗佳怡", "梁思成", "宋�
          "彭浩然", "曾静雯", "萧云山", "田野青", "董书瑶", "袁博涛", "潘晓月", "蒋一鸣", "蔡文静", "余天宇"]
 SECTORS = ["economics", "medicine_health", "science_technology", "social_welfare", "culture_arts"]
 CODE = re.compile(r"SQ-\d{4}-\d{5}")
-STARTED = "bot started"
 DEADLINE = 240  # seconds for the whole burst, kill and restart included (a guard: ~60–90 s normally)
 
 
@@ -51,55 +48,6 @@ def bot_env(base_url: str, tmp_path, framework: str) -> dict:
                LINKAGE_RATE_GLOBAL_PER_SECOND=str(30 * SCALE), LINKAGE_RATE_PER_CHAT_PER_SECOND=str(1 * SCALE),
                LINKAGE_RATE_PER_GROUP_PER_MINUTE=str(20 * SCALE), PYTHONUNBUFFERED="1")
     return env
-
-
-class BotProcess:
-    """``linkage run`` in a child process; started, SIGKILLed, started again."""
-
-    def __init__(self, env: dict, tmp_path):
-        self.env, self.log_file = env, tmp_path / "linkage.log"
-        self.out = open(tmp_path / "bot.out", "ab")
-        self.proc: subprocess.Popen | None = None
-        self.starts = 0
-
-    async def start(self) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=self.env, stdout=self.out,
-                                     stderr=subprocess.STDOUT, cwd=os.path.dirname(os.path.dirname(__file__)))
-        self.starts += 1
-        deadline = time.monotonic() + 30
-        while self._log().count(STARTED) < self.starts:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"the bot exited with {self.proc.returncode} at start:\n{self._output()}")
-            if time.monotonic() > deadline:
-                raise AssertionError(f"the bot did not start within 30 s:\n{self._output()}")
-            await asyncio.sleep(0.05)
-
-    async def kill(self) -> None:
-        os.kill(self.proc.pid, signal.SIGKILL)
-        while self.proc.poll() is None:
-            await asyncio.sleep(0.01)
-        assert self.proc.returncode == -signal.SIGKILL
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.out.close()
-
-    def _log(self) -> str:
-        try:
-            return self.log_file.read_text(encoding="utf-8", errors="replace")
-        except FileNotFoundError:
-            return ""
-
-    def _output(self) -> str:
-        self.out.flush()
-        with open(self.out.name, encoding="utf-8", errors="replace") as out:
-            return out.read()[-3000:]
 
 
 async def outbox_counts(db: Database) -> dict[str, int]:
