@@ -285,8 +285,10 @@ async def test_a_late_reminder_goes_out_before_the_start_and_is_skipped_after_it
                                reminders="120", audience_spec="list:C001,C002,C006")
     useless = await add_session(stack, title="迟到已无用", start=soon(stack, hours=4), end=soon(stack, hours=5),
                                 reminders=[120], audience_spec="list:C002")
-    await sb.press(attending, await card_of(stack, attending, useful.id), data=f"st:a:{useful.id}")
-    await sb.press(excused, await card_of(stack, excused, useful.id), data=f"st:e:{useful.id}")
+    # both cards before any press: a press moves the cursor past a card that has already arrived
+    cards = {user.id: await card_of(stack, user, useful.id) for user in (attending, excused)}
+    await sb.press(attending, cards[attending.id], data=f"st:a:{useful.id}")
+    await sb.press(excused, cards[excused.id], data=f"st:e:{useful.id}")
     await sb.wait_for(excused, "迟到仍有用", TIMEOUT)
     await sb.send(excused, "出差")
     await sb.wait_for(excused, "🙏", TIMEOUT)
