@@ -156,6 +156,8 @@ async def play(world: World, transcript: Transcript) -> None:
     await sb.press(city, question, data=next(iter(question.button_data.values())))
     await sb.wait_for(city, city_code, 30)
     await sb.send(city, "主要是丁字沽一带三个小区，缺口约两百个车位。")
+    # the answer relayed to the liaison names the code too: take it before the press below moves the cursor
+    await sb.wait_for(topic_liaison, "主要是丁字沽一带三个小区", 30)
     await world.card(topic_group, city_code, lambda m: any(d.endswith(":reply") for d in m.button_data.values()))
     await world.card_action(topic_liaison, topic_group, city_code, "reply")
     await sb.wait_for(topic_liaison, city_code, 30)
