@@ -55,10 +55,11 @@ class Dispatcher:
         try:
             async with self.db.transaction() as conn:
                 now = self.clock.now()
+                if not await inbox.claim(conn, update_id, now):
+                    return  # handled meanwhile by another drain (or another process)
                 member = await people.by_telegram(conn, event.user_id) if event.user_id else None
                 ctx = Ctx(event=event, conn=conn, now=now, config=self.config, api=self.api, member=member)
                 await router.dispatch(ctx, sender_status)
-                await inbox.mark_done(conn, update_id, self.clock.now())
         except Exception as exc:  # a bug must not lose the update: it is retried, then parked
             log.exception("update %s failed", update_id)
             async with self.db.transaction() as conn:

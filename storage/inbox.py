@@ -35,9 +35,12 @@ async def next_batch(conn: AsyncConnection, limit: int = 50) -> list:
     return list(rows)
 
 
-async def mark_done(conn: AsyncConnection, update_id: int, now: datetime) -> None:
-    await conn.execute(update(inbox).where(inbox.c.update_id == update_id)
-                       .values(status="done", handled_at=now))
+async def claim(conn: AsyncConnection, update_id: int, now: datetime) -> bool:
+    """Mark a new update done inside the transaction that handles it; False if another drain
+    already did (the row lock makes a concurrent claim wait, then find it done)."""
+    result = await conn.execute(update(inbox).where(inbox.c.update_id == update_id, inbox.c.status == "new")
+                                .values(status="done", handled_at=now))
+    return result.rowcount == 1
 
 
 async def mark_attempt_failed(conn: AsyncConnection, update_id: int, error: str, now: datetime) -> bool:

@@ -237,3 +237,25 @@ async def test_a_forum_topic_of_a_supergroup_is_a_target(stack):
     assert card.thread_id == forum.thread
     general = [m for m in await sb.messages(forum.chat) if code in (m.text or "") and m.thread_id != forum.thread]
     assert general == []
+
+
+async def test_drains_at_the_same_time_handle_each_update_once(stack):
+    """The dispatcher's loop, `settle` and the demo may all drain the inbox at once: each update is
+    claimed inside the transaction that handles it, so none is handled twice."""
+    import asyncio
+
+    from storage import inbox
+
+    member = await stack.world.join("C001", "王晓明")
+    await stack.settle()
+    outbox_before, handled_before = await stack.count("outbox"), stack.app.dispatcher.handled
+    updates = [{"update_id": 900_000_000 + n, "message": {
+        "message_id": 900_000 + n, "date": 1, "text": "/help", "chat": {"id": member.id, "type": "private"},
+        "from": {"id": member.id, "is_bot": False, "first_name": "王晓明", "language_code": "zh-hans"},
+        "entities": [{"type": "bot_command", "offset": 0, "length": 5}]}} for n in range(20)]
+    assert await inbox.store(stack.app.db, updates, stack.app.clock.now()) == 20
+    await asyncio.gather(*(stack.app.dispatcher.drain() for _ in range(3)))
+    await stack.settle()
+    assert stack.app.dispatcher.handled - handled_before == 20
+    assert await stack.count("outbox") - outbox_before == 20  # one help text each
+    assert await stack.count("inbox", status="new") == 0
