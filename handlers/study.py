@@ -21,6 +21,7 @@ Decisions (also in the README's calendar section):
   the session is announced or moved is not scheduled (the card itself says it all).
 - Check-in: ``/checkin CODE`` (or the 📍 button, which asks for the code) from 15 minutes
   before the start until the end; once per member; the code of another session is refused.
+  Ten wrong codes within an hour make ``/checkin`` wait, so a code cannot be found by trying.
   When check-in opens (timer ``study:{id}:open``) those attending get the 📍 button; the code
   itself is only shown at the session (``linkage study code ID``, ``/study``).
 - Materials are pushed when the session ends (timer ``study:{id}:materials``), or at once if it
@@ -71,6 +72,7 @@ MATERIALS_TO = ("attended", "invited")
 REASON_LIMIT = 300
 LISTED = 10  # sessions shown by /sessions
 CODE_TRIES = 5  # wrong codes in one check-in conversation before it ends
+WRONG_CODES_PER_HOUR = 10  # then /checkin waits: a six-digit code must not be guessable by trying
 
 
 class StudyError(AdminError):
@@ -742,10 +744,17 @@ async def _checkin_refused(ctx: Ctx, s) -> bool:
 async def checkin(ctx: Ctx, code: str, expected: int | None = None) -> str:
     """Record attendance by code: 'done', 'wrong' (no such code, or not the expected session's),
     or 'refused' (not invited, outside the window, already checked in) — each told to the member."""
+    wrong = await store.wrong_codes_since(ctx.conn, ctx.member.id, ctx.now - timedelta(hours=1))
+    if len(wrong) >= WRONG_CODES_PER_HOUR:
+        await ctx.reply(ctx.t("Too many wrong check-in codes. Please ask the organisers for the code; you can try "
+                              "again after {time}.", time=show_time(wrong[-WRONG_CODES_PER_HOUR] + timedelta(hours=1))))
+        return "refused"
     code = re.sub(r"\s+", "", code or "")[:12]
     s = await store.by_code(ctx.conn, code) if code.isdigit() else None
     if s is not None and s.status == "draft":
         s = None
+    if s is None or (expected is not None and s.id != expected):
+        await store.record_wrong_code(ctx.conn, ctx.member.id, ctx.now)
     if expected is not None and (s is None or s.id != expected):
         wanted = await store.session(ctx.conn, expected)
         await ctx.reply(ctx.t("That is not the check-in code of <b>{title}</b>. Please check it and send it again, "

@@ -97,6 +97,15 @@ study_plan_checkins = Table(
     Column("checked_at", UTCDateTime, nullable=False),
 )
 
+# Wrong check-in codes per member, so guessing a six-digit code by /checkin has a ceiling.
+study_wrong_codes = Table(
+    "study_wrong_codes", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("member_id", Integer, ForeignKey("members.id"), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+)
+Index("ix_study_wrong_codes_member", study_wrong_codes.c.member_id, study_wrong_codes.c.at)
+
 RSVP_STATES = ("invited", "attending", "waiting", "excused")
 
 
@@ -286,3 +295,16 @@ async def plan_checkin_counts(conn: AsyncConnection, plan_id: int) -> dict[int, 
                               .where(study_plan_checkins.c.plan_id == plan_id)
                               .group_by(study_plan_checkins.c.day_no))
     return dict(rows.all())
+
+
+# --- wrong check-in codes -----------------------------------------------------------------------
+
+async def record_wrong_code(conn: AsyncConnection, member_id: int, at: datetime) -> None:
+    await conn.execute(study_wrong_codes.insert().values(member_id=member_id, at=at))
+
+
+async def wrong_codes_since(conn: AsyncConnection, member_id: int, since: datetime) -> list[datetime]:
+    """When this member sent a wrong check-in code after ``since``, oldest first."""
+    rows = await conn.execute(select(study_wrong_codes.c.at).where(
+        study_wrong_codes.c.member_id == member_id, study_wrong_codes.c.at > since).order_by(study_wrong_codes.c.at))
+    return [r.at for r in rows]

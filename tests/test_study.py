@@ -274,6 +274,35 @@ async def test_checkin_code_window_reuse_and_another_sessions_code(stack):
     assert (await rsvp(stack, also_mine.id, "C002")).checked_in_at is None
 
 
+async def test_guessing_checkin_codes_is_capped_for_an_hour(stack):
+    sb = stack.sb
+    member = await stack.world.join("C002", "李静怡")
+    session = await add_session(stack, title="猜不中", start=soon(stack, minutes=10), end=soon(stack, hours=3),
+                                audience_spec="list:C002")
+    await card_of(stack, member, session.id)
+    wrong = [code for code in (f"{n:06d}" for n in range(100000, 100100)) if code != session.checkin_code]
+    for guess in wrong[:study.WRONG_CODES_PER_HOUR]:
+        await sb.send(member, f"/checkin {guess}")
+        assert (await sb.wait_for(member, None, TIMEOUT)).text == \
+            zh("This check-in code is not valid. Please check it and try again.")
+    assert await stack.count("study_wrong_codes") == study.WRONG_CODES_PER_HOUR
+    member_id = (await stack.row("members", roster_id="C002")).id
+    async with stack.app.db.read() as conn:
+        first_guess = min(await store.wrong_codes_since(conn, member_id, datetime.min.replace(tzinfo=timezone.utc)))
+
+    stack.app.clock.advance(timedelta(minutes=30))
+    await sb.send(member, f"/checkin {session.checkin_code}")  # even the right code waits now
+    assert (await sb.wait_for(member, None, TIMEOUT)).text == \
+        zh("Too many wrong check-in codes. Please ask the organisers for the code; you can try again after {time}.",
+           time=study.show_time(first_guess + timedelta(hours=1)))
+    assert (await rsvp(stack, session.id, "C002")).checked_in_at is None
+
+    stack.app.clock.advance(timedelta(minutes=31))  # the wrong codes are more than an hour old
+    await sb.send(member, f"/checkin {session.checkin_code}")
+    await sb.wait_for(member, plain(zh("✅ Checked in to <b>{title}</b>. Thank you!", title="猜不中")), TIMEOUT)
+    assert (await rsvp(stack, session.id, "C002")).checked_in_at is not None
+
+
 # --- reminders -----------------------------------------------------------------------------------
 
 async def test_a_late_reminder_goes_out_before_the_start_and_is_skipped_after_it(stack):
