@@ -103,7 +103,9 @@ async def run_demo(workdir: Path, *, keep: bool = False, framework: str = "aiogr
               f"  curl -s -X POST {base}/control/users -d '{{\"first_name\": \"Guest\"}}'\n"
               f"  curl -s -X POST {base}/control/send -d '{{\"user_id\": ID, \"text\": \"/start\"}}'\n"
               f"  curl -s '{base}/control/messages?chat_id=ID'\n"
-              f"Invite a sample member: linkage --database {database} invite H003\nCtrl-C stops.")
+              f"Invite a sample member: linkage --database {database} invite H003\n"
+              f"  (then send \"/start CODE\" as a new user, CODE being what follows start= in the link)\n"
+              f"Ctrl-C stops.", flush=True)
         try:
             await asyncio.Event().wait()
         except asyncio.CancelledError:

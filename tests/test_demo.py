@@ -1,0 +1,78 @@
+"""`linkage demo --keep`, the README's first command, run as a newcomer runs it: a real process
+that plays the scenario, then stays up so a person can act as a member through the printed
+control API calls."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import sys
+
+import aiohttp
+
+from handlers.i18n import translator
+
+zh = translator("zh")
+SCENARIO_TIMEOUT = 600  # the scripted scenario and the compressed week take about 1.5 minutes
+
+
+async def _read_until(stream: asyncio.StreamReader, marker: str, seen: list[str]) -> str:
+    while True:
+        line = (await stream.readline()).decode("utf-8")
+        if not line:
+            raise AssertionError("the demo ended early:\n" + "".join(seen[-40:]))
+        seen.append(line)
+        if marker in line:
+            return "".join(seen)
+
+
+async def _bot_says(http: aiohttp.ClientSession, base: str, chat_id: int, needle: str) -> str:
+    for _ in range(100):
+        async with http.get(f"{base}/control/messages", params={"chat_id": chat_id}) as response:
+            texts = [m["text"] or "" for m in (await response.json())["result"] if m["from_bot"]]
+        if found := [text for text in texts if needle in text]:
+            return found[-1]
+        await asyncio.sleep(0.3)
+    raise AssertionError(f"the bot never said {needle!r} in chat {chat_id}; it said {texts}")
+
+
+async def _control(http: aiohttp.ClientSession, base: str, path: str, body: dict) -> dict:
+    async with http.post(f"{base}/control/{path}", json=body) as response:
+        assert response.status == 200, await response.text()
+        return (await response.json())["result"]
+
+
+async def test_demo_plays_the_scenario_then_a_person_can_act_as_a_member(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LINKAGE_")}
+    demo = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "demo", "--keep", "--dir", str(tmp_path / "demo"), env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    seen: list[str] = []
+    try:
+        output = await asyncio.wait_for(_read_until(demo.stdout, "Ctrl-C stops.", seen), SCENARIO_TIMEOUT)
+        assert "== 1." in output and re.search(r"SQ-\d{4}-\d{5}", output)
+        database = re.search(r"Database: (\S+)", output).group(1)
+        assert os.path.exists(database)
+        base = re.search(r"curl -s -X POST (\S+)/control/users", output).group(1)
+        invite = re.search(r"Invite a sample member: (.*) invite (\w+)", output)
+
+        async with aiohttp.ClientSession() as http:
+            guest = await _control(http, base, "users", {"first_name": "Guest"})
+            await _control(http, base, "send", {"user_id": guest["id"], "text": "/start"})
+            assert "022-0000-0000" in await _bot_says(http, base, guest["id"], "022-0000-0000")  # not on the list
+
+            cli = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot.cli", "--database", database, "invite", invite.group(2), env=env,
+                stdout=asyncio.subprocess.PIPE)
+            link = (await cli.communicate())[0].decode().strip()
+            assert cli.returncode == 0 and "?start=" in link
+            member = await _control(http, base, "users", {"first_name": "周雅琴"})
+            await _control(http, base, "send", {"user_id": member["id"], "text": "/start " + link.split("start=")[1]})
+            await _bot_says(http, base, member["id"], "周雅琴")
+    finally:
+        if demo.returncode is None:
+            demo.send_signal(signal.SIGINT)
+    rest = await asyncio.wait_for(demo.stdout.read(), 60)
+    assert await asyncio.wait_for(demo.wait(), 60) == 0, rest.decode()
