@@ -30,7 +30,8 @@ row caught 'sending' at the kill). Firing again — a second timer, ``linkage di
 skips every recipient whose row exists: once per period.
 
 Upcoming sessions come from ``UPCOMING_HOOKS``: the study calendar registers a function there
-(``async def hook(conn, member, start, end, lang) -> list[str]``, HTML lines).
+(``async def hook(conn, member, start, end, lang, cache) -> list[str]``, HTML lines; ``cache`` is
+a dict that lives for one firing, for what is the same for every member).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from handlers import audience, lifecycle
+from handlers import lifecycle
 from handlers.context import Ctx, HandlerConfig
 from handlers.i18n import N_, translator
 from handlers.scheduled import job, recurring
@@ -67,7 +68,7 @@ FREQUENCY_LABELS = {"instant": N_("Instant (as it happens)"), "daily": N_("Daily
                     "off": N_("Off")}
 
 Upcoming = Callable[..., Awaitable[list[str]]]
-UPCOMING_HOOKS: list[Upcoming] = []  # async hook(conn, member, start, end, lang) -> HTML lines
+UPCOMING_HOOKS: list[Upcoming] = []  # async hook(conn, member, start, end, lang, cache) -> HTML lines
 
 
 def upcoming_hook(fn: Upcoming) -> Upcoming:
@@ -203,7 +204,9 @@ class News:
     topics: dict[str, object]
     districts: dict[str, object]
     _by_district: dict[str, dict] = field(default_factory=dict)
-    _sessions: list | None = None
+    # Scratch space for the upcoming-sessions hooks, one per firing: a digest to thousands reads
+    # the calendar once, not once per member.
+    cache: dict = field(default_factory=dict)
 
     @classmethod
     async def load(cls, conn, since: datetime, until: datetime) -> "News":
@@ -218,35 +221,6 @@ class News:
 
     def empty(self) -> bool:
         return not self.city and not self.adoptions
-
-    async def study_lines(self, conn, member, days: int, t) -> list[str]:
-        """Announced study sessions of the next ``days`` addressed to the member, read from the
-        study calendar's table when it is there (used while no hook is registered)."""
-        if self._sessions is None:
-            self._sessions = await _announced_sessions(conn, self.until)
-        end = self.until + timedelta(days=days)
-        lines = []
-        for session in self._sessions:
-            if session.starts_at < end and audience.addresses(session.audience or {}, member):
-                where = session.place or (t("online") if session.link else "")
-                lines.append("· " + session.starts_at.astimezone(SHANGHAI).strftime("%m-%d %H:%M") + " "
-                             + html.escape(session.title) + (f" · {html.escape(where)}" if where else ""))
-        return lines
-
-
-async def _announced_sessions(conn, after: datetime) -> list:
-    try:
-        from storage import study
-    except ImportError:
-        return []
-    try:
-        async with conn.begin_nested():  # a savepoint: a missing table must not abort the digest
-            return [s for s in await study.sessions(conn, ending_after=after, statuses=("announced",))
-                    if s.starts_at >= after]
-    except Exception:
-        log.warning("study sessions could not be read for the digest", exc_info=True)
-        return []
-
 
 
 def _topic_order(news: News, codes) -> list[str]:
@@ -306,10 +280,11 @@ async def news_lines(conn, news: News, member, t, *, period_label: str, upcoming
     highlights = _highlight_lines(news, member, t)
     if highlights:
         lines += ["", t("<b>Adopted (采用)</b>"), *highlights]
-    sessions: list[str] = [] if UPCOMING_HOOKS else await news.study_lines(conn, member, upcoming_days, t)
+    sessions: list[str] = []
     for hook in UPCOMING_HOOKS:
         try:
-            sessions += await hook(conn, member, news.until, news.until + timedelta(days=upcoming_days), t.lang)
+            sessions += await hook(conn, member, news.until, news.until + timedelta(days=upcoming_days), t.lang,
+                                   news.cache)
         except Exception:  # a broken hook must not stop the digest of thousands
             log.exception("upcoming-sessions hook failed", extra={"hook": getattr(hook, "__name__", "?")})
     if sessions:

@@ -833,25 +833,30 @@ async def cmd_sessions(ctx: Ctx) -> None:
 
 
 @digest.upcoming_hook
-async def upcoming_for_digest(conn, member, start: datetime, end: datetime, lang: str) -> list[str]:
+async def upcoming_for_digest(conn, member, start: datetime, end: datetime, lang: str, cache: dict) -> list[str]:
     """The digest's "Coming up": the member's sessions starting in [start, end) with their answer,
-    and reading plans beginning then (HTML lines)."""
+    and reading plans beginning then (HTML lines). The calendar is read once per firing."""
+    key = ("study", start, end)
+    if key not in cache:
+        sessions = [s for s in await store.sessions(conn, ending_after=start, statuses=("announced",))
+                    if start <= s.starts_at < end]
+        plans = [(p, len(await store.plan_days(conn, p.id))) for p in await store.plans(conn, statuses=("active",))
+                 if start <= local_at(p.start_date, p.remind_at) < end]
+        cache[key] = sessions, await store.session_rsvps(conn, [s.id for s in sessions]), plans
+    sessions, answers, plans = cache[key]
     t = translator(lang)
-    answers = await store.member_rsvps(conn, member.id)
     lines = []
-    for s in await store.sessions(conn, ending_after=start, statuses=("announced",)):
-        r = answers.get(s.id)
-        if not start <= s.starts_at < end or (r is None and not audience.addresses(s.audience, member)):
+    for s in sessions:
+        r = answers.get((s.id, member.id))
+        if r is None and not audience.addresses(s.audience, member):
             continue
         where = s.place or t("online")
         state = t(STATE_LABELS[r.status if r is not None else "invited"])
         lines.append(f"· {show_span(s.starts_at, s.ends_at)} <b>{_esc(s.title)}</b> · {_esc(where)} · {state}")
-    for p in await store.plans(conn, statuses=("active",)):
-        first = local_at(p.start_date, p.remind_at)
-        if start <= first < end and audience.addresses(p.audience, member):
-            days = await store.plan_days(conn, p.id)
+    for p, days in plans:
+        if audience.addresses(p.audience, member):
             lines.append("· 📖 " + t("{date} reading plan <b>{title}</b> ({days} days)", date=p.start_date.isoformat(),
-                                     title=p.title, days=len(days)))
+                                     title=p.title, days=days))
     return lines
 
 

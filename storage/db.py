@@ -19,6 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from storage.tables import metadata
 
 
+def insert_ignoring_duplicates(conn: AsyncConnection, table):
+    """INSERT that silently skips rows whose unique key already exists (one statement, where a
+    look-up first would be two)."""
+    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
+    return dialect.insert(table).on_conflict_do_nothing()
+
+
 def database_url(value: str) -> str:
     """Accept a bare file path or a SQLAlchemy URL; pick the async drivers."""
     if "://" not in value:
@@ -79,11 +86,6 @@ class Database:
 
     # Reads go through a transaction too on SQLite: it is cheap, and it keeps one way in.
     read = transaction
-
-    def insert_ignoring_duplicates(self, table):
-        """INSERT that silently skips rows whose unique key already exists."""
-        dialect = sqlite if self.is_sqlite else postgresql
-        return dialect.insert(table).on_conflict_do_nothing()
 
     async def close(self) -> None:
         await self.engine.dispose()

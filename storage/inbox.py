@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.db import Database
+from storage.db import Database, insert_ignoring_duplicates
 from storage.schema import inbox
 
 MAX_ATTEMPTS = 3
@@ -21,7 +21,7 @@ async def store(db: Database, updates: list[dict], now: datetime) -> int:
     async with db.transaction() as conn:
         seen = set((await conn.execute(select(inbox.c.update_id).where(inbox.c.update_id.in_(ids)))).scalars())
         await conn.execute(
-            db.insert_ignoring_duplicates(inbox),
+            insert_ignoring_duplicates(conn, inbox),
             [{"update_id": u["update_id"], "payload": u, "received_at": now, "status": "new",
               "attempts": 0} for u in updates],
         )

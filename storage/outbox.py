@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.db import insert_ignoring_duplicates
 from storage.schema import outbox
 
 INTERACTIVE, BULK = 0, 1
@@ -22,14 +23,11 @@ INTERACTIVE, BULK = 0, 1
 async def enqueue(conn: AsyncConnection, *, method: str, params: dict, now: datetime,
                   chat_id: int | None = None, is_group: bool = False, key: str | None = None,
                   priority: int = INTERACTIVE, not_before: datetime | None = None) -> None:
-    if key is not None:
-        exists = (await conn.execute(select(outbox.c.id).where(outbox.c.key == key))).first()
-        if exists:
-            return
-    await conn.execute(outbox.insert().values(
-        key=key, method=method, params=params, chat_id=chat_id, is_group=is_group,
-        priority=priority, status="pending", attempts=0, not_before=not_before or now,
-        created_at=now))
+    """Queue one call; a row whose ``key`` already exists is left as it is (once per key)."""
+    await conn.execute(insert_ignoring_duplicates(conn, outbox), {
+        "key": key, "method": method, "params": params, "chat_id": chat_id, "is_group": is_group,
+        "priority": priority, "status": "pending", "attempts": 0, "not_before": not_before or now,
+        "created_at": now})
 
 
 async def due(conn: AsyncConnection, now: datetime, limit: int) -> list:

@@ -235,6 +235,14 @@ async def member_rsvps(conn: AsyncConnection, member_id: int) -> dict[int, objec
     return {row.session_id: row for row in rows}
 
 
+async def session_rsvps(conn: AsyncConnection, session_ids: list[int]) -> dict[tuple[int, int], object]:
+    """Every RSVP of these sessions, by (session, member)."""
+    if not session_ids:
+        return {}
+    rows = await conn.execute(select(study_rsvps).where(study_rsvps.c.session_id.in_(session_ids)))
+    return {(row.session_id, row.member_id): row for row in rows}
+
+
 # --- reading plans -------------------------------------------------------------------------
 
 async def create_plan(conn: AsyncConnection, days: list[dict], **values) -> int:

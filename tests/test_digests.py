@@ -313,7 +313,7 @@ async def test_upcoming_sessions_come_from_the_registered_hook(tmp_path):
     db, now = await _seeded(tmp_path)
     seen = []
 
-    async def hook(conn, member, start, end, lang):
+    async def hook(conn, member, start, end, lang, cache):
         seen.append((member.roster_id, start < end, lang))
         return ["· 12-05 14:30 <b>委员读书班</b>"]
 

@@ -487,9 +487,14 @@ async def test_sample_calendar_for_the_demo(stack):
     # the weekly digest's "Coming up" (handlers/digest.py hook): the member's sessions and the plan
     member = await stack.row("members", roster_id="H001")
     now = stack.app.clock.now()
+    city = await stack.row("members", roster_id="C001")
+    firing: dict = {}  # one digest firing: the calendar is read once for every member
     async with stack.app.db.read() as conn:
-        coming = await study.upcoming_for_digest(conn, member, now, now + timedelta(days=14), "zh")
+        coming = await study.upcoming_for_digest(conn, member, now, now + timedelta(days=14), "zh", firing)
+        for_city = await study.upcoming_for_digest(conn, city, now, now + timedelta(days=14), "zh", firing)
     assert len(coming) == 4 and "红桥区政协委员履职培训" in coming[2] and "主题教育读书班" in coming[3]
+    assert zh("not answered yet") in coming[2]
+    assert not any("红桥区政协委员履职培训" in line for line in for_city)  # the Hongqiao training is not theirs
 
 
 # --- the same on PostgreSQL (row locks, GROUP BY and dates are stricter there) --------------------
