@@ -27,7 +27,8 @@ log = logging.getLogger("linkage.app")
 
 PRIVATE_COMMANDS = [("submit", N_("Write a social-opinion report")), ("my", N_("My reports and their progress")),
                     ("sessions", N_("Upcoming study sessions")), ("checkin", N_("Check in at a session")),
-                    ("settings", N_("How often news reaches you")), ("cancel", N_("Stop what you are doing")),
+                    ("settings", N_("How often news reaches you")), ("mydata", N_("Download my data")),
+                    ("cancel", N_("Stop what you are doing")),
                     ("language", "中文 / English"), ("help", N_("Help"))]
 GROUP_COMMANDS = [("bind", N_("Bind this group with a key from the city office")), ("help", N_("Help"))]
 

@@ -3,10 +3,26 @@ sorted into what the sender needs to decide (pause, give up, retry)."""
 
 from __future__ import annotations
 
+import base64
+from pathlib import Path
 from typing import Any, Protocol
 
 # The update kinds Linkage handles; everything else Telegram may keep to itself.
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
+
+
+def upload_of(value: Any) -> tuple[str, bytes] | None:
+    """(file name, bytes) when a parameter is a file the bot uploads: ``{"$file": path}`` on disk
+    (a chart image, study materials), or ``{"$upload": {"name": ..., "base64": ...}}`` carried in
+    the outbox row itself (a member's own data); None for anything else."""
+    if not isinstance(value, dict):
+        return None
+    if "$file" in value:
+        path = Path(value["$file"])
+        return path.name, path.read_bytes()
+    if "$upload" in value:
+        return value["$upload"]["name"], base64.b64decode(value["$upload"]["base64"])
+    return None
 
 
 class ApiError(Exception):

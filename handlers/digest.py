@@ -624,6 +624,11 @@ async def on_settings_button(ctx: Ctx, rest: str) -> None:
     await ctx.edit(ctx.event.chat_id, ctx.event.message_id, text, buttons=buttons)
 
 
+async def personal_data(conn, member) -> dict:
+    """For /mydata (handlers/privacy.py): how often news reaches the member."""
+    return {"news_frequency": translator(member.language).plain(FREQUENCY_LABELS[await store.frequency(conn, member.id)])}
+
+
 COMMANDS = {"settings": settings_command}
 BUTTONS = {"dg": on_settings_button}
 

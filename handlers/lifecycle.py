@@ -274,11 +274,12 @@ async def history_lines(conn, item, lang: str, *, limit: int | None = None) -> l
         if event.to_target_id:
             where = reference.name(await target_store.by_id(conn, event.to_target_id), lang)
         label = t(EVENT_LABELS.get(event.kind, event.kind), where=where)
-        if event.reason and event.kind in ("forwarded", "escalated", "delegated", "outcome"):
+        if event.reason and event.kind in REASONS_SHOWN:
             label += " — " + html.escape(event.reason)
         lines.append(f"{when} {label}")
     return lines[-limit:] if limit else lines
 
+REASONS_SHOWN = ("forwarded", "escalated", "delegated", "outcome")  # reasons the member is told
 EVENT_LABELS = {
     "submitted": N_("submitted"), "routed": N_("delivered to {where}"), "claimed": N_("claimed"),
     "released": N_("released for another liaison"), "asked": N_("more information requested"),

@@ -280,6 +280,12 @@ async def on_button(ctx: Ctx, rest: str) -> None:
                           id=notice_id, count=count))
 
 
+async def personal_data(conn, member) -> dict:
+    """For /mydata (handlers/privacy.py): the notices sent to the member and when each was read."""
+    return {"notices": [{"title": r.title, "sent_at": r.sent_at, "read_at": r.read_at}
+                        for r in await store.of_member(conn, member.id)]}
+
+
 COMMANDS = {"notice": start_flow, "notices": list_notices}
 BUTTONS = {"nr": on_read, "nt": on_button}
 FLOWS = {"notice": on_flow_text}

@@ -53,6 +53,7 @@ def help_text(ctx: Ctx) -> str:
              t("/my — your reports and what happened to them"),
              t("/sessions — upcoming study sessions; /checkin CODE — check in at one"),
              t("/settings — how often news reaches you"),
+             t("/mydata — a file with everything Linkage keeps about you"),
              t("/cancel — stop what you are doing"),
              t("/language — 中文 / English"),
              t("/help — this list")]

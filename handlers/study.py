@@ -1108,6 +1108,16 @@ async def on_button(ctx: Ctx, rest: str) -> None:
     await ctx.answer(ctx.t.plain("This button is not valid."), alert=True)
 
 
+async def personal_data(conn, member) -> dict:
+    """For /mydata (handlers/privacy.py): the member's answers, check-ins and reading days."""
+    t = translator(member.language)
+    return {"study_sessions": [{"title": r.title, "starts_at": r.starts_at, "answer": t.plain(STATE_LABELS[r.status]),
+                                "reason": r.reason, "checked_in_at": r.checked_in_at}
+                               for r in await store.attendance_of(conn, member.id)],
+            "reading_plan_days": [{"plan": r.title, "day": r.day_no, "checked_at": r.checked_at}
+                                  for r in await store.plan_checkins_of(conn, member.id)]}
+
+
 COMMANDS = {"sessions": cmd_sessions, "checkin": cmd_checkin, "study": cmd_study}
 BUTTONS = {"st": on_button}
 FLOWS = {"study_excuse": _excuse_text, "study_checkin": _checkin_text}

@@ -39,7 +39,7 @@ async def by_code(conn: AsyncConnection, code: str):
     return (await conn.execute(select(items).where(items.c.code == code.upper()))).first()
 
 
-async def of_author(conn: AsyncConnection, author_id: int, limit: int = 20) -> list:
+async def of_author(conn: AsyncConnection, author_id: int, limit: int | None = 20) -> list:
     return list(await conn.execute(select(items).where(items.c.author_id == author_id)
                                    .order_by(items.c.id.desc()).limit(limit)))
 

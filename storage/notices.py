@@ -58,6 +58,14 @@ async def receipt(conn: AsyncConnection, notice_id: int, member_id: int):
         notice_receipts.c.notice_id == notice_id, notice_receipts.c.member_id == member_id))).first()
 
 
+async def of_member(conn: AsyncConnection, member_id: int) -> list:
+    """Every notice sent to the member: title, sent_at, read_at, oldest first."""
+    return list(await conn.execute(
+        select(notices.c.title, notice_receipts.c.sent_at, notice_receipts.c.read_at)
+        .join(notices, notices.c.id == notice_receipts.c.notice_id)
+        .where(notice_receipts.c.member_id == member_id).order_by(notice_receipts.c.sent_at)))
+
+
 async def mark_read(conn: AsyncConnection, notice_id: int, member_id: int, now: datetime) -> bool:
     """True if this press recorded the read; False if it was already recorded."""
     result = await conn.execute(update(notice_receipts).where(

@@ -235,6 +235,24 @@ async def member_rsvps(conn: AsyncConnection, member_id: int) -> dict[int, objec
     return {row.session_id: row for row in rows}
 
 
+async def attendance_of(conn: AsyncConnection, member_id: int) -> list:
+    """The member's answers and check-ins: title, starts_at, status, reason, checked_in_at."""
+    return list(await conn.execute(
+        select(study_sessions.c.title, study_sessions.c.starts_at, study_rsvps.c.status, study_rsvps.c.reason,
+               study_rsvps.c.checked_in_at)
+        .join(study_sessions, study_sessions.c.id == study_rsvps.c.session_id)
+        .where(study_rsvps.c.member_id == member_id).order_by(study_sessions.c.starts_at)))
+
+
+async def plan_checkins_of(conn: AsyncConnection, member_id: int) -> list:
+    """The member's reading-plan check-ins: title, day_no, checked_at."""
+    return list(await conn.execute(
+        select(study_plans.c.title, study_plan_checkins.c.day_no, study_plan_checkins.c.checked_at)
+        .join(study_plans, study_plans.c.id == study_plan_checkins.c.plan_id)
+        .where(study_plan_checkins.c.member_id == member_id)
+        .order_by(study_plan_checkins.c.checked_at)))
+
+
 async def session_rsvps(conn: AsyncConnection, session_ids: list[int]) -> dict[tuple[int, int], object]:
     """Every RSVP of these sessions, by (session, member)."""
     if not session_ids:

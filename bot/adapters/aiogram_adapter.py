@@ -19,10 +19,10 @@ from aiogram.exceptions import (RestartingTelegram, TelegramBadRequest, Telegram
                                 TelegramMigrateToChat, TelegramNetworkError, TelegramNotFound,
                                 TelegramRetryAfter, TelegramServerError,
                                 TelegramUnauthorizedError)
-from aiogram.types import FSInputFile, Update
+from aiogram.types import BufferedInputFile, Update
 from pydantic import BaseModel
 
-from bot.transport import ALLOWED_UPDATES, ApiError
+from bot.transport import ALLOWED_UPDATES, ApiError, upload_of
 
 
 def _json(value: Any) -> Any:
@@ -34,8 +34,8 @@ def _json(value: Any) -> Any:
 
 
 def _with_files(params: dict) -> dict:
-    """``{"$file": path}`` marks a local file to upload (a chart image, an export)."""
-    return {k: FSInputFile(v["$file"]) if isinstance(v, dict) and "$file" in v else v
+    """Files to upload (see bot.transport.upload_of) as aiogram's input files."""
+    return {k: BufferedInputFile(upload[1], filename=upload[0]) if (upload := upload_of(v)) else v
             for k, v in params.items()}
 
 

@@ -12,7 +12,6 @@ import datetime as dtm
 import json
 import warnings
 from http import HTTPStatus
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,7 +21,7 @@ from telegram.error import (BadRequest, ChatMigrated, Conflict, EndPointNotFound
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
-from bot.transport import ALLOWED_UPDATES, ApiError
+from bot.transport import ALLOWED_UPDATES, ApiError, upload_of
 
 
 class ServerError(NetworkError):
@@ -70,17 +69,10 @@ def _description(code: int, payload: bytes) -> str:
 
 
 def _with_files(params: dict) -> dict:
-    """``{"$file": path}`` marks a local file to upload (a chart image, an export).
-
-    PTB needs an InputFile holding the bytes: a path string given to InputFile would be uploaded
-    as the file's *content*."""
-    out = {}
-    for key, value in params.items():
-        if isinstance(value, dict) and "$file" in value:
-            path = Path(value["$file"])
-            value = telegram.InputFile(path.read_bytes(), filename=path.name)
-        out[key] = value
-    return out
+    """Files to upload (see bot.transport.upload_of) as PTB's InputFile, which must hold the bytes:
+    a path string given to InputFile would be uploaded as the file's *content*."""
+    return {k: telegram.InputFile(upload[1], filename=upload[0]) if (upload := upload_of(v)) else v
+            for k, v in params.items()}
 
 
 def _seconds(value: int | float | dtm.timedelta | None) -> float | None:

@@ -296,6 +296,16 @@ class SandboxClient:
         return SbMessage.from_view(await self._call("GET", "message", query={"chat_id": _id(chat),
                                                                               "message_id": _id(message_id)}))
 
+    async def download(self, file_id: str) -> bytes:
+        """A file's bytes, fetched as a bot fetches them: getFile, then the file URL."""
+        if self._session is None:
+            self._session, self._own_session = aiohttp.ClientSession(), True
+        async with self._session.get(f"{self.base_url}/bot{self.token}/getFile", params={"file_id": file_id}) as resp:
+            path = (await resp.json())["result"]["file_path"]
+        async with self._session.get(f"{self.base_url}/file/bot{self.token}/{path}") as resp:
+            resp.raise_for_status()
+            return await resp.read()
+
     async def events(self, after: int = 0, timeout: float = 0, limit: int = 1000) -> list[dict]:
         """Events with seq > ``after``; with ``timeout`` waits (long poll) until at least one exists."""
         result = await self._call("GET", "events", query={"after": after, "timeout": timeout, "limit": limit},
