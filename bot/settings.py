@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     deadline_reply_days: int = 3
     deadline_outcome_days: int = 7
     deadline_time: str = "17:30"  # HH:MM Asia/Shanghai: the end of a working day; nudges go then
+    retention_inbox_days: int = 30  # handled raw updates are deleted after this (handlers/retention.py)
+    retention_outbox_days: int = 180  # finished outbox rows lose their text after this
 
     def handler_config(self, bot_username: str | None = None) -> HandlerConfig:
         """What handlers need of the settings: the fields both share, and the bot's real name."""

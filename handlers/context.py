@@ -50,6 +50,10 @@ class HandlerConfig:
     deadline_reply_days: int = 3
     deadline_outcome_days: int = 7
     deadline_time: str = "17:30"
+    # retention (handlers/retention.py): days a handled raw update, and a finished message's text,
+    # are kept
+    retention_inbox_days: int = 30
+    retention_outbox_days: int = 180
     allowed_document_types: tuple[str, ...] = (
         "application/pdf", "application/msword",
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",

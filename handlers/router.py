@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from handlers import deadlines, groups, liaison, onboarding, study, submit
-from handlers import digest, notices, privacy
+from handlers import digest, notices, privacy, retention
 from handlers.context import Ctx
 from storage import conversations
 
@@ -14,7 +14,7 @@ PRIVATE_COMMANDS = {"help": onboarding.show_help, "language": onboarding.choose_
 # "prefix:rest", and optionally FLOWS = {"flow": handler(ctx, conv)} for text in its conversations.
 FEATURES: list = [deadlines, study]
 FEATURES += [notices, digest]  # notices (通知公告), /settings and the digests
-FEATURES += [privacy]  # /mydata: a member's own data
+FEATURES += [privacy, retention]  # /mydata: a member's own data; the nightly clean-up
 
 
 def needs_sender_status(event) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.db import Database, insert_ignoring_duplicates
@@ -51,3 +51,9 @@ async def mark_attempt_failed(conn: AsyncConnection, update_id: int, error: str,
         attempts=attempts + 1, error=error[:2000],
         status="failed" if parked else "new", handled_at=now if parked else None))
     return parked
+
+
+async def purge_handled(conn: AsyncConnection, before: datetime) -> int:
+    """Delete raw updates handled before ``before``; parked (failed) ones stay for the office."""
+    result = await conn.execute(delete(inbox).where(inbox.c.status == "done", inbox.c.handled_at < before))
+    return result.rowcount

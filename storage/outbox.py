@@ -96,3 +96,12 @@ async def counts(conn: AsyncConnection) -> dict[str, int]:
 
 def backoff(attempts: int, now: datetime) -> datetime:
     return now + timedelta(seconds=min(300, 2 ** max(0, attempts - 1)))
+
+
+async def blank_finished(conn: AsyncConnection, before: datetime) -> int:
+    """Empty the params (the texts, an uploaded file) of rows finished before ``before``; the key
+    and message id stay, so an old card can still be edited in place."""
+    result = await conn.execute(update(outbox).where(
+        outbox.c.status.notin_(("pending", "sending")), outbox.c.created_at < before,
+        outbox.c.params["blanked"].as_boolean().is_(None)).values(params={"blanked": True}))
+    return result.rowcount

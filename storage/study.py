@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    delete,
     func,
     select,
     update,
@@ -334,3 +335,8 @@ async def wrong_codes_since(conn: AsyncConnection, member_id: int, since: dateti
     rows = await conn.execute(select(study_wrong_codes.c.at).where(
         study_wrong_codes.c.member_id == member_id, study_wrong_codes.c.at > since).order_by(study_wrong_codes.c.at))
     return [r.at for r in rows]
+
+
+async def forget_wrong_codes(conn: AsyncConnection, before: datetime) -> int:
+    result = await conn.execute(delete(study_wrong_codes).where(study_wrong_codes.c.at < before))
+    return result.rowcount

@@ -4,8 +4,12 @@ through the real framework over HTTP, and sees nobody else in it."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
+
+from sqlalchemy import select
 
 from handlers.i18n import translator
+from storage.schema import outbox
 
 zh = translator("zh")
 TIMEOUT = 30
@@ -48,3 +52,40 @@ async def test_a_member_downloads_their_own_data_and_nobody_elses(stack):
     # nobody else: not the liaison who handled it, not another member's report
     for stranger in ("张伟东", "赵丽娟", other_code, "别人的报告"):
         assert stranger not in content
+
+
+async def test_retention_deletes_old_raw_updates_then_empties_old_messages_and_cards_still_work(stack):
+    pilot = await stack.pilot()
+    world, sb, clock = stack.world, stack.sb, stack.app.clock
+    code = await world.submit(pilot.city, topic="smart_parking", area="city", observation="夜间停车难。",
+                              suggestion="共享停车。")
+    await stack.settle()
+    handled = await stack.count("inbox", status="done")
+    assert handled > 0
+
+    clock.advance(timedelta(days=31))  # raw updates are kept 30 days
+    await stack.app.scheduler.fire_due()
+    await stack.settle()
+    assert await stack.count("inbox") == 0
+    async with stack.app.db.read() as conn:
+        texts = [json.dumps(r.params, ensure_ascii=False) for r in await conn.execute(select(outbox))]
+    assert any("夜间停车难" in text for text in texts)  # messages are kept longer
+
+    clock.advance(timedelta(days=150))  # finished messages are emptied after 180 days
+    await stack.app.scheduler.fire_due()
+    await stack.settle()
+    async with stack.app.db.read() as conn:
+        rows = list(await conn.execute(select(outbox)))
+    assert rows and not any("夜间停车难" in json.dumps(r.params, ensure_ascii=False) for r in rows)
+    assert all(r.message_id is not None for r in rows if r.key and r.key.startswith("card:"))
+
+    # the card, sent half a year ago, is still edited in place when a liaison claims the report
+    await world.card_action(pilot.topic_liaison, pilot.topic_group, code, "claim")
+    card = await world.card(pilot.topic_group, code, lambda m: "张伟东" in m.text and m.edits > 0)
+    assert "夜间停车难" in card.text
+    assert await stack.count("timers", kind="retention", status="done") == 2
+
+
+async def test_retention_on_postgres(pg_stack):
+    """The same on PostgreSQL (its JSON operators differ from SQLite's)."""
+    await test_retention_deletes_old_raw_updates_then_empties_old_messages_and_cards_still_work(pg_stack)
