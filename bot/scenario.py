@@ -72,7 +72,7 @@ class World:
 
     async def submit(self, user: SbUser, *, topic: str, area: str, observation: str, suggestion: str,
                      analysis: str | None = None, district: str | None = None, street: str | None = None,
-                     photo: bool = False, privacy: str = "named") -> str:
+                     photo: bool = False, privacy: str = "named", cosigners: str | None = None) -> str:
         """A member goes through the whole guided flow; returns the reference code."""
         await self.sb.send(user, "/submit")
         await self.step(user, "s:topic", topic)
@@ -98,6 +98,11 @@ class World:
             await self.sb.send_photo(user, width=1280, height=960)
             await self.sb.wait_for(user, lambda m: "s:files:done" in m.button_data.values(), TIMEOUT)
         await self.step(user, "s:files", "done")
+        if cosigners:  # roster numbers or names, as a member types them
+            await self.sb.wait_for(user, lambda m: "s:cosigners:skip" in m.button_data.values(), TIMEOUT)
+            await self.sb.send(user, cosigners)
+        else:
+            await self.step(user, "s:cosigners", "skip")
         await self.step(user, "s:privacy", privacy)
         await self.step(user, "s:preview", "submit")
         receipt = await self.sb.wait_for(user, lambda m: "SQ-" in (m.text or ""), TIMEOUT)

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from handlers import deadlines
 from handlers.context import Buttons, Ctx
 from handlers.i18n import N_, Html, translator
+from storage import cosign as cosign_store
 from storage import items as item_store
 from storage import people, reference
 from storage import targets as target_store
@@ -124,7 +125,27 @@ async def render_body(conn, item, lang: str, *, for_author: bool) -> str:
     files = await item_store.files(conn, item.id)
     if files:
         lines.append(t("Attachments: {count}", count=len(files)))
+    cosigners = cosigners_line(item, await cosign_store.of_item(conn, item.id), lang, for_author=for_author)
+    if cosigners:
+        lines.append(cosigners)
     return "\n".join(lines)
+
+
+def cosigners_line(item, rows, lang: str, *, for_author: bool) -> str | None:
+    """Co-signers (联名) as the author sees them (everyone asked, with their answer), or as a card
+    shows them (those who signed: names on a named report, else only how many — co-signers must
+    not hint at an author who chose not to be named)."""
+    t = translator(lang)
+    if for_author:
+        marks = {"signed": "✓", "declined": "✗", "invited": "…"}
+        return t("Co-signers (联名): {names}", names="、".join(r.name + marks[r.status] for r in rows)) \
+            if rows else None
+    signed = [r for r in rows if r.status == "signed"]
+    if not signed:
+        return None
+    if item.privacy == "named":
+        return t("Co-signed (联名) by: {names}", names="、".join(r.name for r in signed))
+    return t("Co-signed (联名) by {count} member(s)", count=len(signed))
 
 
 async def _actor_name(conn, member_id: int | None, lang: str) -> str:

@@ -15,9 +15,10 @@ import json
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from handlers import lifecycle, submit
+from handlers import cosign, lifecycle, submit
 from handlers.context import Ctx
 from handlers.i18n import translator
+from storage import cosign as cosign_store
 from storage import items as item_store
 from storage import reference
 from storage import targets as target_store
@@ -72,7 +73,9 @@ async def _report(conn, item, lang: str, target_names: dict) -> dict:
             "observation": item.observation, "analysis": item.analysis, "suggestion": item.suggestion,
             "privacy": t.plain(submit.PRIVACY[item.privacy]), "status": lifecycle.status_label(item.status, lang), "outcome": item.outcome,
             "duplicate_of": item.duplicate_of, "submitted_at": item.created_at, "closed_at": item.closed_at,
-            "attachments": files, "history": history}
+            "attachments": files, "history": history,
+            "co_signers": [{"name": r.name, "answer": t.plain(cosign.ANSWER_LABELS[r.status])}
+                           for r in await cosign_store.of_item(conn, item.id)]}
 
 
 async def collect(conn, member) -> dict:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from handlers import deadlines, groups, liaison, onboarding, study, submit
-from handlers import digest, notices, privacy, retention
+from handlers import cosign, digest, notices, privacy, retention
 from handlers.context import Ctx
 from storage import conversations
 
@@ -15,6 +15,7 @@ PRIVATE_COMMANDS = {"help": onboarding.show_help, "language": onboarding.choose_
 FEATURES: list = [deadlines, study]
 FEATURES += [notices, digest]  # notices (通知公告), /settings and the digests
 FEATURES += [privacy, retention]  # /mydata: a member's own data; the nightly clean-up
+FEATURES += [cosign]  # co-signers (联名) answering their invitations
 
 
 def needs_sender_status(event) -> bool:

@@ -1,12 +1,12 @@
 """The member's side: the guided submission (topic → area → 情况 → 分析 → 建议 → attachments →
-privacy → preview → submit), /my with hop history, editing until claimed, withdrawing, and
+co-signers → privacy → preview → submit), /my with hop history, editing until claimed, withdrawing, and
 answering a liaison's question. The draft lives in the database at every step."""
 
 from __future__ import annotations
 
 import html
 
-from handlers import flows, lifecycle
+from handlers import cosign, flows, lifecycle
 from handlers.context import Buttons, Ctx
 from handlers.i18n import N_, Html, translator
 from storage import conversations, people, reference
@@ -56,6 +56,8 @@ async def on_message(ctx: Ctx, conv: Conversation) -> None:
         await _save_and_prompt(ctx, conv)
     elif conv.step == "files":
         await _add_file(ctx, conv)
+    elif conv.step == "cosigners":
+        await _choose_cosigners(ctx, conv)
     else:
         await ctx.reply(t("Please choose one of the buttons above, or /cancel to stop."))
 
@@ -92,8 +94,13 @@ async def prompt(ctx: Ctx, conv: Conversation) -> None:
         await ctx.reply(t("<b>Step 6.</b> Attach photos, documents, voice messages or a location if you "
                           "have any (up to {count}), then press Done.", count=MAX_ATTACHMENTS),
                         buttons=[[(t.plain("Done"), "s:files:done")]])
+    elif step == "cosigners":
+        await ctx.reply(t("<b>Step 7.</b> Co-signers (联名), optional: type the roster numbers or names of up to "
+                          "{count} fellow members, separated by commas. Each is asked to confirm and will see "
+                          "your name and this report. Or press Skip.", count=cosign.MAX_COSIGNERS),
+                        buttons=[[(t.plain("Skip"), "s:cosigners:skip")]])
     elif step == "privacy":
-        await ctx.reply(t("<b>Step 7.</b> Who may see that this report is yours?"),
+        await ctx.reply(t("<b>Step 8.</b> Who may see that this report is yours?"),
                         buttons=[[(t.plain(label), f"s:privacy:{code}")] for code, label in PRIVACY.items()])
     elif step == "preview":
         await ctx.reply(await _preview(ctx, conv),
@@ -166,7 +173,8 @@ def _advance(next_step: str, key: str | None = None, accept=lambda value: True, 
 
 
 _skip_analysis = _advance("suggestion", "analysis", accept=lambda v: v == "skip", store=lambda v: None)
-_files_done = _advance("privacy", accept=lambda v: v == "done")
+_files_done = _advance("cosigners", accept=lambda v: v == "done")
+_skip_cosigners = _advance("privacy", "cosigners", accept=lambda v: v == "skip", store=lambda v: [])
 _choose_privacy = _advance("preview", "privacy", accept=lambda v: v in PRIVACY)
 
 
@@ -183,7 +191,21 @@ async def _confirm(ctx: Ctx, conv: Conversation, value: str) -> bool:
 
 _BUTTONS = {"topic": _choose_topic, "area": _choose_area, "district": _choose_district,
             "street": _choose_street, "analysis": _skip_analysis, "files": _files_done,
-            "privacy": _choose_privacy, "preview": _confirm}
+            "cosigners": _skip_cosigners, "privacy": _choose_privacy, "preview": _confirm}
+
+
+async def _choose_cosigners(ctx: Ctx, conv: Conversation) -> None:
+    text = await flows.text_input(ctx)
+    if text is None:
+        return
+    chosen, problems = await cosign.parse(ctx, text)
+    if problems:
+        await ctx.reply("\n".join(problems) + "\n\n" + ctx.t("Please type them again, or press Skip."),
+                        buttons=[[(ctx.t.plain("Skip"), "s:cosigners:skip")]])
+        return
+    conv.data["cosigners"] = chosen
+    conv.step = "privacy"
+    await _save_and_prompt(ctx, conv)
 
 
 async def _add_file(ctx: Ctx, conv: Conversation) -> None:
@@ -240,8 +262,11 @@ async def _preview(ctx: Ctx, conv: Conversation) -> str:
     if data.get("analysis"):
         lines += [t("<b>Analysis (分析)</b>"), html.escape(data["analysis"])]
     lines += [t("<b>Suggestion (建议)</b>"), html.escape(data["suggestion"]),
-              t("Attachments: {count}", count=len(data.get("files", []))),
-              t("Privacy: {privacy}", privacy=t.plain(PRIVACY[data["privacy"]]))]
+              t("Attachments: {count}", count=len(data.get("files", [])))]
+    if data.get("cosigners"):
+        lines.append(t("Co-signers (联名): {names} — each will be asked to confirm",
+                       names="、".join(await cosign.names(ctx.conn, data["cosigners"]))))
+    lines.append(t("Privacy: {privacy}", privacy=t.plain(PRIVACY[data["privacy"]])))
     return "\n".join(lines)
 
 
@@ -260,6 +285,7 @@ async def _submit(ctx: Ctx, conv: Conversation) -> None:
                                status_to="submitted")
     await conversations.clear(ctx.conn, ctx.event.user_id)
     targets = await lifecycle.route_item(ctx, item_id)
+    await cosign.invite_all(ctx, item_id, data.get("cosigners", []))
     t = ctx.t
     where = "、".join(reference.name(target, t.lang) for target in targets)
     text = t("✅ Received. Your reference code is <b>{code}</b>.", code=code) + "\n"

@@ -8,5 +8,6 @@ import storage.study  # noqa: E402,F401  study_sessions, study_rsvps, study_plan
 import storage.calendar  # noqa: F401,E402  calendar_days (holidays, make-up workdays)
 import storage.notices  # noqa: E402,F401  notices, notice_receipts
 import storage.digests  # noqa: E402,F401  digest_prefs, digest_runs
+import storage.cosign  # noqa: E402,F401  item_cosigners (联名)
 
 __all__ = ["metadata"]

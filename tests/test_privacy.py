@@ -56,7 +56,7 @@ async def test_a_member_downloads_their_own_data_and_nobody_elses(stack):
 
 async def test_retention_deletes_old_raw_updates_then_empties_old_messages_and_cards_still_work(stack):
     pilot = await stack.pilot()
-    world, sb, clock = stack.world, stack.sb, stack.app.clock
+    world, clock = stack.world, stack.app.clock
     code = await world.submit(pilot.city, topic="smart_parking", area="city", observation="夜间停车难。",
                               suggestion="共享停车。")
     await stack.settle()
