@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import signal
 from pathlib import Path
 
 from bot import logs
@@ -106,10 +107,12 @@ async def run_demo(workdir: Path, *, keep: bool = False, framework: str = "aiogr
               f"Invite a sample member: linkage --database {database} invite H003\n"
               f"  (then send \"/start CODE\" as a new user, CODE being what follows start= in the link)\n"
               f"Ctrl-C stops.", flush=True)
-        try:
-            await asyncio.Event().wait()
-        except asyncio.CancelledError:
-            pass
+        # Our own handlers: a process started in the background inherits SIGINT ignored, and
+        # asyncio's default Ctrl-C handling would then never see it.
+        finished = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            asyncio.get_running_loop().add_signal_handler(sig, finished.set)
+        await finished.wait()
     await sb.close()
     await app.stop()
     await server.stop()
