@@ -136,12 +136,14 @@ async def play(world: World, transcript: Transcript) -> None:
     await sb.wait_for(stranger, lambda m: bool(m.text), 30)
     await transcript.settle()
 
-    scene("3. A city member reports a city-wide issue, with a photo")
+    scene("3. A city member reports a city-wide issue, with a photo and a co-signer (联名) who confirms")
     city_code = await world.submit(
-        city, topic="smart_parking", area="city", photo=True,
+        city, topic="smart_parking", area="city", photo=True, cosigners="H001",
         observation="老旧小区夜间停车难，车辆占用非机动车道。", analysis="周边写字楼地下车库夜间闲置。",
         suggestion="推行错时共享停车，在小程序上公开剩余车位。")
-    await world.card(topic_group, city_code)
+    invitation = await sb.wait_for(hongqiao, lambda m: city_code in (m.text or "") and bool(m.button_data), 30)
+    await sb.press(hongqiao, invitation, data=next(d for d in invitation.button_data.values() if d.startswith("cs:y:")))
+    await world.card(topic_group, city_code, lambda m: "赵丽娟" in m.text)
     await transcript.settle()
 
     scene("4. A Hongqiao member reports from Xiyuzhuang street, anonymous to liaisons")
