@@ -227,6 +227,8 @@ main.add_command(holidays)
 from bot.cli_notices import digest, notice  # noqa: E402
 main.add_command(notice)
 main.add_command(digest)
+from bot.cli_exports import export  # noqa: E402
+main.add_command(export)
 
 
 @main.group()

@@ -44,6 +44,15 @@ async def of_author(conn: AsyncConnection, author_id: int, limit: int | None = 2
                                    .order_by(items.c.id.desc()).limit(limit)))
 
 
+async def submitted_between(conn: AsyncConnection, start: datetime, end: datetime,
+                            district: str | None = None) -> list:
+    """Items submitted in [start, end), oldest first; optionally of one district only."""
+    query = select(items).where(items.c.created_at >= start, items.c.created_at < end)
+    if district is not None:
+        query = query.where(items.c.district_code == district)
+    return list(await conn.execute(query.order_by(items.c.id)))
+
+
 async def change(conn: AsyncConnection, item_id: int, now: datetime, **values) -> None:
     await conn.execute(update(items).where(items.c.id == item_id).values(updated_at=now, **values))
 

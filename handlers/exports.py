@@ -1,0 +1,92 @@
+"""Exports for the office (PRODUCT.md §11): the reports submitted in a period as one table, CSV
+(UTF-8 with a byte-order mark, so Excel shows Chinese correctly) or XLSX (openpyxl). An
+anonymous author stays anonymous in the file unless the office asks to reveal them; every
+export is written to the audit log with its filters and whether names were revealed."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+
+from handlers import lifecycle
+from handlers.admin import AdminError
+from handlers.i18n import N_, translator
+from storage import audit, people, reference
+from storage import cosign as cosign_store
+from storage import items as item_store
+from storage import targets as target_store
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+COLUMNS = (N_("Code"), N_("Submitted"), N_("Topic"), N_("Area"), N_("District"), N_("Street"), N_("Submitted by"),
+           N_("Observation (情况)"), N_("Analysis (分析)"), N_("Suggestion (建议)"), N_("Co-signed by (联名)"),
+           N_("Status"), N_("Duplicate of"), N_("Handled at"), N_("Closed"))
+FORMATS = (".csv", ".xlsx")
+
+
+def _shown(moment: datetime | None) -> str:
+    return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+async def _name(conn, lookup, code: str | None, lang: str) -> str:
+    row = await lookup(conn, code) if code else None
+    return reference.name(row, lang) if row is not None else ""
+
+
+async def report_rows(conn, start: date, end: date, *, district: str | None = None, reveal_anonymous: bool = False,
+                      lang: str = "zh") -> list[list[str]]:
+    """One row per report submitted from ``start`` to ``end`` (Asia/Shanghai days, inclusive)."""
+    t = translator(lang)
+    rows = []
+    since = datetime.combine(start, time(), SHANGHAI)
+    until = datetime.combine(end + timedelta(days=1), time(), SHANGHAI)
+    for item in await item_store.submitted_between(conn, since, until, district):
+        author = await people.by_id(conn, item.author_id)
+        who = author.name
+        if item.privacy == "anonymous":
+            who = t("{name} (anonymous)", name=author.name) if reveal_anonymous else t.plain("anonymous member")
+        places = [reference.name(await target_store.by_id(conn, p.target_id), lang)
+                  for p in await item_store.placements(conn, item.id)]
+        signed = [r.name for r in await cosign_store.of_item(conn, item.id) if r.status == "signed"]
+        rows.append([item.code, _shown(item.created_at), await _name(conn, reference.topic, item.topic_code, lang),
+                     t.plain(lifecycle.AREA_LABELS[item.area]),
+                     await _name(conn, reference.district, item.district_code, lang),
+                     await _name(conn, reference.street, item.street_code, lang), who, item.observation,
+                     item.analysis or "", item.suggestion, "、".join(signed),
+                     lifecycle.status_label(item.status, lang), item.duplicate_of or "", "、".join(places),
+                     _shown(item.closed_at)])
+    return rows
+
+
+def write_table(path: Path, header: list[str], rows: list[list[str]]) -> None:
+    if path.suffix.lower() == ".csv":
+        with path.open("w", encoding="utf-8-sig", newline="") as f:
+            csv.writer(f).writerows([header, *rows])
+        return
+    book = Workbook()
+    sheet = book.active
+    for row in (header, *rows):
+        sheet.append(row)
+    sheet.freeze_panes = "A2"
+    book.save(path)
+
+
+async def export_reports(conn, path: Path, start: date, end: date, now: datetime, *, district: str | None = None,
+                         reveal_anonymous: bool = False, lang: str = "zh", actor: str = "cli") -> int:
+    """Write the period's reports to ``path`` (.csv or .xlsx); returns how many were written."""
+    if path.suffix.lower() not in FORMATS:
+        raise AdminError(f"the file must end in {' or '.join(FORMATS)}: {path.name}")
+    if end < start:
+        raise AdminError(f"the period ends ({end}) before it starts ({start})")
+    if district is not None and await reference.district(conn, district) is None:
+        raise AdminError(f"no district with the code {district!r} (see seeds/districts.yaml)")
+    rows = await report_rows(conn, start, end, district=district, reveal_anonymous=reveal_anonymous, lang=lang)
+    t = translator(lang)
+    write_table(path, [t.plain(column) for column in COLUMNS], rows)
+    await audit.record(conn, actor, "export.reports", {"from": start.isoformat(), "to": end.isoformat(),
+                                                       "district": district, "rows": len(rows),
+                                                       "reveal_anonymous": reveal_anonymous}, now)
+    return len(rows)
