@@ -608,6 +608,15 @@ def _settings_view(t, frequency: str):
     return text, buttons
 
 
+async def stats_command(ctx: Ctx) -> None:
+    """/stats (office admins): the last seven days as the weekly statistics give them."""
+    if ctx.member.role != "admin":
+        await ctx.reply(ctx.t("Only office admins can see the statistics."))
+        return
+    stats = await OfficeStats.load(ctx.conn, ctx.now)
+    await ctx.reply(render_office(stats, ctx.t.lang, await _open_count(ctx.conn)))
+
+
 async def settings_command(ctx: Ctx) -> None:
     text, buttons = _settings_view(ctx.t, await store.frequency(ctx.conn, ctx.member.id))
     await ctx.reply(text, buttons=buttons)
@@ -629,7 +638,7 @@ async def personal_data(conn, member) -> dict:
     return {"news_frequency": translator(member.language).plain(FREQUENCY_LABELS[await store.frequency(conn, member.id)])}
 
 
-COMMANDS = {"settings": settings_command}
+COMMANDS = {"settings": settings_command, "stats": stats_command}
 BUTTONS = {"dg": on_settings_button}
 
 

@@ -60,7 +60,8 @@ def help_text(ctx: Ctx) -> str:
     if ctx.member is not None and ctx.member.role in ("liaison", "admin"):
         lines.append(t("As a liaison you act on report cards in your groups with their buttons."))
     if ctx.member is not None and ctx.member.role == "admin":
-        lines.append(t("Office: /study sessions, /notice to send a notice, /notices read counts, /holidays."))
+        lines.append(t("Office: /study sessions, /notice to send a notice, /notices read counts, /stats this week's "
+                       "numbers, /holidays."))
     return "\n".join(lines)
 
 

@@ -124,6 +124,14 @@ async def test_weekly_digest_own_reports_numbers_highlights_and_the_office_chart
     for user in everyone:
         assert len(await digests_of(stack, user)) == 1
 
+    # /stats: the same numbers on demand in chat, for office admins only
+    await stack.sb.send(pilot.office, "/stats")
+    on_demand = await stack.sb.wait_for(pilot.office, "📊", TIMEOUT)
+    assert "智慧停车" in on_demand.text and "红桥区" in on_demand.text
+    await stack.sb.send(pilot.city, "/stats")
+    assert (await stack.sb.wait_for(pilot.city, None, TIMEOUT)).text == \
+        zh("Only office admins can see the statistics.")
+
 
 async def test_a_weekly_timer_fired_twice_sends_each_digest_once(stack):
     await stack.pilot()
