@@ -36,7 +36,7 @@ async def parse(ctx: Ctx, text: str) -> tuple[list[int], list[str]]:
             problems.append(t("{ref}: that is you.", ref=ref))
         elif not member.active or member.telegram_user_id is None:
             problems.append(t("{ref}: has not joined Linkage yet, so cannot be asked.", ref=ref))
-        else:
+        elif member.id not in chosen:  # the same person by roster number and by name
             chosen.append(member.id)
     return chosen, problems
 

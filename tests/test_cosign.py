@@ -22,7 +22,7 @@ async def test_co_signers_are_asked_and_the_card_shows_who_signed(stack):
     signer = await world.join("C002", "李静怡")
     decliner = await world.join("C006", "杨慧敏")
     code = await world.submit(author, topic="smart_parking", area="city", observation="夜间停车难。",
-                              suggestion="共享停车。", cosigners="C002，杨慧敏")
+                              suggestion="共享停车。", cosigners="C002，杨慧敏 李静怡")  # C002 is 李静怡
     item = await stack.row("items", code=code)
 
     asked = {user.id: await sb.wait_for(user, invitation_of(code), TIMEOUT) for user in (signer, decliner)}
