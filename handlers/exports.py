@@ -31,11 +31,6 @@ def _shown(moment: datetime | None) -> str:
     return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
-async def _name(conn, lookup, code: str | None, lang: str) -> str:
-    row = await lookup(conn, code) if code else None
-    return reference.name(row, lang) if row is not None else ""
-
-
 async def report_rows(conn, start: date, end: date, *, district: str | None = None, reveal_anonymous: bool = False,
                       lang: str = "zh") -> list[list[str]]:
     """One row per report submitted from ``start`` to ``end`` (Asia/Shanghai days, inclusive)."""
@@ -47,15 +42,15 @@ async def report_rows(conn, start: date, end: date, *, district: str | None = No
         author = await people.by_id(conn, item.author_id)
         who = author.name
         if item.privacy == "anonymous":
-            who = t("{name} (anonymous)", name=author.name) if reveal_anonymous else t.plain("anonymous member")
+            who = t.plain("{name} (anonymous)", name=author.name) if reveal_anonymous else t.plain("anonymous member")
         places = [reference.name(await target_store.by_id(conn, p.target_id), lang)
                   for p in await item_store.placements(conn, item.id)]
         signed = [r.name for r in await cosign_store.of_item(conn, item.id) if r.status == "signed"]
-        rows.append([item.code, _shown(item.created_at), await _name(conn, reference.topic, item.topic_code, lang),
-                     t.plain(lifecycle.AREA_LABELS[item.area]),
-                     await _name(conn, reference.district, item.district_code, lang),
-                     await _name(conn, reference.street, item.street_code, lang), who, item.observation,
-                     item.analysis or "", item.suggestion, "、".join(signed),
+        topic, place, street = [await reference.name_of(conn, lookup, code, lang) or "" for lookup, code in (
+            (reference.topic, item.topic_code), (reference.district, item.district_code),
+            (reference.street, item.street_code))]
+        rows.append([item.code, _shown(item.created_at), topic, t.plain(lifecycle.AREA_LABELS[item.area]), place,
+                     street, who, item.observation, item.analysis or "", item.suggestion, "、".join(signed),
                      lifecycle.status_label(item.status, lang), item.duplicate_of or "", "、".join(places),
                      _shown(item.closed_at)])
     return rows

@@ -33,15 +33,10 @@ def _when(value):
     return str(value)
 
 
-async def _place(conn, code: str | None, lookup, lang: str) -> str | None:
-    row = await lookup(conn, code) if code else None
-    return reference.name(row, lang) if row is not None else code
-
-
 async def _member_record(conn, member, lang: str) -> dict:
     return {"roster_id": member.roster_id, "name": member.name, "level": member.level,
-            "district": await _place(conn, member.district_code, reference.district, lang),
-            "street": await _place(conn, member.street_code, reference.street, lang),
+            "district": await reference.name_of(conn, reference.district, member.district_code, lang),
+            "street": await reference.name_of(conn, reference.street, member.street_code, lang),
             "sector": member.sector_code, "committee": member.committee_code, "role": member.role,
             "language": member.language, "telegram_user_id": member.telegram_user_id, "since": member.created_at}
 
@@ -66,10 +61,10 @@ async def _report(conn, item, lang: str, target_names: dict) -> dict:
     files = [{k: v for k, v in {"kind": f.kind, "file_name": f.file_name, "latitude": f.latitude,
                                 "longitude": f.longitude}.items() if v is not None}
              for f in await item_store.files(conn, item.id)]
-    return {"code": item.code, "topic": await _place(conn, item.topic_code, reference.topic, lang),
+    return {"code": item.code, "topic": await reference.name_of(conn, reference.topic, item.topic_code, lang),
             "area": t.plain(lifecycle.AREA_LABELS[item.area]),
-            "district": await _place(conn, item.district_code, reference.district, lang),
-            "street": await _place(conn, item.street_code, reference.street, lang),
+            "district": await reference.name_of(conn, reference.district, item.district_code, lang),
+            "street": await reference.name_of(conn, reference.street, item.street_code, lang),
             "observation": item.observation, "analysis": item.analysis, "suggestion": item.suggestion,
             "privacy": t.plain(submit.PRIVACY[item.privacy]), "status": lifecycle.status_label(item.status, lang), "outcome": item.outcome,
             "duplicate_of": item.duplicate_of, "submitted_at": item.created_at, "closed_at": item.closed_at,

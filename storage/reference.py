@@ -40,3 +40,12 @@ def name(row, lang: str) -> str:
     if hasattr(row, "title_zh"):
         return row.title_en if lang == "en" else row.title_zh
     return row.name_en if lang == "en" else row.name_zh
+
+
+async def name_of(conn: AsyncConnection, lookup, code: str | None, lang: str) -> str | None:
+    """The display name for a code looked up with ``lookup`` (topic, district, street): the code
+    itself when it is unknown, None when there is no code."""
+    if not code:
+        return None
+    row = await lookup(conn, code)
+    return name(row, lang) if row is not None else code
