@@ -208,12 +208,15 @@ class SandboxClient:
         return SbMessage.from_view(result["message"])
 
     async def send(self, user, text: str, chat=None, thread: int | None = None, reply_to=None, *,
-                   entities: list[dict] | None = None) -> SbMessage:
+                   entities: list[dict] | None = None, link_preview_options: dict | None = None) -> SbMessage:
         """The user writes ``text`` in ``chat`` (default: their private chat with the bot).
 
-        Commands, mentions, links and hashtags get entities like a real client adds.
+        Commands, links, e-mail addresses, mentions, hashtags, cashtags and phone numbers get entities
+        as Telegram adds them; a message with a link gets ``link_preview_options`` naming it (pass
+        ``{"is_disabled": True}`` for a member who turned the preview off).
         """
-        return await self._send(user, chat, thread, reply_to, text=text, entities=entities)
+        return await self._send(user, chat, thread, reply_to, text=text, entities=entities,
+                                link_preview_options=link_preview_options)
 
     @staticmethod
     def _media(content: bytes | None, **spec) -> dict:

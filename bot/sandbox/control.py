@@ -11,7 +11,7 @@ matters and may be left out while only one bot is known.
     POST bot_status {chat_id, status, user_id?}    add/kick the bot            -> {seq}
     POST block {user_id, blocked?}                 block/unblock the bot       -> {seq}
     POST send {user_id, chat_id?, thread_id?, reply_to?, text | photo | document | voice | video | sticker
-               | location, caption?, entities?}                                -> {message, seq}
+               | location, caption?, entities?, link_preview_options?}         -> {message, seq}
     POST press {user_id, chat_id?, message_id, text? | data?, forge?}          -> {callback_query_id, data, seq}
     GET  callbacks/{id}                                                        -> the query and its answer
     GET  messages?chat_id&thread_id?   GET message?chat_id&message_id          -> message views
@@ -269,7 +269,12 @@ class Control:
         if not text:
             raise ControlError(400, "nothing to send: pass text, photo, document, voice, video, sticker or location")
         entities = args.get("entities") or formatting.detect_entities(text)
-        return {"text": text, **({"entities": entities} if entities else {})}
+        content = {"text": text, **({"entities": entities} if entities else {})}
+        # Telegram tells which link a member's message previews (or that the member turned it off)
+        preview = args.get("link_preview_options")
+        if preview is None and (link := formatting.first_link(text, entities)):
+            preview = {"url": link}
+        return {**content, **({"link_preview_options": preview} if preview else {})}
 
     @route("POST", "press")
     def press(self, args: dict, _):

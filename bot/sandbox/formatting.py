@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["FormatError", "parse", "utf16_len", "utf16_slice", "finalize", "detect_entities"]
+__all__ = ["FormatError", "parse", "utf16_len", "utf16_slice", "finalize", "detect_entities", "with_detected",
+           "first_link"]
 
 
 class FormatError(ValueError):
@@ -23,16 +24,46 @@ def utf16_slice(s: str, offset: int, length: int) -> str:
     return s.encode("utf-16-le")[2 * offset:2 * (offset + length)].decode("utf-16-le")
 
 
+_LINK_END = r"(?=[.,;:!?)]*(?:\s|$))"  # punctuation after a link is not part of it
 _AUTO_ENTITIES = [
     ("bot_command", re.compile(r"(?<![\w/])/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?")),
-    ("url", re.compile(r"https?://[^\s]+")),
+    ("email", re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")),
+    ("url", re.compile(r"https?://\S+?" + _LINK_END)),
+    # a link typed without its scheme: a domain under a common top-level domain
+    ("url", re.compile(r"(?<![\w@./-])(?:[A-Za-z0-9-]+\.)+(?:com|org|net|cn|gov|edu|io|me|info)(?![\w-])"
+                       r"(?:/\S*?)?" + _LINK_END)),
     ("mention", re.compile(r"(?<![\w@])@[A-Za-z0-9_]{4,32}")),
     ("hashtag", re.compile(r"(?<![\w#])#\w+")),
+    ("cashtag", re.compile(r"(?<![\w$])\$[A-Z]{1,8}(?![A-Za-z])")),
+    ("phone_number", re.compile(r"(?<![\w+])\+\d{1,3}[ -]?\d(?:[ -]?\d){6,13}(?!\d)")),
 ]
+# explicit entities whose text Telegram does not search for links, commands ...
+_OPAQUE = {"text_link", "text_mention", "code", "pre", "custom_emoji"}
+
+
+def first_link(text: str, entities: list[dict]) -> str | None:
+    """The URL a link preview would be made of: the first url or text_link entity."""
+    for e in entities:
+        if e["type"] == "url":
+            link = utf16_slice(text, e["offset"], e["length"])
+            return link if "://" in link else "http://" + link
+        if e["type"] == "text_link":
+            return e["url"]
+    return None
+
+
+def with_detected(text: str, entities: list[dict]) -> list[dict]:
+    """Explicit entities plus those Telegram finds itself in the text (links, mentions, commands ...)
+    outside the explicit links and code."""
+    opaque = [(e["offset"], e["offset"] + e["length"]) for e in entities if e["type"] in _OPAQUE]
+    found = [e for e in detect_entities(text)
+             if not any(start < e["offset"] + e["length"] and e["offset"] < end for start, end in opaque)]
+    return sorted(entities + found, key=lambda e: (e["offset"], -e["length"]))
 
 
 def detect_entities(text: str) -> list[dict]:
-    """Entities Telegram clients add to what people type: commands, links, mentions, hashtags."""
+    """Entities Telegram finds in what people type: commands, links, e-mail addresses, mentions,
+    hashtags, cashtags, phone numbers."""
     found = sorted((m.start(), m.end(), kind) for kind, rx in _AUTO_ENTITIES for m in rx.finditer(text))
     entities, taken = [], 0
     for start, end, kind in found:

@@ -15,6 +15,7 @@ import json
 import mimetypes
 import random
 import re
+import socket
 import struct
 import time
 import zlib
@@ -38,7 +39,12 @@ CHAT_ACTIONS = {"typing", "upload_photo", "record_video", "upload_video", "recor
                 "upload_document", "choose_sticker", "find_location", "record_video_note", "upload_video_note"}
 SCOPES = {"default", "all_private_chats", "all_group_chats", "all_chat_administrators", "chat",
           "chat_administrators", "chat_member"}
-FAULT_KINDS = {"429", "500", "502", "403", "timeout", "drop_before", "drop_after"}
+FAULT_KINDS = {"429", "500", "502", "403", "timeout", "drop_before", "drop_after", "html_502", "truncated", "reset",
+               "slow"}
+# what nginx answers for an upstream it cannot reach
+NGINX_502 = ("<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1>"
+             "</center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
+LINK_PREVIEW_FLAGS = ("is_disabled", "prefer_small_media", "prefer_large_media", "show_above_text")
 _dumps = functools.partial(json.dumps, ensure_ascii=False)
 
 
@@ -160,7 +166,15 @@ class Params:
 
 @dataclass
 class Fault:
-    """A fault to inject into matching Bot API calls: the next ``count`` ones, or each with probability ``rate``."""
+    """A fault to inject into matching Bot API calls: the next ``count`` ones, or each with probability ``rate``.
+
+    Kinds: "429", "500", "502", "403" answer that Bot API error without performing the call; "html_502"
+    answers a proxy's HTML page (text/html, not JSON) without performing it; "timeout" holds the call
+    ``seconds`` before performing it (or, ``then="never"``, for ever); "slow" performs it and holds the
+    answer ``seconds``; "drop_before"/"drop_after" close the connection cleanly before/after performing
+    it; "reset" resets the connection (TCP RST) without performing it; "truncated" performs it and
+    answers 200 with the JSON body cut in half.
+    """
 
     kind: str
     method: str = "*"
@@ -168,7 +182,7 @@ class Fault:
     count: int | None = None
     rate: float | None = None
     retry_after: int = 1
-    seconds: float = 1.0        # for "timeout": how long to hold the request
+    seconds: float = 1.0        # for "timeout" and "slow": how long to hold the request
     then: str = "answer"        # for "timeout": "answer" normally afterwards, or "never"
 
     def __post_init__(self) -> None:
@@ -329,6 +343,11 @@ class SandboxServer:
         kind = fault.kind if fault else None
         if kind == "drop_before":
             return self._drop(request, record)
+        if kind == "reset":
+            return self._reset(request, record)
+        if kind == "html_502":
+            record["status"] = 502
+            return web.Response(status=502, text=NGINX_502, content_type="text/html")
         try:
             if kind == "timeout":
                 await self._hold(fault)
@@ -345,6 +364,10 @@ class SandboxServer:
         except ApiError as e:
             body, status = e.body(), e.code
         response = self._finish(bot, record, body, status)
+        if kind == "slow":
+            await self._hold(fault)
+        if kind == "truncated":
+            response.body = response.body[:len(response.body) // 2]
         return self._drop(request, record) if kind == "drop_after" else response
 
     def _finish(self, bot: BotState, record: dict, body: dict, status: int) -> web.Response:
@@ -364,6 +387,16 @@ class SandboxServer:
         record["status"] = "dropped"
         if request.transport:  # None when the client already gave up
             request.transport.close()
+        return web.Response()
+
+    @staticmethod
+    def _reset(request: web.Request, record: dict) -> web.Response:
+        """Reset the connection (RST, as a crashed proxy or a firewall does) without answering."""
+        record["status"] = "reset"
+        if request.transport:
+            sock = request.transport.get_extra_info("socket")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close sends RST
+            request.transport.abort()
         return web.Response()
 
     async def _hold(self, fault: Fault) -> None:
@@ -440,6 +473,7 @@ class SandboxServer:
             except ValueError:
                 raise bad("unsupported parse_mode") from None
         text, entities = formatting.finalize(raw, entities)
+        entities = formatting.with_detected(text, entities)
         if not text:
             if required:
                 raise bad("message text is empty")
@@ -447,6 +481,21 @@ class SandboxServer:
         if formatting.utf16_len(text) > limit:
             raise bad("message is too long" if field == "text" else "message caption is too long")
         return {field: text, **({entities_field: entities} if entities else {})}
+
+    @staticmethod
+    def _link_preview(p: Params) -> dict:
+        """``{"link_preview_options": ...}`` as Telegram returns it on a message whose preview options the
+        bot changed (only the options set), or nothing."""
+        options = p.obj("link_preview_options")
+        if options is None and p.flag("disable_web_page_preview"):
+            options = {"is_disabled": True}
+        if options is None:
+            return {}
+        if not isinstance(options, dict):
+            raise bad("can't parse link preview options JSON object")
+        kept = {k: v for k, v in options.items()
+                if (k == "url" and v) or (k in LINK_PREVIEW_FLAGS and v is True)}
+        return {"link_preview_options": kept} if kept else {}
 
     @staticmethod
     def _markup(p: Params) -> dict | None:
@@ -760,7 +809,7 @@ class SandboxServer:
         if chat.bots.get(bot.id) != "administrator":
             raise bad("not enough rights to create a topic")
         name = p.string("name", required=True)
-        if len(name) > 128:
+        if formatting.utf16_len(name) > 128:
             raise bad("TOPIC_TITLE_INVALID")
         return self.create_topic(chat, name, p.integer("icon_color", 7322096), bot.user, bot.id)
 
@@ -782,7 +831,7 @@ class SandboxServer:
         for c in commands:
             if not isinstance(c, dict) or not re.fullmatch(r"[a-z0-9_]{1,32}", str(c.get("command", ""))):
                 raise bad("BOT_COMMAND_INVALID")
-            if not 1 <= len(str(c.get("description", ""))) <= 256:
+            if not 1 <= formatting.utf16_len(str(c.get("description", ""))) <= 256:
                 raise bad("command description must be non-empty")
         key = self._command_key(bot, p)
         if commands:
@@ -807,7 +856,7 @@ class SandboxServer:
     def send_message(self, bot: BotState, p: Params):
         chat = self._chat(bot, p)
         content = self._formatted(p, "text", "entities", 4096, required=True)
-        return self._post(bot, chat, p, content).api()
+        return self._post(bot, chat, p, {**content, **self._link_preview(p)}).api()
 
     def _send_media(self, bot: BotState, p: Params, kind: str):
         chat = self._chat(bot, p)
@@ -936,8 +985,8 @@ class SandboxServer:
         if "text" not in msg.content:
             raise bad("there is no text in the message to edit")
         text = self._formatted(p, "text", "entities", 4096, required=True)
-        rest = {k: v for k, v in msg.content.items() if k not in ("text", "entities")}
-        return self._edit(bot, msg, {**rest, **text}, self._markup(p))  # no reply_markup removes the keyboard
+        rest = {k: v for k, v in msg.content.items() if k not in ("text", "entities", "link_preview_options")}
+        return self._edit(bot, msg, {**rest, **text, **self._link_preview(p)}, self._markup(p))  # no reply_markup removes the keyboard
 
     @api("editMessageCaption")
     def edit_message_caption(self, bot: BotState, p: Params):
@@ -971,7 +1020,7 @@ class SandboxServer:
         if query is None or query["bot_id"] != bot.id or query["answered"]:
             raise bad("query is too old and response timeout expired or query ID is invalid")
         text = p.string("text")
-        if text and len(text) > 200:
+        if text and formatting.utf16_len(text) > 200:
             raise bad("MESSAGE_TOO_LONG")
         query.update(answered=True, text=text, show_alert=p.flag("show_alert"), url=p.string("url"),
                      cache_time=p.integer("cache_time", 0))
