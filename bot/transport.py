@@ -26,7 +26,10 @@ def upload_of(value: Any) -> tuple[str, bytes] | None:
 
 
 class ApiError(Exception):
-    """kind: retry_after | forbidden | bad_request | conflict | network | server"""
+    """kind: retry_after | forbidden | bad_request | conflict | network | server
+
+    Adapters raise only this for any fault of the call: an answer that is not Bot API JSON (a
+    proxy's HTML page, a cut-off body) is "server", a reset or unanswered connection "network"."""
 
     def __init__(self, kind: str, description: str, retry_after: float | None = None):
         super().__init__(f"{kind}: {description}")
@@ -42,12 +45,13 @@ class BotApi(Protocol):
         """Open the session; returns getMe."""
 
     async def call(self, method: str, params: dict[str, Any]) -> Any:
-        """Any Bot API method with JSON-shaped params; returns the JSON-shaped result."""
+        """Any Bot API method with JSON-shaped params; returns the result as Telegram sent it."""
 
     async def get_updates(self, offset: int | None, timeout: int) -> list[dict]:
-        """Raw updates as Bot API JSON, parsed and re-serialised by the framework."""
+        """The updates as Telegram sent them: one the framework cannot read still reaches the inbox
+        (and is confirmed), rather than failing the whole batch for ever."""
 
     def parse_update(self, payload: dict) -> dict:
-        """Validate a webhook body through the framework; returns Bot API JSON."""
+        """Validate a webhook body through the framework; returns it as sent."""
 
     async def close(self) -> None: ...

@@ -86,12 +86,12 @@ async def sandbox():
     await server.stop()
 
 
-async def open_stack(server: SandboxServer, settings: Settings):
+async def open_stack(server: SandboxServer, settings: Settings, use_webhook: bool = False):
     logs.setup("INFO", settings.log_file)
     app = LinkageApp(settings)
     await app.db.create_schema()
     await load_seeds(app.db, app.clock.now())
-    await app.start()
+    await app.start(use_webhook=use_webhook)
     sb = SandboxClient(server.base_url, TOKEN)
     world = World(sb, app.db, app.clock.now, bot_username=app.me["username"])
     return Stack(server, sb, app, world)

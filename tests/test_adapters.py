@@ -210,6 +210,27 @@ async def test_send_photo_uploads_a_local_file(api, sb, tmp_path):
     assert seen.kind == "photo"
 
 
+async def test_link_preview_options_come_through_as_telegram_sent_them(api, sb):
+    """Real Telegram puts link_preview_options into a member's message with a link and into every sent
+    message whose preview options the bot set; aiogram's models fill their missing fields with
+    placeholders that are not JSON."""
+    alice = await person(sb)
+    start = await api.get_updates(None, 0)
+    written = await sb.send(alice, "see https://example.org/a?b=1, please")
+    [update] = await api.get_updates(start[-1]["update_id"] + 1, 0)
+    assert update["message"] == written.raw
+    assert update["message"]["link_preview_options"] == {"url": "https://example.org/a?b=1"}
+    assert api.parse_update(update) == update
+
+    sent = await send(api, alice.id, "Report received", link_preview_options={"is_disabled": True})
+    assert sent["link_preview_options"] == {"is_disabled": True}
+    edited = await api.call("editMessageText", {"chat_id": alice.id, "message_id": sent["message_id"],
+                                                "text": "Report closed", "link_preview_options": {"is_disabled": True}})
+    assert edited["link_preview_options"] == {"is_disabled": True}
+    [seen] = [m for m in await sb.messages(alice) if m.from_bot]  # sent once, not once per retry
+    assert edited == seen.raw
+
+
 # ---------------------------------------------------------------- errors, sorted for the sender
 
 # PTB's RetryAfter reads its own int-or-timedelta property when built, which warns about the change
@@ -264,6 +285,26 @@ async def test_dropped_or_unanswered_call_is_network(new_api, sb, fault):
     error = await error_of(asyncio.wait_for(send(api, alice.id), 10))
     assert error.kind == "network", error
     assert [f["kind"] for f in await sb.fired_faults()] == [fault.kind]
+
+
+@pytest.mark.parametrize("method, fault, kind", [
+    ("sendMessage", "html_502", "server"),  # a proxy's page: text/html, not JSON
+    ("sendMessage", "truncated", "server"),  # a 200 whose JSON is cut off
+    ("sendMessage", "reset", "network"),  # TCP RST instead of an answer
+    ("sendMessage", "slow", "network"),  # performed, but answered beyond the read timeout
+    ("getUpdates", "html_502", "server"), ("getUpdates", "truncated", "server"), ("getUpdates", "reset", "network")])
+async def test_an_answer_that_is_not_telegram_json_is_an_api_error(new_api, sb, method, fault, kind):
+    api = new_api(read_timeout=1)
+    await api.start()
+    alice = await person(sb)
+    fault = Fault(fault, method=method, seconds=3)
+    await sb.faults(fault)
+    call = send(api, alice.id) if method == "sendMessage" else api.get_updates(None, 0)
+    error = await error_of(asyncio.wait_for(call, 10))
+    assert error.kind == kind, error
+    assert "hello" not in error.description  # an answer's body (a member's text) is never in the error
+    assert [f["kind"] for f in await sb.fired_faults()] == [fault.kind]
+    assert isinstance(await api.get_updates(None, 0), list)  # and the next call goes through
 
 
 async def test_unreachable_server_is_network(new_api):

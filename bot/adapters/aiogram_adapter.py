@@ -8,29 +8,50 @@ first and keep conversation state in the database.
 from __future__ import annotations
 
 import asyncio
+import json
+from http import HTTPStatus
 from typing import Any
 
 import aiohttp
 from aiogram import Bot, methods
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.exceptions import (RestartingTelegram, TelegramBadRequest, TelegramConflictError,
+from aiogram.exceptions import (ClientDecodeError, RestartingTelegram, TelegramBadRequest, TelegramConflictError,
                                 TelegramEntityTooLarge, TelegramForbiddenError,
                                 TelegramMigrateToChat, TelegramNetworkError, TelegramNotFound,
                                 TelegramRetryAfter, TelegramServerError,
                                 TelegramUnauthorizedError)
+from aiogram.methods import Response
 from aiogram.types import BufferedInputFile, Update
-from pydantic import BaseModel
 
 from bot.transport import ALLOWED_UPDATES, ApiError, upload_of
 
 
-def _json(value: Any) -> Any:
-    if isinstance(value, BaseModel):
-        return value.model_dump(mode="json", exclude_none=True, by_alias=True)
-    if isinstance(value, list):
-        return [_json(v) for v in value]
-    return value
+class _NotTelegramJson(Exception):
+    """An answer that is not a Bot API JSON object: a proxy's HTML error page, a cut-off body."""
+
+    def __init__(self, status: int):
+        # never the body itself: a sendMessage answer carries the member's text
+        super().__init__(f"the answer is not Bot API JSON (HTTP {status})")
+
+
+class _TelegramJsonSession(AiohttpSession):
+    """A successful call's result is handed on as the JSON Telegram sent. aiogram would build its
+    models of it, which fill every optional field Telegram left out with a ``Default(...)``
+    placeholder that is not JSON (``link_preview_options`` of any message with a link, for one),
+    and would fail a call Telegram performed whenever its models disagree with the answer: the
+    sender would then send it again. Errors are still aiogram's to sort."""
+
+    def check_response(self, bot: Bot, method: Any, status_code: int, content: str) -> Response:
+        try:
+            answer = json.loads(content)
+        except ValueError:
+            answer = None
+        if not isinstance(answer, dict) or not isinstance(answer.get("ok"), bool):
+            raise _NotTelegramJson(status_code)
+        if answer["ok"] and HTTPStatus.OK <= status_code <= HTTPStatus.IM_USED:
+            return Response.model_construct(ok=True, result=answer.get("result"))
+        return super().check_response(bot, method, status_code, content)  # raises aiogram's error
 
 
 def _with_files(params: dict) -> dict:
@@ -43,7 +64,7 @@ class AiogramApi:
     name = "aiogram"
 
     def __init__(self, token: str, api_base: str):
-        session = AiohttpSession(api=TelegramAPIServer.from_base(api_base.rstrip("/")))
+        session = _TelegramJsonSession(api=TelegramAPIServer.from_base(api_base.rstrip("/")))
         self.bot = Bot(token, session=session)
 
     async def start(self) -> dict:
@@ -54,7 +75,7 @@ class AiogramApi:
         if model is None:
             raise ApiError("bad_request", f"unknown method {method}")
         try:
-            return _json(await self.bot(model(**_with_files(params)), request_timeout=request_timeout))
+            return await self.bot(model(**_with_files(params)), request_timeout=request_timeout)
         except TelegramRetryAfter as exc:
             raise ApiError("retry_after", exc.message, float(exc.retry_after)) from exc
         except TelegramForbiddenError as exc:
@@ -66,6 +87,10 @@ class AiogramApi:
             raise ApiError("bad_request", exc.message) from exc
         except (TelegramServerError, RestartingTelegram) as exc:
             raise ApiError("server", exc.message) from exc
+        except _NotTelegramJson as exc:
+            raise ApiError("server", str(exc)) from exc
+        except ClientDecodeError as exc:  # an error answer aiogram's models reject; its text holds the body
+            raise ApiError("server", f"aiogram could not read the answer: {type(exc.original).__name__}") from exc
         except (TelegramNetworkError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise ApiError("network", str(exc) or type(exc).__name__) from exc
 
@@ -75,7 +100,9 @@ class AiogramApi:
                                request_timeout=timeout + 15)
 
     def parse_update(self, payload: dict) -> dict:
-        return _json(Update.model_validate(payload, context={"bot": self.bot}))
+        """aiogram validates the update; the update handed on is the JSON as Telegram sent it."""
+        Update.model_validate(payload, context={"bot": self.bot})
+        return payload
 
     async def close(self) -> None:
         await self.bot.session.close()

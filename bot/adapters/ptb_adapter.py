@@ -111,6 +111,7 @@ def _error(exc: Exception) -> ApiError:
 
 
 _MAPPED = (TelegramError, httpx.HTTPError)
+GET_UPDATES_MARGIN = 15.0  # seconds a getUpdates may take beyond its long-poll timeout
 
 
 class PtbApi:
@@ -118,12 +119,11 @@ class PtbApi:
 
     def __init__(self, token: str, api_base: str, *, read_timeout: float = 30.0):
         base = api_base.rstrip("/")
-        # PTB adds the long-poll timeout to the getUpdates read timeout, so 15 s is the margin over it.
         self.bot = _Bot(
             token, base_url=f"{base}/bot", base_file_url=f"{base}/file/bot",
             request=_Request(connection_pool_size=64, read_timeout=read_timeout, write_timeout=30.0,
                              connect_timeout=10.0, pool_timeout=10.0, media_write_timeout=60.0),
-            get_updates_request=_Request(connection_pool_size=2, read_timeout=15.0, write_timeout=10.0,
+            get_updates_request=_Request(connection_pool_size=2, read_timeout=GET_UPDATES_MARGIN, write_timeout=10.0,
                                          connect_timeout=10.0, pool_timeout=10.0))
 
     async def start(self) -> dict:
@@ -141,11 +141,18 @@ class PtbApi:
             raise _error(exc) from exc
 
     async def get_updates(self, offset: int | None, timeout: int) -> list[dict]:
+        """The updates as Telegram sent them (PTB's to_dict would add fields Telegram left out,
+        such as ``"delete_chat_photo": false`` on every message)."""
         try:
-            updates = await self.bot.get_updates(offset=offset, timeout=timeout, allowed_updates=ALLOWED_UPDATES)
+            # by name, PTB still sends getUpdates through its own connection pool
+            updates = await self.bot.do_api_request(
+                "getUpdates", api_kwargs={"offset": offset, "timeout": timeout, "allowed_updates": ALLOWED_UPDATES},
+                read_timeout=GET_UPDATES_MARGIN + timeout)
         except _MAPPED as exc:
             raise _error(exc) from exc
-        return [_plain(u.to_dict()) for u in updates]
+        if not isinstance(updates, list):
+            raise ApiError("server", "getUpdates did not answer a list")
+        return updates
 
     def parse_update(self, payload: dict) -> dict:
         # PTB builds objects without checking types, so check what the inbox relies on.
@@ -153,7 +160,8 @@ class PtbApi:
             raise ValueError("an update is a JSON object")
         if type(payload.get("update_id")) is not int:
             raise ValueError("update_id must be an integer")
-        return _plain(telegram.Update.de_json(payload, self.bot).to_dict())
+        telegram.Update.de_json(payload, self.bot)
+        return payload  # as sent: PTB's to_dict would add fields
 
     async def close(self) -> None:
         await self.bot.shutdown()
