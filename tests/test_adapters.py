@@ -12,11 +12,14 @@ import warnings
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from bot.adapters import make_api
 from bot.sandbox import Fault, Limits, SandboxClient, SandboxServer
 from bot.sandbox.server import make_png
 from bot.transport import ALLOWED_UPDATES, ApiError
+from storage.schema import outbox
+from tests.conftest import close_stack, make_settings, open_stack
 
 TOKEN = "6100000001:adapter-test-token"
 BOT_ID = 6100000001
@@ -331,6 +334,47 @@ async def test_get_updates_conflicts_with_a_webhook(api):
     assert error.kind == "conflict" and "webhook" in error.description
     assert await api.call("deleteWebhook", {"drop_pending_updates": False}) is True
     assert await api.get_updates(None, 0) == []
+
+
+# ---------------------------------------------------------------- end to end: a member's link
+
+async def _a_link_then_help(stack) -> None:
+    """A member writes a link (Telegram adds link_preview_options), then asks for /help: the bot
+    answers both, and each of its messages went out once, with its message id recorded."""
+    sb = stack.sb
+    member = await stack.world.join("C002", "李静怡")
+    written = await sb.send(member, "请看 https://www.tj.gov.cn/zwgk/ 这条通知")
+    assert written.raw["link_preview_options"] == {"url": "https://www.tj.gov.cn/zwgk/"}
+    await sb.wait_for(member, "/submit", 30)
+    await sb.send(member, "/help")
+    await sb.wait_for(member, "/submit", 30)
+    await stack.settle()
+    sent_by_bot = sorted(m.id for m in await sb.messages(member) if m.from_bot)
+    async with stack.app.db.read() as conn:
+        recorded = (await conn.execute(select(outbox.c.status, outbox.c.message_id)
+                                       .where(outbox.c.chat_id == member.id))).all()
+    assert [status for status, _ in recorded] == ["sent"] * len(recorded)
+    assert sorted(message_id for _, message_id in recorded) == sent_by_bot
+    assert await stack.count("inbox", status="done") == await stack.count("inbox")
+
+
+async def test_a_members_link_through_polling(stack):
+    await _a_link_then_help(stack)
+
+
+async def test_a_members_link_through_the_webhook(sandbox, tmp_path, framework):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings = make_settings(tmp_path, sandbox.base_url, framework=framework, webhook_url=f"http://127.0.0.1:{port}",
+                             webhook_secret="a-webhook-secret-of-forty-characters-ok", webhook_host="127.0.0.1",
+                             webhook_port=port)
+    stack = await open_stack(sandbox, settings, use_webhook=True)
+    try:
+        await _a_link_then_help(stack)
+        assert (await stack.sb.bot_info())["webhook_error"] is None  # no update was refused
+    finally:
+        await close_stack(stack)
 
 
 # ---------------------------------------------------------------- the boundary
