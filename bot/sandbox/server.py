@@ -20,6 +20,7 @@ import struct
 import time
 import zlib
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -40,7 +41,7 @@ CHAT_ACTIONS = {"typing", "upload_photo", "record_video", "upload_video", "recor
 SCOPES = {"default", "all_private_chats", "all_group_chats", "all_chat_administrators", "chat",
           "chat_administrators", "chat_member"}
 FAULT_KINDS = {"429", "500", "502", "403", "timeout", "drop_before", "drop_after", "html_502", "truncated", "reset",
-               "slow"}
+               "slow", "answer"}
 # what nginx answers for an upstream it cannot reach
 NGINX_502 = ("<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1>"
              "</center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
@@ -173,7 +174,8 @@ class Fault:
     ``seconds`` before performing it (or, ``then="never"``, for ever); "slow" performs it and holds the
     answer ``seconds``; "drop_before"/"drop_after" close the connection cleanly before/after performing
     it; "reset" resets the connection (TCP RST) without performing it; "truncated" performs it and
-    answers 200 with the JSON body cut in half.
+    answers 200 with the JSON body cut in half; "answer" answers ``{"ok": true, "result": result}``
+    without performing it (contract tests feed real Telegram results through the adapters so).
     """
 
     kind: str
@@ -184,6 +186,7 @@ class Fault:
     retry_after: int = 1
     seconds: float = 1.0        # for "timeout" and "slow": how long to hold the request
     then: str = "answer"        # for "timeout": "answer" normally afterwards, or "never"
+    result: Any = None          # for "answer": the result to answer
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
@@ -355,6 +358,8 @@ class SandboxServer:
                     return self._drop(request, record)
             if fault and (error := fault.error()):
                 raise error
+            if kind == "answer":
+                return self._finish(bot, record, {"ok": True, "result": fault.result}, 200)
             if method is None:
                 raise ApiError(404, "Not Found")
             result = method(self, bot, p)
