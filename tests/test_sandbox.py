@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import errno
+import json
 import time
 
 import aiohttp
@@ -461,6 +463,89 @@ async def test_fault_injection_kinds(sb, aio):
     assert [f["kind"] for f in fired] == ["429", "500", "502", "403", "drop_before", "drop_after", "timeout",
                                           "timeout"]
     assert (await sb.stats())["faults_fired"] == 8
+
+
+async def _raw_post(base_url: str, method: str, timeout: float | None = None, **params) -> tuple[int, str, bytes]:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as session:
+        async with session.post(f"{base_url}/bot{TOKEN}/{method}", json=params) as resp:
+            return resp.status, resp.content_type, await resp.read()
+
+
+async def test_faults_of_what_is_not_telegram(server, sb):
+    """What a proxy or a network does to an answer: an HTML error page, a cut-off body, a reset, a delay."""
+    pia = await sb.user("Pia")
+    await sb.send(pia, "/start")
+    await sb.faults(method="sendMessage", kind="html_502")
+    status, content_type, body = await _raw_post(server.base_url, "sendMessage", chat_id=pia.id, text="proxy")
+    assert (status, content_type) == (502, "text/html") and b"<center>nginx</center>" in body
+
+    await sb.faults(method="sendMessage", kind="truncated")
+    status, content_type, body = await _raw_post(server.base_url, "sendMessage", chat_id=pia.id, text="cut off")
+    assert (status, content_type) == (200, "application/json")
+    with pytest.raises(ValueError):
+        json.loads(body)
+    assert body.startswith(b'{"ok": true')
+
+    await sb.faults(method="sendMessage", kind="reset")
+    with pytest.raises(aiohttp.ClientOSError) as info:  # an RST, not a clean close (ServerDisconnectedError)
+        await _raw_post(server.base_url, "sendMessage", chat_id=pia.id, text="reset")
+    assert info.value.errno == errno.ECONNRESET
+
+    await sb.faults(method="sendMessage", kind="slow", seconds=5)
+    with pytest.raises(asyncio.TimeoutError):  # the caller gives up first ...
+        await _raw_post(server.base_url, "sendMessage", timeout=1, chat_id=pia.id, text="slow")
+    # ... yet it was sent, as was the cut-off one; the HTML page and the reset sent nothing
+    assert [m.text for m in await sb.messages(pia) if m.from_bot] == ["cut off", "slow"]
+    assert [f["kind"] for f in await sb.fired_faults()] == ["html_502", "truncated", "reset", "slow"]
+
+
+async def test_links_previews_and_entities_like_telegram(sb, aio, ptb):
+    quinn = await sb.user("Quinn")
+    written = await sb.send(quinn, "/start 见 www.tj.gov.cn/zwgk，或写信 office@example.org，电话 +86 22 2345 6789 #停车 $CNY")
+    found = [(e["type"], written.text[e["offset"]:e["offset"] + e["length"]]) for e in written.entities]
+    assert found == [("bot_command", "/start"), ("url", "www.tj.gov.cn/zwgk"), ("email", "office@example.org"),
+                     ("phone_number", "+86 22 2345 6789"), ("hashtag", "#停车"), ("cashtag", "$CNY")]
+    assert written.raw["link_preview_options"] == {"url": "http://www.tj.gov.cn/zwgk"}
+    off = await sb.send(quinn, "https://example.org", link_preview_options={"is_disabled": True})
+    assert off.raw["link_preview_options"] == {"is_disabled": True}
+    assert "link_preview_options" not in (await sb.send(quinn, "no link here")).raw
+
+    raw = (await raw_call(sb.base_url, "sendMessage", chat_id=quinn.id, text="<b>见</b> https://example.org/a",
+                          parse_mode="HTML", link_preview_options={"is_disabled": True, "prefer_small_media": False}))[1]
+    assert raw["result"]["link_preview_options"] == {"is_disabled": True}  # only what was set
+    assert [(e["type"], e["offset"], e["length"]) for e in raw["result"]["entities"]] == [("bold", 0, 1),
+                                                                                          ("url", 2, 21)]
+    sent = await ptb.send_message(quinn.id, "old style", disable_web_page_preview=True)
+    assert sent.link_preview_options.is_disabled is True
+    edited = await aio.edit_message_text("edited https://example.org", chat_id=quinn.id, message_id=sent.message_id)
+    assert edited.link_preview_options is None  # an edit without options drops them
+    assert [e.type for e in edited.entities] == ["url"]
+
+
+async def test_utf16_limits_everywhere(sb, aio):
+    """Telegram counts UTF-16 code units: an emoji outside the BMP is two."""
+    rosa = await sb.user("Rosa")
+    await sb.send(rosa, "/start")
+    assert (await aio.send_message(rosa.id, "😀" * 2048)).text == "😀" * 2048
+    with pytest.raises(TelegramBadRequest, match="message is too long"):
+        await aio.send_message(rosa.id, "😀" * 2049)
+    with pytest.raises(TelegramBadRequest, match="caption is too long"):
+        await aio.send_photo(rosa.id, BufferedInputFile(make_png(10, 10), "p.png"), caption="😀" * 513)
+    card = await aio.send_message(rosa.id, "card", reply_markup=keyboard(("x", "d")))
+    for text, ok in (("😀" * 100, True), ("😀" * 101, False)):
+        query = await sb.press(rosa, card.message_id, text="x")
+        if ok:
+            assert await aio.answer_callback_query(query, text=text)
+        else:
+            with pytest.raises(TelegramBadRequest, match="MESSAGE_TOO_LONG"):
+                await aio.answer_callback_query(query, text=text)
+    forum = await sb.group("Forum", members=[rosa], creator=rosa, forum=True, bot="administrator")
+    assert (await aio.create_forum_topic(forum.id, "😀" * 64)).name == "😀" * 64
+    with pytest.raises(TelegramBadRequest, match="TOPIC_TITLE_INVALID"):
+        await aio.create_forum_topic(forum.id, "😀" * 65)
+    await aio.set_my_commands([BotCommand(command="help", description="😀" * 128)])
+    with pytest.raises(TelegramBadRequest, match="description"):
+        await aio.set_my_commands([BotCommand(command="help", description="😀" * 129)])
 
 
 async def test_fault_rate_is_seedable_and_filters_chat(sb, aio):

@@ -24,14 +24,16 @@ def utf16_slice(s: str, offset: int, length: int) -> str:
     return s.encode("utf-16-le")[2 * offset:2 * (offset + length)].decode("utf-16-le")
 
 
-_LINK_END = r"(?=[.,;:!?)]*(?:\s|$))"  # punctuation after a link is not part of it
+# a link ends at a space or at Chinese/full-width punctuation, and punctuation just before that is not part of it
+_LINK_CHAR = r"[^\s\u3000-\u303f\uff00-\uffef]"
+_LINK_END = r"(?=[.,;:!?)]*(?:[\s\u3000-\u303f\uff00-\uffef]|$))"
 _AUTO_ENTITIES = [
     ("bot_command", re.compile(r"(?<![\w/])/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?")),
     ("email", re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")),
-    ("url", re.compile(r"https?://\S+?" + _LINK_END)),
+    ("url", re.compile(r"https?://" + _LINK_CHAR + "+?" + _LINK_END)),
     # a link typed without its scheme: a domain under a common top-level domain
     ("url", re.compile(r"(?<![\w@./-])(?:[A-Za-z0-9-]+\.)+(?:com|org|net|cn|gov|edu|io|me|info)(?![\w-])"
-                       r"(?:/\S*?)?" + _LINK_END)),
+                       r"(?:/" + _LINK_CHAR + "*?)?" + _LINK_END)),
     ("mention", re.compile(r"(?<![\w@])@[A-Za-z0-9_]{4,32}")),
     ("hashtag", re.compile(r"(?<![\w#])#\w+")),
     ("cashtag", re.compile(r"(?<![\w$])\$[A-Z]{1,8}(?![A-Za-z])")),
