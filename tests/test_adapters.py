@@ -377,6 +377,20 @@ async def test_a_members_link_through_the_webhook(sandbox, tmp_path, framework):
         await close_stack(stack)
 
 
+async def test_a_proxy_page_instead_of_get_chat_member_leaves_the_bot_working(stack):
+    """/bind asks getChatMember before its transaction; a proxy's HTML page there is an ApiError the
+    dispatcher handles (no admin status known: refused), not a framework exception that ends it."""
+    sb = stack.sb
+    office = await stack.world.join("C002", "李静怡")
+    await sb.faults(Fault("html_502", method="getChatMember"))
+    first = await sb.group("河西区联络组", admins=[office.id])
+    await sb.send(office, "/bind any-key", chat=first)
+    await sb.wait_for(first, None, 30)
+    assert [f["kind"] for f in await sb.fired_faults()] == ["html_502"]
+    group = await stack.world.bound_group("topic:education", "topic", "市政协·议政论坛", office)
+    assert group.chat.id != first.id
+
+
 # ---------------------------------------------------------------- the boundary
 
 ROOT = Path(__file__).resolve().parents[1]
