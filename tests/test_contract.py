@@ -19,19 +19,17 @@ from pathlib import Path
 
 import pytest
 
-from bot.adapters import make_api
-from bot.sandbox import Fault, Limits, SandboxClient, SandboxServer
+from bot.sandbox import Fault
 from bot.transport import ALLOWED_UPDATES
 from handlers.events import ANONYMOUS_ADMIN_BOT_ID, parse_update
-from tests.test_adapters import assert_plain_json
+# the adapters against the in-process sandbox, once per framework: the fixtures of test_adapters
+from tests.test_adapters import api, assert_plain_json, new_api, sb, server  # noqa: F401
 
 FIXTURES = Path(__file__).parent / "botapi"
 UPDATES = {path.stem: json.loads(path.read_text(encoding="utf-8"))
            for path in sorted((FIXTURES / "updates").glob("*.json"))}
 RESULTS = {path.stem: json.loads(path.read_text(encoding="utf-8"))
            for path in sorted((FIXTURES / "results").glob("*.json"))}
-TOKEN = "6100000001:contract-test-token"
-FRAMEWORKS = ["aiogram", "ptb"]
 METHOD_NAME = re.compile(r'"((?:send|edit|answer|get|set|delete|copy|forward|create|leave|pin)[A-Z][A-Za-z]+)"')
 
 # What the core (handlers.events) must read from some of them.
@@ -54,40 +52,6 @@ EVENTS = {
     "my_chat_member_added_as_admin": {"kind": "bot_membership", "bot_status": "administrator"},
     "my_chat_member_blocked": {"kind": "bot_membership", "bot_status": "kicked"},
 }
-
-
-@pytest.fixture
-async def server():
-    srv = SandboxServer(limits=Limits(enabled=False))
-    await srv.start()
-    yield srv
-    await srv.stop()
-
-
-@pytest.fixture
-async def sb(server):
-    async with SandboxClient(server.base_url, TOKEN) as client:
-        yield client
-
-
-@pytest.fixture(params=FRAMEWORKS, ids=FRAMEWORKS)
-async def new_api(request, server):
-    made = []
-
-    def make():
-        made.append(api := make_api(request.param, TOKEN, server.base_url))
-        return api
-
-    yield make
-    for api in made:
-        await api.close()
-
-
-@pytest.fixture
-async def api(new_api):
-    api = new_api()
-    await api.start()
-    return api
 
 
 def test_the_fixtures_cover_what_linkage_accepts():
