@@ -510,8 +510,9 @@ async def test_links_previews_and_entities_like_telegram(sb, aio, ptb):
     assert off.raw["link_preview_options"] == {"is_disabled": True}
     assert "link_preview_options" not in (await sb.send(quinn, "no link here")).raw
 
+    options = {"is_disabled": True, "prefer_small_media": False}
     raw = (await raw_call(sb.base_url, "sendMessage", chat_id=quinn.id, text="<b>见</b> https://example.org/a",
-                          parse_mode="HTML", link_preview_options={"is_disabled": True, "prefer_small_media": False}))[1]
+                          parse_mode="HTML", link_preview_options=options))[1]
     assert raw["result"]["link_preview_options"] == {"is_disabled": True}  # only what was set
     assert [(e["type"], e["offset"], e["length"]) for e in raw["result"]["entities"]] == [("bold", 0, 1),
                                                                                           ("url", 2, 21)]

@@ -991,7 +991,8 @@ class SandboxServer:
             raise bad("there is no text in the message to edit")
         text = self._formatted(p, "text", "entities", 4096, required=True)
         rest = {k: v for k, v in msg.content.items() if k not in ("text", "entities", "link_preview_options")}
-        return self._edit(bot, msg, {**rest, **text, **self._link_preview(p)}, self._markup(p))  # no reply_markup removes the keyboard
+        # no reply_markup removes the keyboard, no link_preview_options the options
+        return self._edit(bot, msg, {**rest, **text, **self._link_preview(p)}, self._markup(p))
 
     @api("editMessageCaption")
     def edit_message_caption(self, bot: BotState, p: Params):
