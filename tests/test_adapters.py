@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import json
+import logging
 import socket
 import warnings
 from pathlib import Path
@@ -296,16 +297,19 @@ async def test_dropped_or_unanswered_call_is_network(new_api, sb, fault):
     ("sendMessage", "reset", "network"),  # TCP RST instead of an answer
     ("sendMessage", "slow", "network"),  # performed, but answered beyond the read timeout
     ("getUpdates", "html_502", "server"), ("getUpdates", "truncated", "server"), ("getUpdates", "reset", "network")])
-async def test_an_answer_that_is_not_telegram_json_is_an_api_error(new_api, sb, method, fault, kind):
+async def test_an_answer_that_is_not_telegram_json_is_an_api_error(new_api, sb, caplog, method, fault, kind):
     api = new_api(read_timeout=1)
     await api.start()
     alice = await person(sb)
     fault = Fault(fault, method=method, seconds=3)
     await sb.faults(fault)
-    call = send(api, alice.id) if method == "sendMessage" else api.get_updates(None, 0)
+    caplog.set_level(logging.INFO)
+    call = send(api, alice.id, "阿丽丝的报告") if method == "sendMessage" else api.get_updates(None, 0)
     error = await error_of(asyncio.wait_for(call, 10))
     assert error.kind == kind, error
-    assert "hello" not in error.description  # an answer's body (a member's text) is never in the error
+    # an answer's body (a member's text, here echoed back in the result) is in neither the error nor a log
+    assert "阿丽丝" not in error.description and "Alice" not in error.description
+    assert not [r for r in caplog.records if "阿丽丝" in r.getMessage() or "Alice" in r.getMessage()]
     assert [f["kind"] for f in await sb.fired_faults()] == [fault.kind]
     assert isinstance(await api.get_updates(None, 0), list)  # and the next call goes through
 

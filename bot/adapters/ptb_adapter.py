@@ -54,6 +54,15 @@ class _Request(HTTPXRequest):
             raise ServerError(code, _description(code, payload))
         return code, payload
 
+    @staticmethod
+    def parse_json_payload(payload: bytes) -> dict:
+        """PTB's own logs the whole body at ERROR when it is not JSON (a cut-off answer), and an
+        answer carries members' texts; this one only says so."""
+        try:
+            return json.loads(payload.decode("utf-8", "replace"))
+        except ValueError:
+            raise TelegramError("the answer is not Bot API JSON") from None
+
 
 def _description(code: int, payload: bytes) -> str:
     try:
