@@ -4,6 +4,7 @@ sorted into what the sender needs to decide (pause, give up, retry)."""
 from __future__ import annotations
 
 import base64
+import json
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -23,6 +24,21 @@ def upload_of(value: Any) -> tuple[str, bytes] | None:
     if "$upload" in value:
         return value["$upload"]["name"], base64.b64decode(value["$upload"]["base64"])
     return None
+
+
+def bot_api_answer(body: bytes | str) -> dict | None:
+    """The Bot API answer ``{"ok": ..., ...}`` a body holds, or None when it holds none: a proxy's
+    HTML error page, a cut-off answer. Such a body is never Telegram's verdict on the call."""
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        return None
+    return answer if isinstance(answer, dict) and isinstance(answer.get("ok"), bool) else None
+
+
+def not_bot_api_answer(status: int) -> str:
+    """The error text for such a body; never the body, which may carry members' texts."""
+    return f"the answer is not Bot API JSON (HTTP {status})"
 
 
 class ApiError(Exception):

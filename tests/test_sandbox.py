@@ -475,9 +475,12 @@ async def test_faults_of_what_is_not_telegram(server, sb):
     """What a proxy or a network does to an answer: an HTML error page, a cut-off body, a reset, a delay."""
     pia = await sb.user("Pia")
     await sb.send(pia, "/start")
-    await sb.faults(method="sendMessage", kind="html_502")
+    await sb.faults(method="sendMessage", kind="html")
     status, content_type, body = await _raw_post(server.base_url, "sendMessage", chat_id=pia.id, text="proxy")
-    assert (status, content_type) == (502, "text/html") and b"<center>nginx</center>" in body
+    assert (status, content_type) == (502, "text/html") and b"<h1>502 Bad Gateway</h1>" in body
+    await sb.faults(method="sendMessage", kind="html", status=403)  # a firewall's page, not Telegram's verdict
+    status, content_type, body = await _raw_post(server.base_url, "sendMessage", chat_id=pia.id, text="waf")
+    assert (status, content_type) == (403, "text/html") and b"<h1>403 Forbidden</h1>" in body
 
     await sb.faults(method="sendMessage", kind="truncated")
     status, content_type, body = await _raw_post(server.base_url, "sendMessage", chat_id=pia.id, text="cut off")
@@ -496,7 +499,7 @@ async def test_faults_of_what_is_not_telegram(server, sb):
         await _raw_post(server.base_url, "sendMessage", timeout=1, chat_id=pia.id, text="slow")
     # ... yet it was sent, as was the cut-off one; the HTML page and the reset sent nothing
     assert [m.text for m in await sb.messages(pia) if m.from_bot] == ["cut off", "slow"]
-    assert [f["kind"] for f in await sb.fired_faults()] == ["html_502", "truncated", "reset", "slow"]
+    assert [f["kind"] for f in await sb.fired_faults()] == ["html", "html", "truncated", "reset", "slow"]
 
 
 async def test_links_previews_and_entities_like_telegram(sb, aio, ptb):

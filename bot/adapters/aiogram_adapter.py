@@ -8,7 +8,6 @@ first and keep conversation state in the database.
 from __future__ import annotations
 
 import asyncio
-import json
 from http import HTTPStatus
 from typing import Any
 
@@ -24,15 +23,8 @@ from aiogram.exceptions import (ClientDecodeError, RestartingTelegram, TelegramB
 from aiogram.methods import Response
 from aiogram.types import BufferedInputFile, Update
 
-from bot.transport import ALLOWED_UPDATES, ApiError, upload_of
+from bot.transport import ALLOWED_UPDATES, ApiError, bot_api_answer, not_bot_api_answer, upload_of
 
-
-class _NotTelegramJson(Exception):
-    """An answer that is not a Bot API JSON object: a proxy's HTML error page, a cut-off body."""
-
-    def __init__(self, status: int):
-        # never the body itself: a sendMessage answer carries the member's text
-        super().__init__(f"the answer is not Bot API JSON (HTTP {status})")
 
 
 class _TelegramJsonSession(AiohttpSession):
@@ -43,12 +35,9 @@ class _TelegramJsonSession(AiohttpSession):
     sender would then send it again. Errors are still aiogram's to sort."""
 
     def check_response(self, bot: Bot, method: Any, status_code: int, content: str) -> Response:
-        try:
-            answer = json.loads(content)
-        except ValueError:
-            answer = None
-        if not isinstance(answer, dict) or not isinstance(answer.get("ok"), bool):
-            raise _NotTelegramJson(status_code)
+        answer = bot_api_answer(content)
+        if answer is None:
+            raise ApiError("server", not_bot_api_answer(status_code))
         if answer["ok"] and HTTPStatus.OK <= status_code <= HTTPStatus.IM_USED:
             return Response.model_construct(ok=True, result=answer.get("result"))
         return super().check_response(bot, method, status_code, content)  # raises aiogram's error
@@ -87,8 +76,6 @@ class AiogramApi:
             raise ApiError("bad_request", exc.message) from exc
         except (TelegramServerError, RestartingTelegram) as exc:
             raise ApiError("server", exc.message) from exc
-        except _NotTelegramJson as exc:
-            raise ApiError("server", str(exc)) from exc
         except ClientDecodeError as exc:  # an error answer aiogram's models reject; its text holds the body
             raise ApiError("server", f"aiogram could not read the answer: {type(exc.original).__name__}") from exc
         except (TelegramNetworkError, aiohttp.ClientError, asyncio.TimeoutError) as exc:

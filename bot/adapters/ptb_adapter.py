@@ -21,13 +21,13 @@ from telegram.error import (BadRequest, ChatMigrated, Conflict, EndPointNotFound
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
-from bot.transport import ALLOWED_UPDATES, ApiError, upload_of
+from bot.transport import ALLOWED_UPDATES, ApiError, bot_api_answer, not_bot_api_answer, upload_of
 
 
 class ServerError(NetworkError):
-    """A 5xx answer. PTB raises a plain NetworkError for those whose message is the server's
-    description (e.g. "Internal Server Error"), so the status code would be lost; our request
-    class raises this instead, before PTB looks at the body."""
+    """A 5xx answer, or a body that is no Bot API answer at all. PTB raises a plain NetworkError
+    for a 5xx whose message is the server's description (e.g. "Internal Server Error"), so the
+    status code would be lost; our request class raises this instead, before PTB looks at the body."""
 
     def __init__(self, status: int, message: str):
         super().__init__(message)
@@ -50,27 +50,17 @@ class _Bot(telegram.Bot):
 class _Request(HTTPXRequest):
     async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
         code, payload = await super().do_request(*args, **kwargs)
+        # A body that is no Bot API answer stops here: PTB would log it whole at ERROR and put it in
+        # its error (members' texts included), and sort a proxy's 403 page as "forbidden".
+        answer = bot_api_answer(payload)
+        if answer is None:
+            raise ServerError(code, not_bot_api_answer(code))
         if code >= HTTPStatus.INTERNAL_SERVER_ERROR:
-            raise ServerError(code, _description(code, payload))
+            raise ServerError(code, answer.get("description") or _phrase(code))
         return code, payload
 
-    @staticmethod
-    def parse_json_payload(payload: bytes) -> dict:
-        """PTB's own logs the whole body at ERROR when it is not JSON (a cut-off answer), and an
-        answer carries members' texts; this one only says so."""
-        try:
-            return json.loads(payload.decode("utf-8", "replace"))
-        except ValueError:
-            raise TelegramError("the answer is not Bot API JSON") from None
 
-
-def _description(code: int, payload: bytes) -> str:
-    try:
-        description = json.loads(payload).get("description")
-    except (ValueError, AttributeError):
-        description = None
-    if description:
-        return description
+def _phrase(code: int) -> str:
     try:
         return f"{HTTPStatus(code).phrase} ({code})"
     except ValueError:
@@ -115,7 +105,7 @@ def _error(exc: Exception) -> ApiError:
         return ApiError("network", exc.message)
     if isinstance(exc, httpx.HTTPError):
         return ApiError("network", f"httpx.{type(exc).__name__}: {exc}")
-    # Any other TelegramError: an answer PTB could not understand (e.g. a 200 that is not JSON).
+    # Any other TelegramError: an answer PTB could not read.
     return ApiError("server", getattr(exc, "message", str(exc)) or type(exc).__name__)
 
 

@@ -20,6 +20,7 @@ import struct
 import time
 import zlib
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
 
 import aiohttp
@@ -40,11 +41,11 @@ CHAT_ACTIONS = {"typing", "upload_photo", "record_video", "upload_video", "recor
                 "upload_document", "choose_sticker", "find_location", "record_video_note", "upload_video_note"}
 SCOPES = {"default", "all_private_chats", "all_group_chats", "all_chat_administrators", "chat",
           "chat_administrators", "chat_member"}
-FAULT_KINDS = {"429", "500", "502", "403", "timeout", "drop_before", "drop_after", "html_502", "truncated", "reset",
-               "slow", "answer"}
-# what nginx answers for an upstream it cannot reach
-NGINX_502 = ("<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1>"
-             "</center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
+FAULT_KINDS = {"429", "500", "502", "403", "timeout", "drop_before", "drop_after", "html", "truncated", "reset", "slow",
+               "answer"}
+# an error page as nginx writes it (502 when it cannot reach its upstream)
+NGINX_PAGE = ("<html>\r\n<head><title>{0}</title></head>\r\n<body>\r\n<center><h1>{0}</h1></center>\r\n"
+              "<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
 LINK_PREVIEW_FLAGS = ("is_disabled", "prefer_small_media", "prefer_large_media", "show_above_text")
 _dumps = functools.partial(json.dumps, ensure_ascii=False)
 
@@ -169,8 +170,8 @@ class Params:
 class Fault:
     """A fault to inject into matching Bot API calls: the next ``count`` ones, or each with probability ``rate``.
 
-    Kinds: "429", "500", "502", "403" answer that Bot API error without performing the call; "html_502"
-    answers a proxy's HTML page (text/html, not JSON) without performing it; "timeout" holds the call
+    Kinds: "429", "500", "502", "403" answer that Bot API error without performing the call; "html"
+    answers a proxy's HTML error page (text/html, not JSON) with HTTP ``status`` without performing it; "timeout" holds the call
     ``seconds`` before performing it (or, ``then="never"``, for ever); "slow" performs it and holds the
     answer ``seconds``; "drop_before"/"drop_after" close the connection cleanly before/after performing
     it; "reset" resets the connection (TCP RST) without performing it; "truncated" performs it and
@@ -184,6 +185,7 @@ class Fault:
     count: int | None = None
     rate: float | None = None
     retry_after: int = 1
+    status: int = 502           # for "html": the page's HTTP status
     seconds: float = 1.0        # for "timeout" and "slow": how long to hold the request
     then: str = "answer"        # for "timeout": "answer" normally afterwards, or "never"
     result: Any = None          # for "answer": the result to answer
@@ -348,9 +350,10 @@ class SandboxServer:
             return self._drop(request, record)
         if kind == "reset":
             return self._reset(request, record)
-        if kind == "html_502":
-            record["status"] = 502
-            return web.Response(status=502, text=NGINX_502, content_type="text/html")
+        if kind == "html":
+            record["status"] = fault.status
+            return web.Response(status=fault.status, content_type="text/html",
+                                text=NGINX_PAGE.format(f"{fault.status} {HTTPStatus(fault.status).phrase}"))
         try:
             if kind == "timeout":
                 await self._hold(fault)
