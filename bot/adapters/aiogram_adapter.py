@@ -26,7 +26,6 @@ from aiogram.types import BufferedInputFile, Update
 from bot.transport import ALLOWED_UPDATES, ApiError, bot_api_answer, not_bot_api_answer, upload_of
 
 
-
 class _TelegramJsonSession(AiohttpSession):
     """A successful call's result is handed on as the JSON Telegram sent. aiogram would build its
     models of it, which fill every optional field Telegram left out with a ``Default(...)``

@@ -149,8 +149,6 @@ class PtbApi:
                 read_timeout=GET_UPDATES_MARGIN + timeout)
         except _MAPPED as exc:
             raise _error(exc) from exc
-        if not isinstance(updates, list):
-            raise ApiError("server", "getUpdates did not answer a list")
         return updates
 
     def parse_update(self, payload: dict) -> dict:
