@@ -171,12 +171,13 @@ class Fault:
     """A fault to inject into matching Bot API calls: the next ``count`` ones, or each with probability ``rate``.
 
     Kinds: "429", "500", "502", "403" answer that Bot API error without performing the call; "html"
-    answers a proxy's HTML error page (text/html, not JSON) with HTTP ``status`` without performing it; "timeout" holds the call
-    ``seconds`` before performing it (or, ``then="never"``, for ever); "slow" performs it and holds the
-    answer ``seconds``; "drop_before"/"drop_after" close the connection cleanly before/after performing
-    it; "reset" resets the connection (TCP RST) without performing it; "truncated" performs it and
-    answers 200 with the JSON body cut in half; "answer" answers ``{"ok": true, "result": result}``
-    without performing it (contract tests feed real Telegram results through the adapters so).
+    answers a proxy's HTML error page (text/html, not JSON) with HTTP ``status`` without performing
+    it; "timeout" holds the call ``seconds`` before performing it (or, ``then="never"``, for ever);
+    "slow" performs it and holds the answer ``seconds``; "drop_before"/"drop_after" close the
+    connection cleanly before/after performing it; "reset" resets the connection (TCP RST) without
+    performing it; "truncated" performs it and answers 200 with the JSON body cut in half; "answer"
+    answers ``{"ok": true, "result": result}`` without performing it (contract tests feed real
+    Telegram results through the adapters so).
     """
 
     kind: str
