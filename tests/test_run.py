@@ -10,11 +10,15 @@ import socket
 import sqlite3
 import subprocess
 import sys
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
 import aiohttp
 import pytest
 
 from bot.app import LinkageApp
+from bot.clock import Clock
 from bot.sandbox import SandboxClient
 from bot.scenario import World
 from seeds.loader import load_seeds
@@ -105,74 +109,78 @@ async def _inbox_count(db) -> int:
         return (await conn.execute(select(func.count()).select_from(inbox))).scalar_one()
 
 
-async def _start_process(env: dict) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "run", env=env,
-                                                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+@dataclass
+class BotRuns:
+    """`linkage run` as a child process on a seeded SQLite file, started as often as a test needs;
+    whatever is still running at the end is killed."""
+
+    db: Database
+    sb: SandboxClient
+    env: dict
+    log_file: Path
+    process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> asyncio.subprocess.Process:
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "run", env=self.env,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+        return self.process
 
 
-async def test_sigterm_stops_cleanly_and_nothing_sent_meanwhile_is_lost(sandbox, tmp_path, framework):
+@asynccontextmanager
+async def bot_runs(sandbox, tmp_path, framework, **env):
     database = tmp_path / "linkage.db"
     db = Database(str(database))
     await db.create_schema()
-    from bot.clock import Clock
     await load_seeds(db, Clock().now())
-    env = {**os.environ, "LINKAGE_FRAMEWORK": framework, "LINKAGE_BOT_TOKEN": TOKEN, "LINKAGE_API_BASE": sandbox.base_url,
-           "LINKAGE_DATABASE": str(database), "LINKAGE_POLL_TIMEOUT": "1",
-           "LINKAGE_LOG_FILE": str(tmp_path / "run.log")}
-    sb = SandboxClient(sandbox.base_url, TOKEN)
-    process = await _start_process(env)
+    log_file = tmp_path / "run.log"
+    runs = BotRuns(db, SandboxClient(sandbox.base_url, TOKEN), {
+        **os.environ, "LINKAGE_FRAMEWORK": framework, "LINKAGE_BOT_TOKEN": TOKEN, "LINKAGE_API_BASE": sandbox.base_url,
+        "LINKAGE_DATABASE": str(database), "LINKAGE_POLL_TIMEOUT": "1", "LINKAGE_LOG_FILE": str(log_file), **env},
+        log_file)
     try:
-        world = World(sb, db, Clock().now)
-        member = await world.join("C001", "王晓明")
-        process.send_signal(signal.SIGTERM)
-        await sb.send(member, "/help")  # arrives while the bot is stopping
-        assert await asyncio.wait_for(process.wait(), 20) == 0
-        assert "bot stopped" in (tmp_path / "run.log").read_text(encoding="utf-8")
-
-        process = await _start_process(env)  # the next start answers what came meanwhile
-        await sb.wait_for(member, "/submit", TIMEOUT)
+        yield runs
     finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-        await sb.close()
+        if runs.process is not None and runs.process.returncode is None:
+            runs.process.kill()
+            await runs.process.wait()
+        await runs.sb.close()
         await db.close()
+
+
+async def test_sigterm_stops_cleanly_and_nothing_sent_meanwhile_is_lost(sandbox, tmp_path, framework):
+    async with bot_runs(sandbox, tmp_path, framework) as runs:
+        process = await runs.start()
+        member = await World(runs.sb, runs.db, Clock().now).join("C001", "王晓明")
+        process.send_signal(signal.SIGTERM)
+        await runs.sb.send(member, "/help")  # arrives while the bot is stopping
+        assert await asyncio.wait_for(process.wait(), 20) == 0
+        assert "bot stopped" in runs.log_file.read_text(encoding="utf-8")
+
+        await runs.start()  # the next start answers what came meanwhile
+        await runs.sb.wait_for(member, "/submit", TIMEOUT)
 
 
 async def test_a_loop_that_keeps_failing_makes_linkage_run_exit_non_zero_and_nothing_is_lost(sandbox, tmp_path,
                                                                                              framework):
-    database = tmp_path / "linkage.db"
-    db = Database(str(database))
-    await db.create_schema()
-    from bot.clock import Clock
-    await load_seeds(db, Clock().now())
-    log_file = tmp_path / "run.log"
-    env = {**os.environ, "LINKAGE_FRAMEWORK": framework, "LINKAGE_BOT_TOKEN": TOKEN, "LINKAGE_API_BASE": sandbox.base_url,
-           "LINKAGE_DATABASE": str(database), "LINKAGE_POLL_TIMEOUT": "1", "LINKAGE_LOG_FILE": str(log_file),
-           "LINKAGE_RESTART_BACKOFF_SECONDS": "0.1", "LINKAGE_RESTART_MAX_FAILURES": "3"}
-    sb = SandboxClient(sandbox.base_url, TOKEN)
-    process = await _start_process(env)
-    try:
-        member = await World(sb, db, Clock().now).join("C001", "王晓明")
+    async with bot_runs(sandbox, tmp_path, framework, LINKAGE_RESTART_BACKOFF_SECONDS="0.1",
+                        LINKAGE_RESTART_MAX_FAILURES="3") as runs:
+        process = await runs.start()
+        member = await World(runs.sb, runs.db, Clock().now).join("C001", "王晓明")
+        database = runs.env["LINKAGE_DATABASE"]
         with sqlite3.connect(database) as conn:  # from now on no update can be stored: as on a full disk
             conn.execute("CREATE TRIGGER full_inbox BEFORE INSERT ON inbox "
                          "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")
-        await sb.send(member, "/help")
+        await runs.sb.send(member, "/help")
         assert await asyncio.wait_for(process.wait(), TIMEOUT) == 1
         assert b"the poller loop kept failing" in await process.stderr.read()
-        log = log_file.read_text(encoding="utf-8")
+        log = runs.log_file.read_text(encoding="utf-8")
         assert log.count("poller failed (") == 2 and "poller failed 3 times" in log and "giving up" in log
         assert "Traceback" in log and "database or disk is full" in log
 
         with sqlite3.connect(database) as conn:  # space again: the next start gets the update from Telegram
             conn.execute("DROP TRIGGER full_inbox")
-        process = await _start_process(env)
-        await sb.wait_for(member, "/submit", TIMEOUT)
+        process = await runs.start()
+        await runs.sb.wait_for(member, "/submit", TIMEOUT)
         process.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(process.wait(), 20) == 0
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-        await sb.close()
-        await db.close()
