@@ -17,6 +17,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from bot import logs
 from bot.app import LinkageApp
 from bot.clock import Clock
 from bot.sandbox import SandboxClient
@@ -40,7 +41,9 @@ SECRET = "s3cret-token_0123456789abcdefghijKLMN"  # Telegram's alphabet, 37 char
 async def test_webhook_answers_only_callers_with_the_secret(sandbox, tmp_path, framework):
     port = _free_port()
     settings = make_settings(tmp_path, sandbox.base_url, framework=framework, webhook_url=f"http://127.0.0.1:{port}",
-                             webhook_secret=SECRET, webhook_host="127.0.0.1", webhook_port=port)
+                             webhook_secret=SECRET, webhook_host="127.0.0.1", webhook_port=port,
+                             log_file=str(tmp_path / "linkage.log"))
+    logs.setup("INFO", settings.log_file)
     app = LinkageApp(settings)
     await app.db.create_schema()
     await load_seeds(app.db, app.clock.now())
@@ -70,6 +73,18 @@ async def test_webhook_answers_only_callers_with_the_secret(sandbox, tmp_path, f
             async with http.get(f"http://127.0.0.1:{port}/healthz") as r:
                 assert r.status == 200 and "webhook" in (await r.json())["loops"]
         assert await _inbox_count(app.db) == inbox_before + 1
+
+        with sqlite3.connect(settings.database) as conn:  # the inbox refuses rows, as on a full disk
+            conn.execute("CREATE TRIGGER full_inbox BEFORE INSERT ON inbox "
+                         "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")
+        async with aiohttp.ClientSession() as http:
+            async with http.post(url, json={**update, "update_id": 1_000_000},
+                                 headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}) as r:
+                assert r.status == 500  # Telegram sends it again later
+            async with http.get(f"http://127.0.0.1:{port}/healthz") as r:
+                loop = (await r.json())["loops"]["webhook"]
+        assert (loop["recent_failures"], loop["last_error"]) == (1, "IntegrityError")
+        assert "webhook failed" in (tmp_path / "linkage.log").read_text(encoding="utf-8")
     finally:
         await sb.close()
         await app.stop()

@@ -18,12 +18,10 @@ from sqlalchemy import event
 
 from bot.cli import main as cli
 from bot.clock import Clock
-from handlers.i18n import translator
 from storage import inbox
 from storage.db import Database
 from tests.conftest import close_stack, make_settings, open_stack
 
-zh = translator("zh")
 TIMEOUT = 30
 LIFTED = 1_073_741_823  # SQLite's default max_page_count
 
