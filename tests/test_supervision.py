@@ -8,9 +8,11 @@ from __future__ import annotations
 import asyncio
 import socket
 import sqlite3
+import uuid
 from datetime import timedelta
 
 import aiohttp
+import asyncpg
 import pytest
 from aiohttp import web
 from click.testing import CliRunner
@@ -20,7 +22,7 @@ from bot.cli import main as cli
 from bot.clock import Clock
 from storage import inbox
 from storage.db import Database
-from tests.conftest import close_stack, make_settings, open_stack
+from tests.conftest import close_stack, make_settings, open_stack, postgres_url
 
 TIMEOUT = 30
 LIFTED = 1_073_741_823  # SQLite's default max_page_count
@@ -208,21 +210,50 @@ async def test_a_broken_answer_to_get_chat_member_during_bind_does_not_end_the_d
         await proxy.cleanup()
 
 
-async def test_the_inbox_commit_is_durable_and_other_commits_are_not_slowed(tmp_path):
-    """Read ``PRAGMA synchronous`` on the connection at the moment inbox.store inserts: FULL (2),
-    so the commit Telegram's acknowledgement follows reaches the disk; other transactions NORMAL (1)."""
-    db = Database(str(tmp_path / "linkage.db"))
-    await db.create_schema()
-    seen: list[int] = []
+def _setting_during_inbox_insert(db: Database, query: str) -> list:
+    """What ``query`` answers on the connection at the moment inbox.store inserts."""
+    seen: list = []
 
     def during_insert(conn, _cursor, statement, _params, _context, _many):
         if statement.startswith("INSERT") and " inbox " in statement:
-            seen.append(conn.exec_driver_sql("PRAGMA synchronous").scalar())
+            seen.append(conn.exec_driver_sql(query).scalar())
     event.listen(db.engine.sync_engine, "after_cursor_execute", during_insert)
-    update = {"update_id": 7, "message": {"message_id": 1, "date": 1, "text": "hi",
-                                          "chat": {"id": 1, "type": "private"}}}
-    assert await inbox.store(db, [update], Clock().now()) == 1
+    return seen
+
+
+UPDATE = {"update_id": 7, "message": {"message_id": 1, "date": 1, "text": "hi", "chat": {"id": 1, "type": "private"}}}
+
+
+async def test_the_inbox_commit_is_durable_and_other_commits_are_not_slowed(tmp_path):
+    """SQLite: the commit Telegram's acknowledgement follows runs synchronous=FULL (2), so it is
+    on disk; other transactions keep NORMAL (1)."""
+    db = Database(str(tmp_path / "linkage.db"))
+    await db.create_schema()
+    seen = _setting_during_inbox_insert(db, "PRAGMA synchronous")
+    assert await inbox.store(db, [UPDATE], Clock().now()) == 1
     assert seen == [2]
     async with db.transaction() as conn:
         assert (await conn.exec_driver_sql("PRAGMA synchronous")).scalar() == 1
     await db.close()
+
+
+async def test_the_inbox_commit_is_durable_on_postgresql_even_where_the_server_says_otherwise():
+    url = postgres_url()
+    if not url:
+        pytest.skip("LINKAGE_TEST_POSTGRES_URL is not set: PostgreSQL variant skipped")
+    name = f"linkage_durable_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(url)
+    await admin.execute(f"CREATE DATABASE {name}")
+    await admin.execute(f"ALTER DATABASE {name} SET synchronous_commit = off")
+    db = Database(f"{url.rpartition('/')[0]}/{name}")
+    try:
+        await db.create_schema()
+        seen = _setting_during_inbox_insert(db, "SHOW synchronous_commit")
+        assert await inbox.store(db, [UPDATE], Clock().now()) == 1
+        assert seen == ["on"]
+        async with db.transaction() as conn:
+            assert (await conn.exec_driver_sql("SHOW synchronous_commit")).scalar() == "off"  # the server's choice
+    finally:
+        await db.close()
+        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        await admin.close()
