@@ -93,17 +93,17 @@ async def test_a_full_disk_makes_the_poller_fail_it_is_restarted_and_nothing_is_
     assert await stack.count("inbox", status="new") == 0
 
 
-def _refuse_inbox_updates(database_path) -> None:
-    """From a connection of the test's own: the database refuses every change to an inbox row
-    (claiming it, counting a failed attempt) with SQLite's disk-full message."""
+def _refuse_updates(database_path, table: str) -> None:
+    """From a connection of the test's own: the database refuses every change to a row of
+    ``table`` with SQLite's disk-full message."""
     with sqlite3.connect(database_path) as conn:
-        conn.execute("CREATE TRIGGER refuse_inbox BEFORE UPDATE ON inbox "
+        conn.execute(f"CREATE TRIGGER refuse_{table} BEFORE UPDATE ON {table} "
                      "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")
 
 
-def _allow_inbox_updates(database_path) -> None:
+def _allow_updates(database_path, table: str) -> None:
     with sqlite3.connect(database_path) as conn:
-        conn.execute("DROP TRIGGER refuse_inbox")
+        conn.execute(f"DROP TRIGGER refuse_{table}")
 
 
 async def test_a_dispatcher_that_cannot_count_a_failure_is_restarted_and_healthz_says_stalled(watched, tmp_path):
@@ -114,7 +114,7 @@ async def test_a_dispatcher_that_cannot_count_a_failure_is_restarted_and_healthz
     assert status == 200 and health["ok"], health
     assert set(health["loops"]) == {"poller", "dispatcher", "sender", "scheduler"}
 
-    _refuse_inbox_updates(stack.app.settings.database)
+    _refuse_updates(stack.app.settings.database, "inbox")  # neither claiming an update nor counting its failure
     await stack.sb.send(member, "/help")
     log = await _logged(tmp_path / "linkage.log", "starting dispatcher again")
     assert "dispatcher failed" in log and "Traceback" in log and "mark_attempt_failed" in log
@@ -130,7 +130,7 @@ async def test_a_dispatcher_that_cannot_count_a_failure_is_restarted_and_healthz
     assert "STALLED" in dispatcher and "last error IntegrityError" in dispatcher
     assert "inbox: done" in result.output and "new 1" in result.output
 
-    _allow_inbox_updates(stack.app.settings.database)
+    _allow_updates(stack.app.settings.database, "inbox")
     await stack.sb.wait_for(member, "/submit", TIMEOUT)  # handled once the database takes changes again
     assert stack.app.supervisor.loops["dispatcher"].restarts >= 1
     status, health = await _healthz(stack.health_url)
@@ -144,6 +144,19 @@ async def _linkage_status(stack):
     """`linkage status` on the bot's database, asking its /healthz (in a thread: it runs its own event loop)."""
     args = ["--database", stack.app.settings.database, "status", "--url", stack.health_url]
     return await asyncio.to_thread(CliRunner().invoke, cli, args)
+
+
+async def test_a_sender_that_cannot_mark_its_sends_is_restarted(watched, tmp_path):
+    stack = watched
+    member = await stack.world.join("C001", "王晓明")
+    await stack.settle()
+    _refuse_updates(stack.app.settings.database, "outbox")  # the reply is queued, but cannot be marked 'sending'
+    await stack.sb.send(member, "/help")
+    log = await _logged(tmp_path / "linkage.log", "starting sender again")
+    assert "sender failed" in log and "Traceback" in log and "mark_sending" in log
+    _allow_updates(stack.app.settings.database, "outbox")
+    await stack.sb.wait_for(member, "/submit", TIMEOUT)
+    assert stack.app.supervisor.loops["sender"].restarts >= 1
 
 
 async def test_malformed_updates_are_parked_at_once_and_block_nothing(stack):
