@@ -51,7 +51,7 @@ class Database:
         self.url = database_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
-        kwargs: dict = {"echo": echo}
+        kwargs: dict = {"echo": echo, "hide_parameters": True}  # a failed statement never logs what a member wrote
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": 30}
         else:

@@ -83,6 +83,7 @@ async def test_a_full_disk_makes_the_poller_fail_it_is_restarted_and_nothing_is_
     await stack.sb.send(member, "/help " + "测" * 3500)
     log = await _logged(tmp_path / "linkage.log", "starting poller again")
     assert "poller failed" in log and "Traceback" in log and "database or disk is full" in log
+    assert "6d4b" not in log and "测" not in log  # the traceback never quotes what the member wrote
     status, health = await _healthz(stack.health_url)
     assert health["loops"]["poller"]["last_error"] == "OperationalError"
 
