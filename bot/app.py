@@ -1,8 +1,9 @@
 """The running bot: adapter + inbox (poller or webhook) + dispatcher + sender, one lifecycle.
 
-Start: schema, getMe, command menus, re-send what a crash interrupted, then the loops.
-Stop (SIGTERM): stop taking updates, finish the update in hand and the sends in flight;
-whatever is left waits safely in the inbox and outbox for the next start.
+Start: schema, getMe, command menus, re-send what a crash interrupted, then the loops, each
+watched by the supervisor (bot/supervise.py), and /healthz when a health port is set.
+Stop (SIGTERM, or a loop that keeps failing): stop taking updates, finish the update in hand
+and the sends in flight; whatever is left waits safely in the inbox and outbox for the next start.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from bot.dispatcher import Dispatcher
 from bot.scheduler import Scheduler
 from bot.sender import Sender
 from bot.settings import Settings
+from bot.supervise import DISPATCHER_STALL, SENDER_STALL, Supervisor, add_health_route
 from bot.transport import ALLOWED_UPDATES, ApiError, BotApi
 from handlers.i18n import LANGUAGES, N_, translator
 from storage.db import Database
+from storage.health import queue_state
 
 log = logging.getLogger("linkage.app")
 
@@ -46,6 +49,9 @@ class LinkageApp:
         settings.database_path_ready()
         self.db = db or Database(settings.database)
         self.stop_event = asyncio.Event()
+        self.supervisor = Supervisor(self.stop_event, max_failures=settings.restart_max_failures,
+                                     window=settings.restart_window_seconds,
+                                     first_backoff=settings.restart_backoff_seconds)
         self.sender = Sender(self.db, self.api, self.clock, per_second=settings.rate_global_per_second,
                              per_chat_per_second=settings.rate_per_chat_per_second,
                              per_group_per_minute=settings.rate_per_group_per_minute,
@@ -54,7 +60,7 @@ class LinkageApp:
         self.scheduler: Scheduler | None = None
         self.me: dict = {}
         self._tasks: list[asyncio.Task] = []
-        self._web_runner: web.AppRunner | None = None
+        self._web_runners: list[web.AppRunner] = []
 
     async def start(self, *, use_webhook: bool = False) -> None:
         await self.db.create_schema()
@@ -70,24 +76,53 @@ class LinkageApp:
             await self._start_webhook()
         else:
             await self.api.call("deleteWebhook", {"drop_pending_updates": False})
-            self._tasks.append(asyncio.create_task(poller.poll(
-                self.db, self.api, self.clock, self.stop_event, self.dispatcher.wake,
-                timeout=self.settings.poll_timeout), name="poller"))
+            self._watch("poller", lambda beat: poller.poll(self.db, self.api, self.clock, self.stop_event,
+                                                           self.dispatcher.wake, timeout=self.settings.poll_timeout,
+                                                           on_progress=beat))
         await self.scheduler.start()
-        self._tasks.append(asyncio.create_task(self.dispatcher.run(self.stop_event), name="dispatcher"))
-        self._tasks.append(asyncio.create_task(self.sender.run(self.stop_event), name="sender"))
+        self._watch("dispatcher", lambda beat: self.dispatcher.run(self.stop_event, on_progress=beat))
+        # the sender's progress is read from the outbox (messages finished), not beaten
+        self._watch("sender", lambda _beat: self.sender.run(self.stop_event), beats=False)
+        self._watch("scheduler", lambda beat: self.scheduler.run(self.stop_event, on_progress=beat))
+        if self.settings.health_port is not None:
+            health = web.Application()
+            add_health_route(health, self.health)
+            await self._serve(health, self.settings.health_host, self.settings.health_port)
         log.info("bot started", extra={"framework": self.api.name, "bot": self.me.get("username"),
                                        "mode": "webhook" if use_webhook else "polling"})
+
+    def _watch(self, name: str, run, *, beats: bool = True) -> None:
+        """Run ``run(beat)`` supervised; the loop calls ``beat()`` whenever it made progress."""
+        self._tasks.append(self.supervisor.spawn(name, run, beats=beats))
+
+    async def _serve(self, app: web.Application, host: str, port: int) -> None:
+        runner = web.AppRunner(app)
+        await runner.setup()
+        self._web_runners.append(runner)
+        await web.TCPSite(runner, host, port).start()
+
+    async def health(self) -> dict:
+        """Each loop's last progress and the queues' state; ``ok`` False when one is stalled."""
+        now = self.clock.now()
+        try:
+            async with self.db.read() as conn:
+                queues = await queue_state(conn, now, dispatcher_stall=DISPATCHER_STALL, sender_stall=SENDER_STALL)
+        except Exception:
+            log.exception("the health check could not read the database")
+            queues = None
+        return self.supervisor.report(queues, now, poll_timeout=self.settings.poll_timeout,
+                                      tick_seconds=self.settings.scheduler_tick_seconds)
 
     async def _start_webhook(self) -> None:
         settings = self.settings
         if not settings.webhook_url or settings.webhook_secret is None:
             raise SystemExit("--webhook needs LINKAGE_WEBHOOK_URL and LINKAGE_WEBHOOK_SECRET")
         secret = settings.webhook_secret.get_secret_value()
-        app = webhook.make_app(self.db, self.api, self.clock, secret, self.dispatcher.wake)
-        self._web_runner = web.AppRunner(app)
-        await self._web_runner.setup()
-        await web.TCPSite(self._web_runner, settings.webhook_host, settings.webhook_port).start()
+        loop = self.supervisor.loop("webhook")
+        app = webhook.make_app(self.db, self.api, self.clock, secret, self.dispatcher.wake, self.supervisor, loop)
+        add_health_route(app, self.health)
+        await self._serve(app, settings.webhook_host, settings.webhook_port)
+        loop.progress()  # listening; from now on, progress is an update stored
         await self.api.call("setWebhook", {"url": settings.webhook_url.rstrip("/") + webhook.PATH,
                                            "secret_token": secret, "allowed_updates": ALLOWED_UPDATES})
 
@@ -109,9 +144,12 @@ class LinkageApp:
         if self.scheduler is not None:
             await self.scheduler.stop()
         self.stop_event.set()
-        if self._web_runner is not None:
-            await self._web_runner.cleanup()
+        for runner in self._web_runners:
+            await runner.cleanup()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.api.close()
         await self.db.close()
-        log.info("bot stopped")
+        if self.supervisor.gave_up:
+            log.critical("bot stopped: the %s loop kept failing", self.supervisor.gave_up)
+        else:
+            log.info("bot stopped")

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import click
+from pydantic import ValidationError
 
 from bot import logs
 from bot.cli_support import run as _run
@@ -18,7 +19,11 @@ from storage.db import Database
 
 
 def _settings(**overrides) -> Settings:
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:  # each field and why, never the value given (it may be a secret)
+        raise click.ClickException("; ".join(
+            f"LINKAGE_{'_'.join(map(str, error['loc'])).upper()}: {error['msg']}" for error in exc.errors())) from None
 
 
 @click.group()
@@ -34,13 +39,15 @@ def main(ctx: click.Context, database: str | None) -> None:
 @click.option("--framework", type=click.Choice(["aiogram", "ptb"]), help="Telegram framework (LINKAGE_FRAMEWORK).")
 @click.pass_obj
 def run(settings: Settings, webhook: bool, framework: str | None) -> None:
-    """Run the bot against Telegram (LINKAGE_BOT_TOKEN) or any Bot API server (LINKAGE_API_BASE)."""
+    """Run the bot against Telegram (LINKAGE_BOT_TOKEN) or any Bot API server (LINKAGE_API_BASE).
+
+    Exits 0 after SIGTERM, 1 when one of its loops kept failing (see `linkage status`)."""
     from bot.app import LinkageApp
     if framework:
         settings.framework = framework
     logs.setup(settings.log_level, settings.log_file)
 
-    async def serve() -> None:
+    async def serve() -> str | None:
         app = LinkageApp(settings)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -48,8 +55,23 @@ def run(settings: Settings, webhook: bool, framework: str | None) -> None:
         await app.start(use_webhook=webhook)
         await app.stop_event.wait()
         await app.stop()
+        return app.supervisor.gave_up
 
-    asyncio.run(serve())
+    gave_up = asyncio.run(serve())
+    if gave_up:
+        click.echo(f"linkage run: the {gave_up} loop kept failing (see the log); exiting with status 1", err=True)
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--url", help="The running bot's /healthz (default: from LINKAGE_HEALTH_PORT, when set).")
+@click.pass_obj
+def status(settings: Settings, url: str | None) -> None:
+    """The queues (from the database) and, when reachable, the running bot's loops.
+
+    Exits 1 when a loop is stalled or gave up, or the running bot does not answer."""
+    from bot.cli_status import show_status
+    sys.exit(_run(show_status(settings, url)))
 
 
 @main.command()

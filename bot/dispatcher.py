@@ -1,17 +1,23 @@
 """Drains the inbox in update_id order: each update is handled in one transaction that also
-writes its outbox rows and marks the update done, so it takes effect exactly once."""
+writes its outbox rows and marks the update done, so it takes effect exactly once.
+
+Whatever handling an update raises (parsing it included) is counted against that update, so
+one bad update never stops the queue: it is retried, then parked; one that cannot be parsed is
+parked at once. Only a failure to count it (the database itself failing) ends ``run``; its
+supervisor logs that and starts it again."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
+from typing import Callable
 
 from bot.clock import Clock
 from bot.transport import ApiError, BotApi
 from handlers import router
 from handlers.context import Ctx, HandlerConfig
-from handlers.events import parse_update
+from handlers.events import Event, MalformedUpdate, parse_update
 from handlers.i18n import translator
 from storage import inbox, outbox, people
 from storage.db import Database
@@ -28,10 +34,12 @@ class Dispatcher:
         self.on_timers = on_timers  # tells the scheduler about new timers
         self.handled = 0
 
-    async def run(self, stop: asyncio.Event) -> None:
+    async def run(self, stop: asyncio.Event, on_progress: Callable[[], None] = lambda: None) -> None:
         while not stop.is_set():
             self.wake.clear()
-            if not await self.drain(stop):
+            handled = await self.drain(stop)
+            on_progress()
+            if not handled:
                 waiter = asyncio.ensure_future(self.wake.wait())
                 stopper = asyncio.ensure_future(stop.wait())
                 await asyncio.wait({waiter, stopper}, timeout=1.0, return_when=asyncio.FIRST_COMPLETED)
@@ -50,9 +58,10 @@ class Dispatcher:
 
     async def handle(self, update_id: int, payload: dict) -> None:
         started = time.perf_counter()
-        event = parse_update(payload)
-        sender_status = await self._sender_status(event) if router.needs_sender_status(event) else None
+        event: Event | None = None
         try:
+            event = parse_update(payload)
+            sender_status = await self._sender_status(event) if router.needs_sender_status(event) else None
             async with self.db.transaction() as conn:
                 now = self.clock.now()
                 if not await inbox.claim(conn, update_id, now):
@@ -60,17 +69,13 @@ class Dispatcher:
                 member = await people.by_telegram(conn, event.user_id) if event.user_id else None
                 ctx = Ctx(event=event, conn=conn, now=now, config=self.config, api=self.api, member=member)
                 await router.dispatch(ctx, sender_status)
+        except MalformedUpdate as exc:  # the same every time: retrying cannot help
+            log.warning("update %s is malformed (%s): parked", update_id, exc)
+            await self._count_failure(update_id, None, repr(exc), park=True)
+            return
         except Exception as exc:  # a bug must not lose the update: it is retried, then parked
             log.exception("update %s failed", update_id)
-            async with self.db.transaction() as conn:
-                parked = await inbox.mark_attempt_failed(conn, update_id, repr(exc), self.clock.now())
-                if parked and event.is_private and event.chat_id:
-                    t = translator(event.language_code)
-                    await outbox.enqueue(conn, method="sendMessage", chat_id=event.chat_id, now=self.clock.now(),
-                                         params={"chat_id": event.chat_id, "parse_mode": "HTML", "text": t(
-                                             "Sorry, something went wrong on our side. What you sent is kept "
-                                             "and the office has been told. Please try again later.")})
-            self.on_sent.set()
+            await self._count_failure(update_id, event, repr(exc))
             return
         self.handled += 1
         self.on_sent.set()
@@ -79,6 +84,20 @@ class Dispatcher:
         log.info("update handled", extra={"update_id": update_id, "kind": event.kind,
                                           "outbox_rows": len(ctx.sent),
                                           "ms": round((time.perf_counter() - started) * 1000, 1)})
+
+    async def _count_failure(self, update_id: int, event: Event | None, error: str, *, park: bool = False) -> None:
+        """Count a failed attempt (parking the update after the last one); a member whose update
+        is parked is told so in their private chat."""
+        async with self.db.transaction() as conn:
+            now = self.clock.now()
+            parked = await inbox.mark_attempt_failed(conn, update_id, error, now, park=park)
+            if parked and event is not None and event.is_private and event.chat_id:
+                t = translator(event.language_code)
+                await outbox.enqueue(conn, method="sendMessage", chat_id=event.chat_id, now=now,
+                                     params={"chat_id": event.chat_id, "parse_mode": "HTML", "text": t(
+                                         "Sorry, something went wrong on our side. What you sent is kept "
+                                         "and the office has been told. Please try again later.")})
+        self.on_sent.set()
 
     async def _sender_status(self, event) -> str | None:
         try:

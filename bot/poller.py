@@ -1,12 +1,15 @@
-"""Long polling that never loses an update: a batch is committed to the inbox before the
-next getUpdates call carries the offset that confirms it to Telegram."""
+"""Long polling that never loses an update: a batch is committed (durably) to the inbox before
+the next getUpdates call carries the offset that confirms it to Telegram. Telegram's errors are
+retried here; anything else (a full disk) ends the call, and its supervisor starts it again."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Callable
 
 from bot.clock import Clock
+from bot.supervise import sleep_unless_stopped
 from bot.transport import ApiError, BotApi
 from storage import inbox
 from storage.db import Database
@@ -15,7 +18,7 @@ log = logging.getLogger("linkage.poller")
 
 
 async def poll(db: Database, api: BotApi, clock: Clock, stop: asyncio.Event, on_stored: asyncio.Event,
-               timeout: int = 30) -> None:
+               timeout: int = 30, on_progress: Callable[[], None] = lambda: None) -> None:
     offset: int | None = None
     failures = 0
     while not stop.is_set():
@@ -37,19 +40,12 @@ async def poll(db: Database, api: BotApi, clock: Clock, stop: asyncio.Event, on_
                 delay = max(delay, exc.retry_after or 1)
             else:
                 log.warning("getUpdates failed (%s); retrying in %.1f s", exc.kind, delay)
-            await _sleep(stop, delay)
+            await sleep_unless_stopped(stop, delay)
             continue
         failures = 0
-        if not updates:
-            continue
-        new = await inbox.store(db, updates, clock.now())
-        offset = max(u["update_id"] for u in updates) + 1
-        if new:
-            on_stored.set()
-
-
-async def _sleep(stop: asyncio.Event, seconds: float) -> None:
-    try:
-        await asyncio.wait_for(stop.wait(), timeout=seconds)
-    except asyncio.TimeoutError:
-        pass
+        if updates:
+            new = await inbox.store(db, updates, clock.now())
+            offset = max(u["update_id"] for u in updates) + 1
+            if new:
+                on_stored.set()
+        on_progress()

@@ -1,9 +1,11 @@
 """The scheduler: APScheduler wakes the bot when timers fall due; the database says what is due.
 
-At start the APScheduler jobs are rebuilt from the pending timers (one date job per timer,
-plus a safety tick), with ``misfire_grace_time=None``: APScheduler 3's default would silently
-drop anything more than a second late. Each firing goes through ``handlers.scheduled.fire``,
-which runs a timer once however often it is woken (tick, date job, catch-up after a restart).
+At start the APScheduler jobs are rebuilt from the pending timers (one date job per timer),
+with ``misfire_grace_time=None``: APScheduler 3's default would silently drop anything more
+than a second late. The safety tick is ``run``, a supervised loop (a failing date job is only
+logged by APScheduler; the next tick fires what it missed). Each firing goes through
+``handlers.scheduled.fire``, which runs a timer once however often it is woken (tick, date
+job, catch-up after a restart).
 """
 
 from __future__ import annotations
@@ -11,10 +13,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timezone
+from typing import Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.clock import Clock
+from bot.supervise import sleep_unless_stopped
 from handlers import router  # noqa: F401  (importing the features registers their jobs)
 from handlers import scheduled
 from handlers.context import Ctx, HandlerConfig
@@ -40,9 +44,17 @@ class Scheduler:
     async def start(self) -> None:
         await self.in_transaction(scheduled.plan)
         self.aps.start()  # inside the running loop, as APScheduler 3.11 requires
-        self.aps.add_job(self.fire_due, "interval", seconds=self.tick_seconds, id="tick")
         await self.refresh()
         await self.fire_due()  # catch up on what fell due while the bot was down
+
+    async def run(self, stop: asyncio.Event, on_progress: Callable[[], None] = lambda: None) -> None:
+        """The safety tick: fire whatever is due every ``tick_seconds``."""
+        on_progress()
+        while not stop.is_set():
+            await sleep_unless_stopped(stop, self.tick_seconds)
+            if not stop.is_set():
+                await self.fire_due()
+                on_progress()
 
     async def refresh(self) -> None:
         """One APScheduler date job per pending timer, at its due time on the real clock."""

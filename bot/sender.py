@@ -200,13 +200,13 @@ class Sender:
                 continue
             if counted:
                 self.pacer.take(row.chat_id, row.is_group, now)
-            if row.chat_id is not None:
-                self._busy_chats.add(row.chat_id)
             starting.append((row, params))
             free -= 1
         if starting:
             async with self.db.transaction() as conn:
                 await outbox.mark_sending(conn, [row.id for row, _ in starting])
+            # busy only once really starting: a failed mark must not leave a chat busy for ever
+            self._busy_chats.update(row.chat_id for row, _ in starting if row.chat_id is not None)
             self.pacer.restamp([(row.chat_id, row.is_group) for row, _ in starting
                                 if row.chat_id is not None and self.pacer.counts(row.method)], time.monotonic())
             for row, params in starting:

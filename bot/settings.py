@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import fields
 from pathlib import Path
 
-from pydantic import SecretStr
+from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from handlers.context import HandlerConfig
 
+# Telegram's rule for secret_token is 1-256 of these; shorter than 32 is guessable, so refused.
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{32,256}")
+
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="LINKAGE_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="LINKAGE_", env_file=".env", extra="ignore",
+                                      hide_input_in_errors=True)  # an invalid secret is never echoed
 
     bot_token: SecretStr | None = None  # a secret: never logged, never printed
     api_base: str = "https://api.telegram.org"  # or a self-hosted Bot API server, or the sandbox
@@ -27,6 +32,14 @@ class Settings(BaseSettings):
     webhook_port: int = 8443
     poll_timeout: int = 30
     scheduler_tick_seconds: float = 30  # a safety net: timers also wake the bot at their due time
+    # /healthz for `linkage run` (also on the webhook server in webhook mode); None = no health port
+    health_port: int | None = None
+    health_host: str = "127.0.0.1"
+    # supervision (bot/supervise.py): a failing loop restarts after 1 s, 2 s, 4 s ... (at most 60 s);
+    # this many failures within the window stop the process with a non-zero exit status
+    restart_backoff_seconds: float = 1.0
+    restart_max_failures: int = 5
+    restart_window_seconds: float = 300
 
     # Telegram's limits (scaled down in tests, never up in production)
     rate_global_per_second: float = 30
@@ -57,6 +70,15 @@ class Settings(BaseSettings):
     deadline_time: str = "17:30"  # HH:MM Asia/Shanghai: the end of a working day; nudges go then
     retention_inbox_days: int = 30  # handled raw updates are deleted after this (handlers/retention.py)
     retention_outbox_days: int = 180  # finished outbox rows lose their text after this
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _telegram_accepts_the_secret(cls, secret: SecretStr | None) -> SecretStr | None:
+        # the message never quotes the secret (pydantic adds the input: cli.py leaves it out)
+        if secret is not None and not WEBHOOK_SECRET.fullmatch(secret.get_secret_value()):
+            raise ValueError("must be 32 to 256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule for "
+                             "secret_token, at least 32 so it cannot be guessed)")
+        return secret
 
     def handler_config(self, bot_username: str | None = None) -> HandlerConfig:
         """What handlers need of the settings: the fields both share, and the bot's real name."""

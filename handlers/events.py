@@ -98,7 +98,20 @@ def _command(text: str | None) -> tuple[str | None, str]:
     return (name or None), args.strip()
 
 
+class MalformedUpdate(ValueError):
+    """An update without the shape the Bot API promises (``photo: []``, a message without
+    ``chat``): parsing it again gives the same error, so it is parked at once, never retried."""
+
+
 def parse_update(raw: dict[str, Any]) -> Event:
+    try:
+        return _parse(raw)
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+        # the exception's type and key only: never a value from the update (member content)
+        raise MalformedUpdate(f"{type(exc).__name__} {exc if isinstance(exc, KeyError) else ''}".strip()) from exc
+
+
+def _parse(raw: dict[str, Any]) -> Event:
     update_id = raw["update_id"]
     if "message" in raw or "edited_message" in raw:
         message = raw.get("message") or raw["edited_message"]

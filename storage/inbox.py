@@ -14,11 +14,12 @@ MAX_ATTEMPTS = 3
 
 
 async def store(db: Database, updates: list[dict], now: datetime) -> int:
-    """Commit raw updates; re-delivered update_ids are dropped. Returns how many were new."""
+    """Commit raw updates; re-delivered update_ids are dropped. Returns how many were new.
+    The commit is durable (survives a power cut): Telegram is told next that they arrived."""
     if not updates:
         return 0
     ids = [u["update_id"] for u in updates]
-    async with db.transaction() as conn:
+    async with db.transaction(durable=True) as conn:
         seen = set((await conn.execute(select(inbox.c.update_id).where(inbox.c.update_id.in_(ids)))).scalars())
         await conn.execute(
             insert_ignoring_duplicates(conn, inbox),
@@ -43,10 +44,12 @@ async def claim(conn: AsyncConnection, update_id: int, now: datetime) -> bool:
     return result.rowcount == 1
 
 
-async def mark_attempt_failed(conn: AsyncConnection, update_id: int, error: str, now: datetime) -> bool:
-    """Count a failed attempt; after MAX_ATTEMPTS the update is parked as failed. True if parked."""
+async def mark_attempt_failed(conn: AsyncConnection, update_id: int, error: str, now: datetime, *,
+                              park: bool = False) -> bool:
+    """Count a failed attempt; after MAX_ATTEMPTS (or at once with ``park``) the update is parked
+    as failed. True if parked."""
     attempts = (await conn.execute(select(inbox.c.attempts).where(inbox.c.update_id == update_id))).scalar_one()
-    parked = attempts + 1 >= MAX_ATTEMPTS
+    parked = park or attempts + 1 >= MAX_ATTEMPTS
     await conn.execute(update(inbox).where(inbox.c.update_id == update_id).values(
         attempts=attempts + 1, error=error[:2000],
         status="failed" if parked else "new", handled_at=now if parked else None))

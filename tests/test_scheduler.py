@@ -4,12 +4,14 @@ are no longer useful are skipped (real SQLite file, real APScheduler)."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import timedelta
 
 from sqlalchemy import select
 
 from bot.clock import Clock
 from bot.scheduler import Scheduler
+from bot.supervise import Supervisor
 from handlers import scheduled
 from handlers.context import HandlerConfig
 from storage import timers
@@ -98,5 +100,37 @@ async def test_apscheduler_wakes_the_bot_when_a_timer_falls_due(tmp_path):
             break
         await asyncio.sleep(0.1)
     assert await _sent(db) == ["ping soon"]  # no tick ran: the date job did it
+    await scheduler.stop()
+    await db.close()
+
+
+async def test_a_failing_tick_is_logged_and_started_again_until_the_timer_fires(tmp_path, caplog):
+    db, clock = await _rig(tmp_path)
+    scheduler = Scheduler(db, clock, HandlerConfig(), asyncio.Event(), tick_seconds=0.1)
+    await scheduler.start()
+    stop = asyncio.Event()
+    supervisor = Supervisor(stop, first_backoff=0.1)
+    with sqlite3.connect(tmp_path / "timers.db") as conn:  # taking a timer fails, as on a full disk
+        conn.execute("CREATE TRIGGER refuse_timers BEFORE UPDATE ON timers "
+                     "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")
+    async with db.transaction() as conn:  # due now; only the tick will find it (no date job)
+        await timers.schedule(conn, "late", "test:ping", clock.now(), payload={"chat_id": 1})
+    task = supervisor.spawn("scheduler", lambda beat: scheduler.run(stop, on_progress=beat))
+    for _ in range(100):
+        if supervisor.loops["scheduler"].restarts:
+            break
+        await asyncio.sleep(0.05)
+    failure = next(r for r in caplog.records if r.getMessage().startswith("scheduler failed"))
+    assert failure.exc_info and "database or disk is full" in str(failure.exc_info[1])
+    with sqlite3.connect(tmp_path / "timers.db") as conn:
+        conn.execute("DROP TRIGGER refuse_timers")
+    for _ in range(100):
+        if await _sent(db):
+            break
+        await asyncio.sleep(0.05)
+    assert await _sent(db) == ["ping late"]
+    stop.set()
+    await task
+    assert supervisor.loops["scheduler"].state == "stopped" and supervisor.gave_up is None
     await scheduler.stop()
     await db.close()
