@@ -84,12 +84,12 @@ async def resolve_route(conn, *, area: str, topic: str, district: str | None, st
 
 # --- what people see ---------------------------------------------------------------
 
-def author_label(item, author, lang: str) -> str:
+async def author_label(conn, item, author, lang: str) -> str:
     t = translator(lang)
     if item.privacy == "named":
         return html.escape(author.name)
     if item.privacy == "office":
-        return t("member #{number}", number=author.id)
+        return t("member {alias}", alias=await people.alias(conn, author.id))
     return t("anonymous member")
 
 
@@ -117,7 +117,7 @@ async def render_body(conn, item, lang: str, *, for_author: bool) -> str:
     lines = [f"📋 <b>{item.code}</b> · {html.escape(reference.name(topic, lang))}",
              t("Area: {place}", place=Html(await place_label(conn, item, lang)))]
     if not for_author:
-        lines.append(t("From: {who}", who=Html(author_label(item, author, lang))))
+        lines.append(t("From: {who}", who=Html(await author_label(conn, item, author, lang))))
     lines += ["", t("<b>Observation (情况)</b>"), _clip(item.observation)]
     if item.analysis:
         lines += [t("<b>Analysis (分析)</b>"), _clip(item.analysis)]

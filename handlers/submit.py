@@ -17,7 +17,7 @@ TEXT_STEPS = {"observation": N_("<b>Step 3.</b> What did you observe? Describe t
               "analysis": N_("<b>Step 4.</b> Your analysis (分析) of causes and effects. Optional: press Skip."),
               "suggestion": N_("<b>Step 5.</b> Your suggestion (建议): what should be done?")}
 PRIVACY = {"named": N_("Named: liaisons see my name"),
-           "office": N_("Named to the office only: liaisons see a member number"),
+           "office": N_("Named to the office only: liaisons see an alias, not who I am"),
            "anonymous": N_("Anonymous to all but administrators")}
 MAX_ATTACHMENTS = 10
 
