@@ -74,7 +74,7 @@ async def _check(ctx: Ctx, item_id: int, target_id: int, action: str, *, on_card
 async def on_card_button(ctx: Ctx) -> None:
     match = CARD_DATA.match(ctx.event.callback_data or "")
     action = match and match.group(3)
-    if not match or action not in ("claim", "close", *NEEDS_CLAIM):
+    if not match or action not in ("claim", "close", "full", *NEEDS_CLAIM):
         await ctx.answer(ctx.t.plain("This button is not valid here, or the report has moved on."), alert=True)
         return
     item_id, target_id = int(match.group(1)), int(match.group(2))
@@ -96,6 +96,12 @@ async def _claim(ctx: Ctx, item, target) -> None:
     await lifecycle.notify_author(ctx, item, N_("🔔 {code} is now being handled by {where}."),
                                   where=reference.name(target, await _author_lang(ctx, item)))
     await ctx.answer(ctx.t.plain("Claimed. The other cards show it is yours."))
+
+
+async def _full_text(ctx: Ctx, item, target) -> None:
+    """A shortened card's whole text, in the presser's private chat (a group may be large)."""
+    await ctx.send(ctx.member.telegram_user_id, await lifecycle.render_full_text(ctx.conn, item, ctx.t.lang))
+    await ctx.answer(ctx.t.plain("The full text is in your private chat with me."))
 
 
 async def _release(ctx: Ctx, item, target) -> None:
@@ -164,7 +170,7 @@ async def _outcome(ctx: Ctx, item, target) -> None:
                          buttons=buttons)
 
 
-_ACTIONS = {"claim": _claim, "release": _release, "close": _close, "ask": _ask, "reply": _reply,
+_ACTIONS = {"full": _full_text, "claim": _claim, "release": _release, "close": _close, "ask": _ask, "reply": _reply,
             "forward": _forward, "delegate": _delegate, "escalate": _escalate, "outcome": _outcome}
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from handlers import deadlines
-from handlers.context import Buttons, Ctx
+from handlers.context import Buttons, Ctx, clip, utf16_len
 from handlers.i18n import N_, Html, translator
 from storage import cosign as cosign_store
 from storage import items as item_store
@@ -35,6 +35,8 @@ STATUS_LABELS = {
     "duplicate": N_("duplicate"), "withdrawn": N_("withdrawn by the member"), "closed": N_("closed"),
 }
 AREA_LABELS = {"city": N_("city-wide"), "district": N_("district"), "street": N_("street")}
+# UTF-16 units per field on a card: three full fields and the rest stay far inside Telegram's
+# 4096, whatever a member typed; the full text is a button away (liaison.py, "full")
 FIELD_LIMIT_ON_CARD = 700
 _SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -103,10 +105,23 @@ async def place_label(conn, item, lang: str) -> str:
 
 
 def _clip(text: str | None) -> str:
-    text = text or ""
-    if len(text) > FIELD_LIMIT_ON_CARD:
-        text = text[:FIELD_LIMIT_ON_CARD] + "…"
-    return html.escape(text)
+    return html.escape(clip(text or "", FIELD_LIMIT_ON_CARD))
+
+
+def is_shortened(item) -> bool:
+    """Whether the card shows less than the member wrote."""
+    return any(utf16_len(text or "") > FIELD_LIMIT_ON_CARD
+               for text in (item.observation, item.analysis, item.suggestion))
+
+
+async def render_full_text(conn, item, lang: str) -> str:
+    """The report's own words in full, for a liaison (sent in as many messages as it takes)."""
+    t = translator(lang)
+    lines = [t("📄 Full text of {code}", code=item.code), t("<b>Observation (情况)</b>"), html.escape(item.observation)]
+    if item.analysis:
+        lines += [t("<b>Analysis (分析)</b>"), html.escape(item.analysis)]
+    lines += [t("<b>Suggestion (建议)</b>"), html.escape(item.suggestion)]
+    return "\n".join(lines)
 
 
 async def render_body(conn, item, lang: str, *, for_author: bool) -> str:
@@ -167,6 +182,8 @@ async def render_card(ctx: Ctx, item, placement) -> tuple[str, Buttons]:
     if item.duplicate_of:
         status += " · " + t("duplicate of {code}", code=item.duplicate_of)
     text += "\n\n" + t("Status: {status}", status=Html(status))
+    if is_shortened(item) and placement.active and item.status not in CLOSED:
+        text += "\n" + t("The text is shortened here (…): 📄 Full text sends all of it to your private chat.")
     if not placement.active:
         where = await _current_places(ctx, item, lang)
         text += "\n" + t("This report is no longer handled here. Now at: {where}", where=where)
@@ -187,15 +204,16 @@ def card_buttons(item, target_id: int, t) -> Buttons:
 
     if item.status in CLOSED:
         return []
+    full_text = [[b(N_("📄 Full text"), "full")]] if is_shortened(item) else []
     if item.status in WAITING:
-        return [[b(N_("✋ Claim"), "claim")]]
+        return [[b(N_("✋ Claim"), "claim")], *full_text]
     if item.status in RESOLVED:
-        return [[b(N_("✅ Close"), "close")]]
+        return [[b(N_("✅ Close"), "close")], *full_text]
     level_move = b(N_("⬆ Escalate to city"), "escalate") if item.level == "district" else \
         b(N_("⬇ Delegate to district"), "delegate")
     return [[b(N_("💬 Reply to member"), "reply"), b(N_("❓ Ask for information"), "ask")],
             [b(N_("↪ Forward"), "forward"), level_move],
-            [b(N_("🏁 Record outcome"), "outcome"), b(N_("↩ Release"), "release")]]
+            [b(N_("🏁 Record outcome"), "outcome"), b(N_("↩ Release"), "release")], *full_text]
 
 
 async def refresh_cards(ctx: Ctx, item_id: int, placements: list | None = None) -> None:

@@ -289,7 +289,8 @@ async def _submit(ctx: Ctx, conv: Conversation) -> None:
     t = ctx.t
     where = "、".join(reference.name(target, t.lang) for target in targets)
     text = t("✅ Received. Your reference code is <b>{code}</b>.", code=code) + "\n"
-    text += t("Delivered to: {where}", where=where) if targets else \
+    # "routed", not "delivered": the card is still on its way (the member is told when it is claimed)
+    text += t("Routed to: {where}", where=where) if targets else \
         t("It is queued for the city office and will be delivered as soon as a handling group is set up.")
     text += "\n" + t("You will be told every step. /my shows your reports.")
     await ctx.reply(text)
