@@ -23,6 +23,10 @@ CALLBACK_ANSWER_LIMIT = 200
 CALLBACK_DATA_BYTES = 64
 TOPIC_NAME_LIMIT = 128
 _TAG = re.compile(r"<[^>]*>")
+# Bidi embeddings, overrides and isolates: they can reorder what a card shows around them.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+# Characters that show nothing: zero-width space/joiners, word joiner, BOM, variation selectors.
+_INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff\ufe00-\ufe0f\U000e0100-\U000e01ef]")
 _HTML_TOKEN = re.compile(r"<[^>]*>|&#?\w+;|.", re.DOTALL)  # a tag, an entity, or one character
 Buttons = list[list[tuple[str, str]]]  # rows of (label, callback_data)
 
@@ -70,6 +74,15 @@ class HandlerConfig:
         "application/vnd.ms-excel",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         "image/jpeg", "image/png", "text/plain")
+
+
+def without_bidi_controls(text: str) -> str:
+    return _BIDI_CONTROLS.sub("", text)
+
+
+def shows_nothing(text: str) -> bool:
+    """True for text a reader would see as empty (only whitespace and invisible characters)."""
+    return not _INVISIBLE.sub("", text).strip()
 
 
 def utf16_len(text: str) -> int:

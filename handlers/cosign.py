@@ -29,13 +29,12 @@ async def parse(ctx: Ctx, text: str) -> tuple[list[int], list[str]]:
     chosen, problems = [], []
     for ref in refs:
         member = await people.find(ctx.conn, ref[:64])
-        if member is None:
-            problems.append(t("{ref}: no such member. Use a roster number such as C002, or the exact name.",
-                              ref=ref[:64]))
-        elif member.id == ctx.member.id:
+        if member is not None and member.id == ctx.member.id:
             problems.append(t("{ref}: that is you.", ref=ref))
-        elif not member.active or member.telegram_user_id is None:
-            problems.append(t("{ref}: has not joined Linkage yet, so cannot be asked.", ref=ref))
+        elif member is None or not member.active or member.telegram_user_id is None:
+            # one answer for "not on the roster" and "not joined": the roster is not to be probed
+            problems.append(t("{ref}: cannot be asked. Use the roster number (such as C002) or the exact "
+                              "name of a member who uses Linkage.", ref=ref[:64]))
         elif member.id not in chosen:  # the same person by roster number and by name
             chosen.append(member.id)
     return chosen, problems
