@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from handlers import lifecycle
-from handlers.context import Ctx
+from handlers.context import Ctx, db_id
 from handlers.i18n import N_, translator
 from storage import cosign as store
 from storage import items as item_store
@@ -61,8 +61,8 @@ async def invite_all(ctx: Ctx, item_id: int, member_ids: list[int]) -> None:
 
 async def on_button(ctx: Ctx, rest: str) -> None:
     t = ctx.t
-    answer, _, item_id = rest.partition(":")
-    item = await item_store.by_id(ctx.conn, int(item_id)) if item_id.isdigit() and len(item_id) <= 10 else None
+    answer, _, item_text = rest.partition(":")
+    item = await item_store.by_id(ctx.conn, item_id) if (item_id := db_id(item_text)) is not None else None
     asked = {r.member_id: r for r in await store.of_item(ctx.conn, item.id)} if item is not None else {}
     if answer not in ("y", "n") or ctx.member.id not in asked:
         await ctx.answer(t.plain("This button is not valid."), alert=True)

@@ -73,11 +73,17 @@ async def invite(conn: AsyncConnection, code: str):
     return (await conn.execute(select(invites).where(invites.c.code == code))).first()
 
 
-async def redeem_invite(conn: AsyncConnection, code: str, telegram_user_id: int, now: datetime) -> None:
-    row = await invite(conn, code)
-    await conn.execute(update(invites).where(invites.c.code == code).values(used_at=now))
-    await conn.execute(update(members).where(members.c.id == row.member_id)
-                       .values(telegram_user_id=telegram_user_id, reachable=True))
+async def redeem_invite(conn: AsyncConnection, code: str, telegram_user_id: int, now: datetime) -> bool:
+    """Use the invite and link the account; False if it was used (or expired) meanwhile. The
+    check is in the UPDATE itself, so of concurrent attempts exactly one wins."""
+    member_id = (await conn.execute(
+        update(invites).where(invites.c.code == code, invites.c.used_at.is_(None), invites.c.expires_at > now)
+        .values(used_at=now).returning(invites.c.member_id))).scalar()
+    if member_id is None:
+        return False
+    linked = await conn.execute(update(members).where(members.c.id == member_id, members.c.telegram_user_id.is_(None))
+                                .values(telegram_user_id=telegram_user_id, reachable=True))
+    return linked.rowcount == 1
 
 
 async def is_liaison_of(conn: AsyncConnection, member_id: int, target_id: int) -> bool:
