@@ -21,7 +21,6 @@ TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 CALLBACK_ANSWER_LIMIT = 200
 CALLBACK_DATA_BYTES = 64
-TOPIC_NAME_LIMIT = 128
 _TAG = re.compile(r"<[^>]*>")
 # Bidi embeddings, overrides and isolates: they can reorder what a card shows around them.
 _BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")

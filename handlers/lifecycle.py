@@ -320,7 +320,7 @@ async def history_lines(conn, item, lang: str, *, limit: int | None = None) -> l
 
 REASONS_SHOWN = ("forwarded", "escalated", "delegated", "outcome")  # reasons the member is told
 EVENT_LABELS = {
-    "submitted": N_("submitted"), "routed": N_("delivered to {where}"), "claimed": N_("claimed"),
+    "submitted": N_("submitted"), "routed": N_("routed to {where}"), "claimed": N_("claimed"),
     "released": N_("released for another liaison"), "asked": N_("more information requested"),
     "info": N_("you added information"), "replied": N_("reply received"),
     "forwarded": N_("forwarded to {where}"), "escalated": N_("escalated to {where}"),

@@ -44,7 +44,7 @@ from zoneinfo import ZoneInfo
 
 from handlers import audience, digest, flows
 from handlers.admin import AdminError
-from handlers.context import Buttons, Ctx, HandlerConfig, db_id
+from handlers.context import CAPTION_LIMIT, Buttons, Ctx, HandlerConfig, db_id, split_text
 from handlers.events import Event
 from handlers.i18n import N_, Html, Translator, translator
 from handlers.scheduled import job
@@ -444,7 +444,7 @@ async def push_materials(ctx: Ctx, s) -> int:
                            priority=outbox.BULK)
         else:
             await ctx.call("sendDocument", {"chat_id": r.telegram_user_id, "document": materials["value"],
-                                            "caption": caption, "parse_mode": "HTML"},
+                                            "caption": split_text(caption, CAPTION_LIMIT)[0], "parse_mode": "HTML"},
                            chat_id=r.telegram_user_id, priority=outbox.BULK)
         sent += 1
     await store.change_session(ctx.conn, s.id, materials_sent_at=ctx.now)
