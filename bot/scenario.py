@@ -70,6 +70,13 @@ class World:
         await self.sb.press(user, prompt, data=wanted)
         return prompt
 
+    async def start_city_report(self, user: SbUser, topic: str = "smart_parking") -> None:
+        """/submit, a topic, city-wide: the bot now asks for the observation (step 3)."""
+        await self.sb.send(user, "/submit")
+        await self.step(user, "s:topic", topic)
+        await self.step(user, "s:area", "city")
+        await self.sb.wait_for(user, lambda m: (m.text or "").startswith(("第3步", "Step 3")), TIMEOUT)
+
     async def submit(self, user: SbUser, *, topic: str, area: str, observation: str, suggestion: str,
                      analysis: str | None = None, district: str | None = None, street: str | None = None,
                      photo: bool = False, privacy: str = "named", cosigners: str | None = None,

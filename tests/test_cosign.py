@@ -69,10 +69,7 @@ async def test_co_signers_who_cannot_be_asked_are_explained_and_the_draft_waits(
     pilot = await stack.pilot()
     world, sb = stack.world, stack.sb
     author = pilot.city
-    await sb.send(author, "/submit")
-    await world.step(author, "s:topic", "smart_parking")
-    await world.step(author, "s:area", "city")
-    await sb.wait_for(author, lambda m: (m.text or "").startswith("第3步"), TIMEOUT)
+    await world.start_city_report(author)
     await sb.send(author, "夜间停车难。")
     await world.step(author, "s:analysis", "skip")
     await sb.wait_for(author, lambda m: (m.text or "").startswith("第5步"), TIMEOUT)

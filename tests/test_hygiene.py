@@ -47,10 +47,7 @@ async def test_invisible_text_is_no_text_and_bidi_controls_never_reach_a_card(st
     pilot = await stack.pilot()
     world, sb = stack.world, stack.sb
     member = pilot.city
-    await sb.send(member, "/submit")
-    await world.step(member, "s:topic", "smart_parking")
-    await world.step(member, "s:area", "city")
-    await sb.wait_for(member, lambda m: (m.text or "").startswith("第3步"), 30)
+    await world.start_city_report(member)
     await sb.send(member, INVISIBLE)
     refusal = await sb.wait_for(member, None, 30)
     assert refusal.text == zh("This step needs some text. Please type it, or /cancel to stop.")
