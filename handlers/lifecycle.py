@@ -10,13 +10,14 @@ import html
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from handlers import deadlines
+from handlers import deadlines, scheduled
 from handlers.context import Buttons, Ctx, clip, utf16_len
 from handlers.i18n import N_, Html, translator
 from storage import cosign as cosign_store
 from storage import items as item_store
 from storage import people, reference
 from storage import targets as target_store
+from storage import timers
 
 WAITING = ("routed", "forwarded", "escalated", "delegated")  # at a target, nobody has claimed it
 OPEN = ("submitted", *WAITING, "claimed", "needs_info", "answered")
@@ -241,6 +242,46 @@ async def deliver(ctx: Ctx, item_id: int, target) -> None:
     for file in await item_store.files(ctx.conn, item_id):
         await send_attachment(ctx, target.chat_id, file, thread_id=target.thread_id,
                               reply_to={"$ref": card_key}, is_group=is_group)
+
+
+async def card_lost(conn, outbox_key: str | None, now) -> None:
+    """Called by the sender when a message failed for good: if it was a card, the item is seen
+    to (``_on_card_lost``) as a due timer, through the scheduler like any handler work."""
+    if outbox_key and outbox_key.startswith("card:"):
+        await timers.schedule(conn, f"card-lost:{outbox_key}", "card.lost", now, payload={"card_key": outbox_key})
+
+
+@scheduled.job("card.lost")
+async def _on_card_lost(ctx: Ctx, timer) -> None:
+    """A card Telegram would not take (the group is gone, the bot was removed): the item leaves that
+    place; with nowhere left it goes to the city office intake, and the member is told either way
+    (the receipt only said where it was routed)."""
+    placement = await item_store.placement_of_card(ctx.conn, timer.payload["card_key"])
+    if placement is None or not placement.active:
+        return
+    await item_store.leave(ctx.conn, placement.item_id, [placement.target_id])
+    item = await item_store.by_id(ctx.conn, placement.item_id)
+    lost = await target_store.by_id(ctx.conn, placement.target_id)
+    author = await people.by_id(ctx.conn, item.author_id)
+    lang = translator(author.language).lang
+    office = await target_store.office(ctx.conn)
+    if item.status in CLOSED or await item_store.placements(ctx.conn, item.id):
+        await notify_author(ctx, item, N_("⚠ {code} could not be shown in {lost}; it is still handled elsewhere."),
+                            lost=reference.name(lost, lang))
+    elif office is not None and office.chat_id is not None and office.id != lost.id:
+        await deliver(ctx, item.id, office)
+        await item_store.add_event(ctx.conn, item.id, "routed", ctx.now, status_from=item.status,
+                                   status_to=item.status, to_target_id=office.id, reason="card lost")
+        await notify_author(ctx, item, N_("⚠ {code} could not be shown in {lost}; it went to {where} instead."),
+                            lost=reference.name(lost, lang), where=reference.name(office, lang))
+    else:
+        await notify_author(ctx, item, N_("⚠ {code} could not be shown in {lost}. It waits for the city office, "
+                                          "which has been told."), lost=reference.name(lost, lang))
+        for admin in await people.admins(ctx.conn):
+            at = translator(admin.language)
+            await ctx.send(admin.telegram_user_id, at("⚠ The card of {code} could not be posted in {lost}, and no "
+                                                      "other place is left for it: it waits for you.",
+                                                      code=item.code, lost=reference.name(lost, at.lang)))
 
 
 async def send_attachment(ctx: Ctx, chat_id: int, file, *, thread_id=None, reply_to=None,

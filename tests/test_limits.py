@@ -8,6 +8,7 @@ import html
 
 from handlers.context import TEXT_LIMIT, clip, split_text, telegram_len, utf16_len
 from handlers.i18n import translator
+from storage import reference
 
 zh = translator("zh")
 TIMEOUT = 30
@@ -45,3 +46,34 @@ async def test_a_report_of_1400_emoji_per_field_makes_a_preview_and_a_card_teleg
     assert refused == []
     item = await stack.row("items", code=code)
     assert item.status == "routed"
+
+
+async def test_a_card_telegram_refuses_for_good_goes_to_the_office_and_the_member_is_told(stack):
+    pilot = await stack.pilot()
+    world, sb = stack.world, stack.sb
+    intake = await world.bound_group("office", "office", "联络室收件组", pilot.office)
+    await sb.faults(kind="403", method="sendMessage", chat_id=pilot.topic_group.chat.id, count=1)
+    code = await world.submit(pilot.city, topic="smart_parking", area="city", observation="停车难。",
+                              suggestion="共享。")
+    await stack.settle()  # the card was refused for good...
+    assert await stack.app.scheduler.fire_due() == 1  # ...which the bot sees to
+    await stack.settle()
+    await world.card(intake, code)
+    told = (await sb.messages(pilot.city))[-1].text
+    lost, office = [reference.name(await stack.row("targets", name=name), "zh") for name in ("topic:smart_parking",
+                                                                                               "office")]
+    assert told == zh("⚠ {code} could not be shown in {lost}; it went to {where} instead.", code=code,
+                      lost=lost, where=office)
+    assert not any("送达" in (m.text or "") for m in await sb.messages(pilot.city))  # never "delivered"
+    placements = [(p.target_id, p.active) for p in await _placements(stack, code)]
+    assert [active for _, active in placements] == [False, True]
+
+
+async def _placements(stack, code: str) -> list:
+    from sqlalchemy import select
+
+    from storage.schema import item_targets
+    item = await stack.row("items", code=code)
+    async with stack.app.db.read() as conn:
+        return list(await conn.execute(select(item_targets).where(item_targets.c.item_id == item.id)
+                                       .order_by(item_targets.c.id)))
