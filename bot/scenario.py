@@ -70,10 +70,19 @@ class World:
         await self.sb.press(user, prompt, data=wanted)
         return prompt
 
+    async def start_city_report(self, user: SbUser, topic: str = "smart_parking") -> None:
+        """/submit, a topic, city-wide: the bot now asks for the observation (step 3)."""
+        await self.sb.send(user, "/submit")
+        await self.step(user, "s:topic", topic)
+        await self.step(user, "s:area", "city")
+        await self.sb.wait_for(user, lambda m: (m.text or "").startswith(("第3步", "Step 3")), TIMEOUT)
+
     async def submit(self, user: SbUser, *, topic: str, area: str, observation: str, suggestion: str,
                      analysis: str | None = None, district: str | None = None, street: str | None = None,
-                     photo: bool = False, privacy: str = "named", cosigners: str | None = None) -> str:
-        """A member goes through the whole guided flow; returns the reference code."""
+                     photo: bool = False, privacy: str = "named", cosigners: str | None = None,
+                     receipt: bool = True) -> str | None:
+        """A member goes through the whole guided flow; returns the reference code (None when
+        told not to wait for the receipt, e.g. because the submit is meant to fail)."""
         await self.sb.send(user, "/submit")
         await self.step(user, "s:topic", topic)
         await self.step(user, "s:area", area)
@@ -105,6 +114,8 @@ class World:
             await self.step(user, "s:cosigners", "skip")
         await self.step(user, "s:privacy", privacy)
         await self.step(user, "s:preview", "submit")
+        if not receipt:
+            return None
         receipt = await self.sb.wait_for(user, lambda m: "SQ-" in (m.text or ""), TIMEOUT)
         return next(word for word in receipt.text.replace("。", " ").split() if word.startswith("SQ-"))
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from bot.clock import Clock
 from bot.transport import ApiError, BotApi
+from handlers import lifecycle
 from storage import outbox, people
 from storage.db import Database
 
@@ -274,6 +275,7 @@ class Sender:
             elif exc.kind == "forbidden":
                 self.stats.blocked += 1
                 await outbox.mark_final(conn, row.id, "blocked", exc.description, now)
+                await lifecycle.card_lost(conn, row.key, now)
                 if row.chat_id and row.chat_id > 0:
                     await people.set_reachable(conn, row.chat_id, False)
                 log.warning("recipient unreachable", extra={"outbox_id": row.id, "chat_id": row.chat_id})
@@ -286,6 +288,7 @@ class Sender:
             elif exc.kind in ("bad_request", "conflict") or row.attempts + 1 >= MAX_ATTEMPTS:
                 self.stats.failed += 1
                 await outbox.mark_final(conn, row.id, "failed", exc.description, now)
+                await lifecycle.card_lost(conn, row.key, now)
                 log.error("send failed for good", extra={"outbox_id": row.id, "method": row.method,
                                                          "reason": exc.description})
             else:

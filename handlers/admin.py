@@ -18,6 +18,8 @@ from pathlib import Path
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from handlers.cells import read_cell
+from handlers.context import without_bidi_controls
 from handlers.lifecycle import RouteTrace, resolve_route
 from storage import audit, people
 from storage import targets as target_store
@@ -299,7 +301,8 @@ def read_roster_file(path) -> list[dict]:
                          f"expected columns: {','.join(ROSTER_COLUMNS)}")
     rows = []
     for number, cells in enumerate(table[1:], start=2):
-        cells = [_clean(c) for c in cells]
+        # an exported "'=x" is the name "=x" again; bidi controls in a name could reorder a card
+        cells = [without_bidi_controls(read_cell(_clean(c))) for c in cells]
         if not any(cells):
             continue
         row = {name: (cells[i] if i < len(cells) else "") for i, name in enumerate(header) if name}

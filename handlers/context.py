@@ -3,6 +3,8 @@ writer. Everything a handler sends is an outbox row committed with its business 
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -13,7 +15,18 @@ from handlers.events import Event
 from handlers.i18n import Translator, translator
 from storage import outbox, timers
 
+# Telegram's limits, counted as Telegram counts them: text and captions in UTF-16 code units
+# after entity parsing (an emoji is 2, a tag 0, "&lt;" 1), callback data in UTF-8 bytes.
 TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+CALLBACK_ANSWER_LIMIT = 200
+CALLBACK_DATA_BYTES = 64
+_TAG = re.compile(r"<[^>]*>")
+# Bidi embeddings, overrides and isolates: they can reorder what a card shows around them.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+# Characters that show nothing: zero-width space/joiners, word joiner, BOM, variation selectors.
+_INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff\ufe00-\ufe0f\U000e0100-\U000e01ef]")
+_HTML_TOKEN = re.compile(r"<[^>]*>|&#?\w+;|.", re.DOTALL)  # a tag, an entity, or one character
 Buttons = list[list[tuple[str, str]]]  # rows of (label, callback_data)
 
 
@@ -62,25 +75,72 @@ class HandlerConfig:
         "image/jpeg", "image/png", "text/plain")
 
 
+DB_ID_MAX = 2**31 - 1  # ids are INTEGER columns; on PostgreSQL a larger number is a query error
+
+
+def db_id(text: str | None) -> int | None:
+    """A row id taken from button data, or None when it cannot be one (a forged or stale
+    button): checked before any query, so a forged id gets the polite answer, not a DB error."""
+    if not text or not (text.isascii() and text.isdigit()):
+        return None
+    value = int(text)
+    return value if 1 <= value <= DB_ID_MAX else None
+
+
+def without_bidi_controls(text: str) -> str:
+    return _BIDI_CONTROLS.sub("", text)
+
+
+def shows_nothing(text: str) -> bool:
+    """True for text a reader would see as empty (only whitespace and invisible characters)."""
+    return not _INVISIBLE.sub("", text).strip()
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def telegram_len(html_text: str) -> int:
+    """The length Telegram checks against its limits for a text sent with parse_mode HTML."""
+    return utf16_len(html.unescape(_TAG.sub("", html_text)))
+
+
+def clip(text: str, limit: int) -> str:
+    """Plain text cut to ``limit`` UTF-16 units, "…" included, never inside a character."""
+    if utf16_len(text) <= limit:
+        return text
+    units, kept = 0, []
+    for char in text:
+        units += utf16_len(char)
+        if units > limit - 1:
+            break
+        kept.append(char)
+    return "".join(kept) + "…"
+
+
 def keyboard(buttons: Buttons) -> dict:
+    for row in buttons:
+        for _, data in row:
+            if len(data.encode()) > CALLBACK_DATA_BYTES:  # Telegram refuses the whole message
+                raise ValueError(f"callback data over {CALLBACK_DATA_BYTES} bytes: {data[:20]}…")
     return {"inline_keyboard": [[{"text": label, "callback_data": data} for label, data in row]
                                 for row in buttons]}
 
 
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """Split at line breaks under Telegram's limit. Our HTML never spans lines, so each
-    part stays well-formed; a single overlong line is cut hard as a last resort."""
+    """Split HTML at line breaks so each part is within Telegram's limit as Telegram counts
+    it. Our HTML never spans lines, so each part stays well-formed; a single overlong line is
+    cut between characters, its open tags closed and reopened across the cut."""
     parts: list[str] = []
     current = ""
     for line in text.split("\n"):
-        while len(line) > limit:
-            if current:
-                parts.append(current)
-                current = ""
-            parts.append(line[:limit])
-            line = line[limit:]
+        if telegram_len(line) > limit:  # fill the current part, then whole parts of the line
+            room = limit - telegram_len(current) - 1 if current else limit
+            first, *whole, line = _cut_line(line, limit, max(room, 0))
+            parts += [f"{current}\n{first}" if current else first, *whole]
+            current = ""
         candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
+        if telegram_len(candidate) > limit:
             parts.append(current)
             current = line
         else:
@@ -88,6 +148,24 @@ def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
     if current or not parts:
         parts.append(current)
     return parts
+
+
+def _cut_line(line: str, limit: int, first_limit: int) -> list[str]:
+    pieces: list[str] = []
+    piece, units, open_tags = "", limit - first_limit, []
+    for token in _HTML_TOKEN.findall(line):
+        if token.startswith("</"):
+            open_tags.pop()
+        elif token.startswith("<") and len(token) > 1:
+            open_tags.append(token)
+        else:
+            size = utf16_len(html.unescape(token))
+            if units + size > limit:
+                pieces.append(piece + "".join(f"</{tag[1:].split()[0].rstrip('>')}>" for tag in reversed(open_tags)))
+                piece, units = "".join(open_tags), 0
+            units += size
+        piece += token
+    return [*pieces, piece]
 
 
 @dataclass
@@ -155,6 +233,6 @@ class Ctx:
         """Answer the pressed button, so the client stops its progress indicator."""
         params: dict[str, Any] = {"callback_query_id": self.event.callback_id}
         if text:
-            params["text"] = text[:200]
+            params["text"] = clip(text, CALLBACK_ANSWER_LIMIT)
             params["show_alert"] = alert
         await self.call("answerCallbackQuery", params)

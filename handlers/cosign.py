@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from handlers import lifecycle
-from handlers.context import Ctx
+from handlers.context import Ctx, db_id
 from handlers.i18n import N_, translator
 from storage import cosign as store
 from storage import items as item_store
@@ -29,13 +29,12 @@ async def parse(ctx: Ctx, text: str) -> tuple[list[int], list[str]]:
     chosen, problems = [], []
     for ref in refs:
         member = await people.find(ctx.conn, ref[:64])
-        if member is None:
-            problems.append(t("{ref}: no such member. Use a roster number such as C002, or the exact name.",
-                              ref=ref[:64]))
-        elif member.id == ctx.member.id:
+        if member is not None and member.id == ctx.member.id:
             problems.append(t("{ref}: that is you.", ref=ref))
-        elif not member.active or member.telegram_user_id is None:
-            problems.append(t("{ref}: has not joined Linkage yet, so cannot be asked.", ref=ref))
+        elif member is None or not member.active or member.telegram_user_id is None:
+            # one answer for "not on the roster" and "not joined": the roster is not to be probed
+            problems.append(t("{ref}: cannot be asked. Use the roster number (such as C002) or the exact "
+                              "name of a member who uses Linkage.", ref=ref[:64]))
         elif member.id not in chosen:  # the same person by roster number and by name
             chosen.append(member.id)
     return chosen, problems
@@ -62,8 +61,8 @@ async def invite_all(ctx: Ctx, item_id: int, member_ids: list[int]) -> None:
 
 async def on_button(ctx: Ctx, rest: str) -> None:
     t = ctx.t
-    answer, _, item_id = rest.partition(":")
-    item = await item_store.by_id(ctx.conn, int(item_id)) if item_id.isdigit() and len(item_id) <= 10 else None
+    answer, _, item_text = rest.partition(":")
+    item = await item_store.by_id(ctx.conn, item_id) if (item_id := db_id(item_text)) is not None else None
     asked = {r.member_id: r for r in await store.of_item(ctx.conn, item.id)} if item is not None else {}
     if answer not in ("y", "n") or ctx.member.id not in asked:
         await ctx.answer(t.plain("This button is not valid."), alert=True)

@@ -1,19 +1,17 @@
 """Exports for the office (PRODUCT.md §11): the reports submitted in a period as one table, CSV
-(UTF-8 with a byte-order mark, so Excel shows Chinese correctly) or XLSX (openpyxl). An
+or XLSX, every cell plain text (handlers/cells.py: no member's text can become a formula). An
 anonymous author stays anonymous in the file unless the office asks to reveal them; every
 export is written to the audit log with its filters and whether names were revealed."""
 
 from __future__ import annotations
 
-import csv
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
-
 from handlers import lifecycle
 from handlers.admin import AdminError
+from handlers.cells import write_table
 from handlers.i18n import N_, translator
 from storage import audit, people, reference
 from storage import cosign as cosign_store
@@ -54,19 +52,6 @@ async def report_rows(conn, start: date, end: date, *, district: str | None = No
                      lifecycle.status_label(item.status, lang), item.duplicate_of or "", "、".join(places),
                      _shown(item.closed_at)])
     return rows
-
-
-def write_table(path: Path, header: list[str], rows: list[list[str]]) -> None:
-    if path.suffix.lower() == ".csv":
-        with path.open("w", encoding="utf-8-sig", newline="") as f:
-            csv.writer(f).writerows([header, *rows])
-        return
-    book = Workbook()
-    sheet = book.active
-    for row in (header, *rows):
-        sheet.append(row)
-    sheet.freeze_panes = "A2"
-    book.save(path)
 
 
 async def export_reports(conn, path: Path, start: date, end: date, now: datetime, *, district: str | None = None,

@@ -3,7 +3,7 @@ keep the unfinished draft and hand it back afterwards."""
 
 from __future__ import annotations
 
-from handlers.context import Ctx
+from handlers.context import Ctx, shows_nothing, without_bidi_controls
 from handlers.i18n import N_
 from storage import conversations
 from storage.conversations import Conversation
@@ -32,8 +32,8 @@ async def resume(ctx: Ctx, conv: Conversation) -> None:
 async def text_input(ctx: Ctx, *, empty_msgid: str = N_("Please send text, or /cancel to stop.")) -> str | None:
     """The text of the message, or None after telling the sender why it cannot be taken
     (no text, a file instead, or longer than the limit). Nothing is saved in that case."""
-    text = (ctx.event.text or "").strip()
-    if ctx.event.attachments or not text:
+    text = without_bidi_controls(ctx.event.text or "").strip()  # so they cannot reorder a card
+    if ctx.event.attachments or shows_nothing(text):
         await ctx.reply(ctx.t(empty_msgid))
         return None
     if len(text) > ctx.config.max_text_chars:

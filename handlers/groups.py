@@ -17,12 +17,12 @@ async def bind(ctx: Ctx, sender_status: str | None) -> None:
     if not (ctx.event.sender_is_chat or sender_status in ADMIN_STATUSES):
         await ctx.reply(t("Only an administrator of this group can bind it."))
         return
-    row = await target_store.bind_key(ctx.conn, key) if key else None
-    if row is None or row.used_at is not None or row.expires_at <= ctx.now:
+    target_id = await target_store.bind(ctx.conn, key, ctx.event.chat_id, ctx.event.thread_id, ctx.now) \
+        if key else None
+    if target_id is None:
         await ctx.reply(t("This key is not valid, was already used or has expired. Ask the city office "
                           "for a new one (linkage group bind-key)."))
         return
-    target_id = await target_store.bind(ctx.conn, key, ctx.event.chat_id, ctx.event.thread_id, ctx.now)
     target = await target_store.by_id(ctx.conn, target_id)
     await audit.record(ctx.conn, f"telegram:{ctx.event.user_id}", "group.bind",
                        {"target": target.name, "chat_id": ctx.event.chat_id,

@@ -12,7 +12,7 @@ import html
 import re
 
 from handlers import flows, lifecycle
-from handlers.context import Ctx
+from handlers.context import Ctx, db_id
 from handlers.i18n import N_, translator
 from storage import conversations, outbox, people, reference
 from storage import items as item_store
@@ -74,10 +74,10 @@ async def _check(ctx: Ctx, item_id: int, target_id: int, action: str, *, on_card
 async def on_card_button(ctx: Ctx) -> None:
     match = CARD_DATA.match(ctx.event.callback_data or "")
     action = match and match.group(3)
-    if not match or action not in ("claim", "close", *NEEDS_CLAIM):
+    item_id, target_id = (db_id(match.group(1)), db_id(match.group(2))) if match else (None, None)
+    if item_id is None or target_id is None or action not in ("claim", "close", "full", *NEEDS_CLAIM):
         await ctx.answer(ctx.t.plain("This button is not valid here, or the report has moved on."), alert=True)
         return
-    item_id, target_id = int(match.group(1)), int(match.group(2))
     checked = await _check(ctx, item_id, target_id, action, on_card=True)
     if checked is None:
         return
@@ -96,6 +96,12 @@ async def _claim(ctx: Ctx, item, target) -> None:
     await lifecycle.notify_author(ctx, item, N_("🔔 {code} is now being handled by {where}."),
                                   where=reference.name(target, await _author_lang(ctx, item)))
     await ctx.answer(ctx.t.plain("Claimed. The other cards show it is yours."))
+
+
+async def _full_text(ctx: Ctx, item, target) -> None:
+    """A shortened card's whole text, in the presser's private chat (a group may be large)."""
+    await ctx.send(ctx.member.telegram_user_id, await lifecycle.render_full_text(ctx.conn, item, ctx.t.lang))
+    await ctx.answer(ctx.t.plain("The full text is in your private chat with me."))
 
 
 async def _release(ctx: Ctx, item, target) -> None:
@@ -164,7 +170,7 @@ async def _outcome(ctx: Ctx, item, target) -> None:
                          buttons=buttons)
 
 
-_ACTIONS = {"claim": _claim, "release": _release, "close": _close, "ask": _ask, "reply": _reply,
+_ACTIONS = {"full": _full_text, "claim": _claim, "release": _release, "close": _close, "ask": _ask, "reply": _reply,
             "forward": _forward, "delegate": _delegate, "escalate": _escalate, "outcome": _outcome}
 
 
@@ -174,11 +180,12 @@ async def on_choice_button(ctx: Ctx, conv: Conversation | None) -> None:
     """A destination or an outcome chosen in private; then the reason is asked for."""
     t = ctx.t
     match = CHOICE_DATA.match(ctx.event.callback_data or "")
-    if not match or conv is None or conv.flow != "card" or conv.step != "choose" or \
-            conv.data.get("item_id") != int(match.group(2)):
+    item_id, target_id = (db_id(match.group(2)), db_id(match.group(3))) if match else (None, None)
+    if item_id is None or target_id is None or conv is None or conv.flow != "card" or conv.step != "choose" or \
+            conv.data.get("item_id") != item_id:
         await ctx.answer(t.plain("This button belongs to an earlier step. Please use the latest message."), alert=True)
         return
-    verb, item_id, target_id, value = match.group(1), int(match.group(2)), int(match.group(3)), match.group(4)
+    verb, value = match.group(1), match.group(4)
     action = {"fw": "forward", "dg": "delegate", "oc": "outcome"}.get(verb)
     checked = action and await _check(ctx, item_id, target_id, action, on_card=False)
     if not checked:
@@ -194,7 +201,7 @@ async def on_choice_button(ctx: Ctx, conv: Conversation | None) -> None:
         prompt = t("Type the code of the report this one duplicates (e.g. SQ-2026-00001).") \
             if value == "duplicate" else t("Type a short note for the member about this outcome.")
     else:
-        to = await target_store.by_id(ctx.conn, int(value)) if value.isdigit() else None
+        to = await target_store.by_id(ctx.conn, to_id) if (to_id := db_id(value)) is not None else None
         allowed = {p.id for p in await target_store.bound_peers(
             ctx.conn, item.level if verb == "fw" else "district", target_id)}
         if to is None or to.id not in allowed:

@@ -10,13 +10,14 @@ import html
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from handlers import deadlines
-from handlers.context import Buttons, Ctx
+from handlers import deadlines, scheduled
+from handlers.context import Buttons, Ctx, clip, utf16_len
 from handlers.i18n import N_, Html, translator
 from storage import cosign as cosign_store
 from storage import items as item_store
 from storage import people, reference
 from storage import targets as target_store
+from storage import timers
 
 WAITING = ("routed", "forwarded", "escalated", "delegated")  # at a target, nobody has claimed it
 OPEN = ("submitted", *WAITING, "claimed", "needs_info", "answered")
@@ -35,6 +36,8 @@ STATUS_LABELS = {
     "duplicate": N_("duplicate"), "withdrawn": N_("withdrawn by the member"), "closed": N_("closed"),
 }
 AREA_LABELS = {"city": N_("city-wide"), "district": N_("district"), "street": N_("street")}
+# UTF-16 units per field on a card: three full fields and the rest stay far inside Telegram's
+# 4096, whatever a member typed; the full text is a button away (liaison.py, "full")
 FIELD_LIMIT_ON_CARD = 700
 _SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -84,12 +87,12 @@ async def resolve_route(conn, *, area: str, topic: str, district: str | None, st
 
 # --- what people see ---------------------------------------------------------------
 
-def author_label(item, author, lang: str) -> str:
+async def author_label(conn, item, author, lang: str) -> str:
     t = translator(lang)
     if item.privacy == "named":
         return html.escape(author.name)
     if item.privacy == "office":
-        return t("member #{number}", number=author.id)
+        return t("member {alias}", alias=await people.alias(conn, author.id))
     return t("anonymous member")
 
 
@@ -103,10 +106,23 @@ async def place_label(conn, item, lang: str) -> str:
 
 
 def _clip(text: str | None) -> str:
-    text = text or ""
-    if len(text) > FIELD_LIMIT_ON_CARD:
-        text = text[:FIELD_LIMIT_ON_CARD] + "…"
-    return html.escape(text)
+    return html.escape(clip(text or "", FIELD_LIMIT_ON_CARD))
+
+
+def is_shortened(item) -> bool:
+    """Whether the card shows less than the member wrote."""
+    return any(utf16_len(text or "") > FIELD_LIMIT_ON_CARD
+               for text in (item.observation, item.analysis, item.suggestion))
+
+
+async def render_full_text(conn, item, lang: str) -> str:
+    """The report's own words in full, for a liaison (sent in as many messages as it takes)."""
+    t = translator(lang)
+    lines = [t("📄 Full text of {code}", code=item.code), t("<b>Observation (情况)</b>"), html.escape(item.observation)]
+    if item.analysis:
+        lines += [t("<b>Analysis (分析)</b>"), html.escape(item.analysis)]
+    lines += [t("<b>Suggestion (建议)</b>"), html.escape(item.suggestion)]
+    return "\n".join(lines)
 
 
 async def render_body(conn, item, lang: str, *, for_author: bool) -> str:
@@ -117,7 +133,7 @@ async def render_body(conn, item, lang: str, *, for_author: bool) -> str:
     lines = [f"📋 <b>{item.code}</b> · {html.escape(reference.name(topic, lang))}",
              t("Area: {place}", place=Html(await place_label(conn, item, lang)))]
     if not for_author:
-        lines.append(t("From: {who}", who=Html(author_label(item, author, lang))))
+        lines.append(t("From: {who}", who=Html(await author_label(conn, item, author, lang))))
     lines += ["", t("<b>Observation (情况)</b>"), _clip(item.observation)]
     if item.analysis:
         lines += [t("<b>Analysis (分析)</b>"), _clip(item.analysis)]
@@ -167,6 +183,8 @@ async def render_card(ctx: Ctx, item, placement) -> tuple[str, Buttons]:
     if item.duplicate_of:
         status += " · " + t("duplicate of {code}", code=item.duplicate_of)
     text += "\n\n" + t("Status: {status}", status=Html(status))
+    if is_shortened(item) and placement.active and item.status not in CLOSED:
+        text += "\n" + t("The text is shortened here (…): 📄 Full text sends all of it to your private chat.")
     if not placement.active:
         where = await _current_places(ctx, item, lang)
         text += "\n" + t("This report is no longer handled here. Now at: {where}", where=where)
@@ -187,15 +205,16 @@ def card_buttons(item, target_id: int, t) -> Buttons:
 
     if item.status in CLOSED:
         return []
+    full_text = [[b(N_("📄 Full text"), "full")]] if is_shortened(item) else []
     if item.status in WAITING:
-        return [[b(N_("✋ Claim"), "claim")]]
+        return [[b(N_("✋ Claim"), "claim")], *full_text]
     if item.status in RESOLVED:
-        return [[b(N_("✅ Close"), "close")]]
+        return [[b(N_("✅ Close"), "close")], *full_text]
     level_move = b(N_("⬆ Escalate to city"), "escalate") if item.level == "district" else \
         b(N_("⬇ Delegate to district"), "delegate")
     return [[b(N_("💬 Reply to member"), "reply"), b(N_("❓ Ask for information"), "ask")],
             [b(N_("↪ Forward"), "forward"), level_move],
-            [b(N_("🏁 Record outcome"), "outcome"), b(N_("↩ Release"), "release")]]
+            [b(N_("🏁 Record outcome"), "outcome"), b(N_("↩ Release"), "release")], *full_text]
 
 
 async def refresh_cards(ctx: Ctx, item_id: int, placements: list | None = None) -> None:
@@ -223,6 +242,46 @@ async def deliver(ctx: Ctx, item_id: int, target) -> None:
     for file in await item_store.files(ctx.conn, item_id):
         await send_attachment(ctx, target.chat_id, file, thread_id=target.thread_id,
                               reply_to={"$ref": card_key}, is_group=is_group)
+
+
+async def card_lost(conn, outbox_key: str | None, now) -> None:
+    """Called by the sender when a message failed for good: if it was a card, the item is seen
+    to (``_on_card_lost``) as a due timer, through the scheduler like any handler work."""
+    if outbox_key and outbox_key.startswith("card:"):
+        await timers.schedule(conn, f"card-lost:{outbox_key}", "card.lost", now, payload={"card_key": outbox_key})
+
+
+@scheduled.job("card.lost")
+async def _on_card_lost(ctx: Ctx, timer) -> None:
+    """A card Telegram would not take (the group is gone, the bot was removed): the item leaves that
+    place; with nowhere left it goes to the city office intake, and the member is told either way
+    (the receipt only said where it was routed)."""
+    placement = await item_store.placement_of_card(ctx.conn, timer.payload["card_key"])
+    if placement is None or not placement.active:
+        return
+    await item_store.leave(ctx.conn, placement.item_id, [placement.target_id])
+    item = await item_store.by_id(ctx.conn, placement.item_id)
+    lost = await target_store.by_id(ctx.conn, placement.target_id)
+    author = await people.by_id(ctx.conn, item.author_id)
+    lang = translator(author.language).lang
+    office = await target_store.office(ctx.conn)
+    if item.status in CLOSED or await item_store.placements(ctx.conn, item.id):
+        await notify_author(ctx, item, N_("⚠ {code} could not be shown in {lost}; it is still handled elsewhere."),
+                            lost=reference.name(lost, lang))
+    elif office is not None and office.chat_id is not None and office.id != lost.id:
+        await deliver(ctx, item.id, office)
+        await item_store.add_event(ctx.conn, item.id, "routed", ctx.now, status_from=item.status,
+                                   status_to=item.status, to_target_id=office.id, reason="card lost")
+        await notify_author(ctx, item, N_("⚠ {code} could not be shown in {lost}; it went to {where} instead."),
+                            lost=reference.name(lost, lang), where=reference.name(office, lang))
+    else:
+        await notify_author(ctx, item, N_("⚠ {code} could not be shown in {lost}. It waits for the city office, "
+                                          "which has been told."), lost=reference.name(lost, lang))
+        for admin in await people.admins(ctx.conn):
+            at = translator(admin.language)
+            await ctx.send(admin.telegram_user_id, at("⚠ The card of {code} could not be posted in {lost}, and no "
+                                                      "other place is left for it: it waits for you.",
+                                                      code=item.code, lost=reference.name(lost, at.lang)))
 
 
 async def send_attachment(ctx: Ctx, chat_id: int, file, *, thread_id=None, reply_to=None,
@@ -302,7 +361,7 @@ async def history_lines(conn, item, lang: str, *, limit: int | None = None) -> l
 
 REASONS_SHOWN = ("forwarded", "escalated", "delegated", "outcome")  # reasons the member is told
 EVENT_LABELS = {
-    "submitted": N_("submitted"), "routed": N_("delivered to {where}"), "claimed": N_("claimed"),
+    "submitted": N_("submitted"), "routed": N_("routed to {where}"), "claimed": N_("claimed"),
     "released": N_("released for another liaison"), "asked": N_("more information requested"),
     "info": N_("you added information"), "replied": N_("reply received"),
     "forwarded": N_("forwarded to {where}"), "escalated": N_("escalated to {where}"),

@@ -12,12 +12,11 @@ the recipient, on the very message that carried the notice (or its reminder), an
 from __future__ import annotations
 
 import html
-import re
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from handlers import audience, flows
-from handlers.context import Ctx
+from handlers.context import Ctx, db_id
 from handlers.i18n import N_, Html, translator
 from handlers.scheduled import job
 from storage import conversations, outbox, people, reference
@@ -28,7 +27,6 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 TITLE_LIMIT = 200
 BODY_LIMIT = 3500
 REMINDER_USEFUL_DAYS = 3  # a reminder that fell due while the bot was down is still sent this late
-READ_DATA = re.compile(r"^(\d{1,10})$")
 AUDIENCE_LABELS = {"all": N_("all members"), "level:city": N_("city-level members"),
                    "level:district": N_("district-level members")}
 
@@ -131,8 +129,8 @@ async def remind(ctx: Ctx, timer) -> None:
 async def on_read(ctx: Ctx, rest: str) -> None:
     """The Read button: recorded once, only by a recipient, only on the notice's own message."""
     t = ctx.t
-    match = READ_DATA.match(rest)
-    notice = match and await store.by_id(ctx.conn, int(match.group(1)))
+    notice_id = db_id(rest)
+    notice = notice_id is not None and await store.by_id(ctx.conn, notice_id)
     receipt = notice and await store.receipt(ctx.conn, notice.id, ctx.member.id)
     if not receipt:
         await ctx.answer(t.plain("This button is not valid."), alert=True)

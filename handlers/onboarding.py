@@ -30,7 +30,10 @@ async def start(ctx: Ctx) -> None:
         await ctx.reply(t("This invite link has expired. Please ask the office for a new one: {contact}",
                           contact=ctx.config.office_contact))
         return
-    await people.redeem_invite(ctx.conn, code, ctx.event.user_id, ctx.now)
+    if not await people.redeem_invite(ctx.conn, code, ctx.event.user_id, ctx.now):  # someone was faster
+        await ctx.reply(t("This invite link has already been used. If that was not you, please tell the "
+                          "office: {contact}", contact=ctx.config.office_contact))
+        return
     ctx.member = await people.by_id(ctx.conn, member.id)
     await ctx.reply(ctx.t("Welcome, {name}! Your account is now linked to the CPPCC member list.",
                           name=member.name) + "\n\n" + help_text(ctx))

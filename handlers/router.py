@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from handlers import deadlines, groups, liaison, onboarding, study, submit
 from handlers import cosign, digest, notices, privacy, retention
-from handlers.context import Ctx
+from handlers.context import Ctx, db_id
 from storage import conversations
 
 PRIVATE_COMMANDS = {"help": onboarding.show_help, "language": onboarding.choose_language,
@@ -94,11 +94,12 @@ async def _private_button(ctx: Ctx, conv) -> None:
         await submit.on_button(ctx, conv, step, value)
     elif prefix == "m":
         action, _, tail = rest.partition(":")
-        item_id, _, extra = tail.partition(":")
-        if not item_id.isdigit() or len(item_id) > 10:
+        item_text, _, extra = tail.partition(":")
+        item_id = db_id(item_text)
+        if item_id is None:
             await ctx.answer(ctx.t.plain("This button is not valid."), alert=True)
             return
-        await submit.on_member_button(ctx, action, int(item_id), extra or None)
+        await submit.on_member_button(ctx, action, item_id, extra or None)
     elif prefix == "l":
         await liaison.on_choice_button(ctx, conv)
     elif prefix == "c":

@@ -44,7 +44,7 @@ from zoneinfo import ZoneInfo
 
 from handlers import audience, digest, flows
 from handlers.admin import AdminError
-from handlers.context import Buttons, Ctx, HandlerConfig
+from handlers.context import CAPTION_LIMIT, Buttons, Ctx, HandlerConfig, db_id, split_text
 from handlers.events import Event
 from handlers.i18n import N_, Html, Translator, translator
 from handlers.scheduled import job
@@ -444,7 +444,7 @@ async def push_materials(ctx: Ctx, s) -> int:
                            priority=outbox.BULK)
         else:
             await ctx.call("sendDocument", {"chat_id": r.telegram_user_id, "document": materials["value"],
-                                            "caption": caption, "parse_mode": "HTML"},
+                                            "caption": split_text(caption, CAPTION_LIMIT)[0], "parse_mode": "HTML"},
                            chat_id=r.telegram_user_id, priority=outbox.BULK)
         sent += 1
     await store.change_session(ctx.conn, s.id, materials_sent_at=ctx.now)
@@ -1089,20 +1089,16 @@ async def cmd_study(ctx: Ctx) -> None:
 
 # --- router entry points ----------------------------------------------------------------------
 
-def _number(text: str) -> int | None:
-    return int(text) if text.isdigit() and len(text) <= 10 else None
-
-
 async def on_button(ctx: Ctx, rest: str) -> None:
     """st:a:ID attend · st:e:ID excused · st:c:ID check in · st:p:PLAN:DAY studied today."""
     action, _, tail = rest.partition(":")
     if action == "p":
         plan_text, _, day_text = tail.partition(":")
-        plan_id, day_no = _number(plan_text), _number(day_text)
+        plan_id, day_no = db_id(plan_text), db_id(day_text)
         if plan_id is not None and day_no is not None:
             await _plan_button(ctx, plan_id, day_no)
             return
-    elif action in ("a", "e", "c") and (session_id := _number(tail)) is not None:
+    elif action in ("a", "e", "c") and (session_id := db_id(tail)) is not None:
         await {"a": _attend, "e": _excuse_button, "c": _checkin_button}[action](ctx, session_id)
         return
     await ctx.answer(ctx.t.plain("This button is not valid."), alert=True)

@@ -17,7 +17,7 @@ TEXT_STEPS = {"observation": N_("<b>Step 3.</b> What did you observe? Describe t
               "analysis": N_("<b>Step 4.</b> Your analysis (分析) of causes and effects. Optional: press Skip."),
               "suggestion": N_("<b>Step 5.</b> Your suggestion (建议): what should be done?")}
 PRIVACY = {"named": N_("Named: liaisons see my name"),
-           "office": N_("Named to the office only: liaisons see a member number"),
+           "office": N_("Named to the office only: liaisons see an alias, not who I am"),
            "anonymous": N_("Anonymous to all but administrators")}
 MAX_ATTACHMENTS = 10
 
@@ -289,7 +289,8 @@ async def _submit(ctx: Ctx, conv: Conversation) -> None:
     t = ctx.t
     where = "、".join(reference.name(target, t.lang) for target in targets)
     text = t("✅ Received. Your reference code is <b>{code}</b>.", code=code) + "\n"
-    text += t("Delivered to: {where}", where=where) if targets else \
+    # "routed", not "delivered": the card is still on its way (the member is told when it is claimed)
+    text += t("Routed to: {where}", where=where) if targets else \
         t("It is queued for the city office and will be delivered as soon as a handling group is set up.")
     text += "\n" + t("You will be told every step. /my shows your reports.")
     await ctx.reply(text)

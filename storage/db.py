@@ -51,7 +51,8 @@ class Database:
         self.url = database_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
-        kwargs: dict = {"echo": echo, "hide_parameters": True}  # a failed statement never logs what a member wrote
+        # a failed statement's parameters are report texts and names: never in an error message or log
+        kwargs: dict = {"echo": echo, "hide_parameters": True}
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": 30}
         else:

@@ -101,6 +101,10 @@ async def placement(conn: AsyncConnection, item_id: int, target_id: int):
         item_targets.c.active.is_(True)))).first()
 
 
+async def placement_of_card(conn: AsyncConnection, card_key: str):
+    return (await conn.execute(select(item_targets).where(item_targets.c.card_key == card_key))).first()
+
+
 async def leave(conn: AsyncConnection, item_id: int, target_ids: list[int] | None = None) -> None:
     query = update(item_targets).where(item_targets.c.item_id == item_id)
     if target_ids is not None:

@@ -8,7 +8,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.schema import districts, invites, members, streets, target_liaisons
+from storage.db import insert_ignoring_duplicates
+from storage.schema import districts, invites, member_aliases, members, streets, target_liaisons
+
+ALIAS_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud on the phone
+ALIAS_LENGTH = 6
 
 
 async def by_telegram(conn: AsyncConnection, user_id: int):
@@ -31,6 +35,16 @@ async def find(conn: AsyncConnection, ref: str):
         return row
     rows = (await conn.execute(select(members).where(members.c.name == ref))).all()
     return rows[0] if len(rows) == 1 else None
+
+
+async def alias(conn: AsyncConnection, member_id: int) -> str:
+    """The member's alias, made on first use."""
+    query = select(member_aliases.c.alias).where(member_aliases.c.member_id == member_id)
+    while (found := (await conn.execute(query)).scalar()) is None:
+        fresh = "".join(secrets.choice(ALIAS_ALPHABET) for _ in range(ALIAS_LENGTH))
+        # a clash (this member got one meanwhile, or the alias is taken) inserts nothing: look again
+        await conn.execute(insert_ignoring_duplicates(conn, member_aliases).values(member_id=member_id, alias=fresh))
+    return found
 
 
 async def admins(conn: AsyncConnection) -> list:
@@ -59,11 +73,17 @@ async def invite(conn: AsyncConnection, code: str):
     return (await conn.execute(select(invites).where(invites.c.code == code))).first()
 
 
-async def redeem_invite(conn: AsyncConnection, code: str, telegram_user_id: int, now: datetime) -> None:
-    row = await invite(conn, code)
-    await conn.execute(update(invites).where(invites.c.code == code).values(used_at=now))
-    await conn.execute(update(members).where(members.c.id == row.member_id)
-                       .values(telegram_user_id=telegram_user_id, reachable=True))
+async def redeem_invite(conn: AsyncConnection, code: str, telegram_user_id: int, now: datetime) -> bool:
+    """Use the invite and link the account; False if it was used (or expired) meanwhile. The
+    check is in the UPDATE itself, so of concurrent attempts exactly one wins."""
+    member_id = (await conn.execute(
+        update(invites).where(invites.c.code == code, invites.c.used_at.is_(None), invites.c.expires_at > now)
+        .values(used_at=now).returning(invites.c.member_id))).scalar()
+    if member_id is None:
+        return False
+    linked = await conn.execute(update(members).where(members.c.id == member_id, members.c.telegram_user_id.is_(None))
+                                .values(telegram_user_id=telegram_user_id, reachable=True))
+    return linked.rowcount == 1
 
 
 async def is_liaison_of(conn: AsyncConnection, member_id: int, target_id: int) -> bool:

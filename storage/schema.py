@@ -102,6 +102,14 @@ members = Table(
     Column("created_at", UTCDateTime, nullable=False),
 )
 
+# What liaisons see for an author named to the office only: random, so neither the database id
+# nor the roster order leads back to the person; one per member, so repeat reporters show.
+member_aliases = Table(
+    "member_aliases", metadata,
+    Column("member_id", Integer, ForeignKey("members.id"), primary_key=True),
+    Column("alias", String(16), nullable=False, unique=True),
+)
+
 invites = Table(
     "invites", metadata,
     Column("code", String(48), primary_key=True),

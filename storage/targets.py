@@ -85,16 +85,22 @@ async def bind_key(conn: AsyncConnection, key: str):
     return (await conn.execute(select(bind_keys).where(bind_keys.c.key_hash == _hash(key)))).first()
 
 
-async def bind(conn: AsyncConnection, key: str, chat_id: int, thread_id: int | None, now: datetime) -> int:
-    row = await bind_key(conn, key)
-    await conn.execute(update(bind_keys).where(bind_keys.c.key_hash == row.key_hash).values(used_at=now))
+async def bind(conn: AsyncConnection, key: str, chat_id: int, thread_id: int | None, now: datetime) -> int | None:
+    """Use the key and bind the place to its target; None if the key was used (or expired)
+    meanwhile. The check is in the UPDATE itself, so of concurrent /binds exactly one wins."""
+    target_id = (await conn.execute(
+        update(bind_keys).where(bind_keys.c.key_hash == _hash(key), bind_keys.c.used_at.is_(None),
+                                bind_keys.c.expires_at > now)
+        .values(used_at=now).returning(bind_keys.c.target_id))).scalar()
+    if target_id is None:
+        return None
     # A chat (or topic) serves one target: an older binding of the same place is released.
     await conn.execute(update(targets).where(targets.c.chat_id == chat_id,
-                                             _same_thread(thread_id), targets.c.id != row.target_id)
+                                             _same_thread(thread_id), targets.c.id != target_id)
                        .values(chat_id=None, thread_id=None, bound_at=None))
-    await conn.execute(update(targets).where(targets.c.id == row.target_id)
+    await conn.execute(update(targets).where(targets.c.id == target_id)
                        .values(chat_id=chat_id, thread_id=thread_id, bound_at=now))
-    return row.target_id
+    return target_id
 
 
 def _same_thread(thread_id: int | None):

@@ -88,7 +88,7 @@ async def test_weekly_digest_own_reports_numbers_highlights_and_the_office_chart
                        new=2, answered=0, adopted=2)
     assert plain(zh("<b>Your reports</b>")) in city
     assert waiting in city and lifecycle.status_label("routed", "zh") in city  # open, with its latest hop
-    assert zh.plain("delivered to {where}", where="") in city and "智慧养老" in city
+    assert zh.plain("routed to {where}", where="") in city and "智慧养老" in city
     assert named in city.split(plain(zh("<b>Adopted (采用)</b>")))[0]  # decided this week, among own reports
     assert parking in city
     highlights = city.split(plain(zh("<b>Adopted (采用)</b>")))[1]

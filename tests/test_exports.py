@@ -10,7 +10,8 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from bot.cli import main as cli_main
-from handlers import study
+from handlers import admin, study
+from handlers.cells import write_table
 from handlers.i18n import translator
 
 zh = translator("zh")
@@ -75,3 +76,35 @@ async def _audit(stack, action: str) -> list:
     from storage.schema import audit_log
     async with stack.app.db.read() as conn:
         return list(await conn.execute(select(audit_log).where(audit_log.c.action == action).order_by(audit_log.c.id)))
+
+
+FORMULAS = ('=HYPERLINK("http://evil.example","点我")', "+1+1", "-2+3", "@SUM(A1)")
+
+
+async def test_member_text_never_becomes_a_spreadsheet_formula(stack, tmp_path):
+    member = await stack.world.join("C002", "李静怡")
+    await stack.world.submit(member, topic="smart_parking", area="city", observation=FORMULAS[0],
+                             analysis=FORMULAS[1], suggestion=FORMULAS[2] + FORMULAS[3])
+    await stack.settle()
+    today = study.today(stack.app.clock.now()).isoformat()
+    for name in ("reports.xlsx", "reports.csv"):
+        result = await asyncio.to_thread(CliRunner().invoke, cli_main, [
+            "--database", stack.app.settings.database, "export", "reports", "--from", today, "--to", today,
+            "--out", str(tmp_path / name)])
+        assert result.exit_code == 0, result.output
+    cells = {cell.value: cell for row in load_workbook(tmp_path / "reports.xlsx").active.iter_rows() for cell in row}
+    for text in (FORMULAS[0], FORMULAS[1], FORMULAS[2] + FORMULAS[3]):
+        assert cells[text].data_type == "s"  # the text itself, stored as text, never a formula
+    with open(tmp_path / "reports.csv", encoding="utf-8-sig", newline="") as f:
+        row = list(csv.reader(f))[1]
+    for text in (FORMULAS[0], FORMULAS[1], FORMULAS[2] + FORMULAS[3]):
+        assert "'" + text in row
+
+
+def test_a_formula_like_name_survives_export_and_roster_reimport(tmp_path):
+    names = [*FORMULAS, "'quoted", "王晓明"]
+    for suffix in (".csv", ".xlsx"):
+        path = tmp_path / f"roster{suffix}"
+        write_table(path, list(admin.ROSTER_COLUMNS),
+                    [[f"C{i}", name, "city", "", "", "", "", "", "", ""] for i, name in enumerate(names)])
+        assert [row["name"] for row in admin.read_roster_file(path)] == names, suffix

@@ -4,6 +4,7 @@ through the real framework over HTTP, and sees nobody else in it."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -89,3 +90,23 @@ async def test_retention_deletes_old_raw_updates_then_empties_old_messages_and_c
 async def test_retention_on_postgres(pg_stack):
     """The same on PostgreSQL (its JSON operators differ from SQLite's)."""
     await test_retention_deletes_old_raw_updates_then_empties_old_messages_and_cards_still_work(pg_stack)
+
+
+async def test_an_author_named_to_the_office_only_shows_as_a_stable_alias_not_linked_to_the_roster(stack):
+    pilot = await stack.pilot()
+    world = stack.world
+    codes = [await world.submit(member, topic="smart_parking", area="city", observation=f"第{n}条观察。",
+                                suggestion="建议。", privacy="office")
+             for n, member in enumerate((pilot.city, pilot.city, pilot.hongqiao))]
+    cards = [await world.card(pilot.topic_group, code) for code in codes]
+    labels = [next(line for line in card.text.splitlines() if line.startswith(zh.plain("From: {who}", who="")))
+              for card in cards]
+    assert labels[0] == labels[1] != labels[2]  # the same member is recognisable, another is not the same
+    for card, roster_id in zip(cards, ("C001", "C001", "H001")):
+        member = await stack.row("members", roster_id=roster_id)
+        from_line = next(line for line in card.text.splitlines() if line in labels)
+        assert str(member.id) not in from_line and roster_id not in from_line and member.name not in card.text
+    await stack.settle()
+    log = open(stack.app.settings.log_file, encoding="utf-8").read()
+    alias = re.search(r"[A-Z2-9]{6}", labels[0]).group()
+    assert alias not in log
