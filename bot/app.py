@@ -119,7 +119,7 @@ class LinkageApp:
             raise SystemExit("--webhook needs LINKAGE_WEBHOOK_URL and LINKAGE_WEBHOOK_SECRET")
         secret = settings.webhook_secret.get_secret_value()
         loop = self.supervisor.loop("webhook")
-        app = webhook.make_app(self.db, self.api, self.clock, secret, self.dispatcher.wake, self.supervisor, loop)
+        app = webhook.make_app(self.db, self.clock, secret, self.dispatcher.wake, self.supervisor, loop)
         add_health_route(app, self.health)
         await self._serve(app, settings.webhook_host, settings.webhook_port)
         loop.progress()  # listening; from now on, progress is an update stored

@@ -41,6 +41,16 @@ def not_bot_api_answer(status: int) -> str:
     return f"the answer is not Bot API JSON (HTTP {status})"
 
 
+def as_update(body: Any) -> dict:
+    """A webhook body as the inbox keeps it: any JSON object with an integer update_id, as
+    Telegram sent it — the same as polling stores. Whether the core can read it is the
+    dispatcher's business (it parks what it cannot): a 4xx here would make Telegram send the
+    same update again and again, holding back every later one."""
+    if not isinstance(body, dict) or type(body.get("update_id")) is not int:
+        raise ValueError("not an update: a JSON object with an integer update_id")
+    return body
+
+
 class ApiError(Exception):
     """kind: retry_after | forbidden | bad_request | conflict | network | server
 
@@ -66,8 +76,5 @@ class BotApi(Protocol):
     async def get_updates(self, offset: int | None, timeout: int) -> list[dict]:
         """The updates as Telegram sent them: one the framework cannot read still reaches the inbox
         (and is confirmed), rather than failing the whole batch for ever."""
-
-    def parse_update(self, payload: dict) -> dict:
-        """Validate a webhook body through the framework; returns it as sent."""
 
     async def close(self) -> None: ...

@@ -21,7 +21,7 @@ from aiogram.exceptions import (ClientDecodeError, RestartingTelegram, TelegramB
                                 TelegramRetryAfter, TelegramServerError,
                                 TelegramUnauthorizedError)
 from aiogram.methods import Response
-from aiogram.types import BufferedInputFile, Update
+from aiogram.types import BufferedInputFile
 
 from bot.transport import ALLOWED_UPDATES, ApiError, bot_api_answer, not_bot_api_answer, upload_of
 
@@ -84,11 +84,6 @@ class AiogramApi:
         return await self.call("getUpdates", {"offset": offset, "timeout": timeout,
                                               "allowed_updates": ALLOWED_UPDATES},
                                request_timeout=timeout + 15)
-
-    def parse_update(self, payload: dict) -> dict:
-        """aiogram validates the update; the update handed on is the JSON as Telegram sent it."""
-        Update.model_validate(payload, context={"bot": self.bot})
-        return payload
 
     async def close(self) -> None:
         await self.bot.session.close()

@@ -151,14 +151,5 @@ class PtbApi:
             raise _error(exc) from exc
         return updates
 
-    def parse_update(self, payload: dict) -> dict:
-        # PTB builds objects without checking types, so check what the inbox relies on.
-        if not isinstance(payload, dict):
-            raise ValueError("an update is a JSON object")
-        if type(payload.get("update_id")) is not int:
-            raise ValueError("update_id must be an integer")
-        telegram.Update.de_json(payload, self.bot)
-        return payload  # as sent: PTB's to_dict would add fields
-
     async def close(self) -> None:
         await self.bot.shutdown()
