@@ -15,10 +15,13 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from handlers.context import Ctx
 from storage import conversations, floods
+
+log = logging.getLogger("linkage.flood")
 
 MINUTE, HOUR = timedelta(minutes=1), timedelta(hours=1)
 REFUSAL, STEER = "refusal", "steer"  # the answers given once an hour at most
@@ -32,9 +35,12 @@ async def admit(ctx: Ctx) -> bool:
     hits = await floods.hit(ctx.conn, f"minute:{ctx.event.user_id}", ctx.now, MINUTE)
     if hits <= limit:
         return True
+    first_past = hits == limit + 1
+    if first_past:  # once per window: the log shows a flood, not each of its messages
+        log.warning("inbound limit reached", extra={"user_id": ctx.event.user_id, "limit": limit})
     if ctx.event.kind == "callback":
         await ctx.answer(ctx.t.plain("Too many presses at once. Please try again in a minute."))
-    elif hits == limit + 1 and ctx.event.is_private and ctx.member is not None:
+    elif first_past and ctx.event.is_private and ctx.member is not None:
         await ctx.reply(ctx.t("You have sent more than {count} messages within a minute. Please slow down: "
                               "I will not answer what you send during the next minute; after that, please "
                               "send again whatever still needs an answer.", count=limit))
@@ -42,7 +48,7 @@ async def admit(ctx: Ctx) -> bool:
 
 
 async def first_in_an_hour(ctx: Ctx, answer: str) -> bool:
-    """Whether the sender may get ``answer`` in this chat now; counts it if so."""
+    """Whether the sender may get ``answer`` in this chat now: only the first time within an hour."""
     key = f"{answer}:{ctx.event.chat_id}:{ctx.event.user_id}"
     return await floods.hit(ctx.conn, key, ctx.now, HOUR) == 1
 
