@@ -60,8 +60,9 @@ from storage.schema import inbox, outbox
 LINKAGE_TOKEN = "7100000001:linkage-bench"
 ECHO_TOKEN = "7100000002:echo-bench"
 TOPICS = ("smart_parking", "smart_transport", "smart_elderly_care")  # the bound topic groups
+# the members submit again and again as fast as the bot answers: their inbound limit is raised too
 RAISED_RATES = {"LINKAGE_RATE_GLOBAL_PER_SECOND": "100000", "LINKAGE_RATE_PER_CHAT_PER_SECOND": "100000",
-                "LINKAGE_RATE_PER_GROUP_PER_MINUTE": "6000000"}
+                "LINKAGE_RATE_PER_GROUP_PER_MINUTE": "6000000", "LINKAGE_USER_MESSAGES_PER_MINUTE": "6000000"}
 JOIN_CONCURRENCY = 10
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 20.0

@@ -179,8 +179,7 @@ class Sender:
         if free <= 0:
             return 1.0
         async with self.db.read() as conn:
-            rows = await outbox.due(conn, self.clock.now(), limit=max(200, free * 20))
-            first = await outbox.earliest_pending_per_chat(conn, {r.chat_id for r in rows if r.chat_id is not None})
+            rows = await outbox.due(conn, self.clock.now(), limit=max(200, free * 20))  # one per chat
             refs = _refs([r.params for r in rows], set())
             ref_rows = await outbox.message_ids_for(conn, refs) if refs else {}
         next_look = 1.0
@@ -190,8 +189,8 @@ class Sender:
                 continue
             counted = row.chat_id is not None and self.pacer.counts(row.method)
             if row.chat_id is not None:
-                if row.chat_id in self._busy_chats or first.get(row.chat_id) != row.id:
-                    continue  # this chat's earlier messages go first
+                if row.chat_id in self._busy_chats:
+                    continue  # this chat's previous message is still on its way
                 wait = self.pacer.wait_for(row.chat_id, row.is_group, now) if counted else 0
                 if wait > 0:
                     next_look = min(next_look, wait)

@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     max_text_chars: int = 3000
     max_file_mb: int = 20
     group_language: str = "zh"
+    user_messages_per_minute: int = 20  # inbound limit per person (handlers/flood.py)
     study_reminder_minutes: tuple[int, ...] = (2880, 120)  # LINKAGE_STUDY_REMINDER_MINUTES=[2880,120]
     study_checkin_early_minutes: int = 15
     study_plan_remind_at: str = "08:30"  # Asia/Shanghai

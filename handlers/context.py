@@ -46,6 +46,7 @@ class HandlerConfig:
     max_text_chars: int = 3000
     max_file_bytes: int = 20 * 1024 * 1024
     group_language: str = "zh"
+    user_messages_per_minute: int = 20  # answered per person; handlers/flood.py
     # study calendar (handlers/study.py): default reminders (minutes before a session), how early
     # check-in opens, and the time of a reading plan's daily reminder (Asia/Shanghai)
     study_reminder_minutes: tuple[int, ...] = (2880, 120)

@@ -3,6 +3,7 @@ when the bot is added or removed, and steering commands that belong in a private
 
 from __future__ import annotations
 
+from handlers import flood
 from handlers.context import Ctx
 from handlers.i18n import translator
 from storage import audit, people, reference
@@ -15,7 +16,8 @@ async def bind(ctx: Ctx, sender_status: str | None) -> None:
     t = translator(ctx.config.group_language)
     key = ctx.event.command_args.strip()
     if not (ctx.event.sender_is_chat or sender_status in ADMIN_STATUSES):
-        await ctx.reply(t("Only an administrator of this group can bind it."))
+        if await flood.first_in_an_hour(ctx, flood.STEER):
+            await ctx.reply(t("Only an administrator of this group can bind it."))
         return
     target_id = await target_store.bind(ctx.conn, key, ctx.event.chat_id, ctx.event.thread_id, ctx.now) \
         if key else None
@@ -51,6 +53,9 @@ async def on_membership(ctx: Ctx) -> None:
 
 
 async def wrong_chat(ctx: Ctx) -> None:
+    """Once an hour per person and group: an outsider's commands must not crowd out the cards."""
+    if not await flood.first_in_an_hour(ctx, flood.STEER):
+        return
     t = translator(ctx.config.group_language)
     await ctx.reply(t("Please use this command in a private chat with me: https://t.me/{bot}",
                       bot=ctx.config.bot_username))

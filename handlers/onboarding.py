@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from handlers import flood
 from handlers.context import Ctx
 from handlers.i18n import translator
 from storage import conversations, people
@@ -40,13 +41,14 @@ async def start(ctx: Ctx) -> None:
 
 
 async def refuse(ctx: Ctx) -> None:
-    """Someone who is not on the roster: a polite refusal and the office's contact, nothing else."""
+    """Someone who is not on the roster: a polite refusal and the office's contact, nothing else,
+    and once an hour at most (a stranger's flood must not fill the sender's queue)."""
     text = ctx.t("Sorry, this bot serves CPPCC members who were invited by the office. If you are a "
                  "member, please ask for your personal invite link: {contact}",
                  contact=ctx.config.office_contact)
-    if ctx.event.kind == "callback":
+    if ctx.event.kind == "callback":  # a press is always answered: the client spins until it is
         await ctx.answer(ctx.t.plain("Sorry, this bot serves invited CPPCC members only."), alert=True)
-    else:
+    elif await flood.first_in_an_hour(ctx, flood.REFUSAL):
         await ctx.reply(text)
 
 

@@ -9,7 +9,8 @@ Every night at 03:30 Asia/Shanghai (timer ``retention:{date}``):
 - finished outbox rows older than ``retention_outbox_days`` (180) lose their params — the texts
   the bot sent, a /mydata file. The key and message id stay, so an old card can still be edited
   in place.
-- wrong check-in codes older than a day are forgotten (they only cap guessing within an hour).
+- wrong check-in codes older than a day are forgotten (they only cap guessing within an hour),
+  and so are the inbound limits' counters (handlers/flood.py: a minute's or an hour's window).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from handlers.context import Ctx
 from handlers.scheduled import job, recurring
-from storage import inbox, outbox
+from storage import floods, inbox, outbox
 from storage import study as study_store
 
 log = logging.getLogger("linkage.retention")
@@ -48,6 +49,7 @@ async def apply_retention(ctx: Ctx, timer=None) -> dict[str, int]:
             "sent_messages_emptied": await outbox.blank_finished(
                 ctx.conn, ctx.now - timedelta(days=ctx.config.retention_outbox_days)),
             "wrong_checkin_codes_forgotten": await study_store.forget_wrong_codes(
-                ctx.conn, ctx.now - timedelta(days=1))}
+                ctx.conn, ctx.now - timedelta(days=1)),
+            "flood_counters_forgotten": await floods.forget_before(ctx.conn, ctx.now - timedelta(days=1))}
     log.info("retention applied", extra=done)
     return done

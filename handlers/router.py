@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from handlers import deadlines, groups, liaison, onboarding, study, submit
-from handlers import cosign, digest, notices, privacy, retention
+from handlers import cosign, digest, flood, notices, privacy, retention
 from handlers.context import Ctx, db_id
 from storage import conversations
 
@@ -34,6 +34,8 @@ async def dispatch(ctx: Ctx, sender_status: str | None = None) -> None:
         return
     if event.kind not in ("message", "callback") or event.chat_id is None:
         return  # edits, channel posts and the like carry nothing for us
+    if not await flood.admit(ctx):
+        return  # past the sender's limit: kept in the inbox, not answered
     if event.is_group:
         await _in_group(ctx, sender_status)
     elif event.is_private:

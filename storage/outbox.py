@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.db import insert_ignoring_duplicates
@@ -31,22 +31,18 @@ async def enqueue(conn: AsyncConnection, *, method: str, params: dict, now: date
 
 
 async def due(conn: AsyncConnection, now: datetime, limit: int) -> list:
-    """Pending rows in the order they must go: per chat by id, interactive before bulk."""
+    """The rows that may go now, interactive before bulk, oldest first: of each chat only its
+    earliest unfinished row (and none while that one is being sent or waits for a retry), so a
+    chat's messages never overtake each other and a chat with a thousand rows takes one place in
+    the batch, not a thousand. Rows addressed to no chat (button answers) are all due."""
+    heads = (select(func.min(outbox.c.id))
+             .where(outbox.c.status.in_(("pending", "sending")), outbox.c.chat_id.is_not(None))
+             .group_by(outbox.c.chat_id))
     rows = await conn.execute(
-        select(outbox).where(outbox.c.status == "pending", outbox.c.not_before <= now)
+        select(outbox).where(outbox.c.status == "pending", outbox.c.not_before <= now,
+                             or_(outbox.c.chat_id.is_(None), outbox.c.id.in_(heads)))
         .order_by(outbox.c.priority, outbox.c.id).limit(limit))
     return list(rows)
-
-
-async def earliest_pending_per_chat(conn: AsyncConnection, chat_ids: set[int]) -> dict[int, int]:
-    """The lowest pending row id of each chat, so a chat's messages never overtake each other."""
-    if not chat_ids:
-        return {}
-    rows = await conn.execute(
-        select(outbox.c.chat_id, func.min(outbox.c.id))
-        .where(outbox.c.status.in_(("pending", "sending")), outbox.c.chat_id.in_(chat_ids))
-        .group_by(outbox.c.chat_id))
-    return {chat: first for chat, first in rows}
 
 
 async def message_ids_for(conn: AsyncConnection, keys: set[str]) -> dict[str, tuple[str, int | None]]:

@@ -9,5 +9,6 @@ import storage.calendar  # noqa: F401,E402  calendar_days (holidays, make-up wor
 import storage.notices  # noqa: E402,F401  notices, notice_receipts
 import storage.digests  # noqa: E402,F401  digest_prefs, digest_runs
 import storage.cosign  # noqa: E402,F401  item_cosigners (联名)
+import storage.floods  # noqa: E402,F401  flood_counters (inbound limits)
 
 __all__ = ["metadata"]

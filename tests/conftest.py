@@ -31,6 +31,9 @@ def make_settings(tmp_path, base_url: str, **overrides) -> Settings:
     values = dict(bot_token=TOKEN, api_base=base_url, database=str(tmp_path / "linkage.db"), poll_timeout=1,
                   rate_global_per_second=30 * SCALE, rate_per_chat_per_second=1 * SCALE,
                   rate_per_group_per_minute=20 * SCALE, _env_file=None,
+                  # scripted people act faster than people: their inbound limit is scaled too
+                  # (tests/test_flood.py sets the real one with STACK_SETTINGS)
+                  user_messages_per_minute=20 * SCALE,
                   # tests move the clock and fire timers themselves; no background tick between
                   scheduler_tick_seconds=3600)
     values.update(overrides)
@@ -103,15 +106,16 @@ async def close_stack(stack: Stack) -> None:
 
 
 @pytest.fixture
-async def stack(sandbox, tmp_path, framework):
+async def stack(sandbox, tmp_path, framework, request):
     stack = await open_stack(sandbox, make_settings(tmp_path, sandbox.base_url, framework=framework,
-                                                    log_file=str(tmp_path / "linkage.log")))
+                                                    log_file=str(tmp_path / "linkage.log"),
+                                                    **getattr(request.module, "STACK_SETTINGS", {})))
     yield stack
     await close_stack(stack)
 
 
 @pytest.fixture
-async def pg_stack(sandbox, tmp_path, framework):
+async def pg_stack(sandbox, tmp_path, framework, request):
     """The same stack on PostgreSQL, in a database of its own made afresh and dropped after."""
     url = postgres_url()
     if not url:
@@ -123,7 +127,8 @@ async def pg_stack(sandbox, tmp_path, framework):
     await admin.execute(f"CREATE DATABASE {name}")
     await admin.close()
     settings = make_settings(tmp_path, sandbox.base_url, log_file=str(tmp_path / "linkage.log"),
-                             database=f"{server_url}/{name}", framework=framework)
+                             database=f"{server_url}/{name}", framework=framework,
+                             **getattr(request.module, "STACK_SETTINGS", {}))
     stack = await open_stack(sandbox, settings)
     yield stack
     await close_stack(stack)

@@ -46,7 +46,8 @@ def bot_env(base_url: str, tmp_path, framework: str) -> dict:
     env.update(LINKAGE_FRAMEWORK=framework, LINKAGE_BOT_TOKEN=TOKEN, LINKAGE_API_BASE=base_url, LINKAGE_DATABASE=str(tmp_path / "linkage.db"),
                LINKAGE_POLL_TIMEOUT="1", LINKAGE_LOG_FILE=str(tmp_path / "linkage.log"),
                LINKAGE_RATE_GLOBAL_PER_SECOND=str(30 * SCALE), LINKAGE_RATE_PER_CHAT_PER_SECOND=str(1 * SCALE),
-               LINKAGE_RATE_PER_GROUP_PER_MINUTE=str(20 * SCALE), PYTHONUNBUFFERED="1")
+               LINKAGE_RATE_PER_GROUP_PER_MINUTE=str(20 * SCALE), PYTHONUNBUFFERED="1",
+               LINKAGE_USER_MESSAGES_PER_MINUTE=str(20 * SCALE))  # scripted members are faster than people
     return env
 
 

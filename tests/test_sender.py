@@ -133,3 +133,23 @@ async def test_rows_interrupted_by_a_crash_are_sent_again(rig):
     assert await sender.drain(timeout=30)
     assert [m.text for m in await sb.messages(user) if m.from_bot] == ["was in flight"]
     await asyncio.sleep(0)
+
+
+async def test_a_chats_backlog_does_not_delay_another_chats_message(rig):
+    """A stranger's flood of refusals, a digest to one chat: 300 rows of one chat wait at its
+    pace (1/s), while another chat's single later row goes out at once, not after them."""
+    server, sb, db, clock, sender = rig
+    flooded, other = await sb.user("Flooded"), await sb.user("Other")
+    for user in (flooded, other):
+        await sb.send(user, "/start")
+    await _queue(db, clock, flooded.id, [f"backlog {i}" for i in range(300)])
+    await _queue(db, clock, other.id, ["not behind the backlog"])
+    stop = asyncio.Event()
+    running = asyncio.create_task(sender.run(stop))
+    await sb.wait_for(other, "not behind the backlog", timeout=60)
+    stop.set()
+    await running
+    order = [call["params"]["text"] for call in await sb.calls("sendMessage")]
+    assert order.index("not behind the backlog") <= 2, order[:5]  # before the backlog's third row
+    backlog = [text for text in order if text.startswith("backlog")]
+    assert backlog == [f"backlog {i}" for i in range(len(backlog))]  # the chat's own order is kept
