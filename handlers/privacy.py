@@ -20,6 +20,7 @@ from handlers.context import Ctx
 from handlers.i18n import translator
 from storage import cosign as cosign_store
 from storage import items as item_store
+from storage import people
 from storage import reference
 from storage import targets as target_store
 
@@ -38,7 +39,9 @@ async def _member_record(conn, member, lang: str) -> dict:
             "district": await reference.name_of(conn, reference.district, member.district_code, lang),
             "street": await reference.name_of(conn, reference.street, member.street_code, lang),
             "sector": member.sector_code, "committee": member.committee_code, "role": member.role,
-            "language": member.language, "telegram_user_id": member.telegram_user_id, "since": member.created_at}
+            "language": member.language, "telegram_user_id": member.telegram_user_id, "since": member.created_at,
+            # what liaisons see of a report named to the office only (made with the first such report)
+            "alias": await people.alias_if_made(conn, member.id)}
 
 
 async def _report(conn, item, lang: str, target_names: dict) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import String, cast, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.db import Database, insert_ignoring_duplicates
@@ -29,10 +29,26 @@ async def store(db: Database, updates: list[dict], now: datetime) -> int:
         return len(set(ids) - seen)
 
 
+# Who sent an update, read inside the database: as text, since a malformed payload's "id" may be
+# anything (a cast could fail the query, and with it every batch after).
+SENDER_PATHS = [(kind, "from", "id") for kind in ("message", "edited_message", "callback_query", "my_chat_member")]
+
+
 async def next_batch(conn: AsyncConnection, limit: int = 50) -> list:
+    """The next updates to handle, fair across senders: everybody's oldest waiting update first,
+    then everybody's second, and so on, in update_id order within each round. One sender's
+    flood of thousands therefore never holds back another person's update by more than a round,
+    and each sender's own updates keep their order (a conversation's steps, a retried update
+    before the ones after it). An update with no sender is a sender of its own."""
+    payload = inbox.c.payload
+    sender = func.coalesce(*(payload[path].as_string() for path in SENDER_PATHS),
+                           cast(inbox.c.update_id, String))
+    waiting = select(inbox.c.update_id, inbox.c.payload, inbox.c.attempts, inbox.c.received_at,
+                     func.row_number().over(partition_by=sender, order_by=inbox.c.update_id).label("round")) \
+        .where(inbox.c.status == "new").subquery()
     rows = await conn.execute(
-        select(inbox.c.update_id, inbox.c.payload, inbox.c.attempts, inbox.c.received_at)
-        .where(inbox.c.status == "new").order_by(inbox.c.update_id).limit(limit))
+        select(waiting.c.update_id, waiting.c.payload, waiting.c.attempts, waiting.c.received_at)
+        .order_by(waiting.c["round"], waiting.c.update_id).limit(limit))
     return list(rows)
 
 

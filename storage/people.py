@@ -39,12 +39,16 @@ async def find(conn: AsyncConnection, ref: str):
 
 async def alias(conn: AsyncConnection, member_id: int) -> str:
     """The member's alias, made on first use."""
-    query = select(member_aliases.c.alias).where(member_aliases.c.member_id == member_id)
-    while (found := (await conn.execute(query)).scalar()) is None:
+    while (found := await alias_if_made(conn, member_id)) is None:
         fresh = "".join(secrets.choice(ALIAS_ALPHABET) for _ in range(ALIAS_LENGTH))
         # a clash (this member got one meanwhile, or the alias is taken) inserts nothing: look again
         await conn.execute(insert_ignoring_duplicates(conn, member_aliases).values(member_id=member_id, alias=fresh))
     return found
+
+
+async def alias_if_made(conn: AsyncConnection, member_id: int) -> str | None:
+    return (await conn.execute(select(member_aliases.c.alias)
+                               .where(member_aliases.c.member_id == member_id))).scalar()
 
 
 async def admins(conn: AsyncConnection) -> list:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -22,6 +23,7 @@ from bot.scenario import Pilot, World, build_pilot
 from bot.settings import Settings
 from seeds.loader import load_seeds
 from storage import schema
+from storage.db import Database
 
 TOKEN = "6100000001:test-token"
 SCALE = 10  # ten times Telegram's allowances, in the sandbox and in the sender alike
@@ -114,27 +116,53 @@ async def stack(sandbox, tmp_path, framework, request):
     await close_stack(stack)
 
 
-@pytest.fixture
-async def pg_stack(sandbox, tmp_path, framework, request):
-    """The same stack on PostgreSQL, in a database of its own made afresh and dropped after."""
+@asynccontextmanager
+async def fresh_postgres_database():
+    """The URL of a PostgreSQL database of its own, made afresh and dropped after: test runs side by
+    side never meet. Skips the test when no server is configured."""
     url = postgres_url()
     if not url:
         pytest.skip("LINKAGE_TEST_POSTGRES_URL is not set: PostgreSQL variant skipped")
     server_url, _, _ = url.rpartition("/")
-    name = f"linkage_e2e_{uuid.uuid4().hex[:12]}"  # its own: test runs side by side never meet
+    name = f"linkage_e2e_{uuid.uuid4().hex[:12]}"
     admin_url = url.replace("postgresql+asyncpg://", "postgresql://")
     admin = await asyncpg.connect(admin_url)
     await admin.execute(f"CREATE DATABASE {name}")
     await admin.close()
-    settings = make_settings(tmp_path, sandbox.base_url, log_file=str(tmp_path / "linkage.log"),
-                             database=f"{server_url}/{name}", framework=framework,
-                             **getattr(request.module, "STACK_SETTINGS", {}))
-    stack = await open_stack(sandbox, settings)
-    yield stack
-    await close_stack(stack)
-    admin = await asyncpg.connect(admin_url)
-    await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    await admin.close()
+    try:
+        yield f"{server_url}/{name}"
+    finally:
+        admin = await asyncpg.connect(admin_url)
+        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        await admin.close()
+
+
+@pytest.fixture
+async def pg_stack(sandbox, tmp_path, framework, request):
+    """The same stack on PostgreSQL, in a database of its own."""
+    async with fresh_postgres_database() as database:
+        settings = make_settings(tmp_path, sandbox.base_url, log_file=str(tmp_path / "linkage.log"),
+                                 database=database, framework=framework,
+                                 **getattr(request.module, "STACK_SETTINGS", {}))
+        stack = await open_stack(sandbox, settings)
+        yield stack
+        await close_stack(stack)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database(request, tmp_path):
+    """Storage alone, with the schema: a real SQLite file, or a PostgreSQL database of its own."""
+    if request.param == "sqlite":
+        db = Database(str(tmp_path / "linkage.db"))
+        await db.create_schema()
+        yield db
+        await db.close()
+        return
+    async with fresh_postgres_database() as url:
+        db = Database(url)
+        await db.create_schema()
+        yield db
+        await db.close()
 
 
 def postgres_url() -> str | None:

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
 from handlers.i18n import translator
 from storage import floods
+from storage import inbox as inbox_store
 from storage.schema import inbox
 
 zh = translator("zh")
@@ -149,3 +150,26 @@ async def test_counters_count_every_hit_once_under_concurrency_on_postgresql(pg_
 
 async def test_a_strangers_flood_on_postgresql(pg_stack, capsys):
     await test_a_strangers_300_messages_get_one_refusal_and_do_not_delay_a_members_help(pg_stack, capsys)
+
+
+def _update(update_id: int, user_id: int, text: str) -> dict:
+    person = {"id": user_id, "is_bot": False, "first_name": "某"}
+    return {"update_id": update_id, "message": {"message_id": update_id, "date": 1767225600, "text": text,
+                                                "from": person, "chat": {"id": user_id, "type": "private"}}}
+
+
+async def test_the_dispatcher_takes_everybodys_oldest_update_first(database):
+    """A stranger's 300 waiting updates do not hold back a member's, which came after them: the
+    next batch is fair across senders, and each sender's updates keep their order."""
+    stranger, member, malformed = 9100000001, 9100000002, {"update_id": 1, "message": {"from": {"id": "x"}}}
+    waiting = [malformed] + [_update(100 + n, stranger, f"flood {n}") for n in range(300)]
+    waiting += [_update(500, member, "/help"), _update(501, member, "/my")]
+    now = datetime.now(timezone.utc)
+    await inbox_store.store(database, waiting, now)
+
+    async with database.read() as conn:
+        batch = [row.update_id for row in await inbox_store.next_batch(conn, limit=50)]
+    assert len(batch) == 50
+    assert batch[:3] == [1, 100, 500]  # everybody's oldest (the malformed one a sender of its own)
+    assert batch.index(101) < batch.index(102) and 501 in batch  # then everybody's next, in order
+    assert [u for u in batch if u >= 100 and u < 500] == list(range(100, 147))  # 50 = 1 + 2 + 47

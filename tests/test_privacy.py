@@ -110,3 +110,7 @@ async def test_an_author_named_to_the_office_only_shows_as_a_stable_alias_not_li
     log = open(stack.app.settings.log_file, encoding="utf-8").read()
     alias = re.search(r"[A-Z2-9]{6}", labels[0]).group()
     assert alias not in log
+    await stack.sb.send(pilot.city, "/mydata")  # the member can see what liaisons see of them
+    sent = await stack.sb.wait_for(pilot.city, lambda m: m.kind == "document", TIMEOUT)
+    data = json.loads(await stack.sb.download(sent.raw["document"]["file_id"]))
+    assert data["member"]["alias"] == alias
