@@ -102,10 +102,11 @@ async def test_an_author_named_to_the_office_only_shows_as_a_stable_alias_not_li
     labels = [next(line for line in card.text.splitlines() if line.startswith(zh.plain("From: {who}", who="")))
               for card in cards]
     assert labels[0] == labels[1] != labels[2]  # the same member is recognisable, another is not the same
-    for card, roster_id in zip(cards, ("C001", "C001", "H001")):
+    for card, label, roster_id in zip(cards, labels, ("C001", "C001", "H001")):
         member = await stack.row("members", roster_id=roster_id)
-        from_line = next(line for line in card.text.splitlines() if line in labels)
-        assert str(member.id) not in from_line and roster_id not in from_line and member.name not in card.text
+        alias = re.fullmatch(re.escape(zh.plain("From: {who}", who=zh.plain("member {alias}", alias="@"))).replace(
+            "@", "([A-Z2-9]{6})"), label).group(1)  # the line holds the alias and nothing else: no id, no number
+        assert alias not in (str(member.id).zfill(6), roster_id) and member.name not in card.text
     await stack.settle()
     log = open(stack.app.settings.log_file, encoding="utf-8").read()
     alias = re.search(r"[A-Z2-9]{6}", labels[0]).group()
