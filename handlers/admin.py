@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from handlers.cells import read_cell
 from handlers.context import without_bidi_controls
+from handlers.errors import AdminError
 from handlers.lifecycle import RouteTrace, resolve_route
 from storage import audit, people
 from storage import targets as target_store
@@ -35,10 +36,6 @@ ROSTER_COLUMNS = ("roster_id", "name", "level", "district", "street", "sector", 
 REQUIRED_COLUMNS = ("roster_id", "name", "level")
 _LIMITS = {"roster_id": 32, "name": 64}  # the members table's column sizes
 TARGET_NAME_LIMIT = 64
-
-
-class AdminError(Exception):
-    """A user-facing error: the message says what is wrong and how to fix it."""
 
 
 def _clean(value) -> str:

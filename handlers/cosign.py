@@ -67,7 +67,7 @@ async def on_button(ctx: Ctx, rest: str) -> None:
     if answer not in ("y", "n") or ctx.member.id not in asked:
         await ctx.answer(t.plain("This button is not valid."), alert=True)
         return
-    if item.status not in lifecycle.OPEN:
+    if item.status not in item_store.OPEN:
         await ctx.answer(t.plain("This report is already decided or closed, so co-signing has ended."), alert=True)
         return
     status = "signed" if answer == "y" else "declined"

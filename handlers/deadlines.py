@@ -48,8 +48,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 
-from handlers import lifecycle, scheduled
+from handlers import scheduled
 from handlers.context import Ctx, HandlerConfig
+from handlers.errors import AdminError
 from handlers.i18n import N_, translator
 from storage import calendar as calendar_store
 from storage import audit, people, reference, timers
@@ -128,8 +129,8 @@ class Deadline:
 
 def wanted(item, events: list, config: HandlerConfig) -> list[Deadline]:
     """The clocks running for the item now, from its status and its event history."""
-    if item.status in lifecycle.WAITING:
-        arrived = [e for e in events if e.status_to in lifecycle.WAITING]
+    if item.status in item_store.WAITING:
+        arrived = [e for e in events if e.status_to in item_store.WAITING]
         if not arrived:
             return []
         return [Deadline("claim", arrived[-1].id, arrived[-1].created_at, config.deadline_claim_days)]
@@ -335,7 +336,6 @@ async def nudge(ctx: Ctx, timer) -> None:
 # --- the office edits the calendar (CLI and /holidays) ------------------------------------------
 
 def parse_day(text: str) -> date:
-    from handlers.admin import AdminError  # handlers.admin imports lifecycle, which imports us
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
@@ -345,7 +345,6 @@ def parse_day(text: str) -> date:
 async def set_day(conn, day: date, kind: str, name: str, now: datetime, config: HandlerConfig, *,
                   actor: str = "cli") -> int:
     """Make a date a holiday or a make-up workday; returns how many pending nudges moved."""
-    from handlers.admin import AdminError
     if kind not in calendar_store.KINDS:
         raise AdminError(f"kind must be one of {', '.join(calendar_store.KINDS)}, not '{kind}'")
     name = (name or "").strip()
@@ -362,7 +361,6 @@ async def set_day(conn, day: date, kind: str, name: str, now: datetime, config: 
 
 async def remove_day(conn, day: date, now: datetime, config: HandlerConfig, *, actor: str = "cli") -> int:
     """The date follows the weekday rule again (also after a re-seed); returns nudges moved."""
-    from handlers.admin import AdminError
     before = await calendar_store.get(conn, day)
     if before is None or before.kind == "normal":
         raise AdminError(f"{day} is not in the holiday table")
@@ -382,7 +380,6 @@ def describe(row) -> str:
 async def holidays_command(ctx: Ctx) -> None:
     """/holidays [YEAR] · /holidays add DATE holiday|workday NAME · /holidays remove DATE
     (office admins)."""
-    from handlers.admin import AdminError
     t = ctx.t
     if ctx.member.role != "admin":
         await ctx.reply(t("This command is for the city office."))

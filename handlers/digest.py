@@ -53,6 +53,7 @@ from handlers.scheduled import job, recurring
 from storage import digests as store
 from storage import outbox, people, reference
 from storage import targets as target_store
+from storage import items as item_store
 from storage.schema import items as items_table
 from storage.schema import outbox as outbox_table
 
@@ -300,14 +301,14 @@ class OwnItems:
 
     @classmethod
     async def load(cls, conn, author_ids: list[int] | None, since: datetime) -> "OwnItems":
-        found = await store.own_items(conn, author_ids, open_statuses=lifecycle.OPEN, since=since)
+        found = await store.own_items(conn, author_ids, open_statuses=item_store.OPEN, since=since)
         events = await store.latest_events(conn, [i.id for rows in found.values() for i in rows])
         return cls(found, events, {})
 
     async def lines(self, conn, member, t, since: datetime) -> list[str]:
         mine = self.items.get(member.id, [])
-        open_ = [i for i in mine if i.status in lifecycle.OPEN]
-        done = [i for i in mine if i.status not in lifecycle.OPEN]
+        open_ = [i for i in mine if i.status in item_store.OPEN]
+        done = [i for i in mine if i.status not in item_store.OPEN]
         if not mine:
             return []
         lines = ["", t("<b>Your reports</b>")]
@@ -434,7 +435,7 @@ async def _overdue(conn, item, config: HandlerConfig, now: datetime) -> bool:
     try:
         from handlers import deadlines
     except ImportError:  # without the deadline engine: a day to claim, three to answer
-        limit = timedelta(days=1 if item.status in lifecycle.WAITING else 3)
+        limit = timedelta(days=1 if item.status in item_store.WAITING else 3)
         return now - item.updated_at > limit
     return any(due <= now for _, due in await deadlines.current(conn, item.id, config))
 
@@ -453,7 +454,7 @@ async def render_liaison(conn, member, now: datetime, config: HandlerConfig,
         target = await target_store.by_id(conn, target_id)
         if target is None:
             continue
-        waiting = await store.queue(conn, target_id, lifecycle.WAITING)
+        waiting = await store.queue(conn, target_id, item_store.WAITING)
         handling = [i for i in await store.queue(conn, target_id, ("claimed", "needs_info", "answered"))
                     if i.claimed_target_id == target_id]
         for_member = [i for i in handling if i.status == "needs_info"]
@@ -566,7 +567,7 @@ def render_office(stats: OfficeStats, lang: str, open_count: int) -> str:
 
 async def _open_count(conn) -> int:
     return (await conn.execute(select(func.count()).select_from(items_table)
-                               .where(items_table.c.status.in_(lifecycle.OPEN)))).scalar_one()
+                               .where(items_table.c.status.in_(item_store.OPEN)))).scalar_one()
 
 
 async def send_office(ctx: Ctx, due: datetime) -> int:

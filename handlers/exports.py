@@ -10,7 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from handlers import lifecycle
-from handlers.admin import AdminError
+from handlers.errors import AdminError
 from handlers.cells import write_table
 from handlers.i18n import N_, translator
 from storage import audit, people, reference

@@ -52,7 +52,7 @@ async def _check(ctx: Ctx, item_id: int, target_id: int, action: str, *, on_card
     if item.author_id == member.id:
         await ctx.answer(t.plain("You cannot handle your own report."), alert=True)
         return None
-    if action == "claim" and item.status not in lifecycle.WAITING:
+    if action == "claim" and item.status not in item_store.WAITING:
         await ctx.answer(t.plain("This report is already being handled."), alert=True)
         return None
     if action in NEEDS_CLAIM:
@@ -65,7 +65,7 @@ async def _check(ctx: Ctx, item_id: int, target_id: int, action: str, *, on_card
     if action == "escalate" and item.level != "district" or action == "delegate" and item.level != "city":
         await ctx.answer(t.plain("This report is not at that level."), alert=True)
         return None
-    if action == "close" and item.status not in lifecycle.RESOLVED:
+    if action == "close" and item.status not in item_store.RESOLVED:
         await ctx.answer(t.plain("Record an outcome before closing."), alert=True)
         return None
     return item, target

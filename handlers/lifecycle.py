@@ -1,7 +1,6 @@
 """The life of an item: routing, the card in each target, and telling the member every hop.
 
-States are typed: OPEN ones wait for someone, RESOLVED ones carry an outcome and wait to be
-closed, CLOSED ones are done. Cards are edited in place (``{"$ref": card_key}``).
+An item's states (OPEN, WAITING, RESOLVED, CLOSED) live with the items, in storage/items.py. Cards are edited in place (``{"$ref": card_key}``).
 """
 
 from __future__ import annotations
@@ -18,12 +17,6 @@ from storage import items as item_store
 from storage import people, reference
 from storage import targets as target_store
 from storage import timers
-
-WAITING = ("routed", "forwarded", "escalated", "delegated")  # at a target, nobody has claimed it
-OPEN = ("submitted", *WAITING, "claimed", "needs_info", "answered")
-OUTCOMES = ("adopted", "reported_up", "instructed", "answered", "not_adopted", "duplicate")
-RESOLVED = ("adopted", "reported_up", "instructed", "not_adopted", "duplicate")
-CLOSED = ("withdrawn", "closed")
 
 STATUS_LABELS = {
     "submitted": N_("submitted"), "routed": N_("waiting to be claimed"),
@@ -176,14 +169,14 @@ async def render_card(ctx: Ctx, item, placement) -> tuple[str, Buttons]:
     t = translator(lang)
     text = await render_body(ctx.conn, item, lang, for_author=False)
     status = t(STATUS_LABELS[item.status])
-    if item.claimed_by and item.status not in CLOSED:
+    if item.claimed_by and item.status not in item_store.CLOSED:
         here = await target_store.by_id(ctx.conn, item.claimed_target_id)
         status += " · " + t("claimed by {name} ({where})", name=Html(await _actor_name(ctx.conn, item.claimed_by, lang)),
                             where=reference.name(here, lang))
     if item.duplicate_of:
         status += " · " + t("duplicate of {code}", code=item.duplicate_of)
     text += "\n\n" + t("Status: {status}", status=Html(status))
-    if is_shortened(item) and placement.active and item.status not in CLOSED:
+    if is_shortened(item) and placement.active and item.status not in item_store.CLOSED:
         text += "\n" + t("The text is shortened here (…): 📄 Full text sends all of it to your private chat.")
     if not placement.active:
         where = await _current_places(ctx, item, lang)
@@ -203,12 +196,12 @@ def card_buttons(item, target_id: int, t) -> Buttons:
     def b(label: str, action: str) -> tuple[str, str]:
         return (t.plain(label), f"c:{item.id}:{target_id}:{action}")
 
-    if item.status in CLOSED:
+    if item.status in item_store.CLOSED:
         return []
     full_text = [[b(N_("📄 Full text"), "full")]] if is_shortened(item) else []
-    if item.status in WAITING:
+    if item.status in item_store.WAITING:
         return [[b(N_("✋ Claim"), "claim")], *full_text]
-    if item.status in RESOLVED:
+    if item.status in item_store.RESOLVED:
         return [[b(N_("✅ Close"), "close")], *full_text]
     level_move = b(N_("⬆ Escalate to city"), "escalate") if item.level == "district" else \
         b(N_("⬇ Delegate to district"), "delegate")
@@ -265,7 +258,7 @@ async def _on_card_lost(ctx: Ctx, timer) -> None:
     author = await people.by_id(ctx.conn, item.author_id)
     lang = translator(author.language).lang
     office = await target_store.office(ctx.conn)
-    if item.status in CLOSED or await item_store.placements(ctx.conn, item.id):
+    if item.status in item_store.CLOSED or await item_store.placements(ctx.conn, item.id):
         await notify_author(ctx, item, N_("⚠ {code} could not be shown in {lost}; it is still handled elsewhere."),
                             lost=reference.name(lost, lang))
     elif office is not None and office.chat_id is not None and office.id != lost.id:

@@ -43,7 +43,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from handlers import audience, digest, flows
-from handlers.admin import AdminError
+from handlers.errors import AdminError
 from handlers.context import CAPTION_LIMIT, Buttons, Ctx, HandlerConfig, db_id, split_text
 from handlers.events import Event
 from handlers.i18n import N_, Html, Translator, translator

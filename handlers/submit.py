@@ -316,9 +316,9 @@ async def my_items(ctx: Ctx) -> None:
 
 def _item_buttons(item, t) -> Buttons:
     row = []
-    if item.status in ("submitted", *lifecycle.WAITING):
+    if item.status in ("submitted", *item_store.WAITING):
         row.append((t.plain("✏ Edit"), f"m:edit:{item.id}"))
-    if item.status not in lifecycle.CLOSED:
+    if item.status not in item_store.CLOSED:
         row.append((t.plain("🗑 Withdraw"), f"m:withdraw:{item.id}"))
     return [row] if row else []
 
@@ -330,7 +330,7 @@ async def on_member_button(ctx: Ctx, action: str, item_id: int, extra: str | Non
         await ctx.answer(t.plain("This button is not valid."), alert=True)
         return
     if action == "withdraw":
-        if item.status in lifecycle.CLOSED:
+        if item.status in item_store.CLOSED:
             await ctx.answer(t.plain("This report is already closed."), alert=True)
             return
         await item_store.change(ctx.conn, item.id, ctx.now, status="withdrawn", closed_at=ctx.now)
@@ -340,7 +340,7 @@ async def on_member_button(ctx: Ctx, action: str, item_id: int, extra: str | Non
         await ctx.answer()
         await ctx.reply(t("{code} was withdrawn.", code=item.code))
     elif action == "edit":
-        if item.status not in ("submitted", *lifecycle.WAITING):
+        if item.status not in ("submitted", *item_store.WAITING):
             await ctx.answer(t.plain("A liaison is already handling this report, so it can no longer be edited."),
                              alert=True)
             return
@@ -350,7 +350,7 @@ async def on_member_button(ctx: Ctx, action: str, item_id: int, extra: str | Non
         await ctx.answer()
         await ctx.reply(t("Which part of {code} do you want to change?", code=item.code), buttons=buttons)
     elif action == "field" and extra in ("observation", "analysis", "suggestion"):
-        if item.status not in ("submitted", *lifecycle.WAITING):
+        if item.status not in ("submitted", *item_store.WAITING):
             await ctx.answer(t.plain("A liaison is already handling this report, so it can no longer be edited."),
                              alert=True)
             return
@@ -376,7 +376,7 @@ async def on_member_text(ctx: Ctx, conv: Conversation) -> None:
         return
     item = await item_store.by_id(ctx.conn, conv.data["item_id"])
     if conv.flow == "edit":
-        if item.status not in ("submitted", *lifecycle.WAITING):
+        if item.status not in ("submitted", *item_store.WAITING):
             await ctx.reply(t("A liaison is already handling this report, so it can no longer be edited."))
         else:
             await item_store.change(ctx.conn, item.id, ctx.now, **{conv.data["field"]: text})

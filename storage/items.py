@@ -13,6 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.schema import attachments, counters, item_events, item_targets, items
 
+# An item's states: WAITING at a target with nobody claiming it; OPEN waiting for someone; RESOLVED
+# carrying an outcome and waiting to be closed; CLOSED done.
+WAITING = ("routed", "forwarded", "escalated", "delegated")
+OPEN = ("submitted", *WAITING, "claimed", "needs_info", "answered")
+RESOLVED = ("adopted", "reported_up", "instructed", "not_adopted", "duplicate")
+CLOSED = ("withdrawn", "closed")
+
 
 async def next_code(conn: AsyncConnection, year: int) -> str:
     name = f"item-code-{year}"

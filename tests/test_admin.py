@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import event, func, select, update
 
 from handlers import admin
-from handlers.admin import AdminError
+from handlers.errors import AdminError
 from seeds.loader import load_seeds
 from storage import targets as target_store
 from storage.db import Database

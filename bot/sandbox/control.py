@@ -31,8 +31,8 @@ from dataclasses import asdict
 from aiohttp import web
 
 from . import formatting
-from .server import TOKEN_RE, Fault
-from .state import MEMBER_STATUSES, BotState, Chat, User, member_json, now
+from .faults import Fault
+from .state import MEMBER_STATUSES, TOKEN_RE, BotState, Chat, User, member_json, now
 
 ROUTES: list[tuple[str, str, callable]] = []
 
@@ -387,7 +387,7 @@ class Control:
     def limits(self, args: dict, method: str):
         """GET shows, POST changes some fields, DELETE restores the limits the server started with."""
         if method == "DELETE":
-            self.server.limits = self.server._make_limits(self.server._initial_limits)
+            self.server.restore_limits()
         elif method == "POST":
             self.server.limits.update({k: v for k, v in args.items() if k != "token"})
         return self.server.limits.as_dict()

@@ -27,11 +27,11 @@ import aiohttp
 from aiohttp import web
 
 from . import formatting
-from .state import MEMBER_STATUSES, BotState, Chat, Limits, Msg, User, World, member_json, now
+from .faults import ApiError, Fault, bad, forbidden
+from .state import MEMBER_STATUSES, TOKEN_RE, BotState, Chat, Limits, Msg, User, World, member_json, now
 
 __all__ = ["SandboxServer", "Fault", "ApiError"]
 
-TOKEN_RE = re.compile(r"\d+:[\w-]+")
 MB = 1024 * 1024
 NOT_MODIFIED = ("message is not modified: specified new message content and reply markup are exactly the same "
                 "as a current content and reply markup of the message")
@@ -41,33 +41,11 @@ CHAT_ACTIONS = {"typing", "upload_photo", "record_video", "upload_video", "recor
                 "upload_document", "choose_sticker", "find_location", "record_video_note", "upload_video_note"}
 SCOPES = {"default", "all_private_chats", "all_group_chats", "all_chat_administrators", "chat",
           "chat_administrators", "chat_member"}
-FAULT_KINDS = {"429", "500", "502", "403", "timeout", "drop_before", "drop_after", "html", "truncated", "reset", "slow",
-               "answer"}
 # an error page as nginx writes it (502 when it cannot reach its upstream)
 NGINX_PAGE = ("<html>\r\n<head><title>{0}</title></head>\r\n<body>\r\n<center><h1>{0}</h1></center>\r\n"
               "<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
 LINK_PREVIEW_FLAGS = ("is_disabled", "prefer_small_media", "prefer_large_media", "show_above_text")
 _dumps = functools.partial(json.dumps, ensure_ascii=False)
-
-
-class ApiError(Exception):
-    def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
-        super().__init__(description)
-        self.code, self.description, self.retry_after = code, description, retry_after
-
-    def body(self) -> dict:
-        body = {"ok": False, "error_code": self.code, "description": self.description}
-        if self.retry_after is not None:
-            body["parameters"] = {"retry_after": self.retry_after}
-        return body
-
-
-def bad(description: str) -> ApiError:
-    return ApiError(400, "Bad Request: " + description)
-
-
-def forbidden(description: str) -> ApiError:
-    return ApiError(403, "Forbidden: " + description)
 
 
 # ---------------------------------------------------------------- request parameters
@@ -164,51 +142,6 @@ class Params:
         return {**self.values, **files}
 
 
-# ---------------------------------------------------------------- faults
-
-@dataclass
-class Fault:
-    """A fault to inject into matching Bot API calls: the next ``count`` ones, or each with probability ``rate``.
-
-    Kinds: "429", "500", "502", "403" answer that Bot API error without performing the call; "html"
-    answers a proxy's HTML error page (text/html, not JSON) with HTTP ``status`` without performing
-    it; "timeout" holds the call ``seconds`` before performing it (or, ``then="never"``, for ever);
-    "slow" performs it and holds the answer ``seconds``; "drop_before"/"drop_after" close the
-    connection cleanly before/after performing it; "reset" resets the connection (TCP RST) without
-    performing it; "truncated" performs it and answers 200 with the JSON body cut in half; "answer"
-    answers ``{"ok": true, "result": result}`` without performing it (contract tests feed real
-    Telegram results through the adapters so).
-    """
-
-    kind: str
-    method: str = "*"
-    chat_id: int | str | None = None
-    count: int | None = None
-    rate: float | None = None
-    retry_after: int = 1
-    status: int = 502           # for "html": the page's HTTP status
-    seconds: float = 1.0        # for "timeout" and "slow": how long to hold the request
-    then: str = "answer"        # for "timeout": "answer" normally afterwards, or "never"
-    result: Any = None          # for "answer": the result to answer
-
-    def __post_init__(self) -> None:
-        if self.kind not in FAULT_KINDS:
-            raise ValueError(f"unknown fault kind {self.kind!r}; expected one of {sorted(FAULT_KINDS)}")
-        if self.count is None and self.rate is None:
-            self.count = 1
-
-    def matches(self, method: str, chat_id) -> bool:
-        return (self.method == "*" or self.method.lower() == method.lower()) and (
-            self.chat_id is None or str(self.chat_id) == str(chat_id))
-
-    def error(self) -> ApiError | None:
-        """The error answered instead of performing the call, for the kinds that answer one."""
-        if self.kind == "429":
-            return ApiError(429, f"Too Many Requests: retry after {self.retry_after}", retry_after=self.retry_after)
-        return {"500": ApiError(500, "Internal Server Error"), "502": ApiError(502, "Bad Gateway"),
-                "403": forbidden("bot was blocked by the user")}.get(self.kind)
-
-
 # ---------------------------------------------------------------- images
 
 def image_size(data: bytes) -> tuple[int, int] | None:
@@ -288,6 +221,10 @@ class SandboxServer:
         made.update(limits or {})
         return made
 
+    def restore_limits(self) -> None:
+        """Back to the limits the server started with."""
+        self.limits = self._make_limits(self._initial_limits)
+
     def _make_app(self) -> web.Application:
         from .control import add_control_routes
 
@@ -324,7 +261,7 @@ class SandboxServer:
                 bot.webhook_task.cancel()
         self.world = World(self.privacy_mode, first_seq=self.world.seq)
         self.faults.clear()
-        self.limits = self._make_limits(self._initial_limits)
+        self.restore_limits()
 
     def bot_by_id(self, bot_id: int | None) -> BotState | None:
         return next((b for b in self.world.bots.values() if b.id == bot_id), None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import math
+import re
 import secrets
 import time
 from collections import Counter, deque
@@ -26,6 +27,9 @@ def now() -> int:
 
 
 # ---------------------------------------------------------------- rate limits
+
+
+TOKEN_RE = re.compile(r"\d+:[\w-]+")  # a bot token as Telegram issues them
 
 @dataclass
 class Limits:
