@@ -23,7 +23,6 @@ from bot.scenario import Pilot, World, build_pilot
 from bot.settings import Settings
 from seeds.loader import load_seeds
 from storage import schema
-from storage.db import Database
 
 TOKEN = "6100000001:test-token"
 SCALE = 10  # ten times Telegram's allowances, in the sandbox and in the sender alike
@@ -147,22 +146,6 @@ async def pg_stack(sandbox, tmp_path, framework, request):
         stack = await open_stack(sandbox, settings)
         yield stack
         await close_stack(stack)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def database(request, tmp_path):
-    """Storage alone, with the schema: a real SQLite file, or a PostgreSQL database of its own."""
-    if request.param == "sqlite":
-        db = Database(str(tmp_path / "linkage.db"))
-        await db.create_schema()
-        yield db
-        await db.close()
-        return
-    async with fresh_postgres_database() as url:
-        db = Database(url)
-        await db.create_schema()
-        yield db
-        await db.close()
 
 
 def postgres_url() -> str | None:

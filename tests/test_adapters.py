@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import ast
 import asyncio
-import json
 import logging
 import socket
 import warnings

@@ -14,6 +14,7 @@ from handlers.i18n import translator
 from storage import floods
 from storage import inbox as inbox_store
 from storage.schema import inbox
+from tests.test_admin import db  # noqa: F401  (the fixture: a real SQLite file, a fresh PostgreSQL schema)
 
 zh = translator("zh")
 STACK_SETTINGS = {"user_messages_per_minute": 20}  # the real limit (the other tests' people are faster)
@@ -158,16 +159,16 @@ def _update(update_id: int, user_id: int, text: str) -> dict:
                                                 "from": person, "chat": {"id": user_id, "type": "private"}}}
 
 
-async def test_the_dispatcher_takes_everybodys_oldest_update_first(database):
+async def test_the_dispatcher_takes_everybodys_oldest_update_first(db):
     """A stranger's 300 waiting updates do not hold back a member's, which came after them: the
     next batch is fair across senders, and each sender's updates keep their order."""
     stranger, member, malformed = 9100000001, 9100000002, {"update_id": 1, "message": {"from": {"id": "x"}}}
     waiting = [malformed] + [_update(100 + n, stranger, f"flood {n}") for n in range(300)]
     waiting += [_update(500, member, "/help"), _update(501, member, "/my")]
     now = datetime.now(timezone.utc)
-    await inbox_store.store(database, waiting, now)
+    await inbox_store.store(db, waiting, now)
 
-    async with database.read() as conn:
+    async with db.read() as conn:
         batch = [row.update_id for row in await inbox_store.next_batch(conn, limit=50)]
     assert len(batch) == 50
     assert batch[:3] == [1, 100, 500]  # everybody's oldest (the malformed one a sender of its own)

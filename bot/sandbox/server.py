@@ -19,9 +19,7 @@ import socket
 import struct
 import time
 import zlib
-from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any
 
 import aiohttp
 from aiohttp import web
