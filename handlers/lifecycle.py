@@ -1,6 +1,7 @@
 """The life of an item: routing, the card in each target, and telling the member every hop.
 
-An item's states (OPEN, WAITING, RESOLVED, CLOSED) live with the items, in storage/items.py. Cards are edited in place (``{"$ref": card_key}``).
+An item's states (OPEN, WAITING, RESOLVED, CLOSED) live with the items, in storage/items.py.
+Cards are edited in place (``{"$ref": card_key}``).
 """
 
 from __future__ import annotations
