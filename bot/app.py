@@ -22,7 +22,7 @@ from bot.sender import Sender
 from bot.settings import Settings
 from bot.supervise import DISPATCHER_STALL, SENDER_STALL, Supervisor, add_health_route
 from bot.transport import ALLOWED_UPDATES, ApiError, BotApi
-from handlers.i18n import LANGUAGES, N_, translator
+from handlers.core.i18n import LANGUAGES, N_, translator
 from storage.db import Database
 from storage.health import queue_state
 

@@ -52,7 +52,7 @@ from sqlalchemy import func, select
 from bot.clock import Clock
 from bot.sandbox import Limits, SandboxClient, SandboxError, SandboxServer, SbUser
 from bot.scenario import World
-from handlers import admin
+from handlers.office import admin
 from seeds.loader import load_seeds
 from storage.db import Database
 from storage.schema import inbox, outbox

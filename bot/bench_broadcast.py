@@ -45,8 +45,8 @@ from sqlalchemy import select
 
 from bot.clock import Clock
 from bot.sandbox import Fault, Limits, SandboxClient, SandboxServer
-from handlers import digest
-from handlers.context import HandlerConfig
+from handlers.digests import digest
+from handlers.core.context import HandlerConfig
 from seeds.loader import load_seeds
 from storage import items as item_store
 from storage import timers

@@ -20,7 +20,7 @@ def holidays() -> None:
 @click.pass_obj
 def holidays_list(settings: Settings, year: int | None) -> None:
     """The year's entries; dates not listed follow the weekday rule (Mon–Fri work)."""
-    from handlers.deadlines import SHANGHAI, describe
+    from handlers.reports.deadlines import SHANGHAI, describe
     from storage import calendar as calendar_store
 
     async def work(conn, now):
@@ -47,7 +47,7 @@ def holidays_list(settings: Settings, year: int | None) -> None:
 @click.pass_obj
 def holidays_add(settings: Settings, day: str, kind: str, name: str) -> None:
     """Enter DAY (YYYY-MM-DD) as a holiday or a make-up workday (replaces an existing entry)."""
-    from handlers.deadlines import parse_day, set_day
+    from handlers.reports.deadlines import parse_day, set_day
 
     async def work(conn, now):
         return await set_day(conn, parse_day(day), kind, name, now, settings.handler_config())
@@ -61,7 +61,7 @@ def holidays_add(settings: Settings, day: str, kind: str, name: str) -> None:
 @click.pass_obj
 def holidays_remove(settings: Settings, day: str) -> None:
     """Remove DAY's entry: it follows the weekday rule again (a re-seed does not bring it back)."""
-    from handlers.deadlines import parse_day, remove_day
+    from handlers.reports.deadlines import parse_day, remove_day
 
     async def work(conn, now):
         return await remove_day(conn, parse_day(day), now, settings.handler_config())

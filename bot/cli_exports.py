@@ -10,7 +10,7 @@ import click
 from bot.cli_support import run as _run
 from bot.cli_support import with_db as _with_db
 from bot.settings import Settings
-from handlers.exports import export_reports
+from handlers.reports.exports import export_reports
 
 
 @click.group()

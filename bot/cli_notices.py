@@ -15,17 +15,15 @@ import click
 from bot.cli_support import run as _run
 from bot.cli_support import with_db as _with_db
 from bot.settings import Settings
-from handlers.context import Ctx
-from handlers.events import Event
+from handlers.core.context import Ctx
+from handlers.features import REGISTRY
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-CLI_EVENT = Event(update_id=0, kind="cli", user_id=None, user_name="", language_code=None, chat_id=None,
-                  chat_type=None)
 TAG = re.compile(r"<[^>]+>")
 
 
 def _ctx(settings: Settings, conn, now) -> Ctx:
-    return Ctx(event=CLI_EVENT, conn=conn, now=now, config=settings.handler_config())
+    return Ctx.offline(conn, now, settings.handler_config(), REGISTRY)
 
 
 def plain(text: str) -> str:
@@ -49,8 +47,8 @@ def notice() -> None:
 @click.pass_obj
 def notice_send(settings: Settings, title: str, body: str, audience_text: str, remind_after_hours: int | None) -> None:
     """Send a notice to everyone in the audience now."""
-    from handlers import audience
-    from handlers.notices import NoticeError, send_notice
+    from handlers.core import audience
+    from handlers.notices.notices import NoticeError, send_notice
     try:
         spec = audience.parse(audience_text)
     except ValueError as exc:
@@ -87,7 +85,7 @@ def notice_list(settings: Settings, limit: int) -> None:
 @click.pass_obj
 def notice_show(settings: Settings, notice_id: int) -> None:
     """One notice: its audience, read and unread counts, and who has not read it."""
-    from handlers.notices import audience_text, summary
+    from handlers.notices.notices import audience_text, summary
     info = _run(_with_db(settings, lambda conn, now: summary(conn, notice_id)))
     if info is None:
         raise click.ClickException(f"no notice #{notice_id}")
@@ -116,14 +114,14 @@ def digest() -> None:
 @click.pass_obj
 def digest_preview(settings: Settings, member_ref: str, kind: str, as_html: bool) -> None:
     """Print the digest MEMBER would get for the current period (nothing is sent)."""
-    from handlers.digest import preview
+    from handlers.digests.digest import preview
     from storage import people
 
     async def work(conn, now):
         member = await people.find(conn, member_ref)
         if member is None:
             raise click.ClickException(f"no member {member_ref!r}")
-        return await preview(conn, member, now, settings.handler_config(), kind)
+        return await preview(conn, member, now, settings.handler_config(), kind, REGISTRY.upcoming)
 
     text, chart = _run(_with_db(settings, work))
     click.echo((text if as_html else plain(text)) or f"(nothing: the {kind} digest would not be sent to this member)")
@@ -137,7 +135,7 @@ def digest_preview(settings: Settings, member_ref: str, kind: str, as_html: bool
 @click.pass_obj
 def digest_send(settings: Settings, kind: str) -> None:
     """Queue the digest of the current period now (once per period: a second run adds nothing)."""
-    from handlers.digest import send_now
+    from handlers.digests.digest import send_now
     period, created = _run(_with_db(settings, lambda conn, now: send_now(_ctx(settings, conn, now), kind)))
     click.echo(f"digest {period}: {created} new outbox rows"
                + ("" if created else " (already queued for this period, or nobody to send it to)"))

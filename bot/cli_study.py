@@ -41,7 +41,7 @@ def study() -> None:
 @click.pass_obj
 def add(settings: Settings, draft: bool, **fields) -> None:
     """Add a session; it is announced to its audience at once unless --draft."""
-    from handlers import study as h
+    from handlers.study import study as h
     row = _run(settings, lambda conn, now, config: h.add_session(conn, now=now, config=config, draft=draft,
                                                                  **fields))
     click.echo(f"session #{row.id} {'drafted' if draft else 'announced'}: {h.show_span(row.starts_at, row.ends_at)} "
@@ -53,7 +53,7 @@ def add(settings: Settings, draft: bool, **fields) -> None:
 @click.pass_obj
 def announce(settings: Settings, session_id: int) -> None:
     """Announce a drafted session to its audience."""
-    from handlers import study as h
+    from handlers.study import study as h
     count = _run(settings, lambda conn, now, config: h.announce(conn, session_id, now=now, config=config))
     click.echo(f"session #{session_id} announced to {count} member(s)")
 
@@ -63,7 +63,7 @@ def announce(settings: Settings, session_id: int) -> None:
 @click.pass_obj
 def list_(settings: Settings, include_past: bool) -> None:
     """Sessions with their counts (attending / excused / waiting / checked in)."""
-    from handlers import study as h
+    from handlers.study import study as h
     views = _run(settings, lambda conn, now, config: h.list_sessions(conn, now, include_past=include_past))
     for view in views:
         click.echo(view.summary())
@@ -76,7 +76,7 @@ def list_(settings: Settings, include_past: bool) -> None:
 @click.pass_obj
 def show(settings: Settings, session_id: int) -> None:
     """One session: RSVPs, waiting list, attendance."""
-    from handlers import study as h
+    from handlers.study import study as h
     view = _run(settings, lambda conn, now, config: h.show_session(conn, session_id))
     for line in view.lines():
         click.echo(line)
@@ -87,7 +87,7 @@ def show(settings: Settings, session_id: int) -> None:
 @click.pass_obj
 def cancel(settings: Settings, session_id: int) -> None:
     """Cancel a session: its reminders are dropped and everyone invited is told."""
-    from handlers import study as h
+    from handlers.study import study as h
     told = _run(settings, lambda conn, now, config: h.cancel_session(conn, session_id, now=now, config=config))
     click.echo(f"session #{session_id} cancelled; {told} member(s) told")
 
@@ -99,7 +99,7 @@ def cancel(settings: Settings, session_id: int) -> None:
 @click.pass_obj
 def move(settings: Settings, session_id: int, start: str, end: str) -> None:
     """Move a session: reminders are rescheduled and everyone invited is told."""
-    from handlers import study as h
+    from handlers.study import study as h
     row = _run(settings, lambda conn, now, config: h.move_session(conn, session_id, start=start, end=end,
                                                                   now=now, config=config))
     click.echo(f"session #{row.id} moved to {h.show_span(row.starts_at, row.ends_at)} Asia/Shanghai")
@@ -117,7 +117,7 @@ def move(settings: Settings, session_id: int, start: str, end: str) -> None:
 @click.pass_obj
 def materials(settings: Settings, session_id: int, **fields) -> None:
     """Materials pushed after the session (at once if it is over)."""
-    from handlers import study as h
+    from handlers.study import study as h
     outcome = _run(settings, lambda conn, now, config: h.set_materials(conn, session_id, now=now, config=config,
                                                                        **fields))
     click.echo(f"materials of session #{session_id}: {outcome}")
@@ -128,7 +128,7 @@ def materials(settings: Settings, session_id: int, **fields) -> None:
 @click.pass_obj
 def code(settings: Settings, session_id: int) -> None:
     """Print the session's check-in code (valid from 15 minutes before the start to the end)."""
-    from handlers import study as h
+    from handlers.study import study as h
     click.echo(_run(settings, lambda conn, now, config: h.checkin_code(conn, session_id)))
 
 
@@ -147,7 +147,7 @@ def plan() -> None:
 @click.pass_obj
 def plan_add(settings: Settings, **fields) -> None:
     """Add a reading plan; its audience is told at once."""
-    from handlers import study as h
+    from handlers.study import study as h
     plan_id = _run(settings, lambda conn, now, config: h.add_plan(conn, now=now, config=config, **fields))
     click.echo(f"plan #{plan_id} added")
 
@@ -156,7 +156,7 @@ def plan_add(settings: Settings, **fields) -> None:
 @click.pass_obj
 def plan_list(settings: Settings) -> None:
     """Reading plans, their days and daily check-ins."""
-    from handlers import study as h
+    from handlers.study import study as h
     views = _run(settings, lambda conn, now, config: h.list_plans(conn))
     for view in views:
         for line in view.lines():
@@ -170,6 +170,6 @@ def plan_list(settings: Settings) -> None:
 @click.pass_obj
 def plan_cancel(settings: Settings, plan_id: int) -> None:
     """Stop a plan's daily reminders."""
-    from handlers import study as h
+    from handlers.study import study as h
     dropped = _run(settings, lambda conn, now, config: h.cancel_plan(conn, plan_id, now=now, config=config))
     click.echo(f"plan #{plan_id} cancelled; {dropped} daily reminder(s) dropped")

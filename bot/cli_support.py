@@ -25,7 +25,7 @@ async def with_db(settings: Settings, work):
 
 
 def run(coro):
-    from handlers.errors import AdminError
+    from handlers.core.errors import AdminError
     try:
         return asyncio.run(coro)
     except AdminError as exc:

@@ -202,7 +202,7 @@ async def print_items(app: LinkageApp) -> None:
     """Where each item went, from the database: its status and every hop."""
     from sqlalchemy import select
 
-    from handlers import lifecycle
+    from handlers.reports import lifecycle
     from storage.schema import items
     scene("Where each report went")
     async with app.db.read() as conn:
@@ -215,7 +215,9 @@ async def print_items(app: LinkageApp) -> None:
 async def play_week(app: LinkageApp, world: World, pilot, transcript: Transcript) -> None:
     """A compressed week on the movable clock: the study calendar, a notice with read receipts,
     deadline nudges, reminders and check-ins, then the Monday digests with the office's chart."""
-    from handlers import deadlines, notices, study
+    from handlers.reports import deadlines
+    from handlers.notices import notices
+    from handlers.study import study
     from storage import items, timers
     sb, clock = world.sb, app.clock
 

@@ -16,9 +16,10 @@ from typing import Callable
 from bot.clock import Clock
 from bot.transport import ApiError, BotApi
 from handlers import router
-from handlers.context import Ctx, HandlerConfig
-from handlers.events import Event, MalformedUpdate, parse_update
-from handlers.i18n import translator
+from handlers.features import REGISTRY
+from handlers.core.context import Ctx, HandlerConfig
+from handlers.core.events import Event, MalformedUpdate, parse_update
+from handlers.core.i18n import translator
 from storage import inbox, outbox, people
 from storage.db import Database
 
@@ -61,13 +62,14 @@ class Dispatcher:
         event: Event | None = None
         try:
             event = parse_update(payload)
-            sender_status = await self._sender_status(event) if router.needs_sender_status(event) else None
+            sender_status = await self._sender_status(event) if router.needs_sender_status(event, REGISTRY) else None
             async with self.db.transaction() as conn:
                 now = self.clock.now()
                 if not await inbox.claim(conn, update_id, now):
                     return  # handled meanwhile by another drain (or another process)
                 member = await people.by_telegram(conn, event.user_id) if event.user_id else None
-                ctx = Ctx(event=event, conn=conn, now=now, config=self.config, api=self.api, member=member)
+                ctx = Ctx(event=event, conn=conn, now=now, config=self.config, features=REGISTRY, api=self.api,
+                          member=member)
                 await router.dispatch(ctx, sender_status)
         except MalformedUpdate as exc:  # the same every time: retrying cannot help
             log.warning("update %s is malformed (%s): parked", update_id, exc)

@@ -8,7 +8,7 @@ import asyncio
 from dataclasses import dataclass, field
 
 from bot.sandbox import SandboxClient, SbChat, SbMessage, SbUser
-from handlers import admin
+from handlers.office import admin
 from storage.db import Database
 
 TIMEOUT = 30.0

@@ -4,7 +4,7 @@ At start the APScheduler jobs are rebuilt from the pending timers (one date job 
 with ``misfire_grace_time=None``: APScheduler 3's default would silently drop anything more
 than a second late. The safety tick is ``run``, a supervised loop (a failing date job is only
 logged by APScheduler; the next tick fires what it missed). Each firing goes through
-``handlers.scheduled.fire``, which runs a timer once however often it is woken (tick, date
+``handlers.core.scheduled.fire``, which runs a timer once however often it is woken (tick, date
 job, catch-up after a restart).
 """
 
@@ -19,16 +19,13 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.clock import Clock
 from bot.supervise import sleep_unless_stopped
-from handlers import router  # noqa: F401  (importing the features registers their jobs)
-from handlers import scheduled
-from handlers.context import Ctx, HandlerConfig
-from handlers.events import Event
+from handlers.core import scheduled
+from handlers.core.context import Ctx, HandlerConfig
+from handlers.features import REGISTRY
 from storage import timers
 from storage.db import Database
 
 log = logging.getLogger("linkage.scheduler")
-TIMER_EVENT = Event(update_id=0, kind="timer", user_id=None, user_name="", language_code=None,
-                    chat_id=None, chat_type=None)
 
 
 class Scheduler:
@@ -87,7 +84,7 @@ class Scheduler:
     async def in_transaction(self, work):
         """Run ``work(ctx)`` in one transaction with a system context (no incoming update)."""
         async with self.db.transaction() as conn:
-            ctx = Ctx(event=TIMER_EVENT, conn=conn, now=self.clock.now(), config=self.config)
+            ctx = Ctx.offline(conn, self.clock.now(), self.config, REGISTRY)
             return await work(ctx)
 
     async def stop(self) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 
 from bot.clock import Clock
 from bot.transport import ApiError, BotApi
-from handlers import lifecycle
+from handlers.reports import lifecycle
 from storage import outbox, people
 from storage.db import Database
 

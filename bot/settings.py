@@ -9,7 +9,7 @@ from pathlib import Path
 from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from handlers.context import HandlerConfig
+from handlers.core.context import HandlerConfig
 
 # Telegram's rule for secret_token is 1-256 of these; shorter than 32 is guessable, so refused.
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{32,256}")

@@ -39,7 +39,7 @@ study_sessions = Table(
     Column("ends_at", UTCDateTime, nullable=False),
     Column("place", String(200)),
     Column("link", String(500)),
-    Column("audience", JSON, nullable=False),  # handlers.audience spec
+    Column("audience", JSON, nullable=False),  # handlers.core.audience spec
     Column("capacity", Integer),  # None = no limit
     Column("reminders", JSON, nullable=False),  # minutes before the start, e.g. [2880, 120]
     Column("status", String(12), nullable=False),  # draft | announced | cancelled

@@ -478,7 +478,7 @@ def test_only_the_adapter_modules_import_aiogram_or_telegram():
     sources = project_sources()
     # the scan covers the core, the runtime and the sandbox server, and does see the adapters' imports
     assert {"bot.app", "bot.poller", "bot.webhook", "bot.sender", "bot.cli", "bot.sandbox.server",
-            "handlers.submit", "storage.inbox", "seeds.loader"} <= set(sources)
+            "handlers.reports.submit", "storage.inbox", "seeds.loader"} <= set(sources)
     assert {"aiogram", "aiogram.types"} & import_time_imports("bot.adapters.aiogram_adapter",
                                                               sources["bot.adapters.aiogram_adapter"], False)
     assert "telegram" in import_time_imports("bot.adapters.ptb_adapter", sources["bot.adapters.ptb_adapter"], False)

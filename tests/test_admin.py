@@ -15,8 +15,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import event, func, select, update
 
-from handlers import admin
-from handlers.errors import AdminError
+from handlers.office import admin
+from handlers.core.errors import AdminError
 from seeds.loader import load_seeds
 from storage import targets as target_store
 from storage.db import Database

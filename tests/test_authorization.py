@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from sqlalchemy import update
 
-from handlers.context import Ctx
-from handlers.events import Event
-from handlers.i18n import translator
-from handlers.lifecycle import route_item
+from handlers.features import REGISTRY
+from handlers.core.context import Ctx
+from handlers.core.i18n import translator
+from handlers.reports.lifecycle import route_item
 from storage import items as item_store
 from storage import people
 from storage.schema import items
@@ -35,8 +35,7 @@ async def _new_item(stack, author_roster: str, state: str, claimer_roster: str) 
             conn, files=[], code=code, author_id=author.id, topic_code="smart_parking", area="city",
             observation="情况", suggestion="建议", privacy="named", status="submitted", level="city",
             created_at=now, updated_at=now)
-        ctx = Ctx(event=Event(0, "other", None, "", None, None, None), conn=conn, now=now,
-                  config=app.dispatcher.config)
+        ctx = Ctx.offline(conn, now, app.dispatcher.config, REGISTRY)
         await route_item(ctx, item_id)
         if state != "routed":
             claimer = await people.by_roster_id(conn, claimer_roster)
@@ -79,7 +78,7 @@ async def test_a_liaison_cannot_handle_their_own_report_and_others_wait_for_the_
     assert (await stack.row("items", id=own_id)).status == "routed"
 
     # a second liaison of the same group cannot act on an item claimed by the first
-    from handlers import admin
+    from handlers.office import admin
     async with stack.app.db.transaction() as conn:
         await admin.add_liaison(conn, "C004", "topic:smart_parking", stack.app.clock.now())
     item_id, code = await _new_item(stack, "C002", "claimed", "C003")

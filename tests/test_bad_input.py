@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
-from handlers.i18n import translator
+from handlers.core.i18n import translator
 from storage.schema import invites, members
 
 zh = translator("zh")
@@ -144,7 +144,7 @@ async def test_bind_with_a_wrong_key_or_by_a_non_admin(stack):
     # cursor) also says 密钥 and 管理员, and usually lands after this send
     await sb.wait_for(group, zh("This key is not valid, was already used or has expired. Ask the city office "
                                 "for a new one (linkage group bind-key)."), TIMEOUT)
-    from handlers import admin
+    from handlers.office import admin
     async with stack.app.db.transaction() as conn:
         key = await admin.make_bind_key(conn, "topic:education", "topic", stack.app.clock.now(), 48,
                                         topic="education")

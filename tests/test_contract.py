@@ -27,7 +27,7 @@ from bot.clock import Clock
 from bot.sandbox import Fault
 from bot.supervise import Supervisor
 from bot.transport import ALLOWED_UPDATES
-from handlers.events import ANONYMOUS_ADMIN_BOT_ID, parse_update
+from handlers.core.events import ANONYMOUS_ADMIN_BOT_ID, parse_update
 from storage import inbox
 from storage.db import Database
 # the adapters against the in-process sandbox, once per framework: the fixtures of test_adapters
@@ -41,7 +41,7 @@ RESULTS = {path.stem: json.loads(path.read_text(encoding="utf-8"))
 SECRET = "a-webhook-secret-of-forty-characters-ok"
 METHOD_NAME = re.compile(r'"((?:send|edit|answer|get|set|delete|copy|forward|create|leave|pin)[A-Z][A-Za-z]+)"')
 
-# What the core (handlers.events) must read from some of them.
+# What the core (handlers.core.events) must read from some of them.
 EVENTS = {
     "message_command": {"kind": "message", "command": "start", "command_args": "Q7mK2xPz", "user_name": "晓明 王"},
     "message_link": {"text": "请看 https://www.tj.gov.cn/zwgk/ 这条通知", "chat_type": "private"},

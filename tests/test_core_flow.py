@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from handlers.i18n import translator
+from handlers.core.i18n import translator
 
 zh = translator("zh")
 TIMEOUT = 30

@@ -3,8 +3,8 @@ end to end through the real framework over HTTP."""
 
 from __future__ import annotations
 
-from handlers import cosign
-from handlers.i18n import translator
+from handlers.reports import cosign
+from handlers.core.i18n import translator
 from storage import cosign as cosign_store
 
 zh = translator("zh")

@@ -14,12 +14,12 @@ from sqlalchemy import select, update
 from bot.cli import main as cli
 from bot.clock import Clock
 from bot.scheduler import Scheduler
-from handlers import deadlines
-from handlers.context import Ctx, HandlerConfig
-from handlers.deadlines import SHANGHAI, add_working_days, working_days_overdue
-from handlers.events import Event
-from handlers.i18n import translator
-from handlers.lifecycle import refresh_cards, route_item
+from handlers.features import REGISTRY
+from handlers.reports import deadlines
+from handlers.core.context import Ctx, HandlerConfig
+from handlers.reports.deadlines import SHANGHAI, add_working_days, working_days_overdue
+from handlers.core.i18n import translator
+from handlers.reports.lifecycle import refresh_cards, route_item
 from seeds.loader import load_seeds, read_yaml
 from storage import calendar as calendar_store
 from storage import items as item_store
@@ -200,7 +200,7 @@ async def test_deadline_timers_fire_once_across_a_restart_and_follow_calendar_ed
             conn, files=[], code=code, author_id=author.id, topic_code="smart_parking", area="city",
             observation="情况", suggestion="建议", privacy="named", status="submitted", level="city",
             created_at=monday, updated_at=monday)
-        ctx = Ctx(event=Event(0, "other", None, "", None, None, None), conn=conn, now=monday, config=config)
+        ctx = Ctx.offline(conn, monday, config, REGISTRY)
         assert [t.name for t in await route_item(ctx, item_id)] == ["topic:smart_parking"]
 
     clock.advance(monday + timedelta(days=1, hours=7, minutes=31) - clock.now())  # Tuesday 17:31
@@ -230,7 +230,7 @@ async def test_deadline_timers_fire_once_across_a_restart_and_follow_calendar_ed
 
     # the member withdraws the report (as handlers/submit.py does): every pending nudge is cancelled
     async with db.transaction() as conn:
-        ctx = Ctx(event=Event(0, "other", None, "", None, None, None), conn=conn, now=clock.now(), config=config)
+        ctx = Ctx.offline(conn, clock.now(), config, REGISTRY)
         await item_store.change(conn, item_id, ctx.now, status="withdrawn", closed_at=ctx.now)
         await item_store.add_event(conn, item_id, "withdrawn", ctx.now, status_from="routed", status_to="withdrawn")
         await refresh_cards(ctx, item_id)

@@ -12,7 +12,7 @@ import sys
 
 import aiohttp
 
-from handlers.i18n import translator
+from handlers.core.i18n import translator
 
 zh = translator("zh")
 SCENARIO_TIMEOUT = 600  # the scripted scenario and the compressed week take about 1.5 minutes

@@ -17,10 +17,14 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
-from handlers import charts, digest, lifecycle, scheduled
-from handlers.context import Ctx, HandlerConfig
-from handlers.events import Event
-from handlers.i18n import translator
+from handlers.features import REGISTRY
+from handlers.digests import charts
+from handlers.digests import digest
+from handlers.reports import lifecycle
+from handlers.core import scheduled
+from handlers.core.context import Ctx, HandlerConfig
+from handlers.core.events import Event
+from handlers.core.i18n import translator
 from storage import digests as store
 from storage import timers
 from storage.schema import outbox
@@ -117,7 +121,7 @@ async def test_weekly_digest_own_reports_numbers_highlights_and_the_office_chart
     # once per period: firing again, or the command line's send, adds nothing
     assert await stack.app.scheduler.fire_due() == 0
     async with stack.app.db.transaction() as conn:
-        ctx = Ctx(event=SYSTEM, conn=conn, now=stack.app.clock.now(), config=stack.app.dispatcher.config)
+        ctx = Ctx.offline(conn, stack.app.clock.now(), stack.app.dispatcher.config, REGISTRY)
         assert (await digest.send_now(ctx, "weekly"))[1] == 0
         assert (await digest.send_now(ctx, "office"))[1] == 0
     await stack.settle()
@@ -146,18 +150,18 @@ async def test_a_weekly_timer_fired_twice_sends_each_digest_once(stack):
     outcomes = []
     for _ in range(2):  # two wake-ups of the same occurrence (a restart, a catch-up)
         async with app.db.transaction() as conn:
-            outcomes.append(await scheduled.fire(Ctx(event=SYSTEM, conn=conn, now=app.clock.now(), config=config),
+            outcomes.append(await scheduled.fire(Ctx.offline(conn, app.clock.now(), config, REGISTRY),
                                                  timer))
     assert outcomes == ["done", "gone"]
     async with app.db.transaction() as conn:  # the job itself run again for the same period
-        assert await digest.send_weekly(Ctx(event=SYSTEM, conn=conn, now=app.clock.now(), config=config), due) == 0
+        assert await digest.send_weekly(Ctx.offline(conn, app.clock.now(), config, REGISTRY), due) == 0
     prefix = f"digest:weekly:{digest.local_day(due)}:"
     async with app.db.read() as conn:
         keys = list((await conn.execute(select(outbox.c.key).where(outbox.c.key.startswith(prefix)))).scalars())
     assert len(keys) == len(set(keys)) == 7  # the seven bound members of the pilot cast, once each
     # the planner (run after every firing) makes the next week's occurrence
     async with app.db.transaction() as conn:
-        await scheduled.plan(Ctx(event=SYSTEM, conn=conn, now=app.clock.now(), config=config))
+        await scheduled.plan(Ctx.offline(conn, app.clock.now(), config, REGISTRY))
     assert (await stack.row("timers", key=digest.timer_key("weekly", due + timedelta(days=7)))) is not None
 
 
@@ -325,13 +329,11 @@ async def test_upcoming_sessions_come_from_the_registered_hook(tmp_path):
         seen.append((member.roster_id, start < end, lang))
         return ["· 12-05 14:30 <b>委员读书班</b>"]
 
-    digest.UPCOMING_HOOKS.append(hook)
     try:
         async with db.read() as conn:
             member = await people.by_roster_id(conn, "H001")
-            text, chart = await digest.preview(conn, member, now, HandlerConfig(), "weekly")
+            text, chart = await digest.preview(conn, member, now, HandlerConfig(), "weekly", [hook])
     finally:
-        digest.UPCOMING_HOOKS.remove(hook)
         await db.close()
     assert chart is None and seen == [("H001", True, "zh")]
     coming = text.split(zh("<b>Coming up</b>"))[1]

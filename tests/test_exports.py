@@ -10,9 +10,10 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from bot.cli import main as cli_main
-from handlers import admin, study
-from handlers.cells import write_table
-from handlers.i18n import translator
+from handlers.office import admin
+from handlers.study import study
+from handlers.core.cells import write_table
+from handlers.core.i18n import translator
 
 zh = translator("zh")
 TIMEOUT = 30

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
-from handlers.i18n import translator
+from handlers.core.i18n import translator
 from storage import floods
 from storage import inbox as inbox_store
 from storage.schema import inbox

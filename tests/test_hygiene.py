@@ -7,9 +7,9 @@ import asyncio
 from sqlalchemy import text
 
 from bot import logs
-from handlers import admin
-from handlers.cells import write_table
-from handlers.i18n import translator
+from handlers.office import admin
+from handlers.core.cells import write_table
+from handlers.core.i18n import translator
 from tests.conftest import TOKEN
 
 zh = translator("zh")

@@ -18,8 +18,8 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
-from handlers import i18n
-from handlers.i18n import Html, translator
+from handlers.core import i18n
+from handlers.core.i18n import Html, translator
 
 ROOT = Path(__file__).resolve().parent.parent
 PO = ROOT / "handlers" / "locales" / "zh_CN" / "LC_MESSAGES" / "linkage.po"

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import html
 
-from handlers.context import TEXT_LIMIT, clip, split_text, telegram_len, utf16_len
-from handlers.i18n import translator
+from handlers.core.context import TEXT_LIMIT, clip, split_text, telegram_len, utf16_len
+from handlers.core.i18n import translator
 from storage import reference
 
 zh = translator("zh")

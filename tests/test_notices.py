@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from handlers.i18n import translator
-from handlers.notices import send_notice
-from handlers.context import Ctx
-from handlers.events import Event
-from handlers import audience
+from handlers.features import REGISTRY
+from handlers.core.i18n import translator
+from handlers.notices.notices import send_notice
+from handlers.core.context import Ctx
+from handlers.core.events import Event
+from handlers.core import audience
 from storage import notices as store
 
 zh = translator("zh")
@@ -139,7 +140,7 @@ async def test_only_office_admins_send_notices_and_an_empty_audience_is_refused(
 
     # from the command line's function: a notice without reminder schedules no timer
     async with stack.app.db.transaction() as conn:
-        ctx = Ctx(event=SYSTEM, conn=conn, now=stack.app.clock.now(), config=stack.app.dispatcher.config)
+        ctx = Ctx.offline(conn, stack.app.clock.now(), stack.app.dispatcher.config, REGISTRY)
         notice_id, count = await send_notice(ctx, title="t", body="b", spec=audience.parse("list:C001,H001"),
                                              sender_id=None, remind_after_hours=0)
     assert count == 2

@@ -6,9 +6,11 @@ import asyncio
 
 from sqlalchemy import select
 
-from handlers import admin, onboarding
-from handlers.context import Ctx, HandlerConfig
-from handlers.events import Event
+from handlers.features import REGISTRY
+from handlers.office import admin
+from handlers.members import onboarding
+from handlers.core.context import Ctx, HandlerConfig
+from handlers.core.events import Event
 from seeds.loader import load_seeds
 from storage import people
 from storage import targets as target_store
@@ -39,7 +41,7 @@ async def _onboarding_attempt(db, code: str, user_id: int) -> list[dict]:
     event = Event(update_id=user_id, kind="message", user_id=user_id, user_name="x", language_code="zh-hans",
                   chat_id=user_id, chat_type="private", text=f"/start {code}", command="start", command_args=code)
     async with db.transaction() as conn:
-        ctx = Ctx(event=event, conn=conn, now=NOW, config=HandlerConfig())
+        ctx = Ctx(event=event, conn=conn, now=NOW, config=HandlerConfig(), features=REGISTRY)
         await onboarding.start(ctx)
         return ctx.sent
 

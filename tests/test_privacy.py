@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from handlers.i18n import translator
+from handlers.core.i18n import translator
 from storage.schema import outbox
 
 zh = translator("zh")

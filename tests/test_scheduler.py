@@ -12,8 +12,8 @@ from sqlalchemy import select
 from bot.clock import Clock
 from bot.scheduler import Scheduler
 from bot.supervise import Supervisor
-from handlers import scheduled
-from handlers.context import HandlerConfig
+from handlers.core import scheduled
+from handlers.core.context import HandlerConfig
 from storage import timers
 from storage.db import Database
 from storage.schema import outbox, timers as timers_table

@@ -15,8 +15,8 @@ from sqlalchemy import select
 from bot.app import LinkageApp
 from bot.cli import main as cli_main
 from bot.scheduler import Scheduler
-from handlers import study
-from handlers.i18n import translator
+from handlers.study import study
+from handlers.core.i18n import translator
 from storage import study as store
 from storage.schema import timers
 

@@ -1,11 +1,11 @@
 """Groups: binding a group (or a forum topic) to a target with a one-time key, noticing
-when the bot is added or removed, and steering commands that belong in a private chat."""
+when the bot is added or removed."""
 
 from __future__ import annotations
 
-from handlers import flood
-from handlers.context import Ctx
-from handlers.i18n import translator
+from handlers.core import flood
+from handlers.core.context import Ctx
+from handlers.core.i18n import translator
 from storage import audit, people, reference
 from storage import targets as target_store
 
@@ -51,11 +51,3 @@ async def on_membership(ctx: Ctx) -> None:
         await ctx.reply(t("Hello! I am the Linkage bot of the CPPCC. This group is not set up yet: an "
                           "administrator of the group can send /bind KEY with the key from the city office."))
 
-
-async def wrong_chat(ctx: Ctx) -> None:
-    """Once an hour per person and group: an outsider's commands must not crowd out the cards."""
-    if not await flood.first_in_an_hour(ctx, flood.STEER):
-        return
-    t = translator(ctx.config.group_language)
-    await ctx.reply(t("Please use this command in a private chat with me: https://t.me/{bot}",
-                      bot=ctx.config.bot_username))

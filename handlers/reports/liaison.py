@@ -11,16 +11,19 @@ from __future__ import annotations
 import html
 import re
 
-from handlers import flows, lifecycle
-from handlers.context import Ctx, db_id
-from handlers.i18n import N_, translator
+from handlers.core import flows
+from handlers.reports import lifecycle, submit
+from handlers.core.buttons import ButtonData
+from handlers.core.context import Ctx, db_id
+from handlers.core.i18n import N_, translator
 from storage import conversations, outbox, people, reference
 from storage import items as item_store
 from storage import targets as target_store
 from storage.conversations import Conversation
 
-CARD_DATA = re.compile(r"^c:(\d{1,10}):(\d{1,10}):([a-z]{1,10})$")
-CHOICE_DATA = re.compile(r"^l:([a-z]{1,10}):(\d{1,10}):(\d{1,10}):([a-z_0-9]{1,24})$")
+# A destination (forward, delegate) or an outcome, chosen in the liaison's private chat.
+CHOICE = ButtonData("l", refusal=N_("This button belongs to an earlier step. Please use the latest message."),
+                    verb=("fw", "dg", "oc"), item=int, target=int, value=str)
 CODE = re.compile(r"^SQ-\d{4}-\d{5}$", re.IGNORECASE)
 
 NEEDS_CLAIM = ("release", "ask", "reply", "forward", "escalate", "delegate", "outcome")
@@ -71,14 +74,9 @@ async def _check(ctx: Ctx, item_id: int, target_id: int, action: str, *, on_card
     return item, target
 
 
-async def on_card_button(ctx: Ctx) -> None:
-    match = CARD_DATA.match(ctx.event.callback_data or "")
-    action = match and match.group(3)
-    item_id, target_id = (db_id(match.group(1)), db_id(match.group(2))) if match else (None, None)
-    if item_id is None or target_id is None or action not in ("claim", "close", "full", *NEEDS_CLAIM):
-        await ctx.answer(ctx.t.plain("This button is not valid here, or the report has moved on."), alert=True)
-        return
-    checked = await _check(ctx, item_id, target_id, action, on_card=True)
+async def on_card_button(ctx: Ctx, fields: dict) -> None:
+    action = fields["action"]
+    checked = await _check(ctx, fields["item"], fields["target"], action, on_card=True)
     if checked is None:
         return
     item, target = checked
@@ -154,7 +152,7 @@ async def _choose_target(ctx: Ctx, item, target, verb: str, choices: list, promp
     if not choices:
         await ctx.answer(t.plain("There is no other group to send it to yet."), alert=True)
         return
-    buttons = [[(reference.name(c, t.lang), f"l:{verb}:{item.id}:{target.id}:{c.id}")] for c in choices[:30]]
+    buttons = [[(reference.name(c, t.lang), CHOICE.pack(verb, item.id, target.id, c.id))] for c in choices[:30]]
     await _ask_privately(ctx, item, target, "choose", t(prompt, code=item.code), buttons=buttons)
 
 
@@ -165,7 +163,7 @@ async def _escalate(ctx: Ctx, item, target) -> None:
 
 async def _outcome(ctx: Ctx, item, target) -> None:
     t = ctx.t
-    buttons = [[(t.plain(label), f"l:oc:{item.id}:{target.id}:{code}")] for code, label in OUTCOME_LABELS.items()]
+    buttons = [[(t.plain(label), CHOICE.pack("oc", item.id, target.id, code))] for code, label in OUTCOME_LABELS.items()]
     await _ask_privately(ctx, item, target, "choose", t("Which outcome for {code}?", code=item.code),
                          buttons=buttons)
 
@@ -176,21 +174,17 @@ _ACTIONS = {"full": _full_text, "claim": _claim, "release": _release, "close": _
 
 # --- follow-ups in the liaison's private chat ------------------------------------------------
 
-async def on_choice_button(ctx: Ctx, conv: Conversation | None) -> None:
+async def on_choice_button(ctx: Ctx, fields: dict) -> None:
     """A destination or an outcome chosen in private; then the reason is asked for."""
     t = ctx.t
-    match = CHOICE_DATA.match(ctx.event.callback_data or "")
-    item_id, target_id = (db_id(match.group(2)), db_id(match.group(3))) if match else (None, None)
-    if item_id is None or target_id is None or conv is None or conv.flow != "card" or conv.step != "choose" or \
-            conv.data.get("item_id") != item_id:
-        await ctx.answer(t.plain("This button belongs to an earlier step. Please use the latest message."), alert=True)
+    conv = await conversations.load(ctx.conn, ctx.event.user_id)
+    item_id, target_id, verb, value = fields["item"], fields["target"], fields["verb"], fields["value"]
+    if conv is None or conv.flow != "card" or conv.step != "choose" or conv.data.get("item_id") != item_id:
+        await ctx.answer(t.plain(CHOICE.refusal), alert=True)
         return
-    verb, value = match.group(1), match.group(4)
-    action = {"fw": "forward", "dg": "delegate", "oc": "outcome"}.get(verb)
-    checked = action and await _check(ctx, item_id, target_id, action, on_card=False)
+    action = {"fw": "forward", "dg": "delegate", "oc": "outcome"}[verb]
+    checked = await _check(ctx, item_id, target_id, action, on_card=False)
     if not checked:
-        if not action:
-            await ctx.answer(t.plain("This choice is not valid."), alert=True)
         return
     item, _ = checked
     if verb == "oc":
@@ -260,7 +254,7 @@ async def _do_ask(ctx: Ctx, item, target, data: dict, text: str) -> None:
         await ctx.send(author.telegram_user_id,
                        at("❓ About {code}, {who} asks:", code=item.code, who=_liaison_signature(ctx, at.lang))
                        + "\n" + html.escape(text),
-                       buttons=[[(at.plain("✍ Answer"), f"m:answer:{item.id}")]])
+                       buttons=[[(at.plain("✍ Answer"), submit.MEMBER.pack("answer", item.id))]])
     await ctx.reply(ctx.t("Your question was sent to the member of {code}.", code=item.code))
 
 

@@ -15,15 +15,19 @@ import html
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from handlers import audience, flows
-from handlers.context import Ctx, db_id
-from handlers.i18n import N_, Html, translator
-from handlers.scheduled import job
+from handlers.core import audience
+from handlers.core import flows
+from handlers.core.buttons import ButtonData, Optional
+from handlers.core.context import Ctx
+from handlers.core.i18n import N_, Html, translator
 from storage import conversations, outbox, people, reference
 from storage import notices as store
 from storage.conversations import Conversation
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+READ = ButtonData("nr", notice=int)  # a recipient's ✅ Read
+ADMIN = ButtonData("nt", refusal=N_("This button is no longer valid."),  # the office's notice flow
+                   action=("a", "send", "cancel"), value=Optional(str))
 TITLE_LIMIT = 200
 BODY_LIMIT = 3500
 REMINDER_USEFUL_DAYS = 3  # a reminder that fell due while the bot was down is still sent this late
@@ -77,7 +81,7 @@ def _render(notice, lang: str, *, reminder: bool = False, read_at=None) -> str:
 
 
 def _read_button(notice_id: int, lang: str):
-    return [[(translator(lang).plain("✅ Read"), f"nr:{notice_id}")]]
+    return [[(translator(lang).plain("✅ Read"), READ.pack(notice_id))]]
 
 
 async def send_notice(ctx: Ctx, *, title: str, body: str, spec: dict, sender_id: int | None,
@@ -111,7 +115,6 @@ async def send_notice(ctx: Ctx, *, title: str, body: str, spec: dict, sender_id:
     return notice_id, len(recipients)
 
 
-@job("notice_remind")
 async def remind(ctx: Ctx, timer) -> None:
     """One reminder to every recipient who has not read the notice (and is still reachable)."""
     notice = await store.by_id(ctx.conn, timer.payload["notice_id"])
@@ -126,11 +129,10 @@ async def remind(ctx: Ctx, timer) -> None:
     await store.mark_reminded(ctx.conn, notice.id, [m.id for m in waiting], ctx.now)
 
 
-async def on_read(ctx: Ctx, rest: str) -> None:
+async def on_read(ctx: Ctx, fields: dict) -> None:
     """The Read button: recorded once, only by a recipient, only on the notice's own message."""
     t = ctx.t
-    notice_id = db_id(rest)
-    notice = notice_id is not None and await store.by_id(ctx.conn, notice_id)
+    notice = await store.by_id(ctx.conn, fields["notice"])
     receipt = notice and await store.receipt(ctx.conn, notice.id, ctx.member.id)
     if not receipt:
         await ctx.answer(t.plain("This button is not valid."), alert=True)
@@ -181,7 +183,7 @@ async def start_flow(ctx: Ctx) -> None:
         await ctx.reply(t("Only office admins can send notices."))
         return
     await flows.suspend_into(ctx, "notice", "audience", {})
-    buttons = [[(t.plain(AUDIENCE_LABELS[key]), f"nt:a:{key}")] for key in AUDIENCE_LABELS]
+    buttons = [[(t.plain(AUDIENCE_LABELS[key]), ADMIN.pack("a", key))] for key in AUDIENCE_LABELS]
     await ctx.reply(t("<b>New notice.</b> Who should receive it? Choose below, or type an audience such as "
                       "district:hongqiao, committee:economic, sector:education or list:C001,C002. "
                       "/cancel stops."), buttons=buttons)
@@ -244,17 +246,17 @@ async def _preview(ctx: Ctx, conv: Conversation) -> None:
              f"<b>{html.escape(conv.data['title'])}</b>", html.escape(conv.data["body"]), ""]
     lines.append(t("Those who have not read it get a reminder after {hours} hours.", hours=hours) if hours
                  else t("No reminder will be sent."))
-    await ctx.reply("\n".join(lines), buttons=[[(t.plain("📢 Send"), "nt:send"), (t.plain("✖ Cancel"), "nt:cancel")]])
+    await ctx.reply("\n".join(lines), buttons=[[(t.plain("📢 Send"), ADMIN.pack("send")), (t.plain("✖ Cancel"), ADMIN.pack("cancel"))]])
 
 
-async def on_button(ctx: Ctx, rest: str) -> None:
+async def on_button(ctx: Ctx, fields: dict) -> None:
     """nt:a:<audience> while choosing, nt:send / nt:cancel at the preview."""
     t = ctx.t
     if not _is_admin(ctx):
         await ctx.answer(t.plain("Only office admins can send notices."), alert=True)
         return
     conv = await conversations.load(ctx.conn, ctx.event.user_id)
-    action, _, value = rest.partition(":")
+    action, value = fields["action"], fields["value"]
     expected = {"a": "audience", "send": "confirm", "cancel": "confirm"}.get(action)
     if conv is None or conv.flow != "notice" or expected is None or conv.step != expected \
             or (action == "a" and value not in AUDIENCE_LABELS):
@@ -283,10 +285,6 @@ async def personal_data(conn, member) -> dict:
     return {"notices": [{"title": r.title, "sent_at": r.sent_at, "read_at": r.read_at}
                         for r in await store.of_member(conn, member.id)]}
 
-
-COMMANDS = {"notice": start_flow, "notices": list_notices}
-BUTTONS = {"nr": on_read, "nt": on_button}
-FLOWS = {"notice": on_flow_text}
 
 
 # --- for the command line ---------------------------------------------------------------

@@ -3,8 +3,8 @@ keep the unfinished draft and hand it back afterwards."""
 
 from __future__ import annotations
 
-from handlers.context import Ctx, shows_nothing, without_bidi_controls
-from handlers.i18n import N_
+from handlers.core.context import Ctx, shows_nothing, without_bidi_controls
+from handlers.core.i18n import N_
 from storage import conversations
 from storage.conversations import Conversation
 

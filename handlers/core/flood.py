@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from handlers.context import Ctx
+from handlers.core.context import Ctx
 from storage import conversations, floods
 
 log = logging.getLogger("linkage.flood")

@@ -18,10 +18,10 @@ from pathlib import Path
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from handlers.cells import read_cell
-from handlers.context import without_bidi_controls
-from handlers.errors import AdminError
-from handlers.lifecycle import RouteTrace, resolve_route
+from handlers.core.cells import read_cell
+from handlers.core.context import without_bidi_controls
+from handlers.core.errors import AdminError
+from handlers.reports.lifecycle import RouteTrace, resolve_route
 from storage import audit, people
 from storage import targets as target_store
 from storage.schema import committees, districts, members, sectors, streets, target_liaisons, targets, topics

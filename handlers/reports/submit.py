@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import html
 
-from handlers import cosign, flows, lifecycle
-from handlers.context import Buttons, Ctx
-from handlers.i18n import N_, Html, translator
+from handlers.reports import cosign
+from handlers.core import flows
+from handlers.reports import lifecycle
+from handlers.core.buttons import ButtonData, Optional
+from handlers.core.context import Buttons, Ctx
+from handlers.core.i18n import N_, Html, translator
 from storage import conversations, people, reference
 from storage import items as item_store
 from storage.conversations import Conversation
@@ -20,18 +23,27 @@ PRIVACY = {"named": N_("Named: liaisons see my name"),
            "office": N_("Named to the office only: liaisons see an alias, not who I am"),
            "anonymous": N_("Anonymous to all but administrators")}
 MAX_ATTACHMENTS = 10
+STEP = ButtonData("s", step=str, value=str)  # a choice in the draft's current step
+MEMBER = ButtonData("m", action=("edit", "withdraw", "field", "answer"), item=int, extra=Optional(str))  # on /my
 
 
 # --- entry points ---------------------------------------------------------------------
 
 async def start(ctx: Ctx) -> None:
-    conv = Conversation(ctx.event.user_id, "submit", "topic", {})
-    await conversations.save(ctx.conn, conv, ctx.now)
+    """/submit: a new draft, or the unfinished one where it was left."""
+    conv = await conversations.load(ctx.conn, ctx.event.user_id)
+    if conv is not None and conv.flow == "submit":
+        await ctx.reply(ctx.t("Continuing your unfinished draft (/cancel discards it)."))
+    else:
+        conv = Conversation(ctx.event.user_id, "submit", "topic", {})
+        await conversations.save(ctx.conn, conv, ctx.now)
     await prompt(ctx, conv)
 
 
-async def on_button(ctx: Ctx, conv: Conversation | None, step: str, value: str) -> None:
+async def on_button(ctx: Ctx, fields: dict) -> None:
     t = ctx.t
+    step, value = fields["step"], fields["value"]
+    conv = await conversations.load(ctx.conn, ctx.event.user_id)
     if conv is None or conv.flow != "submit" or conv.step != step:
         await ctx.answer(t.plain("This button belongs to an earlier step. Please use the latest message."), alert=True)
         return
@@ -70,42 +82,42 @@ async def prompt(ctx: Ctx, conv: Conversation) -> None:
     step = conv.step
     if step == "topic":
         topics = await reference.all_topics(ctx.conn)
-        buttons = _grid([(reference.name(tp, lang), f"s:topic:{tp.code}") for tp in topics], 2)
+        buttons = _grid([(reference.name(tp, lang), STEP.pack("topic", tp.code)) for tp in topics], 2)
         await ctx.reply(t("<b>Step 1.</b> Which topic is your report about? (/cancel stops at any step)"),
                         buttons=buttons)
     elif step == "area":
-        buttons = [[(t.plain("City-wide"), "s:area:city")],
-                   [(t.plain("A district"), "s:area:district"), (t.plain("A street"), "s:area:street")]]
+        buttons = [[(t.plain("City-wide"), STEP.pack("area", "city"))],
+                   [(t.plain("A district"), STEP.pack("area", "district")), (t.plain("A street"), STEP.pack("area", "street"))]]
         await ctx.reply(t("<b>Step 2.</b> Where does it happen?"), buttons=buttons)
     elif step == "district":
         districts = await reference.all_districts(ctx.conn)
         if conv.data.get("area") == "street":
             districts = [d for d in districts if await reference.streets_of(ctx.conn, d.code)]
-        buttons = _grid([(reference.name(d, lang), f"s:district:{d.code}") for d in districts], 3)
+        buttons = _grid([(reference.name(d, lang), STEP.pack("district", d.code)) for d in districts], 3)
         await ctx.reply(t("Which district?"), buttons=buttons)
     elif step == "street":
         streets = await reference.streets_of(ctx.conn, conv.data["district"])
-        buttons = _grid([(reference.name(s, lang), f"s:street:{s.code}") for s in streets], 2)
+        buttons = _grid([(reference.name(s, lang), STEP.pack("street", s.code)) for s in streets], 2)
         await ctx.reply(t("Which street?"), buttons=buttons)
     elif step in TEXT_STEPS:
-        buttons = [[(t.plain("Skip"), "s:analysis:skip")]] if step == "analysis" else None
+        buttons = [[(t.plain("Skip"), STEP.pack("analysis", "skip"))]] if step == "analysis" else None
         await ctx.reply(t(TEXT_STEPS[step]), buttons=buttons)
     elif step == "files":
         await ctx.reply(t("<b>Step 6.</b> Attach photos, documents, voice messages or a location if you "
                           "have any (up to {count}), then press Done.", count=MAX_ATTACHMENTS),
-                        buttons=[[(t.plain("Done"), "s:files:done")]])
+                        buttons=[[(t.plain("Done"), STEP.pack("files", "done"))]])
     elif step == "cosigners":
         await ctx.reply(t("<b>Step 7.</b> Co-signers (联名), optional: type the roster numbers or names of up to "
                           "{count} fellow members, separated by commas. Each is asked to confirm and will see "
                           "your name and this report. Or press Skip.", count=cosign.MAX_COSIGNERS),
-                        buttons=[[(t.plain("Skip"), "s:cosigners:skip")]])
+                        buttons=[[(t.plain("Skip"), STEP.pack("cosigners", "skip"))]])
     elif step == "privacy":
         await ctx.reply(t("<b>Step 8.</b> Who may see that this report is yours?"),
-                        buttons=[[(t.plain(label), f"s:privacy:{code}")] for code, label in PRIVACY.items()])
+                        buttons=[[(t.plain(label), STEP.pack("privacy", code))] for code, label in PRIVACY.items()])
     elif step == "preview":
         await ctx.reply(await _preview(ctx, conv),
-                        buttons=[[(t.plain("✅ Submit"), "s:preview:submit"),
-                                  (t.plain("✖ Cancel"), "s:preview:cancel")]])
+                        buttons=[[(t.plain("✅ Submit"), STEP.pack("preview", "submit")),
+                                  (t.plain("✖ Cancel"), STEP.pack("preview", "cancel"))]])
 
 
 async def _save_and_prompt(ctx: Ctx, conv: Conversation) -> None:
@@ -201,7 +213,7 @@ async def _choose_cosigners(ctx: Ctx, conv: Conversation) -> None:
     chosen, problems = await cosign.parse(ctx, text)
     if problems:
         await ctx.reply("\n".join(problems) + "\n\n" + ctx.t("Please type them again, or press Skip."),
-                        buttons=[[(ctx.t.plain("Skip"), "s:cosigners:skip")]])
+                        buttons=[[(ctx.t.plain("Skip"), STEP.pack("cosigners", "skip"))]])
         return
     conv.data["cosigners"] = chosen
     conv.step = "privacy"
@@ -213,17 +225,17 @@ async def _add_file(ctx: Ctx, conv: Conversation) -> None:
     event = ctx.event
     if not event.attachments:
         await ctx.reply(t("Send a photo, document, voice message or location, or press Done."),
-                        buttons=[[(t.plain("Done"), "s:files:done")]])
+                        buttons=[[(t.plain("Done"), STEP.pack("files", "done"))]])
         return
     file = event.attachments[0]
     problem = _file_problem(ctx, file)
     if problem:
-        await ctx.reply(problem, buttons=[[(t.plain("Done"), "s:files:done")]])
+        await ctx.reply(problem, buttons=[[(t.plain("Done"), STEP.pack("files", "done"))]])
         return
     files = conv.data.setdefault("files", [])
     if len(files) >= MAX_ATTACHMENTS:
         await ctx.reply(t("A report can carry {count} attachments; this one was not added. Press Done.",
-                          count=MAX_ATTACHMENTS), buttons=[[(t.plain("Done"), "s:files:done")]])
+                          count=MAX_ATTACHMENTS), buttons=[[(t.plain("Done"), STEP.pack("files", "done"))]])
         return
     files.append({"kind": file.kind, "file_id": file.file_id, "file_name": file.file_name,
                   "mime_type": file.mime_type, "file_size": file.file_size,
@@ -231,7 +243,7 @@ async def _add_file(ctx: Ctx, conv: Conversation) -> None:
                   "longitude": None if file.longitude is None else str(file.longitude)})
     await conversations.save(ctx.conn, conv, ctx.now)
     await ctx.reply(t("Attachment {number} added. Send more, or press Done.", number=len(files)),
-                    buttons=[[(t.plain("Done"), "s:files:done")]])
+                    buttons=[[(t.plain("Done"), STEP.pack("files", "done"))]])
 
 
 def _file_problem(ctx: Ctx, file) -> str | None:
@@ -317,15 +329,16 @@ async def my_items(ctx: Ctx) -> None:
 def _item_buttons(item, t) -> Buttons:
     row = []
     if item.status in ("submitted", *item_store.WAITING):
-        row.append((t.plain("✏ Edit"), f"m:edit:{item.id}"))
+        row.append((t.plain("✏ Edit"), MEMBER.pack("edit", item.id)))
     if item.status not in item_store.CLOSED:
-        row.append((t.plain("🗑 Withdraw"), f"m:withdraw:{item.id}"))
+        row.append((t.plain("🗑 Withdraw"), MEMBER.pack("withdraw", item.id)))
     return [row] if row else []
 
 
-async def on_member_button(ctx: Ctx, action: str, item_id: int, extra: str | None) -> None:
+async def on_member_button(ctx: Ctx, fields: dict) -> None:
     t = ctx.t
-    item = await item_store.by_id(ctx.conn, item_id)
+    action, extra = fields["action"], fields["extra"]
+    item = await item_store.by_id(ctx.conn, fields["item"])
     if item is None or item.author_id != ctx.member.id:
         await ctx.answer(t.plain("This button is not valid."), alert=True)
         return
@@ -344,9 +357,9 @@ async def on_member_button(ctx: Ctx, action: str, item_id: int, extra: str | Non
             await ctx.answer(t.plain("A liaison is already handling this report, so it can no longer be edited."),
                              alert=True)
             return
-        buttons = [[(t.plain("Observation"), f"m:field:{item.id}:observation")],
-                   [(t.plain("Analysis"), f"m:field:{item.id}:analysis")],
-                   [(t.plain("Suggestion"), f"m:field:{item.id}:suggestion")]]
+        buttons = [[(t.plain("Observation"), MEMBER.pack("field", item.id, "observation"))],
+                   [(t.plain("Analysis"), MEMBER.pack("field", item.id, "analysis"))],
+                   [(t.plain("Suggestion"), MEMBER.pack("field", item.id, "suggestion"))]]
         await ctx.answer()
         await ctx.reply(t("Which part of {code} do you want to change?", code=item.code), buttons=buttons)
     elif action == "field" and extra in ("observation", "analysis", "suggestion"):

@@ -11,8 +11,9 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from handlers.events import Event
-from handlers.i18n import Translator, translator
+from handlers.core.events import Event
+from handlers.core.feature import Registry
+from handlers.core.i18n import Translator, translator
 from storage import outbox, timers
 
 # Telegram's limits, counted as Telegram counts them: text and captions in UTF-16 code units
@@ -169,16 +170,27 @@ def _cut_line(line: str, limit: int, first_limit: int) -> list[str]:
     return [*pieces, piece]
 
 
+# The event of work that no update started: a timer firing, a command-line operation.
+NO_UPDATE = Event(update_id=0, kind="offline", user_id=None, user_name="", language_code=None, chat_id=None,
+                  chat_type=None)
+
+
 @dataclass
 class Ctx:
     event: Event
     conn: AsyncConnection
     now: datetime
     config: HandlerConfig
+    features: Registry  # every feature's declarations (handlers/features.py)
     api: BotQueries | None = None
     member: Any = None  # the sender's member row, if the sender is a known member
     sent: list[dict] = field(default_factory=list)
     timers_added: int = 0  # the scheduler looks again when a handler added timers
+
+    @classmethod
+    def offline(cls, conn: AsyncConnection, now: datetime, config: HandlerConfig, features: Registry) -> "Ctx":
+        """The context of a timer's job or a command-line operation: no update, no sender."""
+        return cls(event=NO_UPDATE, conn=conn, now=now, config=config, features=features)
 
     @property
     def t(self) -> Translator:

@@ -42,20 +42,21 @@ from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from handlers import audience, digest, flows
-from handlers.errors import AdminError
-from handlers.context import CAPTION_LIMIT, Buttons, Ctx, HandlerConfig, db_id, split_text
-from handlers.events import Event
-from handlers.i18n import N_, Html, Translator, translator
-from handlers.scheduled import job
+from handlers.core import audience
+from handlers.core import flows
+from handlers.core.errors import AdminError
+from handlers.core.context import CAPTION_LIMIT, Buttons, Ctx, HandlerConfig, split_text
+from handlers.core.feature import Registry
+from handlers.core.i18n import N_, Html, Translator, translator
+from handlers.core.buttons import ButtonData, Optional
 from storage import audit, conversations, outbox, people, timers
 from storage import study as store
 
 log = logging.getLogger("linkage.study")
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-CLI_EVENT = Event(update_id=0, kind="cli", user_id=None, user_name="", language_code=None,
-                  chat_id=None, chat_type=None)
+# attend · excused · check in a session (id), or a reading plan's day studied (plan id, day)
+BUTTON = ButtonData("st", action=("a", "e", "c", "p"), id=int, day=Optional(int))
 
 KINDS = {"study": N_("member study (委员学习)"), "reading": N_("reading class (读书班)"),
          "training": N_("training (培训)"), "live": N_("live duty broadcast (履职直播)")}
@@ -150,7 +151,7 @@ def _ctx(ctx_or_conn, now: datetime | None = None, config: HandlerConfig | None 
         return ctx_or_conn
     if now is None:
         raise ValueError("now is needed with a bare connection")
-    return Ctx(event=CLI_EVENT, conn=ctx_or_conn, now=now, config=config or HandlerConfig())
+    return Ctx.offline(ctx_or_conn, now, config or HandlerConfig(), Registry([]))  # sends only: no hooks
 
 
 
@@ -201,9 +202,9 @@ async def card(ctx: Ctx, t: Translator, s, r) -> tuple[str, Buttons]:
     lines.append(await _state_line(ctx, t, s, r))
     buttons: Buttons = []
     if ctx.now < s.starts_at:
-        buttons.append([(t.plain("✅ I will attend"), f"st:a:{s.id}"), (t.plain("🙏 Excused"), f"st:e:{s.id}")])
+        buttons.append([(t.plain("✅ I will attend"), BUTTON.pack("a", s.id)), (t.plain("🙏 Excused"), BUTTON.pack("e", s.id))])
     if in_checkin_window(s, ctx.now, ctx.config) and (r is None or r.checked_in_at is None):
-        buttons.append([(t.plain("📍 Check in"), f"st:c:{s.id}")])
+        buttons.append([(t.plain("📍 Check in"), BUTTON.pack("c", s.id))])
     return "\n".join(lines), buttons
 
 
@@ -529,8 +530,7 @@ async def _current(ctx: Ctx, timer):
     return s
 
 
-@job("study.remind")
-async def _remind(ctx: Ctx, timer) -> None:
+async def remind(ctx: Ctx, timer) -> None:
     s = await _current(ctx, timer)
     if s is None:
         return
@@ -548,8 +548,7 @@ async def _remind(ctx: Ctx, timer) -> None:
     log.info("study reminder sent", extra={"session": s.id, "minutes": timer.payload["minutes"], "recipients": sent})
 
 
-@job("study.open")
-async def _checkin_open(ctx: Ctx, timer) -> None:
+async def open_checkin(ctx: Ctx, timer) -> None:
     """Check-in opens: those attending get the 📍 button (the code itself is only shown at the session)."""
     s = await _current(ctx, timer)
     if s is None:
@@ -562,11 +561,10 @@ async def _checkin_open(ctx: Ctx, timer) -> None:
         await ctx.send(r.telegram_user_id, t("📍 Check-in for <b>{title}</b> is open until {time}: send /checkin with "
                                              "the code shown at the session, or press the button.",
                                              title=s.title, time=show_time(s.ends_at)),
-                       buttons=[[(t.plain("📍 Check in"), f"st:c:{s.id}")]], priority=outbox.BULK)
+                       buttons=[[(t.plain("📍 Check in"), BUTTON.pack("c", s.id))]], priority=outbox.BULK)
 
 
-@job("study.materials")
-async def _materials(ctx: Ctx, timer) -> None:
+async def send_materials(ctx: Ctx, timer) -> None:
     s = await _current(ctx, timer)
     if s is not None and s.materials and s.materials_sent_at is None:
         await push_materials(ctx, s)
@@ -660,7 +658,7 @@ async def _excuse_button(ctx: Ctx, session_id: int) -> None:
                           "(/cancel keeps your current answer).", title=s.title))
 
 
-async def _excuse_text(ctx: Ctx, conv) -> None:
+async def on_excuse_text(ctx: Ctx, conv) -> None:
     reason = await flows.text_input(ctx)
     if reason is None:
         return
@@ -780,7 +778,7 @@ async def cmd_checkin(ctx: Ctx) -> None:
     await ctx.reply(ctx.t("Type the check-in code shown at the session (/cancel to stop)."))
 
 
-async def _checkin_text(ctx: Ctx, conv) -> None:
+async def on_checkin_text(ctx: Ctx, conv) -> None:
     code = await flows.text_input(ctx)
     if code is None:
         return
@@ -832,7 +830,6 @@ async def cmd_sessions(ctx: Ctx) -> None:
             await ctx.reply(text, buttons=buttons)
 
 
-@digest.upcoming_hook
 async def upcoming_for_digest(conn, member, start: datetime, end: datetime, lang: str, cache: dict) -> list[str]:
     """The digest's "Coming up": the member's sessions starting in [start, end) with their answer,
     and reading plans beginning then (HTML lines). The calendar is read once per firing."""
@@ -951,7 +948,7 @@ def _plan_day_message(t: Translator, p, d, total: int, done) -> tuple[str, Butto
                      kinds=Html(_day_kinds(t, d.kinds))) + "\n" + t("Today: {assignment}", assignment=d.assignment)
     if done is not None:
         return text + "\n" + t("✅ Studied today (recorded at {time})", time=local(done.checked_at).strftime("%H:%M")), []
-    return text, [[(t.plain("✅ Studied today"), f"st:p:{p.id}:{d.day_no}")]]
+    return text, [[(t.plain("✅ Studied today"), BUTTON.pack("p", p.id, d.day_no))]]
 
 
 async def _my_plan_days(ctx: Ctx) -> list:
@@ -972,8 +969,7 @@ async def _my_plan_days(ctx: Ctx) -> list:
     return found
 
 
-@job("study.plan_day")
-async def _plan_day(ctx: Ctx, timer) -> None:
+async def plan_day_job(ctx: Ctx, timer) -> None:
     p = await store.plan(ctx.conn, timer.payload["plan"])
     if p is None or p.status != "active":
         log.info("study timer no longer applies", extra={"timer": timer.key})
@@ -1089,19 +1085,15 @@ async def cmd_study(ctx: Ctx) -> None:
 
 # --- router entry points ----------------------------------------------------------------------
 
-async def on_button(ctx: Ctx, rest: str) -> None:
+async def on_button(ctx: Ctx, fields: dict) -> None:
     """st:a:ID attend · st:e:ID excused · st:c:ID check in · st:p:PLAN:DAY studied today."""
-    action, _, tail = rest.partition(":")
-    if action == "p":
-        plan_text, _, day_text = tail.partition(":")
-        plan_id, day_no = db_id(plan_text), db_id(day_text)
-        if plan_id is not None and day_no is not None:
-            await _plan_button(ctx, plan_id, day_no)
-            return
-    elif action in ("a", "e", "c") and (session_id := db_id(tail)) is not None:
-        await {"a": _attend, "e": _excuse_button, "c": _checkin_button}[action](ctx, session_id)
-        return
-    await ctx.answer(ctx.t.plain("This button is not valid."), alert=True)
+    action, target, day = fields["action"], fields["id"], fields["day"]
+    if action == "p" and day is not None:
+        await _plan_button(ctx, target, day)
+    elif action != "p" and day is None:
+        await {"a": _attend, "e": _excuse_button, "c": _checkin_button}[action](ctx, target)
+    else:
+        await ctx.answer(ctx.t.plain(BUTTON.refusal), alert=True)
 
 
 async def personal_data(conn, member) -> dict:
@@ -1113,10 +1105,6 @@ async def personal_data(conn, member) -> dict:
             "reading_plan_days": [{"plan": r.title, "day": r.day_no, "checked_at": r.checked_at}
                                   for r in await store.plan_checkins_of(conn, member.id)]}
 
-
-COMMANDS = {"sessions": cmd_sessions, "checkin": cmd_checkin, "study": cmd_study}
-BUTTONS = {"st": on_button}
-FLOWS = {"study_excuse": _excuse_text, "study_checkin": _checkin_text}
 
 
 # --- the demo's calendar ----------------------------------------------------------------------

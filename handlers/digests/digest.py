@@ -29,9 +29,9 @@ crash mid-send resumes from the outbox, and each member gets it once (a duplicat
 row caught 'sending' at the kill). Firing again — a second timer, ``linkage digest send`` —
 skips every recipient whose row exists: once per period.
 
-Upcoming sessions come from ``UPCOMING_HOOKS``: the study calendar registers a function there
-(``async def hook(conn, member, start, end, lang, cache) -> list[str]``, HTML lines; ``cache`` is
-a dict that lives for one firing, for what is the same for every member).
+Upcoming sessions come from the features' ``upcoming`` hooks (``ctx.features.upcoming``; the
+study calendar declares one: ``async def hook(conn, member, start, end, lang, cache) -> list[str]``,
+HTML lines; ``cache`` is a dict that lives for one firing, for what is the same for every member).
 """
 
 from __future__ import annotations
@@ -41,15 +41,16 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
-from typing import Awaitable, Callable
+from typing import Sequence
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from handlers import lifecycle
-from handlers.context import Ctx, HandlerConfig
-from handlers.i18n import N_, translator
-from handlers.scheduled import job, recurring
+from handlers.reports import lifecycle
+from handlers.core.context import Ctx, HandlerConfig
+from handlers.core.i18n import N_, translator
+from handlers.core.buttons import ButtonData
+from handlers.core.feature import Upcoming
 from storage import digests as store
 from storage import outbox, people, reference
 from storage import targets as target_store
@@ -68,15 +69,7 @@ UPCOMING_DAYS = 14  # how far ahead the weekly digest looks for sessions (the da
 FREQUENCY_LABELS = {"instant": N_("Instant (as it happens)"), "daily": N_("Daily"), "weekly": N_("Weekly"),
                     "off": N_("Off")}
 
-Upcoming = Callable[..., Awaitable[list[str]]]
-UPCOMING_HOOKS: list[Upcoming] = []  # async hook(conn, member, start, end, lang, cache) -> HTML lines
-
-
-def upcoming_hook(fn: Upcoming) -> Upcoming:
-    """Decorator for the study calendar: ``@digest.upcoming_hook``."""
-    if fn not in UPCOMING_HOOKS:
-        UPCOMING_HOOKS.append(fn)
-    return fn
+FREQUENCY = ButtonData("dg", refusal=N_("This choice is not valid."), frequency=tuple(FREQUENCY_LABELS))
 
 
 # --- when -----------------------------------------------------------------------------------
@@ -156,7 +149,6 @@ def row_key(period: str, member_id: int) -> str:
     return f"digest:{period}:{member_id}"
 
 
-@recurring
 async def plan_digests(ctx: Ctx) -> None:
     """Make sure the next occurrence of every digest has its timer."""
     config = ctx.config
@@ -167,28 +159,23 @@ async def plan_digests(ctx: Ctx) -> None:
         await ctx.schedule(timer_key(kind, due), f"digest_{kind}", due, expires_at=due + USEFUL[kind])
 
 
-@job("digest_weekly")
-async def _fire_weekly(ctx: Ctx, timer) -> None:
+async def fire_weekly(ctx: Ctx, timer) -> None:
     await send_weekly(ctx, timer.due_at)
 
 
-@job("digest_daily")
-async def _fire_daily(ctx: Ctx, timer) -> None:
+async def fire_daily(ctx: Ctx, timer) -> None:
     await send_news(ctx, "daily", timer.due_at)
 
 
-@job("digest_instant")
-async def _fire_instant(ctx: Ctx, timer) -> None:
+async def fire_instant(ctx: Ctx, timer) -> None:
     await send_news(ctx, "instant", timer.due_at)
 
 
-@job("digest_liaison")
-async def _fire_liaison(ctx: Ctx, timer) -> None:
+async def fire_liaison(ctx: Ctx, timer) -> None:
     await send_liaison(ctx, timer.due_at)
 
 
-@job("digest_office")
-async def _fire_office(ctx: Ctx, timer) -> None:
+async def fire_office(ctx: Ctx, timer) -> None:
     await send_office(ctx, timer.due_at)
 
 
@@ -208,12 +195,13 @@ class News:
     # Scratch space for the upcoming-sessions hooks, one per firing: a digest to thousands reads
     # the calendar once, not once per member.
     cache: dict = field(default_factory=dict)
+    upcoming: Sequence[Upcoming] = ()  # the features' "Coming up" hooks
 
     @classmethod
-    async def load(cls, conn, since: datetime, until: datetime) -> "News":
+    async def load(cls, conn, since: datetime, until: datetime, upcoming: Sequence[Upcoming] = ()) -> "News":
         return cls(since, until, await store.numbers(conn, since, until), await store.adoptions(conn, since, until),
                    {t.code: t for t in await reference.all_topics(conn)},
-                   {d.code: d for d in await reference.all_districts(conn)})
+                   {d.code: d for d in await reference.all_districts(conn)}, upcoming=upcoming)
 
     async def district_numbers(self, conn, code: str) -> dict[str, dict[str, int]]:
         if code not in self._by_district:
@@ -282,7 +270,7 @@ async def news_lines(conn, news: News, member, t, *, period_label: str, upcoming
     if highlights:
         lines += ["", t("<b>Adopted (采用)</b>"), *highlights]
     sessions: list[str] = []
-    for hook in UPCOMING_HOOKS:
+    for hook in news.upcoming:
         try:
             sessions += await hook(conn, member, news.until, news.until + timedelta(days=upcoming_days), t.lang,
                                    news.cache)
@@ -386,8 +374,8 @@ async def send_weekly(ctx: Ctx, due: datetime) -> int:
     period = period_of("weekly", due)
     done = await _existing(ctx.conn, period)
     since = due - timedelta(days=7)
-    news = await News.load(ctx.conn, since, due)
-    daily_news = await News.load(ctx.conn, due - timedelta(days=1), due)
+    news = await News.load(ctx.conn, since, due, ctx.features.upcoming)
+    daily_news = await News.load(ctx.conn, due - timedelta(days=1), due, ctx.features.upcoming)
     own = await OwnItems.load(ctx.conn, None, since)
     prefs = await store.frequencies(ctx.conn)
     created = 0
@@ -410,7 +398,8 @@ async def send_news(ctx: Ctx, kind: str, due: datetime) -> int:
     """The daily or instant news to the members who chose it."""
     period = period_of(kind, due)
     done = await _existing(ctx.conn, period)
-    news = await News.load(ctx.conn, due - (timedelta(days=1) if kind == "daily" else timedelta(hours=1)), due)
+    news = await News.load(ctx.conn, due - (timedelta(days=1) if kind == "daily" else timedelta(hours=1)), due,
+                           ctx.features.upcoming)
     if kind == "instant" and not news.adoptions:
         return 0
     prefs = await store.frequencies(ctx.conn)
@@ -433,7 +422,7 @@ async def send_news(ctx: Ctx, kind: str, due: datetime) -> int:
 
 async def _overdue(conn, item, config: HandlerConfig, now: datetime) -> bool:
     try:
-        from handlers import deadlines
+        from handlers.reports import deadlines
     except ImportError:  # without the deadline engine: a day to claim, three to answer
         limit = timedelta(days=1 if item.status in item_store.WAITING else 3)
         return now - item.updated_at > limit
@@ -528,12 +517,12 @@ class OfficeStats:
         return result
 
     def chart_data(self, lang: str):
-        from handlers.charts import ChartData  # matplotlib is loaded only when a chart is drawn
+        from handlers.digests.charts import ChartData  # matplotlib is loaded only when a chart is drawn
         return ChartData(self.period_label(), self.rows("topic", lang), self.rows("district", lang))
 
 
 def render_office_chart(data, path: Path, lang: str) -> Path:
-    from handlers import charts  # matplotlib is loaded only when a chart is drawn
+    from handlers.digests import charts  # matplotlib is loaded only when a chart is drawn
     return charts.render_office_chart(data, path, lang)
 
 
@@ -604,7 +593,7 @@ def _settings_view(t, frequency: str):
                       t("The news (numbers for the city and your district, adopted reports, upcoming "
                         "sessions): how often do you want it?"),
                       t("Now: {choice}", choice=t.plain(FREQUENCY_LABELS[frequency]))])
-    buttons = [[(("● " if key == frequency else "") + t.plain(label), f"dg:{key}")]
+    buttons = [[(("● " if key == frequency else "") + t.plain(label), FREQUENCY.pack(key))]
                for key, label in FREQUENCY_LABELS.items()]
     return text, buttons
 
@@ -623,11 +612,9 @@ async def settings_command(ctx: Ctx) -> None:
     await ctx.reply(text, buttons=buttons)
 
 
-async def on_settings_button(ctx: Ctx, rest: str) -> None:
+async def on_settings_button(ctx: Ctx, fields: dict) -> None:
     t = ctx.t
-    if rest not in store.FREQUENCIES:
-        await ctx.answer(t.plain("This choice is not valid."), alert=True)
-        return
+    rest = fields["frequency"]
     await store.set_frequency(ctx.conn, ctx.member.id, rest, ctx.now)
     await ctx.answer(t.plain("Saved: {choice}", choice=t.plain(FREQUENCY_LABELS[rest])))
     text, buttons = _settings_view(t, rest)
@@ -639,19 +626,17 @@ async def personal_data(conn, member) -> dict:
     return {"news_frequency": translator(member.language).plain(FREQUENCY_LABELS[await store.frequency(conn, member.id)])}
 
 
-COMMANDS = {"settings": settings_command, "stats": stats_command}
-BUTTONS = {"dg": on_settings_button}
-
 
 # --- previews and sends from the command line ---------------------------------------------------
 
-async def preview(conn, member, now: datetime, config: HandlerConfig, kind: str = "weekly") -> tuple[str, Path | None]:
+async def preview(conn, member, now: datetime, config: HandlerConfig, kind: str = "weekly",
+                  upcoming: Sequence[Upcoming] = ()) -> tuple[str, Path | None]:
     """The digest of ``kind`` the member would get for the current period, and the chart's path
     for the office kind. Nothing is sent."""
     if kind == "weekly":
         due = current_weekly(now, config)
-        news = await News.load(conn, due - timedelta(days=7), due)
-        daily = await News.load(conn, due - timedelta(days=1), due)
+        news = await News.load(conn, due - timedelta(days=7), due, upcoming)
+        daily = await News.load(conn, due - timedelta(days=1), due, upcoming)
         text = await render_member(conn, member, kind="weekly", due=due, news=news, daily_news=daily,
                                    own=await OwnItems.load(conn, [member.id], due - timedelta(days=7)),
                                    frequency=await store.frequency(conn, member.id))

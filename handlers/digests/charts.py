@@ -19,11 +19,11 @@ from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from handlers.i18n import translator
+from handlers.core.i18n import translator
 
 log = logging.getLogger("linkage.charts")
 
-FONT_PATH = Path(__file__).parent / "fonts" / "LinkageSansSC-Regular.otf"
+FONT_PATH = Path(__file__).parent.parent / "fonts" / "LinkageSansSC-Regular.otf"
 FALLBACK_FAMILY = "DejaVu Sans"
 SERIES = (("new", "#4C72B0"), ("answered", "#DD8452"), ("adopted", "#55A868"))
 

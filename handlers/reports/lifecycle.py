@@ -10,9 +10,10 @@ import html
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from handlers import deadlines, scheduled
-from handlers.context import Buttons, Ctx, clip, utf16_len
-from handlers.i18n import N_, Html, translator
+from handlers.reports import deadlines
+from handlers.core.buttons import ButtonData
+from handlers.core.context import Buttons, Ctx, clip, utf16_len
+from handlers.core.i18n import N_, Html, translator
 from storage import cosign as cosign_store
 from storage import items as item_store
 from storage import people, reference
@@ -193,9 +194,14 @@ async def _current_places(ctx: Ctx, item, lang: str) -> str:
     return "、".join(names) or "—"
 
 
+CARD_ACTIONS = ("claim", "full", "release", "ask", "reply", "forward", "escalate", "delegate", "outcome", "close")
+# A button on a report's card, in its group or a person target's private chat.
+CARD = ButtonData("c", refusal=N_("This button is not valid here, or the report has moved on."),
+                  item=int, target=int, action=CARD_ACTIONS)
+
 def card_buttons(item, target_id: int, t) -> Buttons:
     def b(label: str, action: str) -> tuple[str, str]:
-        return (t.plain(label), f"c:{item.id}:{target_id}:{action}")
+        return (t.plain(label), CARD.pack(item.id, target_id, action))
 
     if item.status in item_store.CLOSED:
         return []
@@ -245,8 +251,7 @@ async def card_lost(conn, outbox_key: str | None, now) -> None:
         await timers.schedule(conn, f"card-lost:{outbox_key}", "card.lost", now, payload={"card_key": outbox_key})
 
 
-@scheduled.job("card.lost")
-async def _on_card_lost(ctx: Ctx, timer) -> None:
+async def on_card_lost(ctx: Ctx, timer) -> None:
     """A card Telegram would not take (the group is gone, the bot was removed): the item leaves that
     place; with nowhere left it goes to the city office intake, and the member is told either way
     (the receipt only said where it was routed)."""

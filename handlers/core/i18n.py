@@ -16,7 +16,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
-LOCALES = Path(__file__).parent / "locales"
+LOCALES = Path(__file__).parent.parent / "locales"
 DOMAIN = "linkage"
 DEFAULT_LANGUAGE = "zh"
 LANGUAGES = ("zh", "en")

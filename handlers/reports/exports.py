@@ -9,10 +9,10 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from handlers import lifecycle
-from handlers.errors import AdminError
-from handlers.cells import write_table
-from handlers.i18n import N_, translator
+from handlers.reports import lifecycle
+from handlers.core.errors import AdminError
+from handlers.core.cells import write_table
+from handlers.core.i18n import N_, translator
 from storage import audit, people, reference
 from storage import cosign as cosign_store
 from storage import items as item_store

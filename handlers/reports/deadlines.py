@@ -48,10 +48,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 
-from handlers import scheduled
-from handlers.context import Ctx, HandlerConfig
-from handlers.errors import AdminError
-from handlers.i18n import N_, translator
+from handlers.core.context import Ctx, HandlerConfig
+from handlers.core.errors import AdminError
+from handlers.core.i18n import N_, translator
 from storage import calendar as calendar_store
 from storage import audit, people, reference, timers
 from storage import items as item_store
@@ -315,7 +314,6 @@ async def _nudge_office(ctx: Ctx, item, phase: str, places: list, due: datetime,
 _NUDGES = {1: _nudge_owner, 2: _nudge_group, 3: _nudge_office}
 
 
-@scheduled.job(KIND)
 async def nudge(ctx: Ctx, timer) -> None:
     p = timer.payload
     item = await item_store.by_id(ctx.conn, p["item_id"])
@@ -427,4 +425,3 @@ async def holidays_command(ctx: Ctx) -> None:
 
 
 KIND_LABELS = {"holiday": N_("holiday"), "workday": N_("make-up workday")}
-COMMANDS = {"holidays": holidays_command}

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 
-from handlers import lifecycle
-from handlers.context import Ctx, db_id
-from handlers.i18n import N_, translator
+from handlers.reports import lifecycle
+from handlers.core.buttons import ButtonData
+from handlers.core.context import Ctx
+from handlers.core.i18n import N_, translator
 from storage import cosign as store
 from storage import items as item_store
 from storage import people
@@ -19,6 +20,8 @@ MAX_COSIGNERS = 5
 SEPARATORS = re.compile(r"[,，、;；\s]+")
 ANSWER_LABELS = {"invited": N_("not answered yet"), "signed": N_("co-signed"), "declined": N_("declined")}
 
+
+ANSWER = ButtonData("cs", answer=("y", "n"), item=int)  # co-sign or decline a report
 
 async def parse(ctx: Ctx, text: str) -> tuple[list[int], list[str]]:
     """Member ids for the roster numbers or names typed, and what is wrong with them (said to the author)."""
@@ -56,15 +59,16 @@ async def invite_all(ctx: Ctx, item_id: int, member_ids: list[int]) -> None:
         body = await lifecycle.render_body(ctx.conn, item, t.lang, for_author=True)
         await ctx.send(member.telegram_user_id,
                        t("✍ {author} asks you to co-sign (联名) this report:", author=ctx.member.name) + "\n\n" + body,
-                       buttons=[[(t.plain("✍ Co-sign"), f"cs:y:{item_id}"), (t.plain("Decline"), f"cs:n:{item_id}")]])
+                       buttons=[[(t.plain("✍ Co-sign"), ANSWER.pack("y", item_id)),
+                                 (t.plain("Decline"), ANSWER.pack("n", item_id))]])
 
 
-async def on_button(ctx: Ctx, rest: str) -> None:
+async def on_button(ctx: Ctx, fields: dict) -> None:
     t = ctx.t
-    answer, _, item_text = rest.partition(":")
-    item = await item_store.by_id(ctx.conn, item_id) if (item_id := db_id(item_text)) is not None else None
+    answer = fields["answer"]
+    item = await item_store.by_id(ctx.conn, fields["item"])
     asked = {r.member_id: r for r in await store.of_item(ctx.conn, item.id)} if item is not None else {}
-    if answer not in ("y", "n") or ctx.member.id not in asked:
+    if ctx.member.id not in asked:
         await ctx.answer(t.plain("This button is not valid."), alert=True)
         return
     if item.status not in item_store.OPEN:
@@ -92,5 +96,3 @@ async def personal_data(conn, member) -> dict:
     return {"co_signing": [{"report": r.code, "answer": t.plain(ANSWER_LABELS[r.status]), "asked_at": r.invited_at,
                             "answered_at": r.answered_at} for r in await store.of_member(conn, member.id)]}
 
-
-BUTTONS = {"cs": on_button}

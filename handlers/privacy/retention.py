@@ -19,8 +19,7 @@ import logging
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from handlers.context import Ctx
-from handlers.scheduled import job, recurring
+from handlers.core.context import Ctx
 from storage import floods, inbox, outbox
 from storage import study as study_store
 
@@ -36,13 +35,11 @@ def next_run(now: datetime) -> datetime:
     return due if due > local else due + timedelta(days=1)
 
 
-@recurring
 async def plan_retention(ctx: Ctx) -> None:
     due = next_run(ctx.now)
     await ctx.schedule(f"retention:{due.date().isoformat()}", "retention", due)  # late is still useful
 
 
-@job("retention")
 async def apply_retention(ctx: Ctx, timer=None) -> dict[str, int]:
     done = {"raw_updates_deleted": await inbox.purge_handled(
                 ctx.conn, ctx.now - timedelta(days=ctx.config.retention_inbox_days)),

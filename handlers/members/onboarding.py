@@ -1,10 +1,12 @@
-"""Joining by invite link, help, language, cancel — and a polite door for strangers."""
+"""Joining by invite link, help, language, cancel — and the polite answers for what no feature takes:
+a stranger, an unknown command, a command sent in a group."""
 
 from __future__ import annotations
 
-from handlers import flood
-from handlers.context import Ctx
-from handlers.i18n import translator
+from handlers.core import flood
+from handlers.core.context import Ctx
+from handlers.core.buttons import ButtonData
+from handlers.core.i18n import N_, translator
 from storage import conversations, people
 
 
@@ -74,14 +76,16 @@ async def show_help(ctx: Ctx) -> None:
     await ctx.reply(help_text(ctx))
 
 
+LANGUAGE = ButtonData("lang", refusal=N_("This choice is not valid."), language=("zh", "en"))
+
+
 async def choose_language(ctx: Ctx) -> None:
-    await ctx.reply(ctx.t("Choose your language:"), buttons=[[("中文", "lang:zh"), ("English", "lang:en")]])
+    await ctx.reply(ctx.t("Choose your language:"),
+                    buttons=[[("中文", LANGUAGE.pack("zh")), ("English", LANGUAGE.pack("en"))]])
 
 
-async def set_language(ctx: Ctx, value: str) -> None:
-    if value not in ("zh", "en"):
-        await ctx.answer(ctx.t.plain("This choice is not valid."), alert=True)
-        return
+async def set_language(ctx: Ctx, fields: dict) -> None:
+    value = fields["language"]
     await people.set_language(ctx.conn, ctx.member.id, value)
     await ctx.answer()
     t = translator(value)
@@ -97,3 +101,12 @@ async def cancel(ctx: Ctx) -> None:
 async def on_private_membership(ctx: Ctx) -> None:
     """The member blocked (or unblocked) the bot: stop or resume sending to them."""
     await people.set_reachable(ctx.conn, ctx.event.chat_id, ctx.event.bot_status not in ("kicked", "left"))
+
+
+async def wrong_chat(ctx: Ctx) -> None:
+    """Once an hour per person and group: an outsider's commands must not crowd out the cards."""
+    if not await flood.first_in_an_hour(ctx, flood.STEER):
+        return
+    t = translator(ctx.config.group_language)
+    await ctx.reply(t("Please use this command in a private chat with me: https://t.me/{bot}",
+                      bot=ctx.config.bot_username))

@@ -1,7 +1,7 @@
 """A member's own data (PRODUCT.md §12): ``/mydata`` sends everything Linkage keeps about the
 member as one JSON document in their private chat — their record, their reports with every hop
-as they were told it, and what each feature keeps about them (a feature module offers
-``async def personal_data(conn, member) -> dict``). Other people never appear: a hop names the
+as they were told it, and what each feature keeps about them (a feature declares its
+part, ``Feature.personal_data``: ``async def (conn, member) -> dict``). Other people never appear: a hop names the
 place a report went, never the liaison; times are Asia/Shanghai.
 
 The file travels inside its outbox row (``{"$upload": …}``, see bot/transport.py), so nothing
@@ -15,9 +15,11 @@ import json
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from handlers import cosign, lifecycle, submit
-from handlers.context import Ctx
-from handlers.i18n import translator
+from handlers.reports import cosign
+from handlers.reports import lifecycle
+from handlers.reports import submit
+from handlers.core.context import Ctx
+from handlers.core.i18n import translator
 from storage import cosign as cosign_store
 from storage import items as item_store
 from storage import people
@@ -76,22 +78,20 @@ async def _report(conn, item, lang: str, target_names: dict) -> dict:
                            for r in await cosign_store.of_item(conn, item.id)]}
 
 
-async def collect(conn, member) -> dict:
+async def collect(conn, member, features) -> dict:
     """Everything kept about ``member``, JSON-shaped (datetimes still datetimes)."""
-    from handlers import router  # the feature list; router imports this module
     lang = member.language
     target_names: dict = {}
     data = {"member": await _member_record(conn, member, lang),
             "reports": [await _report(conn, item, lang, target_names)
                         for item in reversed(await item_store.of_author(conn, member.id, limit=None))]}
-    for feature in router.FEATURES:
-        if hasattr(feature, "personal_data"):
-            data.update(await feature.personal_data(conn, member))
+    for personal_data in features.personal_data:
+        data.update(await personal_data(conn, member))
     return data
 
 
 async def cmd_mydata(ctx: Ctx) -> None:
-    data = await collect(ctx.conn, ctx.member)
+    data = await collect(ctx.conn, ctx.member, ctx.features)
     content = json.dumps({"exported_at": ctx.now, **data}, ensure_ascii=False, indent=2, default=_when)
     name = f"linkage-{ctx.member.roster_id}-{ctx.now.astimezone(SHANGHAI):%Y%m%d}.json"
     await ctx.call("sendDocument", {
@@ -103,4 +103,3 @@ async def cmd_mydata(ctx: Ctx) -> None:
         chat_id=ctx.event.chat_id)
 
 
-COMMANDS = {"mydata": cmd_mydata}

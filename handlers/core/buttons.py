@@ -1,0 +1,80 @@
+"""Button data, one codec for every feature: a prefix and typed fields, ``prefix:f1:f2``.
+
+A feature declares each kind of button once (``ButtonData("cs", answer=("y", "n"), item=int)``),
+packs its buttons with it and receives the decoded fields. Telegram gives a pressed button's
+data back as it was sent, but anyone can forge it, so ``unpack`` refuses anything that does not
+fit the declaration (wrong count, a number out of range, a choice not offered); the router then
+answers it in one place, with the button's ``refusal``. Telegram refuses data over 64 bytes, so
+``pack`` refuses it here first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from handlers.core.i18n import N_
+
+CALLBACK_DATA_LIMIT = 64  # bytes, as Telegram counts them
+MAX_ID = 2**63 - 1  # a database id fits a signed 64-bit integer
+
+
+@dataclass(frozen=True)
+class Optional:
+    """A last field that may be left out: ``ButtonData("m", …, extra=Optional(str))``."""
+    kind: object
+
+
+class ButtonData:
+    def __init__(self, prefix: str, *, refusal: str = N_("This button is not valid."), **fields):
+        """``refusal``: what a press that does not fit is answered (a msgid)."""
+        if not prefix or ":" in prefix:
+            raise ValueError(f"button prefix {prefix!r} must be non-empty and hold no ':'")
+        self.prefix, self.refusal = prefix, refusal
+        self.fields = list(fields.items())
+        optional = [isinstance(kind, Optional) for _, kind in self.fields]
+        if any(optional[:-1]):
+            raise ValueError(f"button {prefix}: only the last field may be optional")
+        self.required = len(self.fields) - (1 if optional and optional[-1] else 0)
+
+    def pack(self, *values) -> str:
+        if not self.required <= len(values) <= len(self.fields):
+            raise ValueError(f"button {self.prefix} takes {len(self.fields)} field(s), got {len(values)}")
+        parts = [str(value) for value in values]
+        if any(":" in part for part in parts):
+            raise ValueError(f"button {self.prefix}: a field holds ':'")
+        data = ":".join([self.prefix, *parts])
+        if len(data.encode()) > CALLBACK_DATA_LIMIT:
+            raise ValueError(f"button {self.prefix}: {len(data.encode())} bytes, Telegram takes {CALLBACK_DATA_LIMIT}")
+        return data
+
+    def unpack(self, data: str) -> dict | None:
+        """The fields of ``data`` by name, or None if it does not fit this button."""
+        prefix, _, rest = data.partition(":")
+        parts = rest.split(":") if rest else []
+        if prefix != self.prefix or not self.required <= len(parts) <= len(self.fields):
+            return None
+        values: dict = {}
+        for (name, kind), part in zip(self.fields, parts + [None] * (len(self.fields) - len(parts))):
+            value = _decode(kind.kind if isinstance(kind, Optional) else kind, part)
+            if value is _INVALID:
+                return None
+            values[name] = value
+        return values
+
+    def __repr__(self) -> str:
+        return f"ButtonData({self.prefix!r})"
+
+
+_INVALID = object()
+
+
+def _decode(kind, part: str | None):
+    if part is None:
+        return None  # an optional field left out
+    if kind is int:
+        if not part.isascii() or not part.isdigit() or not 0 < int(part) <= MAX_ID:
+            return _INVALID
+        return int(part)
+    if isinstance(kind, tuple):  # the choices offered
+        return part if part in kind else _INVALID
+    return part if part else _INVALID  # free text: the handler checks it against the database

@@ -1,0 +1,88 @@
+"""What a capability offers the bot, declared once: a ``Feature``. ``handlers/features.py`` lists
+every feature in the order the router consults them (the way aiogram's ``include_routers`` lists
+routers); ``Registry`` checks at start that no two features claim the same command, button
+prefix, flow or timer kind, and answers the router's, the scheduler's and ``/mydata``'s
+look-ups. A handler reaches the registry as ``ctx.features``, so no feature imports another
+feature to find its hooks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Mapping, Sequence
+
+from handlers.core.buttons import ButtonData
+
+if TYPE_CHECKING:
+    from handlers.core.context import Ctx
+
+Handler = Callable[["Ctx"], Awaitable[None]]
+ButtonHandler = Callable[["Ctx", dict], Awaitable[None]]  # (ctx, the decoded fields)
+FlowHandler = Callable[["Ctx", Any], Awaitable[None]]  # (ctx, the sender's conversation)
+GroupCommand = Callable[["Ctx", "str | None"], Awaitable[None]]  # (ctx, the sender's status in the group)
+Job = Callable[["Ctx", Any], Awaitable[None]]  # (ctx, the due timer)
+Planner = Callable[["Ctx"], Awaitable[None]]
+Upcoming = Callable[..., Awaitable[list[str]]]  # (conn, member, start, end, lang, cache) -> digest lines
+PersonalData = Callable[[Any, Any], Awaitable[dict]]  # (conn, member) -> its part of /mydata
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str
+    commands: Mapping[str, Handler] = field(default_factory=dict)  # private, for known members
+    open_commands: Mapping[str, Handler] = field(default_factory=dict)  # private, for anyone (/start)
+    group_commands: Mapping[str, GroupCommand] = field(default_factory=dict)  # the sender's status is asked first
+    buttons: Mapping[ButtonData, ButtonHandler] = field(default_factory=dict)  # in private chats
+    group_buttons: Mapping[ButtonData, ButtonHandler] = field(default_factory=dict)  # in bound groups
+    flows: Mapping[str, FlowHandler] = field(default_factory=dict)  # a member's text inside a conversation
+    jobs: Mapping[str, Job] = field(default_factory=dict)  # timer kind -> what runs when it falls due
+    planners: Sequence[Planner] = ()  # make sure the next occurrence of recurring work is planned
+    upcoming: Sequence[Upcoming] = ()  # lines for the digests' "Coming up"
+    personal_data: PersonalData | None = None  # this feature's part of a member's /mydata
+    on_group_membership: Handler | None = None  # the bot added to or removed from a group
+    on_private_membership: Handler | None = None  # a member blocked or unblocked the bot
+
+
+class Registry:
+    """Every feature's declarations merged into look-up tables; clashes refused at start."""
+
+    def __init__(self, features: Sequence[Feature]):
+        self.features = tuple(features)
+        self.commands = self._merge("commands", "command /{}")
+        self.open_commands = self._merge("open_commands", "command /{}", also=self.commands)
+        self.group_commands = self._merge("group_commands", "group command /{}")
+        self.buttons = self._merge_buttons("buttons")
+        self.group_buttons = self._merge_buttons("group_buttons")
+        self.flows = self._merge("flows", "flow {}")
+        self.jobs = self._merge("jobs", "timer kind {}")
+        self.planners = [p for f in self.features for p in f.planners]
+        self.upcoming = [u for f in self.features for u in f.upcoming]
+        self.personal_data = [f.personal_data for f in self.features if f.personal_data is not None]
+        self.on_group_membership = self._one("on_group_membership")
+        self.on_private_membership = self._one("on_private_membership")
+
+    def _merge(self, table: str, what: str, also: Mapping | None = None) -> dict:
+        merged: dict = {}
+        owner: dict = {}
+        for feature in self.features:
+            for key, handler in getattr(feature, table).items():
+                if key in merged or (also is not None and key in also):
+                    raise ValueError(f"{what.format(key)} is claimed twice ({owner.get(key, 'commands')} "
+                                     f"and {feature.name})")
+                merged[key], owner[key] = handler, feature.name
+        return merged
+
+    def _merge_buttons(self, table: str) -> dict[str, tuple[ButtonData, ButtonHandler]]:
+        merged: dict[str, tuple[ButtonData, ButtonHandler]] = {}
+        for feature in self.features:
+            for data, handler in getattr(feature, table).items():
+                if data.prefix in merged:
+                    raise ValueError(f"button prefix {data.prefix} is claimed twice ({feature.name} and another)")
+                merged[data.prefix] = (data, handler)
+        return merged
+
+    def _one(self, hook: str) -> Handler | None:
+        handlers = [getattr(f, hook) for f in self.features if getattr(f, hook) is not None]
+        if len(handlers) > 1:
+            raise ValueError(f"{hook} is claimed by more than one feature")
+        return handlers[0] if handlers else None

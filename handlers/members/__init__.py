@@ -1,0 +1,12 @@
+"""Members: joining by invite, help, language, cancelling, and the bot blocked or unblocked."""
+
+from handlers.core.feature import Feature
+from handlers.members import onboarding
+
+FEATURE = Feature(
+    name="members",
+    open_commands={"start": onboarding.start},
+    commands={"help": onboarding.show_help, "language": onboarding.choose_language, "cancel": onboarding.cancel},
+    buttons={onboarding.LANGUAGE: onboarding.set_language},
+    on_private_membership=onboarding.on_private_membership,
+)

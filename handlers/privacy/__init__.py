@@ -1,0 +1,11 @@
+"""A member's own data: /mydata, and the nightly retention clean-up (PRODUCT.md §12)."""
+
+from handlers.core.feature import Feature
+from handlers.privacy import mydata, retention
+
+FEATURE = Feature(
+    name="privacy",
+    commands={"mydata": mydata.cmd_mydata},
+    jobs={"retention": retention.apply_retention},
+    planners=[retention.plan_retention],
+)
