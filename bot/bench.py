@@ -52,7 +52,7 @@ from sqlalchemy import func, select
 from bot.clock import Clock
 from bot.sandbox import Limits, SandboxClient, SandboxError, SandboxServer, SbUser
 from bot.scenario import World
-from handlers.office import admin
+from handlers.office import roster
 from seeds.loader import load_seeds
 from storage.db import Database
 from storage.schema import inbox, outbox
@@ -419,7 +419,7 @@ async def _linkage_phase(server: SandboxServer, router: EventRouter, session: ai
         rows = [{"roster_id": f"B{i:04d}", "name": f"测试委员{i:04d}", "level": "city", "role": "member",
                  "language": "zh"} for i in range(1, members + 1)]
         async with db.transaction() as conn:
-            imported = await admin.import_roster(conn, rows, clock.now())
+            imported = await roster.import_roster(conn, rows, clock.now())
         if not imported.ok:
             raise RuntimeError("bench roster rejected: " + "; ".join(imported.lines()))
 

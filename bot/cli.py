@@ -11,6 +11,7 @@ import click
 from pydantic import ValidationError
 
 from bot import logs
+from bot.cli_support import refusals_shown
 from bot.cli_support import run as _run
 from bot.cli_support import with_db as _with_db
 from bot.clock import Clock
@@ -115,11 +116,9 @@ def member() -> None:
 @click.pass_obj
 def member_import(settings: Settings, file: Path) -> None:
     """Import a roster (.csv or .xlsx). An invalid file imports nothing."""
-    from handlers.office.admin import import_roster, read_roster_file
-    try:
+    from handlers.office.roster import import_roster, read_roster_file
+    with refusals_shown():  # before the database is opened: a file that cannot be read changes nothing
         rows = read_roster_file(file)
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
     report = _run(_with_db(settings, lambda conn, now: import_roster(conn, rows, now)))
     for line in report.lines():
         click.echo(line)
@@ -132,9 +131,9 @@ def member_import(settings: Settings, file: Path) -> None:
 @click.pass_obj
 def invite(settings: Settings, member_ref: str) -> None:
     """Print a one-time invite deep link for MEMBER (roster id or unique name)."""
-    from handlers.office.admin import invite_link
+    from handlers.office.invites import invite_link
     link = _run(_with_db(settings, lambda conn, now: invite_link(
-        conn, member_ref, now, settings.invite_days, settings.bot_username)))
+        conn, member_ref, now, days=settings.invite_days, bot_username=settings.bot_username)))
     click.echo(link)
 
 
@@ -155,9 +154,9 @@ def group() -> None:
 @click.pass_obj
 def bind_key(settings: Settings, name: str, kind: str, **fields) -> None:
     """Make a one-time key; an admin of the group then sends /bind KEY there."""
-    from handlers.office.admin import make_bind_key
+    from handlers.office.keys import make_bind_key
     key = _run(_with_db(settings, lambda conn, now: make_bind_key(
-        conn, name, kind, now, settings.bind_key_hours, **fields)))
+        conn, name, kind, now, hours=settings.bind_key_hours, **fields)))
     click.echo(f"/bind {key}")
     click.echo(f"(valid for {settings.bind_key_hours} hours, once; send it in the group or forum topic)")
 
@@ -172,7 +171,7 @@ def liaison() -> None:
 @click.argument("target_name")
 @click.pass_obj
 def liaison_add(settings: Settings, member_ref: str, target_name: str) -> None:
-    from handlers.office.admin import add_liaison
+    from handlers.office.liaisons import add_liaison
     _run(_with_db(settings, lambda conn, now: add_liaison(conn, member_ref, target_name, now)))
     click.echo(f"{member_ref} is now a liaison of {target_name}")
 
@@ -190,7 +189,7 @@ def route() -> None:
 @click.pass_obj
 def route_test(settings: Settings, **fields) -> None:
     """Dry run: where would an item go?"""
-    from handlers.office.admin import route_test as dry_run
+    from handlers.office.rules import route_test as dry_run
     trace = _run(_with_db(settings, lambda conn, now: dry_run(conn, **fields)))
     for line in trace.lines:
         click.echo(line)
@@ -200,7 +199,7 @@ def route_test(settings: Settings, **fields) -> None:
 @route.command("list")
 @click.pass_obj
 def route_list(settings: Settings) -> None:
-    from handlers.office.admin import list_rules
+    from handlers.office.rules import list_rules
     for rule in _run(_with_db(settings, lambda conn, now: list_rules(conn))):
         click.echo(str(rule))
 
@@ -217,7 +216,7 @@ def route_list(settings: Settings) -> None:
 @click.pass_obj
 def route_add(settings: Settings, targets: tuple[str, ...], keep_going: bool, **fields) -> None:
     """Add a rule sending matching items to TARGETS (names)."""
-    from handlers.office.admin import add_rule
+    from handlers.office.rules import add_rule
     rule_id = _run(_with_db(settings, lambda conn, now: add_rule(conn, list(targets), now,
                                                                  stop=not keep_going, **fields)))
     click.echo(f"rule #{rule_id} added")
@@ -227,7 +226,7 @@ def route_add(settings: Settings, targets: tuple[str, ...], keep_going: bool, **
 @click.argument("rule_id", type=int)
 @click.pass_obj
 def route_delete(settings: Settings, rule_id: int) -> None:
-    from handlers.office.admin import delete_rule
+    from handlers.office.rules import delete_rule
     _run(_with_db(settings, lambda conn, now: delete_rule(conn, rule_id, now)))
     click.echo(f"rule #{rule_id} deleted")
 

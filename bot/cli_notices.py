@@ -47,7 +47,7 @@ def notice() -> None:
 def notice_send(settings: Settings, title: str, body: str, audience_text: str, remind_after_hours: int | None) -> None:
     """Send a notice to everyone in the audience now."""
     from handlers.core import audience
-    from handlers.notices.notices import NoticeError, send_notice
+    from handlers.notices.notices import send_notice
     try:
         spec = audience.parse(audience_text)
     except ValueError as exc:
@@ -56,10 +56,7 @@ def notice_send(settings: Settings, title: str, body: str, audience_text: str, r
     async def work(conn, now):
         return await send_notice(_ctx(settings, conn, now), title=title, body=body, spec=spec, sender_id=None,
                                  remind_after_hours=remind_after_hours)
-    try:
-        notice_id, count = _run(_with_db(settings, work))
-    except NoticeError as exc:
-        raise click.ClickException(str(exc)) from exc
+    notice_id, count = _run(_with_db(settings, work))
     hours = settings.notice_remind_hours if remind_after_hours is None else remind_after_hours
     click.echo(f"notice #{notice_id} queued for {count} members"
                + (f"; a reminder goes to those who have not read it after {hours} h" if hours else "; no reminder"))

@@ -1,9 +1,11 @@
 """What every ``linkage`` command group shares: one transaction on the configured database,
-and an office user's mistake (AdminError) shown as a clean error instead of a traceback."""
+and an office operation's refusal (AdminError and its subclasses: StudyError, NoticeError ...)
+shown as a clean error instead of a traceback, here and nowhere else."""
 
 from __future__ import annotations
 
 import asyncio
+from contextlib import contextmanager
 
 import click
 
@@ -24,9 +26,16 @@ async def with_db(settings: Settings, work):
         await db.close()
 
 
-def run(coro):
+@contextmanager
+def refusals_shown():
+    """An office operation's refusal becomes click's clean one-line error."""
     from handlers.core.errors import AdminError
     try:
-        return asyncio.run(coro)
+        yield
     except AdminError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+def run(coro):
+    with refusals_shown():
+        return asyncio.run(coro)

@@ -8,7 +8,7 @@ import asyncio
 from dataclasses import dataclass, field
 
 from bot.sandbox import SandboxClient, SbChat, SbMessage, SbUser
-from handlers.office import admin
+from handlers.office import invites, keys, liaisons
 from storage.db import Database
 
 TIMEOUT = 30.0
@@ -34,7 +34,8 @@ class World:
             return await work(conn, self.clock_now())
 
     async def invite(self, roster_id: str) -> str:
-        link = await self._admin(lambda conn, now: admin.invite_link(conn, roster_id, now, 14, self.bot_username))
+        link = await self._admin(lambda conn, now: invites.invite_link(
+            conn, roster_id, now, days=14, bot_username=self.bot_username))
         return link.rsplit("=", 1)[1]
 
     async def join(self, roster_id: str, first_name: str, language: str = "zh-hans") -> SbUser:
@@ -49,7 +50,7 @@ class World:
     async def bound_group(self, target: str, kind: str, title: str, admin_user: SbUser,
                           members: list[SbUser] = (), *, forum_topic: str | None = None, **fields) -> Group:
         """The office makes a key; the group's admin adds the bot and sends /bind KEY."""
-        key = await self._admin(lambda conn, now: admin.make_bind_key(conn, target, kind, now, 48, **fields))
+        key = await self._admin(lambda conn, now: keys.make_bind_key(conn, target, kind, now, hours=48, **fields))
         chat = await self.sb.group(title, members=[m.id for m in members], admins=[admin_user.id],
                                    forum=forum_topic is not None)
         thread = await self.sb.topic(chat, forum_topic) if forum_topic else None
@@ -58,7 +59,7 @@ class World:
         return Group(chat, target, thread)
 
     async def liaison_of(self, roster_id: str, target: str) -> None:
-        await self._admin(lambda conn, now: admin.add_liaison(conn, roster_id, target, now))
+        await self._admin(lambda conn, now: liaisons.add_liaison(conn, roster_id, target, now))
 
     async def press(self, user: SbUser, message: SbMessage, data: str) -> str:
         return await self.sb.press(user, message, data=data)

@@ -7,7 +7,7 @@ Idempotent: running it twice changes nothing and duplicates nothing.
 - Routing rules are added only when the rule table is empty, so the office's own edits
   survive a re-seed; each rule added is written to the audit log.
 - The sample roster (roster.csv, fictional people) goes through the same importer as a real
-  roster (handlers.office.admin.import_roster): upsert by roster_id, Telegram bindings untouched.
+  roster (handlers.office.roster.import_roster): upsert by roster_id, Telegram bindings untouched.
 Everything happens in one transaction: a broken seed file leaves the database as it was.
 """
 
@@ -19,7 +19,9 @@ import yaml
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from handlers.office.admin import AdminError, add_rule, import_roster, read_roster_file
+from handlers.core.errors import AdminError
+from handlers.office.roster import import_roster, read_roster_file
+from handlers.office.rules import add_rule
 from storage import calendar as calendar_store
 from storage import targets as target_store
 from storage.schema import committees, districts, routing_rules, sectors, streets, topics

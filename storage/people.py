@@ -37,6 +37,14 @@ async def find(conn: AsyncConnection, ref: str):
     return rows[0] if len(rows) == 1 else None
 
 
+async def create(conn: AsyncConnection, **values) -> int:
+    return (await conn.execute(members.insert().values(**values))).inserted_primary_key[0]
+
+
+async def change(conn: AsyncConnection, member_id: int, **values) -> None:
+    await conn.execute(update(members).where(members.c.id == member_id).values(**values))
+
+
 async def alias(conn: AsyncConnection, member_id: int) -> str:
     """The member's alias, made on first use."""
     while (found := await alias_if_made(conn, member_id)) is None:

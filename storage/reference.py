@@ -5,7 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.schema import districts, streets, topics
+from storage.schema import committees, districts, sectors, streets, topics
+
+TABLES = {"district": districts, "street": streets, "sector": sectors, "committee": committees,
+          "topic": topics}
 
 
 async def all_topics(conn: AsyncConnection) -> list:
@@ -31,6 +34,11 @@ async def streets_of(conn: AsyncConnection, district_code: str) -> list:
 
 async def street(conn: AsyncConnection, code: str):
     return (await conn.execute(select(streets).where(streets.c.code == code))).first()
+
+
+async def rows_of(conn: AsyncConnection, kind: str) -> list:
+    """Every row of one kind of reference data: district, street, sector, committee or topic."""
+    return list(await conn.execute(select(TABLES[kind])))
 
 
 def name(row, lang: str) -> str:

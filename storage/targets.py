@@ -27,6 +27,11 @@ async def by_name(conn: AsyncConnection, name: str):
     return (await conn.execute(select(targets).where(targets.c.name == name))).first()
 
 
+async def names(conn: AsyncConnection) -> list:
+    """Every target's id, name and chat (None while unbound)."""
+    return list(await conn.execute(select(targets.c.id, targets.c.name, targets.c.chat_id)))
+
+
 async def by_chat(conn: AsyncConnection, chat_id: int, thread_id: int | None):
     """The target bound to this chat (and forum topic); a topic falls back to the whole group."""
     rows = (await conn.execute(select(targets).where(targets.c.chat_id == chat_id))).all()
@@ -130,6 +135,12 @@ async def liaisons(conn: AsyncConnection, target_id: int) -> list:
     return list(await conn.execute(
         select(members).join(target_liaisons, target_liaisons.c.member_id == members.c.id)
         .where(target_liaisons.c.target_id == target_id)))
+
+
+async def liaison_target_ids(conn: AsyncConnection, member_id: int) -> set[int]:
+    """The targets the member is a liaison of."""
+    return set((await conn.execute(select(target_liaisons.c.target_id).where(
+        target_liaisons.c.member_id == member_id))).scalars())
 
 
 # --- routing rules -----------------------------------------------------------

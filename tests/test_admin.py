@@ -1,4 +1,4 @@
-"""Seeds, roster import, invites, bind keys and routing rules (handlers/admin.py, seeds/loader.py).
+"""Seeds, roster import, invites, bind keys and routing rules (handlers/office/, seeds/loader.py).
 
 Every test runs on a real SQLite file and, when LINKAGE_TEST_POSTGRES_URL is set (e.g.
 postgresql://postgres@127.0.0.1:5432/test), again on PostgreSQL in a fresh schema of its own.
@@ -15,7 +15,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import event, func, select, update
 
-from handlers.office import admin
+from handlers.office.invites import invite_link
+from handlers.office.keys import make_bind_key
+from handlers.office.liaisons import add_liaison
+from handlers.office.roster import ROSTER_COLUMNS, import_roster, read_roster_file
+from handlers.office.rules import add_rule, delete_rule, list_rules, route_test
 from handlers.core.errors import AdminError
 from seeds.loader import load_seeds
 from storage import targets as target_store
@@ -127,13 +131,13 @@ async def test_reseed_keeps_bindings_and_the_offices_rules(db):
     await load_seeds(db, NOW, roster=False)
     await bind(db, "district:hongqiao")
     async with db.transaction() as conn:
-        rule_id = (await admin.list_rules(conn))[0].id
-        await admin.delete_rule(conn, rule_id, NOW)
+        rule_id = (await list_rules(conn))[0].id
+        await delete_rule(conn, rule_id, NOW)
     await load_seeds(db, NOW, roster=False)
     async with db.read() as conn:
         port = await target_store.by_name(conn, "district:hongqiao")
         assert port.chat_id == -1001000000000 and port.bound_at == NOW
-        assert rule_id not in {r.id for r in await admin.list_rules(conn)}
+        assert rule_id not in {r.id for r in await list_rules(conn)}
     assert await count(db, routing_rules) == 56
     assert await count(db, members) == 0
 
@@ -147,7 +151,7 @@ async def test_roster_import_happy_path_and_update_keeps_telegram(db):
             row("A3", "吴思远", "District", "红桥区", sector="经济界", liaison_for="district:hongqiao"),
             row("A4", "孙建国", "district", street="hongqiao_dingzigu", role="")]
     async with db.transaction() as conn:
-        report = await admin.import_roster(conn, rows, NOW)
+        report = await import_roster(conn, rows, NOW)
     assert report.ok and report.written, report.lines()
     assert [r.action for r in report.rows] == ["created"] * 4
     assert [r.row for r in report.rows] == [2, 3, 4, 5]
@@ -165,7 +169,7 @@ async def test_roster_import_happy_path_and_update_keeps_telegram(db):
         await conn.execute(update(members).where(members.c.roster_id == "A1").values(telegram_user_id=777))
     rows[0]["name"] = "王晓明（更正）"
     async with db.transaction() as conn:
-        again = await admin.import_roster(conn, rows, NOW)
+        again = await import_roster(conn, rows, NOW)
     assert [r.action for r in again.rows] == ["updated", "unchanged", "unchanged", "unchanged"]
     assert await count(db, members) == 4
     assert await count(db, target_liaisons) == 1
@@ -185,7 +189,7 @@ async def test_invalid_roster_imports_nothing_and_reports_each_row(db):
             row("B7", "陈志强", "district"),  # district missing
             row("B8", "杨慧敏", "city", role="boss", language="fr")]
     async with db.transaction() as conn:
-        report = await admin.import_roster(conn, rows, NOW)
+        report = await import_roster(conn, rows, NOW)
     assert not report.ok and not report.written
     errors = {r.row: " | ".join(r.errors) for r in report.rows}
     assert errors[2] == ""
@@ -218,12 +222,12 @@ async def test_xlsx_roster_import(db, tmp_path):
     path = tmp_path / "roster.xlsx"
     workbook.save(path)
 
-    rows = admin.read_roster_file(path)
+    rows = read_roster_file(path)
     assert [r["roster_id"] for r in rows] == ["3001", "3002"]
     assert [r["_row"] for r in rows] == [2, 4]
     await load_seeds(db, NOW, roster=False)
     async with db.transaction() as conn:
-        report = await admin.import_roster(conn, rows, NOW)
+        report = await import_roster(conn, rows, NOW)
     assert report.ok, report.lines()
     assert [r.row for r in report.rows] == [2, 4]
     async with db.read() as conn:
@@ -237,21 +241,21 @@ def test_read_roster_csv_with_bom_and_bad_files(tmp_path):
     path = tmp_path / "roster.csv"
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(admin.ROSTER_COLUMNS)
+        writer.writerow(ROSTER_COLUMNS)
         writer.writerow(["C9", "王晓明", "city", "", "", "", "", "", "", ""])
-    rows = admin.read_roster_file(path)
+    rows = read_roster_file(path)
     assert len(rows) == 1 and rows[0]["roster_id"] == "C9" and rows[0]["name"] == "王晓明"
 
-    with pytest.raises(ValueError, match=r"'\.xls' is not supported"):
-        admin.read_roster_file(tmp_path / "roster.xls")
+    with pytest.raises(AdminError, match=r"'\.xls' is not supported"):
+        read_roster_file(tmp_path / "roster.xls")
     gbk = tmp_path / "gbk.csv"
     gbk.write_bytes("roster_id,name,level\nC1,王晓明,city\n".encode("gbk"))
-    with pytest.raises(ValueError, match="not UTF-8"):
-        admin.read_roster_file(gbk)
+    with pytest.raises(AdminError, match="not UTF-8"):
+        read_roster_file(gbk)
     headless = tmp_path / "headless.csv"
     headless.write_text("id,who\n1,x\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="roster_id, name, level"):
-        admin.read_roster_file(headless)
+    with pytest.raises(AdminError, match="roster_id, name, level"):
+        read_roster_file(headless)
 
 
 # --- invites, bind keys, liaisons ------------------------------------------------------------
@@ -259,10 +263,10 @@ def test_read_roster_csv_with_bom_and_bad_files(tmp_path):
 async def test_invite_link_format(db):
     await load_seeds(db, NOW)
     async with db.transaction() as conn:
-        link = await admin.invite_link(conn, "H001", NOW, 14, "@linkage_test_bot")
-        by_name = await admin.invite_link(conn, "王晓明", NOW, 3, "linkage_test_bot")
+        link = await invite_link(conn, "H001", NOW, days=14, bot_username="@linkage_test_bot")
+        by_name = await invite_link(conn, "王晓明", NOW, days=3, bot_username="linkage_test_bot")
         with pytest.raises(AdminError, match="no member with roster id or unique name 'Z999'"):
-            await admin.invite_link(conn, "Z999", NOW, 14, "linkage_test_bot")
+            await invite_link(conn, "Z999", NOW, days=14, bot_username="linkage_test_bot")
     match = re.fullmatch(r"https://t\.me/linkage_test_bot\?start=([A-Za-z0-9_-]{1,64})", link)
     assert match, link
     assert by_name != link
@@ -277,13 +281,13 @@ async def test_make_bind_key_creates_target_and_keeps_existing_binding(db):
     await load_seeds(db, NOW, roster=False)
     await bind(db, "district:hongqiao")
     async with db.transaction() as conn:
-        key = await admin.make_bind_key(conn, "topic:smart_parking@hongqiao", "topic", NOW, 48,
-                                        topic="smart_parking", district="hongqiao")
-        again = await admin.make_bind_key(conn, "district:hongqiao", "district", NOW, 48)
+        key = await make_bind_key(conn, "topic:smart_parking@hongqiao", "topic", NOW, hours=48,
+                                  topic="smart_parking", district="hongqiao")
+        again = await make_bind_key(conn, "district:hongqiao", "district", NOW, hours=48)
         with pytest.raises(AdminError, match="exists with kind 'district'"):
-            await admin.make_bind_key(conn, "district:hongqiao", "topic", NOW, 48, topic="smart_parking")
+            await make_bind_key(conn, "district:hongqiao", "topic", NOW, hours=48, topic="smart_parking")
         with pytest.raises(AdminError, match="unknown street"):
-            await admin.make_bind_key(conn, "street:nowhere", "street", NOW, 48)
+            await make_bind_key(conn, "street:nowhere", "street", NOW, hours=48)
     async with db.read() as conn:
         row = await target_store.bind_key(conn, key)
         created = await target_store.by_id(conn, row.target_id)
@@ -299,10 +303,10 @@ async def test_make_bind_key_creates_target_and_keeps_existing_binding(db):
 async def test_add_liaison(db):
     await load_seeds(db, NOW)
     async with db.transaction() as conn:
-        assert await admin.add_liaison(conn, "C001", "street:hongqiao_xigu", NOW) is True
-        assert await admin.add_liaison(conn, "C001", "street:hongqiao_xigu", NOW) is False
+        assert await add_liaison(conn, "C001", "street:hongqiao_xigu", NOW) is True
+        assert await add_liaison(conn, "C001", "street:hongqiao_xigu", NOW) is False
         with pytest.raises(AdminError, match="unknown target 'street:moon'"):
-            await admin.add_liaison(conn, "C001", "street:moon", NOW)
+            await add_liaison(conn, "C001", "street:moon", NOW)
         member = (await conn.execute(select(members).where(members.c.roster_id == "C001"))).one()
     assert member.role == "liaison"
     assert await count(db, audit_log, audit_log.c.action == "liaison.add") == 1
@@ -315,11 +319,11 @@ async def test_route_test_pilot_all_bound(db):
     await bind(db, "street:hongqiao_xiyuzhuang", "district:hongqiao", "topic:smart_parking",
                "topic:mobility_maas", "office")
     async with db.read() as conn:
-        street_item = await admin.route_test(conn, "smart_parking", "hongqiao", "hongqiao_xiyuzhuang")
-        city_item = await admin.route_test(conn, "smart_parking")
-        district_item = await admin.route_test(conn, "mobility_maas", "hongqiao")
-        other_district = await admin.route_test(conn, "smart_parking", "heping")
-        other_street = await admin.route_test(conn, "mobility_maas", street="hongqiao_xigu")
+        street_item = await route_test(conn, "smart_parking", "hongqiao", "hongqiao_xiyuzhuang")
+        city_item = await route_test(conn, "smart_parking")
+        district_item = await route_test(conn, "mobility_maas", "hongqiao")
+        other_district = await route_test(conn, "smart_parking", "heping")
+        other_street = await route_test(conn, "mobility_maas", street="hongqiao_xigu")
     assert [t.name for t in street_item.targets] == ["street:hongqiao_xiyuzhuang", "district:hongqiao"]
     assert not street_item.fallback
     assert [t.name for t in city_item.targets] == ["topic:smart_parking"]
@@ -333,16 +337,16 @@ async def test_route_test_pilot_all_bound(db):
 async def test_route_test_falls_back_to_office(db):
     await load_seeds(db, NOW, roster=False)
     async with db.read() as conn:
-        waiting = await admin.route_test(conn, "housing", "hongqiao", "hongqiao_heyuan")
+        waiting = await route_test(conn, "housing", "hongqiao", "hongqiao_heyuan")
     assert waiting.targets == [] and waiting.fallback
     await bind(db, "office")
     async with db.read() as conn:
-        trace = await admin.route_test(conn, "housing", "hongqiao", "hongqiao_heyuan")
-        city = await admin.route_test(conn, "other")
+        trace = await route_test(conn, "housing", "hongqiao", "hongqiao_heyuan")
+        city = await route_test(conn, "other")
         with pytest.raises(AdminError, match="unknown topic 'moon'"):
-            await admin.route_test(conn, "moon")
+            await route_test(conn, "moon")
         with pytest.raises(AdminError, match="is not in district 'heping'"):
-            await admin.route_test(conn, "housing", "heping", "hongqiao_heyuan")
+            await route_test(conn, "housing", "heping", "hongqiao_heyuan")
     assert [t.name for t in trace.targets] == ["office"] and trace.fallback
     assert [t.name for t in city.targets] == ["office"]
     assert any("fallback" in line for line in trace.lines)
@@ -352,13 +356,13 @@ async def test_add_and_delete_rule_are_audited(db):
     await load_seeds(db, NOW, roster=False)
     await bind(db, "topic:healthcare", "topic:elderly_care")
     async with db.transaction() as conn:
-        rule_id = await admin.add_rule(conn, ["topic:elderly_care", "topic:healthcare"], NOW,
-                                       topic="healthcare", sector="medicine_health", position=5, stop=False)
+        rule_id = await add_rule(conn, ["topic:elderly_care", "topic:healthcare"], NOW,
+                                 topic="healthcare", sector="medicine_health", position=5, stop=False)
     async with db.read() as conn:
         entries = (await conn.execute(select(audit_log).where(audit_log.c.action == "rule.add",
                                                               audit_log.c.actor == "cli"))).all()
-        trace = await admin.route_test(conn, "healthcare", sector="medicine_health")
-        first = (await admin.list_rules(conn))[0]
+        trace = await route_test(conn, "healthcare", sector="medicine_health")
+        first = (await list_rules(conn))[0]
     assert len(entries) == 1
     assert entries[0].detail["rule_id"] == rule_id and entries[0].created_at == NOW
     assert entries[0].detail["targets"] == ["topic:elderly_care", "topic:healthcare"]
@@ -367,9 +371,9 @@ async def test_add_and_delete_rule_are_audited(db):
     assert {t.name for t in trace.targets} == {"topic:elderly_care", "topic:healthcare"}
 
     async with db.transaction() as conn:
-        await admin.delete_rule(conn, rule_id, NOW)
+        await delete_rule(conn, rule_id, NOW)
         with pytest.raises(AdminError, match=f"no rule #{rule_id}"):
-            await admin.delete_rule(conn, rule_id, NOW)
+            await delete_rule(conn, rule_id, NOW)
     assert await count(db, audit_log, audit_log.c.action == "rule.delete") == 1
     assert await count(db, routing_rules, routing_rules.c.id == rule_id) == 0
 
@@ -388,10 +392,10 @@ async def test_add_rule_rejects_bad_input_without_writing(db):
     for kwargs, message in bad:
         async with db.transaction() as conn:
             with pytest.raises(AdminError, match=message):
-                await admin.add_rule(conn, kwargs.pop("target_names"), NOW, **kwargs)
+                await add_rule(conn, kwargs.pop("target_names"), NOW, **kwargs)
     assert await count(db, routing_rules) == rules_before
     assert await count(db, audit_log) == audit_before
     async with db.transaction() as conn:  # a street brings its district along
-        rule_id = await admin.add_rule(conn, ["office"], NOW, street="hongqiao_xigu")
-        view = next(r for r in await admin.list_rules(conn) if r.id == rule_id)
+        rule_id = await add_rule(conn, ["office"], NOW, street="hongqiao_xigu")
+        view = next(r for r in await list_rules(conn) if r.id == rule_id)
     assert (view.district, view.street, view.position) == ("hongqiao", "hongqiao_xigu", 580)

@@ -78,9 +78,9 @@ async def test_a_liaison_cannot_handle_their_own_report_and_others_wait_for_the_
     assert (await stack.row("items", id=own_id)).status == "routed"
 
     # a second liaison of the same group cannot act on an item claimed by the first
-    from handlers.office import admin
+    from handlers.office.liaisons import add_liaison
     async with stack.app.db.transaction() as conn:
-        await admin.add_liaison(conn, "C004", "topic:smart_parking", stack.app.clock.now())
+        await add_liaison(conn, "C004", "topic:smart_parking", stack.app.clock.now())
     item_id, code = await _new_item(stack, "C002", "claimed", "C003")
     card = await stack.world.card(pilot.topic_group, code)
     target_id = next(iter(card.button_data.values())).split(":")[2]

@@ -144,10 +144,10 @@ async def test_bind_with_a_wrong_key_or_by_a_non_admin(stack):
     # cursor) also says 密钥 and 管理员, and usually lands after this send
     await sb.wait_for(group, zh("This key is not valid, was already used or has expired. Ask the city office "
                                 "for a new one (linkage group bind-key)."), TIMEOUT)
-    from handlers.office import admin
+    from handlers.office.keys import make_bind_key
     async with stack.app.db.transaction() as conn:
-        key = await admin.make_bind_key(conn, "topic:education", "topic", stack.app.clock.now(), 48,
-                                        topic="education")
+        key = await make_bind_key(conn, "topic:education", "topic", stack.app.clock.now(), hours=48,
+                                  topic="education")
     await sb.send(pilot.city, f"/bind {key}", chat=group)
     refused = await sb.wait_for(group, "管理员", TIMEOUT)
     assert refused.text == zh("Only an administrator of this group can bind it.")

@@ -21,7 +21,7 @@ from bot.bench_broadcast import BotProcess  # `linkage run` in a child process: 
 from bot.clock import Clock
 from bot.sandbox import Fault, Limits, SandboxClient, SandboxServer
 from bot.scenario import World
-from handlers.office.admin import import_roster
+from handlers.office.roster import import_roster
 from seeds.loader import load_seeds
 from storage import outbox as outbox_store
 from storage.db import Database

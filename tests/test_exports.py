@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from bot.cli import main as cli_main
-from handlers.office import admin
+from handlers.office.roster import ROSTER_COLUMNS, read_roster_file
 from handlers.study import study
 from handlers.core.cells import write_table
 from handlers.core.i18n import translator
@@ -106,6 +106,6 @@ def test_a_formula_like_name_survives_export_and_roster_reimport(tmp_path):
     names = [*FORMULAS, "'quoted", "王晓明"]
     for suffix in (".csv", ".xlsx"):
         path = tmp_path / f"roster{suffix}"
-        write_table(path, list(admin.ROSTER_COLUMNS),
+        write_table(path, list(ROSTER_COLUMNS),
                     [[f"C{i}", name, "city", "", "", "", "", "", "", ""] for i, name in enumerate(names)])
-        assert [row["name"] for row in admin.read_roster_file(path)] == names, suffix
+        assert [row["name"] for row in read_roster_file(path)] == names, suffix

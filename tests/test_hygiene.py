@@ -7,7 +7,7 @@ import asyncio
 from sqlalchemy import text
 
 from bot import logs
-from handlers.office import admin
+from handlers.office.roster import ROSTER_COLUMNS, read_roster_file
 from handlers.core.cells import write_table
 from handlers.core.i18n import translator
 from tests.conftest import TOKEN
@@ -65,5 +65,5 @@ async def test_invisible_text_is_no_text_and_bidi_controls_never_reach_a_card(st
 
 def test_roster_names_lose_bidi_controls_on_import(tmp_path):
     path = tmp_path / "roster.csv"
-    write_table(path, list(admin.ROSTER_COLUMNS), [["C9", "\u202e王晓明\u202c", "city", "", "", "", "", "", "", ""]])
-    assert admin.read_roster_file(path)[0]["name"] == "王晓明"
+    write_table(path, list(ROSTER_COLUMNS), [["C9", "\u202e王晓明\u202c", "city", "", "", "", "", "", "", ""]])
+    assert read_roster_file(path)[0]["name"] == "王晓明"

@@ -7,7 +7,7 @@ import asyncio
 from sqlalchemy import select
 
 from handlers.features import REGISTRY
-from handlers.office import admin
+from handlers.office.keys import make_bind_key
 from handlers.members import onboarding
 from handlers.core.context import Ctx, HandlerConfig
 from handlers.core.events import Event
@@ -61,7 +61,7 @@ async def test_an_invite_is_redeemed_once_under_concurrent_attempts(db):
 async def test_a_bind_key_binds_once_under_concurrent_binds(db):
     await load_seeds(db, NOW)
     async with db.transaction() as conn:
-        key = await admin.make_bind_key(conn, "topic:smart_parking", "topic", NOW, 48, topic="smart_parking")
+        key = await make_bind_key(conn, "topic:smart_parking", "topic", NOW, hours=48, topic="smart_parking")
 
     async def bind(chat_id: int):
         async with db.transaction() as conn:

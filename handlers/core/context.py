@@ -7,14 +7,15 @@ import html
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
-
-from sqlalchemy.ext.asyncio import AsyncConnection
+from typing import TYPE_CHECKING, Any, Protocol
 
 from handlers.core.events import Event
 from handlers.core.feature import Registry
 from handlers.core.i18n import Translator, translator
 from storage import outbox, timers
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 # Telegram's limits, counted as Telegram counts them: text and captions in UTF-16 code units
 # after entity parsing (an emoji is 2, a tag 0, "&lt;" 1), callback data in UTF-8 bytes.

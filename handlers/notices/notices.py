@@ -18,6 +18,7 @@ from handlers.core import audience
 from handlers.core import flows
 from handlers.core.buttons import ButtonData, Optional
 from handlers.core.context import Ctx
+from handlers.core.errors import AdminError
 from handlers.core.localtime import local
 from handlers.core.i18n import N_, Html, translator
 from storage import conversations, outbox, people, reference
@@ -34,7 +35,7 @@ AUDIENCE_LABELS = {"all": N_("all members"), "level:city": N_("city-level member
                    "level:district": N_("district-level members")}
 
 
-class NoticeError(ValueError):
+class NoticeError(AdminError):
     """A notice that cannot be sent (the message says why, in English, for the command line)."""
 
 

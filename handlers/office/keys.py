@@ -1,0 +1,104 @@
+"""Bind keys: the office names a target (a topic, district, street, office or person group) and
+gets a one-time key; an administrator of the group sends ``/bind KEY`` there (groups.py)."""
+
+from __future__ import annotations
+
+from handlers.core.errors import AdminError
+from handlers.office.lookups import LEVELS, Reference, clean, find_member, optional, resolve_codes
+from storage import audit
+from storage import targets as target_store
+
+KINDS = ("topic", "district", "street", "office", "person")
+TARGET_NAME_LIMIT = 64
+
+
+def default_titles(kind: str, row=None) -> tuple[str, str]:
+    """The titles a new target gets from its reference row (topic, district, street, member)."""
+    if kind == "office":
+        return "市政协委员学习和联络室 · 收件组", "City office intake"
+    if kind == "topic":
+        return f"市政协 · {row.name_zh} 主题组", f"City CPPCC · {row.name_en} topic group"
+    if kind == "district":
+        return f"{row.name_zh}政协联络组", f"{row.name_en} liaison port"
+    if kind == "street":
+        return f"{row.name_zh}委员联络中心", f"{row.name_en} member liaison centre"
+    return row.name, row.name  # person
+
+
+async def make_bind_key(conn, name: str, kind: str, now, *, hours: int, level: str | None = None,
+                        topic: str | None = None, district: str | None = None, street: str | None = None,
+                        title_zh: str | None = None, title_en: str | None = None, actor: str = "cli") -> str:
+    """Create or update the target NAME and return a one-time key for ``/bind KEY``.
+
+    Codes may be left out when the name follows the convention ``topic:<code>``,
+    ``district:<code>``, ``street:<code>`` or ``person:<roster id>``. The level defaults to city
+    for topic and office targets, district for district and street targets, the member's level
+    for a person; the titles default from the reference data. An existing target keeps its
+    binding until the key is used elsewhere."""
+    name = clean(name)
+    if not name:
+        raise AdminError("a target needs a name, e.g. topic:smart_parking or district:hongqiao")
+    if len(name) > TARGET_NAME_LIMIT:
+        raise AdminError(f"a target name has at most {TARGET_NAME_LIMIT} characters")
+    if kind not in KINDS:
+        raise AdminError(f"kind '{kind}' is not valid: use {', '.join(KINDS)}")
+    if hours <= 0:
+        raise AdminError("a bind key must be valid for at least one hour")
+    if level is not None and level not in LEVELS:
+        raise AdminError(f"level '{level}' is not valid: use city or district")
+    existing = await target_store.by_name(conn, name)
+    if existing is not None and existing.kind != kind:
+        raise AdminError(f"target '{name}' exists with kind '{existing.kind}', not '{kind}'")
+    prefix, _, suffix = name.partition(":")
+    from_name = suffix if prefix == kind and suffix else None
+
+    ref = await Reference.load(conn)
+    topic = optional(topic) or (from_name if kind == "topic" else None) or (existing.topic_code if existing else None)
+    street = optional(street) or (from_name if kind == "street" else None) or (existing.street_code if existing else None)
+    district = (optional(district) or (from_name if kind == "district" else None)
+                or (existing.district_code if existing else None))
+    codes = await resolve_codes(ref, topic=topic, district=district, street=street)
+    member = None
+    if kind == "topic":
+        if not codes["topic"]:
+            raise AdminError("a topic target needs a topic (--topic CODE or the name topic:CODE)")
+        if codes["street"]:
+            raise AdminError("a topic target takes no street")
+        source = ref.row("topic", codes["topic"])
+        default_level = "district" if codes["district"] else "city"
+    elif kind == "district":
+        if not codes["district"]:
+            raise AdminError("a district target needs a district (--district CODE or the name district:CODE)")
+        if codes["topic"] or optional(street):
+            raise AdminError("a district target takes no topic and no street")
+        source, default_level = ref.row("district", codes["district"]), "district"
+    elif kind == "street":
+        if not codes["street"]:
+            raise AdminError("a street target needs a street (--street CODE or the name street:CODE)")
+        if codes["topic"]:
+            raise AdminError("a street target takes no topic")
+        source, default_level = ref.row("street", codes["street"]), "district"
+    elif kind == "office":
+        if any(codes.values()):
+            raise AdminError("an office target takes no topic, district or street")
+        source, default_level = None, "city"
+    else:  # person
+        if any(codes.values()):
+            raise AdminError("a person target takes no topic, district or street")
+        if prefix != "person" or not suffix:
+            raise AdminError("a person target is named person:<roster id>")
+        member = await find_member(conn, suffix)
+        source, default_level = member, member.level
+    default_zh, default_en = default_titles(kind, source)
+    values = {
+        "name": name, "kind": kind, "level": level or (existing.level if existing else default_level),
+        "topic_code": codes["topic"], "district_code": codes["district"], "street_code": codes["street"],
+        "member_id": member.id if member else None,
+        "title_zh": optional(title_zh) or (existing.title_zh if existing else default_zh),
+        "title_en": optional(title_en) or (existing.title_en if existing else default_en),
+    }
+    target_id = await target_store.upsert(conn, **values)
+    key = await target_store.create_bind_key(conn, target_id, now, hours)
+    await audit.record(conn, actor, "bind_key.create",
+                       {"target": name, "kind": kind, "hours": hours, "new_target": existing is None}, now)
+    return key

@@ -1,0 +1,218 @@
+"""The roster: reading a roster file (.csv or .xlsx) and importing it. An import validates
+every row first and writes only when all are valid (upsert by roster id, never touching a
+member's Telegram binding); it is written to the audit log."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from handlers.core.cells import read_cell
+from handlers.core.context import without_bidi_controls
+from handlers.core.errors import AdminError
+from handlers.office.lookups import LEVELS, Reference, clean
+from storage import audit, people
+from storage import targets as target_store
+
+ROLES = ("member", "liaison", "admin")
+LANGUAGES = ("zh", "en")
+ROSTER_COLUMNS = ("roster_id", "name", "level", "district", "street", "sector", "committee", "role",
+                  "language", "liaison_for")
+REQUIRED_COLUMNS = ("roster_id", "name", "level")
+_LIMITS = {"roster_id": 32, "name": 64}  # the members table's column sizes
+
+
+@dataclass
+class RowResult:
+    row: int  # the row number in the file (the header is row 1)
+    roster_id: str
+    errors: list[str] = field(default_factory=list)
+    action: str | None = None  # created | updated | unchanged, once written
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def line(self) -> str:
+        who = f"row {self.row} ({self.roster_id or 'no roster_id'})"
+        if self.errors:
+            return f"{who}: ERROR: " + "; ".join(self.errors)
+        return f"{who}: {self.action or 'ok, not written'}"
+
+
+@dataclass
+class ImportReport:
+    rows: list[RowResult] = field(default_factory=list)
+    written: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.rows)
+
+    @property
+    def errors(self) -> list[RowResult]:
+        return [r for r in self.rows if not r.ok]
+
+    def count(self, action: str) -> int:
+        return sum(1 for r in self.rows if r.action == action)
+
+    @property
+    def created(self) -> int:
+        return self.count("created")
+
+    @property
+    def updated(self) -> int:
+        return self.count("updated")
+
+    @property
+    def unchanged(self) -> int:
+        return self.count("unchanged")
+
+    def lines(self) -> list[str]:
+        out = [r.line() for r in self.rows]
+        if self.ok:
+            out.append(f"{len(self.rows)} rows: {self.created} created, {self.updated} updated, "
+                       f"{self.unchanged} unchanged")
+        else:
+            out.append(f"{len(self.errors)} of {len(self.rows)} rows have errors: nothing was imported")
+        return out
+
+
+def _validate_row(raw: dict, number: int, ref: Reference, target_names: set[str],
+                  first_row_of: dict[str, int]) -> tuple[RowResult, dict]:
+    v = {k: clean(raw.get(k)) for k in ROSTER_COLUMNS}
+    result = RowResult(number, v["roster_id"])
+    errors = result.errors
+    for column in REQUIRED_COLUMNS:
+        if not v[column]:
+            errors.append(f"{column} is required")
+    for column, limit in _LIMITS.items():
+        if len(v[column]) > limit:
+            errors.append(f"{column} is longer than {limit} characters")
+    if v["roster_id"]:
+        if v["roster_id"] in first_row_of:
+            errors.append(f"duplicate roster_id '{v['roster_id']}' (first on row {first_row_of[v['roster_id']]})")
+        else:
+            first_row_of[v["roster_id"]] = number
+    level = v["level"].lower()
+    if v["level"] and level not in LEVELS:
+        errors.append(f"level '{v['level']}' is not valid: use city or district")
+    codes: dict[str, str | None] = {}
+    for kind in ("district", "street", "sector", "committee"):
+        try:
+            codes[kind] = ref.code(kind, v[kind] or None)
+        except KeyError:
+            codes[kind] = None
+            errors.append(f"unknown {kind} '{v[kind]}'")
+    if codes["street"]:
+        street_district = ref.row("street", codes["street"]).district_code
+        if codes["district"] is None and not v["district"]:
+            codes["district"] = street_district
+        elif codes["district"] and codes["district"] != street_district:
+            errors.append(f"street '{codes['street']}' is not in district '{codes['district']}' "
+                          f"(it belongs to '{street_district}')")
+    if level == "district" and not v["district"] and codes["district"] is None:
+        errors.append("district is required for a district-level member")
+    role = (v["role"] or "member").lower()
+    if role not in ROLES:
+        errors.append(f"role '{v['role']}' is not valid: use member, liaison or admin")
+    language = (v["language"] or "zh").lower()
+    if language not in LANGUAGES:
+        errors.append(f"language '{v['language']}' is not valid: use zh or en")
+    liaison_for = [n.strip() for n in v["liaison_for"].split(";") if n.strip()]
+    for name in liaison_for:
+        if name not in target_names:
+            errors.append(f"liaison_for: unknown target '{name}'")
+    values = {"roster_id": v["roster_id"], "name": v["name"], "level": level,
+              "district_code": codes["district"], "street_code": codes["street"],
+              "sector_code": codes["sector"], "committee_code": codes["committee"],
+              "role": role, "language": language}
+    return result, {"values": values, "liaison_for": list(dict.fromkeys(liaison_for))}
+
+
+async def import_roster(conn, rows: list[dict], now, *, actor: str = "cli") -> ImportReport:
+    """Validate every row; write only when all rows are valid (upsert by roster_id, never
+    touching the Telegram binding; add liaison links). Row numbers count the header as row 1
+    unless a row carries its own ``_row`` (as :func:`read_roster_file` sets)."""
+    ref = await Reference.load(conn)
+    target_ids = {r.name: r.id for r in await target_store.names(conn)}
+    report = ImportReport()
+    parsed: list[dict] = []
+    first_row_of: dict[str, int] = {}
+    for index, raw in enumerate(rows):
+        number = int(raw.get("_row") or index + 2)
+        result, data = _validate_row(raw, number, ref, set(target_ids), first_row_of)
+        report.rows.append(result)
+        parsed.append(data)
+    if not report.ok:
+        return report  # an invalid file imports nothing
+
+    for result, data in zip(report.rows, parsed):
+        values = data["values"]
+        existing = await people.by_roster_id(conn, values["roster_id"])
+        wanted_links = [target_ids[n] for n in data["liaison_for"]]
+        links = await target_store.liaison_target_ids(conn, existing.id) if existing is not None else set()
+        if values["role"] == "member" and (wanted_links or links):
+            values["role"] = "liaison"  # a liaison of some target is a liaison, whatever the file says
+        if existing is None:
+            member_id = await people.create(conn, **values, reachable=True, active=True, created_at=now)
+            result.action = "created"
+        else:
+            member_id = existing.id
+            changed = {k: val for k, val in values.items() if getattr(existing, k) != val}
+            if changed:
+                await people.change(conn, member_id, **changed)
+            result.action = "updated" if changed else "unchanged"
+        for target_id in wanted_links:
+            if await target_store.add_liaison(conn, target_id, member_id) and result.action == "unchanged":
+                result.action = "updated"
+    report.written = True
+    await audit.record(conn, actor, "roster.import",
+                       {"rows": len(report.rows), "created": report.created, "updated": report.updated,
+                        "unchanged": report.unchanged}, now)
+    return report
+
+
+def read_roster_file(path) -> list[dict]:
+    """The rows of a roster file as dicts keyed by lower-case column names: .csv (UTF-8, with
+    or without BOM) or .xlsx (first sheet, header row first). Fully empty rows are skipped;
+    each row keeps its file row number under ``_row``. A file that cannot be read this way
+    raises :class:`AdminError` saying how to save it."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            raise AdminError(f"{path.name} is not UTF-8 text: save it as \"CSV UTF-8\" (or as .xlsx) "
+                             "and try again") from None
+        table = list(csv.reader(io.StringIO(text, newline="")))
+    elif suffix == ".xlsx":
+        import openpyxl
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        try:
+            table = [list(r) for r in workbook.worksheets[0].iter_rows(values_only=True)]
+        finally:
+            workbook.close()
+    else:
+        raise AdminError(f"cannot read roster file '{path.name}': the file type '{suffix or '(none)'}' "
+                         "is not supported; use .csv (UTF-8) or .xlsx")
+    if not table:
+        return []
+    header = [clean(h).lower() for h in table[0]]
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        raise AdminError(f"{path.name}: the header row lacks the column(s) {', '.join(missing)}; "
+                         f"expected columns: {','.join(ROSTER_COLUMNS)}")
+    rows = []
+    for number, cells in enumerate(table[1:], start=2):
+        # an exported "'=x" is the name "=x" again; bidi controls in a name could reorder a card
+        cells = [without_bidi_controls(read_cell(clean(c))) for c in cells]
+        if not any(cells):
+            continue
+        row = {name: (cells[i] if i < len(cells) else "") for i, name in enumerate(header) if name}
+        row["_row"] = number
+        rows.append(row)
+    return rows

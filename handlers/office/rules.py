@@ -1,0 +1,109 @@
+"""Routing rules: listing, adding and deleting the ordered rules that send an item to its
+targets, and a dry run of where an item would go now."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from handlers.core.errors import AdminError
+from handlers.office.lookups import Reference, clean, find_target, optional, resolve_codes
+from handlers.reports.lifecycle import RouteTrace, resolve_route
+from storage import audit
+from storage import targets as target_store
+
+AREAS = ("city", "district", "street")
+
+
+@dataclass
+class RuleView:
+    """A routing rule as the office reads it."""
+    id: int
+    position: int
+    area: str | None
+    topic: str | None
+    district: str | None
+    street: str | None
+    sector: str | None
+    stop: bool
+    note: str | None
+    targets: list[str]
+    unbound: list[str]
+
+    def conditions(self) -> str:
+        parts = [f"{k}={v}" for k, v in (("area", self.area), ("topic", self.topic), ("district", self.district),
+                                          ("street", self.street), ("sector", self.sector)) if v]
+        return " ".join(parts) or "any item"
+
+    def __str__(self) -> str:
+        names = ", ".join(n + (" (unbound)" if n in self.unbound else "") for n in self.targets)
+        text = f"#{self.id} pos {self.position}: {self.conditions()} → {names or 'nothing'}"
+        text += " [stop]" if self.stop else " [continue]"
+        return text + (f" — {self.note}" if self.note else "")
+
+
+async def list_rules(conn) -> list[RuleView]:
+    names = {r.id: r for r in await target_store.names(conn)}
+    return [RuleView(rule.id, rule.position, rule.area, rule.topic_code, rule.district_code, rule.street_code,
+                     rule.sector_code, rule.stop, rule.note,
+                     [names[t].name for t in rule.target_ids],
+                     [names[t].name for t in rule.target_ids if names[t].chat_id is None])
+            for rule in await target_store.rules(conn)]
+
+
+async def add_rule(conn, target_names: list[str], now, *, area: str | None = None,
+                   topic: str | None = None, district: str | None = None, street: str | None = None,
+                   sector: str | None = None, stop: bool = True, position: int | None = None,
+                   note: str | None = None, actor: str = "cli") -> int:
+    """Add a rule sending matching items to the named targets; returns its id. Without a
+    position it goes last (the highest position + 10)."""
+    names = list(dict.fromkeys(clean(n) for n in target_names if clean(n)))
+    if not names:
+        raise AdminError("a rule needs at least one target")
+    target_rows = [await find_target(conn, n) for n in names]
+    area = optional(area)
+    if area is not None and area not in AREAS:
+        raise AdminError(f"area '{area}' is not valid: use city, district or street")
+    codes = await resolve_codes(await Reference.load(conn), topic=topic, district=district,
+                                 street=street, sector=sector)
+    if area == "city" and (codes["district"] or codes["street"]):
+        raise AdminError("a city-wide item has no district or street: this rule could never match")
+    if area == "district" and codes["street"]:
+        raise AdminError("a district-level item has no street: this rule could never match")
+    note = optional(note)
+    if note and len(note) > 200:
+        raise AdminError("a rule note has at most 200 characters")
+    rule_id = await target_store.add_rule(
+        conn, [t.id for t in target_rows], position=position, area=area, topic_code=codes["topic"],
+        district_code=codes["district"], street_code=codes["street"], sector_code=codes["sector"],
+        stop=bool(stop), note=note)
+    rule = next(r for r in await target_store.rules(conn) if r.id == rule_id)
+    await audit.record(conn, actor, "rule.add", _rule_detail(rule, names), now)
+    return rule_id
+
+
+def _rule_detail(rule, target_names: list[str]) -> dict:
+    return {"rule_id": rule.id, "position": rule.position, "area": rule.area, "topic": rule.topic_code,
+            "district": rule.district_code, "street": rule.street_code, "sector": rule.sector_code,
+            "stop": rule.stop, "targets": target_names, "note": rule.note}
+
+
+async def delete_rule(conn, rule_id: int, now, *, actor: str = "cli") -> None:
+    rule = next((r for r in await target_store.rules(conn) if r.id == rule_id), None)
+    if rule is None:
+        raise AdminError(f"there is no rule #{rule_id} (see `linkage route list`)")
+    names = [(await target_store.by_id(conn, t)).name for t in rule.target_ids]
+    await target_store.delete_rule(conn, rule_id)
+    await audit.record(conn, actor, "rule.delete", _rule_detail(rule, names), now)
+
+
+async def route_test(conn, topic: str, district: str | None = None,
+                     street: str | None = None, sector: str | None = None) -> RouteTrace:
+    """Dry run: where would an item with this topic and place go now? The area is the street
+    when a street is given, the district when a district is given, else the whole city."""
+    if not optional(topic):
+        raise AdminError("a route test needs a topic")
+    codes = await resolve_codes(await Reference.load(conn), topic=topic, district=district,
+                                 street=street, sector=sector)
+    area = "street" if codes["street"] else "district" if codes["district"] else "city"
+    return await resolve_route(conn, area=area, topic=codes["topic"], district=codes["district"],
+                               street=codes["street"], sector=codes["sector"])
