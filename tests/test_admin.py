@@ -319,10 +319,10 @@ async def test_route_test_pilot_all_bound(db):
     await bind(db, "street:hongqiao_xiyuzhuang", "district:hongqiao", "topic:smart_parking",
                "topic:mobility_maas", "office")
     async with db.read() as conn:
-        street_item = await route_test(conn, "smart_parking", "hongqiao", "hongqiao_xiyuzhuang")
+        street_item = await route_test(conn, "smart_parking", district="hongqiao", street="hongqiao_xiyuzhuang")
         city_item = await route_test(conn, "smart_parking")
-        district_item = await route_test(conn, "mobility_maas", "hongqiao")
-        other_district = await route_test(conn, "smart_parking", "heping")
+        district_item = await route_test(conn, "mobility_maas", district="hongqiao")
+        other_district = await route_test(conn, "smart_parking", district="heping")
         other_street = await route_test(conn, "mobility_maas", street="hongqiao_xigu")
     assert [t.name for t in street_item.targets] == ["street:hongqiao_xiyuzhuang", "district:hongqiao"]
     assert not street_item.fallback
@@ -337,16 +337,16 @@ async def test_route_test_pilot_all_bound(db):
 async def test_route_test_falls_back_to_office(db):
     await load_seeds(db, NOW, roster=False)
     async with db.read() as conn:
-        waiting = await route_test(conn, "housing", "hongqiao", "hongqiao_heyuan")
+        waiting = await route_test(conn, "housing", district="hongqiao", street="hongqiao_heyuan")
     assert waiting.targets == [] and waiting.fallback
     await bind(db, "office")
     async with db.read() as conn:
-        trace = await route_test(conn, "housing", "hongqiao", "hongqiao_heyuan")
+        trace = await route_test(conn, "housing", district="hongqiao", street="hongqiao_heyuan")
         city = await route_test(conn, "other")
         with pytest.raises(AdminError, match="unknown topic 'moon'"):
             await route_test(conn, "moon")
         with pytest.raises(AdminError, match="is not in district 'heping'"):
-            await route_test(conn, "housing", "heping", "hongqiao_heyuan")
+            await route_test(conn, "housing", district="heping", street="hongqiao_heyuan")
     assert [t.name for t in trace.targets] == ["office"] and trace.fallback
     assert [t.name for t in city.targets] == ["office"]
     assert any("fallback" in line for line in trace.lines)

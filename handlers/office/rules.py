@@ -96,8 +96,8 @@ async def delete_rule(conn, rule_id: int, now, *, actor: str = "cli") -> None:
     await audit.record(conn, actor, "rule.delete", _rule_detail(rule, names), now)
 
 
-async def route_test(conn, topic: str, district: str | None = None,
-                     street: str | None = None, sector: str | None = None) -> RouteTrace:
+async def route_test(conn, topic: str, *, district: str | None = None, street: str | None = None,
+                     sector: str | None = None) -> RouteTrace:
     """Dry run: where would an item with this topic and place go now? The area is the street
     when a street is given, the district when a district is given, else the whole city."""
     if not optional(topic):
