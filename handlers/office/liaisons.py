@@ -7,8 +7,7 @@ from storage import audit
 from storage import targets as target_store
 
 
-async def add_liaison(conn, member_ref: str, target_name: str, now, *,
-                      actor: str = "cli") -> bool:
+async def add_liaison(conn, member_ref: str, target_name: str, now, *, actor: str = "cli") -> bool:
     """Make the member a liaison of the target; False when they already were."""
     member = await find_member(conn, member_ref)
     target = await find_target(conn, target_name)

@@ -64,7 +64,7 @@ async def add_rule(conn, target_names: list[str], now, *, area: str | None = Non
     if area is not None and area not in AREAS:
         raise AdminError(f"area '{area}' is not valid: use city, district or street")
     codes = await resolve_codes(await Reference.load(conn), topic=topic, district=district,
-                                 street=street, sector=sector)
+                                street=street, sector=sector)
     if area == "city" and (codes["district"] or codes["street"]):
         raise AdminError("a city-wide item has no district or street: this rule could never match")
     if area == "district" and codes["street"]:
@@ -103,7 +103,7 @@ async def route_test(conn, topic: str, *, district: str | None = None, street: s
     if not optional(topic):
         raise AdminError("a route test needs a topic")
     codes = await resolve_codes(await Reference.load(conn), topic=topic, district=district,
-                                 street=street, sector=sector)
+                                street=street, sector=sector)
     area = "street" if codes["street"] else "district" if codes["district"] else "city"
     return await resolve_route(conn, area=area, topic=codes["topic"], district=codes["district"],
                                street=codes["street"], sector=codes["sector"])
