@@ -45,7 +45,7 @@ from sqlalchemy import select
 
 from bot.clock import Clock
 from bot.sandbox import Fault, Limits, SandboxClient, SandboxServer
-from handlers.digests import digest
+from handlers.digests import schedule as digest_schedule
 from handlers.core.context import HandlerConfig
 from seeds.loader import load_seeds
 from storage import items as item_store
@@ -168,8 +168,8 @@ class BroadcastRig:
         self.server = SandboxServer(limits=Limits())  # Telegram's real limits, no scaling
         self.db = Database(str(self.workdir / "linkage.db"))
         self.bot: BotProcess | None = None
-        self.due = digest.current_weekly(self.clock.now(), self.config)
-        self.period = digest.period_of("weekly", self.due)
+        self.due = digest_schedule.current_weekly(self.clock.now(), self.config)
+        self.period = digest_schedule.period_of("weekly", self.due)
         self.user_ids: list[int] = []
         self._reader: sqlite3.Connection | None = None
 
@@ -185,7 +185,7 @@ class BroadcastRig:
             await self._members(conn, now)
             await self._reports(conn, now)
             # the weekly digest of the current period, falling due now; no expiry: a benchmark
-            await timers.schedule(conn, digest.timer_key("weekly", self.due), "digest_weekly", self.due)
+            await timers.schedule(conn, digest_schedule.timer_key("weekly", self.due), "digest_weekly", self.due)
         world = self.server.world
         bot = world.bot(TOKEN)
         for index, uid in enumerate(self.user_ids):

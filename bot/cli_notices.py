@@ -110,14 +110,14 @@ def digest() -> None:
 @click.pass_obj
 def digest_preview(settings: Settings, member_ref: str, kind: str, as_html: bool) -> None:
     """Print the digest MEMBER would get for the current period (nothing is sent)."""
-    from handlers.digests.digest import preview
+    from handlers.digests.preview import preview
     from storage import people
 
     async def work(conn, now):
         member = await people.find(conn, member_ref)
         if member is None:
             raise click.ClickException(f"no member {member_ref!r}")
-        return await preview(conn, member, now, settings.handler_config(), kind, REGISTRY.upcoming)
+        return await preview(_ctx(settings, conn, now), member, kind)
 
     text, chart = _run(_with_db(settings, work))
     click.echo((text if as_html else plain(text)) or f"(nothing: the {kind} digest would not be sent to this member)")
@@ -131,7 +131,7 @@ def digest_preview(settings: Settings, member_ref: str, kind: str, as_html: bool
 @click.pass_obj
 def digest_send(settings: Settings, kind: str) -> None:
     """Queue the digest of the current period now (once per period: a second run adds nothing)."""
-    from handlers.digests.digest import send_now
+    from handlers.digests.send import send_now
     period, created = _run(_with_db(settings, lambda conn, now: send_now(_ctx(settings, conn, now), kind)))
     click.echo(f"digest {period}: {created} new outbox rows"
                + ("" if created else " (already queued for this period, or nobody to send it to)"))

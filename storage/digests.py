@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import Column, ForeignKey, Integer, String, Table, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.schema import UTCDateTime, item_events, item_targets, items, members, metadata, target_liaisons
+from storage.schema import UTCDateTime, item_events, item_targets, items, members, metadata, outbox, target_liaisons
 
 FREQUENCIES = ("instant", "daily", "weekly", "off")
 DEFAULT_FREQUENCY = "weekly"
@@ -71,6 +71,13 @@ async def recent_runs(conn: AsyncConnection, limit: int = 10) -> list:
     return list(await conn.execute(select(digest_runs).order_by(digest_runs.c.created_at.desc()).limit(limit)))
 
 
+async def queued_keys(conn: AsyncConnection, period: str) -> set[str]:
+    """The outbox keys already written for a period (``digest:{period}:{member_id}``): who has it."""
+    prefix = f"digest:{period}:"
+    rows = await conn.execute(select(outbox.c.key).where(outbox.c.key.startswith(prefix, autoescape=True)))
+    return set(rows.scalars())
+
+
 # --- what a digest shows ----------------------------------------------------------------
 
 async def recipients(conn: AsyncConnection) -> list:
@@ -78,6 +85,12 @@ async def recipients(conn: AsyncConnection) -> list:
     return list(await conn.execute(select(members).where(
         members.c.active.is_(True), members.c.telegram_user_id.is_not(None), members.c.reachable.is_(True))
         .order_by(members.c.id)))
+
+
+async def open_count(conn: AsyncConnection, open_statuses: tuple[str, ...]) -> int:
+    """How many items are open now (the office's statistics)."""
+    return (await conn.execute(select(func.count()).select_from(items)
+                               .where(items.c.status.in_(open_statuses)))).scalar_one()
 
 
 async def own_items(conn: AsyncConnection, author_ids: list[int] | None, *, open_statuses: tuple[str, ...],

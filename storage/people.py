@@ -59,6 +59,18 @@ async def alias_if_made(conn: AsyncConnection, member_id: int) -> str | None:
                                .where(member_aliases.c.member_id == member_id))).scalar()
 
 
+async def in_audience(conn: AsyncConnection, spec: dict) -> list:
+    """The members (active, bound to Telegram) an audience spec (handlers/core/audience.py) addresses."""
+    where = [members.c.active.is_(True), members.c.telegram_user_id.is_not(None)]
+    column = {"level": members.c.level, "district": members.c.district_code,
+              "committee": members.c.committee_code, "sector": members.c.sector_code}.get(spec["kind"])
+    if column is not None:
+        where.append(column == spec["value"])
+    elif spec["kind"] == "list":
+        where.append(members.c.roster_id.in_(spec["roster_ids"]))
+    return list(await conn.execute(select(members).where(*where).order_by(members.c.id)))
+
+
 async def admins(conn: AsyncConnection) -> list:
     return list(await conn.execute(select(members).where(
         members.c.role == "admin", members.c.active.is_(True),

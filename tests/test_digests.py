@@ -18,13 +18,17 @@ import pytest
 from sqlalchemy import select
 
 from handlers.features import REGISTRY
-from handlers.digests import charts
-from handlers.digests import digest
+from handlers.digests import charts, render, schedule
+from handlers.digests.news import News, OwnItems
+from handlers.digests.preview import preview
+from handlers.digests.send import send_now, send_weekly
 from handlers.reports import lifecycle
 from handlers.core import scheduled
 from handlers.core.context import Ctx, HandlerConfig
 from handlers.core.events import Event
+from handlers.core.feature import Feature, Registry
 from handlers.core.i18n import translator
+from handlers.core.localtime import SHANGHAI, local_day
 from storage import digests as store
 from storage import timers
 from storage.schema import outbox
@@ -58,7 +62,7 @@ async def digests_of(stack, user, head: str = "📰") -> list:
 async def move_to_weekly(stack) -> None:
     """Move the clock just past the next weekly digest time and let the scheduler fire."""
     app = stack.app
-    due = digest.next_weekly(app.clock.now(), app.dispatcher.config)
+    due = schedule.next_weekly(app.clock.now(), app.dispatcher.config)
     app.clock.advance(due - app.clock.now() + timedelta(minutes=1))
     await app.scheduler.fire_due()
     await stack.settle()
@@ -113,7 +117,7 @@ async def test_weekly_digest_own_reports_numbers_highlights_and_the_office_chart
     stats = next(m for m in office if m.kind == "text")
     assert zh.plain("By topic") in stats.text and "智慧停车" in stats.text and "红桥区" in stats.text
     office_id = (await stack.row("members", roster_id="O001")).id
-    row = await stack.row("outbox", key=f"digest:office:{digest.local_day(stack.app.clock.now())}:{office_id}:chart")
+    row = await stack.row("outbox", key=f"digest:office:{local_day(stack.app.clock.now())}:{office_id}:chart")
     path = row.params["photo"]["$file"]
     assert path.endswith(".png") and row.status == "sent"
     assert photo.raw["photo"][-1]["file_size"] == len(open(path, "rb").read())
@@ -122,8 +126,8 @@ async def test_weekly_digest_own_reports_numbers_highlights_and_the_office_chart
     assert await stack.app.scheduler.fire_due() == 0
     async with stack.app.db.transaction() as conn:
         ctx = Ctx.offline(conn, stack.app.clock.now(), stack.app.dispatcher.config, REGISTRY)
-        assert (await digest.send_now(ctx, "weekly"))[1] == 0
-        assert (await digest.send_now(ctx, "office"))[1] == 0
+        assert (await send_now(ctx, "weekly"))[1] == 0
+        assert (await send_now(ctx, "office"))[1] == 0
     await stack.settle()
     for user in everyone:
         assert len(await digests_of(stack, user)) == 1
@@ -141,8 +145,8 @@ async def test_a_weekly_timer_fired_twice_sends_each_digest_once(stack):
     await stack.pilot()
     app = stack.app
     config = app.dispatcher.config
-    due = digest.next_weekly(app.clock.now(), config)
-    key = digest.timer_key("weekly", due)
+    due = schedule.next_weekly(app.clock.now(), config)
+    key = schedule.timer_key("weekly", due)
     assert (await stack.row("timers", key=key)).status == "pending"  # planned at start
     app.clock.advance(due - app.clock.now() + timedelta(seconds=5))
     async with app.db.read() as conn:
@@ -154,15 +158,15 @@ async def test_a_weekly_timer_fired_twice_sends_each_digest_once(stack):
                                                  timer))
     assert outcomes == ["done", "gone"]
     async with app.db.transaction() as conn:  # the job itself run again for the same period
-        assert await digest.send_weekly(Ctx.offline(conn, app.clock.now(), config, REGISTRY), due) == 0
-    prefix = f"digest:weekly:{digest.local_day(due)}:"
+        assert await send_weekly(Ctx.offline(conn, app.clock.now(), config, REGISTRY), due) == 0
+    prefix = f"digest:weekly:{local_day(due)}:"
     async with app.db.read() as conn:
         keys = list((await conn.execute(select(outbox.c.key).where(outbox.c.key.startswith(prefix)))).scalars())
     assert len(keys) == len(set(keys)) == 7  # the seven bound members of the pilot cast, once each
     # the planner (run after every firing) makes the next week's occurrence
     async with app.db.transaction() as conn:
         await scheduled.plan(Ctx.offline(conn, app.clock.now(), config, REGISTRY))
-    assert (await stack.row("timers", key=digest.timer_key("weekly", due + timedelta(days=7)))) is not None
+    assert (await stack.row("timers", key=schedule.timer_key("weekly", due + timedelta(days=7)))) is not None
 
 
 async def test_settings_choose_how_often_the_news_comes(stack):
@@ -189,7 +193,7 @@ async def test_settings_choose_how_often_the_news_comes(stack):
 
     # one adoption in the Hongqiao port on the eve of the weekly digest; then the digest
     app = stack.app
-    due = digest.next_weekly(app.clock.now(), app.dispatcher.config)
+    due = schedule.next_weekly(app.clock.now(), app.dispatcher.config)
     app.clock.advance(due - app.clock.now() - timedelta(hours=2))
     code = await stack.world.submit(pilot.street_liaison, topic="smart_parking", area="district",
                                     observation="丁字沽停车难。", suggestion="共享停车。")
@@ -219,7 +223,7 @@ async def test_instant_news_of_an_adoption_within_the_hour(stack):
     code = await stack.world.submit(pilot.hongqiao, topic="smart_parking", area="district",
                                     privacy="office", observation="西沽停车难。", suggestion="共享停车。")
     await adopt(stack, pilot.port_liaison, pilot.port, code)
-    due = digest.next_hour(app.clock.now())
+    due = schedule.next_hour(app.clock.now())
     app.clock.advance(due - app.clock.now() + timedelta(seconds=30))
     await app.scheduler.fire_due()
     await stack.settle()
@@ -243,8 +247,8 @@ async def test_liaison_queue_on_the_next_working_day(stack):
     await stack.settle()
 
     async with app.db.read() as conn:
-        due = await digest.next_liaison(conn, app.clock.now(), app.dispatcher.config)
-    assert due.astimezone(digest.SHANGHAI).strftime("%H:%M") == "08:00"
+        due = await schedule.next_liaison(conn, app.clock.now(), app.dispatcher.config)
+    assert due.astimezone(SHANGHAI).strftime("%H:%M") == "08:00"
     app.clock.advance(due - app.clock.now() + timedelta(minutes=1))
     await app.scheduler.fire_due()
     await stack.settle()
@@ -332,7 +336,8 @@ async def test_upcoming_sessions_come_from_the_registered_hook(tmp_path):
     try:
         async with db.read() as conn:
             member = await people.by_roster_id(conn, "H001")
-            text, chart = await digest.preview(conn, member, now, HandlerConfig(), "weekly", [hook])
+            ctx = Ctx.offline(conn, now, HandlerConfig(), Registry([Feature(name="calendar", upcoming=[hook])]))
+            text, chart = await preview(ctx, member, "weekly")
     finally:
         await db.close()
     assert chart is None and seen == [("H001", True, "zh")]
@@ -345,7 +350,7 @@ async def test_upcoming_sessions_read_from_the_study_table_for_their_audience(tm
     from storage import people
     db, now = await _seeded(tmp_path)
     config = HandlerConfig()
-    due = digest.next_weekly(now, config)
+    due = schedule.next_weekly(now, config)
     try:
         async with db.transaction() as conn:
             for title, spec, status in (("红桥区委员学习", {"kind": "district", "value": "hongqiao"}, "announced"),
@@ -358,9 +363,9 @@ async def test_upcoming_sessions_read_from_the_study_table_for_their_audience(tm
                     created_by="test", created_at=now)
         async with db.read() as conn:
             member = await people.by_roster_id(conn, "H001")
-            news = await digest.News.load(conn, due - timedelta(days=7), due, REGISTRY.upcoming)
-            text = await digest.render_member(conn, member, kind="weekly", due=due, frequency="weekly", news=news,
-                                              own=await digest.OwnItems.load(conn, [member.id], news.since))
+            news = await News.load(conn, due - timedelta(days=7), due, REGISTRY.upcoming)
+            text = await render.render_member(conn, member, kind="weekly", due=due, frequency="weekly", news=news,
+                                              own=await OwnItems.load(conn, [member.id], news.since))
     finally:
         await db.close()
     coming = text.split(zh("<b>Coming up</b>"))[1]

@@ -1,12 +1,8 @@
 """Who a session, a notice or a digest is for: all members, a level, a district, a committee,
-a sector, or a list of roster ids — as a small JSON spec stored with what it addresses."""
+a sector, or a list of roster ids — as a small JSON spec stored with what it addresses. The
+members a spec addresses are loaded by ``storage.people.in_audience``."""
 
 from __future__ import annotations
-
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from storage.schema import members
 
 KINDS = ("all", "level", "district", "committee", "sector", "list")
 
@@ -26,22 +22,6 @@ def parse(text: str) -> dict:
     if kind == "level" and value not in ("city", "district"):
         raise ValueError("level must be city or district")
     return {"kind": kind, "value": value}
-
-
-def query(spec: dict):
-    """The members (active, bound to Telegram) a spec addresses, as a SELECT."""
-    where = [members.c.active.is_(True), members.c.telegram_user_id.is_not(None)]
-    column = {"level": members.c.level, "district": members.c.district_code,
-              "committee": members.c.committee_code, "sector": members.c.sector_code}.get(spec["kind"])
-    if column is not None:
-        where.append(column == spec["value"])
-    elif spec["kind"] == "list":
-        where.append(members.c.roster_id.in_(spec["roster_ids"]))
-    return select(members).where(*where).order_by(members.c.id)
-
-
-async def members_of(conn: AsyncConnection, spec: dict) -> list:
-    return list(await conn.execute(query(spec)))
 
 
 def addresses(spec: dict, member) -> bool:

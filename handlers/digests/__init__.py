@@ -1,15 +1,53 @@
-"""Digests: the members' weekly, daily and instant news, the liaisons' and the office's; /settings, /stats."""
+"""Digests (PRODUCT.md §9): the members' weekly digest, the news at the pace each member chose,
+the liaisons' daily queue and the office's weekly statistics with a chart.
+
+Timers (one occurrence key each, planned by ``schedule.plan_digests``, a ``@recurring`` planner
+that keeps the next occurrence of each in the timers table; times in Asia/Shanghai):
+
+- ``digest:weekly:{YYYY-MM-DD}`` — every ``digest_weekday`` (Monday) at ``digest_time`` (09:00):
+  every member's weekly digest: their own reports (status and latest hop of each open one,
+  those closed this week) and — for members who chose *weekly* — the news: numbers for the
+  city and their district by topic (new / answered / adopted this week), adopted highlights
+  (the 3 most recent per topic and for their district: codes and topics, the author only when
+  the report is named — never an anonymous or office-only author) and upcoming sessions. A
+  member who chose *daily* gets the news of the last day in it instead (no daily digest that
+  day), *instant* or *off* only their reports (and nothing when they have none).
+- ``digest:daily:{date}`` — the other days at ``digest_time``: the last day's news to members
+  who chose *daily* (nothing when nothing happened).
+- ``digest:instant:{date}T{HH}`` — every hour: adoptions of the last hour to members who chose
+  *instant* (nothing when there were none).
+- ``digest:liaison:{date}`` — working days (China's calendar, ``storage/calendar.py``) at
+  ``digest_liaison_time`` (08:00): each liaison's queue per target they are a liaison of —
+  unclaimed, overdue, waiting for the member (nothing when the queue is empty).
+- ``digest:office:{date}`` — with the weekly digest: the office admins' statistics by topic and
+  district, and a chart (``charts.py``) sent as a photo.
+
+Each digest is ONE outbox row per recipient, key ``digest:{period}:{member_id}`` (e.g.
+``digest:weekly:2026-06-15:42``; a text over 4096 characters goes as several messages, the
+key on the last), all written in the transaction of the timer's firing, at bulk priority: a
+crash mid-send resumes from the outbox, and each member gets it once (a duplicate only for a
+row caught 'sending' at the kill). Firing again — a second timer, ``linkage digest send`` —
+skips every recipient whose row exists: once per period.
+
+Upcoming sessions come from the features' ``upcoming`` hooks (``ctx.features.upcoming``; the
+study calendar declares one: ``async def hook(conn, member, start, end, lang, cache) -> list[str]``,
+HTML lines; ``cache`` is a dict that lives for one firing, for what is the same for every member).
+
+The package: ``schedule`` (when each digest falls due, its keys), ``news`` (what a firing loads),
+``render`` (the texts), ``send`` (the jobs), ``settings`` (/settings, /stats, /mydata),
+``preview`` (the command line's preview), ``charts`` (the office's PNG).
+"""
 
 from handlers.core.feature import Feature
-from handlers.digests import digest
+from handlers.digests import schedule, send, settings
 
 FEATURE = Feature(
     name="digests",
-    commands={"settings": digest.settings_command, "stats": digest.stats_command},
-    buttons={digest.FREQUENCY: digest.on_settings_button},
-    jobs={"digest_weekly": digest.fire_weekly, "digest_daily": digest.fire_daily,
-          "digest_instant": digest.fire_instant, "digest_liaison": digest.fire_liaison,
-          "digest_office": digest.fire_office},
-    planners=[digest.plan_digests],
-    personal_data=digest.personal_data,
+    commands={"settings": settings.settings_command, "stats": settings.stats_command},
+    buttons={settings.FREQUENCY: settings.on_settings_button},
+    jobs={"digest_weekly": send.fire_weekly, "digest_daily": send.fire_daily,
+          "digest_instant": send.fire_instant, "digest_liaison": send.fire_liaison,
+          "digest_office": send.fire_office},
+    planners=[schedule.plan_digests],
+    personal_data=settings.personal_data,
 )

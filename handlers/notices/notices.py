@@ -97,7 +97,7 @@ async def send_notice(ctx: Ctx, *, title: str, body: str, spec: dict, sender_id:
     hours = ctx.config.notice_remind_hours if remind_after_hours is None else remind_after_hours
     if hours < 0:
         raise NoticeError("the reminder delay cannot be negative")
-    recipients = [m for m in await audience.members_of(ctx.conn, spec) if m.reachable]
+    recipients = [m for m in await people.in_audience(ctx.conn, spec) if m.reachable]
     if not recipients:
         raise NoticeError(f"nobody reachable is in the audience {audience_text(spec)}")
     notice_id = await store.create(ctx.conn, title=title, body=body, audience=spec, sender_id=sender_id,
@@ -197,7 +197,7 @@ async def _set_audience(ctx: Ctx, conv: Conversation, typed: str) -> None:
         await ctx.reply(t("That audience is not valid. Examples: all, level:city, district:hongqiao, "
                           "committee:economic, sector:education, list:C001,C002."))
         return
-    count = len([m for m in await audience.members_of(ctx.conn, spec) if m.reachable])
+    count = len([m for m in await people.in_audience(ctx.conn, spec) if m.reachable])
     if not count:
         await ctx.reply(t("Nobody the bot can reach is in that audience. Choose another one."))
         return
@@ -239,7 +239,7 @@ async def on_flow_text(ctx: Ctx, conv: Conversation) -> None:
 async def _preview(ctx: Ctx, conv: Conversation) -> None:
     t = ctx.t
     spec = conv.data["audience"]
-    count = len([m for m in await audience.members_of(ctx.conn, spec) if m.reachable])
+    count = len([m for m in await people.in_audience(ctx.conn, spec) if m.reachable])
     hours = ctx.config.notice_remind_hours
     lines = [t("<b>Preview</b>"), t("To: {audience} ({count} members)",
                                     audience=Html(await audience_label(ctx.conn, spec, t.lang)), count=count),

@@ -297,7 +297,7 @@ async def announce(ctx_or_conn, session_id: int, *, actor: str = "cli", now: dat
     await store.change_session(ctx.conn, s.id, status="announced", announced_at=ctx.now)
     s = await store.session(ctx.conn, s.id)
     invited = 0
-    for member in await audience.members_of(ctx.conn, s.audience):
+    for member in await people.in_audience(ctx.conn, s.audience):
         await store.ensure_rsvp(ctx.conn, s.id, member.id, ctx.now)
         invited += 1
     await _send_cards(ctx, s)
@@ -534,7 +534,7 @@ async def remind(ctx: Ctx, timer) -> None:
     s = await _current(ctx, timer)
     if s is None:
         return
-    for member in await audience.members_of(ctx.conn, s.audience):  # members who joined since
+    for member in await people.in_audience(ctx.conn, s.audience):  # members who joined since
         await store.ensure_rsvp(ctx.conn, s.id, member.id, ctx.now)
     sent = 0
     for r in await store.rsvps(ctx.conn, s.id):
@@ -916,7 +916,7 @@ async def add_plan(ctx_or_conn, *, title: str, start_date: str | date, days, aud
                            expires_at=local_at(day.on_date + timedelta(days=1), "00:00"))
     p = await store.plan(ctx.conn, plan_id)
     told = 0
-    for member in await audience.members_of(ctx.conn, spec):
+    for member in await people.in_audience(ctx.conn, spec):
         if not member.reachable:
             continue
         await ctx.send(member.telegram_user_id, await _plan_intro(ctx, translator(member.language), p),
@@ -977,7 +977,7 @@ async def plan_day_job(ctx: Ctx, timer) -> None:
     d = await store.plan_day(ctx.conn, p.id, timer.payload["day"])
     total = len(await store.plan_days(ctx.conn, p.id))
     sent = 0
-    for member in await audience.members_of(ctx.conn, p.audience):
+    for member in await people.in_audience(ctx.conn, p.audience):
         if not member.reachable:
             continue
         done = await store.plan_checkin(ctx.conn, p.id, d.day_no, member.id)

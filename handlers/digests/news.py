@@ -1,0 +1,103 @@
+"""What the digests show, loaded once per firing: the news of a window (``News``), the members'
+own reports (``OwnItems``) and the office's weekly statistics (``OfficeStats``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Sequence
+
+from handlers.core.feature import Upcoming
+from handlers.core.i18n import translator
+from handlers.core.localtime import local_day
+from storage import digests as store
+from storage import items as item_store
+from storage import reference
+
+
+@dataclass
+class News:
+    """What happened in a window, shared by every member's digest of one firing."""
+
+    since: datetime
+    until: datetime
+    city: dict[str, dict[str, int]]
+    adoptions: list
+    topics: dict[str, object]
+    districts: dict[str, object]
+    _by_district: dict[str, dict] = field(default_factory=dict)
+    # Scratch space for the upcoming-sessions hooks, one per firing: a digest to thousands reads
+    # the calendar once, not once per member.
+    cache: dict = field(default_factory=dict)
+    upcoming: Sequence[Upcoming] = ()  # the features' "Coming up" hooks
+
+    @classmethod
+    async def load(cls, conn, since: datetime, until: datetime, upcoming: Sequence[Upcoming] = ()) -> "News":
+        return cls(since, until, await store.numbers(conn, since, until), await store.adoptions(conn, since, until),
+                   {t.code: t for t in await reference.all_topics(conn)},
+                   {d.code: d for d in await reference.all_districts(conn)}, upcoming=upcoming)
+
+    @classmethod
+    async def week_and_day(cls, conn, due: datetime, upcoming: Sequence[Upcoming]) -> tuple["News", "News"]:
+        """The week's news for the weekly digest, and the last day's for members who chose daily."""
+        return (await cls.load(conn, due - timedelta(days=7), due, upcoming),
+                await cls.load(conn, due - timedelta(days=1), due, upcoming))
+
+    async def district_numbers(self, conn, code: str) -> dict[str, dict[str, int]]:
+        if code not in self._by_district:
+            self._by_district[code] = await store.numbers(conn, self.since, self.until, district=code)
+        return self._by_district[code]
+
+    def empty(self) -> bool:
+        return not self.city and not self.adoptions
+
+
+@dataclass
+class OwnItems:
+    """Per author: their open reports and those closed this week, with each one's latest event."""
+
+    items: dict[int, list]
+    events: dict[int, object]
+    targets: dict[int, dict[str, str]]  # target id -> its names by language, filled as digests are rendered
+
+    @classmethod
+    async def load(cls, conn, author_ids: list[int] | None, since: datetime) -> "OwnItems":
+        found = await store.own_items(conn, author_ids, open_statuses=item_store.OPEN, since=since)
+        events = await store.latest_events(conn, [i.id for rows in found.values() for i in rows])
+        return cls(found, events, {})
+
+
+@dataclass
+class OfficeStats:
+    since: datetime
+    until: datetime
+    by_topic: dict[str, dict[str, int]]
+    by_district: dict[str, dict[str, int]]
+    topics: dict[str, object]
+    districts: dict[str, object]
+
+    @classmethod
+    async def load(cls, conn, until: datetime) -> "OfficeStats":
+        since = until - timedelta(days=7)
+        return cls(since, until, await store.numbers(conn, since, until),
+                   await store.numbers(conn, since, until, by="district_code"),
+                   {t.code: t for t in await reference.all_topics(conn)},
+                   {d.code: d for d in await reference.all_districts(conn)})
+
+    def period_label(self) -> str:
+        return f"{local_day(self.since):%Y-%m-%d} – {local_day(self.until - timedelta(seconds=1)):%Y-%m-%d}"
+
+    def rows(self, by: str, lang: str) -> list[tuple[str, int, int, int]]:
+        table, names = (self.by_topic, self.topics) if by == "topic" else (self.by_district, self.districts)
+        t = translator(lang)
+        order = sorted(table, key=lambda c: (c is None, getattr(names.get(c), "position", 0), c or ""))
+        result = []
+        for code in order:
+            row = table[code]
+            label = reference.name(names[code], lang) if code in names else (code or t.plain("city-wide"))
+            result.append((label, row["new"], row["answered"], row["adopted"]))
+        return result
+
+    def chart_data(self, lang: str):
+        from handlers.digests.charts import ChartData  # matplotlib is loaded only when a chart is drawn
+        return ChartData(self.period_label(), self.rows("topic", lang), self.rows("district", lang))
