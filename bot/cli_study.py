@@ -1,7 +1,7 @@
 """``linkage study ...``: the study calendar from the command line.
 
 Each command opens its own transaction on the bot's database and goes through the same
-framework-free functions as the chat (``handlers/study.py``); the messages it causes are outbox
+framework-free functions as the chat (``handlers/study/``); the messages it causes are outbox
 rows that the running bot's sender delivers, and the timers it adds are picked up by the bot's
 scheduler on its next tick. Times are Asia/Shanghai.
 """
@@ -14,11 +14,14 @@ import click
 
 from bot import cli_support
 from bot.settings import Settings
+from handlers.core.context import Ctx
+from handlers.features import REGISTRY
 
 
 def _run(settings: Settings, work):
-    """Run ``work(conn, now, config)`` in one transaction; a StudyError becomes a clean CLI error."""
-    return cli_support.run(cli_support.with_db(settings, lambda conn, now: work(conn, now, settings.handler_config())))
+    """Run ``work(ctx)`` in one transaction; a StudyError becomes a clean CLI error."""
+    return cli_support.run(cli_support.with_db(
+        settings, lambda conn, now: work(Ctx.offline(conn, now, settings.handler_config(), REGISTRY))))
 
 
 @click.group()
@@ -41,10 +44,10 @@ def study() -> None:
 @click.pass_obj
 def add(settings: Settings, draft: bool, **fields) -> None:
     """Add a session; it is announced to its audience at once unless --draft."""
-    from handlers.study import study as h
-    row = _run(settings, lambda conn, now, config: h.add_session(conn, now=now, config=config, draft=draft,
-                                                                 **fields))
-    click.echo(f"session #{row.id} {'drafted' if draft else 'announced'}: {h.show_span(row.starts_at, row.ends_at)} "
+    from handlers.study.sessions import add_session
+    from handlers.study.times import show_span
+    row = _run(settings, lambda ctx: add_session(ctx, draft=draft, **fields))
+    click.echo(f"session #{row.id} {'drafted' if draft else 'announced'}: {show_span(row.starts_at, row.ends_at)} "
                f"Asia/Shanghai; check-in code {row.checkin_code}")
 
 
@@ -53,8 +56,8 @@ def add(settings: Settings, draft: bool, **fields) -> None:
 @click.pass_obj
 def announce(settings: Settings, session_id: int) -> None:
     """Announce a drafted session to its audience."""
-    from handlers.study import study as h
-    count = _run(settings, lambda conn, now, config: h.announce(conn, session_id, now=now, config=config))
+    from handlers.study.sessions import announce
+    count = _run(settings, lambda ctx: announce(ctx, session_id))
     click.echo(f"session #{session_id} announced to {count} member(s)")
 
 
@@ -63,8 +66,8 @@ def announce(settings: Settings, session_id: int) -> None:
 @click.pass_obj
 def list_(settings: Settings, include_past: bool) -> None:
     """Sessions with their counts (attending / excused / waiting / checked in)."""
-    from handlers.study import study as h
-    views = _run(settings, lambda conn, now, config: h.list_sessions(conn, now, include_past=include_past))
+    from handlers.study.views import list_sessions
+    views = _run(settings, lambda ctx: list_sessions(ctx.conn, ctx.now, include_past=include_past))
     for view in views:
         click.echo(view.summary())
     if not views:
@@ -76,8 +79,8 @@ def list_(settings: Settings, include_past: bool) -> None:
 @click.pass_obj
 def show(settings: Settings, session_id: int) -> None:
     """One session: RSVPs, waiting list, attendance."""
-    from handlers.study import study as h
-    view = _run(settings, lambda conn, now, config: h.show_session(conn, session_id))
+    from handlers.study.views import show_session
+    view = _run(settings, lambda ctx: show_session(ctx.conn, session_id))
     for line in view.lines():
         click.echo(line)
 
@@ -87,8 +90,8 @@ def show(settings: Settings, session_id: int) -> None:
 @click.pass_obj
 def cancel(settings: Settings, session_id: int) -> None:
     """Cancel a session: its reminders are dropped and everyone invited is told."""
-    from handlers.study import study as h
-    told = _run(settings, lambda conn, now, config: h.cancel_session(conn, session_id, now=now, config=config))
+    from handlers.study.sessions import cancel_session
+    told = _run(settings, lambda ctx: cancel_session(ctx, session_id))
     click.echo(f"session #{session_id} cancelled; {told} member(s) told")
 
 
@@ -99,10 +102,10 @@ def cancel(settings: Settings, session_id: int) -> None:
 @click.pass_obj
 def move(settings: Settings, session_id: int, start: str, end: str) -> None:
     """Move a session: reminders are rescheduled and everyone invited is told."""
-    from handlers.study import study as h
-    row = _run(settings, lambda conn, now, config: h.move_session(conn, session_id, start=start, end=end,
-                                                                  now=now, config=config))
-    click.echo(f"session #{row.id} moved to {h.show_span(row.starts_at, row.ends_at)} Asia/Shanghai")
+    from handlers.study.sessions import move_session
+    from handlers.study.times import show_span
+    row = _run(settings, lambda ctx: move_session(ctx, session_id, start=start, end=end))
+    click.echo(f"session #{row.id} moved to {show_span(row.starts_at, row.ends_at)} Asia/Shanghai")
 
 
 @study.command("materials")
@@ -117,9 +120,8 @@ def move(settings: Settings, session_id: int, start: str, end: str) -> None:
 @click.pass_obj
 def materials(settings: Settings, session_id: int, **fields) -> None:
     """Materials pushed after the session (at once if it is over)."""
-    from handlers.study import study as h
-    outcome = _run(settings, lambda conn, now, config: h.set_materials(conn, session_id, now=now, config=config,
-                                                                       **fields))
+    from handlers.study.sessions import set_materials
+    outcome = _run(settings, lambda ctx: set_materials(ctx, session_id, **fields))
     click.echo(f"materials of session #{session_id}: {outcome}")
 
 
@@ -128,8 +130,8 @@ def materials(settings: Settings, session_id: int, **fields) -> None:
 @click.pass_obj
 def code(settings: Settings, session_id: int) -> None:
     """Print the session's check-in code (valid from 15 minutes before the start to the end)."""
-    from handlers.study import study as h
-    click.echo(_run(settings, lambda conn, now, config: h.checkin_code(conn, session_id)))
+    from handlers.study.views import checkin_code
+    click.echo(_run(settings, lambda ctx: checkin_code(ctx.conn, session_id)))
 
 
 @study.group()
@@ -147,8 +149,8 @@ def plan() -> None:
 @click.pass_obj
 def plan_add(settings: Settings, **fields) -> None:
     """Add a reading plan; its audience is told at once."""
-    from handlers.study import study as h
-    plan_id = _run(settings, lambda conn, now, config: h.add_plan(conn, now=now, config=config, **fields))
+    from handlers.study.plans import add_plan
+    plan_id = _run(settings, lambda ctx: add_plan(ctx, **fields))
     click.echo(f"plan #{plan_id} added")
 
 
@@ -156,8 +158,8 @@ def plan_add(settings: Settings, **fields) -> None:
 @click.pass_obj
 def plan_list(settings: Settings) -> None:
     """Reading plans, their days and daily check-ins."""
-    from handlers.study import study as h
-    views = _run(settings, lambda conn, now, config: h.list_plans(conn))
+    from handlers.study.views import list_plans
+    views = _run(settings, lambda ctx: list_plans(ctx.conn))
     for view in views:
         for line in view.lines():
             click.echo(line)
@@ -170,6 +172,6 @@ def plan_list(settings: Settings) -> None:
 @click.pass_obj
 def plan_cancel(settings: Settings, plan_id: int) -> None:
     """Stop a plan's daily reminders."""
-    from handlers.study import study as h
-    dropped = _run(settings, lambda conn, now, config: h.cancel_plan(conn, plan_id, now=now, config=config))
+    from handlers.study.plans import cancel_plan
+    dropped = _run(settings, lambda ctx: cancel_plan(ctx, plan_id))
     click.echo(f"plan #{plan_id} cancelled; {dropped} daily reminder(s) dropped")

@@ -217,7 +217,9 @@ async def play_week(app: LinkageApp, world: World, pilot, transcript: Transcript
     deadline nudges, reminders and check-ins, then the Monday digests with the office's chart."""
     from handlers.reports import deadlines
     from handlers.notices import notices
-    from handlers.study import study
+    from handlers.study.times import in_checkin_window, show_time
+    from handlers.study.views import show_session
+    from seeds.demo_calendar import sample_calendar
     from storage import items, timers
     sb, clock = world.sb, app.clock
 
@@ -238,7 +240,7 @@ async def play_week(app: LinkageApp, world: World, pilot, transcript: Transcript
         await transcript.settle(1)
 
     scene("8. The office announces the study calendar; members answer")
-    calendar = await act(lambda ctx: study.sample_calendar(ctx, ctx.now))
+    calendar = await act(sample_calendar)
     await press(pilot.city, f"st:a:{calendar.sessions['study']}")
     for user in (pilot.hongqiao, pilot.port_liaison, pilot.street_liaison):  # two places, three takers
         await press(user, f"st:a:{calendar.sessions['training']}")
@@ -260,7 +262,7 @@ async def play_week(app: LinkageApp, world: World, pilot, transcript: Transcript
         pending = await timers.pending(conn)
         escalated = await items.by_code(conn, "SQ-2026-00002")
         nudge = await deadlines.next_nudge(conn, escalated.id) if escalated else None
-        session = (await study.show_session(conn, study_session)).session
+        session = (await show_session(conn, study_session)).session
     monday = min(t.due_at for t in pending if t.key.startswith("digest:weekly:"))
     until = max(moment for moment in (monday, nudge, session.ends_at) if moment is not None)
     checked_in = False
@@ -274,14 +276,14 @@ async def play_week(app: LinkageApp, world: World, pilot, transcript: Transcript
             clock.advance(due - clock.now())
         kinds = sorted({t.kind for t in upcoming if t.due_at == due} - {"digest_instant"})
         if kinds:  # the hourly instant digests find nothing to say in this story
-            print(f"  ⏩ {study.show_time(clock.now())} Asia/Shanghai: {', '.join(kinds)}", flush=True)
+            print(f"  ⏩ {show_time(clock.now())} Asia/Shanghai: {', '.join(kinds)}", flush=True)
             await transcript.settle(0.2)
         await app.scheduler.fire_due()
         await app.sender.drain(timeout=120)
         await transcript.settle(0.5)
         async with app.db.read() as conn:
-            session = await study.show_session(conn, study_session)
-        if not checked_in and study.in_checkin_window(session.session, clock.now(), app.dispatcher.config):
+            session = await show_session(conn, study_session)
+        if not checked_in and in_checkin_window(session.session, clock.now(), app.dispatcher.config):
             await sb.send(pilot.city, f"/checkin {calendar.codes[study_session]}")
             await app.dispatcher.drain()
             await app.sender.drain(timeout=60)

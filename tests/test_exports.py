@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from bot.cli import main as cli_main
 from handlers.office.roster import ROSTER_COLUMNS, read_roster_file
-from handlers.study import study
+from handlers.core.localtime import local_day
 from handlers.core.cells import write_table
 from handlers.core.i18n import translator
 
@@ -31,7 +31,7 @@ async def test_the_office_exports_a_periods_reports_and_anonymous_authors_stay_a
                                      street="hongqiao_xiyuzhuang", privacy="anonymous",
                                      observation="西于庄晚上找不到车位。", suggestion="错时停车。")
     await stack.settle()
-    today = study.today(stack.app.clock.now()).isoformat()
+    today = local_day(stack.app.clock.now()).isoformat()
     runner = CliRunner()
 
     async def export(*args: str):
@@ -87,7 +87,7 @@ async def test_member_text_never_becomes_a_spreadsheet_formula(stack, tmp_path):
     await stack.world.submit(member, topic="smart_parking", area="city", observation=FORMULAS[0],
                              analysis=FORMULAS[1], suggestion=FORMULAS[2] + FORMULAS[3])
     await stack.settle()
-    today = study.today(stack.app.clock.now()).isoformat()
+    today = local_day(stack.app.clock.now()).isoformat()
     for name in ("reports.xlsx", "reports.csv"):
         result = await asyncio.to_thread(CliRunner().invoke, cli_main, [
             "--database", stack.app.settings.database, "export", "reports", "--from", today, "--to", today,

@@ -15,8 +15,12 @@ from sqlalchemy import select
 from bot.app import LinkageApp
 from bot.cli import main as cli_main
 from bot.scheduler import Scheduler
-from handlers.study import study
+from handlers.core.context import Ctx
 from handlers.core.i18n import translator
+from handlers.core.localtime import local_at, local_day
+from handlers.features import REGISTRY
+from handlers.study import attendance, plans, sessions, terms, times, views
+from seeds.demo_calendar import calendar_lines, sample_calendar
 from storage import study as store
 from storage.schema import timers
 
@@ -32,7 +36,7 @@ def plain(text: str) -> str:
 async def office(stack, work):
     """The office acting like the command line: one transaction of its own on the bot's database."""
     async with stack.app.db.transaction() as conn:
-        result = await work(conn, stack.app.clock.now(), stack.app.scheduler.config)
+        result = await work(Ctx.offline(conn, stack.app.clock.now(), stack.app.scheduler.config, REGISTRY))
     stack.app.sender.wake.set()
     return result
 
@@ -40,11 +44,11 @@ async def office(stack, work):
 async def add_session(stack, **fields):
     fields.setdefault("kind", "study")
     fields.setdefault("place", "委员之家·第一学习室")
-    return await office(stack, lambda conn, now, config: study.add_session(conn, now=now, config=config, **fields))
+    return await office(stack, lambda ctx: sessions.add_session(ctx, **fields))
 
 
 def day_after(stack, days: int) -> date:
-    return study.today(stack.app.clock.now()) + timedelta(days=days)
+    return local_day(stack.app.clock.now()) + timedelta(days=days)
 
 
 def soon(stack, **delta) -> datetime:
@@ -69,24 +73,24 @@ async def bot_texts(stack, user, needle: str) -> list[str]:
 # --- time zones (no bot needed) ----------------------------------------------------------------
 
 def test_shanghai_input_is_stored_in_utc_and_shown_back_in_shanghai():
-    stored = study.parse_local("2026-12-03 14:30")
+    stored = times.parse_local("2026-12-03 14:30")
     assert stored == datetime(2026, 12, 3, 6, 30, tzinfo=timezone.utc)
-    assert study.show_time(stored) == "2026-12-03 14:30"
-    early = study.parse_local("2026-12-03 07:00")  # before 08:00 in Shanghai is the previous day in UTC
+    assert times.show_time(stored) == "2026-12-03 14:30"
+    early = times.parse_local("2026-12-03 07:00")  # before 08:00 in Shanghai is the previous day in UTC
     assert early == datetime(2026, 12, 2, 23, 0, tzinfo=timezone.utc)
-    assert study.show_span(early, study.parse_local("2026-12-03 09:00")) == "2026-12-03 07:00–09:00"
-    assert study.local_at(date(2026, 12, 7), "08:30") == datetime(2026, 12, 7, 0, 30, tzinfo=timezone.utc)
-    with pytest.raises(study.StudyError):
-        study.parse_local("3 Dec 2pm")
+    assert times.show_span(early, times.parse_local("2026-12-03 09:00")) == "2026-12-03 07:00–09:00"
+    assert local_at(date(2026, 12, 7), "08:30") == datetime(2026, 12, 7, 0, 30, tzinfo=timezone.utc)
+    with pytest.raises(terms.StudyError):
+        times.parse_local("3 Dec 2pm")
 
 
 def test_reading_plan_days_are_parsed_with_their_kinds():
-    days = study.parse_days("self-study:读第一章; 自学+辅导：上午自学，下午专题辅导;discussion:分组研讨")
+    days = plans.parse_days("self-study:读第一章; 自学+辅导：上午自学，下午专题辅导;discussion:分组研讨")
     assert days == [("self-study", "读第一章"), ("self-study+lecture", "上午自学，下午专题辅导"),
                     ("discussion", "分组研讨")]
     for bad in ("nap:睡觉", "lecture:", "", "只有内容"):
-        with pytest.raises(study.StudyError):
-            study.parse_days(bad)
+        with pytest.raises(terms.StudyError):
+            plans.parse_days(bad)
 
 
 async def test_a_1430_session_is_stored_0630_utc_and_shown_1430(stack):
@@ -197,7 +201,7 @@ async def test_forged_and_stale_rsvp_buttons_are_refused_politely(stack):
     assert await refused(member, card, f"st:a:{draft.id}") == zh.plain("This button is not valid.")
     cancelled = await add_session(stack, title="取消的", start=soon(stack, hours=3), end=soon(stack, hours=4),
                                   audience_spec="list:C002")
-    await office(stack, lambda conn, now, config: study.cancel_session(conn, cancelled.id, now=now, config=config))
+    await office(stack, lambda ctx: sessions.cancel_session(ctx, cancelled.id))
     await sb.wait_for(member, "❌", TIMEOUT)
     assert await refused(member, card, f"st:a:{cancelled.id}") == zh.plain("This session was cancelled.")
 
@@ -229,7 +233,7 @@ async def test_checkin_code_window_reuse_and_another_sessions_code(stack):
     await sb.send(member, f"/checkin {mine.checkin_code}")
     before = await sb.wait_for(member, None, TIMEOUT)
     assert before.text == zh("Check-in for {title} opens at {time}.", title="学习会甲",
-                             time=study.show_time(start - timedelta(minutes=15)))
+                             time=times.show_time(start - timedelta(minutes=15)))
 
     stack.app.clock.advance(timedelta(minutes=50))  # 10 minutes before the start: open
     await sb.send(member, f"/checkin {not_mine.checkin_code}")
@@ -255,19 +259,19 @@ async def test_checkin_code_window_reuse_and_another_sessions_code(stack):
     await sb.send(member, f"/checkin {mine.checkin_code}")
     again = await sb.wait_for(member, None, TIMEOUT)
     assert again.text == zh("You already checked in to {title} at {time}.", title="学习会甲",
-                            time=study.show_time(checked))
+                            time=times.show_time(checked))
     assert (await rsvp(stack, mine.id, "C002")).checked_in_at == checked
 
     # materials go to those who checked in, when the session ends
-    outcome = await office(stack, lambda conn, now, config: study.set_materials(
-        conn, mine.id, link="https://materials.example.org/jia", now=now, config=config))
+    outcome = await office(stack, lambda ctx: sessions.set_materials(
+        ctx, mine.id, link="https://materials.example.org/jia"))
     assert outcome.startswith("will be sent at the end")
     stack.app.clock.advance(timedelta(hours=2, minutes=15))  # after the end: closed
     await stack.app.scheduler.fire_due()
     await sb.send(member, f"/checkin {also_mine.checkin_code}")
     assert (await sb.wait_for(member, "学习会乙", TIMEOUT)).text == \
         zh("Check-in for {title} closed at {time}, when the session ended.", title="学习会乙",
-           time=study.show_time(end))
+           time=times.show_time(end))
     assert len(await bot_texts(stack, member, "https://materials.example.org/jia")) == 1
     assert await bot_texts(stack, other, "https://materials.example.org/jia") == []
     assert await stack.count("study_rsvps", session_id=also_mine.id) == 1
@@ -281,11 +285,11 @@ async def test_guessing_checkin_codes_is_capped_for_an_hour(stack):
                                 audience_spec="list:C002")
     await card_of(stack, member, session.id)
     wrong = [code for code in (f"{n:06d}" for n in range(100000, 100100)) if code != session.checkin_code]
-    for guess in wrong[:study.WRONG_CODES_PER_HOUR]:
+    for guess in wrong[:attendance.WRONG_CODES_PER_HOUR]:
         await sb.send(member, f"/checkin {guess}")
         assert (await sb.wait_for(member, None, TIMEOUT)).text == \
             zh("This check-in code is not valid. Please check it and try again.")
-    assert await stack.count("study_wrong_codes") == study.WRONG_CODES_PER_HOUR
+    assert await stack.count("study_wrong_codes") == attendance.WRONG_CODES_PER_HOUR
     member_id = (await stack.row("members", roster_id="C002")).id
     async with stack.app.db.read() as conn:
         first_guess = min(await store.wrong_codes_since(conn, member_id, datetime.min.replace(tzinfo=timezone.utc)))
@@ -294,7 +298,7 @@ async def test_guessing_checkin_codes_is_capped_for_an_hour(stack):
     await sb.send(member, f"/checkin {session.checkin_code}")  # even the right code waits now
     assert (await sb.wait_for(member, None, TIMEOUT)).text == \
         zh("Too many wrong check-in codes. Please ask the organisers for the code; you can try again after {time}.",
-           time=study.show_time(first_guess + timedelta(hours=1)))
+           time=times.show_time(first_guess + timedelta(hours=1)))
     assert (await rsvp(stack, session.id, "C002")).checked_in_at is None
 
     stack.app.clock.advance(timedelta(minutes=31))  # the wrong codes are more than an hour old
@@ -326,7 +330,7 @@ async def test_a_late_reminder_goes_out_before_the_start_and_is_skipped_after_it
     await stack.app.scheduler.fire_due()
     for user in (attending, silent):  # attending, and those who have not answered (with the buttons)
         reminder = await sb.wait_for(user, "⏰", TIMEOUT)
-        assert "迟到仍有用" in reminder.text and study.show_time(useful.starts_at) in reminder.text
+        assert "迟到仍有用" in reminder.text and times.show_time(useful.starts_at) in reminder.text
     assert f"st:a:{useful.id}" in reminder.button_data.values()
     assert await bot_texts(stack, excused, "⏰") == []
     assert (await stack.row("timers", key=f"study:{useful.id}:remind:120")).status == "done"
@@ -372,8 +376,8 @@ async def test_moving_and_cancelling_a_session_reschedules_and_drops_its_reminde
     session = await add_session(stack, title="改期", start=soon(stack, days=3), end=soon(stack, days=3, hours=2),
                                 audience_spec="list:C002")
     new_day = day_after(stack, 5)
-    moved = await office(stack, lambda conn, now, config: study.move_session(
-        conn, session.id, start=f"{new_day} 09:00", end=f"{new_day} 11:00", now=now, config=config))
+    moved = await office(stack, lambda ctx: sessions.move_session(
+        ctx, session.id, start=f"{new_day} 09:00", end=f"{new_day} 11:00"))
     notice = await stack.sb.wait_for(member, "🔁", TIMEOUT)
     assert f"{new_day} 09:00–11:00" in notice.text
     async with stack.app.db.read() as conn:
@@ -382,7 +386,7 @@ async def test_moving_and_cancelling_a_session_reschedules_and_drops_its_reminde
         {f"study:{session.id}:{name}:r1": "pending" for name in ("remind:2880", "remind:120", "open")}
     assert (await stack.row("timers", key=f"study:{session.id}:remind:120:r1")).due_at == \
         moved.starts_at - timedelta(hours=2)
-    await office(stack, lambda conn, now, config: study.cancel_session(conn, session.id, now=now, config=config))
+    await office(stack, lambda ctx: sessions.cancel_session(ctx, session.id))
     await stack.sb.wait_for(member, "❌", TIMEOUT)
     async with stack.app.db.read() as conn:
         ours = [r.status for r in await conn.execute(select(timers).where(timers.c.key.like(f"study:{session.id}:%")))]
@@ -395,14 +399,14 @@ async def test_reading_plan_daily_reminder_and_one_checkin_per_day(stack):
     sb = stack.sb
     member = await stack.world.join("C002", "李静怡")
     first_day = day_after(stack, 1)
-    plan_id = await office(stack, lambda conn, now, config: study.add_plan(
-        conn, title="主题读书班", start_date=first_day.isoformat(), audience_spec="list:C002", now=now, config=config,
+    plan_id = await office(stack, lambda ctx: plans.add_plan(
+        ctx, title="主题读书班", start_date=first_day.isoformat(), audience_spec="list:C002",
         days="self-study:通读第一章;self-study+lecture:上午自学，下午专题辅导;discussion:分组研讨"))
     intro = await sb.wait_for(member, "主题读书班", TIMEOUT)
     assert "通读第一章" in intro.text and "分组研讨" in intro.text and "08:30" in intro.text
 
     clock = stack.app.clock
-    clock.advance(study.local_at(first_day, "08:31") - clock.now())
+    clock.advance(local_at(first_day, "08:31") - clock.now())
     await stack.app.scheduler.fire_due()
     today = await sb.wait_for(member, lambda m: f"st:p:{plan_id}:1" in m.button_data.values(), TIMEOUT)
     assert "通读第一章" in today.text and list(today.button_data) == [zh.plain("✅ Studied today")]
@@ -475,11 +479,11 @@ async def test_the_command_line_announces_through_the_running_bot(stack, tmp_pat
 
 async def test_sample_calendar_for_the_demo(stack):
     hongqiao = await stack.world.join("H001", "赵丽娟")
-    calendar = await office(stack, lambda conn, now, config: study.sample_calendar(conn, now, config))
+    calendar = await office(stack, sample_calendar)
     assert set(calendar.sessions) == {"study", "live", "training"}
     await card_of(stack, hongqiao, calendar.sessions["training"])
     async with stack.app.db.read() as conn:
-        lines = await study.calendar_lines(conn, stack.app.clock.now())
+        lines = await calendar_lines(conn, stack.app.clock.now())
     assert any("红桥区政协委员履职培训" in line for line in lines)
     assert sum("   " in line for line in lines) == 7  # the reading class's seven days
     assert await stack.count("outbox", method="sendMessage") > 0
@@ -490,8 +494,8 @@ async def test_sample_calendar_for_the_demo(stack):
     city = await stack.row("members", roster_id="C001")
     firing: dict = {}  # one digest firing: the calendar is read once for every member
     async with stack.app.db.read() as conn:
-        coming = await study.upcoming_for_digest(conn, member, now, now + timedelta(days=14), "zh", firing)
-        for_city = await study.upcoming_for_digest(conn, city, now, now + timedelta(days=14), "zh", firing)
+        coming = await views.upcoming_for_digest(conn, member, now, now + timedelta(days=14), "zh", firing)
+        for_city = await views.upcoming_for_digest(conn, city, now, now + timedelta(days=14), "zh", firing)
     assert len(coming) == 4 and "红桥区政协委员履职培训" in coming[2] and "主题教育读书班" in coming[3]
     assert zh("not answered yet") in coming[2]
     assert not any("红桥区政协委员履职培训" in line for line in for_city)  # the Hongqiao training is not theirs

@@ -1,15 +1,24 @@
-"""The study calendar (学习): sessions with RSVP, reminders and check-in, and reading plans."""
+"""The study calendar (学习): sessions with RSVP, reminders and check-in, and reading plans
+(PRODUCT.md §7). Times are entered and shown in Asia/Shanghai and stored in UTC (``times``).
+
+Framework-free: the chat, the command line (``bot/cli_study.py``) and the scheduler go through
+the functions of these modules, each inside one transaction whose outbox rows the bot's sender
+delivers. ``sessions`` is the office's work, ``attendance`` the members' answers and check-in,
+``plans`` the reading plans, ``jobs`` the timers, ``views`` what is shown, ``cards`` the
+messages members get, ``terms`` the vocabulary.
+"""
 
 from handlers.core.feature import Feature
-from handlers.study import study
+from handlers.study import attendance, jobs, views
+from handlers.study.terms import BUTTON
 
 FEATURE = Feature(
     name="study",
-    commands={"sessions": study.cmd_sessions, "checkin": study.cmd_checkin, "study": study.cmd_study},
-    buttons={study.BUTTON: study.on_button},
-    flows={"study_excuse": study.on_excuse_text, "study_checkin": study.on_checkin_text},
-    jobs={"study.remind": study.remind, "study.open": study.open_checkin, "study.materials": study.send_materials,
-          "study.plan_day": study.plan_day_job},
-    upcoming=[study.upcoming_for_digest],
-    personal_data=study.personal_data,
+    commands={"sessions": views.cmd_sessions, "checkin": attendance.cmd_checkin, "study": views.cmd_study},
+    buttons={BUTTON: attendance.on_button},
+    flows={"study_excuse": attendance.on_excuse_text, "study_checkin": attendance.on_checkin_text},
+    jobs={"study.remind": jobs.remind, "study.open": jobs.open_checkin, "study.materials": jobs.send_materials,
+          "study.plan_day": jobs.plan_day_job},
+    upcoming=[views.upcoming_for_digest],
+    personal_data=views.personal_data,
 )
