@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     @field_validator("webhook_secret")
     @classmethod
     def _telegram_accepts_the_secret(cls, secret: SecretStr | None) -> SecretStr | None:
-        # the message never quotes the secret (pydantic adds the input: cli.py leaves it out)
+        # the message never quotes the secret (pydantic adds the input: bot/cli/commands.py leaves it out)
         if secret is not None and not WEBHOOK_SECRET.fullmatch(secret.get_secret_value()):
             raise ValueError("must be 32 to 256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule for "
                              "secret_token, at least 32 so it cannot be guessed)")

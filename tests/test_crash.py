@@ -17,10 +17,10 @@ from collections import Counter
 
 from sqlalchemy import func, select
 
-from bot.bench_broadcast import BotProcess  # `linkage run` in a child process: started, killed, restarted
+from bot.bench.broadcast import BotProcess  # `linkage run` in a child process: started, killed, restarted
 from bot.clock import Clock
 from bot.sandbox import Fault, Limits, SandboxClient, SandboxServer
-from bot.scenario import World
+from bot.demo.scenario import World
 from handlers.office.admin import import_roster
 from seeds.loader import load_seeds
 from storage import outbox as outbox_store

@@ -21,7 +21,7 @@ from bot import logs
 from bot.app import LinkageApp
 from bot.clock import Clock
 from bot.sandbox import SandboxClient
-from bot.scenario import World
+from bot.demo.scenario import World
 from seeds.loader import load_seeds
 from storage.db import Database
 from tests.conftest import TOKEN, make_settings

@@ -1,7 +1,7 @@
 """Study sessions and events (委员学习, 读书班, training, 履职直播) and reading plans (PRODUCT.md §7).
 
 Framework-free: the chat (``COMMANDS``, ``BUTTONS``, ``FLOWS``), the command line
-(``bot/cli_study.py``), the scheduler (``@job`` timers) and the demo (``sample_calendar``,
+(``bot/cli/study.py``), the scheduler (``@job`` timers) and the demo (``sample_calendar``,
 ``calendar_lines``) all go through the functions here, each inside one transaction whose
 outbox rows the bot's sender delivers.
 

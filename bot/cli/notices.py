@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from bot.cli_support import run as _run
-from bot.cli_support import with_db as _with_db
+from bot.cli.support import run as _run
+from bot.cli.support import with_db as _with_db
 from bot.settings import Settings
 from handlers.core.context import Ctx
 from handlers.features import REGISTRY

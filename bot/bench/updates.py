@@ -51,7 +51,7 @@ from sqlalchemy import func, select
 
 from bot.clock import Clock
 from bot.sandbox import Limits, SandboxClient, SandboxError, SandboxServer, SbUser
-from bot.scenario import World
+from bot.demo.scenario import World
 from handlers.office import admin
 from seeds.loader import load_seeds
 from storage.db import Database
@@ -68,7 +68,7 @@ START_TIMEOUT = 30.0
 STOP_TIMEOUT = 20.0
 SETTLE_TIMEOUT = 10.0
 SAMPLE_EVERY = 0.1
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 LOG_LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d{3}) \S+ linkage\.dispatcher update handled .*?"
                       r"\bupdate_id=(\d+)")
 OBSERVATIONS = ("老旧小区夜间停车难，车辆占用非机动车道。", "早高峰公交换乘等候时间长，站台信息屏常年不亮。",

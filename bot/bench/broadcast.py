@@ -56,7 +56,7 @@ from storage.schema import members
 TOKEN = "7100000003:broadcast-bench"
 USER_BASE = 6_100_000_000
 HEAD = "📰"  # every weekly digest message starts with it
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 STARTED = "bot started"
 START_TIMEOUT = 120.0  # the start includes the firing that writes N rows
 TOPICS = ("smart_parking", "smart_transport", "smart_elderly_care", "healthcare", "education", "housing")
