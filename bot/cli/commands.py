@@ -283,6 +283,3 @@ def bench_updates(framework: str, members: int, seconds: float) -> None:
 from bot.bench.broadcast import broadcast  # noqa: E402
 bench.add_command(broadcast)
 
-
-if __name__ == "__main__":
-    main()
