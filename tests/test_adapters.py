@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from bot.adapters import make_api
 from bot.sandbox import Fault, Limits, SandboxClient, SandboxServer
-from bot.sandbox.server import make_png
+from bot.sandbox.media import make_png
 from bot.transport import ALLOWED_UPDATES, ApiError
 from storage.schema import outbox
 from tests.conftest import close_stack, make_settings, open_stack

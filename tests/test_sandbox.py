@@ -21,7 +21,7 @@ from aiogram.types import (BotCommand, BotCommandScopeAllPrivateChats, BufferedI
                            InlineKeyboardMarkup)
 
 from bot.sandbox import SandboxClient, SandboxError, SandboxServer
-from bot.sandbox.server import make_png
+from bot.sandbox.media import make_png
 
 pytestmark = pytest.mark.asyncio
 
