@@ -39,6 +39,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -254,7 +255,7 @@ class SampledBot(BotProcess):
     peak_rss = 0
     _sampler: asyncio.Task | None = None
 
-    async def start(self, ready=None, timeout: float = START_TIMEOUT) -> None:
+    async def start(self, ready: Callable[[], bool] | None = None, timeout: float = START_TIMEOUT) -> None:
         await super().start()
         self.ps = psutil.Process(self.pid)
         self._sampler = asyncio.create_task(self._sample(), name=f"rss-{self.label}")
