@@ -5,17 +5,24 @@ from __future__ import annotations
 import re
 from dataclasses import fields
 from pathlib import Path
+from typing import get_type_hints
 
-from pydantic import SecretStr, field_validator
+from pydantic import SecretStr, create_model, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from handlers.core.context import HandlerConfig
 
 # Telegram's rule for secret_token is 1-256 of these; shorter than 32 is guessable, so refused.
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{32,256}")
+# HandlerConfig fields that are not settings of their own: the file limit is set in MB
+# (max_file_mb), the document types are not configurable.
+NOT_SETTINGS = {"max_file_bytes", "allowed_document_types"}
+MB = 1024 * 1024
 
 
-class Settings(BaseSettings):
+class RuntimeSettings(BaseSettings):
+    """The settings only the runtime reads; ``Settings`` adds the handlers' (``HandlerConfig``)."""
+
     model_config = SettingsConfigDict(env_prefix="LINKAGE_", env_file=".env", extra="ignore",
                                       hide_input_in_errors=True)  # an invalid secret is never echoed
 
@@ -46,36 +53,12 @@ class Settings(BaseSettings):
     rate_per_chat_per_second: float = 1
     rate_per_group_per_minute: float = 20
     send_concurrency: int = 8
-
-    bot_username: str = "linkage_bot"
-    office_contact: str = "天津市政协委员学习和联络室 022-0000-0000"
-    invite_days: int = 14
-    bind_key_hours: int = 48
-    reveal_liaison_names: bool = False
-    max_text_chars: int = 3000
-    max_file_mb: int = 20
-    group_language: str = "zh"
-    user_messages_per_minute: int = 20  # inbound limit per person (handlers/flood.py)
-    study_reminder_minutes: tuple[int, ...] = (2880, 120)  # LINKAGE_STUDY_REMINDER_MINUTES=[2880,120]
-    study_checkin_early_minutes: int = 15
-    study_plan_remind_at: str = "08:30"  # Asia/Shanghai
-    # notices and digests (handlers/notices.py, handlers/digest.py); times are Asia/Shanghai
-    notice_remind_hours: int = 24  # remind those who have not read a notice after this (0 = never)
-    digest_weekday: int = 0  # 0 = Monday: the members' weekly digest and the office's statistics
-    digest_time: str = "09:00"  # weekly and daily digests
-    digest_liaison_time: str = "08:00"  # the liaisons' queue, on working days
-    charts_dir: str = "var/charts"  # where the office's chart images are written
-    deadline_claim_days: int = 1  # working days (China's holidays and 调休 workdays counted)
-    deadline_reply_days: int = 3
-    deadline_outcome_days: int = 7
-    deadline_time: str = "17:30"  # HH:MM Asia/Shanghai: the end of a working day; nudges go then
-    retention_inbox_days: int = 30  # handled raw updates are deleted after this (handlers/retention.py)
-    retention_outbox_days: int = 180  # finished outbox rows lose their text after this
+    max_file_mb: int = HandlerConfig.max_file_bytes // MB  # what members send; handlers get it in bytes
 
     @field_validator("webhook_secret")
     @classmethod
     def _telegram_accepts_the_secret(cls, secret: SecretStr | None) -> SecretStr | None:
-        # the message never quotes the secret (pydantic adds the input: cli.py leaves it out)
+        # the message never quotes the secret (pydantic adds the input: bot/cli/commands.py leaves it out)
         if secret is not None and not WEBHOOK_SECRET.fullmatch(secret.get_secret_value()):
             raise ValueError("must be 32 to 256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule for "
                              "secret_token, at least 32 so it cannot be guessed)")
@@ -83,10 +66,21 @@ class Settings(BaseSettings):
 
     def handler_config(self, bot_username: str | None = None) -> HandlerConfig:
         """What handlers need of the settings: the fields both share, and the bot's real name."""
-        shared = {f.name: getattr(self, f.name) for f in fields(HandlerConfig) if f.name in type(self).model_fields}
+        shared = {f.name: getattr(self, f.name) for f in fields(HandlerConfig) if f.name not in NOT_SETTINGS}
         return HandlerConfig(**{**shared, "bot_username": bot_username or self.bot_username,
-                                "max_file_bytes": self.max_file_mb * 1024 * 1024})
+                                "max_file_bytes": self.max_file_mb * MB})
 
     def database_path_ready(self) -> None:
         if "://" not in self.database:
             Path(self.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _handler_settings() -> dict:
+    """HandlerConfig's fields as settings, with HandlerConfig's types and defaults."""
+    types = get_type_hints(HandlerConfig)
+    return {f.name: (types[f.name], f.default) for f in fields(HandlerConfig) if f.name not in NOT_SETTINGS}
+
+
+Settings = create_model("Settings", __base__=RuntimeSettings, __module__=__name__, __doc__=(
+    "Settings from environment variables (prefix LINKAGE_) and an optional .env file: the "
+    "runtime's, and every HandlerConfig field, declared there once with its default."), **_handler_settings())

@@ -18,8 +18,8 @@ from sqlalchemy import func, select
 
 from bot import logs
 from bot.app import LinkageApp
+from bot.demo.scenario import Pilot, World, build_pilot
 from bot.sandbox import Limits, SandboxClient, SandboxServer
-from bot.scenario import Pilot, World, build_pilot
 from bot.settings import Settings
 from seeds.loader import load_seeds
 from storage import schema

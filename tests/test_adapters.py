@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from bot.adapters import make_api
 from bot.sandbox import Fault, Limits, SandboxClient, SandboxServer
-from bot.sandbox.server import make_png
+from bot.sandbox.media import make_png
 from bot.transport import ALLOWED_UPDATES, ApiError
 from storage.schema import outbox
 from tests.conftest import close_stack, make_settings, open_stack
@@ -301,7 +301,7 @@ async def test_unreachable_server_is_network(new_api):
 
 async def test_get_updates_conflicts_with_another_poller(api, new_api, sb):
     older = asyncio.create_task(api.get_updates(None, 5))
-    await asyncio.sleep(0.3)  # the long poll is waiting on the server
+    await sb.wait_polling()  # the long poll is waiting on the server
     other = new_api()
     await other.start()
     assert await other.get_updates(None, 0) == []  # the newer request wins ...

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from bot.bench import run_bench
+from bot.bench.updates import run_bench
 
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
 

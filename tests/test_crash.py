@@ -17,10 +17,10 @@ from collections import Counter
 
 from sqlalchemy import func, select
 
-from bot.bench_broadcast import BotProcess  # `linkage run` in a child process: started, killed, restarted
+from bot.bench.process import BotProcess  # `linkage run` in a child process: started, killed, restarted
 from bot.clock import Clock
+from bot.demo.scenario import World
 from bot.sandbox import Fault, Limits, SandboxClient, SandboxServer
-from bot.scenario import World
 from handlers.office.roster import import_roster
 from seeds.loader import load_seeds
 from storage import outbox as outbox_store
@@ -79,7 +79,7 @@ async def test_sigkill_mid_burst_loses_nothing_and_duplicates_only_what_was_mid_
     clients: list[SandboxClient] = []
     kill_task: asyncio.Task | None = None
     try:
-        await bot.start()
+        await bot.start(bot.logged_start, timeout=120)
         sb = SandboxClient(server.base_url, TOKEN)
         clients.append(sb)
         office_world = World(sb, db, clock.now)
@@ -125,7 +125,7 @@ async def test_sigkill_mid_burst_loses_nothing_and_duplicates_only_what_was_mid_
                 mid_send = dict((await conn.execute(select(outbox.c.id, outbox.c.method)
                                                     .where(outbox.c.status == "sending"))).all())
             await asyncio.sleep(1.0)  # members keep pressing while the bot is down
-            await bot.start()
+            await bot.start(bot.logged_start, timeout=120)
             kill_gap = time.monotonic() - killed
 
         burst_start = time.monotonic()
@@ -214,7 +214,7 @@ async def test_sigkill_mid_burst_loses_nothing_and_duplicates_only_what_was_mid_
     finally:
         if kill_task is not None and not kill_task.done():
             kill_task.cancel()
-        bot.stop()
+        await bot.stop()
         for client in clients:
             await client.close()
         await db.close()

@@ -8,24 +8,14 @@ import asyncio
 import os
 import re
 import signal
-import sys
 
 import aiohttp
 
+from bot.bench.process import BotProcess
 from handlers.core.i18n import translator
 
 zh = translator("zh")
 SCENARIO_TIMEOUT = 600  # the scripted scenario and the compressed week take about 1.5 minutes
-
-
-async def _read_until(stream: asyncio.StreamReader, marker: str, seen: list[str]) -> str:
-    while True:
-        line = (await stream.readline()).decode("utf-8")
-        if not line:
-            raise AssertionError("the demo ended early:\n" + "".join(seen[-40:]))
-        seen.append(line)
-        if marker in line:
-            return "".join(seen)
 
 
 async def _bot_says(http: aiohttp.ClientSession, base: str, chat_id: int, needle: str) -> str:
@@ -45,13 +35,11 @@ async def _control(http: aiohttp.ClientSession, base: str, path: str, body: dict
 
 
 async def test_demo_plays_the_scenario_then_a_person_can_act_as_a_member(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LINKAGE_")}
-    demo = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "demo", "--keep", "--dir", str(tmp_path / "demo"), env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
-    seen: list[str] = []
+    demo = BotProcess({}, tmp_path, args=("-m", "bot.cli", "demo", "--keep", "--dir", str(tmp_path / "demo")),
+                      label="demo")
     try:
-        output = await asyncio.wait_for(_read_until(demo.stdout, "Ctrl-C stops.", seen), SCENARIO_TIMEOUT)
+        await demo.start(lambda: "Ctrl-C stops." in demo.output(), SCENARIO_TIMEOUT)
+        output = demo.output()
         assert "== 1." in output and re.search(r"SQ-\d{4}-\d{5}", output)
         database = re.search(r"Database: (\S+)", output).group(1)
         assert os.path.exists(database)
@@ -63,16 +51,14 @@ async def test_demo_plays_the_scenario_then_a_person_can_act_as_a_member(tmp_pat
             await _control(http, base, "send", {"user_id": guest["id"], "text": "/start"})
             assert "022-0000-0000" in await _bot_says(http, base, guest["id"], "022-0000-0000")  # not on the list
 
-            cli = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot.cli", "--database", database, "invite", invite.group(2), env=env,
-                stdout=asyncio.subprocess.PIPE)
-            link = (await cli.communicate())[0].decode().strip()
-            assert cli.returncode == 0 and "?start=" in link
+            cli = BotProcess({}, tmp_path, args=("-m", "bot.cli", "--database", database, "invite", invite.group(2)),
+                             label="invite")
+            await cli.start()
+            assert await cli.wait(60) == 0
+            link = re.search(r"\S+\?start=\S+", cli.output()).group(0)
             member = await _control(http, base, "users", {"first_name": "周雅琴"})
             await _control(http, base, "send", {"user_id": member["id"], "text": "/start " + link.split("start=")[1]})
             await _bot_says(http, base, member["id"], "周雅琴")
     finally:
-        if demo.returncode is None:
-            demo.send_signal(signal.SIGINT)
-    rest = await asyncio.wait_for(demo.stdout.read(), 60)
-    assert await asyncio.wait_for(demo.wait(), 60) == 0, rest.decode()
+        code = await demo.stop(signal.SIGINT, 60)  # as Ctrl-C
+    assert code == 0, demo.output_tail()

@@ -5,13 +5,13 @@ exactly once except duplicates of rows caught 'sending' at the kill (counted, at
 many), and the sandbox answered not one 429 over the whole digest. The figures are printed.
 
 2,000 messages at 30/s take about 70 s: this is the slow test of the suite (its rig is the one
-``linkage bench broadcast`` uses, ``bot/bench_broadcast.py``)."""
+``linkage bench broadcast`` uses, ``bot/bench/broadcast.py``)."""
 
 from __future__ import annotations
 
 import time
 
-from bot.bench_broadcast import BroadcastRig
+from bot.bench.broadcast import BroadcastRig
 
 MEMBERS = 2000
 KILL_AFTER = 900  # digest rows sent when the bot is SIGKILLed

@@ -4,24 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import socket
 import sqlite3
-import subprocess
-import sys
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import aiohttp
 import pytest
 
 from bot import logs
 from bot.app import LinkageApp
+from bot.bench.process import LINKAGE_RUN, BotProcess
 from bot.clock import Clock
+from bot.demo.scenario import World
 from bot.sandbox import SandboxClient
-from bot.scenario import World
 from seeds.loader import load_seeds
 from storage.db import Database
 from tests.conftest import TOKEN, make_settings
@@ -103,17 +100,17 @@ async def _raw_post_status(port: int, update: dict, secret: bytes) -> int:
 
 
 @pytest.mark.parametrize("secret", ["", "short-secret", "秘密" * 20, "a b" * 20, "x" * 257])
-def test_run_webhook_refuses_a_secret_telegram_would_refuse_or_anyone_could_guess(tmp_path, secret):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LINKAGE_")}
-    env.update(LINKAGE_BOT_TOKEN=TOKEN, LINKAGE_DATABASE=str(tmp_path / "linkage.db"),
-               LINKAGE_WEBHOOK_URL="https://example.org", LINKAGE_WEBHOOK_SECRET=secret)
-    result = subprocess.run([sys.executable, "-m", "bot.cli", "run", "--webhook"], env=env, capture_output=True,
-                            text=True, timeout=60, cwd=tmp_path)
-    assert result.returncode != 0
-    assert "LINKAGE_WEBHOOK_SECRET: " in result.stderr and "32 to 256 characters" in result.stderr
-    assert "Traceback" not in result.stderr
+async def test_run_webhook_refuses_a_secret_telegram_would_refuse_or_anyone_could_guess(tmp_path, secret):
+    bot = BotProcess({"LINKAGE_BOT_TOKEN": TOKEN, "LINKAGE_DATABASE": str(tmp_path / "linkage.db"),
+                      "LINKAGE_WEBHOOK_URL": "https://example.org", "LINKAGE_WEBHOOK_SECRET": secret},
+                     tmp_path, args=(*LINKAGE_RUN, "--webhook"))
+    await bot.start()
+    assert await bot.wait(60) != 0
+    output = bot.output()
+    assert "LINKAGE_WEBHOOK_SECRET: " in output and "32 to 256 characters" in output
+    assert "Traceback" not in output
     if secret:
-        assert secret not in result.stderr  # the refusal never repeats the secret
+        assert secret not in output  # the refusal never repeats the secret
 
 
 async def _inbox_count(db) -> int:
@@ -131,15 +128,7 @@ class BotRuns:
 
     db: Database
     sb: SandboxClient
-    env: dict
-    log_file: Path
-    process: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> asyncio.subprocess.Process:
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "run", env=self.env,
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
-        return self.process
+    bot: BotProcess
 
 
 @asynccontextmanager
@@ -148,31 +137,29 @@ async def bot_runs(sandbox, tmp_path, framework, **env):
     db = Database(str(database))
     await db.create_schema()
     await load_seeds(db, Clock().now())
-    log_file = tmp_path / "run.log"
-    runs = BotRuns(db, SandboxClient(sandbox.base_url, TOKEN), {
-        **os.environ, "LINKAGE_FRAMEWORK": framework, "LINKAGE_BOT_TOKEN": TOKEN, "LINKAGE_API_BASE": sandbox.base_url,
-        "LINKAGE_DATABASE": str(database), "LINKAGE_POLL_TIMEOUT": "1", "LINKAGE_LOG_FILE": str(log_file), **env},
-        log_file)
+    runs = BotRuns(db, SandboxClient(sandbox.base_url, TOKEN), BotProcess({
+        "LINKAGE_FRAMEWORK": framework, "LINKAGE_BOT_TOKEN": TOKEN, "LINKAGE_API_BASE": sandbox.base_url,
+        "LINKAGE_DATABASE": str(database), "LINKAGE_POLL_TIMEOUT": "1", "LINKAGE_LOG_FILE": str(tmp_path / "run.log"),
+        **env}, tmp_path))
     try:
         yield runs
     finally:
-        if runs.process is not None and runs.process.returncode is None:
-            runs.process.kill()
-            await runs.process.wait()
+        await runs.bot.kill()
         await runs.sb.close()
         await db.close()
 
 
 async def test_sigterm_stops_cleanly_and_nothing_sent_meanwhile_is_lost(sandbox, tmp_path, framework):
     async with bot_runs(sandbox, tmp_path, framework) as runs:
-        process = await runs.start()
+        bot = runs.bot
+        await bot.start()
         member = await World(runs.sb, runs.db, Clock().now).join("C001", "王晓明")
-        process.send_signal(signal.SIGTERM)
+        bot.send_signal(signal.SIGTERM)
         await runs.sb.send(member, "/help")  # arrives while the bot is stopping
-        assert await asyncio.wait_for(process.wait(), 20) == 0
-        assert "bot stopped" in runs.log_file.read_text(encoding="utf-8")
+        assert await bot.wait(20) == 0
+        assert "bot stopped" in bot.log_file.read_text(encoding="utf-8")
 
-        await runs.start()  # the next start answers what came meanwhile
+        await bot.start()  # the next start answers what came meanwhile
         await runs.sb.wait_for(member, "/submit", TIMEOUT)
 
 
@@ -180,22 +167,23 @@ async def test_a_loop_that_keeps_failing_makes_linkage_run_exit_non_zero_and_not
                                                                                              framework):
     async with bot_runs(sandbox, tmp_path, framework, LINKAGE_RESTART_BACKOFF_SECONDS="0.1",
                         LINKAGE_RESTART_MAX_FAILURES="3") as runs:
-        process = await runs.start()
+        bot = runs.bot
+        await bot.start()
         member = await World(runs.sb, runs.db, Clock().now).join("C001", "王晓明")
-        database = runs.env["LINKAGE_DATABASE"]
+        database = bot.env["LINKAGE_DATABASE"]
         with sqlite3.connect(database) as conn:  # from now on no update can be stored: as on a full disk
             conn.execute("CREATE TRIGGER full_inbox BEFORE INSERT ON inbox "
                          "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")
         await runs.sb.send(member, "/help")
-        assert await asyncio.wait_for(process.wait(), TIMEOUT) == 1
-        assert b"the poller loop kept failing" in await process.stderr.read()
-        log = runs.log_file.read_text(encoding="utf-8")
+        assert await bot.wait(TIMEOUT) == 1
+        assert "the poller loop kept failing" in bot.output()
+        log = bot.log_file.read_text(encoding="utf-8")
         assert log.count("poller failed (") == 2 and "poller failed 3 times" in log and "giving up" in log
         assert "Traceback" in log and "database or disk is full" in log
 
         with sqlite3.connect(database) as conn:  # space again: the next start gets the update from Telegram
             conn.execute("DROP TRIGGER full_inbox")
-        process = await runs.start()
+        await bot.start()
         await runs.sb.wait_for(member, "/submit", TIMEOUT)
-        process.send_signal(signal.SIGTERM)
-        assert await asyncio.wait_for(process.wait(), 20) == 0
+        bot.send_signal(signal.SIGTERM)
+        assert await bot.wait(20) == 0

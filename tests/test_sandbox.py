@@ -21,7 +21,7 @@ from aiogram.types import (BotCommand, BotCommandScopeAllPrivateChats, BufferedI
                            InlineKeyboardMarkup)
 
 from bot.sandbox import SandboxClient, SandboxError, SandboxServer
-from bot.sandbox.server import make_png
+from bot.sandbox.media import make_png
 
 pytestmark = pytest.mark.asyncio
 
@@ -202,9 +202,12 @@ async def test_commands_and_chat_members(sb, aio, ptb):
 
 async def test_webhook_delivery_with_secret_retries_and_conflicts(sb, aio, ptb):
     received, statuses = [], [500, 200, 200]
+    three_posts = asyncio.Event()  # the first one answered 500, so sent again, then the second
 
     async def hook(request):
         received.append((request.headers.get("X-Telegram-Bot-Api-Secret-Token"), await request.json()))
+        if len(received) >= 3:
+            three_posts.set()
         return aiohttp.web.Response(status=statuses.pop(0) if statuses else 200)
 
     app = aiohttp.web.Application()
@@ -219,10 +222,7 @@ async def test_webhook_delivery_with_secret_retries_and_conflicts(sb, aio, ptb):
         dave = await sb.user("Dave")
         await sb.send(dave, "one")
         await sb.send(dave, "two")
-        for _ in range(100):
-            if len(received) >= 3:
-                break
-            await asyncio.sleep(0.02)
+        await asyncio.wait_for(three_posts.wait(), 5)
         assert [u["message"]["text"] for _, u in received] == ["one", "one", "two"]  # retried in order
         assert {secret for secret, _ in received} == {"s3cret"}
         info = await aio.get_webhook_info()
@@ -237,7 +237,7 @@ async def test_webhook_delivery_with_secret_retries_and_conflicts(sb, aio, ptb):
 
 async def test_concurrent_get_updates_conflict(sb, aio, ptb):
     first = asyncio.create_task(aio.get_updates(timeout=5))
-    await asyncio.sleep(0.1)
+    await sb.wait_polling()
     second = asyncio.create_task(ptb.get_updates(timeout=1))
     with pytest.raises(TelegramConflictError, match="terminated by other getUpdates request"):
         await first

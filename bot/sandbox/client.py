@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import time
 from dataclasses import asdict, dataclass, field, is_dataclass
 from typing import Any, Callable
 
@@ -377,6 +378,14 @@ class SandboxClient:
 
     async def bot_info(self) -> dict:
         return await self._call("GET", "bot")
+
+    async def wait_polling(self, timeout: float = 5.0) -> None:
+        """Until a getUpdates of this bot is waiting on the server (a long poll under way)."""
+        deadline = time.monotonic() + timeout
+        while not (await self.bot_info())["polling"]:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no getUpdates waiting on the sandbox within {timeout:g} s")
+            await asyncio.sleep(0.01)
 
     async def set_bot(self, *, first_name: str | None = None, username: str | None = None,
                       privacy: bool | None = None) -> dict:

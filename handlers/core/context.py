@@ -40,8 +40,12 @@ class BotQueries(Protocol):
 
 @dataclass(frozen=True)
 class HandlerConfig:
+    """What handlers read of the configuration. The one declaration of these defaults: each field
+    is also the setting LINKAGE_<FIELD> (bot/settings.py builds those from here), except
+    max_file_bytes (set as LINKAGE_MAX_FILE_MB) and allowed_document_types (not configurable)."""
+
     bot_username: str = "linkage_bot"
-    office_contact: str = "委员学习和联络室 022-0000-0000"
+    office_contact: str = "天津市政协委员学习和联络室 022-0000-0000"
     invite_days: int = 14
     bind_key_hours: int = 48
     reveal_liaison_names: bool = False
@@ -51,7 +55,7 @@ class HandlerConfig:
     user_messages_per_minute: int = 20  # answered per person; handlers/flood.py
     # study calendar (handlers/study.py): default reminders (minutes before a session), how early
     # check-in opens, and the time of a reading plan's daily reminder (Asia/Shanghai)
-    study_reminder_minutes: tuple[int, ...] = (2880, 120)
+    study_reminder_minutes: tuple[int, ...] = (2880, 120)  # LINKAGE_STUDY_REMINDER_MINUTES=[2880,120]
     study_checkin_early_minutes: int = 15
     study_plan_remind_at: str = "08:30"
     # notices and digests (handlers/notices.py, handlers/digest.py); times are Asia/Shanghai

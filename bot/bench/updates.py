@@ -33,14 +33,13 @@ from __future__ import annotations
 import asyncio
 import bisect
 import math
-import os
 import re
 import shutil
-import signal
 import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -49,9 +48,10 @@ import aiohttp
 import psutil
 from sqlalchemy import func, select
 
+from bot.bench.process import START_TIMEOUT, BotProcess
 from bot.clock import Clock
+from bot.demo.scenario import World
 from bot.sandbox import Limits, SandboxClient, SandboxError, SandboxServer, SbUser
-from bot.scenario import World
 from handlers.office import roster
 from seeds.loader import load_seeds
 from storage.db import Database
@@ -64,11 +64,8 @@ TOPICS = ("smart_parking", "smart_transport", "smart_elderly_care")  # the bound
 RAISED_RATES = {"LINKAGE_RATE_GLOBAL_PER_SECOND": "100000", "LINKAGE_RATE_PER_CHAT_PER_SECOND": "100000",
                 "LINKAGE_RATE_PER_GROUP_PER_MINUTE": "6000000", "LINKAGE_USER_MESSAGES_PER_MINUTE": "6000000"}
 JOIN_CONCURRENCY = 10
-START_TIMEOUT = 30.0
-STOP_TIMEOUT = 20.0
 SETTLE_TIMEOUT = 10.0
 SAMPLE_EVERY = 0.1
-ROOT = Path(__file__).resolve().parents[1]
 LOG_LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d{3}) \S+ linkage\.dispatcher update handled .*?"
                       r"\bupdate_id=(\d+)")
 OBSERVATIONS = ("老旧小区夜间停车难，车辆占用非机动车道。", "早高峰公交换乘等候时间长，站台信息屏常年不亮。",
@@ -252,28 +249,21 @@ class RoutedClient(SandboxClient):
 
 # ---------------------------------------------------------------- bot processes
 
-class BotProcess:
-    """A bot in a process of its own; its RSS is sampled every 100 ms from start to exit."""
+class SampledBot(BotProcess):
+    """A bot process whose RSS is sampled every 100 ms from start to exit, and whose CPU time is read."""
 
-    def __init__(self, label: str, argv: list[str], env: dict, workdir: Path):
-        self.label, self.argv, self.env, self.workdir = label, argv, env, workdir
-        self.stderr_path = workdir / f"{label}.stderr"
-        self.process: asyncio.subprocess.Process | None = None
-        self.ps: psutil.Process | None = None
-        self.peak_rss = 0
-        self._sampler: asyncio.Task | None = None
-        self._stderr = None
+    peak_rss = 0
+    _sampler: asyncio.Task | None = None
 
-    async def start(self) -> None:
-        self._stderr = open(self.stderr_path, "wb")
-        self.process = await asyncio.create_subprocess_exec(
-            *self.argv, env=self.env, cwd=self.workdir, stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.DEVNULL, stderr=self._stderr)
-        self.ps = psutil.Process(self.process.pid)
+    async def start(self, ready: Callable[[], bool] | None = None, timeout: float = START_TIMEOUT) -> None:
+        await super().start()
+        self.ps = psutil.Process(self.pid)
         self._sampler = asyncio.create_task(self._sample(), name=f"rss-{self.label}")
+        if ready is not None:
+            await self.wait_until(ready, timeout)
 
     async def _sample(self) -> None:
-        while self.process.returncode is None:
+        while self.running:
             try:
                 self.peak_rss = max(self.peak_rss, self.ps.memory_info().rss)
             except psutil.Error:
@@ -287,52 +277,20 @@ class BotProcess:
             return 0.0
         return times.user + times.system
 
-    def stderr_tail(self, lines: int = 15) -> str:
+    async def stop(self, *args, **kwargs) -> int | None:
         try:
-            text = self.stderr_path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return ""
-        return "\n".join(text.splitlines()[-lines:])
-
-    async def wait_polling(self, server: SandboxServer, token: str) -> None:
-        """Until the bot's first getUpdates reaches the sandbox (it has started), or it dies."""
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.returncode is not None:
-                raise RuntimeError(f"{self.label} exited with {self.process.returncode} while starting:\n"
-                                   f"{self.stderr_tail()}")
-            state = server.world.bots.get(token)
-            if state is not None and state.calls["getUpdates"] > 0:
-                return
-            await asyncio.sleep(0.05)
-        raise RuntimeError(f"{self.label} did not start polling within {START_TIMEOUT:.0f} s:\n{self.stderr_tail()}")
-
-    async def stop(self) -> None:
-        """SIGTERM, then SIGKILL if it does not stop in time (or this is interrupted). Safe to call again."""
-        try:
-            if self.process is not None and self.process.returncode is None:
-                self.process.send_signal(signal.SIGTERM)
-                try:
-                    async with asyncio.timeout(STOP_TIMEOUT):
-                        await self.process.wait()
-                except TimeoutError:
-                    pass
+            return await super().stop(*args, **kwargs)
         finally:
-            if self.process is not None and self.process.returncode is None:
-                self.process.kill()
-                await self.process.wait()
             if self._sampler is not None:
                 self._sampler.cancel()
-            if self._stderr is not None:
-                self._stderr.close()
-                self._stderr = None
 
 
-def _child_env(extra: dict) -> dict:
-    """This environment without any LINKAGE_* of the caller's, so only the bench configures the bot."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LINKAGE_")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    return {**env, **extra}
+def polling(server: SandboxServer, token: str):
+    """A readiness condition: the bot's first getUpdates has reached the sandbox."""
+    def condition() -> bool:
+        state = server.world.bots.get(token)
+        return state is not None and state.calls["getUpdates"] > 0
+    return condition
 
 
 # ---------------------------------------------------------------- measuring
@@ -367,10 +325,10 @@ def commit_times(log_file: Path) -> dict[int, float]:
     return times
 
 
-async def _settle(db: Database, bot: BotProcess) -> None:
+async def _settle(db: Database, bot: SampledBot) -> None:
     """Let the bot finish what arrived in the window (so late replies still count), briefly."""
     deadline = time.monotonic() + SETTLE_TIMEOUT
-    while time.monotonic() < deadline and bot.process.returncode is None:
+    while time.monotonic() < deadline and bot.running:
         async with db.read() as conn:
             waiting = (await conn.execute(select(func.count()).select_from(inbox).where(inbox.c.status == "new"))
                        ).scalar_one()
@@ -407,10 +365,10 @@ async def _linkage_phase(server: SandboxServer, router: EventRouter, session: ai
     framework, members, seconds = result.framework, result.members, result.seconds
     database, log_file = workdir / "linkage.db", workdir / "linkage.log"
     db = Database(str(database))
-    bot = BotProcess("linkage", [sys.executable, "-m", "bot.cli", "run"], _child_env({
+    bot = SampledBot({
         "LINKAGE_FRAMEWORK": framework, "LINKAGE_API_BASE": server.base_url, "LINKAGE_DATABASE": str(database),
         "LINKAGE_BOT_TOKEN": LINKAGE_TOKEN, "LINKAGE_POLL_TIMEOUT": "1", "LINKAGE_LOG_FILE": str(log_file),
-        "LINKAGE_LOG_LEVEL": "INFO", **RAISED_RATES}), workdir)
+        "LINKAGE_LOG_LEVEL": "INFO", **RAISED_RATES}, workdir, label="linkage")
     tasks: list[asyncio.Task] = []
     try:
         clock = Clock()
@@ -424,8 +382,7 @@ async def _linkage_phase(server: SandboxServer, router: EventRouter, session: ai
             raise RuntimeError("bench roster rejected: " + "; ".join(imported.lines()))
 
         log(f"starting Linkage ({framework}) against the sandbox at {server.base_url}")
-        await bot.start()
-        await bot.wait_polling(server, LINKAGE_TOKEN)
+        await bot.start(polling(server, LINKAGE_TOKEN))
         username = server.world.bots[LINKAGE_TOKEN].username
 
         def new_world() -> World:
@@ -505,13 +462,12 @@ async def _linkage_phase(server: SandboxServer, router: EventRouter, session: ai
 
 async def _echo_phase(server: SandboxServer, router: EventRouter, session: aiohttp.ClientSession, framework: str,
                       users: list[SbUser], seconds: float, workdir: Path, log) -> BotRun:
-    bot = BotProcess("echo", [sys.executable, "-m", "bot.adapters.echo", "--framework", framework,
-                              "--api-base", server.base_url, "--token", ECHO_TOKEN], _child_env({}), workdir)
+    bot = SampledBot({}, workdir, label="echo", args=("-m", "bot.adapters.echo", "--framework", framework,
+                                                      "--api-base", server.base_url, "--token", ECHO_TOKEN))
     tasks: list[asyncio.Task] = []
     try:
         log(f"starting the bare echo bot ({framework})")
-        await bot.start()
-        await bot.wait_polling(server, ECHO_TOKEN)
+        await bot.start(polling(server, ECHO_TOKEN))
         counters = _Counters()
         stop = asyncio.Event()
 
@@ -567,7 +523,7 @@ def _machine_busy() -> float:
 class _Window:
     """The measured window: wall time, and the CPU the bot, this process and the machine used in it."""
 
-    def __init__(self, bot: BotProcess):
+    def __init__(self, bot: SampledBot):
         self.bot = bot
         self.start = time.time()
         self.end = self.start

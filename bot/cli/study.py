@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from bot import cli_support
+from bot.cli import support as cli_support
 from bot.settings import Settings
 from handlers.core.context import Ctx
 from handlers.features import REGISTRY

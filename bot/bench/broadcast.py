@@ -26,13 +26,9 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import os
 import random
 import shutil
-import signal
 import sqlite3
-import subprocess
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -43,6 +39,7 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
+from bot.bench.process import BotProcess
 from bot.clock import Clock
 from bot.sandbox import Fault, Limits, SandboxClient, SandboxServer
 from handlers.digests import schedule as digest_schedule
@@ -56,8 +53,6 @@ from storage.schema import members
 TOKEN = "7100000003:broadcast-bench"
 USER_BASE = 6_100_000_000
 HEAD = "📰"  # every weekly digest message starts with it
-ROOT = Path(__file__).resolve().parents[1]
-STARTED = "bot started"
 START_TIMEOUT = 120.0  # the start includes the firing that writes N rows
 TOPICS = ("smart_parking", "smart_transport", "smart_elderly_care", "healthcare", "education", "housing")
 DISTRICTS = ("hongqiao", "heping", "nankai", "hebei", None)
@@ -108,54 +103,6 @@ class BroadcastResult:
         if self.killed_after:
             lines.append(f"  SIGKILL after {self.killed_after} rows sent; {self.mid_send} rows were 'sending'")
         return "\n".join(lines)
-
-
-class BotProcess:
-    """``linkage run`` in a child process, started, SIGKILLed and started again."""
-
-    def __init__(self, env: dict, workdir: Path):
-        self.env, self.log_file = env, workdir / "linkage.log"
-        self.out = open(workdir / "bot.out", "ab")
-        self.proc: subprocess.Popen | None = None
-        self.starts = 0
-
-    async def start(self) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=self.env, stdout=self.out,
-                                     stderr=subprocess.STDOUT, cwd=ROOT)
-        self.starts += 1
-        deadline = time.monotonic() + START_TIMEOUT
-        while self._log().count(STARTED) < self.starts:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"the bot exited with {self.proc.returncode} at start:\n{self.output()}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the bot did not start within {START_TIMEOUT:.0f} s:\n{self.output()}")
-            await asyncio.sleep(0.05)
-
-    async def kill(self) -> None:
-        os.kill(self.proc.pid, signal.SIGKILL)
-        while self.proc.poll() is None:
-            await asyncio.sleep(0.01)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.out.close()
-
-    def _log(self) -> str:
-        try:
-            return self.log_file.read_text(encoding="utf-8", errors="replace")
-        except FileNotFoundError:
-            return ""
-
-    def output(self) -> str:
-        self.out.flush()
-        with open(self.out.name, encoding="utf-8", errors="replace") as out:
-            return out.read()[-3000:]
 
 
 class BroadcastRig:
@@ -239,19 +186,17 @@ class BroadcastRig:
                                            status_from="claimed", status_to="adopted", reason="采用")
 
     def env(self) -> dict:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("LINKAGE_")}
-        env.update(LINKAGE_BOT_TOKEN=TOKEN, LINKAGE_API_BASE=self.server.base_url,
-                   LINKAGE_DATABASE=str(self.workdir / "linkage.db"), LINKAGE_FRAMEWORK=self.framework,
-                   LINKAGE_POLL_TIMEOUT="1", LINKAGE_LOG_FILE=str(self.workdir / "linkage.log"),
-                   LINKAGE_CHARTS_DIR=str(self.workdir / "charts"), PYTHONUNBUFFERED="1")
-        return env  # the sender keeps Telegram's limits: the settings' defaults
+        return dict(LINKAGE_BOT_TOKEN=TOKEN, LINKAGE_API_BASE=self.server.base_url,
+                    LINKAGE_DATABASE=str(self.workdir / "linkage.db"), LINKAGE_FRAMEWORK=self.framework,
+                    LINKAGE_POLL_TIMEOUT="1", LINKAGE_LOG_FILE=str(self.workdir / "linkage.log"),
+                    LINKAGE_CHARTS_DIR=str(self.workdir / "charts"))  # the sender keeps Telegram's limits
 
     # -- running ---------------------------------------------------------------------------
 
     async def start_bot(self) -> None:
         if self.bot is None:
             self.bot = BotProcess(self.env(), self.workdir)
-        await self.bot.start()
+        await self.bot.start(self.bot.logged_start, START_TIMEOUT)
 
     def _read(self, sql: str, *args) -> list:
         """A plain read on a read-only connection of its own. (``Database.read`` begins IMMEDIATE,
@@ -332,7 +277,7 @@ class BroadcastRig:
     async def close(self) -> None:
         gc.unfreeze()
         if self.bot is not None:
-            self.bot.stop()
+            await self.bot.stop()
         if self._reader is not None:
             self._reader.close()
         await self.db.close()

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import click
 
-from bot.cli_support import run as _run
-from bot.cli_support import with_db as _with_db
+from bot.cli.support import run as _run
+from bot.cli.support import with_db as _with_db
 from bot.settings import Settings
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from bot.cli_support import run as _run
-from bot.cli_support import with_db as _with_db
+from bot.cli.support import run as _run
+from bot.cli.support import with_db as _with_db
 from bot.settings import Settings
 from handlers.reports.exports import export_reports
 

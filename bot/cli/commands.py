@@ -11,9 +11,9 @@ import click
 from pydantic import ValidationError
 
 from bot import logs
-from bot.cli_support import refusals_shown
-from bot.cli_support import run as _run
-from bot.cli_support import with_db as _with_db
+from bot.cli.support import refusals_shown
+from bot.cli.support import run as _run
+from bot.cli.support import with_db as _with_db
 from bot.clock import Clock
 from bot.settings import Settings
 from storage.db import Database
@@ -71,7 +71,7 @@ def status(settings: Settings, url: str | None) -> None:
     """The queues (from the database) and, when reachable, the running bot's loops.
 
     Exits 1 when a loop is stalled or gave up, or the running bot does not answer."""
-    from bot.cli_status import show_status
+    from bot.cli.status import show_status
     sys.exit(_run(show_status(settings, url)))
 
 
@@ -82,7 +82,7 @@ def status(settings: Settings, url: str | None) -> None:
               show_default=True, help="Where the demo's database and log go.")
 def demo(keep: bool, framework: str, workdir: Path) -> None:
     """Play the whole product offline against the sandbox Bot API server."""
-    from bot.demo import run_demo
+    from bot.demo.demo import run_demo
     sys.exit(asyncio.run(run_demo(workdir, keep=keep, framework=framework)))
 
 
@@ -241,14 +241,14 @@ def outbox(settings: Settings) -> None:
 
 
 # feature command groups (one `main.add_command(...)` per feature module):
-from bot.cli_study import study  # noqa: E402
+from bot.cli.study import study  # noqa: E402
 main.add_command(study)
-from bot.cli_calendar import holidays  # noqa: E402
+from bot.cli.holidays import holidays  # noqa: E402
 main.add_command(holidays)
-from bot.cli_notices import digest, notice  # noqa: E402
+from bot.cli.notices import digest, notice  # noqa: E402
 main.add_command(notice)
 main.add_command(digest)
-from bot.cli_exports import export  # noqa: E402
+from bot.cli.exports import export  # noqa: E402
 main.add_command(export)
 
 
@@ -265,7 +265,7 @@ def bench() -> None:
               help="Measured window, for Linkage and then for the echo bot.")
 def bench_updates(framework: str, members: int, seconds: float) -> None:
     """Linkage's updates/s, latency and peak RSS against the sandbox, next to a bare echo bot."""
-    from bot.bench import run_bench
+    from bot.bench.updates import run_bench
 
     async def measure():
         # SIGTERM cancels the run like Ctrl-C does, so its finally blocks stop the bots and remove the temp dir
@@ -279,9 +279,6 @@ def bench_updates(framework: str, members: int, seconds: float) -> None:
     click.echo(result.report())
 
 
-from bot.bench_broadcast import broadcast  # noqa: E402
+from bot.bench.broadcast import broadcast  # noqa: E402
 bench.add_command(broadcast)
 
-
-if __name__ == "__main__":
-    main()

@@ -12,7 +12,7 @@ from pathlib import Path
 from bot import logs
 from bot.app import LinkageApp
 from bot.sandbox import SandboxClient, SandboxServer
-from bot.scenario import World, build_pilot
+from bot.demo.scenario import World, build_pilot
 from bot.settings import Settings
 from seeds.loader import load_seeds
 

@@ -11,8 +11,8 @@ import re
 
 import click
 
-from bot.cli_support import run as _run
-from bot.cli_support import with_db as _with_db
+from bot.cli.support import run as _run
+from bot.cli.support import with_db as _with_db
 from bot.settings import Settings
 from handlers.core.context import Ctx
 from handlers.core.localtime import local

@@ -1,0 +1,1 @@
+"""``linkage demo`` and the scripted members (``scenario``) it shares with the tests and benches."""
