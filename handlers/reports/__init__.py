@@ -2,7 +2,9 @@
 co-signers and exports."""
 
 from handlers.core.feature import Feature
-from handlers.reports import cosign, deadlines, liaison, lifecycle, submit
+from handlers.reports import cosign, deadlines, liaison, lifecycle, submit, transitions
+
+transitions.subscribe(deadlines.on_state_change)  # every move re-arms or cancels the item's clocks
 
 FEATURE = Feature(
     name="reports",

@@ -8,7 +8,7 @@ import html
 
 from handlers.reports import cosign
 from handlers.core import flows
-from handlers.reports import lifecycle
+from handlers.reports import lifecycle, transitions
 from handlers.core.buttons import ButtonData, Optional
 from handlers.core.context import Buttons, Ctx
 from handlers.core.i18n import N_, Html, translator
@@ -296,7 +296,7 @@ async def _submit(ctx: Ctx, conv: Conversation) -> None:
     await item_store.add_event(ctx.conn, item_id, "submitted", ctx.now, actor_id=member.id,
                                status_to="submitted")
     await conversations.clear(ctx.conn, ctx.event.user_id)
-    targets = await lifecycle.route_item(ctx, item_id)
+    targets = await transitions.route_item(ctx, item_id)
     await cosign.invite_all(ctx, item_id, data.get("cosigners", []))
     t = ctx.t
     where = "、".join(reference.name(target, t.lang) for target in targets)
@@ -346,10 +346,7 @@ async def on_member_button(ctx: Ctx, fields: dict) -> None:
         if item.status in item_store.CLOSED:
             await ctx.answer(t.plain("This report is already closed."), alert=True)
             return
-        await item_store.change(ctx.conn, item.id, ctx.now, status="withdrawn", closed_at=ctx.now)
-        await item_store.add_event(ctx.conn, item.id, "withdrawn", ctx.now, actor_id=ctx.member.id,
-                                   status_from=item.status, status_to="withdrawn")
-        await lifecycle.refresh_cards(ctx, item.id)
+        await transitions.move(ctx, item, "withdrawn", "withdrawn", actor_id=ctx.member.id, closed_at=ctx.now)
         await ctx.answer()
         await ctx.reply(t("{code} was withdrawn.", code=item.code))
     elif action == "edit":
@@ -392,10 +389,8 @@ async def on_member_text(ctx: Ctx, conv: Conversation) -> None:
         if item.status not in ("submitted", *item_store.WAITING):
             await ctx.reply(t("A liaison is already handling this report, so it can no longer be edited."))
         else:
-            await item_store.change(ctx.conn, item.id, ctx.now, **{conv.data["field"]: text})
-            await item_store.add_event(ctx.conn, item.id, "edited", ctx.now, actor_id=ctx.member.id,
-                                       reason=conv.data["field"])
-            await lifecycle.refresh_cards(ctx, item.id)
+            await transitions.move(ctx, item, None, "edited", actor_id=ctx.member.id, reason=conv.data["field"],
+                                   **{conv.data["field"]: text})
             await ctx.reply(t("{code} was updated; the liaisons see the new text.", code=item.code))
     else:
         await _relay_answer(ctx, item, text)
@@ -407,10 +402,7 @@ async def _relay_answer(ctx: Ctx, item, text: str) -> None:
     if item.status != "needs_info":
         await ctx.reply(t("No information is requested for this report now."))
         return
-    await item_store.change(ctx.conn, item.id, ctx.now, status="claimed")
-    await item_store.add_event(ctx.conn, item.id, "info", ctx.now, actor_id=ctx.member.id,
-                               status_from="needs_info", status_to="claimed", body=text)
-    await lifecycle.refresh_cards(ctx, item.id)
+    await transitions.move(ctx, item, "claimed", "info", actor_id=ctx.member.id, body=text)
     group_t = translator(ctx.config.group_language)
     await lifecycle.relay_to_handlers(
         ctx, item, group_t("📨 The member answered about {code}:", code=item.code) + "\n" + html.escape(text))
