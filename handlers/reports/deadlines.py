@@ -172,7 +172,8 @@ async def on_state_change(ctx: Ctx, item_id: int) -> None:
         return
     clocks = wanted(item, await item_store.events(ctx.conn, item_id), ctx.config)
     keep = {d.prefix(item_id) for d in clocks}
-    stale = {row.key.rsplit(":", 1)[0] + ":" for row in await timers.pending_with_prefix(ctx.conn, f"deadline:{item_id}:")}
+    pending = await timers.pending_with_prefix(ctx.conn, f"deadline:{item_id}:")
+    stale = {row.key.rsplit(":", 1)[0] + ":" for row in pending}
     for prefix in sorted(stale - keep):
         await timers.cancel(ctx.conn, prefix, ctx.now)
     if not clocks:

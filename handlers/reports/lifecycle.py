@@ -1,6 +1,7 @@
 """The life of an item: routing, the card in each target, and telling the member every hop.
 
-An item's states (OPEN, WAITING, RESOLVED, CLOSED) live with the items, in storage/items.py.
+An item's states (OPEN, WAITING, RESOLVED, CLOSED) and its allowed moves live with the items, in
+storage/items.py; every move goes through transitions.move, which uses the cards drawn here.
 Cards are edited in place (``{"$ref": card_key}``).
 """
 
