@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import html
 import re
-from zoneinfo import ZoneInfo
 
 import click
 
@@ -16,9 +15,9 @@ from bot.cli_support import run as _run
 from bot.cli_support import with_db as _with_db
 from bot.settings import Settings
 from handlers.core.context import Ctx
+from handlers.core.localtime import local
 from handlers.features import REGISTRY
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 TAG = re.compile(r"<[^>]+>")
 
 
@@ -76,7 +75,7 @@ def notice_list(settings: Settings, limit: int) -> None:
     if not rows:
         click.echo("no notices yet")
     for row in rows:
-        when = row.created_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+        when = local(row.created_at).strftime("%Y-%m-%d %H:%M")
         click.echo(f"#{row.id}  {when}  read {row.read}/{row.recipients}  {row.title}")
 
 
@@ -91,11 +90,11 @@ def notice_show(settings: Settings, notice_id: int) -> None:
         raise click.ClickException(f"no notice #{notice_id}")
     n = info["notice"]
     click.echo(f"notice #{n.id}: {n.title}")
-    click.echo(f"sent {n.created_at.astimezone(SHANGHAI):%Y-%m-%d %H:%M} by {info['sender']} "
+    click.echo(f"sent {local(n.created_at):%Y-%m-%d %H:%M} by {info['sender']} "
                f"to {audience_text(n.audience)}")
     click.echo(f"recipients: {info['recipients']}, read: {info['read']}, unread: {info['unread']}")
     if n.remind_after_hours:
-        state = (f"sent {n.reminded_at.astimezone(SHANGHAI):%Y-%m-%d %H:%M}" if n.reminded_at
+        state = (f"sent {local(n.reminded_at):%Y-%m-%d %H:%M}" if n.reminded_at
                  else "pending")
         click.echo(f"reminder after {n.remind_after_hours} h: {state}")
     if info["unread_members"]:

@@ -21,6 +21,7 @@ from bot.clock import Clock
 from bot.supervise import sleep_unless_stopped
 from handlers.core import scheduled
 from handlers.core.context import Ctx, HandlerConfig
+from handlers.core.feature import Registry
 from handlers.features import REGISTRY
 from storage import timers
 from storage.db import Database
@@ -30,8 +31,9 @@ log = logging.getLogger("linkage.scheduler")
 
 class Scheduler:
     def __init__(self, db: Database, clock: Clock, config: HandlerConfig, on_sent: asyncio.Event,
-                 *, tick_seconds: float = 30):
+                 *, tick_seconds: float = 30, features: Registry = REGISTRY):
         self.db, self.clock, self.config, self.on_sent = db, clock, config, on_sent
+        self.features = features  # whose jobs and planners run
         self.tick_seconds = tick_seconds
         self.aps = AsyncIOScheduler(timezone=timezone.utc, job_defaults={
             "misfire_grace_time": None, "coalesce": True, "max_instances": 1})
@@ -84,7 +86,7 @@ class Scheduler:
     async def in_transaction(self, work):
         """Run ``work(ctx)`` in one transaction with a system context (no incoming update)."""
         async with self.db.transaction() as conn:
-            ctx = Ctx.offline(conn, self.clock.now(), self.config, REGISTRY)
+            ctx = Ctx.offline(conn, self.clock.now(), self.config, self.features)
             return await work(ctx)
 
     async def stop(self) -> None:

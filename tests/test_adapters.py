@@ -1,15 +1,13 @@
 """Both framework adapters against the in-process sandbox Bot API server, over real HTTP: the same
-JSON in and out, and the same error kinds, whichever framework carries the calls. Plus the boundary:
-only the adapter modules import aiogram or telegram."""
+JSON in and out, and the same error kinds, whichever framework carries the calls. (That only the
+adapter modules import aiogram or telegram is an import contract: tests/test_architecture.py.)"""
 
 from __future__ import annotations
 
-import ast
 import asyncio
 import logging
 import socket
 import warnings
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -373,141 +371,3 @@ async def test_a_proxy_page_instead_of_get_chat_member_leaves_the_bot_working(st
     group = await stack.world.bound_group("topic:education", "topic", "市政协·议政论坛", office)
     assert group.chat.id != first.id
 
-
-# ---------------------------------------------------------------- the boundary
-
-ROOT = Path(__file__).resolve().parents[1]
-SCANNED = ("bot", "handlers", "storage", "seeds")
-FRAMEWORK_PACKAGES = {"aiogram", "telegram"}
-ADAPTERS = "bot.adapters"
-
-
-def project_sources(root: Path = ROOT) -> dict[str, str]:
-    """Module name -> source for every .py file of the scanned packages (tests/ and scripts/ are not)."""
-    sources = {}
-    for package in SCANNED:
-        for path in sorted((root / package).rglob("*.py")):
-            parts = list(path.relative_to(root).with_suffix("").parts)
-            if parts[-1] == "__init__":
-                parts.pop()
-            sources[".".join(parts)] = path.read_text(encoding="utf-8")
-    return sources
-
-
-def _is_type_checking(test: ast.expr) -> bool:
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
-
-
-def import_time_imports(module: str, source: str, is_package: bool) -> set[str]:
-    """Absolute names this module imports when it is imported.
-
-    Only statements that run at import time count: the module body, including its if/try/with/for
-    blocks and class bodies. Imports inside functions (like make_api's lazy imports of the concrete
-    adapters) run only when called, and ``if TYPE_CHECKING:`` blocks never run, so neither counts.
-    ``from pkg import name`` yields both ``pkg`` and ``pkg.name`` (name may be a submodule).
-    """
-    package = module if is_package else module.rpartition(".")[0]
-    found: set[str] = set()
-
-    def visit(statements: list[ast.stmt]) -> None:
-        for node in statements:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                continue
-            if isinstance(node, ast.Import):
-                found.update(alias.name for alias in node.names)
-            elif isinstance(node, ast.ImportFrom):
-                if node.level:
-                    base = package.split(".")[:len(package.split(".")) - (node.level - 1)]
-                    target = ".".join(base + ([node.module] if node.module else []))
-                else:
-                    target = node.module
-                found.add(target)
-                found.update(f"{target}.{alias.name}" for alias in node.names if alias.name != "*")
-            elif isinstance(node, ast.If):
-                if not _is_type_checking(node.test):
-                    visit(node.body)
-                visit(node.orelse)
-            elif isinstance(node, ast.ClassDef):
-                visit(node.body)
-            else:
-                for field in ("body", "orelse", "finalbody", "handlers"):
-                    visit([s for s in getattr(node, field, []) if isinstance(s, ast.stmt)]
-                          + [s for h in getattr(node, field, []) if isinstance(h, ast.excepthandler)
-                             for s in h.body])
-
-    visit(ast.parse(source).body)
-    return found
-
-
-def framework_leaks(sources: dict[str, str], packages: set[str] = FRAMEWORK_PACKAGES,
-                    allowed_prefix: str = ADAPTERS) -> dict[str, list[str]]:
-    """For each module outside ``allowed_prefix`` that imports a framework at import time, directly
-    or through project modules (importing ``a.b.c`` also runs ``a`` and ``a.b``), one import chain."""
-    packages_set = {name for name in sources if any(other.startswith(name + ".") for other in sources)}
-    edges: dict[str, set[str]] = {}
-    direct: dict[str, str] = {}
-    for module, source in sources.items():
-        edges[module] = set()
-        for name in sorted(import_time_imports(module, source, module in packages_set)):
-            if name.split(".")[0] in packages:
-                direct.setdefault(module, name)
-            parts = name.split(".")
-            for i in range(1, len(parts) + 1):  # the package __init__s run first
-                if ".".join(parts[:i]) in sources and ".".join(parts[:i]) != module:
-                    edges[module].add(".".join(parts[:i]))
-    leaks = {}
-    for root in sorted(sources):
-        if root == allowed_prefix or root.startswith(allowed_prefix + "."):
-            continue
-        chain_to = {root: [root]}
-        stack = [root]
-        while stack:
-            module = stack.pop()
-            if module in direct:
-                leaks[root] = chain_to[module] + [direct[module]]
-                break
-            for nxt in sorted(edges[module]):
-                if nxt not in chain_to:
-                    chain_to[nxt] = chain_to[module] + [nxt]
-                    stack.append(nxt)
-    return leaks
-
-
-def test_only_the_adapter_modules_import_aiogram_or_telegram():
-    sources = project_sources()
-    # the scan covers the core, the runtime and the sandbox server, and does see the adapters' imports
-    assert {"bot.app", "bot.poller", "bot.webhook", "bot.sender", "bot.cli", "bot.sandbox.server",
-            "handlers.reports.submit", "storage.inbox", "seeds.loader"} <= set(sources)
-    assert {"aiogram", "aiogram.types"} & import_time_imports("bot.adapters.aiogram_adapter",
-                                                              sources["bot.adapters.aiogram_adapter"], False)
-    assert "telegram" in import_time_imports("bot.adapters.ptb_adapter", sources["bot.adapters.ptb_adapter"], False)
-    assert framework_leaks(sources) == {}
-
-
-def test_the_boundary_check_sees_transitive_and_ignores_lazy_imports():
-    sources = {
-        "app": "from __future__ import annotations\nfrom lib import helper\n",
-        "lib": "",
-        "lib.helper": "import util\n",
-        "util": "try:\n    from telegram.error import Forbidden\nexcept ImportError:\n    pass\n",
-        "lazy": "def make():\n    import aiogram\n",
-        "typing_only": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import aiogram\n",
-        "uses_lazy": "from lazy import make\n",
-        "klass": "class A:\n    from aiogram import Bot\n",
-        "pkg": "", "pkg.sub": "from . import inner\n", "pkg.inner": "import aiogram.types\n",
-        "bot.adapters": "def make_api():\n    from bot.adapters.x import X\n",
-        "bot.adapters.x": "import aiogram\n",
-        "bot.core": "from bot.adapters import make_api\n",
-        "bot.bad": "from bot.adapters.x import X\n",
-    }
-    leaks = framework_leaks(sources)
-    assert leaks == {
-        "app": ["app", "lib.helper", "util", "telegram.error"],
-        "lib.helper": ["lib.helper", "util", "telegram.error"],
-        "util": ["util", "telegram.error"],
-        "klass": ["klass", "aiogram"],
-        "pkg.sub": ["pkg.sub", "pkg.inner", "aiogram.types"],
-        "pkg.inner": ["pkg.inner", "aiogram.types"],
-        "bot.bad": ["bot.bad", "bot.adapters.x", "aiogram"],
-    }

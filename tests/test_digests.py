@@ -358,7 +358,7 @@ async def test_upcoming_sessions_read_from_the_study_table_for_their_audience(tm
                     created_by="test", created_at=now)
         async with db.read() as conn:
             member = await people.by_roster_id(conn, "H001")
-            news = await digest.News.load(conn, due - timedelta(days=7), due)
+            news = await digest.News.load(conn, due - timedelta(days=7), due, REGISTRY.upcoming)
             text = await digest.render_member(conn, member, kind="weekly", due=due, frequency="weekly", news=news,
                                               own=await digest.OwnItems.load(conn, [member.id], news.since))
     finally:

@@ -12,16 +12,18 @@ from sqlalchemy import select
 from bot.clock import Clock
 from bot.scheduler import Scheduler
 from bot.supervise import Supervisor
-from handlers.core import scheduled
+from handlers.core.feature import Feature, Registry
 from handlers.core.context import HandlerConfig
 from storage import timers
 from storage.db import Database
 from storage.schema import outbox, timers as timers_table
 
 
-@scheduled.job("test:ping")
 async def _ping(ctx, timer) -> None:
     await ctx.send(timer.payload["chat_id"], f"ping {timer.key}")
+
+
+PING = Registry([Feature("test", jobs={"test:ping": _ping})])  # a job of its own, no feature's planners
 
 
 async def _rig(tmp_path):
@@ -45,10 +47,10 @@ async def test_a_timer_fires_once_even_across_a_restart(tmp_path):
     async with db.transaction() as conn:
         await timers.schedule(conn, "ping:1", "test:ping", clock.now() - timedelta(minutes=5), payload={"chat_id": 1})
         await timers.schedule(conn, "ping:1", "test:ping", clock.now(), payload={"chat_id": 1})  # same key: no-op
-    first = Scheduler(db, clock, HandlerConfig(), asyncio.Event())
+    first = Scheduler(db, clock, HandlerConfig(), asyncio.Event(), features=PING)
     await first.start()  # catches up on the timer that fell due while nothing ran
     await first.stop()
-    second = Scheduler(db, clock, HandlerConfig(), asyncio.Event())
+    second = Scheduler(db, clock, HandlerConfig(), asyncio.Event(), features=PING)
     await second.start()
     assert await second.fire_due() == 0
     await second.stop()
@@ -61,8 +63,8 @@ async def test_concurrent_wake_ups_fire_a_timer_once(tmp_path):
     async with db.transaction() as conn:
         for n in range(20):
             await timers.schedule(conn, f"ping:{n}", "test:ping", clock.now(), payload={"chat_id": n})
-    a = Scheduler(db, clock, HandlerConfig(), asyncio.Event())
-    b = Scheduler(db, clock, HandlerConfig(), asyncio.Event())
+    a = Scheduler(db, clock, HandlerConfig(), asyncio.Event(), features=PING)
+    b = Scheduler(db, clock, HandlerConfig(), asyncio.Event(), features=PING)
     ran = await asyncio.gather(a.fire_due(), b.fire_due())
     assert sum(ran) == 20
     assert sorted(await _sent(db)) == sorted(f"ping ping:{n}" for n in range(20))
@@ -78,7 +80,7 @@ async def test_a_late_timer_past_its_use_is_skipped_and_a_future_one_waits(tmp_p
         await timers.schedule(conn, "late-but-useful", "test:ping", now - timedelta(hours=3),
                               payload={"chat_id": 2}, expires_at=now + timedelta(hours=1))
         await timers.schedule(conn, "future", "test:ping", now + timedelta(days=1), payload={"chat_id": 3})
-    scheduler = Scheduler(db, clock, HandlerConfig(), asyncio.Event())
+    scheduler = Scheduler(db, clock, HandlerConfig(), asyncio.Event(), features=PING)
     await scheduler.fire_due()
     assert await _sent(db) == ["ping late-but-useful"]
     assert (await _status(db, "late"), await _status(db, "future")) == ("skipped", "pending")
@@ -90,7 +92,7 @@ async def test_a_late_timer_past_its_use_is_skipped_and_a_future_one_waits(tmp_p
 
 async def test_apscheduler_wakes_the_bot_when_a_timer_falls_due(tmp_path):
     db, clock = await _rig(tmp_path)
-    scheduler = Scheduler(db, clock, HandlerConfig(), asyncio.Event(), tick_seconds=3600)
+    scheduler = Scheduler(db, clock, HandlerConfig(), asyncio.Event(), tick_seconds=3600, features=PING)
     await scheduler.start()
     async with db.transaction() as conn:
         await timers.schedule(conn, "soon", "test:ping", clock.now() + timedelta(seconds=0.5), payload={"chat_id": 1})
@@ -106,7 +108,7 @@ async def test_apscheduler_wakes_the_bot_when_a_timer_falls_due(tmp_path):
 
 async def test_a_failing_tick_is_logged_and_started_again_until_the_timer_fires(tmp_path, caplog):
     db, clock = await _rig(tmp_path)
-    scheduler = Scheduler(db, clock, HandlerConfig(), asyncio.Event(), tick_seconds=0.1)
+    scheduler = Scheduler(db, clock, HandlerConfig(), asyncio.Event(), tick_seconds=0.1, features=PING)
     await scheduler.start()
     stop = asyncio.Event()
     supervisor = Supervisor(stop, first_backoff=0.1)

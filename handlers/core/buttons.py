@@ -15,7 +15,16 @@ from dataclasses import dataclass
 from handlers.core.i18n import N_
 
 CALLBACK_DATA_LIMIT = 64  # bytes, as Telegram counts them
-MAX_ID = 2**63 - 1  # a database id fits a signed 64-bit integer
+DB_ID_MAX = 2**31 - 1  # ids are INTEGER columns; on PostgreSQL a larger number is a query error
+
+
+def db_id(text: str | None) -> int | None:
+    """A row id taken from button data, or None when it cannot be one (a forged or stale
+    button): checked before any query, so a forged id gets the polite answer, not a DB error."""
+    if not text or not (text.isascii() and text.isdigit()):
+        return None
+    value = int(text)
+    return value if 1 <= value <= DB_ID_MAX else None
 
 
 @dataclass(frozen=True)
@@ -40,8 +49,8 @@ class ButtonData:
         if not self.required <= len(values) <= len(self.fields):
             raise ValueError(f"button {self.prefix} takes {len(self.fields)} field(s), got {len(values)}")
         parts = [str(value) for value in values]
-        if any(":" in part for part in parts):
-            raise ValueError(f"button {self.prefix}: a field holds ':'")
+        if any(":" in part for part in parts[:len(self.fields) - 1]):  # the last field may hold ':'
+            raise ValueError(f"button {self.prefix}: a field before the last holds ':'")
         data = ":".join([self.prefix, *parts])
         if len(data.encode()) > CALLBACK_DATA_LIMIT:
             raise ValueError(f"button {self.prefix}: {len(data.encode())} bytes, Telegram takes {CALLBACK_DATA_LIMIT}")
@@ -50,7 +59,7 @@ class ButtonData:
     def unpack(self, data: str) -> dict | None:
         """The fields of ``data`` by name, or None if it does not fit this button."""
         prefix, _, rest = data.partition(":")
-        parts = rest.split(":") if rest else []
+        parts = rest.split(":", len(self.fields) - 1) if rest else []
         if prefix != self.prefix or not self.required <= len(parts) <= len(self.fields):
             return None
         values: dict = {}
@@ -72,9 +81,8 @@ def _decode(kind, part: str | None):
     if part is None:
         return None  # an optional field left out
     if kind is int:
-        if not part.isascii() or not part.isdigit() or not 0 < int(part) <= MAX_ID:
-            return _INVALID
-        return int(part)
+        value = db_id(part)
+        return _INVALID if value is None else value
     if isinstance(kind, tuple):  # the choices offered
         return part if part in kind else _INVALID
     return part if part else _INVALID  # free text: the handler checks it against the database

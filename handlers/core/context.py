@@ -77,18 +77,6 @@ class HandlerConfig:
         "image/jpeg", "image/png", "text/plain")
 
 
-DB_ID_MAX = 2**31 - 1  # ids are INTEGER columns; on PostgreSQL a larger number is a query error
-
-
-def db_id(text: str | None) -> int | None:
-    """A row id taken from button data, or None when it cannot be one (a forged or stale
-    button): checked before any query, so a forged id gets the polite answer, not a DB error."""
-    if not text or not (text.isascii() and text.isdigit()):
-        return None
-    value = int(text)
-    return value if 1 <= value <= DB_ID_MAX else None
-
-
 def without_bidi_controls(text: str) -> str:
     return _BIDI_CONTROLS.sub("", text)
 

@@ -13,18 +13,17 @@ from __future__ import annotations
 
 import html
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 from handlers.core import audience
 from handlers.core import flows
 from handlers.core.buttons import ButtonData, Optional
 from handlers.core.context import Ctx
+from handlers.core.localtime import local
 from handlers.core.i18n import N_, Html, translator
 from storage import conversations, outbox, people, reference
 from storage import notices as store
 from storage.conversations import Conversation
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 READ = ButtonData("nr", notice=int)  # a recipient's ✅ Read
 ADMIN = ButtonData("nt", refusal=N_("This button is no longer valid."),  # the office's notice flow
                    action=("a", "send", "cancel"), value=Optional(str))
@@ -76,7 +75,7 @@ def _render(notice, lang: str, *, reminder: bool = False, read_at=None) -> str:
     head = t("🔔 <b>Reminder: please read this notice</b>") if reminder else t("📢 <b>Notice</b>")
     lines = [head, f"<b>{html.escape(notice.title)}</b>", "", html.escape(notice.body)]
     if read_at is not None:
-        lines += ["", t("✅ Read at {time}", time=read_at.astimezone(SHANGHAI).strftime("%m-%d %H:%M"))]
+        lines += ["", t("✅ Read at {time}", time=local(read_at).strftime("%m-%d %H:%M"))]
     return "\n".join(lines)
 
 
@@ -170,7 +169,7 @@ async def list_notices(ctx: Ctx) -> None:
         return
     lines = [t("<b>Latest notices</b> (read / recipients)")]
     for row in rows:
-        when = row.created_at.astimezone(SHANGHAI).strftime("%m-%d %H:%M")
+        when = local(row.created_at).strftime("%m-%d %H:%M")
         lines.append(t("#{id} {when} · {title} — read {read}/{total}, unread {unread}", id=row.id, when=when,
                        title=row.title, read=row.read, total=row.recipients, unread=row.recipients - row.read))
     await ctx.reply("\n".join(lines))

@@ -13,12 +13,12 @@ from __future__ import annotations
 import base64
 import json
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from handlers.reports import cosign
 from handlers.reports import lifecycle
 from handlers.reports import submit
 from handlers.core.context import Ctx
+from handlers.core.localtime import local
 from handlers.core.i18n import translator
 from storage import cosign as cosign_store
 from storage import items as item_store
@@ -26,13 +26,12 @@ from storage import people
 from storage import reference
 from storage import targets as target_store
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 MESSAGES_SHOWN = ("asked", "replied", "info")  # event bodies the member saw in their chat
 
 
 def _when(value):
     if isinstance(value, datetime):
-        return value.astimezone(SHANGHAI).isoformat(timespec="minutes")
+        return local(value).isoformat(timespec="minutes")
     return str(value)
 
 
@@ -93,7 +92,7 @@ async def collect(conn, member, features) -> dict:
 async def cmd_mydata(ctx: Ctx) -> None:
     data = await collect(ctx.conn, ctx.member, ctx.features)
     content = json.dumps({"exported_at": ctx.now, **data}, ensure_ascii=False, indent=2, default=_when)
-    name = f"linkage-{ctx.member.roster_id}-{ctx.now.astimezone(SHANGHAI):%Y%m%d}.json"
+    name = f"linkage-{ctx.member.roster_id}-{local(ctx.now):%Y%m%d}.json"
     await ctx.call("sendDocument", {
         "chat_id": ctx.event.chat_id,
         "document": {"$upload": {"name": name, "base64": base64.b64encode(content.encode()).decode()}},

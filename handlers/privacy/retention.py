@@ -17,27 +17,25 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from handlers.core.context import Ctx
+from handlers.core.localtime import local_at, local_day
 from storage import floods, inbox, outbox
 from storage import study as study_store
 
 log = logging.getLogger("linkage.retention")
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 AT = time(3, 30)  # a quiet hour
 
 
 def next_run(now: datetime) -> datetime:
-    local = now.astimezone(SHANGHAI)
-    due = datetime.combine(local.date(), AT, SHANGHAI)
-    return due if due > local else due + timedelta(days=1)
+    due = local_at(local_day(now), AT)
+    return due if due > now else local_at(local_day(now) + timedelta(days=1), AT)
 
 
 async def plan_retention(ctx: Ctx) -> None:
     due = next_run(ctx.now)
-    await ctx.schedule(f"retention:{due.date().isoformat()}", "retention", due)  # late is still useful
+    await ctx.schedule(f"retention:{local_day(due).isoformat()}", "retention", due)  # late is still useful
 
 
 async def apply_retention(ctx: Ctx, timer=None) -> dict[str, int]:

@@ -13,8 +13,8 @@ import re
 
 from handlers.core import flows
 from handlers.reports import lifecycle, submit, transitions
-from handlers.core.buttons import ButtonData
-from handlers.core.context import Ctx, db_id
+from handlers.core.buttons import ButtonData, db_id
+from handlers.core.context import Ctx
 from handlers.core.i18n import N_, translator
 from storage import conversations, outbox, people, reference
 from storage import items as item_store
