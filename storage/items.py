@@ -19,6 +19,25 @@ WAITING = ("routed", "forwarded", "escalated", "delegated")
 OPEN = ("submitted", *WAITING, "claimed", "needs_info", "answered")
 RESOLVED = ("adopted", "reported_up", "instructed", "not_adopted", "duplicate")
 CLOSED = ("withdrawn", "closed")
+HANDLING = ("claimed", "needs_info", "answered")  # claimed by a liaison, no outcome yet
+
+# The moves an item may make, from each state (handlers/reports/transitions.py makes them): a
+# liaison's follow-ups from HANDLING, an outcome into RESOLVED, closing only after an outcome,
+# withdrawing until closed; CLOSED is the end.
+_FROM_HANDLING = ("needs_info", "answered", "routed", "forwarded", "escalated", "delegated", *RESOLVED,
+                  "withdrawn")
+MOVES: dict[str, tuple[str, ...]] = {
+    "submitted": ("routed", "withdrawn"),
+    **dict.fromkeys(WAITING, ("claimed", "withdrawn")),
+    "claimed": _FROM_HANDLING,
+    "needs_info": ("claimed", *_FROM_HANDLING),  # the member answered the question
+    "answered": _FROM_HANDLING,
+    **dict.fromkeys(RESOLVED, ("closed", "withdrawn")),
+}
+
+
+def may_move(status_from: str, status_to: str) -> bool:
+    return status_to in MOVES.get(status_from, ())
 
 
 async def next_code(conn: AsyncConnection, year: int) -> str:

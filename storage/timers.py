@@ -44,3 +44,15 @@ async def take(conn: AsyncConnection, key: str, status: str, now: datetime, note
     result = await conn.execute(update(timers).where(timers.c.key == key, timers.c.status == "pending")
                                 .values(status=status, fired_at=now, note=note))
     return bool(result.rowcount)
+
+
+async def pending_with_prefix(conn: AsyncConnection, key_prefix: str) -> list:
+    """Pending timers whose key starts with the prefix (e.g. every deadline nudge of one item)."""
+    return list(await conn.execute(select(timers).where(timers.c.key.startswith(key_prefix, autoescape=True),
+                                                        timers.c.status == "pending").order_by(timers.c.key)))
+
+
+async def reschedule(conn: AsyncConnection, key: str, due_at: datetime, expires_at: datetime | None) -> None:
+    """Move a pending timer to a new time (a timer that already fired stays as it was)."""
+    await conn.execute(update(timers).where(timers.c.key == key, timers.c.status == "pending")
+                       .values(due_at=due_at, expires_at=expires_at))

@@ -8,7 +8,7 @@ from sqlalchemy import update
 from handlers.features import REGISTRY
 from handlers.core.context import Ctx
 from handlers.core.i18n import translator
-from handlers.reports.lifecycle import route_item
+from handlers.reports.transitions import route_item
 from storage import items as item_store
 from storage import people
 from storage.schema import items

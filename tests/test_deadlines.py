@@ -17,9 +17,11 @@ from bot.scheduler import Scheduler
 from handlers.features import REGISTRY
 from handlers.reports import deadlines
 from handlers.core.context import Ctx, HandlerConfig
-from handlers.reports.deadlines import SHANGHAI, add_working_days, working_days_overdue
+from handlers.core.localtime import SHANGHAI
+from handlers.reports.deadlines import add_working_days, working_days_overdue
 from handlers.core.i18n import translator
-from handlers.reports.lifecycle import refresh_cards, route_item
+from handlers.reports import transitions
+from handlers.reports.transitions import route_item
 from seeds.loader import load_seeds, read_yaml
 from storage import calendar as calendar_store
 from storage import items as item_store
@@ -228,12 +230,11 @@ async def test_deadline_timers_fire_once_across_a_restart_and_follow_calendar_ed
         group_step = (await conn.execute(select(timers).where(timers.c.key == group_step.key))).one()
     assert group_step.due_at == datetime.combine(wednesday, END, tzinfo=SHANGHAI)
 
-    # the member withdraws the report (as handlers/submit.py does): every pending nudge is cancelled
+    # the member withdraws the report (as handlers/reports/submit.py does): every pending nudge is cancelled
     async with db.transaction() as conn:
         ctx = Ctx.offline(conn, clock.now(), config, REGISTRY)
-        await item_store.change(conn, item_id, ctx.now, status="withdrawn", closed_at=ctx.now)
-        await item_store.add_event(conn, item_id, "withdrawn", ctx.now, status_from="routed", status_to="withdrawn")
-        await refresh_cards(ctx, item_id)
+        item = await item_store.by_id(conn, item_id)
+        await transitions.move(ctx, item, "withdrawn", "withdrawn", actor_id=None, closed_at=ctx.now)
         assert await deadlines.next_nudge(conn, item_id) is None
         notes = (await conn.execute(select(timers.c.note).where(timers.c.key.like(f"deadline:{item_id}:%"),
                                                                 timers.c.status == "skipped"))).scalars().all()

@@ -20,7 +20,8 @@ def holidays() -> None:
 @click.pass_obj
 def holidays_list(settings: Settings, year: int | None) -> None:
     """The year's entries; dates not listed follow the weekday rule (Mon–Fri work)."""
-    from handlers.reports.deadlines import SHANGHAI, describe
+    from handlers.core.localtime import SHANGHAI
+    from handlers.reports.deadlines import describe
     from storage import calendar as calendar_store
 
     async def work(conn, now):

@@ -1,12 +1,120 @@
-"""Short conversations that interrupt a longer one (an answer, an edit, a liaison's reply)
-keep the unfinished draft and hand it back afterwards."""
+"""Conversations in a private chat. A guided flow is declared as a table of ``Step``s and run by
+``Flow``; its state is a ``Conversation`` row, saved inside the update's transaction. Short
+conversations that interrupt a longer one (an answer, an edit, a liaison's reply) keep the
+unfinished draft and hand it back afterwards."""
 
 from __future__ import annotations
 
-from handlers.core.context import Ctx, shows_nothing, without_bidi_controls
+from dataclasses import dataclass
+from typing import Awaitable, Callable, Mapping, Sequence, Union
+
+from handlers.core.buttons import ButtonData
+from handlers.core.context import Buttons, Ctx, shows_nothing, without_bidi_controls
 from handlers.core.i18n import N_
 from storage import conversations
 from storage.conversations import Conversation
+
+Choices = Sequence[Sequence[tuple[str, str]]]  # rows of (label, value)
+Dynamic = Callable[[Ctx, Conversation], Awaitable]  # (ctx, conv) -> what the step shows now
+TextHandler = Callable[[Ctx, Conversation], Awaitable[bool]]  # True: answered, go on
+ChoiceHandler = Callable[[Ctx, Conversation, str], Awaitable[bool]]  # False: not a value it takes
+Skip = Callable[[Ctx, Conversation], Awaitable[bool]]  # True: answered without asking
+Next = Union[str, Callable[[Conversation], str], None]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step: its prompt (a msgid with ``values``, or a function for a text put together from
+    the draft), its buttons (rows of (msgid, value), or a function giving rows of shown labels),
+    what a message does (``on_text``; none: only the buttons answer), what a press does
+    (``on_choice``; fixed buttons are checked by the flow first), a rule that answers the step
+    without asking (``skip``), and the next step (none: the step's own handler ends the flow)."""
+
+    name: str
+    text: str | Dynamic
+    values: Mapping[str, object] | None = None
+    choices: Choices | Dynamic | None = None
+    on_text: TextHandler | None = None
+    on_choice: ChoiceHandler | None = None
+    skip: Skip | None = None
+    next: Next = None
+
+
+def remember(key: str, value: Callable[[str], object] = lambda chosen: chosen) -> ChoiceHandler:
+    """A choice handler that keeps the chosen value (or what ``value`` makes of it) in the draft."""
+    async def keep(ctx: Ctx, conv: Conversation, chosen: str) -> bool:
+        conv.data[key] = value(chosen)
+        return True
+    return keep
+
+
+def grid(choices: list[tuple[str, str]], width: int) -> list[list[tuple[str, str]]]:
+    return [choices[i:i + width] for i in range(0, len(choices), width)]
+
+
+class Flow:
+    """Runs a table of steps: prompts, takes messages and presses of ``button`` (packed as
+    (step, value)), and moves on through the skip rules to the next step asked."""
+
+    def __init__(self, name: str, button: ButtonData, steps: Sequence[Step]):
+        self.name, self.button = name, button
+        self.first = steps[0].name
+        self.steps = {step.name: step for step in steps}
+
+    async def prompt(self, ctx: Ctx, conv: Conversation) -> None:
+        step = self.steps[conv.step]
+        text = ctx.t(step.text, **(step.values or {})) if isinstance(step.text, str) else await step.text(ctx, conv)
+        await ctx.reply(text, buttons=await self.buttons(ctx, conv))
+
+    async def buttons(self, ctx: Ctx, conv: Conversation) -> Buttons | None:
+        """The current step's buttons (also for a reply that asks again)."""
+        step = self.steps[conv.step]
+        if step.choices is None:
+            return None
+        if callable(step.choices):
+            rows = await step.choices(ctx, conv)
+        else:
+            rows = [[(ctx.t.plain(label), value) for label, value in row] for row in step.choices]
+        return [[(label, self.button.pack(step.name, value)) for label, value in row] for row in rows]
+
+    async def on_button(self, ctx: Ctx, fields: dict) -> None:
+        t = ctx.t
+        conv = await conversations.load(ctx.conn, ctx.event.user_id)
+        if conv is None or conv.flow != self.name or conv.step != fields["step"]:
+            await ctx.answer(t.plain("This button belongs to an earlier step. Please use the latest message."),
+                             alert=True)
+            return
+        step = self.steps[conv.step]
+        if not await self._takes(ctx, conv, step, fields["value"]):
+            await ctx.answer(t.plain("This choice is not valid."), alert=True)
+            return
+        await self.go_on(ctx, conv)
+        await ctx.answer()
+
+    async def _takes(self, ctx: Ctx, conv: Conversation, step: Step, value: str) -> bool:
+        if step.choices is None:
+            return False
+        if not callable(step.choices) and all(value != v for row in step.choices for _, v in row):
+            return False
+        return step.on_choice is None or await step.on_choice(ctx, conv, value)
+
+    async def on_message(self, ctx: Ctx, conv: Conversation) -> None:
+        step = self.steps[conv.step]
+        if step.on_text is None:
+            await ctx.reply(ctx.t("Please choose one of the buttons above, or /cancel to stop."))
+        elif await step.on_text(ctx, conv):
+            await self.go_on(ctx, conv)
+
+    async def go_on(self, ctx: Ctx, conv: Conversation) -> None:
+        """To the next step that has to be asked: save the draft there and prompt."""
+        step = self.steps[conv.step]
+        while (name := step.next(conv) if callable(step.next) else step.next) is not None:
+            step = self.steps[name]
+            if step.skip is None or not await step.skip(ctx, conv):
+                conv.step = name
+                await conversations.save(ctx.conn, conv, ctx.now)
+                await self.prompt(ctx, conv)
+                return
 
 
 async def suspend_into(ctx: Ctx, flow: str, step: str, data: dict) -> None:

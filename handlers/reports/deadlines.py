@@ -28,8 +28,8 @@ group (a reply to the item's card) one working day later, step 3 = the city offi
 office target, else the office admins privately) one more working day later. A step expires
 when the next one falls due, so after a long outage only the latest step is sent.
 
-The one hook: ``on_state_change(ctx, item_id)`` runs wherever the item's cards are refreshed
-(``lifecycle.refresh_cards``, which every change of state passes through) and after routing.
+The one hook: ``on_state_change(ctx, item_id)`` hears of every move of an item (it subscribes
+to ``transitions.move``, which every change of state and every routing goes through).
 It works out which clocks the item's current state and history call for, cancels pending
 timers of clocks that no longer apply (``storage.timers.cancel`` on the occurrence's prefix)
 and arms the new ones; arming is idempotent (a timer's key is its occurrence).
@@ -43,28 +43,23 @@ from __future__ import annotations
 import html
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
-
-from sqlalchemy import select, update
+from datetime import date, datetime, time, timedelta
 
 from handlers.core.context import Ctx, HandlerConfig
 from handlers.core.errors import AdminError
 from handlers.core.i18n import N_, translator
+from handlers.core.localtime import local, local_at, local_day
 from storage import calendar as calendar_store
 from storage import audit, people, reference, timers
 from storage import items as item_store
 from storage import targets as target_store
 from storage.calendar import WorkCalendar
-from storage.schema import timers as timers_table
 
 log = logging.getLogger("linkage.deadlines")
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 KIND = "deadline"
 PHASES = ("claim", "reply", "outcome")
 STEPS = (1, 2, 3)  # owner, group, city office
-HANDLING = ("claimed", "needs_info", "answered")
 MAX_SCAN_DAYS = 3660  # a calendar with no working day at all must not loop forever
 
 
@@ -90,13 +85,13 @@ def add_working_days(start: datetime, n: int, calendar: WorkCalendar, end: time 
     """The end (``end``, Asia/Shanghai) of the n-th working day after the day of ``start``
     (the start day itself never counts); returned in UTC. n = 0: the end of the start day if
     it is a working day, else of the next working day."""
-    day = start.astimezone(SHANGHAI).date()
+    day = local_day(start)
     if n <= 0:
         if not calendar.is_working_day(day):
             day = next_working_day(day, calendar)
     for _ in range(max(n, 0)):
         day = next_working_day(day, calendar)
-    return datetime.combine(day, end, tzinfo=SHANGHAI).astimezone(timezone.utc)
+    return local_at(day, end)
 
 
 def working_days_overdue(due: datetime, now: datetime, calendar: WorkCalendar, end: time = time(17, 30)) -> int:
@@ -133,7 +128,7 @@ def wanted(item, events: list, config: HandlerConfig) -> list[Deadline]:
         if not arrived:
             return []
         return [Deadline("claim", arrived[-1].id, arrived[-1].created_at, config.deadline_claim_days)]
-    if item.status in HANDLING and item.outcome is None:
+    if item.status in item_store.HANDLING and item.outcome is None:
         claims = [e for e in events if e.kind == "claimed"]
         if not claims:
             return []
@@ -166,13 +161,8 @@ async def current(conn, item_id: int, config: HandlerConfig) -> list[tuple[Deadl
 async def next_nudge(conn, item_id: int) -> datetime | None:
     """When the item's next deadline nudge is due (None: no clock runs). The demo moves the
     clock just past it and calls ``scheduler.fire_due()`` to show a nudge."""
-    pending = await _pending(conn, f"deadline:{item_id}:")
+    pending = await timers.pending_with_prefix(conn, f"deadline:{item_id}:")
     return min((row.due_at for row in pending), default=None)
-
-
-async def _pending(conn, key_prefix: str) -> list:
-    return list(await conn.execute(select(timers_table).where(
-        timers_table.c.key.startswith(key_prefix, autoescape=True), timers_table.c.status == "pending")))
 
 
 async def on_state_change(ctx: Ctx, item_id: int) -> None:
@@ -182,7 +172,8 @@ async def on_state_change(ctx: Ctx, item_id: int) -> None:
         return
     clocks = wanted(item, await item_store.events(ctx.conn, item_id), ctx.config)
     keep = {d.prefix(item_id) for d in clocks}
-    stale = {row.key.rsplit(":", 1)[0] + ":" for row in await _pending(ctx.conn, f"deadline:{item_id}:")}
+    pending = await timers.pending_with_prefix(ctx.conn, f"deadline:{item_id}:")
+    stale = {row.key.rsplit(":", 1)[0] + ":" for row in pending}
     for prefix in sorted(stale - keep):
         await timers.cancel(ctx.conn, prefix, ctx.now)
     if not clocks:
@@ -204,7 +195,7 @@ async def retime(conn, config: HandlerConfig) -> int:
     calendar = await calendar_store.load(conn)
     end = end_of_day(config)
     moved = 0
-    for row in await _pending(conn, "deadline:"):
+    for row in await timers.pending_with_prefix(conn, "deadline:"):
         if row.kind != KIND:
             continue
         p = row.payload
@@ -212,9 +203,7 @@ async def retime(conn, config: HandlerConfig) -> int:
         due = step_due(start, p["days"], p["step"], calendar, end)
         expires = step_due(start, p["days"], p["step"] + 1, calendar, end) if p["step"] < STEPS[-1] else None
         if (due, expires) != (row.due_at, row.expires_at):
-            await conn.execute(update(timers_table).where(timers_table.c.key == row.key,
-                                                          timers_table.c.status == "pending")
-                               .values(due_at=due, expires_at=expires))
+            await timers.reschedule(conn, row.key, due, expires)
             moved += 1
     return moved
 
@@ -242,7 +231,7 @@ def _late(t, days: int) -> str:
 
 def nudge_text(lang: str, step: int, phase: str, code: str, where: str, due: datetime, late: int) -> str:
     t = translator(lang)
-    shown = due.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+    shown = local(due).strftime("%Y-%m-%d %H:%M")
     return "\n".join([t(OPENING[step]), t(HEADLINE[phase], code=code, where=where),
                       t("Deadline: {due} · overdue by {late}.", due=shown, late=_late(t, late)),
                       t(CLOSING[step])])
@@ -413,7 +402,7 @@ async def holidays_command(ctx: Ctx) -> None:
     if len(words) > 1 or (words and not (words[0].isdigit() and 2000 <= int(words[0]) <= 2100)):
         await ctx.reply(usage)
         return
-    year = int(words[0]) if words else ctx.now.astimezone(SHANGHAI).year
+    year = int(words[0]) if words else local(ctx.now).year
     rows = [r for r in await calendar_store.days(ctx.conn, year) if r.kind != "normal"]
     if not rows:
         await ctx.reply(t("No holidays or make-up workdays are entered for {year}: only weekends are off.",

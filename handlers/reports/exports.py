@@ -7,18 +7,17 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from handlers.reports import lifecycle
 from handlers.core.errors import AdminError
 from handlers.core.cells import write_table
 from handlers.core.i18n import N_, translator
+from handlers.core.localtime import local, local_at
 from storage import audit, people, reference
 from storage import cosign as cosign_store
 from storage import items as item_store
 from storage import targets as target_store
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 COLUMNS = (N_("Code"), N_("Submitted"), N_("Topic"), N_("Area"), N_("District"), N_("Street"), N_("Submitted by"),
            N_("Observation (情况)"), N_("Analysis (分析)"), N_("Suggestion (建议)"), N_("Co-signed by (联名)"),
            N_("Status"), N_("Duplicate of"), N_("Handled at"), N_("Closed"))
@@ -26,7 +25,7 @@ FORMATS = (".csv", ".xlsx")
 
 
 def _shown(moment: datetime | None) -> str:
-    return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if moment else ""
+    return local(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
 async def report_rows(conn, start: date, end: date, *, district: str | None = None, reveal_anonymous: bool = False,
@@ -34,8 +33,7 @@ async def report_rows(conn, start: date, end: date, *, district: str | None = No
     """One row per report submitted from ``start`` to ``end`` (Asia/Shanghai days, inclusive)."""
     t = translator(lang)
     rows = []
-    since = datetime.combine(start, time(), SHANGHAI)
-    until = datetime.combine(end + timedelta(days=1), time(), SHANGHAI)
+    since, until = local_at(start, time()), local_at(end + timedelta(days=1), time())
     for item in await item_store.submitted_between(conn, since, until, district):
         author = await people.by_id(conn, item.author_id)
         who = author.name

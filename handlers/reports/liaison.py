@@ -12,7 +12,7 @@ import html
 import re
 
 from handlers.core import flows
-from handlers.reports import lifecycle, submit
+from handlers.reports import lifecycle, submit, transitions
 from handlers.core.buttons import ButtonData, db_id
 from handlers.core.context import Ctx
 from handlers.core.i18n import N_, translator
@@ -86,11 +86,8 @@ async def on_card_button(ctx: Ctx, fields: dict) -> None:
 # --- actions on the card -------------------------------------------------------------
 
 async def _claim(ctx: Ctx, item, target) -> None:
-    await item_store.change(ctx.conn, item.id, ctx.now, status="claimed", claimed_by=ctx.member.id,
-                            claimed_target_id=target.id)
-    await item_store.add_event(ctx.conn, item.id, "claimed", ctx.now, actor_id=ctx.member.id,
-                               status_from=item.status, status_to="claimed", target_id=target.id)
-    await lifecycle.refresh_cards(ctx, item.id)
+    await transitions.move(ctx, item, "claimed", "claimed", actor_id=ctx.member.id, target_id=target.id,
+                           claimed_by=ctx.member.id, claimed_target_id=target.id)
     await lifecycle.notify_author(ctx, item, N_("🔔 {code} is now being handled by {where}."),
                                   where=reference.name(target, await _author_lang(ctx, item)))
     await ctx.answer(ctx.t.plain("Claimed. The other cards show it is yours."))
@@ -103,19 +100,14 @@ async def _full_text(ctx: Ctx, item, target) -> None:
 
 
 async def _release(ctx: Ctx, item, target) -> None:
-    await item_store.change(ctx.conn, item.id, ctx.now, status="routed", claimed_by=None,
-                            claimed_target_id=None)
-    await item_store.add_event(ctx.conn, item.id, "released", ctx.now, actor_id=ctx.member.id,
-                               status_from=item.status, status_to="routed", target_id=target.id)
-    await lifecycle.refresh_cards(ctx, item.id)
+    await transitions.move(ctx, item, "routed", "released", actor_id=ctx.member.id, target_id=target.id,
+                           claimed_by=None, claimed_target_id=None)
     await ctx.answer(ctx.t.plain("Released."))
 
 
 async def _close(ctx: Ctx, item, target) -> None:
-    await item_store.change(ctx.conn, item.id, ctx.now, status="closed", closed_at=ctx.now)
-    await item_store.add_event(ctx.conn, item.id, "closed", ctx.now, actor_id=ctx.member.id,
-                               status_from=item.status, status_to="closed", target_id=target.id)
-    await lifecycle.refresh_cards(ctx, item.id)
+    await transitions.move(ctx, item, "closed", "closed", actor_id=ctx.member.id, target_id=target.id,
+                           closed_at=ctx.now)
     await lifecycle.notify_author(ctx, item, N_("📁 {code} is closed. Thank you for your report."))
     await ctx.answer(ctx.t.plain("Closed."))
 
@@ -244,10 +236,7 @@ async def _author_lang(ctx: Ctx, item) -> str:
 
 
 async def _do_ask(ctx: Ctx, item, target, data: dict, text: str) -> None:
-    await item_store.change(ctx.conn, item.id, ctx.now, status="needs_info")
-    await item_store.add_event(ctx.conn, item.id, "asked", ctx.now, actor_id=ctx.member.id,
-                               status_from=item.status, status_to="needs_info", target_id=target.id, body=text)
-    await lifecycle.refresh_cards(ctx, item.id)
+    await transitions.move(ctx, item, "needs_info", "asked", actor_id=ctx.member.id, target_id=target.id, body=text)
     author = await people.by_id(ctx.conn, item.author_id)
     if author.telegram_user_id:
         at = translator(author.language)
@@ -259,10 +248,7 @@ async def _do_ask(ctx: Ctx, item, target, data: dict, text: str) -> None:
 
 
 async def _do_reply(ctx: Ctx, item, target, data: dict, text: str) -> None:
-    await item_store.change(ctx.conn, item.id, ctx.now, status="answered")
-    await item_store.add_event(ctx.conn, item.id, "replied", ctx.now, actor_id=ctx.member.id,
-                               status_from=item.status, status_to="answered", target_id=target.id, body=text)
-    await lifecycle.refresh_cards(ctx, item.id)
+    await transitions.move(ctx, item, "answered", "replied", actor_id=ctx.member.id, target_id=target.id, body=text)
     lang = await _author_lang(ctx, item)
     await lifecycle.notify_author(ctx, item, N_("💬 Reply about {code} from {who}:"),
                                   who=_liaison_signature(ctx, lang))
@@ -283,8 +269,8 @@ async def _do_move(ctx: Ctx, item, target, data: dict, text: str, kind: str) -> 
     if not to:
         await ctx.reply(ctx.t("There is no group to send it to yet; nothing was changed."))
         return
-    await lifecycle.move(ctx, item, to_targets=to, kind=kind, status=kind, level=level, reason=text,
-                         actor_id=ctx.member.id)
+    await transitions.move(ctx, item, kind, kind, actor_id=ctx.member.id, target_id=item.claimed_target_id,
+                           to_targets=to, reason=text, level=level, claimed_by=None, claimed_target_id=None)
     lang = await _author_lang(ctx, item)
     where = "、".join(reference.name(x, lang) for x in to)
     message = {"forwarded": N_("↪ {code} was forwarded to {where}. Reason: {reason}"),
@@ -297,13 +283,9 @@ async def _do_move(ctx: Ctx, item, target, data: dict, text: str, kind: str) -> 
 
 async def _do_outcome(ctx: Ctx, item, target, data: dict, text: str) -> None:
     outcome = data["outcome"]
-    values = {"status": outcome, "outcome": outcome}
-    if outcome == "duplicate":
-        values["duplicate_of"] = text.upper()
-    await item_store.change(ctx.conn, item.id, ctx.now, **values)
-    await item_store.add_event(ctx.conn, item.id, "outcome", ctx.now, actor_id=ctx.member.id,
-                               status_from=item.status, status_to=outcome, target_id=target.id, reason=text)
-    await lifecycle.refresh_cards(ctx, item.id)
+    duplicate = {"duplicate_of": text.upper()} if outcome == "duplicate" else {}
+    await transitions.move(ctx, item, outcome, "outcome", actor_id=ctx.member.id, target_id=target.id, reason=text,
+                           outcome=outcome, **duplicate)
     lang = await _author_lang(ctx, item)
     await lifecycle.notify_author(ctx, item, N_("🏁 Outcome for {code}: {outcome}. {note}"),
                                   outcome=translator(lang).plain(OUTCOME_LABELS[outcome]), note=text)

@@ -1,6 +1,7 @@
 """The life of an item: routing, the card in each target, and telling the member every hop.
 
-An item's states (OPEN, WAITING, RESOLVED, CLOSED) live with the items, in storage/items.py.
+An item's states (OPEN, WAITING, RESOLVED, CLOSED) and its allowed moves live with the items, in
+storage/items.py; every move goes through transitions.move, which uses the cards drawn here.
 Cards are edited in place (``{"$ref": card_key}``).
 """
 
@@ -8,12 +9,11 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
-from handlers.reports import deadlines
 from handlers.core.buttons import ButtonData
 from handlers.core.context import Buttons, Ctx, clip, utf16_len
 from handlers.core.i18n import N_, Html, translator
+from handlers.core.localtime import local
 from storage import cosign as cosign_store
 from storage import items as item_store
 from storage import people, reference
@@ -34,7 +34,6 @@ AREA_LABELS = {"city": N_("city-wide"), "district": N_("district"), "street": N_
 # UTF-16 units per field on a card: three full fields and the rest stay far inside Telegram's
 # 4096, whatever a member typed; the full text is a button away (liaison.py, "full")
 FIELD_LIMIT_ON_CARD = 700
-_SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def status_label(status: str, lang: str) -> str:
@@ -218,7 +217,8 @@ def card_buttons(item, target_id: int, t) -> Buttons:
 
 
 async def refresh_cards(ctx: Ctx, item_id: int, placements: list | None = None) -> None:
-    """Edit every card of the item in place to show its current state."""
+    """Edit every card of the item in place to show its current state (only that: what else a
+    change of state sets off, transitions.move sees to)."""
     item = await item_store.by_id(ctx.conn, item_id)
     for placement in placements if placements is not None else await item_store.placements(ctx.conn, item_id):
         target = await target_store.by_id(ctx.conn, placement.target_id)
@@ -227,7 +227,6 @@ async def refresh_cards(ctx: Ctx, item_id: int, placements: list | None = None) 
         text, buttons = await render_card(ctx, item, placement)
         await ctx.edit(target.chat_id, {"$ref": placement.card_key}, text, buttons=buttons,
                        is_group=target.kind != "person")
-    await deadlines.on_state_change(ctx, item_id)  # every change of state refreshes the cards
 
 
 async def deliver(ctx: Ctx, item_id: int, target) -> None:
@@ -308,47 +307,12 @@ async def notify_author(ctx: Ctx, item, msgid: str, **values) -> None:
     await ctx.send(author.telegram_user_id, t(msgid, code=item.code, **values))
 
 
-async def route_item(ctx: Ctx, item_id: int) -> list:
-    """Send a newly submitted item where the rules say; returns the targets."""
-    item = await item_store.by_id(ctx.conn, item_id)
-    author = await people.by_id(ctx.conn, item.author_id)
-    trace = await resolve_route(ctx.conn, area=item.area, topic=item.topic_code,
-                                district=item.district_code, street=item.street_code,
-                                sector=author.sector_code)
-    if trace.targets:
-        await item_store.change(ctx.conn, item_id, ctx.now, status="routed")
-    for target in trace.targets:
-        await deliver(ctx, item_id, target)
-        await item_store.add_event(ctx.conn, item_id, "routed", ctx.now, status_from="submitted",
-                                   status_to="routed", to_target_id=target.id,
-                                   reason="fallback" if trace.fallback else None)
-    await deadlines.on_state_change(ctx, item_id)
-    return trace.targets
-
-
-async def move(ctx: Ctx, item, *, to_targets: list, kind: str, status: str, level: str,
-               reason: str, actor_id: int) -> None:
-    """Forward, escalate or delegate: the item leaves its current targets for new ones."""
-    old = await item_store.placements(ctx.conn, item.id)
-    await item_store.leave(ctx.conn, item.id)
-    await item_store.change(ctx.conn, item.id, ctx.now, status=status, level=level, claimed_by=None,
-                            claimed_target_id=None)
-    for target in to_targets:
-        await deliver(ctx, item.id, target)
-        await item_store.add_event(ctx.conn, item.id, kind, ctx.now, actor_id=actor_id,
-                                   status_from=item.status, status_to=status,
-                                   target_id=item.claimed_target_id, to_target_id=target.id, reason=reason)
-    left = {p.id for p in old}
-    await refresh_cards(ctx, item.id, [p for p in await item_store.placements(ctx.conn, item.id, active_only=False)
-                                       if p.id in left])
-
-
 async def history_lines(conn, item, lang: str, *, limit: int | None = None) -> list[str]:
     """The member's view of the hops: when, what, where, why (liaisons are not named)."""
     t = translator(lang)
     lines = []
     for event in await item_store.events(conn, item.id):
-        when = event.created_at.astimezone(_SHANGHAI).strftime("%m-%d %H:%M")
+        when = local(event.created_at).strftime("%m-%d %H:%M")
         where = ""
         if event.to_target_id:
             where = reference.name(await target_store.by_id(conn, event.to_target_id), lang)

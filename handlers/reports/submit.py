@@ -8,17 +8,15 @@ import html
 
 from handlers.reports import cosign
 from handlers.core import flows
-from handlers.reports import lifecycle
+from handlers.reports import lifecycle, transitions
 from handlers.core.buttons import ButtonData, Optional
 from handlers.core.context import Buttons, Ctx
+from handlers.core.flows import Step, remember
 from handlers.core.i18n import N_, Html, translator
 from storage import conversations, people, reference
 from storage import items as item_store
 from storage.conversations import Conversation
 
-TEXT_STEPS = {"observation": N_("<b>Step 3.</b> What did you observe? Describe the situation (情况)."),
-              "analysis": N_("<b>Step 4.</b> Your analysis (分析) of causes and effects. Optional: press Skip."),
-              "suggestion": N_("<b>Step 5.</b> Your suggestion (建议): what should be done?")}
 PRIVACY = {"named": N_("Named: liaisons see my name"),
            "office": N_("Named to the office only: liaisons see an alias, not who I am"),
            "anonymous": N_("Anonymous to all but administrators")}
@@ -27,138 +25,74 @@ STEP = ButtonData("s", step=str, value=str)  # a choice in the draft's current s
 MEMBER = ButtonData("m", action=("edit", "withdraw", "field", "answer"), item=int, extra=Optional(str))  # on /my
 
 
-# --- entry points ---------------------------------------------------------------------
-
 async def start(ctx: Ctx) -> None:
     """/submit: a new draft, or the unfinished one where it was left."""
     conv = await conversations.load(ctx.conn, ctx.event.user_id)
-    if conv is not None and conv.flow == "submit":
+    if conv is not None and conv.flow == SUBMIT.name:
         await ctx.reply(ctx.t("Continuing your unfinished draft (/cancel discards it)."))
     else:
-        conv = Conversation(ctx.event.user_id, "submit", "topic", {})
+        conv = Conversation(ctx.event.user_id, SUBMIT.name, SUBMIT.first, {})
         await conversations.save(ctx.conn, conv, ctx.now)
-    await prompt(ctx, conv)
+    await SUBMIT.prompt(ctx, conv)
 
 
-async def on_button(ctx: Ctx, fields: dict) -> None:
-    t = ctx.t
-    step, value = fields["step"], fields["value"]
-    conv = await conversations.load(ctx.conn, ctx.event.user_id)
-    if conv is None or conv.flow != "submit" or conv.step != step:
-        await ctx.answer(t.plain("This button belongs to an earlier step. Please use the latest message."), alert=True)
-        return
-    handler = _BUTTONS.get(step)
-    if handler is None or not await handler(ctx, conv, value):
-        await ctx.answer(t.plain("This choice is not valid."), alert=True)
-        return
-    await ctx.answer()
+# --- what the steps show and take ---------------------------------------------------------
 
-
-async def on_message(ctx: Ctx, conv: Conversation) -> None:
-    t = ctx.t
-    event = ctx.event
-    if conv.step in TEXT_STEPS:
-        empty = N_("Please type this part as text. Files can be added in a later step.") if event.attachments \
-            else N_("This step needs some text. Please type it, or /cancel to stop.")
-        text = await flows.text_input(ctx, empty_msgid=empty)
-        if text is None:
-            return
-        conv.data[conv.step] = text
-        conv.step = {"observation": "analysis", "analysis": "suggestion", "suggestion": "files"}[conv.step]
-        await _save_and_prompt(ctx, conv)
-    elif conv.step == "files":
-        await _add_file(ctx, conv)
-    elif conv.step == "cosigners":
-        await _choose_cosigners(ctx, conv)
-    else:
-        await ctx.reply(t("Please choose one of the buttons above, or /cancel to stop."))
-
-
-# --- steps ------------------------------------------------------------------------------
-
-async def prompt(ctx: Ctx, conv: Conversation) -> None:
-    t = ctx.t
-    lang = t.lang
-    step = conv.step
-    if step == "topic":
-        topics = await reference.all_topics(ctx.conn)
-        buttons = _grid([(reference.name(tp, lang), STEP.pack("topic", tp.code)) for tp in topics], 2)
-        await ctx.reply(t("<b>Step 1.</b> Which topic is your report about? (/cancel stops at any step)"),
-                        buttons=buttons)
-    elif step == "area":
-        buttons = [[(t.plain("City-wide"), STEP.pack("area", "city"))],
-                   [(t.plain("A district"), STEP.pack("area", "district")), (t.plain("A street"), STEP.pack("area", "street"))]]
-        await ctx.reply(t("<b>Step 2.</b> Where does it happen?"), buttons=buttons)
-    elif step == "district":
-        districts = await reference.all_districts(ctx.conn)
-        if conv.data.get("area") == "street":
-            districts = [d for d in districts if await reference.streets_of(ctx.conn, d.code)]
-        buttons = _grid([(reference.name(d, lang), STEP.pack("district", d.code)) for d in districts], 3)
-        await ctx.reply(t("Which district?"), buttons=buttons)
-    elif step == "street":
-        streets = await reference.streets_of(ctx.conn, conv.data["district"])
-        buttons = _grid([(reference.name(s, lang), STEP.pack("street", s.code)) for s in streets], 2)
-        await ctx.reply(t("Which street?"), buttons=buttons)
-    elif step in TEXT_STEPS:
-        buttons = [[(t.plain("Skip"), STEP.pack("analysis", "skip"))]] if step == "analysis" else None
-        await ctx.reply(t(TEXT_STEPS[step]), buttons=buttons)
-    elif step == "files":
-        await ctx.reply(t("<b>Step 6.</b> Attach photos, documents, voice messages or a location if you "
-                          "have any (up to {count}), then press Done.", count=MAX_ATTACHMENTS),
-                        buttons=[[(t.plain("Done"), STEP.pack("files", "done"))]])
-    elif step == "cosigners":
-        await ctx.reply(t("<b>Step 7.</b> Co-signers (联名), optional: type the roster numbers or names of up to "
-                          "{count} fellow members, separated by commas. Each is asked to confirm and will see "
-                          "your name and this report. Or press Skip.", count=cosign.MAX_COSIGNERS),
-                        buttons=[[(t.plain("Skip"), STEP.pack("cosigners", "skip"))]])
-    elif step == "privacy":
-        await ctx.reply(t("<b>Step 8.</b> Who may see that this report is yours?"),
-                        buttons=[[(t.plain(label), STEP.pack("privacy", code))] for code, label in PRIVACY.items()])
-    elif step == "preview":
-        await ctx.reply(await _preview(ctx, conv),
-                        buttons=[[(t.plain("✅ Submit"), STEP.pack("preview", "submit")),
-                                  (t.plain("✖ Cancel"), STEP.pack("preview", "cancel"))]])
-
-
-async def _save_and_prompt(ctx: Ctx, conv: Conversation) -> None:
-    await conversations.save(ctx.conn, conv, ctx.now)
-    await prompt(ctx, conv)
+async def _topics(ctx: Ctx, conv: Conversation) -> flows.Choices:
+    topics = await reference.all_topics(ctx.conn)
+    return flows.grid([(reference.name(tp, ctx.t.lang), tp.code) for tp in topics], 2)
 
 
 async def _choose_topic(ctx: Ctx, conv: Conversation, code: str) -> bool:
     if await reference.topic(ctx.conn, code) is None:
         return False
     conv.data["topic"] = code
-    conv.step = "area"
-    await _save_and_prompt(ctx, conv)
     return True
 
 
 async def _choose_area(ctx: Ctx, conv: Conversation, area: str) -> bool:
-    if area not in ("city", "district", "street"):
-        return False
     conv.data.update(area=area, district=None, street=None)
-    own = ctx.member.district_code
-    if area == "city":
-        conv.step = "observation"
-    elif ctx.member.level == "district" and own:
-        conv.data["district"] = own  # district members report about their own district
-        conv.step = "street" if area == "street" else "observation"
-        if area == "street" and not await reference.streets_of(ctx.conn, own):
-            conv.data["area"], conv.step = "district", "observation"
-    else:
-        conv.step = "district"
-    await _save_and_prompt(ctx, conv)
     return True
+
+
+def _own_district(ctx: Ctx) -> str | None:
+    """A district member reports about their own district only."""
+    return ctx.member.district_code if ctx.member.level == "district" else None
+
+
+async def _in_own_district(ctx: Ctx, conv: Conversation) -> bool:
+    own = _own_district(ctx)
+    if own:
+        conv.data["district"] = own
+    return bool(own)
+
+
+async def _districts(ctx: Ctx, conv: Conversation) -> flows.Choices:
+    districts = await reference.all_districts(ctx.conn)
+    if conv.data.get("area") == "street":
+        districts = [d for d in districts if await reference.streets_of(ctx.conn, d.code)]
+    return flows.grid([(reference.name(d, ctx.t.lang), d.code) for d in districts], 3)
 
 
 async def _choose_district(ctx: Ctx, conv: Conversation, code: str) -> bool:
     if await reference.district(ctx.conn, code) is None:
         return False
     conv.data["district"] = code
-    conv.step = "street" if conv.data["area"] == "street" else "observation"
-    await _save_and_prompt(ctx, conv)
     return True
+
+
+async def _own_district_has_no_streets(ctx: Ctx, conv: Conversation) -> bool:
+    """Then the report is about the district itself."""
+    own = _own_district(ctx)
+    if not own or await reference.streets_of(ctx.conn, own):
+        return False
+    conv.data["area"] = "district"
+    return True
+
+
+async def _streets(ctx: Ctx, conv: Conversation) -> flows.Choices:
+    streets = await reference.streets_of(ctx.conn, conv.data["district"])
+    return flows.grid([(reference.name(st, ctx.t.lang), st.code) for st in streets], 2)
 
 
 async def _choose_street(ctx: Ctx, conv: Conversation, code: str) -> bool:
@@ -166,84 +100,66 @@ async def _choose_street(ctx: Ctx, conv: Conversation, code: str) -> bool:
     if street is None or street.district_code != conv.data.get("district"):
         return False
     conv.data["street"] = code
-    conv.step = "observation"
-    await _save_and_prompt(ctx, conv)
     return True
 
 
-def _advance(next_step: str, key: str | None = None, accept=lambda value: True, store=lambda value: value):
-    """A button that records a value (optionally) and moves the draft to the next step."""
-    async def choose(ctx: Ctx, conv: Conversation, value: str) -> bool:
-        if not accept(value):
-            return False
-        if key is not None:
-            conv.data[key] = store(value)
-        conv.step = next_step
-        await _save_and_prompt(ctx, conv)
-        return True
-    return choose
+async def _take_text(ctx: Ctx, conv: Conversation) -> bool:
+    empty = N_("Please type this part as text. Files can be added in a later step.") if ctx.event.attachments \
+        else N_("This step needs some text. Please type it, or /cancel to stop.")
+    text = await flows.text_input(ctx, empty_msgid=empty)
+    if text is None:
+        return False
+    conv.data[conv.step] = text
+    return True
 
 
-_skip_analysis = _advance("suggestion", "analysis", accept=lambda v: v == "skip", store=lambda v: None)
-_files_done = _advance("cosigners", accept=lambda v: v == "done")
-_skip_cosigners = _advance("privacy", "cosigners", accept=lambda v: v == "skip", store=lambda v: [])
-_choose_privacy = _advance("preview", "privacy", accept=lambda v: v in PRIVACY)
+async def _add_file(ctx: Ctx, conv: Conversation) -> bool:
+    """One attachment per message; the step goes on with Done."""
+    t = ctx.t
+    event = ctx.event
+    done = await SUBMIT.buttons(ctx, conv)
+    if not event.attachments:
+        await ctx.reply(t("Send a photo, document, voice message or location, or press Done."), buttons=done)
+        return False
+    file = event.attachments[0]
+    problem = _file_problem(ctx, file)
+    if problem:
+        await ctx.reply(problem, buttons=done)
+        return False
+    files = conv.data.setdefault("files", [])
+    if len(files) >= MAX_ATTACHMENTS:
+        await ctx.reply(t("A report can carry {count} attachments; this one was not added. Press Done.",
+                          count=MAX_ATTACHMENTS), buttons=done)
+        return False
+    files.append({"kind": file.kind, "file_id": file.file_id, "file_name": file.file_name,
+                  "mime_type": file.mime_type, "file_size": file.file_size,
+                  "latitude": None if file.latitude is None else str(file.latitude),
+                  "longitude": None if file.longitude is None else str(file.longitude)})
+    await conversations.save(ctx.conn, conv, ctx.now)
+    await ctx.reply(t("Attachment {number} added. Send more, or press Done.", number=len(files)), buttons=done)
+    return False
+
+
+async def _choose_cosigners(ctx: Ctx, conv: Conversation) -> bool:
+    text = await flows.text_input(ctx)
+    if text is None:
+        return False
+    chosen, problems = await cosign.parse(ctx, text)
+    if problems:
+        await ctx.reply("\n".join(problems) + "\n\n" + ctx.t("Please type them again, or press Skip."),
+                        buttons=await SUBMIT.buttons(ctx, conv))
+        return False
+    conv.data["cosigners"] = chosen
+    return True
 
 
 async def _confirm(ctx: Ctx, conv: Conversation, value: str) -> bool:
     if value == "cancel":
         await conversations.clear(ctx.conn, ctx.event.user_id)
         await ctx.reply(ctx.t("Cancelled. The draft was discarded."))
-        return True
-    if value != "submit":
-        return False
-    await _submit(ctx, conv)
+    else:
+        await _submit(ctx, conv)
     return True
-
-
-_BUTTONS = {"topic": _choose_topic, "area": _choose_area, "district": _choose_district,
-            "street": _choose_street, "analysis": _skip_analysis, "files": _files_done,
-            "cosigners": _skip_cosigners, "privacy": _choose_privacy, "preview": _confirm}
-
-
-async def _choose_cosigners(ctx: Ctx, conv: Conversation) -> None:
-    text = await flows.text_input(ctx)
-    if text is None:
-        return
-    chosen, problems = await cosign.parse(ctx, text)
-    if problems:
-        await ctx.reply("\n".join(problems) + "\n\n" + ctx.t("Please type them again, or press Skip."),
-                        buttons=[[(ctx.t.plain("Skip"), STEP.pack("cosigners", "skip"))]])
-        return
-    conv.data["cosigners"] = chosen
-    conv.step = "privacy"
-    await _save_and_prompt(ctx, conv)
-
-
-async def _add_file(ctx: Ctx, conv: Conversation) -> None:
-    t = ctx.t
-    event = ctx.event
-    if not event.attachments:
-        await ctx.reply(t("Send a photo, document, voice message or location, or press Done."),
-                        buttons=[[(t.plain("Done"), STEP.pack("files", "done"))]])
-        return
-    file = event.attachments[0]
-    problem = _file_problem(ctx, file)
-    if problem:
-        await ctx.reply(problem, buttons=[[(t.plain("Done"), STEP.pack("files", "done"))]])
-        return
-    files = conv.data.setdefault("files", [])
-    if len(files) >= MAX_ATTACHMENTS:
-        await ctx.reply(t("A report can carry {count} attachments; this one was not added. Press Done.",
-                          count=MAX_ATTACHMENTS), buttons=[[(t.plain("Done"), STEP.pack("files", "done"))]])
-        return
-    files.append({"kind": file.kind, "file_id": file.file_id, "file_name": file.file_name,
-                  "mime_type": file.mime_type, "file_size": file.file_size,
-                  "latitude": None if file.latitude is None else str(file.latitude),
-                  "longitude": None if file.longitude is None else str(file.longitude)})
-    await conversations.save(ctx.conn, conv, ctx.now)
-    await ctx.reply(t("Attachment {number} added. Send more, or press Done.", number=len(files)),
-                    buttons=[[(t.plain("Done"), STEP.pack("files", "done"))]])
 
 
 def _file_problem(ctx: Ctx, file) -> str | None:
@@ -296,7 +212,7 @@ async def _submit(ctx: Ctx, conv: Conversation) -> None:
     await item_store.add_event(ctx.conn, item_id, "submitted", ctx.now, actor_id=member.id,
                                status_to="submitted")
     await conversations.clear(ctx.conn, ctx.event.user_id)
-    targets = await lifecycle.route_item(ctx, item_id)
+    targets = await transitions.route_item(ctx, item_id)
     await cosign.invite_all(ctx, item_id, data.get("cosigners", []))
     t = ctx.t
     where = "、".join(reference.name(target, t.lang) for target in targets)
@@ -308,8 +224,37 @@ async def _submit(ctx: Ctx, conv: Conversation) -> None:
     await ctx.reply(text)
 
 
-def _grid(buttons: list[tuple[str, str]], width: int) -> Buttons:
-    return [buttons[i:i + width] for i in range(0, len(buttons), width)]
+# --- the steps, in the order members meet them ----------------------------------------------
+
+SKIP = [[(N_("Skip"), "skip")]]
+SUBMIT = flows.Flow("submit", STEP, [
+    Step("topic", N_("<b>Step 1.</b> Which topic is your report about? (/cancel stops at any step)"),
+         choices=_topics, on_choice=_choose_topic, next="area"),
+    Step("area", N_("<b>Step 2.</b> Where does it happen?"),
+         choices=[[(N_("City-wide"), "city")], [(N_("A district"), "district"), (N_("A street"), "street")]],
+         on_choice=_choose_area, next=lambda conv: "observation" if conv.data["area"] == "city" else "district"),
+    Step("district", N_("Which district?"), choices=_districts, on_choice=_choose_district, skip=_in_own_district,
+         next=lambda conv: "street" if conv.data["area"] == "street" else "observation"),
+    Step("street", N_("Which street?"), choices=_streets, on_choice=_choose_street,
+         skip=_own_district_has_no_streets, next="observation"),
+    Step("observation", N_("<b>Step 3.</b> What did you observe? Describe the situation (情况)."),
+         on_text=_take_text, next="analysis"),
+    Step("analysis", N_("<b>Step 4.</b> Your analysis (分析) of causes and effects. Optional: press Skip."),
+         choices=SKIP, on_choice=remember("analysis", lambda skip: None), on_text=_take_text, next="suggestion"),
+    Step("suggestion", N_("<b>Step 5.</b> Your suggestion (建议): what should be done?"),
+         on_text=_take_text, next="files"),
+    Step("files", N_("<b>Step 6.</b> Attach photos, documents, voice messages or a location if you "
+                     "have any (up to {count}), then press Done."), values={"count": MAX_ATTACHMENTS},
+         choices=[[(N_("Done"), "done")]], on_text=_add_file, next="cosigners"),
+    Step("cosigners", N_("<b>Step 7.</b> Co-signers (联名), optional: type the roster numbers or names of up to "
+                         "{count} fellow members, separated by commas. Each is asked to confirm and will see "
+                         "your name and this report. Or press Skip."), values={"count": cosign.MAX_COSIGNERS},
+         choices=SKIP, on_choice=remember("cosigners", lambda skip: []), on_text=_choose_cosigners, next="privacy"),
+    Step("privacy", N_("<b>Step 8.</b> Who may see that this report is yours?"),
+         choices=[[(label, code)] for code, label in PRIVACY.items()], on_choice=remember("privacy"), next="preview"),
+    Step("preview", _preview,
+         choices=[[(N_("✅ Submit"), "submit"), (N_("✖ Cancel"), "cancel")]], on_choice=_confirm),
+])
 
 
 # --- /my, edit, withdraw, answer ----------------------------------------------------------
@@ -346,10 +291,7 @@ async def on_member_button(ctx: Ctx, fields: dict) -> None:
         if item.status in item_store.CLOSED:
             await ctx.answer(t.plain("This report is already closed."), alert=True)
             return
-        await item_store.change(ctx.conn, item.id, ctx.now, status="withdrawn", closed_at=ctx.now)
-        await item_store.add_event(ctx.conn, item.id, "withdrawn", ctx.now, actor_id=ctx.member.id,
-                                   status_from=item.status, status_to="withdrawn")
-        await lifecycle.refresh_cards(ctx, item.id)
+        await transitions.move(ctx, item, "withdrawn", "withdrawn", actor_id=ctx.member.id, closed_at=ctx.now)
         await ctx.answer()
         await ctx.reply(t("{code} was withdrawn.", code=item.code))
     elif action == "edit":
@@ -392,10 +334,8 @@ async def on_member_text(ctx: Ctx, conv: Conversation) -> None:
         if item.status not in ("submitted", *item_store.WAITING):
             await ctx.reply(t("A liaison is already handling this report, so it can no longer be edited."))
         else:
-            await item_store.change(ctx.conn, item.id, ctx.now, **{conv.data["field"]: text})
-            await item_store.add_event(ctx.conn, item.id, "edited", ctx.now, actor_id=ctx.member.id,
-                                       reason=conv.data["field"])
-            await lifecycle.refresh_cards(ctx, item.id)
+            await transitions.move(ctx, item, None, "edited", actor_id=ctx.member.id, reason=conv.data["field"],
+                                   **{conv.data["field"]: text})
             await ctx.reply(t("{code} was updated; the liaisons see the new text.", code=item.code))
     else:
         await _relay_answer(ctx, item, text)
@@ -407,10 +347,7 @@ async def _relay_answer(ctx: Ctx, item, text: str) -> None:
     if item.status != "needs_info":
         await ctx.reply(t("No information is requested for this report now."))
         return
-    await item_store.change(ctx.conn, item.id, ctx.now, status="claimed")
-    await item_store.add_event(ctx.conn, item.id, "info", ctx.now, actor_id=ctx.member.id,
-                               status_from="needs_info", status_to="claimed", body=text)
-    await lifecycle.refresh_cards(ctx, item.id)
+    await transitions.move(ctx, item, "claimed", "info", actor_id=ctx.member.id, body=text)
     group_t = translator(ctx.config.group_language)
     await lifecycle.relay_to_handlers(
         ctx, item, group_t("📨 The member answered about {code}:", code=item.code) + "\n" + html.escape(text))

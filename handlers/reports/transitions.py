@@ -1,0 +1,63 @@
+"""The one way an item changes: ``move`` checks the move is allowed (``storage.items.MOVES``),
+writes the item and its event, puts the cards right and tells the subscribers (deadlines re-arm
+their clocks: handlers/reports/__init__.py subscribes them)."""
+
+from __future__ import annotations
+
+from typing import Awaitable, Callable
+
+from handlers.core.context import Ctx
+from handlers.reports import lifecycle
+from storage import items as item_store
+from storage import people
+
+Subscriber = Callable[[Ctx, int], Awaitable[None]]  # (ctx, item id), after every move
+SUBSCRIBERS: list[Subscriber] = []
+
+
+def subscribe(subscriber: Subscriber) -> None:
+    SUBSCRIBERS.append(subscriber)
+
+
+async def move(ctx: Ctx, item, to_status: str | None, event_kind: str, *, actor_id: int | None,
+               target_id: int | None = None, to_targets: list | None = None, reason: str | None = None,
+               body: str | None = None, **changes) -> None:
+    """Move the item (the row as read in this transaction) to ``to_status`` — None: it keeps its
+    state, as an edit does, and the event names no states — changing ``changes`` with it.
+
+    With ``to_targets`` the item also leaves where it is for those targets (routing, forward,
+    escalate, delegate): a card and an event at each, and the cards it left say where it went."""
+    if to_status is not None and not item_store.may_move(item.status, to_status):
+        raise ValueError(f"item {item.code} cannot move from {item.status} to {to_status}")
+    states = {} if to_status is None else {"status_from": item.status, "status_to": to_status}
+    event = dict(actor_id=actor_id, target_id=target_id, reason=reason, body=body, **states)
+    if to_targets is not None:
+        left = {card.id for card in await item_store.placements(ctx.conn, item.id)}
+        await item_store.leave(ctx.conn, item.id)
+    await item_store.change(ctx.conn, item.id, ctx.now, **({} if to_status is None else {"status": to_status}),
+                            **changes)
+    if to_targets is None:
+        await item_store.add_event(ctx.conn, item.id, event_kind, ctx.now, **event)
+        await lifecycle.refresh_cards(ctx, item.id)
+    else:
+        for target in to_targets:
+            await lifecycle.deliver(ctx, item.id, target)
+            await item_store.add_event(ctx.conn, item.id, event_kind, ctx.now, to_target_id=target.id, **event)
+        await lifecycle.refresh_cards(ctx, item.id, [
+            card for card in await item_store.placements(ctx.conn, item.id, active_only=False) if card.id in left])
+    for subscriber in SUBSCRIBERS:
+        await subscriber(ctx, item.id)
+
+
+async def route_item(ctx: Ctx, item_id: int) -> list:
+    """Send a newly submitted item where the rules say; returns the targets (none: it waits as
+    submitted for the city office)."""
+    item = await item_store.by_id(ctx.conn, item_id)
+    author = await people.by_id(ctx.conn, item.author_id)
+    trace = await lifecycle.resolve_route(ctx.conn, area=item.area, topic=item.topic_code,
+                                          district=item.district_code, street=item.street_code,
+                                          sector=author.sector_code)
+    if trace.targets:
+        await move(ctx, item, "routed", "routed", actor_id=None, to_targets=trace.targets,
+                   reason="fallback" if trace.fallback else None)
+    return trace.targets
