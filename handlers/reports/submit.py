@@ -43,11 +43,14 @@ async def _topics(ctx: Ctx, conv: Conversation) -> flows.Choices:
     return flows.grid([(reference.name(tp, ctx.t.lang), tp.code) for tp in topics], 2)
 
 
-async def _choose_topic(ctx: Ctx, conv: Conversation, code: str) -> bool:
-    if await reference.topic(ctx.conn, code) is None:
-        return False
-    conv.data["topic"] = code
-    return True
+def _take_code(key: str, lookup):
+    """A step's choice of a reference row by code (a forged code is refused)."""
+    async def choose(ctx: Ctx, conv: Conversation, code: str) -> bool:
+        if await lookup(ctx.conn, code) is None:
+            return False
+        conv.data[key] = code
+        return True
+    return choose
 
 
 async def _choose_area(ctx: Ctx, conv: Conversation, area: str) -> bool:
@@ -72,13 +75,6 @@ async def _districts(ctx: Ctx, conv: Conversation) -> flows.Choices:
     if conv.data.get("area") == "street":
         districts = [d for d in districts if await reference.streets_of(ctx.conn, d.code)]
     return flows.grid([(reference.name(d, ctx.t.lang), d.code) for d in districts], 3)
-
-
-async def _choose_district(ctx: Ctx, conv: Conversation, code: str) -> bool:
-    if await reference.district(ctx.conn, code) is None:
-        return False
-    conv.data["district"] = code
-    return True
 
 
 async def _own_district_has_no_streets(ctx: Ctx, conv: Conversation) -> bool:
@@ -229,12 +225,12 @@ async def _submit(ctx: Ctx, conv: Conversation) -> None:
 SKIP = [[(N_("Skip"), "skip")]]
 SUBMIT = flows.Flow("submit", STEP, [
     Step("topic", N_("<b>Step 1.</b> Which topic is your report about? (/cancel stops at any step)"),
-         choices=_topics, on_choice=_choose_topic, next="area"),
+         choices=_topics, on_choice=_take_code("topic", reference.topic), next="area"),
     Step("area", N_("<b>Step 2.</b> Where does it happen?"),
          choices=[[(N_("City-wide"), "city")], [(N_("A district"), "district"), (N_("A street"), "street")]],
          on_choice=_choose_area, next=lambda conv: "observation" if conv.data["area"] == "city" else "district"),
-    Step("district", N_("Which district?"), choices=_districts, on_choice=_choose_district, skip=_in_own_district,
-         next=lambda conv: "street" if conv.data["area"] == "street" else "observation"),
+    Step("district", N_("Which district?"), choices=_districts, on_choice=_take_code("district", reference.district),
+         skip=_in_own_district, next=lambda conv: "street" if conv.data["area"] == "street" else "observation"),
     Step("street", N_("Which street?"), choices=_streets, on_choice=_choose_street,
          skip=_own_district_has_no_streets, next="observation"),
     Step("observation", N_("<b>Step 3.</b> What did you observe? Describe the situation (情况)."),
