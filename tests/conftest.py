@@ -3,6 +3,12 @@ adapter, inbox, dispatcher, sender) on a real SQLite file, and the seeds.
 
 Telegram's limits are enforced by the sandbox and kept by the sender, both scaled by the same
 factor so the suite runs in seconds; the pacing logic is the same as in production.
+
+Two tiers share the ``stack`` (and ``pg_stack``) fixture and its API. The HTTP tier runs each test
+once per framework. A module with ``STACK_TIER = "fast"`` (or a test marked
+``pytest.mark.tier("fast")``) runs once, in-process (tests/fast.py): the same sandbox state and bot
+loops, without HTTP, adapters or pacing — for feature logic, which is framework-free. A test marked
+``tier("http")`` stays on HTTP in such a module.
 """
 
 from __future__ import annotations
@@ -23,9 +29,11 @@ from bot.sandbox import Limits, SandboxClient, SandboxServer
 from bot.settings import Settings
 from seeds.loader import load_seeds
 from storage import schema
+from tests.fast import IN_PROCESS, UNLIMITED, InProcessApi, InProcessClient, outbox_emptied
 
 TOKEN = "6100000001:test-token"
 SCALE = 10  # ten times Telegram's allowances, in the sandbox and in the sender alike
+FRAMEWORKS = ["aiogram", "ptb"]
 
 
 def make_settings(tmp_path, base_url: str, **overrides) -> Settings:
@@ -70,33 +78,75 @@ class Stack:
         async with self.app.db.read() as conn:
             return (await conn.execute(query)).first()
 
+    @property
+    def in_process(self) -> bool:
+        return isinstance(self.sb, InProcessClient)
+
+    def new_app(self, **kwargs) -> LinkageApp:
+        """Another bot on the same settings (a restart), reaching the sandbox the way this one does."""
+        if self.in_process:
+            kwargs.setdefault("api", InProcessApi(self.server, TOKEN))
+        return LinkageApp(self.app.settings, **kwargs)
+
     async def settle(self) -> None:
         """Wait until the bot has handled every update and sent every message."""
         await self.app.dispatcher.drain()
-        assert await self.app.sender.drain(timeout=30), "the outbox did not empty"
+        if self.in_process:
+            assert await outbox_emptied(self.app.db, self.app.sender.wake), "the outbox did not empty"
+        else:
+            assert await self.app.sender.drain(timeout=30), "the outbox did not empty"
 
 
-@pytest.fixture(params=["aiogram", "ptb"])
-def framework(request) -> str:
-    """Every end-to-end test runs once per supported framework; the test id names it."""
-    return request.param
+def pytest_configure(config):
+    config.addinivalue_line("markers", "tier(name): 'fast' runs a stack test once in-process (tests/fast.py), "
+                                       "'http' once per framework over HTTP; overrides the module's STACK_TIER")
+
+
+def tier_of(metafunc) -> str:
+    marker = metafunc.definition.get_closest_marker("tier")
+    return marker.args[0] if marker else getattr(metafunc.module, "STACK_TIER", "http")
+
+
+def pytest_generate_tests(metafunc):
+    """HTTP-tier stack tests run once per supported framework (the test id names it)."""
+    if "framework" in metafunc.fixturenames and tier_of(metafunc) != "fast":
+        metafunc.parametrize("framework", FRAMEWORKS, indirect=True)
 
 
 @pytest.fixture
-async def sandbox():
+def framework(request) -> str:
+    return getattr(request, "param", IN_PROCESS)
+
+
+@pytest.fixture
+async def sandbox(framework):
+    if framework == IN_PROCESS:  # no socket; flood limits are the HTTP tier's subject
+        yield SandboxServer(limits=Limits(enabled=False))
+        return
     server = SandboxServer(limits=Limits(scale=SCALE))
     await server.start()
     yield server
     await server.stop()
 
 
+def stack_settings(tmp_path, server: SandboxServer, framework: str, request, **overrides) -> Settings:
+    """The stack's settings; in-process, the sender does not pace (the sandbox does not limit)."""
+    values = dict(log_file=str(tmp_path / "linkage.log"), **getattr(request.module, "STACK_SETTINGS", {}))
+    if framework == IN_PROCESS:
+        values.update(rate_global_per_second=UNLIMITED, rate_per_chat_per_second=UNLIMITED,
+                      rate_per_group_per_minute=UNLIMITED)
+        return make_settings(tmp_path, "http://in-process.invalid", **values, **overrides)
+    return make_settings(tmp_path, server.base_url, framework=framework, **values, **overrides)
+
+
 async def open_stack(server: SandboxServer, settings: Settings, use_webhook: bool = False):
     logs.setup("INFO", settings.log_file)
-    app = LinkageApp(settings)
+    in_process = server.base_url is None  # never started: reached without HTTP
+    app = LinkageApp(settings, api=InProcessApi(server, TOKEN) if in_process else None)
     await app.db.create_schema()
     await load_seeds(app.db, app.clock.now())
     await app.start(use_webhook=use_webhook)
-    sb = SandboxClient(server.base_url, TOKEN)
+    sb = InProcessClient(server, TOKEN) if in_process else SandboxClient(server.base_url, TOKEN)
     world = World(sb, app.db, app.clock.now, bot_username=app.me["username"])
     return Stack(server, sb, app, world)
 
@@ -108,9 +158,7 @@ async def close_stack(stack: Stack) -> None:
 
 @pytest.fixture
 async def stack(sandbox, tmp_path, framework, request):
-    stack = await open_stack(sandbox, make_settings(tmp_path, sandbox.base_url, framework=framework,
-                                                    log_file=str(tmp_path / "linkage.log"),
-                                                    **getattr(request.module, "STACK_SETTINGS", {})))
+    stack = await open_stack(sandbox, stack_settings(tmp_path, sandbox, framework, request))
     yield stack
     await close_stack(stack)
 
@@ -140,10 +188,7 @@ async def fresh_postgres_database():
 async def pg_stack(sandbox, tmp_path, framework, request):
     """The same stack on PostgreSQL, in a database of its own."""
     async with fresh_postgres_database() as database:
-        settings = make_settings(tmp_path, sandbox.base_url, log_file=str(tmp_path / "linkage.log"),
-                                 database=database, framework=framework,
-                                 **getattr(request.module, "STACK_SETTINGS", {}))
-        stack = await open_stack(sandbox, settings)
+        stack = await open_stack(sandbox, stack_settings(tmp_path, sandbox, framework, request, database=database))
         yield stack
         await close_stack(stack)
 

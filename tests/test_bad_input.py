@@ -9,6 +9,7 @@ from sqlalchemy import update
 from handlers.core.i18n import translator
 from storage.schema import invites, members
 
+STACK_TIER = "fast"  # feature logic: once, in-process (tests/fast.py)
 zh = translator("zh")
 TIMEOUT = 30
 

@@ -7,6 +7,7 @@ from handlers.reports import cosign
 from handlers.core.i18n import translator
 from storage import cosign as cosign_store
 
+STACK_TIER = "fast"  # feature logic: once, in-process (tests/fast.py)
 zh = translator("zh")
 TIMEOUT = 30
 

@@ -30,6 +30,7 @@ from storage.calendar import WorkCalendar
 from storage.db import Database
 from storage.schema import audit_log, members, outbox, targets, timers
 
+STACK_TIER = "fast"  # feature logic: once, in-process (tests/fast.py)
 zh = translator("zh")
 END = time(17, 30)
 SEEDED = calendar_store.seed_rows(read_yaml("holidays.yaml"))

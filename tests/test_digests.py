@@ -33,6 +33,7 @@ from storage import digests as store
 from storage import timers
 from storage.schema import outbox
 
+STACK_TIER = "fast"  # feature logic: once, in-process (tests/fast.py)
 zh = translator("zh")
 TIMEOUT = 30
 SYSTEM = Event(update_id=0, kind="cli", user_id=None, user_name="", language_code=None, chat_id=None, chat_type=None)

@@ -14,6 +14,7 @@ from handlers.core.events import Event
 from handlers.core import audience
 from storage import notices as store
 
+STACK_TIER = "fast"  # feature logic: once, in-process (tests/fast.py)
 zh = translator("zh")
 TIMEOUT = 30
 SYSTEM = Event(update_id=0, kind="cli", user_id=None, user_name="", language_code=None, chat_id=None, chat_type=None)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from handlers.core.i18n import translator
 from storage.schema import outbox
 
+STACK_TIER = "fast"  # feature logic: once, in-process (tests/fast.py)
 zh = translator("zh")
 TIMEOUT = 30
 

@@ -12,7 +12,6 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from bot.app import LinkageApp
 from bot.cli import main as cli_main
 from bot.scheduler import Scheduler
 from handlers.core.context import Ctx
@@ -24,6 +23,7 @@ from seeds.demo_calendar import calendar_lines, sample_calendar
 from storage import study as store
 from storage.schema import timers
 
+STACK_TIER = "fast"  # feature logic: once, in-process (tests/fast.py)
 zh = translator("zh")
 TIMEOUT = 30
 
@@ -357,7 +357,7 @@ async def test_reminders_fire_once_across_a_restart(stack):
 
     await stack.app.stop()
     clock.advance(timedelta(hours=2))  # the 120-minute reminder falls due while the bot is down
-    stack.app = LinkageApp(stack.app.settings, clock=clock)
+    stack.app = stack.new_app(clock=clock)
     await stack.app.start()  # catches up: the 120-minute reminder goes out late, the 240 not again
     await stack.app.scheduler.fire_due()
     extra = Scheduler(stack.app.db, clock, stack.app.scheduler.config, asyncio.Event())

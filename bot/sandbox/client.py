@@ -132,8 +132,6 @@ class SandboxClient:
 
     async def _call(self, method: str, path: str, body: dict | None = None, query: dict | None = None,
                     timeout: float = 30.0):
-        if self._session is None:
-            self._session, self._own_session = aiohttp.ClientSession(), True
         query = {k: str(v) for k, v in (query or {}).items() if v is not None}
         if self.token and body is None:
             query.setdefault("token", self.token)
@@ -141,12 +139,18 @@ class SandboxClient:
             body = {k: v for k, v in body.items() if v is not None}
             if self.token:
                 body.setdefault("token", self.token)
+        status, data = await self._request(method, path, query, body, timeout)
+        if not data["ok"]:
+            raise SandboxError(status, data["description"])
+        return data["result"]
+
+    async def _request(self, method: str, path: str, query: dict, body: dict | None, timeout: float) -> tuple[int, dict]:
+        """One control call over HTTP: (status, answer). The in-process test tier replaces only this."""
+        if self._session is None:
+            self._session, self._own_session = aiohttp.ClientSession(), True
         async with self._session.request(method, f"{self.base_url}/control/{path}", params=query, json=body,
                                          timeout=aiohttp.ClientTimeout(total=timeout)) as resp:
-            data = await resp.json()
-        if not data["ok"]:
-            raise SandboxError(resp.status, data["description"])
-        return data["result"]
+            return resp.status, await resp.json()
 
     def _moved(self, result: dict) -> dict:
         self.cursor = max(self.cursor, result["seq"] or 0)
