@@ -79,19 +79,19 @@ class Stack:
             return (await conn.execute(query)).first()
 
     @property
-    def in_process(self) -> bool:
-        return isinstance(self.sb, InProcessClient)
+    def fast(self) -> bool:
+        return self.app.settings.framework == IN_PROCESS
 
     def new_app(self, **kwargs) -> LinkageApp:
         """Another bot on the same settings (a restart), reaching the sandbox the way this one does."""
-        if self.in_process:
+        if self.fast:
             kwargs.setdefault("api", InProcessApi(self.server, TOKEN))
         return LinkageApp(self.app.settings, **kwargs)
 
     async def settle(self) -> None:
         """Wait until the bot has handled every update and sent every message."""
         await self.app.dispatcher.drain()
-        if self.in_process:
+        if self.fast:
             assert await outbox_emptied(self.app.db, self.app.sender.wake), "the outbox did not empty"
         else:
             assert await self.app.sender.drain(timeout=30), "the outbox did not empty"
@@ -102,25 +102,27 @@ def pytest_configure(config):
                                        "'http' once per framework over HTTP; overrides the module's STACK_TIER")
 
 
-def tier_of(metafunc) -> str:
-    marker = metafunc.definition.get_closest_marker("tier")
-    return marker.args[0] if marker else getattr(metafunc.module, "STACK_TIER", "http")
+def in_process(node, module) -> bool:
+    """Whether a test is on the fast tier: its ``tier`` marker, else its module's STACK_TIER."""
+    marker = node.get_closest_marker("tier")
+    return (marker.args[0] if marker else getattr(module, "STACK_TIER", "http")) == "fast"
 
 
 def pytest_generate_tests(metafunc):
     """HTTP-tier stack tests run once per supported framework (the test id names it)."""
-    if "framework" in metafunc.fixturenames and tier_of(metafunc) != "fast":
+    if "framework" in metafunc.fixturenames and not in_process(metafunc.definition, metafunc.module):
         metafunc.parametrize("framework", FRAMEWORKS, indirect=True)
 
 
 @pytest.fixture
 def framework(request) -> str:
+    """The framework of an HTTP-tier test; IN_PROCESS (no framework) on the fast tier."""
     return getattr(request, "param", IN_PROCESS)
 
 
 @pytest.fixture
-async def sandbox(framework):
-    if framework == IN_PROCESS:  # no socket; flood limits are the HTTP tier's subject
+async def sandbox(request):
+    if in_process(request.node, request.module):  # no socket; flood limits are the HTTP tier's subject
         yield SandboxServer(limits=Limits(enabled=False))
         return
     server = SandboxServer(limits=Limits(scale=SCALE))
@@ -131,22 +133,22 @@ async def sandbox(framework):
 
 def stack_settings(tmp_path, server: SandboxServer, framework: str, request, **overrides) -> Settings:
     """The stack's settings; in-process, the sender does not pace (the sandbox does not limit)."""
-    values = dict(log_file=str(tmp_path / "linkage.log"), **getattr(request.module, "STACK_SETTINGS", {}))
+    values = dict(framework=framework, log_file=str(tmp_path / "linkage.log"))
     if framework == IN_PROCESS:
         values.update(rate_global_per_second=UNLIMITED, rate_per_chat_per_second=UNLIMITED,
                       rate_per_group_per_minute=UNLIMITED)
-        return make_settings(tmp_path, "http://in-process.invalid", **values, **overrides)
-    return make_settings(tmp_path, server.base_url, framework=framework, **values, **overrides)
+    values.update(getattr(request.module, "STACK_SETTINGS", {}), **overrides)
+    return make_settings(tmp_path, server.base_url or "http://in-process.invalid", **values)
 
 
 async def open_stack(server: SandboxServer, settings: Settings, use_webhook: bool = False):
     logs.setup("INFO", settings.log_file)
-    in_process = server.base_url is None  # never started: reached without HTTP
-    app = LinkageApp(settings, api=InProcessApi(server, TOKEN) if in_process else None)
+    fast = settings.framework == IN_PROCESS
+    app = LinkageApp(settings, api=InProcessApi(server, TOKEN) if fast else None)
     await app.db.create_schema()
     await load_seeds(app.db, app.clock.now())
     await app.start(use_webhook=use_webhook)
-    sb = InProcessClient(server, TOKEN) if in_process else SandboxClient(server.base_url, TOKEN)
+    sb = InProcessClient(server, TOKEN) if fast else SandboxClient(server.base_url, TOKEN)
     world = World(sb, app.db, app.clock.now, bot_username=app.me["username"])
     return Stack(server, sb, app, world)
 
