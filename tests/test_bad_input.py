@@ -1,4 +1,4 @@
-"""Bad input gets a clear, polite answer and changes nothing (aiogram, real HTTP)."""
+"""Bad input gets a clear, polite answer and changes nothing (through the real bot, in-process)."""
 
 from __future__ import annotations
 

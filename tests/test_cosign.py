@@ -1,5 +1,5 @@
 """Co-signers (联名): named in the submit flow, asked in their own chats, shown on the cards —
-end to end through the real framework over HTTP."""
+end to end through the real bot."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """/mydata: a member downloads everything Linkage keeps about them (PRODUCT.md §12), end to end
-through the real framework over HTTP, and sees nobody else in it."""
+through the real bot, and sees nobody else in it."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Study sessions and reading plans: end to end through the real bot over HTTP (both frameworks),
+"""Study sessions and reading plans: end to end through the real bot (in-process: tests/fast.py),
 with the office acting through the same functions as the command line, and the movable clock
 driving reminders (PRODUCT.md §7)."""
 
