@@ -34,7 +34,7 @@ from typing import Any
 from bot.sandbox import SandboxClient, SandboxServer
 from bot.sandbox.control import ROUTES, Control, ControlError
 from bot.sandbox.faults import ApiError as SandboxApiError
-from bot.sandbox.server import METHODS, Params
+from bot.sandbox.params import METHODS, Params
 from bot.transport import ALLOWED_UPDATES, ApiError, upload_of
 from storage import outbox
 
