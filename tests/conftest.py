@@ -13,10 +13,13 @@ loops, without HTTP, adapters or pacing — for feature logic, which is framewor
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
 import uuid
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import asyncpg
@@ -24,11 +27,13 @@ from sqlalchemy import func, select
 
 from bot import logs
 from bot.app import LinkageApp
+from bot.clock import Clock
 from bot.demo.scenario import Pilot, World, build_pilot
 from bot.sandbox import Limits, SandboxClient, SandboxServer
 from bot.settings import Settings
 from seeds.loader import load_seeds
 from storage import schema
+from storage.db import Database
 from tests.fast import IN_PROCESS, UNLIMITED, InProcessApi, InProcessClient, outbox_emptied
 
 TOKEN = "6100000001:test-token"
@@ -100,6 +105,14 @@ class Stack:
 def pytest_configure(config):
     config.addinivalue_line("markers", "tier(name): 'fast' runs a stack test once in-process (tests/fast.py), "
                                        "'http' once per framework over HTTP; overrides the module's STACK_TIER")
+    config.addinivalue_line("markers", "long: takes minutes (a real process, real pacing); started first")
+
+
+def pytest_collection_modifyitems(items):
+    """The long tests first: xdist hands the first tests out one by one in turn, so each worker
+    starts on a long one and the short ones fill in around them, instead of one worker running
+    the long ones alone at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)  # stable: otherwise as collected
 
 
 def in_process(node, module) -> bool:
@@ -141,12 +154,32 @@ def stack_settings(tmp_path, server: SandboxServer, framework: str, request, **o
     return make_settings(tmp_path, server.base_url or "http://in-process.invalid", **values)
 
 
-async def open_stack(server: SandboxServer, settings: Settings, use_webhook: bool = False):
+@pytest.fixture(scope="session")
+def seeded_sqlite(tmp_path_factory) -> Path:
+    """A SQLite file with the schema and the seeds, made once per worker: a stack on SQLite starts
+    from a copy (loading the seeds takes a second; a copy, milliseconds)."""
+    path = tmp_path_factory.mktemp("seeded") / "linkage.db"
+
+    async def make() -> None:
+        db = Database(str(path))
+        await db.create_schema()
+        await load_seeds(db, Clock().now())
+        await db.close()
+    asyncio.run(make())
+    return path
+
+
+async def open_stack(server: SandboxServer, settings: Settings, use_webhook: bool = False,
+                     seeded: Path | None = None):
+    """The stack on ``settings.database``; a SQLite one from a copy of ``seeded`` if given."""
     logs.setup("INFO", settings.log_file)
     fast = settings.framework == IN_PROCESS
+    if seeded is not None and "://" not in settings.database:
+        shutil.copyfile(seeded, settings.database)
     app = LinkageApp(settings, api=InProcessApi(server, TOKEN) if fast else None)
     await app.db.create_schema()
-    await load_seeds(app.db, app.clock.now())
+    if seeded is None or "://" in settings.database:
+        await load_seeds(app.db, app.clock.now())
     await app.start(use_webhook=use_webhook)
     sb = InProcessClient(server, TOKEN) if fast else SandboxClient(server.base_url, TOKEN)
     world = World(sb, app.db, app.clock.now, bot_username=app.me["username"])
@@ -159,8 +192,8 @@ async def close_stack(stack: Stack) -> None:
 
 
 @pytest.fixture
-async def stack(sandbox, tmp_path, framework, request):
-    stack = await open_stack(sandbox, stack_settings(tmp_path, sandbox, framework, request))
+async def stack(sandbox, tmp_path, framework, request, seeded_sqlite):
+    stack = await open_stack(sandbox, stack_settings(tmp_path, sandbox, framework, request), seeded=seeded_sqlite)
     yield stack
     await close_stack(stack)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from bot.bench.updates import run_bench
 
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
@@ -16,6 +18,7 @@ def numbers_after(report: str, label: str) -> list[float]:
     return [float(n) for n in NUMBER.findall(line[len(label):])]
 
 
+@pytest.mark.long
 async def test_bench_updates_prints_linkage_the_echo_bot_and_their_ratio():
     result = await run_bench("aiogram", members=3, seconds=3, log=lambda line: None)
     report = result.report()

@@ -15,6 +15,7 @@ import re
 import time
 from collections import Counter
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.bench.process import BotProcess  # `linkage run` in a child process: started, killed, restarted
@@ -61,6 +62,7 @@ async def item_count(db: Database) -> int:
         return (await conn.execute(select(func.count()).select_from(items))).scalar_one()
 
 
+@pytest.mark.long
 async def test_sigkill_mid_burst_loses_nothing_and_duplicates_only_what_was_mid_send(tmp_path, capsys, framework):
     started = time.monotonic()
     server = SandboxServer(limits=Limits(scale=SCALE))

@@ -10,6 +10,7 @@ import re
 import signal
 
 import aiohttp
+import pytest
 
 from bot.bench.process import BotProcess
 from handlers.core.i18n import translator
@@ -34,6 +35,7 @@ async def _control(http: aiohttp.ClientSession, base: str, path: str, body: dict
         return (await response.json())["result"]
 
 
+@pytest.mark.long
 async def test_demo_plays_the_scenario_then_a_person_can_act_as_a_member(tmp_path):
     demo = BotProcess({}, tmp_path, args=("-m", "bot.cli", "demo", "--keep", "--dir", str(tmp_path / "demo")),
                       label="demo")

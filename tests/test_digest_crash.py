@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from bot.bench.broadcast import BroadcastRig
 
 MEMBERS = 2000
 KILL_AFTER = 900  # digest rows sent when the bot is SIGKILLed
 
 
+@pytest.mark.long
 async def test_sigkill_mid_digest_each_member_once_and_no_429(tmp_path, capsys):
     rig = BroadcastRig(tmp_path, MEMBERS)
     try:
