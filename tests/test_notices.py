@@ -41,16 +41,16 @@ async def test_notice_read_receipts_and_a_reminder_only_to_those_who_have_not_re
 
     # the office admin writes it in chat: audience, title, body, preview, send
     await sb.send(pilot.office, "/notice")
-    prompt = await sb.wait_for(pilot.office, lambda m: "nt:a:all" in m.button_data.values(), TIMEOUT)
-    await sb.press(pilot.office, prompt, data="nt:a:all")
+    prompt = await sb.wait_for(pilot.office, lambda m: "nt:audience:all" in m.button_data.values(), TIMEOUT)
+    await sb.press(pilot.office, prompt, data="nt:audience:all")
     await sb.wait_for(pilot.office, zh("{count} members will receive it. Now send the title of the notice.",
                                        count=len(everyone)), TIMEOUT)
     await sb.send(pilot.office, "关于参加十二月委员学习的通知")
     await sb.wait_for(pilot.office, zh("Now send the text of the notice."), TIMEOUT)
     await sb.send(pilot.office, "请于12月5日14:30到市政协机关三楼会议室参加学习。<请准时>")
-    preview = await sb.wait_for(pilot.office, lambda m: "nt:send" in m.button_data.values(), TIMEOUT)
+    preview = await sb.wait_for(pilot.office, lambda m: "nt:confirm:send" in m.button_data.values(), TIMEOUT)
     assert "<请准时>" in preview.text  # a member's text is shown as written, never parsed as HTML
-    await sb.press(pilot.office, preview, data="nt:send")
+    await sb.press(pilot.office, preview, data="nt:confirm:send")
     await sb.wait_for(pilot.office, zh("Notice #{id} is on its way to {count} members. /notices shows who has "
                                        "read it.", id=1, count=len(everyone)), TIMEOUT)
     await stack.settle()
@@ -121,12 +121,12 @@ async def test_only_office_admins_send_notices_and_an_empty_audience_is_refused(
     await sb.wait_for(pilot.city, zh("Only office admins can send notices."), TIMEOUT)
     # a forged button of the flow from a member is refused too
     own = next(m for m in await sb.messages(pilot.city) if m.from_bot)
-    refused = await sb.callback_answer(await sb.press(pilot.city, own, data="nt:send", forge=True))
+    refused = await sb.callback_answer(await sb.press(pilot.city, own, data="nt:confirm:send", forge=True))
     assert refused["text"] == zh.plain("Only office admins can send notices.")
     assert await stack.count("notices") == 0
 
     await sb.send(pilot.office, "/notice")
-    await sb.wait_for(pilot.office, lambda m: "nt:a:all" in m.button_data.values(), TIMEOUT)
+    await sb.wait_for(pilot.office, lambda m: "nt:audience:all" in m.button_data.values(), TIMEOUT)
     await sb.send(pilot.office, "district:nowhere")
     await sb.wait_for(pilot.office, zh("Nobody the bot can reach is in that audience. Choose another one."), TIMEOUT)
     await sb.send(pilot.office, "everyone please")

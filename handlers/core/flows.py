@@ -56,8 +56,9 @@ class Flow:
     """Runs a table of steps: prompts, takes messages and presses of ``button`` (packed as
     (step, value)), and moves on through the skip rules to the next step asked."""
 
-    def __init__(self, name: str, button: ButtonData, steps: Sequence[Step]):
-        self.name, self.button = name, button
+    def __init__(self, name: str, button: ButtonData, steps: Sequence[Step],
+                 stale: str = N_("This button belongs to an earlier step. Please use the latest message.")):
+        self.name, self.button, self.stale = name, button, stale  # stale: a press of an earlier step
         self.first = steps[0].name
         self.steps = {step.name: step for step in steps}
 
@@ -81,8 +82,7 @@ class Flow:
         t = ctx.t
         conv = await conversations.load(ctx.conn, ctx.event.user_id)
         if conv is None or conv.flow != self.name or conv.step != fields["step"]:
-            await ctx.answer(t.plain("This button belongs to an earlier step. Please use the latest message."),
-                             alert=True)
+            await ctx.answer(t.plain(self.stale), alert=True)
             return
         step = self.steps[conv.step]
         if not await self._takes(ctx, conv, step, fields["value"]):
@@ -117,14 +117,17 @@ class Flow:
                 return
 
 
-async def suspend_into(ctx: Ctx, flow: str, step: str, data: dict) -> None:
+async def suspend_into(ctx: Ctx, flow: str, step: str, data: dict) -> Conversation:
+    """Start ``flow`` at ``step``, keeping an unfinished draft to hand back afterwards."""
     current = await conversations.load(ctx.conn, ctx.event.user_id)
     if current is not None:
         saved = current.data.get("resume") if current.flow == flow else \
             {"flow": current.flow, "step": current.step, "data": current.data}
         if saved:
             data["resume"] = saved
-    await conversations.save(ctx.conn, Conversation(ctx.event.user_id, flow, step, data), ctx.now)
+    conv = Conversation(ctx.event.user_id, flow, step, data)
+    await conversations.save(ctx.conn, conv, ctx.now)
+    return conv
 
 
 async def resume(ctx: Ctx, conv: Conversation) -> None:

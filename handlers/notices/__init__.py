@@ -6,7 +6,7 @@ from handlers.notices import notices
 FEATURE = Feature(
     name="notices",
     commands={"notice": notices.start_flow, "notices": notices.list_notices},
-    buttons={notices.READ: notices.on_read, notices.ADMIN: notices.on_button},
+    buttons={notices.READ: notices.on_read, notices.STEP: notices.on_button},
     flows={"notice": notices.on_flow_text},
     jobs={"notice_remind": notices.remind},
     personal_data=notices.personal_data,

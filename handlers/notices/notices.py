@@ -16,7 +16,8 @@ from datetime import timedelta
 
 from handlers.core import audience
 from handlers.core import flows
-from handlers.core.buttons import ButtonData, Optional
+from handlers.core.buttons import ButtonData
+from handlers.core.flows import Step
 from handlers.core.context import Ctx
 from handlers.core.errors import AdminError
 from handlers.core.localtime import local
@@ -26,8 +27,8 @@ from storage import notices as store
 from storage.conversations import Conversation
 
 READ = ButtonData("nr", notice=int)  # a recipient's ✅ Read
-ADMIN = ButtonData("nt", refusal=N_("This button is no longer valid."),  # the office's notice flow
-                   action=("a", "send", "cancel"), value=Optional(str))
+# a choice in the office's notice flow (the steps: NOTICE)
+STEP = ButtonData("nt", refusal=N_("This button is no longer valid."), step=("audience", "confirm"), value=str)
 TITLE_LIMIT = 200
 BODY_LIMIT = 3500
 REMINDER_USEFUL_DAYS = 3  # a reminder that fell due while the bot was down is still sent this late
@@ -177,107 +178,124 @@ async def list_notices(ctx: Ctx) -> None:
 
 
 async def start_flow(ctx: Ctx) -> None:
-    """/notice: audience → title → body → confirm."""
-    t = ctx.t
+    """/notice: audience → title → body → confirm (the steps: NOTICE below)."""
     if not _is_admin(ctx):
-        await ctx.reply(t("Only office admins can send notices."))
+        await ctx.reply(ctx.t("Only office admins can send notices."))
         return
-    await flows.suspend_into(ctx, "notice", "audience", {})
-    buttons = [[(t.plain(AUDIENCE_LABELS[key]), ADMIN.pack("a", key))] for key in AUDIENCE_LABELS]
-    await ctx.reply(t("<b>New notice.</b> Who should receive it? Choose below, or type an audience such as "
-                      "district:hongqiao, committee:economic, sector:education or list:C001,C002. "
-                      "/cancel stops."), buttons=buttons)
+    await NOTICE.prompt(ctx, await flows.suspend_into(ctx, NOTICE.name, NOTICE.first, {}))
 
 
-async def _set_audience(ctx: Ctx, conv: Conversation, typed: str) -> None:
+async def _reachable_count(ctx: Ctx, spec: dict) -> int:
+    return len([m for m in await people.in_audience(ctx.conn, spec) if m.reachable])
+
+
+async def _choose_audience(ctx: Ctx, conv: Conversation, typed: str) -> bool:
     t = ctx.t
     try:
         spec = audience.parse(typed)
     except ValueError:
         await ctx.reply(t("That audience is not valid. Examples: all, level:city, district:hongqiao, "
                           "committee:economic, sector:education, list:C001,C002."))
-        return
-    count = len([m for m in await people.in_audience(ctx.conn, spec) if m.reachable])
-    if not count:
+        return False
+    if not await _reachable_count(ctx, spec):
         await ctx.reply(t("Nobody the bot can reach is in that audience. Choose another one."))
-        return
+        return False
     conv.data.update(audience=spec)
-    conv.step = "title"
-    await conversations.save(ctx.conn, conv, ctx.now)
-    await ctx.reply(t("{count} members will receive it. Now send the title of the notice.", count=count))
+    return True
 
 
-async def on_flow_text(ctx: Ctx, conv: Conversation) -> None:
-    t = ctx.t
-    if not _is_admin(ctx):
-        await conversations.clear(ctx.conn, ctx.event.user_id)
-        await ctx.reply(t("Only office admins can send notices."))
-        return
+async def _typed_audience(ctx: Ctx, conv: Conversation) -> bool:
+    typed = await flows.text_input(ctx)
+    return typed is not None and await _choose_audience(ctx, conv, typed)
+
+
+async def _title_prompt(ctx: Ctx, conv: Conversation) -> str:
+    return ctx.t("{count} members will receive it. Now send the title of the notice.",
+                 count=await _reachable_count(ctx, conv.data["audience"]))
+
+
+async def _take_title(ctx: Ctx, conv: Conversation) -> bool:
     text = await flows.text_input(ctx)
     if text is None:
-        return
-    if conv.step == "audience":
-        await _set_audience(ctx, conv, text)
-    elif conv.step == "title":
-        if len(text) > TITLE_LIMIT:
-            await ctx.reply(t("The title can have at most {limit} characters. Please send a shorter one.",
+        return False
+    if len(text) > TITLE_LIMIT:
+        await ctx.reply(ctx.t("The title can have at most {limit} characters. Please send a shorter one.",
                               limit=TITLE_LIMIT))
-            return
-        conv.data.update(title=text)
-        conv.step = "body"
-        await conversations.save(ctx.conn, conv, ctx.now)
-        await ctx.reply(t("Now send the text of the notice."))
-    elif conv.step == "body":
-        conv.data.update(body=text)
-        conv.step = "confirm"
-        await conversations.save(ctx.conn, conv, ctx.now)
-        await _preview(ctx, conv)
-    else:
-        await ctx.reply(t("Please use the buttons above: send the notice, or cancel it."))
+        return False
+    conv.data.update(title=text)
+    return True
 
 
-async def _preview(ctx: Ctx, conv: Conversation) -> None:
+async def _take_body(ctx: Ctx, conv: Conversation) -> bool:
+    text = await flows.text_input(ctx)
+    if text is None:
+        return False
+    conv.data.update(body=text)
+    return True
+
+
+async def _preview(ctx: Ctx, conv: Conversation) -> str:
     t = ctx.t
     spec = conv.data["audience"]
-    count = len([m for m in await people.in_audience(ctx.conn, spec) if m.reachable])
     hours = ctx.config.notice_remind_hours
     lines = [t("<b>Preview</b>"), t("To: {audience} ({count} members)",
-                                    audience=Html(await audience_label(ctx.conn, spec, t.lang)), count=count),
+                                    audience=Html(await audience_label(ctx.conn, spec, t.lang)),
+                                    count=await _reachable_count(ctx, spec)),
              f"<b>{html.escape(conv.data['title'])}</b>", html.escape(conv.data["body"]), ""]
     lines.append(t("Those who have not read it get a reminder after {hours} hours.", hours=hours) if hours
                  else t("No reminder will be sent."))
-    await ctx.reply("\n".join(lines), buttons=[[(t.plain("📢 Send"), ADMIN.pack("send")), (t.plain("✖ Cancel"), ADMIN.pack("cancel"))]])
+    return "\n".join(lines)
+
+
+async def _use_the_buttons(ctx: Ctx, conv: Conversation) -> bool:
+    await ctx.reply(ctx.t("Please use the buttons above: send the notice, or cancel it."))
+    return False
+
+
+async def _confirm(ctx: Ctx, conv: Conversation, choice: str) -> bool:
+    """Send or cancel; either way the flow ends here (and an unfinished draft comes back)."""
+    t = ctx.t
+    if choice == "cancel":
+        await flows.resume(ctx, conv)
+        await ctx.reply(t("The notice was not sent."))
+        return True
+    try:
+        notice_id, count = await send_notice(ctx, title=conv.data["title"], body=conv.data["body"],
+                                             spec=conv.data["audience"], sender_id=ctx.member.id)
+    except NoticeError:
+        await ctx.reply(t("The notice could not be sent: nobody the bot can reach is in the audience now."))
+        return True
+    await flows.resume(ctx, conv)
+    await ctx.reply(t("Notice #{id} is on its way to {count} members. /notices shows who has read it.",
+                      id=notice_id, count=count))
+    return True
+
+
+NOTICE = flows.Flow("notice", STEP, [
+    Step("audience", N_("<b>New notice.</b> Who should receive it? Choose below, or type an audience such as "
+                        "district:hongqiao, committee:economic, sector:education or list:C001,C002. /cancel stops."),
+         choices=[[(label, key)] for key, label in AUDIENCE_LABELS.items()], on_choice=_choose_audience,
+         on_text=_typed_audience, next="title"),
+    Step("title", _title_prompt, on_text=_take_title, next="body"),
+    Step("body", N_("Now send the text of the notice."), on_text=_take_body, next="confirm"),
+    Step("confirm", _preview, choices=[[(N_("📢 Send"), "send"), (N_("✖ Cancel"), "cancel")]],
+         on_choice=_confirm, on_text=_use_the_buttons),
+], stale=N_("This button is no longer valid."))
 
 
 async def on_button(ctx: Ctx, fields: dict) -> None:
-    """nt:a:<audience> while choosing, nt:send / nt:cancel at the preview."""
-    t = ctx.t
     if not _is_admin(ctx):
-        await ctx.answer(t.plain("Only office admins can send notices."), alert=True)
+        await ctx.answer(ctx.t.plain("Only office admins can send notices."), alert=True)
         return
-    conv = await conversations.load(ctx.conn, ctx.event.user_id)
-    action, value = fields["action"], fields["value"]
-    expected = {"a": "audience", "send": "confirm", "cancel": "confirm"}.get(action)
-    if conv is None or conv.flow != "notice" or expected is None or conv.step != expected \
-            or (action == "a" and value not in AUDIENCE_LABELS):
-        await ctx.answer(t.plain("This button is no longer valid."), alert=True)
+    await NOTICE.on_button(ctx, fields)
+
+
+async def on_flow_text(ctx: Ctx, conv: Conversation) -> None:
+    if not _is_admin(ctx):
+        await conversations.clear(ctx.conn, ctx.event.user_id)
+        await ctx.reply(ctx.t("Only office admins can send notices."))
         return
-    await ctx.answer()
-    if action == "a":
-        await _set_audience(ctx, conv, value)
-    elif action == "cancel":
-        await flows.resume(ctx, conv)
-        await ctx.reply(t("The notice was not sent."))
-    else:
-        try:
-            notice_id, count = await send_notice(ctx, title=conv.data["title"], body=conv.data["body"],
-                                                 spec=conv.data["audience"], sender_id=ctx.member.id)
-        except NoticeError:
-            await ctx.reply(t("The notice could not be sent: nobody the bot can reach is in the audience now."))
-            return
-        await flows.resume(ctx, conv)
-        await ctx.reply(t("Notice #{id} is on its way to {count} members. /notices shows who has read it.",
-                          id=notice_id, count=count))
+    await NOTICE.on_message(ctx, conv)
 
 
 async def personal_data(conn, member) -> dict:
