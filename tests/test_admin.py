@@ -334,6 +334,19 @@ async def test_route_test_pilot_all_bound(db):
     assert [t.name for t in other_street.targets] == ["district:hongqiao"]
 
 
+async def test_the_office_plans_routing_before_any_group_is_bound(db):
+    await load_seeds(db, NOW, roster=False)
+    async with db.read() as conn:
+        now = await route_test(conn, "smart_parking", district="hongqiao", street="hongqiao_xiyuzhuang")
+        planned = await route_test(conn, "smart_parking", district="hongqiao", street="hongqiao_xiyuzhuang",
+                                   as_if_bound=True)
+        city = await route_test(conn, "smart_parking", as_if_bound=True)
+    assert now.targets == [] and now.fallback  # nothing is bound: the item would wait
+    # the same places as test_route_test_pilot_all_bound finds once they are bound
+    assert [t.name for t in planned.targets] == ["street:hongqiao_xiyuzhuang", "district:hongqiao"]
+    assert [t.name for t in city.targets] == ["topic:smart_parking"] and not city.fallback
+
+
 async def test_route_test_falls_back_to_office(db):
     await load_seeds(db, NOW, roster=False)
     async with db.read() as conn:

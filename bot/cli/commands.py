@@ -186,14 +186,17 @@ def route() -> None:
 @click.option("--district")
 @click.option("--street")
 @click.option("--sector")
+@click.option("--as-if-bound", is_flag=True, help="walk the rules as if every target's group were bound")
 @click.pass_obj
 def route_test(settings: Settings, **fields) -> None:
-    """Dry run: where would an item go?"""
+    """Dry run: where would an item go (now, or once the groups are bound)?"""
     from handlers.office.rules import route_test as dry_run
     trace = _run(_with_db(settings, lambda conn, now: dry_run(conn, **fields)))
     for line in trace.lines:
         click.echo(line)
     click.echo("→ " + (", ".join(t.name for t in trace.targets) or "nowhere yet (the item would wait)"))
+    if not fields["as_if_bound"] and any("is not bound" in line for line in trace.lines):
+        click.echo("(--as-if-bound shows where it would go once those groups are bound)")
 
 
 @route.command("list")

@@ -97,13 +97,14 @@ async def delete_rule(conn, rule_id: int, now, *, actor: str = "cli") -> None:
 
 
 async def route_test(conn, topic: str, *, district: str | None = None, street: str | None = None,
-                     sector: str | None = None) -> RouteTrace:
-    """Dry run: where would an item with this topic and place go now? The area is the street
-    when a street is given, the district when a district is given, else the whole city."""
+                     sector: str | None = None, as_if_bound: bool = False) -> RouteTrace:
+    """Dry run: where would an item with this topic and place go now (``as_if_bound``: once every
+    target's group is bound)? The area is the street when a street is given, the district when a
+    district is given, else the whole city."""
     if not optional(topic):
         raise AdminError("a route test needs a topic")
     codes = await resolve_codes(await Reference.load(conn), topic=topic, district=district,
                                 street=street, sector=sector)
     area = "street" if codes["street"] else "district" if codes["district"] else "city"
     return await resolve_route(conn, area=area, topic=codes["topic"], district=codes["district"],
-                               street=codes["street"], sector=codes["sector"])
+                               street=codes["street"], sector=codes["sector"], as_if_bound=as_if_bound)

@@ -48,9 +48,10 @@ class RouteTrace:
 
 
 async def resolve_route(conn, *, area: str, topic: str, district: str | None, street: str | None,
-                        sector: str | None) -> RouteTrace:
+                        sector: str | None, as_if_bound: bool = False) -> RouteTrace:
     """Walk the ordered rules: every matching rule adds its bound targets; a matching 'stop'
-    rule that added a target ends the walk. Nothing bound → the city office intake."""
+    rule that added a target ends the walk. Nothing bound → the city office intake.
+    ``as_if_bound``: the walk once every target has its group (the office plans before binding)."""
     chosen: list = []
     lines: list[str] = []
     for rule in await target_store.rules(conn):
@@ -59,7 +60,7 @@ async def resolve_route(conn, *, area: str, topic: str, district: str | None, st
         added = []
         for target_id in rule.target_ids:
             target = await target_store.by_id(conn, target_id)
-            if target.chat_id is None:
+            if target.chat_id is None and not as_if_bound:
                 lines.append(f"rule #{rule.id} (pos {rule.position}) matches: {target.name} is not bound, skipped")
             elif all(t.id != target.id for t in chosen):
                 chosen.append(target)
@@ -71,7 +72,7 @@ async def resolve_route(conn, *, area: str, topic: str, district: str | None, st
     fallback = not chosen
     if fallback:
         office = await target_store.office(conn)
-        if office is not None and office.chat_id is not None:
+        if office is not None and (office.chat_id is not None or as_if_bound):
             chosen.append(office)
             lines.append(f"no bound target matched: fallback → {office.name}")
         else:
