@@ -186,17 +186,21 @@ def route() -> None:
 @click.option("--district")
 @click.option("--street")
 @click.option("--sector")
-@click.option("--as-if-bound", is_flag=True, help="walk the rules as if every target's group were bound")
 @click.pass_obj
 def route_test(settings: Settings, **fields) -> None:
-    """Dry run: where would an item go (now, or once the groups are bound)?"""
+    """Dry run: where would an item go now, and once every group is bound?"""
     from handlers.office.rules import route_test as dry_run
-    trace = _run(_with_db(settings, lambda conn, now: dry_run(conn, **fields)))
+
+    async def both(conn, now):
+        return await dry_run(conn, **fields), await dry_run(conn, **fields, as_if_bound=True)
+    trace, planned = _run(_with_db(settings, both))
     for line in trace.lines:
         click.echo(line)
     click.echo("→ " + (", ".join(t.name for t in trace.targets) or "nowhere yet (the item would wait)"))
-    if not fields["as_if_bound"] and any("is not bound" in line for line in trace.lines):
-        click.echo("(--as-if-bound shows where it would go once those groups are bound)")
+    if [t.id for t in planned.targets] != [t.id for t in trace.targets]:  # the office plans before binding
+        unbound = [t.name for t in planned.targets if t.chat_id is None]
+        click.echo("→ once bound: " + ", ".join(t.name for t in planned.targets)
+                   + (f" (not bound yet: {', '.join(unbound)})" if unbound else ""))
 
 
 @route.command("list")
