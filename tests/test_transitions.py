@@ -1,5 +1,5 @@
 """An item changes only by the moves its states allow (storage/items.py), through one function
-(handlers/reports/transitions.py) that writes the item, its event and tells the subscribers."""
+(handlers/reports/transitions.py) that writes the item, its event and tells the features that listen."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import pytest
 
 from bot.clock import Clock
 from handlers.core.context import Ctx, HandlerConfig
-from handlers.features import REGISTRY
+from handlers.core.feature import Feature, Registry
+from handlers.features import FEATURES
 from handlers.reports import transitions
 from seeds.loader import load_seeds
 from storage import items as item_store
@@ -35,7 +36,7 @@ async def test_a_move_the_state_does_not_allow_is_refused_and_changes_nothing(tm
     async def listener(ctx, item_id):
         heard.append(item_id)
 
-    transitions.subscribe(listener)
+    listening = Registry([*FEATURES, Feature("listener", on_item_moved=[listener])])
     try:
         async with db.transaction() as conn:
             author = await people.by_roster_id(conn, "C001")
@@ -43,7 +44,7 @@ async def test_a_move_the_state_does_not_allow_is_refused_and_changes_nothing(tm
                 conn, files=[], code="SQ-2026-09999", author_id=author.id, topic_code="smart_parking",
                 area="city", observation="情况", suggestion="建议", privacy="named", status="submitted",
                 level="city", created_at=clock.now(), updated_at=clock.now())
-            ctx = Ctx.offline(conn, clock.now(), HandlerConfig(), REGISTRY)
+            ctx = Ctx.offline(conn, clock.now(), HandlerConfig(), listening)
             item = await item_store.by_id(conn, item_id)
             with pytest.raises(ValueError, match="cannot move from submitted to claimed"):
                 await transitions.move(ctx, item, "claimed", "claimed", actor_id=None)
@@ -53,7 +54,7 @@ async def test_a_move_the_state_does_not_allow_is_refused_and_changes_nothing(tm
             item = await item_store.by_id(conn, item_id)
             [event] = await item_store.events(conn, item_id)
     finally:
-        transitions.SUBSCRIBERS.remove(listener)
+        await db.close()
     assert (item.status, item.closed_at is not None) == ("withdrawn", True)
     assert (event.kind, event.status_from, event.status_to, event.actor_id) == \
         ("withdrawn", "submitted", "withdrawn", author.id)

@@ -24,6 +24,7 @@ Job = Callable[["Ctx", Any], Awaitable[None]]  # (ctx, the due timer)
 Planner = Callable[["Ctx"], Awaitable[None]]
 Upcoming = Callable[..., Awaitable[list[str]]]  # (conn, member, start, end, lang, cache) -> digest lines
 PersonalData = Callable[[Any, Any], Awaitable[dict]]  # (conn, member) -> its part of /mydata
+ItemMoved = Callable[["Ctx", int], Awaitable[None]]  # (ctx, item id), after every move of a report
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class Feature:
     planners: Sequence[Planner] = ()  # make sure the next occurrence of recurring work is planned
     upcoming: Sequence[Upcoming] = ()  # lines for the digests' "Coming up"
     personal_data: PersonalData | None = None  # this feature's part of a member's /mydata
+    on_item_moved: Sequence[ItemMoved] = ()  # told of every move of a report (handlers/reports/transitions.py)
     on_group_membership: Handler | None = None  # the bot added to or removed from a group
     on_private_membership: Handler | None = None  # a member blocked or unblocked the bot
 
@@ -58,6 +60,7 @@ class Registry:
         self.planners = [p for f in self.features for p in f.planners]
         self.upcoming = [u for f in self.features for u in f.upcoming]
         self.personal_data = [f.personal_data for f in self.features if f.personal_data is not None]
+        self.on_item_moved = [hook for f in self.features for hook in f.on_item_moved]
         self.on_group_membership = self._one("on_group_membership")
         self.on_private_membership = self._one("on_private_membership")
 

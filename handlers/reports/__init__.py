@@ -2,9 +2,7 @@
 co-signers and exports."""
 
 from handlers.core.feature import Feature
-from handlers.reports import cosign, deadlines, liaison, lifecycle, submit, transitions
-
-transitions.subscribe(deadlines.on_state_change)  # every move re-arms or cancels the item's clocks
+from handlers.reports import cosign, deadlines, liaison, lifecycle, submit
 
 FEATURE = Feature(
     name="reports",
@@ -17,4 +15,5 @@ FEATURE = Feature(
            "card": liaison.on_liaison_text},
     jobs={deadlines.KIND: deadlines.nudge, "card.lost": lifecycle.on_card_lost},
     personal_data=cosign.personal_data,
+    on_item_moved=[deadlines.on_state_change],  # every move re-arms or cancels the item's clocks
 )

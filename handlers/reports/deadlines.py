@@ -28,8 +28,9 @@ group (a reply to the item's card) one working day later, step 3 = the city offi
 office target, else the office admins privately) one more working day later. A step expires
 when the next one falls due, so after a long outage only the latest step is sent.
 
-The one hook: ``on_state_change(ctx, item_id)`` hears of every move of an item (it subscribes
-to ``transitions.move``, which every change of state and every routing goes through).
+The one hook: ``on_state_change(ctx, item_id)`` hears of every move of an item (the reports
+feature declares it in ``on_item_moved``; ``transitions.move``, which every change of state and every
+routing goes through, calls it).
 It works out which clocks the item's current state and history call for, cancels pending
 timers of clocks that no longer apply (``storage.timers.cancel`` on the occurrence's prefix)
 and arms the new ones; arming is idempotent (a timer's key is its occurrence).

@@ -1,23 +1,13 @@
 """The one way an item changes: ``move`` checks the move is allowed (``storage.items.MOVES``),
-writes the item and its event, puts the cards right and tells the subscribers (deadlines re-arm
-their clocks: handlers/reports/__init__.py subscribes them)."""
+writes the item and its event, puts the cards right and tells the features that listen
+(``Feature.on_item_moved``: deadlines re-arm their clocks)."""
 
 from __future__ import annotations
-
-from typing import Awaitable, Callable
 
 from handlers.core.context import Ctx
 from handlers.reports import lifecycle
 from storage import items as item_store
 from storage import people
-
-Subscriber = Callable[[Ctx, int], Awaitable[None]]  # (ctx, item id), after every move
-SUBSCRIBERS: list[Subscriber] = []
-
-
-def subscribe(subscriber: Subscriber) -> None:
-    SUBSCRIBERS.append(subscriber)
-
 
 async def move(ctx: Ctx, item, to_status: str | None, event_kind: str, *, actor_id: int | None,
                target_id: int | None = None, to_targets: list | None = None, reason: str | None = None,
@@ -45,8 +35,8 @@ async def move(ctx: Ctx, item, to_status: str | None, event_kind: str, *, actor_
             await item_store.add_event(ctx.conn, item.id, event_kind, ctx.now, to_target_id=target.id, **event)
         await lifecycle.refresh_cards(ctx, item.id, [
             card for card in await item_store.placements(ctx.conn, item.id, active_only=False) if card.id in left])
-    for subscriber in SUBSCRIBERS:
-        await subscriber(ctx, item.id)
+    for listener in ctx.features.on_item_moved:
+        await listener(ctx, item.id)
 
 
 async def route_item(ctx: Ctx, item_id: int) -> list:
