@@ -3,6 +3,7 @@ hard-wired. What no feature takes gets the members feature's polite answers."""
 
 from __future__ import annotations
 
+from handlers.core.buttons import INVALID
 from handlers.core import flood
 from handlers.core.context import Ctx
 from handlers.members import onboarding
@@ -69,7 +70,7 @@ async def _button(ctx: Ctx, buttons: dict) -> None:
     declared = buttons.get(data.partition(":")[0])
     fields = declared[0].unpack(data) if declared else None
     if fields is None:
-        refusal = declared[0].refusal if declared else "This button is not valid."
+        refusal = declared[0].refusal if declared else INVALID
         await ctx.answer(ctx.t.plain(refusal), alert=True)
         return
     await declared[1](ctx, fields)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from handlers.core.i18n import N_
 
 CALLBACK_DATA_LIMIT = 64  # bytes, as Telegram counts them
+INVALID = N_("This button is not valid.")  # the answer to a press that fits no declaration
 DB_ID_MAX = 2**31 - 1  # ids are INTEGER columns; on PostgreSQL a larger number is a query error
 
 
@@ -34,7 +35,7 @@ class Optional:
 
 
 class ButtonData:
-    def __init__(self, prefix: str, *, refusal: str = N_("This button is not valid."), **fields):
+    def __init__(self, prefix: str, *, refusal: str = INVALID, **fields):
         """``refusal``: what a press that does not fit is answered (a msgid)."""
         if not prefix or ":" in prefix:
             raise ValueError(f"button prefix {prefix!r} must be non-empty and hold no ':'")

@@ -85,6 +85,11 @@ def _read_button(notice_id: int, lang: str):
     return [[(translator(lang).plain("✅ Read"), READ.pack(notice_id))]]
 
 
+async def _reachable(conn, spec: dict) -> list:
+    """The audience's members the bot can write to (not blocked)."""
+    return [m for m in await people.in_audience(conn, spec) if m.reachable]
+
+
 async def send_notice(ctx: Ctx, *, title: str, body: str, spec: dict, sender_id: int | None,
                       remind_after_hours: int | None = None) -> tuple[int, int]:
     """Send a notice to everyone the audience addresses now; returns (notice id, recipients)."""
@@ -98,7 +103,7 @@ async def send_notice(ctx: Ctx, *, title: str, body: str, spec: dict, sender_id:
     hours = ctx.config.notice_remind_hours if remind_after_hours is None else remind_after_hours
     if hours < 0:
         raise NoticeError("the reminder delay cannot be negative")
-    recipients = [m for m in await people.in_audience(ctx.conn, spec) if m.reachable]
+    recipients = await _reachable(ctx.conn, spec)
     if not recipients:
         raise NoticeError(f"nobody reachable is in the audience {audience_text(spec)}")
     notice_id = await store.create(ctx.conn, title=title, body=body, audience=spec, sender_id=sender_id,
@@ -186,7 +191,7 @@ async def start_flow(ctx: Ctx) -> None:
 
 
 async def _reachable_count(ctx: Ctx, spec: dict) -> int:
-    return len([m for m in await people.in_audience(ctx.conn, spec) if m.reachable])
+    return len(await _reachable(ctx.conn, spec))
 
 
 async def _choose_audience(ctx: Ctx, conv: Conversation, typed: str) -> bool:
