@@ -179,6 +179,7 @@ items = Table(
     "items", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("code", String(32), nullable=False, unique=True),
+    Column("title", String(64)),  # 标题, the member's own words; None on reports from before titles
     Column("author_id", Integer, ForeignKey("members.id"), nullable=False),
     Column("topic_code", String(48), ForeignKey("topics.code"), nullable=False),
     Column("area", String(16), nullable=False),  # city | district | street
