@@ -72,7 +72,8 @@ def target_rows(reference: dict[str, list[dict]], seed_dir: Path = SEED_DIR) -> 
     data = read_yaml("targets.yaml", seed_dir)
     columns = ("name", "kind", "level", "title_zh", "title_en")
     rows = [{c: t[c] for c in columns} for t in data.get("targets", [])]
-    code_column = {"topics": "topic_code", "districts": "district_code", "streets": "street_code"}
+    code_column = {"topics": "topic_code", "districts": "district_code", "streets": "street_code",
+                   "sectors": "sector_code"}
     for pattern in (data.get("patterns") or {}).values():
         source = pattern["from"]
         for ref in reference[source]:
@@ -86,7 +87,7 @@ def target_rows(reference: dict[str, list[dict]], seed_dir: Path = SEED_DIR) -> 
 
 
 def rule_specs(reference: dict[str, list[dict]], seed_dir: Path = SEED_DIR) -> list[dict]:
-    """rules.yaml expanded: one dict per rule (targets, stop, note, conditions), in order."""
+    """rules.yaml expanded: one dict per rule (targets, stop, watch, note, conditions), in order."""
     source = {"street": "streets", "district": "districts", "topic": "topics"}
     specs = []
     for entry in read_yaml("rules.yaml", seed_dir)["rules"]:
@@ -107,7 +108,8 @@ def rule_specs(reference: dict[str, list[dict]], seed_dir: Path = SEED_DIR) -> l
             if unknown:
                 raise ValueError(f"seeds: rules.yaml: unknown condition(s) {sorted(unknown)}")
             specs.append({"targets": [fill(t) for t in entry["targets"]], "stop": bool(entry.get("stop", True)),
-                          "note": fill(entry.get("note")), **{k: fill(match.get(k)) for k in RULE_FIELDS}})
+                          "watch": bool(entry.get("watch", True)), "note": fill(entry.get("note")),
+                          **{k: fill(match.get(k)) for k in RULE_FIELDS}})
     return specs
 
 
@@ -142,7 +144,8 @@ async def load_seeds(db, now, *, roster: bool = True, seed_dir: Path | str | Non
         if not (await conn.execute(select(func.count()).select_from(routing_rules))).scalar_one():
             for position, spec in enumerate(specs, start=1):
                 await add_rule(conn, spec["targets"], now, position=position * 10, stop=spec["stop"],
-                               note=spec["note"], actor="seed", **{k: spec[k] for k in RULE_FIELDS})
+                               watch=spec["watch"], note=spec["note"], actor="seed",
+                               **{k: spec[k] for k in RULE_FIELDS})
         counts["rules"] = (await conn.execute(select(func.count()).select_from(routing_rules))).scalar_one()
         if roster:
             report = await import_roster(conn, roster_rows, now, actor="seed")

@@ -172,9 +172,10 @@ async def liaison_targets(conn: AsyncConnection) -> dict[int, list[int]]:
 
 
 async def queue(conn: AsyncConnection, target_id: int, statuses: tuple[str, ...]) -> list:
-    """Items active at a target in the given statuses, oldest first, with when they arrived there."""
+    """Items handled at a target (not those it watches) in the given statuses, oldest first, with
+    when they arrived there."""
     return list(await conn.execute(
         select(items, item_targets.c.routed_at).join(item_targets, item_targets.c.item_id == items.c.id)
         .where(item_targets.c.target_id == target_id, item_targets.c.active.is_(True),
-               items.c.status.in_(statuses))
+               item_targets.c.role == "handle", items.c.status.in_(statuses))
         .order_by(items.c.updated_at, items.c.id)))

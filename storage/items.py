@@ -28,7 +28,8 @@ _FROM_HANDLING = ("needs_info", "answered", "routed", "forwarded", "escalated", 
                   "withdrawn")
 MOVES: dict[str, tuple[str, ...]] = {
     "submitted": ("routed", "withdrawn"),
-    **dict.fromkeys(WAITING, ("claimed", "withdrawn")),
+    # escalated: a watching city topic group takes an unclaimed district item up (提级办理)
+    **dict.fromkeys(WAITING, ("claimed", "escalated", "withdrawn")),
     "claimed": _FROM_HANDLING,
     "needs_info": ("claimed", *_FROM_HANDLING),  # the member answered the question
     "answered": _FROM_HANDLING,
@@ -103,25 +104,39 @@ async def events(conn: AsyncConnection, item_id: int) -> list:
                                    .order_by(item_events.c.id)))
 
 
-async def place(conn: AsyncConnection, item_id: int, target_id: int, now: datetime) -> str:
+# A placement's role: HANDLE where the item is handled, WATCH where it is shown for information
+# (知悉). Only HANDLE placements are "where it is": the receipt, deadlines, queues, exports.
+HANDLE, WATCH = "handle", "watch"
+
+
+async def place(conn: AsyncConnection, item_id: int, target_id: int, now: datetime, role: str = HANDLE) -> str:
     """Route the item to a target; returns the outbox key of the card there."""
     previous = (await conn.execute(select(item_targets.c.id).where(
         item_targets.c.item_id == item_id, item_targets.c.target_id == target_id))).all()
     card_key = f"card:{item_id}:{target_id}:{len(previous) + 1}"
     await conn.execute(item_targets.insert().values(item_id=item_id, target_id=target_id, active=True,
-                                                    card_key=card_key, routed_at=now))
+                                                    role=role, card_key=card_key, routed_at=now))
     return card_key
 
 
-async def placements(conn: AsyncConnection, item_id: int, active_only: bool = True) -> list:
+async def placements(conn: AsyncConnection, item_id: int, active_only: bool = True,
+                     role: str | None = HANDLE) -> list:
+    """Where the item is handled (``role=WATCH``: where it is watched; None: every card)."""
     query = select(item_targets).where(item_targets.c.item_id == item_id)
     if active_only:
         query = query.where(item_targets.c.active.is_(True))
+    if role is not None:
+        query = query.where(item_targets.c.role == role)
     return list(await conn.execute(query.order_by(item_targets.c.id)))
 
 
+async def handle_here(conn: AsyncConnection, placement_id: int) -> None:
+    """A watching place takes the item over: the same card becomes a handling card."""
+    await conn.execute(update(item_targets).where(item_targets.c.id == placement_id).values(role=HANDLE))
+
+
 async def placement(conn: AsyncConnection, item_id: int, target_id: int):
-    """The item's active placement at a target, if it is there now."""
+    """The item's active placement at a target (handling or watching), if it is there now."""
     return (await conn.execute(select(item_targets).where(
         item_targets.c.item_id == item_id, item_targets.c.target_id == target_id,
         item_targets.c.active.is_(True)))).first()
@@ -131,8 +146,12 @@ async def placement_of_card(conn: AsyncConnection, card_key: str):
     return (await conn.execute(select(item_targets).where(item_targets.c.card_key == card_key))).first()
 
 
-async def leave(conn: AsyncConnection, item_id: int, target_ids: list[int] | None = None) -> None:
+async def leave(conn: AsyncConnection, item_id: int, target_ids: list[int] | None = None,
+                role: str | None = None) -> None:
+    """The item is no longer at these targets (None: anywhere), in this role (None: any)."""
     query = update(item_targets).where(item_targets.c.item_id == item_id)
     if target_ids is not None:
         query = query.where(item_targets.c.target_id.in_(target_ids))
+    if role is not None:
+        query = query.where(item_targets.c.role == role)
     await conn.execute(query.values(active=False))

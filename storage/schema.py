@@ -125,11 +125,12 @@ targets = Table(
     "targets", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("name", String(64), nullable=False, unique=True),
-    Column("kind", String(16), nullable=False),  # topic | district | street | office | person
+    Column("kind", String(16), nullable=False),  # topic | district | street | sector | office | person
     Column("level", String(16), nullable=False),  # city | district
     Column("topic_code", String(48), ForeignKey("topics.code")),
     Column("district_code", String(32), ForeignKey("districts.code")),
     Column("street_code", String(48), ForeignKey("streets.code")),
+    Column("sector_code", String(48), ForeignKey("sectors.code")),  # kind == sector (界别)
     Column("member_id", Integer, ForeignKey("members.id")),  # kind == person
     Column("title_zh", String(128), nullable=False),
     Column("title_en", String(128), nullable=False),
@@ -164,6 +165,9 @@ routing_rules = Table(
     Column("street_code", String(48), ForeignKey("streets.code")),
     Column("sector_code", String(48), ForeignKey("sectors.code")),
     Column("stop", Boolean, nullable=False, default=True),
+    # a district or street item this rule sends somewhere is also shown, for information (知悉),
+    # to the city topic group of its topic (handlers/reports/lifecycle.py resolve_route)
+    Column("watch", Boolean, nullable=False, default=True),
     Column("note", String(200)),
 )
 
@@ -222,6 +226,9 @@ item_targets = Table(
     Column("item_id", Integer, ForeignKey("items.id"), nullable=False),
     Column("target_id", Integer, ForeignKey("targets.id"), nullable=False),
     Column("active", Boolean, nullable=False, default=True),
+    # handle: the item is handled here (claim, reply...; the receipt, deadlines, queues, exports);
+    # watch: shown here for information (知悉) only, with the one action 提级办理
+    Column("role", String(8), nullable=False, default="handle"),
     Column("card_key", String(64), nullable=False, unique=True),  # outbox key of the card message
     Column("routed_at", UTCDateTime, nullable=False),
 )

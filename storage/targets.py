@@ -155,6 +155,7 @@ class Rule:
     street_code: str | None
     sector_code: str | None
     stop: bool
+    watch: bool  # district and street items it sends somewhere are shown to their city topic group
     note: str | None
     target_ids: list[int] = field(default_factory=list)
 
@@ -172,7 +173,7 @@ async def rules(conn: AsyncConnection) -> list[Rule]:
         links.setdefault(rule_id, []).append(target_id)
     rows = await conn.execute(select(routing_rules).order_by(routing_rules.c.position, routing_rules.c.id))
     return [Rule(r.id, r.position, r.area, r.topic_code, r.district_code, r.street_code, r.sector_code,
-                 r.stop, r.note, links.get(r.id, [])) for r in rows]
+                 r.stop, r.watch, r.note, links.get(r.id, [])) for r in rows]
 
 
 async def add_rule(conn: AsyncConnection, target_ids: list[int], *, position: int | None = None,
@@ -183,6 +184,10 @@ async def add_rule(conn: AsyncConnection, target_ids: list[int], *, position: in
     for target_id in target_ids:
         await conn.execute(rule_targets.insert().values(rule_id=rule_id, target_id=target_id))
     return rule_id
+
+
+async def set_watch(conn: AsyncConnection, rule_id: int, watch: bool) -> None:
+    await conn.execute(update(routing_rules).where(routing_rules.c.id == rule_id).values(watch=watch))
 
 
 async def delete_rule(conn: AsyncConnection, rule_id: int) -> bool:

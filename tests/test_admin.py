@@ -19,7 +19,7 @@ from handlers.office.invites import invite_link
 from handlers.office.keys import make_bind_key
 from handlers.office.liaisons import add_liaison
 from handlers.office.roster import ROSTER_COLUMNS, import_roster, read_roster_file
-from handlers.office.rules import add_rule, delete_rule, list_rules, route_test
+from handlers.office.rules import add_rule, delete_rule, list_rules, route_test, set_watch
 from handlers.core.errors import AdminError
 from seeds.loader import load_seeds
 from storage import targets as target_store
@@ -117,8 +117,11 @@ async def test_seeds_load_twice_without_changes(db):
         assert "人口资源环境和城乡建设委员会" in set((await conn.execute(select(committees.c.name_zh))).scalars())
         names = set((await conn.execute(select(targets.c.name))).scalars())
         assert {"office", "district:hongqiao", "street:hongqiao_xiyuzhuang", "topic:smart_parking",
-                "topic:other", "district:binhai"} <= names
-        assert len(names) == 1 + 31 + 16 + 10
+                "topic:other", "district:binhai", "sector:economics"} <= names
+        assert len(names) == 1 + 31 + 16 + 10 + 31  # office, topics, districts, streets, sectors
+        sector = await target_store.by_name(conn, "sector:economics")
+        assert (sector.kind, sector.level, sector.sector_code, sector.title_zh) == (
+            "sector", "city", "economics", "市政协·界别联络组（经济界）")
         assert (await conn.execute(select(func.count()).select_from(targets)
                                    .where(targets.c.chat_id.is_not(None)))).scalar_one() == 0
         port = await target_store.by_name(conn, "district:hongqiao")
@@ -314,6 +317,10 @@ async def test_add_liaison(db):
 
 # --- routing ------------------------------------------------------------------------------
 
+def names(targets) -> list[str]:
+    return [t.name for t in targets]
+
+
 async def test_route_test_pilot_all_bound(db):
     await load_seeds(db, NOW, roster=False)
     await bind(db, "street:hongqiao_xiyuzhuang", "district:hongqiao", "topic:smart_parking",
@@ -324,27 +331,81 @@ async def test_route_test_pilot_all_bound(db):
         district_item = await route_test(conn, "mobility_maas", district="hongqiao")
         other_district = await route_test(conn, "smart_parking", district="heping")
         other_street = await route_test(conn, "mobility_maas", street="hongqiao_xigu")
-    assert [t.name for t in street_item.targets] == ["street:hongqiao_xiyuzhuang", "district:hongqiao"]
-    assert not street_item.fallback
-    assert [t.name for t in city_item.targets] == ["topic:smart_parking"]
-    assert [t.name for t in district_item.targets] == ["district:hongqiao"]
-    # Heping's port is not bound: the item falls through to its topic group
-    assert [t.name for t in other_district.targets] == ["topic:smart_parking"]
-    # a street whose centre is not bound: the district port still gets it
-    assert [t.name for t in other_street.targets] == ["district:hongqiao"]
+    # handled by the sub-port and the port; the city topic group watches (知悉)
+    assert names(street_item.targets) == ["street:hongqiao_xiyuzhuang", "district:hongqiao"]
+    assert names(street_item.watchers) == ["topic:smart_parking"] and not street_item.fallback
+    assert names(city_item.targets) == ["topic:smart_parking"] and city_item.watchers == []
+    assert names(district_item.targets) == ["district:hongqiao"]
+    assert names(district_item.watchers) == ["topic:mobility_maas"]
+    # Heping's port is not bound: the item falls through to its topic group, which handles it (no watch)
+    assert names(other_district.targets) == ["topic:smart_parking"] and other_district.watchers == []
+    # a street whose centre is not bound: the district port still gets it, the topic group watches
+    assert names(other_street.targets) == ["district:hongqiao"]
+    assert names(other_street.watchers) == ["topic:mobility_maas"]
 
 
 async def test_the_office_plans_routing_before_any_group_is_bound(db):
     await load_seeds(db, NOW, roster=False)
     async with db.read() as conn:
         now = await route_test(conn, "smart_parking", district="hongqiao", street="hongqiao_xiyuzhuang")
-        planned = await route_test(conn, "smart_parking", district="hongqiao", street="hongqiao_xiyuzhuang",
-                                   as_if_bound=True)
-        city = await route_test(conn, "smart_parking", as_if_bound=True)
-    assert now.targets == [] and now.fallback  # nothing is bound: the item would wait
-    # the same places as test_route_test_pilot_all_bound finds once they are bound
-    assert [t.name for t in planned.targets] == ["street:hongqiao_xiyuzhuang", "district:hongqiao"]
-    assert [t.name for t in city.targets] == ["topic:smart_parking"] and not city.fallback
+        topics_seeded = list((await conn.execute(select(topics.c.code))).scalars())
+        plans = {code: [await route_test(conn, code, district="hongqiao", street="hongqiao_xiyuzhuang",
+                                         as_if_bound=True),
+                        await route_test(conn, code, district="heping", as_if_bound=True),
+                        await route_test(conn, code, as_if_bound=True)] for code in topics_seeded}
+    assert now.targets == [] and now.watchers == [] and now.fallback  # nothing is bound: the item would wait
+    for code, (street, other_district, city) in plans.items():  # an answer for every seeded topic
+        assert names(street.targets) == ["street:hongqiao_xiyuzhuang", "district:hongqiao"], code
+        assert names(other_district.targets) == ["district:heping"], code
+        assert names(street.watchers) == names(other_district.watchers) == [f"topic:{code}"], code
+        assert names(city.targets) == [f"topic:{code}"] and city.watchers == [] and not city.fallback, code
+        # every target is marked as not bound yet, watchers included
+        assert names(street.unbound()) == names([*street.targets, *street.watchers])
+        assert sum("(not bound)" in line for line in street.lines) == 3, street.lines
+        assert any(line.endswith(f"watch (知悉): → topic:{code} (not bound)") for line in street.lines)
+
+
+async def test_watching_is_turned_off_per_rule(db):
+    await load_seeds(db, NOW, roster=False)
+    await bind(db, "district:hongqiao", "street:hongqiao_xiyuzhuang", "topic:smart_parking")
+    async with db.transaction() as conn:
+        rules = await list_rules(conn)
+        port_rule = next(r for r in rules if r.targets == ["district:hongqiao"])
+        street_rule = next(r for r in rules if r.targets == ["street:hongqiao_xiyuzhuang"])
+        assert port_rule.watch and "[watch]" in str(port_rule)
+        assert not next(r for r in rules if r.targets == ["topic:smart_parking"]).watch  # it handles, not watches
+        await set_watch(conn, port_rule.id, False, NOW)
+        district_item = await route_test(conn, "smart_parking", district="hongqiao")
+        street_item = await route_test(conn, "smart_parking", district="hongqiao", street="hongqiao_xiyuzhuang")
+        await set_watch(conn, street_rule.id, False, NOW)
+        street_unwatched = await route_test(conn, "smart_parking", district="hongqiao", street="hongqiao_xiyuzhuang")
+        quiet = await add_rule(conn, ["district:hongqiao"], NOW, topic="mobility_maas", position=1, watch=False)
+        shown = next(r for r in await list_rules(conn) if r.id == quiet)
+        with pytest.raises(AdminError, match="no rule #9999"):
+            await set_watch(conn, 9999, False, NOW)
+    assert names(district_item.targets) == ["district:hongqiao"] and district_item.watchers == []
+    # the street rule still watches: the city sees the street item
+    assert names(street_item.watchers) == ["topic:smart_parking"]
+    assert street_unwatched.watchers == []
+    assert not shown.watch and "[no watch]" in str(shown)
+    async with db.read() as conn:
+        entries = (await conn.execute(select(audit_log).where(audit_log.c.action == "rule.watch"))).all()
+    assert [(e.detail["rule_id"], e.detail["watch"]) for e in entries] == [(port_rule.id, False),
+                                                                            (street_rule.id, False)]
+
+
+async def test_a_rule_routes_by_sector_to_a_sector_target(db):
+    await load_seeds(db, NOW, roster=False)
+    await bind(db, "sector:economics", "topic:smart_parking", "district:hongqiao")
+    async with db.transaction() as conn:
+        await add_rule(conn, ["sector:economics"], NOW, sector="economics", stop=False, position=5)
+        economist = await route_test(conn, "smart_parking", sector="economics")
+        district_economist = await route_test(conn, "smart_parking", district="hongqiao", sector="经济界")
+        other = await route_test(conn, "smart_parking", sector="education")
+    assert names(economist.targets) == ["sector:economics", "topic:smart_parking"]
+    assert names(district_economist.targets) == ["sector:economics", "district:hongqiao"]
+    assert names(district_economist.watchers) == ["topic:smart_parking"]
+    assert names(other.targets) == ["topic:smart_parking"]
 
 
 async def test_route_test_falls_back_to_office(db):

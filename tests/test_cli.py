@@ -29,9 +29,21 @@ def test_the_office_sets_up_a_deployment_from_the_command_line(tmp_path):
     assert code == 0
     code, out = _linkage(db, "route", "test", "--topic", "smart_parking", "--district", "hongqiao",
                          "--street", "hongqiao_xiyuzhuang")
-    assert code == 0 and "not bound" in out  # nothing is bound yet: the walk says so, and where it would go
-    assert "→ once bound: street:hongqiao_xiyuzhuang, district:hongqiao (not bound yet: street:hongqiao_xiyuzhuang, " \
-           "district:hongqiao)" in out
+    # nothing is bound yet: every target the walk picks, marked, the city topic group as watch; and where now
+    assert code == 0 and "→ street:hongqiao_xiyuzhuang (not bound), district:hongqiao (not bound); " \
+                         "watch (知悉): topic:smart_parking (not bound)\n" in out
+    assert "→ now, with the groups bound so far: nowhere yet (the item would wait)" in out
+    code, out = _linkage(db, "route", "add", "sector:economics", "--sector", "economics", "--continue",
+                         "--no-watch", "--position", "5")
+    assert code == 0 and out.startswith("rule #")
+    rule_id = out.split("#")[1].split()[0]
+    code, out = _linkage(db, "route", "test", "--topic", "smart_parking", "--district", "hongqiao", "--sector", "经济界")
+    assert code == 0 and "→ sector:economics (not bound), district:hongqiao (not bound); watch (知悉): " in out
+    code, out = _linkage(db, "route", "list")
+    assert f"#{rule_id} pos 5: sector=economics → sector:economics (unbound) [continue] [no watch]" in out
+    code, out = _linkage(db, "route", "watch", rule_id, "on")
+    assert code == 0 and f"#{rule_id} pos 5: sector=economics → sector:economics (unbound) [continue] [watch]" \
+        in _linkage(db, "route", "list")[1]
     for group in (["study", "list"], ["notice", "list"], ["holidays", "list", "--year", "2026"], ["outbox"],
                   ["route", "list"]):
         code, out = _linkage(db, *group)

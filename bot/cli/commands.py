@@ -144,10 +144,11 @@ def group() -> None:
 
 @group.command("bind-key")
 @click.argument("name")
-@click.option("--kind", type=click.Choice(["topic", "district", "street", "office", "person"]), required=True)
+@click.option("--kind", type=click.Choice(["topic", "district", "street", "sector", "office", "person"]), required=True)
 @click.option("--topic")
 @click.option("--district")
 @click.option("--street")
+@click.option("--sector")
 @click.option("--level", type=click.Choice(["city", "district"]))
 @click.option("--title-zh")
 @click.option("--title-en")
@@ -188,19 +189,25 @@ def route() -> None:
 @click.option("--sector")
 @click.pass_obj
 def route_test(settings: Settings, **fields) -> None:
-    """Dry run: where would an item go now, and once every group is bound?"""
+    """Dry run: every target the walk picks once the groups are bound (those not bound yet are
+    marked), and where an item would go now if that differs."""
     from handlers.office.rules import route_test as dry_run
 
     async def both(conn, now):
-        return await dry_run(conn, **fields), await dry_run(conn, **fields, as_if_bound=True)
-    trace, planned = _run(_with_db(settings, both))
-    for line in trace.lines:
+        return await dry_run(conn, **fields, as_if_bound=True), await dry_run(conn, **fields)
+    planned, now = _run(_with_db(settings, both))
+    for line in planned.lines:
         click.echo(line)
-    click.echo("→ " + (", ".join(t.name for t in trace.targets) or "nowhere yet (the item would wait)"))
-    if [t.id for t in planned.targets] != [t.id for t in trace.targets]:  # the office plans before binding
-        unbound = [t.name for t in planned.targets if t.chat_id is None]
-        click.echo("→ once bound: " + ", ".join(t.name for t in planned.targets)
-                   + (f" (not bound yet: {', '.join(unbound)})" if unbound else ""))
+    click.echo("→ " + _route_places(planned))
+    if [t.id for t in (*now.targets, *now.watchers)] != [t.id for t in (*planned.targets, *planned.watchers)]:
+        click.echo("→ now, with the groups bound so far: " + _route_places(now))
+
+
+def _route_places(trace) -> str:
+    def named(targets) -> str:
+        return ", ".join(t.name + (" (not bound)" if t.chat_id is None else "") for t in targets)
+    text = named(trace.targets) or "nowhere yet (the item would wait)"
+    return text + (f"; watch (知悉): {named(trace.watchers)}" if trace.watchers else "")
 
 
 @route.command("list")
@@ -219,14 +226,27 @@ def route_list(settings: Settings) -> None:
 @click.option("--street")
 @click.option("--sector")
 @click.option("--continue", "keep_going", is_flag=True, help="Do not stop at this rule.")
+@click.option("--no-watch", "no_watch", is_flag=True,
+              help="Do not show the district and street items of this rule to their city topic group (知悉).")
 @click.option("--position", type=int)
 @click.pass_obj
-def route_add(settings: Settings, targets: tuple[str, ...], keep_going: bool, **fields) -> None:
+def route_add(settings: Settings, targets: tuple[str, ...], keep_going: bool, no_watch: bool, **fields) -> None:
     """Add a rule sending matching items to TARGETS (names)."""
     from handlers.office.rules import add_rule
-    rule_id = _run(_with_db(settings, lambda conn, now: add_rule(conn, list(targets), now,
-                                                                 stop=not keep_going, **fields)))
+    rule_id = _run(_with_db(settings, lambda conn, now: add_rule(conn, list(targets), now, stop=not keep_going,
+                                                                 watch=not no_watch, **fields)))
     click.echo(f"rule #{rule_id} added")
+
+
+@route.command("watch")
+@click.argument("rule_id", type=int)
+@click.argument("state", type=click.Choice(["on", "off"]))
+@click.pass_obj
+def route_watch(settings: Settings, rule_id: int, state: str) -> None:
+    """Turn the city topic group's watch (知悉) of a rule's district and street items on or off."""
+    from handlers.office.rules import set_watch
+    _run(_with_db(settings, lambda conn, now: set_watch(conn, rule_id, state == "on", now)))
+    click.echo(f"rule #{rule_id}: watch {state}")
 
 
 @route.command("delete")

@@ -1,4 +1,4 @@
-"""Bind keys: the office names a target (a topic, district, street, office or person group) and
+"""Bind keys: the office names a target (a topic, district, street, sector, office or person group) and
 gets a one-time key; an administrator of the group sends ``/bind KEY`` there (groups.py)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from handlers.office.lookups import LEVELS, Reference, clean, find_member, optio
 from storage import audit
 from storage import targets as target_store
 
-KINDS = ("topic", "district", "street", "office", "person")
+KINDS = ("topic", "district", "street", "sector", "office", "person")
 TARGET_NAME_LIMIT = 64
 
 
@@ -22,17 +22,19 @@ def default_titles(kind: str, row=None) -> tuple[str, str]:
         return f"{row.name_zh}政协联络组", f"{row.name_en} liaison port"
     if kind == "street":
         return f"{row.name_zh}委员联络中心", f"{row.name_en} member liaison centre"
+    if kind == "sector":
+        return f"市政协·界别联络组（{row.name_zh}）", f"City CPPCC · {row.name_en} sector group"
     return row.name, row.name  # person
 
 
 async def make_bind_key(conn, name: str, kind: str, now, *, hours: int, level: str | None = None,
                         topic: str | None = None, district: str | None = None, street: str | None = None,
-                        title_zh: str | None = None, title_en: str | None = None, actor: str = "cli") -> str:
+                        sector: str | None = None, title_zh: str | None = None, title_en: str | None = None, actor: str = "cli") -> str:
     """Create or update the target NAME and return a one-time key for ``/bind KEY``.
 
     Codes may be left out when the name follows the convention ``topic:<code>``,
-    ``district:<code>``, ``street:<code>`` or ``person:<roster id>``. The level defaults to city
-    for topic and office targets, district for district and street targets, the member's level
+    ``district:<code>``, ``street:<code>``, ``sector:<code>`` or ``person:<roster id>``. The level
+    defaults to city for topic, sector and office targets, district for district and street targets, the member's level
     for a person; the titles default from the reference data. An existing target keeps its
     binding until the key is used elsewhere."""
     name = clean(name)
@@ -57,7 +59,10 @@ async def make_bind_key(conn, name: str, kind: str, now, *, hours: int, level: s
     street = optional(street) or (from_name if kind == "street" else None) or (existing.street_code if existing else None)
     district = (optional(district) or (from_name if kind == "district" else None)
                 or (existing.district_code if existing else None))
-    codes = await resolve_codes(ref, topic=topic, district=district, street=street)
+    sector = optional(sector) or (from_name if kind == "sector" else None) or (existing.sector_code if existing else None)
+    codes = await resolve_codes(ref, topic=topic, district=district, street=street, sector=sector)
+    if codes["sector"] and kind != "sector":
+        raise AdminError(f"a {kind} target takes no sector")
     member = None
     if kind == "topic":
         if not codes["topic"]:
@@ -78,6 +83,12 @@ async def make_bind_key(conn, name: str, kind: str, now, *, hours: int, level: s
         if codes["topic"]:
             raise AdminError("a street target takes no topic")
         source, default_level = ref.row("street", codes["street"]), "district"
+    elif kind == "sector":
+        if not codes["sector"]:
+            raise AdminError("a sector target needs a sector (--sector CODE or the name sector:CODE)")
+        if codes["topic"] or codes["district"]:
+            raise AdminError("a sector target takes no topic, district or street")
+        source, default_level = ref.row("sector", codes["sector"]), "city"
     elif kind == "office":
         if any(codes.values()):
             raise AdminError("an office target takes no topic, district or street")
@@ -93,7 +104,7 @@ async def make_bind_key(conn, name: str, kind: str, now, *, hours: int, level: s
     values = {
         "name": name, "kind": kind, "level": level or (existing.level if existing else default_level),
         "topic_code": codes["topic"], "district_code": codes["district"], "street_code": codes["street"],
-        "member_id": member.id if member else None,
+        "sector_code": codes["sector"], "member_id": member.id if member else None,
         "title_zh": optional(title_zh) or (existing.title_zh if existing else default_zh),
         "title_en": optional(title_en) or (existing.title_en if existing else default_en),
     }

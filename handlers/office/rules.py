@@ -25,6 +25,7 @@ class RuleView:
     street: str | None
     sector: str | None
     stop: bool
+    watch: bool
     note: str | None
     targets: list[str]
     unbound: list[str]
@@ -38,13 +39,14 @@ class RuleView:
         names = ", ".join(n + (" (unbound)" if n in self.unbound else "") for n in self.targets)
         text = f"#{self.id} pos {self.position}: {self.conditions()} → {names or 'nothing'}"
         text += " [stop]" if self.stop else " [continue]"
+        text += " [watch]" if self.watch else " [no watch]"
         return text + (f" — {self.note}" if self.note else "")
 
 
 async def list_rules(conn) -> list[RuleView]:
     names = {r.id: r for r in await target_store.names(conn)}
     return [RuleView(rule.id, rule.position, rule.area, rule.topic_code, rule.district_code, rule.street_code,
-                     rule.sector_code, rule.stop, rule.note,
+                     rule.sector_code, rule.stop, rule.watch, rule.note,
                      [names[t].name for t in rule.target_ids],
                      [names[t].name for t in rule.target_ids if names[t].chat_id is None])
             for rule in await target_store.rules(conn)]
@@ -52,10 +54,11 @@ async def list_rules(conn) -> list[RuleView]:
 
 async def add_rule(conn, target_names: list[str], now, *, area: str | None = None,
                    topic: str | None = None, district: str | None = None, street: str | None = None,
-                   sector: str | None = None, stop: bool = True, position: int | None = None,
-                   note: str | None = None, actor: str = "cli") -> int:
+                   sector: str | None = None, stop: bool = True, watch: bool = True,
+                   position: int | None = None, note: str | None = None, actor: str = "cli") -> int:
     """Add a rule sending matching items to the named targets; returns its id. Without a
-    position it goes last (the highest position + 10)."""
+    position it goes last (the highest position + 10). ``watch``: the district and street items
+    it sends somewhere are also shown to the city topic group of their topic (知悉)."""
     names = list(dict.fromkeys(clean(n) for n in target_names if clean(n)))
     if not names:
         raise AdminError("a rule needs at least one target")
@@ -75,7 +78,7 @@ async def add_rule(conn, target_names: list[str], now, *, area: str | None = Non
     rule_id = await target_store.add_rule(
         conn, [t.id for t in target_rows], position=position, area=area, topic_code=codes["topic"],
         district_code=codes["district"], street_code=codes["street"], sector_code=codes["sector"],
-        stop=bool(stop), note=note)
+        stop=bool(stop), watch=bool(watch), note=note)
     rule = next(r for r in await target_store.rules(conn) if r.id == rule_id)
     await audit.record(conn, actor, "rule.add", _rule_detail(rule, names), now)
     return rule_id
@@ -84,14 +87,26 @@ async def add_rule(conn, target_names: list[str], now, *, area: str | None = Non
 def _rule_detail(rule, target_names: list[str]) -> dict:
     return {"rule_id": rule.id, "position": rule.position, "area": rule.area, "topic": rule.topic_code,
             "district": rule.district_code, "street": rule.street_code, "sector": rule.sector_code,
-            "stop": rule.stop, "targets": target_names, "note": rule.note}
+            "stop": rule.stop, "watch": rule.watch, "targets": target_names, "note": rule.note}
 
 
-async def delete_rule(conn, rule_id: int, now, *, actor: str = "cli") -> None:
+async def _existing(conn, rule_id: int):
     rule = next((r for r in await target_store.rules(conn) if r.id == rule_id), None)
     if rule is None:
         raise AdminError(f"there is no rule #{rule_id} (see `linkage route list`)")
-    names = [(await target_store.by_id(conn, t)).name for t in rule.target_ids]
+    return rule, [(await target_store.by_id(conn, t)).name for t in rule.target_ids]
+
+
+async def set_watch(conn, rule_id: int, watch: bool, now, *, actor: str = "cli") -> None:
+    """Turn the city topic group's watch (知悉) on or off for one rule."""
+    rule, names = await _existing(conn, rule_id)
+    await target_store.set_watch(conn, rule_id, watch)
+    rule.watch = watch
+    await audit.record(conn, actor, "rule.watch", _rule_detail(rule, names), now)
+
+
+async def delete_rule(conn, rule_id: int, now, *, actor: str = "cli") -> None:
+    rule, names = await _existing(conn, rule_id)
     await target_store.delete_rule(conn, rule_id)
     await audit.record(conn, actor, "rule.delete", _rule_detail(rule, names), now)
 

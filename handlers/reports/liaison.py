@@ -55,6 +55,15 @@ async def _check(ctx: Ctx, item_id: int, target_id: int, action: str, *, on_card
     if item.author_id == member.id:
         await ctx.answer(t.plain("You cannot handle your own report."), alert=True)
         return None
+    if (placement.role == item_store.WATCH) != (action == "takeup"):  # a watch card has that one action
+        await ctx.answer(t.plain("This report is here for information (知悉): the district handles it.")
+                         if placement.role == item_store.WATCH else
+                         t.plain("This button is not valid here, or the report has moved on."), alert=True)
+        return None
+    if action == "takeup" and not lifecycle.may_take_up(item):
+        await ctx.answer(t.plain("This report can no longer be taken up: it is decided or at the city already."),
+                         alert=True)
+        return None
     if action == "claim" and item.status not in item_store.WAITING:
         await ctx.answer(t.plain("This report is already being handled."), alert=True)
         return None
@@ -153,6 +162,11 @@ async def _escalate(ctx: Ctx, item, target) -> None:
         "Why should {code} go to the city level? Type the reason; the member will see it.", code=item.code))
 
 
+async def _take_up(ctx: Ctx, item, target) -> None:
+    await _ask_privately(ctx, item, target, "takeup", ctx.t(
+        "Why should the city take {code} up (提级办理)? Type the reason; the member will see it.", code=item.code))
+
+
 async def _outcome(ctx: Ctx, item, target) -> None:
     t = ctx.t
     buttons = [[(t.plain(label), CHOICE.pack("oc", item.id, target.id, code))] for code, label in OUTCOME_LABELS.items()]
@@ -161,7 +175,8 @@ async def _outcome(ctx: Ctx, item, target) -> None:
 
 
 _ACTIONS = {"full": _full_text, "claim": _claim, "release": _release, "close": _close, "ask": _ask, "reply": _reply,
-            "forward": _forward, "delegate": _delegate, "escalate": _escalate, "outcome": _outcome}
+            "forward": _forward, "delegate": _delegate, "escalate": _escalate, "outcome": _outcome,
+            "takeup": _take_up}
 
 
 # --- follow-ups in the liaison's private chat ------------------------------------------------
@@ -263,18 +278,22 @@ async def _do_move(ctx: Ctx, item, target, data: dict, text: str, kind: str) -> 
         to = [t for t in await target_store.of_kind(ctx.conn, "topic", topic=item.topic_code, level="city")
               if t.chat_id is not None] or [o for o in [await target_store.office(ctx.conn)] if o and o.chat_id]
         level = "city"
+    elif kind == "taken_up":  # by the city group watching it, from its watch card
+        to, level = [target], "city"
     else:
         to = [await target_store.by_id(ctx.conn, data["to"])]
         level = "district" if kind == "delegated" else item.level
     if not to:
         await ctx.reply(ctx.t("There is no group to send it to yet; nothing was changed."))
         return
-    await transitions.move(ctx, item, kind, kind, actor_id=ctx.member.id, target_id=item.claimed_target_id,
+    status, acting_at = ("escalated", target.id) if kind == "taken_up" else (kind, item.claimed_target_id)
+    await transitions.move(ctx, item, status, kind, actor_id=ctx.member.id, target_id=acting_at,
                            to_targets=to, reason=text, level=level, claimed_by=None, claimed_target_id=None)
     lang = await _author_lang(ctx, item)
     where = "、".join(reference.name(x, lang) for x in to)
     message = {"forwarded": N_("↪ {code} was forwarded to {where}. Reason: {reason}"),
                "escalated": N_("⬆ {code} was escalated to the city level: {where}. Reason: {reason}"),
+               "taken_up": N_("⬆ {code} was taken up by the city (提级办理): {where}. Reason: {reason}"),
                "delegated": N_("⬇ {code} was delegated to {where}. Reason: {reason}")}[kind]
     await lifecycle.notify_author(ctx, item, message, where=where, reason=text)
     await ctx.reply(ctx.t("Done: {code} is now at {where}.", code=item.code,
@@ -296,6 +315,10 @@ async def _escalate_follow_up(ctx, item, target, data, text):
     await _do_move(ctx, item, target, data, text, "escalated")
 
 
+async def _take_up_follow_up(ctx, item, target, data, text):
+    await _do_move(ctx, item, target, data, text, "taken_up")
+
+
 async def _forward_follow_up(ctx, item, target, data, text):
     await _do_move(ctx, item, target, data, text, "forwarded")
 
@@ -304,5 +327,5 @@ async def _delegate_follow_up(ctx, item, target, data, text):
     await _do_move(ctx, item, target, data, text, "delegated")
 
 
-_FOLLOW_UPS = {"ask": _do_ask, "reply": _do_reply, "escalate": _escalate_follow_up,
-               "forward": _forward_follow_up, "delegate": _delegate_follow_up, "outcome": _do_outcome}
+_FOLLOW_UPS = {"ask": _do_ask, "reply": _do_reply, "escalate": _escalate_follow_up, "forward": _forward_follow_up,
+               "delegate": _delegate_follow_up, "outcome": _do_outcome, "takeup": _take_up_follow_up}

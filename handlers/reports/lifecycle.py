@@ -42,30 +42,46 @@ def status_label(status: str, lang: str) -> str:
 
 @dataclass
 class RouteTrace:
-    targets: list  # target rows the item goes to
-    lines: list[str]  # one line per rule: why it matched or not (for `linkage route test`)
+    targets: list  # target rows the item is handled at
+    watchers: list  # city topic groups that are shown it for information (知悉), not handling it
+    lines: list[str]  # one line per target a matching rule met (for `linkage route test`)
     fallback: bool
+
+    def unbound(self) -> list:
+        return [t for t in (*self.targets, *self.watchers) if t.chat_id is None]
 
 
 async def resolve_route(conn, *, area: str, topic: str, district: str | None, street: str | None,
                         sector: str | None, as_if_bound: bool = False) -> RouteTrace:
     """Walk the ordered rules: every matching rule adds its bound targets; a matching 'stop'
-    rule that added a target ends the walk. Nothing bound → the city office intake.
-    ``as_if_bound``: the walk once every target has its group (the office plans before binding)."""
+    rule that added a target ends the walk. A matching 'watch' rule that added a target for a
+    district or street item also shows the item to the city topic group(s) of its topic (知悉),
+    unless such a group ends up handling it. Nothing bound → the city office intake.
+    ``as_if_bound``: the walk once every target has its group (the office plans before binding);
+    the lines mark the targets not bound yet."""
     chosen: list = []
+    watchers: list = []
     lines: list[str] = []
+
+    def take(into: list, target, head: str) -> bool:
+        if target.chat_id is None and not as_if_bound:
+            lines.append(f"{head} {target.name} is not bound, skipped")
+            return False
+        if any(t.id == target.id for t in into):
+            return False
+        into.append(target)
+        lines.append(f"{head} → {target.name}" + (" (not bound)" if target.chat_id is None else ""))
+        return True
+
     for rule in await target_store.rules(conn):
         if not rule.matches(area=area, topic=topic, district=district, street=street, sector=sector):
             continue
-        added = []
-        for target_id in rule.target_ids:
-            target = await target_store.by_id(conn, target_id)
-            if target.chat_id is None and not as_if_bound:
-                lines.append(f"rule #{rule.id} (pos {rule.position}) matches: {target.name} is not bound, skipped")
-            elif all(t.id != target.id for t in chosen):
-                chosen.append(target)
-                added.append(target)
-                lines.append(f"rule #{rule.id} (pos {rule.position}) matches: → {target.name}")
+        head = f"rule #{rule.id} (pos {rule.position})"
+        added = [target_id for target_id in rule.target_ids
+                 if take(chosen, await target_store.by_id(conn, target_id), head + " matches:")]
+        if rule.watch and added and area != "city":
+            for group in await target_store.of_kind(conn, "topic", topic=topic, level="city"):
+                take(watchers, group, head + " watch (知悉):")
         if rule.stop and added:
             lines.append(f"rule #{rule.id} stops the walk")
             break
@@ -74,10 +90,12 @@ async def resolve_route(conn, *, area: str, topic: str, district: str | None, st
         office = await target_store.office(conn)
         if office is not None and (office.chat_id is not None or as_if_bound):
             chosen.append(office)
-            lines.append(f"no bound target matched: fallback → {office.name}")
+            lines.append(f"no bound target matched: fallback → {office.name}"
+                         + (" (not bound)" if office.chat_id is None else ""))
         else:
             lines.append("no bound target matched and the office intake is not bound: the item waits")
-    return RouteTrace(chosen, lines, fallback)
+    handling = {t.id for t in chosen}
+    return RouteTrace(chosen, [w for w in watchers if w.id not in handling], lines, fallback)
 
 
 # --- what people see ---------------------------------------------------------------
@@ -178,6 +196,10 @@ async def render_card(ctx: Ctx, item, placement) -> tuple[str, Buttons]:
     if item.duplicate_of:
         status += " · " + t("duplicate of {code}", code=item.duplicate_of)
     text += "\n\n" + t("Status: {status}", status=Html(status))
+    if placement.active and placement.role == item_store.WATCH:
+        text += "\n" + t("👁 For the city's information (知悉): handled by {where}.",
+                         where=await _current_places(ctx, item, lang))
+        return text, watch_buttons(item, placement.target_id, t)
     if is_shortened(item) and placement.active and item.status not in item_store.CLOSED:
         text += "\n" + t("The text is shortened here (…): 📄 Full text sends all of it to your private chat.")
     if not placement.active:
@@ -194,7 +216,8 @@ async def _current_places(ctx: Ctx, item, lang: str) -> str:
     return "、".join(names) or "—"
 
 
-CARD_ACTIONS = ("claim", "full", "release", "ask", "reply", "forward", "escalate", "delegate", "outcome", "close")
+CARD_ACTIONS = ("claim", "full", "release", "ask", "reply", "forward", "escalate", "delegate", "outcome", "close",
+                "takeup")
 # A button on a report's card, in its group or a person target's private chat.
 CARD = ButtonData("c", refusal=N_("This button is not valid here, or the report has moved on."),
                   item=int, target=int, action=CARD_ACTIONS)
@@ -217,11 +240,25 @@ def card_buttons(item, target_id: int, t) -> Buttons:
             [b(N_("🏁 Record outcome"), "outcome"), b(N_("↩ Release"), "release")], *full_text]
 
 
+def may_take_up(item) -> bool:
+    """Whether a watching city group may take the item up (提级办理): the district has it open."""
+    return item.level == "district" and item.status in (*item_store.WAITING, *item_store.HANDLING)
+
+
+def watch_buttons(item, target_id: int, t) -> Buttons:
+    """A watch card's one action: take the item up to the city."""
+    if not may_take_up(item):
+        return []
+    return [[(t.plain(N_("⬆ Take up at the city (提级办理)")), CARD.pack(item.id, target_id, "takeup"))]]
+
+
 async def refresh_cards(ctx: Ctx, item_id: int, placements: list | None = None) -> None:
     """Edit every card of the item in place to show its current state (only that: what else a
     change of state sets off, transitions.move sees to)."""
     item = await item_store.by_id(ctx.conn, item_id)
-    for placement in placements if placements is not None else await item_store.placements(ctx.conn, item_id):
+    if placements is None:
+        placements = await item_store.placements(ctx.conn, item_id, role=None)
+    for placement in placements:
         target = await target_store.by_id(ctx.conn, placement.target_id)
         if target.chat_id is None:
             continue
@@ -230,9 +267,10 @@ async def refresh_cards(ctx: Ctx, item_id: int, placements: list | None = None) 
                        is_group=target.kind != "person")
 
 
-async def deliver(ctx: Ctx, item_id: int, target) -> None:
-    """Put the item at a target: a card, then its attachments as replies to the card."""
-    card_key = await item_store.place(ctx.conn, item_id, target.id, ctx.now)
+async def deliver(ctx: Ctx, item_id: int, target, role: str = item_store.HANDLE) -> None:
+    """Put the item at a target (to handle, or to watch): a card, then its attachments as
+    replies to the card."""
+    card_key = await item_store.place(ctx.conn, item_id, target.id, ctx.now, role)
     item = await item_store.by_id(ctx.conn, item_id)
     placement = await item_store.placement(ctx.conn, item_id, target.id)
     text, buttons = await render_card(ctx, item, placement)
@@ -258,7 +296,9 @@ async def on_card_lost(ctx: Ctx, timer) -> None:
     placement = await item_store.placement_of_card(ctx.conn, timer.payload["card_key"])
     if placement is None or not placement.active:
         return
-    await item_store.leave(ctx.conn, placement.item_id, [placement.target_id])
+    await item_store.leave(ctx.conn, placement.item_id, [placement.target_id], role=placement.role)
+    if placement.role == item_store.WATCH:
+        return  # it was never handled there: nothing to move, nobody to tell
     item = await item_store.by_id(ctx.conn, placement.item_id)
     lost = await target_store.by_id(ctx.conn, placement.target_id)
     author = await people.by_id(ctx.conn, item.author_id)
@@ -323,13 +363,14 @@ async def history_lines(conn, item, lang: str, *, limit: int | None = None) -> l
         lines.append(f"{when} {label}")
     return lines[-limit:] if limit else lines
 
-REASONS_SHOWN = ("forwarded", "escalated", "delegated", "outcome")  # reasons the member is told
+REASONS_SHOWN = ("forwarded", "escalated", "taken_up", "delegated", "outcome")  # reasons the member is told
 EVENT_LABELS = {
     "submitted": N_("submitted"), "routed": N_("routed to {where}"), "claimed": N_("claimed"),
     "released": N_("released for another liaison"), "asked": N_("more information requested"),
     "info": N_("you added information"), "replied": N_("reply received"),
     "forwarded": N_("forwarded to {where}"), "escalated": N_("escalated to {where}"),
     "delegated": N_("delegated to {where}"), "outcome": N_("outcome recorded"),
+    "watched": N_("shown to {where} for information (知悉)"), "taken_up": N_("taken up by {where} (提级办理)"),
     "closed": N_("closed"), "withdrawn": N_("withdrawn"), "edited": N_("edited"),
 }
 

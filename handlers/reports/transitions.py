@@ -10,31 +10,44 @@ from storage import items as item_store
 from storage import people
 
 async def move(ctx: Ctx, item, to_status: str | None, event_kind: str, *, actor_id: int | None,
-               target_id: int | None = None, to_targets: list | None = None, reason: str | None = None,
-               body: str | None = None, **changes) -> None:
+               target_id: int | None = None, to_targets: list | None = None, watchers: list = (),
+               reason: str | None = None, body: str | None = None, **changes) -> None:
     """Move the item (the row as read in this transaction) to ``to_status`` — None: it keeps its
     state, as an edit does, and the event names no states — changing ``changes`` with it.
 
-    With ``to_targets`` the item also leaves where it is for those targets (routing, forward,
-    escalate, delegate): a card and an event at each, and the cards it left say where it went."""
+    With ``to_targets`` the item also leaves where it is handled for those targets (routing,
+    forward, escalate, take-up, delegate): a card and an event at each — a target watching the
+    item turns its watch card into a handling one — and the cards it left say where it went.
+    ``watchers`` get a watch card (知悉) each. Watch cards stay as the item moves, updated."""
     if to_status is not None and not item_store.may_move(item.status, to_status):
         raise ValueError(f"item {item.code} cannot move from {item.status} to {to_status}")
     states = {} if to_status is None else {"status_from": item.status, "status_to": to_status}
     event = dict(actor_id=actor_id, target_id=target_id, reason=reason, body=body, **states)
     if to_targets is not None:
         left = {card.id for card in await item_store.placements(ctx.conn, item.id)}
-        await item_store.leave(ctx.conn, item.id)
+        await item_store.leave(ctx.conn, item.id, role=item_store.HANDLE)
     await item_store.change(ctx.conn, item.id, ctx.now, **({} if to_status is None else {"status": to_status}),
                             **changes)
     if to_targets is None:
         await item_store.add_event(ctx.conn, item.id, event_kind, ctx.now, **event)
         await lifecycle.refresh_cards(ctx, item.id)
     else:
+        new_cards = set()
         for target in to_targets:
-            await lifecycle.deliver(ctx, item.id, target)
+            watching = await item_store.placement(ctx.conn, item.id, target.id)
+            if watching is not None:  # its card is edited in place below, with claim and the rest
+                await item_store.handle_here(ctx.conn, watching.id)
+            else:
+                await lifecycle.deliver(ctx, item.id, target)
+                new_cards.add(target.id)
             await item_store.add_event(ctx.conn, item.id, event_kind, ctx.now, to_target_id=target.id, **event)
-        await lifecycle.refresh_cards(ctx, item.id, [
-            card for card in await item_store.placements(ctx.conn, item.id, active_only=False) if card.id in left])
+        for target in watchers:
+            await lifecycle.deliver(ctx, item.id, target, item_store.WATCH)
+            new_cards.add(target.id)
+            await item_store.add_event(ctx.conn, item.id, "watched", ctx.now, to_target_id=target.id)
+        await lifecycle.refresh_cards(ctx, item.id, [  # the cards it left, and those still watching
+            card for card in await item_store.placements(ctx.conn, item.id, active_only=False, role=None)
+            if card.id in left or card.active and card.target_id not in new_cards])
     for listener in ctx.features.on_item_moved:
         await listener(ctx, item.id)
 
@@ -49,5 +62,5 @@ async def route_item(ctx: Ctx, item_id: int) -> list:
                                           sector=author.sector_code)
     if trace.targets:
         await move(ctx, item, "routed", "routed", actor_id=None, to_targets=trace.targets,
-                   reason="fallback" if trace.fallback else None)
+                   watchers=trace.watchers, reason="fallback" if trace.fallback else None)
     return trace.targets
