@@ -70,7 +70,7 @@ async def test_anonymous_street_report_reaches_port_and_sub_port_without_the_nam
     world = stack.world
     code = await world.submit(pilot.hongqiao, topic="smart_parking", area="street", street="hongqiao_xiyuzhuang",
                               privacy="anonymous", observation="西于庄街道夜间停车难。", suggestion="错时停车。")
-    for group in (pilot.port, pilot.street):
+    for group in (pilot.port, pilot.street, pilot.topic_group):  # the city topic group's card is a watch card
         card = await world.card(group, code)
         assert "赵丽娟" not in card.text
         assert zh("anonymous member") in card.text
@@ -146,9 +146,11 @@ async def test_district_item_escalated_to_the_city_and_the_member_sees_the_reaso
     await sb.send(pilot.port_liaison, "涉及全市政策。")
     hop = await sb.wait_for(pilot.hongqiao, "涉及全市政策。", TIMEOUT)
     assert "智慧停车" in hop.text
-    city_card = await world.card(pilot.topic_group, code)
-    assert any(d.endswith(":claim") for d in city_card.button_data.values())
+    city_card = await world.card(pilot.topic_group, code, lambda m: any(d.endswith(":claim")
+                                                                        for d in m.button_data.values()))
     await stack.settle()
+    # the topic group watched it (知悉): that card became the handling card, no second one
+    assert [m.id for m in await sb.messages(pilot.topic_group.chat) if code in (m.text or "")] == [city_card.id]
     for old in (pilot.port, pilot.street):
         card = await world.card(old, code)
         assert card.button_data == {}  # no longer handled there
