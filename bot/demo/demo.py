@@ -146,13 +146,17 @@ async def play(world: World, transcript: Transcript) -> None:
     await world.card(topic_group, city_code, lambda m: "赵丽娟" in m.text)
     await transcript.settle()
 
-    scene("4. A Hongqiao member reports from Xiyuzhuang street, anonymous to liaisons")
+    scene("4. A Hongqiao member reports from Xiyuzhuang street, anonymous to liaisons: the street sub-port and "
+          "the district port handle it, the city topic group watches (知悉)")
     street_code = await world.submit(
         hongqiao, topic="smart_parking", area="street", street="hongqiao_xiyuzhuang", privacy="anonymous",
         observation="西于庄街道几个老旧小区晚上找不到车位。", suggestion="由街道牵头与写字楼协商错时停车。")
     await world.card(port, street_code)
     await world.card(street, street_code)
+    watch = await world.card(topic_group, street_code)
     await transcript.settle()
+    print(f"    (the card in {topic_group.chat.title} is a watch card: \"{watch.text.splitlines()[-1]}\", "
+          f"one button: {' '.join(watch.button_data)})", flush=True)
 
     scene("5. The topic liaison claims, asks, gets an answer, replies and records 'adopted'")
     await world.card_action(topic_liaison, topic_group, city_code, "claim")
@@ -178,13 +182,15 @@ async def play(world: World, transcript: Transcript) -> None:
     await sb.wait_for(city, "采用", 30)
     await transcript.settle()
 
-    scene("6. The district port claims the street report and escalates it to the city")
+    scene("6. The district port claims the street report; the city topic group takes it up (提级办理) from its "
+          "watch card")
     await world.card_action(port_liaison, port, street_code, "claim")
-    await world.card_action(port_liaison, port, street_code, "escalate")
-    await sb.wait_for(port_liaison, street_code, 30)
-    await world.reply_privately(port_liaison, "涉及全市停车政策，需市级统筹。")
-    await world.card(topic_group, street_code)
-    await sb.wait_for(hongqiao, "上报", 30)
+    await world.card(topic_group, street_code, lambda m: "吴思远" in m.text)  # the watch card follows the item
+    await world.card_action(topic_liaison, topic_group, street_code, "takeup")
+    await sb.wait_for(topic_liaison, street_code, 30)
+    await world.reply_privately(topic_liaison, "涉及全市停车政策，需市级统筹。")
+    await world.card(topic_group, street_code, lambda m: any(d.endswith(":claim") for d in m.button_data.values()))
+    await sb.wait_for(hongqiao, "提级办理", 30)
     await transcript.settle()
 
     scene("7. A forged button and an outsider's press are both refused")
