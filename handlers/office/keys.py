@@ -1,5 +1,6 @@
-"""Bind keys: the office names a target (a topic, district, street, sector, office or person group) and
-gets a one-time key; an administrator of the group sends ``/bind KEY`` there (groups.py)."""
+"""Bind keys: the office names a target (a topic, district, street, sector, office or person
+group) and gets a one-time key; an administrator of the group sends ``/bind KEY`` there
+(groups.py)."""
 
 from __future__ import annotations
 
@@ -29,13 +30,14 @@ def default_titles(kind: str, row=None) -> tuple[str, str]:
 
 async def make_bind_key(conn, name: str, kind: str, now, *, hours: int, level: str | None = None,
                         topic: str | None = None, district: str | None = None, street: str | None = None,
-                        sector: str | None = None, title_zh: str | None = None, title_en: str | None = None, actor: str = "cli") -> str:
+                        sector: str | None = None, title_zh: str | None = None, title_en: str | None = None,
+                        actor: str = "cli") -> str:
     """Create or update the target NAME and return a one-time key for ``/bind KEY``.
 
     Codes may be left out when the name follows the convention ``topic:<code>``,
     ``district:<code>``, ``street:<code>``, ``sector:<code>`` or ``person:<roster id>``. The level
-    defaults to city for topic, sector and office targets, district for district and street targets, the member's level
-    for a person; the titles default from the reference data. An existing target keeps its
+    defaults to city for topic, sector and office targets, district for district and street
+    targets, the member's level for a person; the titles default from the reference data. An existing target keeps its
     binding until the key is used elsewhere."""
     name = clean(name)
     if not name:
@@ -59,7 +61,8 @@ async def make_bind_key(conn, name: str, kind: str, now, *, hours: int, level: s
     street = optional(street) or (from_name if kind == "street" else None) or (existing.street_code if existing else None)
     district = (optional(district) or (from_name if kind == "district" else None)
                 or (existing.district_code if existing else None))
-    sector = optional(sector) or (from_name if kind == "sector" else None) or (existing.sector_code if existing else None)
+    sector = (optional(sector) or (from_name if kind == "sector" else None)
+              or (existing.sector_code if existing else None))
     codes = await resolve_codes(ref, topic=topic, district=district, street=street, sector=sector)
     if codes["sector"] and kind != "sector":
         raise AdminError(f"a {kind} target takes no sector")

@@ -47,9 +47,6 @@ class RouteTrace:
     lines: list[str]  # one line per target a matching rule met (for `linkage route test`)
     fallback: bool
 
-    def unbound(self) -> list:
-        return [t for t in (*self.targets, *self.watchers) if t.chat_id is None]
-
 
 async def resolve_route(conn, *, area: str, topic: str, district: str | None, street: str | None,
                         sector: str | None, as_if_bound: bool = False) -> RouteTrace:
