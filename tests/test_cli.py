@@ -33,6 +33,8 @@ def test_the_office_sets_up_a_deployment_from_the_command_line(tmp_path):
     assert code == 0 and "→ street:hongqiao_xiyuzhuang (not bound), district:hongqiao (not bound); " \
                          "watch (知悉): topic:smart_parking (not bound)\n" in out
     assert "→ now, with the groups bound so far: nowhere yet (the item would wait)" in out
+    code, out = _linkage(db, "group", "bind-key", "sector:economics", "--kind", "sector")  # a cross-sector group
+    assert code == 0 and out.startswith("/bind ")
     code, out = _linkage(db, "route", "add", "sector:economics", "--sector", "economics", "--continue",
                          "--no-watch", "--position", "5")
     assert code == 0 and out.startswith("rule #")

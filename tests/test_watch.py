@@ -125,6 +125,9 @@ async def test_the_city_takes_up_an_item_the_district_has_claimed(stack):
     topic = await _title(stack, "topic:smart_parking")
     await sb.wait_for(pilot.hongqiao, zh("⬆ {code} was taken up by the city (提级办理): {where}. Reason: {reason}",
                                          code=code, where=topic, reason="多区同类问题，需市级统筹。"), TIMEOUT)
+    await sb.wait_for(pilot.port_liaison, zh(  # the district liaison who was handling it hears of it
+        "⬆ The city took {code} up (提级办理), which you were handling: it is now at {where}. Reason: {reason}",
+        code=code, where=topic, reason="多区同类问题，需市级统筹。"), TIMEOUT)
     await stack.settle()
     item = await stack.row("items", code=code)
     assert (item.status, item.level, item.claimed_by, item.claimed_target_id) == ("escalated", "city", None, None)

@@ -317,6 +317,12 @@ async def _escalate_follow_up(ctx, item, target, data, text):
 
 async def _take_up_follow_up(ctx, item, target, data, text):
     await _do_move(ctx, item, target, data, text, "taken_up")
+    claimer = item.claimed_by and await people.by_id(ctx.conn, item.claimed_by)  # a district liaison had it
+    if claimer and claimer.telegram_user_id:
+        at = translator(claimer.language)
+        await ctx.send(claimer.telegram_user_id, at(
+            "⬆ The city took {code} up (提级办理), which you were handling: it is now at {where}. Reason: {reason}",
+            code=item.code, where=reference.name(target, at.lang), reason=text))
 
 
 async def _forward_follow_up(ctx, item, target, data, text):
