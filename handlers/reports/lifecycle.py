@@ -40,6 +40,11 @@ def status_label(status: str, lang: str) -> str:
     return translator(lang)(STATUS_LABELS[status])
 
 
+async def merged_into(conn, item) -> str:
+    """The code of the report this one was merged into ("" when it was not)."""
+    return (await item_store.by_id(conn, item.duplicate_of)).code if item.duplicate_of else ""
+
+
 @dataclass
 class RouteTrace:
     targets: list  # target rows the item goes to
@@ -176,7 +181,7 @@ async def render_card(ctx: Ctx, item, placement) -> tuple[str, Buttons]:
         status += " · " + t("claimed by {name} ({where})", name=Html(await _actor_name(ctx.conn, item.claimed_by, lang)),
                             where=reference.name(here, lang))
     if item.duplicate_of:
-        status += " · " + t("duplicate of {code}", code=item.duplicate_of)
+        status += " · " + t("merged into {code}", code=await merged_into(ctx.conn, item))
     text += "\n\n" + t("Status: {status}", status=Html(status))
     if is_shortened(item) and placement.active and item.status not in item_store.CLOSED:
         text += "\n" + t("The text is shortened here (…): 📄 Full text sends all of it to your private chat.")
@@ -194,7 +199,8 @@ async def _current_places(ctx: Ctx, item, lang: str) -> str:
     return "、".join(names) or "—"
 
 
-CARD_ACTIONS = ("claim", "full", "release", "ask", "reply", "forward", "escalate", "delegate", "outcome", "close")
+CARD_ACTIONS = ("claim", "full", "release", "ask", "reply", "forward", "escalate", "delegate", "outcome", "close",
+                "merge")
 # A button on a report's card, in its group or a person target's private chat.
 CARD = ButtonData("c", refusal=N_("This button is not valid here, or the report has moved on."),
                   item=int, target=int, action=CARD_ACTIONS)
@@ -214,7 +220,8 @@ def card_buttons(item, target_id: int, t) -> Buttons:
         b(N_("⬇ Delegate to district"), "delegate")
     return [[b(N_("💬 Reply to member"), "reply"), b(N_("❓ Ask for information"), "ask")],
             [b(N_("↪ Forward"), "forward"), level_move],
-            [b(N_("🏁 Record outcome"), "outcome"), b(N_("↩ Release"), "release")], *full_text]
+            [b(N_("🏁 Record outcome"), "outcome"), b(N_("↩ Release"), "release")],
+            [b(N_("🔗 Merge into another report"), "merge")], *full_text]
 
 
 async def refresh_cards(ctx: Ctx, item_id: int, placements: list | None = None) -> None:
@@ -323,7 +330,7 @@ async def history_lines(conn, item, lang: str, *, limit: int | None = None) -> l
         lines.append(f"{when} {label}")
     return lines[-limit:] if limit else lines
 
-REASONS_SHOWN = ("forwarded", "escalated", "delegated", "outcome")  # reasons the member is told
+REASONS_SHOWN = ("forwarded", "escalated", "delegated", "outcome", "merged", "merged_in")  # reasons the member is told
 EVENT_LABELS = {
     "submitted": N_("submitted"), "routed": N_("routed to {where}"), "claimed": N_("claimed"),
     "released": N_("released for another liaison"), "asked": N_("more information requested"),
@@ -331,6 +338,7 @@ EVENT_LABELS = {
     "forwarded": N_("forwarded to {where}"), "escalated": N_("escalated to {where}"),
     "delegated": N_("delegated to {where}"), "outcome": N_("outcome recorded"),
     "closed": N_("closed"), "withdrawn": N_("withdrawn"), "edited": N_("edited"),
+    "merged": N_("merged into another report"), "merged_in": N_("a report on the same problem was merged into this one"),
 }
 
 
