@@ -210,3 +210,12 @@ async def test_similar_reports_from_three_districts_make_one_cluster_card_kept_u
     assert codes[0] in moved.text
     await stack.settle()
     assert len([m for m in await sb.messages(group.chat) if (m.text or "").startswith("🧩")]) == 1
+
+
+async def test_merge_and_follow_on_postgres(pg_stack):
+    """The same on PostgreSQL (the followers' and candidates' subqueries, the items' own foreign key)."""
+    await test_a_merged_reports_people_follow_the_original_to_its_outcome(pg_stack)
+
+
+async def test_cluster_card_on_postgres(pg_stack):
+    await test_similar_reports_from_three_districts_make_one_cluster_card_kept_up_to_date(pg_stack)
