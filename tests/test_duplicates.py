@@ -7,13 +7,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import update
-
 from handlers.core.i18n import translator
+from storage import cosign as cosign_store
 from storage import digests as digest_store
 from storage import items as item_store
 from storage import people
-from storage.schema import items
 
 STACK_TIER = "fast"  # feature logic: once, in-process (tests/fast.py)
 zh = translator("zh")
@@ -82,16 +80,20 @@ async def test_continuing_with_ones_own_report_submits_it_and_ones_own_are_not_o
     mine = await world.submit(member, topic="smart_parking", area="district", observation=PARKING,
                               suggestion="错时共享车位。")
     other = await insert(stack, "C001", ALIKE)
+    full = await insert(stack, "C001", PARKING)  # already has as many co-signers as a report may
+    async with stack.app.db.transaction() as conn:
+        signers = [(await people.find(conn, r)).id for r in ("C002", "C003", "C004", "C005", "C006")]
+        await cosign_store.invite(conn, (await item_store.by_code(conn, full)).id, signers, stack.app.clock.now())
     second = await world.submit(member, topic="smart_parking", area="district", observation=ALIKE,
                                 suggestion="增设停车位。")
-    assert second not in (mine, other)
+    assert second not in (mine, other, full)
     offer = next(m for m in reversed(await sb.messages(member)) if similar_prompt(m))
-    assert mine in offer.text and zh("(your own report)") in offer.text
+    assert mine in offer.text and full in offer.text and zh("(your own report)") in offer.text
     labels = " ".join(offer.button_data)
-    assert other in labels and mine not in labels  # nobody co-signs their own
+    assert other in labels and mine not in labels and full not in labels  # not one's own, not a full one
     forged = await sb.callback_answer(await sb.press(member, offer, data="s:similar:999", forge=True))
     assert forged["show_alert"]  # a step that is over, or an id never offered
-    assert await stack.count("item_cosigners") == 0
+    assert await stack.count("item_cosigners", member_id=(await stack.row("members", roster_id="H001")).id) == 0
 
 
 async def merge_setup(stack):
@@ -171,9 +173,9 @@ async def test_a_code_the_group_never_had_is_refused_like_one_that_does_not_exis
         answers.append((await sb.wait_for(liaison, None, TIMEOUT)).text)
     assert answers == [zh("No other report your group has had carries the code {code}. Type a code like "
                           "SQ-2026-00001.", code=code) for code in (elsewhere, "SQ-2026-99999", second, "不是编号")]
-    forged = await sb.callback_answer(await sb.press(
-        liaison, offer, data=offer.button_data[f"🔗 {first}"].rsplit(":", 1)[0] + f":{(await stack.row('items', code=elsewhere)).id}",
-        forge=True))
+    unseen = (await stack.row("items", code=elsewhere)).id
+    forged_data = offer.button_data[f"🔗 {first}"].rsplit(":", 1)[0] + f":{unseen}"  # the same press, another id
+    forged = await sb.callback_answer(await sb.press(liaison, offer, data=forged_data, forge=True))
     assert forged["show_alert"] and forged["text"] == zh.plain("This choice is not valid.")
     assert (await stack.row("items", code=second)).duplicate_of is None
     await sb.send(liaison, first.lower())  # then the right one, as typed

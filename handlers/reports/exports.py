@@ -47,8 +47,8 @@ async def report_rows(conn, start: date, end: date, *, district: str | None = No
             (reference.street, item.street_code))]
         rows.append([item.code, _shown(item.created_at), topic, t.plain(lifecycle.AREA_LABELS[item.area]), place,
                      street, who, item.observation, item.analysis or "", item.suggestion, "、".join(signed),
-                     lifecycle.status_label(item.status, lang), await lifecycle.merged_into(conn, item), "、".join(places),
-                     _shown(item.closed_at)])
+                     lifecycle.status_label(item.status, lang), await lifecycle.merged_into(conn, item),
+                     "、".join(places), _shown(item.closed_at)])
     return rows
 
 

@@ -338,7 +338,8 @@ EVENT_LABELS = {
     "forwarded": N_("forwarded to {where}"), "escalated": N_("escalated to {where}"),
     "delegated": N_("delegated to {where}"), "outcome": N_("outcome recorded"),
     "closed": N_("closed"), "withdrawn": N_("withdrawn"), "edited": N_("edited"),
-    "merged": N_("merged into another report"), "merged_in": N_("a report on the same problem was merged into this one"),
+    "merged": N_("merged into another report"),
+    "merged_in": N_("a report on the same problem was merged into this one"),
 }
 
 

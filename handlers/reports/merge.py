@@ -49,7 +49,7 @@ async def _root(conn, item):
 
 async def original(ctx: Ctx, item, target, *, code: str | None = None, item_id: str | None = None):
     """The report to merge ``item`` into, by typed code or pressed id, or None: unknown, never at
-    this target, or ``item`` itself (one answer for all)."""
+    this target, withdrawn, or ``item`` itself (one answer for all)."""
     if code is not None:
         found = await item_store.by_code(ctx.conn, code) if CODE.match(code) else None
     else:
@@ -57,7 +57,7 @@ async def original(ctx: Ctx, item, target, *, code: str | None = None, item_id: 
     if found is None or not await store.was_at(ctx.conn, found.id, target.id):
         return None
     found = await _root(ctx.conn, found)
-    return None if found is None or found.id == item.id else found
+    return None if found is None or found.id == item.id or found.status == "withdrawn" else found
 
 
 async def merge(ctx: Ctx, item, into, target) -> None:
