@@ -46,3 +46,20 @@ async def of_member(conn: AsyncConnection, member_id: int) -> list:
         select(items.c.code, item_cosigners.c.status, item_cosigners.c.invited_at, item_cosigners.c.answered_at)
         .join(items, items.c.id == item_cosigners.c.item_id)
         .where(item_cosigners.c.member_id == member_id).order_by(item_cosigners.c.invited_at)))
+
+
+async def sign_up(conn: AsyncConnection, item_id: int, member_id: int, now: datetime) -> bool:
+    """A member joins a report as co-signer on their own (signed at once; an earlier invitation or
+    refusal becomes a signature). False when they had signed already."""
+    row = (await conn.execute(select(item_cosigners.c.status).where(
+        item_cosigners.c.item_id == item_id, item_cosigners.c.member_id == member_id))).first()
+    if row is None:
+        await conn.execute(item_cosigners.insert().values(item_id=item_id, member_id=member_id, status="signed",
+                                                          invited_at=now, answered_at=now))
+        return True
+    if row.status == "signed":
+        return False
+    await conn.execute(update(item_cosigners).where(
+        item_cosigners.c.item_id == item_id, item_cosigners.c.member_id == member_id)
+        .values(status="signed", answered_at=now))
+    return True

@@ -126,7 +126,8 @@ async def numbers(conn: AsyncConnection, since: datetime, until: datetime, *, by
     district_code of the item), optionally only the items of one district. Answered counts the
     items that got a reply or an 'answered' outcome in the window; adopted, the adoptions."""
     group = items.c[by]
-    where = [] if district is None else [items.c.district_code == district]
+    # a report merged into another is that one's: counted once, as the original
+    where = [items.c.duplicate_of.is_(None), *([] if district is None else [items.c.district_code == district])]
     table: dict[str, dict[str, int]] = defaultdict(_empty)
     for key, count in await conn.execute(
             select(group, func.count()).where(items.c.created_at >= since, items.c.created_at < until, *where)

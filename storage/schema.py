@@ -198,7 +198,7 @@ items = Table(
     Column("claimed_by", Integer, ForeignKey("members.id")),
     Column("claimed_target_id", Integer, ForeignKey("targets.id")),
     Column("outcome", String(16)),  # adopted | reported_up | instructed | answered | not_adopted | duplicate
-    Column("duplicate_of", String(32)),
+    Column("duplicate_of", Integer, ForeignKey("items.id")),  # merged into that report, which it follows
     Column("source_key", String(64), unique=True),  # the update that submitted it: exactly once
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),

@@ -10,5 +10,6 @@ import storage.notices  # noqa: E402,F401  notices, notice_receipts
 import storage.digests  # noqa: E402,F401  digest_prefs, digest_runs
 import storage.cosign  # noqa: E402,F401  item_cosigners (联名)
 import storage.floods  # noqa: E402,F401  flood_counters (inbound limits)
+import storage.duplicates  # noqa: E402,F401  report_clusters, report_cluster_items (多区同类问题)
 
 __all__ = ["metadata"]

@@ -201,6 +201,22 @@ async def play(world: World, transcript: Transcript) -> None:
     answer = await world.card_action(other_liaison, topic_group, street_code, "claim")
     print(f"    (press by a liaison of another group answered: {answer['text']})")
     await transcript.settle()
+
+    scene("8. The same problem again: a Hongqiao member is shown the open report and co-signs it instead (联名)")
+    neighbour = await world.join("H002", "孙建国")
+    await world.submit(neighbour, topic="smart_parking", area="district", cosign_similar=street_code,
+                       observation="西于庄一带老旧小区晚上找不到车位，车辆只能停在路边。", suggestion="增设夜间停车位。")
+    await transcript.settle()
+
+    scene("9. The same problem in three districts (多区同类问题): one cluster card in the city topic group")
+    for roster_id, name, district, observation in (
+            ("C002", "李静怡", "hexi", "河西区几个老旧小区晚上找不到车位，车辆停到了马路上。"),
+            ("C006", "杨慧敏", "nankai", "南开区多个老旧小区晚上找不到车位，居民停车难。")):
+        member = world.people.get(roster_id) or await world.join(roster_id, name)
+        await world.submit(member, topic="smart_parking", area="district", district=district,
+                           observation=observation, suggestion="推行错时共享停车。")
+    await sb.wait_for(topic_group.chat, lambda m: (m.text or "").startswith("🧩"), 30)
+    await transcript.settle()
     return pilot
 
 
@@ -245,13 +261,13 @@ async def play_week(app: LinkageApp, world: World, pilot, transcript: Transcript
         await app.sender.drain(timeout=60)
         await transcript.settle(1)
 
-    scene("8. The office announces the study calendar; members answer")
+    scene("10. The office announces the study calendar; members answer")
     calendar = await act(sample_calendar)
     await press(pilot.city, f"st:a:{calendar.sessions['study']}")
     for user in (pilot.hongqiao, pilot.port_liaison, pilot.street_liaison):  # two places, three takers
         await press(user, f"st:a:{calendar.sessions['training']}")
 
-    scene("9. A notice with read receipts")
+    scene("11. A notice with read receipts")
     office = await _member(app, "O001")
     notice_id, _ = await act(lambda ctx: notices.send_notice(
         ctx, title="关于报送年度履职情况的通知", body="请各位委员于本月底前通过本机器人或联络员报送年度履职情况。",
@@ -262,7 +278,7 @@ async def play_week(app: LinkageApp, world: World, pilot, transcript: Transcript
         counts = await notices.summary(conn, notice_id)
     print(f"    (notice #{notice_id}: {counts['read']} read, {counts['unread']} not yet)")
 
-    scene("10. The week passes: reminders, a check-in, deadline nudges, the digests")
+    scene("12. The week passes: reminders, a check-in, deadline nudges, the digests")
     study_session = calendar.sessions["study"]
     async with app.db.read() as conn:
         pending = await timers.pending(conn)

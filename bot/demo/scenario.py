@@ -81,9 +81,11 @@ class World:
     async def submit(self, user: SbUser, *, topic: str, area: str, observation: str, suggestion: str,
                      analysis: str | None = None, district: str | None = None, street: str | None = None,
                      photo: bool = False, privacy: str = "named", cosigners: str | None = None,
-                     receipt: bool = True) -> str | None:
+                     receipt: bool = True, cosign_similar: str | None = None) -> str | None:
         """A member goes through the whole guided flow; returns the reference code (None when
-        told not to wait for the receipt, e.g. because the submit is meant to fail)."""
+        told not to wait for the receipt, e.g. because the submit is meant to fail). When similar
+        reports are shown the member continues with their own, or co-signs ``cosign_similar``
+        (a code) instead: then that code is returned once the bot confirms."""
         await self.sb.send(user, "/submit")
         await self.step(user, "s:topic", topic)
         await self.step(user, "s:area", area)
@@ -96,7 +98,16 @@ class World:
             await self.step(user, "s:street", street)
         await self.sb.wait_for(user, lambda m: (m.text or "").startswith(("第3步", "Step 3")), TIMEOUT)
         await self.sb.send(user, observation)
-        await self.sb.wait_for(user, lambda m: "s:analysis:skip" in m.button_data.values(), TIMEOUT)
+        asked = await self.sb.wait_for(user, lambda m: {"s:analysis:skip", "s:similar:mine"} & set(
+            m.button_data.values()), TIMEOUT)
+        if "s:similar:mine" in asked.button_data.values():
+            if cosign_similar:
+                data = next(d for label, d in asked.button_data.items() if cosign_similar in label)
+                await self.sb.press(user, asked, data=data)
+                await self.sb.wait_for(user, lambda m: cosign_similar in (m.text or "") and "✍" in m.text, TIMEOUT)
+                return cosign_similar
+            await self.sb.press(user, asked, data="s:similar:mine")
+            await self.sb.wait_for(user, lambda m: "s:analysis:skip" in m.button_data.values(), TIMEOUT)
         if analysis:
             await self.sb.send(user, analysis)
         else:

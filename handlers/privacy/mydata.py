@@ -71,7 +71,8 @@ async def _report(conn, item, lang: str, target_names: dict) -> dict:
             "street": await reference.name_of(conn, reference.street, item.street_code, lang),
             "observation": item.observation, "analysis": item.analysis, "suggestion": item.suggestion,
             "privacy": t.plain(submit.PRIVACY[item.privacy]), "status": lifecycle.status_label(item.status, lang), "outcome": item.outcome,
-            "duplicate_of": item.duplicate_of, "submitted_at": item.created_at, "closed_at": item.closed_at,
+            "merged_into": await lifecycle.merged_into(conn, item) or None, "submitted_at": item.created_at,
+            "closed_at": item.closed_at,
             "attachments": files, "history": history,
             "co_signers": [{"name": r.name, "answer": t.plain(cosign.ANSWER_LABELS[r.status])}
                            for r in await cosign_store.of_item(conn, item.id)]}

@@ -1,8 +1,8 @@
 """Reports (社情民意信息): the member's submission and /my, the liaisons' cards, routing, deadlines,
-co-signers and exports."""
+co-signers, duplicates (similar reports, merge, 多区同类问题 clusters) and exports."""
 
 from handlers.core.feature import Feature
-from handlers.reports import cosign, deadlines, liaison, lifecycle, submit
+from handlers.reports import clusters, cosign, deadlines, duplicates, liaison, lifecycle, submit
 
 FEATURE = Feature(
     name="reports",
@@ -15,5 +15,6 @@ FEATURE = Feature(
            "card": liaison.on_liaison_text},
     jobs={deadlines.KIND: deadlines.nudge, "card.lost": lifecycle.on_card_lost},
     personal_data=cosign.personal_data,
-    on_item_moved=[deadlines.on_state_change],  # every move re-arms or cancels the item's clocks
+    # every move re-arms or cancels the item's clocks, tells its followers, updates its cluster cards
+    on_item_moved=[deadlines.on_state_change, duplicates.tell_followers, clusters.on_item_moved],
 )

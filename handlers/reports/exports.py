@@ -20,7 +20,7 @@ from storage import targets as target_store
 
 COLUMNS = (N_("Code"), N_("Submitted"), N_("Topic"), N_("Area"), N_("District"), N_("Street"), N_("Submitted by"),
            N_("Observation (情况)"), N_("Analysis (分析)"), N_("Suggestion (建议)"), N_("Co-signed by (联名)"),
-           N_("Status"), N_("Duplicate of"), N_("Handled at"), N_("Closed"))
+           N_("Status"), N_("Merged into"), N_("Handled at"), N_("Closed"))
 FORMATS = (".csv", ".xlsx")
 
 
@@ -47,8 +47,8 @@ async def report_rows(conn, start: date, end: date, *, district: str | None = No
             (reference.street, item.street_code))]
         rows.append([item.code, _shown(item.created_at), topic, t.plain(lifecycle.AREA_LABELS[item.area]), place,
                      street, who, item.observation, item.analysis or "", item.suggestion, "、".join(signed),
-                     lifecycle.status_label(item.status, lang), item.duplicate_of or "", "、".join(places),
-                     _shown(item.closed_at)])
+                     lifecycle.status_label(item.status, lang), await lifecycle.merged_into(conn, item),
+                     "、".join(places), _shown(item.closed_at)])
     return rows
 
 

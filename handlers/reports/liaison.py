@@ -9,10 +9,9 @@ their own report, and the action must fit the item's state.
 from __future__ import annotations
 
 import html
-import re
 
 from handlers.core import flows
-from handlers.reports import lifecycle, submit, transitions
+from handlers.reports import lifecycle, merge, submit, transitions
 from handlers.core.buttons import ButtonData, db_id
 from handlers.core.context import Ctx
 from handlers.core.i18n import N_, translator
@@ -23,13 +22,12 @@ from storage.conversations import Conversation
 
 # A destination (forward, delegate) or an outcome, chosen in the liaison's private chat.
 CHOICE = ButtonData("l", refusal=N_("This button belongs to an earlier step. Please use the latest message."),
-                    verb=("fw", "dg", "oc"), item=int, target=int, value=str)
-CODE = re.compile(r"^SQ-\d{4}-\d{5}$", re.IGNORECASE)
+                    verb=("fw", "dg", "oc", "mg"), item=int, target=int, value=str)
 
-NEEDS_CLAIM = ("release", "ask", "reply", "forward", "escalate", "delegate", "outcome")
+NEEDS_CLAIM = ("release", "ask", "reply", "forward", "escalate", "delegate", "outcome", "merge")
 OUTCOME_LABELS = {"adopted": N_("Adopted (采用)"), "reported_up": N_("Reported up (报送)"),
                   "instructed": N_("Leader instruction (批示)"), "answered": N_("Answered"),
-                  "not_adopted": N_("Not adopted"), "duplicate": N_("Duplicate of another report")}
+                  "not_adopted": N_("Not adopted")}  # a duplicate is merged instead (merge.py)
 
 
 async def _check(ctx: Ctx, item_id: int, target_id: int, action: str, *, on_card: bool):
@@ -174,9 +172,15 @@ async def _outcome(ctx: Ctx, item, target) -> None:
                          buttons=buttons)
 
 
+async def _merge(ctx: Ctx, item, target) -> None:
+    found = await merge.candidates(ctx, item, target)
+    buttons = [[(f"🔗 {c.code}", CHOICE.pack("mg", item.id, target.id, str(c.id)))] for c in found]
+    await _ask_privately(ctx, item, target, "merge", merge.prompt(ctx, item, found), buttons=buttons)
+
+
 _ACTIONS = {"full": _full_text, "claim": _claim, "release": _release, "close": _close, "ask": _ask, "reply": _reply,
             "forward": _forward, "delegate": _delegate, "escalate": _escalate, "outcome": _outcome,
-            "takeup": _take_up}
+            "merge": _merge, "takeup": _take_up}
 
 
 # --- follow-ups in the liaison's private chat ------------------------------------------------
@@ -186,21 +190,30 @@ async def on_choice_button(ctx: Ctx, fields: dict) -> None:
     t = ctx.t
     conv = await conversations.load(ctx.conn, ctx.event.user_id)
     item_id, target_id, verb, value = fields["item"], fields["target"], fields["verb"], fields["value"]
-    if conv is None or conv.flow != "card" or conv.step != "choose" or conv.data.get("item_id") != item_id:
+    action = {"fw": "forward", "dg": "delegate", "oc": "outcome", "mg": "merge"}[verb]
+    if conv is None or conv.flow != "card" or conv.step != ("merge" if verb == "mg" else "choose") or \
+            conv.data.get("item_id") != item_id:
         await ctx.answer(t.plain(CHOICE.refusal), alert=True)
         return
-    action = {"fw": "forward", "dg": "delegate", "oc": "outcome"}[verb]
     checked = await _check(ctx, item_id, target_id, action, on_card=False)
     if not checked:
         return
-    item, _ = checked
+    item, target = checked
+    if verb == "mg":
+        into = await merge.original(ctx, item, target, item_id=value)
+        if into is None:
+            await ctx.answer(t.plain("This choice is not valid."), alert=True)
+            return
+        await ctx.answer()
+        await merge.merge(ctx, item, into, target)
+        await flows.resume(ctx, conv)
+        return
     if verb == "oc":
         if value not in OUTCOME_LABELS:
             await ctx.answer(t.plain("This choice is not valid."), alert=True)
             return
         conv.data["outcome"] = value
-        prompt = t("Type the code of the report this one duplicates (e.g. SQ-2026-00001).") \
-            if value == "duplicate" else t("Type a short note for the member about this outcome.")
+        prompt = t("Type a short note for the member about this outcome.")
     else:
         to = await target_store.by_id(ctx.conn, to_id) if (to_id := db_id(value)) is not None else None
         allowed = {p.id for p in await target_store.bound_peers(
@@ -224,17 +237,20 @@ async def on_liaison_text(ctx: Ctx, conv: Conversation) -> None:
     text = await flows.text_input(ctx)
     if text is None:
         return
-    if conv.step == "outcome" and conv.data.get("outcome") == "duplicate":
-        original = await item_store.by_code(ctx.conn, text) if CODE.match(text) else None
-        if original is None or original.id == conv.data["item_id"]:
-            await ctx.reply(t("No other report has the code {code}. Type a code like SQ-2026-00001.", code=text))
-            return
     checked = await _check(ctx, conv.data["item_id"], conv.data["target_id"], conv.step, on_card=False)
     if checked is None:
         await flows.resume(ctx, conv)
         return
     item, target = checked
-    await _FOLLOW_UPS[conv.step](ctx, item, target, conv.data, text)
+    if conv.step == "merge":
+        into = await merge.original(ctx, item, target, code=text)
+        if into is None:  # unknown, or never at this group: the same answer
+            await ctx.reply(t("No other report your group has had carries the code {code}. Type a code like "
+                              "SQ-2026-00001.", code=text))
+            return
+        await merge.merge(ctx, item, into, target)
+    else:
+        await _FOLLOW_UPS[conv.step](ctx, item, target, conv.data, text)
     await flows.resume(ctx, conv)
 
 
@@ -302,9 +318,8 @@ async def _do_move(ctx: Ctx, item, target, data: dict, text: str, kind: str) -> 
 
 async def _do_outcome(ctx: Ctx, item, target, data: dict, text: str) -> None:
     outcome = data["outcome"]
-    duplicate = {"duplicate_of": text.upper()} if outcome == "duplicate" else {}
     await transitions.move(ctx, item, outcome, "outcome", actor_id=ctx.member.id, target_id=target.id, reason=text,
-                           outcome=outcome, **duplicate)
+                           outcome=outcome)
     lang = await _author_lang(ctx, item)
     await lifecycle.notify_author(ctx, item, N_("🏁 Outcome for {code}: {outcome}. {note}"),
                                   outcome=translator(lang).plain(OUTCOME_LABELS[outcome]), note=text)

@@ -40,6 +40,11 @@ def status_label(status: str, lang: str) -> str:
     return translator(lang)(STATUS_LABELS[status])
 
 
+async def merged_into(conn, item) -> str:
+    """The code of the report this one was merged into ("" when it was not)."""
+    return (await item_store.by_id(conn, item.duplicate_of)).code if item.duplicate_of else ""
+
+
 @dataclass
 class RouteTrace:
     targets: list  # target rows the item is handled at
@@ -191,7 +196,7 @@ async def render_card(ctx: Ctx, item, placement) -> tuple[str, Buttons]:
         status += " · " + t("claimed by {name} ({where})", name=Html(await _actor_name(ctx.conn, item.claimed_by, lang)),
                             where=reference.name(here, lang))
     if item.duplicate_of:
-        status += " · " + t("duplicate of {code}", code=item.duplicate_of)
+        status += " · " + t("merged into {code}", code=await merged_into(ctx.conn, item))
     text += "\n\n" + t("Status: {status}", status=Html(status))
     if placement.active and placement.role == item_store.WATCH:
         text += "\n" + t("👁 For the city's information (知悉): handled by {where}.",
@@ -214,7 +219,7 @@ async def _current_places(ctx: Ctx, item, lang: str) -> str:
 
 
 CARD_ACTIONS = ("claim", "full", "release", "ask", "reply", "forward", "escalate", "delegate", "outcome", "close",
-                "takeup")
+                "merge", "takeup")
 # A button on a report's card, in its group or a person target's private chat.
 CARD = ButtonData("c", refusal=N_("This button is not valid here, or the report has moved on."),
                   item=int, target=int, action=CARD_ACTIONS)
@@ -234,7 +239,8 @@ def card_buttons(item, target_id: int, t) -> Buttons:
         b(N_("⬇ Delegate to district"), "delegate")
     return [[b(N_("💬 Reply to member"), "reply"), b(N_("❓ Ask for information"), "ask")],
             [b(N_("↪ Forward"), "forward"), level_move],
-            [b(N_("🏁 Record outcome"), "outcome"), b(N_("↩ Release"), "release")], *full_text]
+            [b(N_("🏁 Record outcome"), "outcome"), b(N_("↩ Release"), "release")],
+            [b(N_("🔗 Merge into another report"), "merge")], *full_text]
 
 
 def may_take_up(item) -> bool:
@@ -360,7 +366,7 @@ async def history_lines(conn, item, lang: str, *, limit: int | None = None) -> l
         lines.append(f"{when} {label}")
     return lines[-limit:] if limit else lines
 
-REASONS_SHOWN = ("forwarded", "escalated", "taken_up", "delegated", "outcome")  # reasons the member is told
+REASONS_SHOWN = ("forwarded", "escalated", "taken_up", "delegated", "outcome", "merged", "merged_in")  # told the member
 EVENT_LABELS = {
     "submitted": N_("submitted"), "routed": N_("routed to {where}"), "claimed": N_("claimed"),
     "released": N_("released for another liaison"), "asked": N_("more information requested"),
@@ -369,6 +375,8 @@ EVENT_LABELS = {
     "delegated": N_("delegated to {where}"), "outcome": N_("outcome recorded"),
     "watched": N_("shown to {where} for information (知悉)"), "taken_up": N_("taken up by {where} (提级办理)"),
     "closed": N_("closed"), "withdrawn": N_("withdrawn"), "edited": N_("edited"),
+    "merged": N_("merged into another report"),
+    "merged_in": N_("a report on the same problem was merged into this one"),
 }
 
 

@@ -8,7 +8,7 @@ import html
 
 from handlers.reports import cosign
 from handlers.core import flows
-from handlers.reports import lifecycle, transitions
+from handlers.reports import clusters, duplicates, lifecycle, merge, transitions
 from handlers.core.buttons import ButtonData, Optional
 from handlers.core.context import Buttons, Ctx
 from handlers.core.flows import Step, remember
@@ -209,6 +209,7 @@ async def _submit(ctx: Ctx, conv: Conversation) -> None:
                                status_to="submitted")
     await conversations.clear(ctx.conn, ctx.event.user_id)
     targets = await transitions.route_item(ctx, item_id)
+    await clusters.on_submitted(ctx, item_id)
     await cosign.invite_all(ctx, item_id, data.get("cosigners", []))
     t = ctx.t
     where = "、".join(reference.name(target, t.lang) for target in targets)
@@ -234,7 +235,10 @@ SUBMIT = flows.Flow("submit", STEP, [
     Step("street", N_("Which street?"), choices=_streets, on_choice=_choose_street,
          skip=_own_district_has_no_streets, next="observation"),
     Step("observation", N_("<b>Step 3.</b> What did you observe? Describe the situation (情况)."),
-         on_text=_take_text, next="analysis"),
+         on_text=_take_text, next="similar"),
+    # asked only when similar open reports exist: co-sign one of them instead (ends the flow), or go on
+    Step("similar", duplicates.prompt, choices=duplicates.choices, on_choice=duplicates.choose,
+         skip=duplicates.find, next=duplicates.after("analysis")),
     Step("analysis", N_("<b>Step 4.</b> Your analysis (分析) of causes and effects. Optional: press Skip."),
          choices=SKIP, on_choice=remember("analysis", lambda skip: None), on_text=_take_text, next="suggestion"),
     Step("suggestion", N_("<b>Step 5.</b> Your suggestion (建议): what should be done?"),
@@ -263,7 +267,9 @@ async def my_items(ctx: Ctx) -> None:
         return
     for item in rows[:10]:
         history = await lifecycle.history_lines(ctx.conn, item, t.lang, limit=6)
-        text = "\n".join([f"<b>{item.code}</b> · {lifecycle.status_label(item.status, t.lang)}", *history])
+        merged = await merge.merged_line(ctx.conn, item, t.lang)
+        text = "\n".join([f"<b>{item.code}</b> · {lifecycle.status_label(item.status, t.lang)}",
+                          *([merged] if merged else []), *history])
         await ctx.reply(text, buttons=_item_buttons(item, t))
 
 
