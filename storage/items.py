@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.schema import attachments, counters, item_events, item_targets, items
@@ -68,6 +68,27 @@ async def by_code(conn: AsyncConnection, code: str):
 async def of_author(conn: AsyncConnection, author_id: int, limit: int | None = 20) -> list:
     return list(await conn.execute(select(items).where(items.c.author_id == author_id)
                                    .order_by(items.c.id.desc()).limit(limit)))
+
+
+MAX_SEARCH_WORDS = 5
+
+
+async def search(conn: AsyncConnection, words: list[str], *, target_ids: set[int] | None = None,
+                 status: str | None = None, district: str | None = None, limit: int = 10) -> list:
+    """Items whose code, title or texts contain every word (case-insensitive; ``%`` and ``_`` in
+    a word are matched as themselves), newest first, at most ``limit``. ``target_ids``: only
+    items that are or were routed to one of those targets (a liaison's view); None: all."""
+    fields = (items.c.code, items.c.title, items.c.observation, items.c.analysis, items.c.suggestion)
+    query = select(items).where(and_(*(or_(*(f.icontains(word, autoescape=True) for f in fields))
+                                       for word in words[:MAX_SEARCH_WORDS])))
+    if target_ids is not None:
+        query = query.where(items.c.id.in_(select(item_targets.c.item_id)
+                                           .where(item_targets.c.target_id.in_(target_ids))))
+    if status is not None:
+        query = query.where(items.c.status == status)
+    if district is not None:
+        query = query.where(items.c.district_code == district)
+    return list(await conn.execute(query.order_by(items.c.id.desc()).limit(limit)))
 
 
 async def submitted_between(conn: AsyncConnection, start: datetime, end: datetime,

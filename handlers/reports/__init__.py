@@ -1,12 +1,13 @@
 """Reports (社情民意信息): the member's submission and /my, the liaisons' cards, routing, deadlines,
-co-signers and exports."""
+co-signers, search (/find) and exports."""
 
 from handlers.core.feature import Feature
-from handlers.reports import cosign, deadlines, liaison, lifecycle, submit
+from handlers.reports import cosign, deadlines, liaison, lifecycle, search, submit
 
 FEATURE = Feature(
     name="reports",
-    commands={"submit": submit.start, "my": submit.my_items, "holidays": deadlines.holidays_command},
+    commands={"submit": submit.start, "my": submit.my_items, "holidays": deadlines.holidays_command,
+              "find": search.find_command},
     buttons={submit.STEP: submit.SUBMIT.on_button, submit.MEMBER: submit.on_member_button,
              liaison.CHOICE: liaison.on_choice_button, cosign.ANSWER: cosign.on_button,
              lifecycle.CARD: liaison.on_card_button},  # a person target's cards arrive in private
