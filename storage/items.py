@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.schema import attachments, counters, item_events, item_targets, items
@@ -107,6 +107,35 @@ async def change(conn: AsyncConnection, item_id: int, now: datetime, **values) -
 async def files(conn: AsyncConnection, item_id: int) -> list:
     return list(await conn.execute(select(attachments).where(attachments.c.item_id == item_id)
                                    .order_by(attachments.c.position)))
+
+
+async def add_file(conn: AsyncConnection, item_id: int, file: dict) -> int:
+    """One more attachment, after the others; returns its id."""
+    last = (await conn.execute(select(func.max(attachments.c.position))
+                               .where(attachments.c.item_id == item_id))).scalar()
+    return (await conn.execute(attachments.insert().values(
+        item_id=item_id, position=0 if last is None else last + 1, **file))).inserted_primary_key[0]
+
+
+async def remove_files(conn: AsyncConnection, item_id: int, *, file_id: int | None = None,
+                       field: str | None = None) -> list:
+    """Remove one attachment of the item (by id) or the voice message standing for a field;
+    returns the rows removed."""
+    query = select(attachments).where(attachments.c.item_id == item_id)
+    query = query.where(attachments.c.id == file_id) if file_id is not None else \
+        query.where(attachments.c.field == field)
+    rows = list(await conn.execute(query))
+    if rows:
+        await conn.execute(delete(attachments).where(attachments.c.id.in_([r.id for r in rows])))
+    return rows
+
+
+async def lock_in_state(conn: AsyncConnection, item_id: int, states: tuple[str, ...]):
+    """The item if it is in one of ``states``, locked for the rest of the transaction (PostgreSQL;
+    SQLite's writes are serialised anyway): a concurrent claim waits, or has already won and
+    then the answer is None."""
+    return (await conn.execute(select(items).where(items.c.id == item_id, items.c.status.in_(states))
+                               .with_for_update())).first()
 
 
 async def add_event(conn: AsyncConnection, item_id: int, kind: str, now: datetime, *,

@@ -12,7 +12,7 @@ import html
 import re
 
 from handlers.core import flows
-from handlers.reports import lifecycle, submit, transitions
+from handlers.reports import lifecycle, mine, transitions
 from handlers.core.buttons import ButtonData, db_id
 from handlers.core.context import Ctx
 from handlers.core.i18n import N_, translator
@@ -243,7 +243,7 @@ async def _do_ask(ctx: Ctx, item, target, data: dict, text: str) -> None:
         await ctx.send(author.telegram_user_id,
                        at("❓ About {code}, {who} asks:", code=item.code, who=_liaison_signature(ctx, at.lang))
                        + "\n" + html.escape(text),
-                       buttons=[[(at.plain("✍ Answer"), submit.MEMBER.pack("answer", item.id))]])
+                       buttons=[[(at.plain("✍ Answer"), mine.MEMBER.pack("answer", item.id))]])
     await ctx.reply(ctx.t("Your question was sent to the member of {code}.", code=item.code))
 
 
