@@ -171,3 +171,7 @@ async def test_a_voice_answer_is_relayed_to_the_liaison(stack):
     assert any(m.kind == "voice" for m in in_group)
     assert any(zh.plain(VOICE_TEXT, seconds=8) in (m.text or "") for m in in_group)
     assert any(m.kind == "voice" for m in await sb.messages(pilot.topic_liaison))
+
+
+async def test_edits_refused_once_claimed_on_postgres(pg_stack):
+    await test_edits_are_refused_once_claimed_even_mid_way(pg_stack)

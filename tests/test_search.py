@@ -78,3 +78,7 @@ async def test_report_search_on_the_command_line(stack):
     assert "0 report(s)" in await linkage("停车", "--status", "claimed")
     percent = await linkage("100%")
     assert city in percent and district not in percent
+
+
+async def test_find_on_postgres(pg_stack):
+    await test_find_takes_wildcards_as_themselves(pg_stack)
