@@ -86,6 +86,11 @@ async def on_card_button(ctx: Ctx, fields: dict) -> None:
 # --- actions on the card -------------------------------------------------------------
 
 async def _claim(ctx: Ctx, item, target) -> None:
+    # locked, and checked again under the lock: a member's edit that re-routed it just now wins cleanly
+    item = await item_store.lock_in_state(ctx.conn, item.id, item_store.WAITING)
+    if item is None or await item_store.placement(ctx.conn, item.id, target.id) is None:
+        await ctx.answer(ctx.t.plain("This button is not valid here, or the report has moved on."), alert=True)
+        return
     await transitions.move(ctx, item, "claimed", "claimed", actor_id=ctx.member.id, target_id=target.id,
                            claimed_by=ctx.member.id, claimed_target_id=target.id)
     await lifecycle.notify_author(ctx, item, N_("🔔 {code} is now being handled by {where}."),
