@@ -118,12 +118,13 @@ async def _list_files(ctx: Ctx, item, extra) -> None:
         await ctx.answer()
         await ctx.reply(t("Send the photo, document, voice message or location to add to {code}.", code=item.code))
         return
-    files = [f for f in await item_store.files(ctx.conn, item.id) if f.field is None]  # not a text's voice
+    stored = await item_store.files(ctx.conn, item.id)
+    files = [f for f in stored if f.field is None]  # a text's voice is changed with its text
     lines = [t("Attachments of {code}:", code=item.code)]
     lines += [f"{n}. {_file_label(f, t)}" for n, f in enumerate(files, 1)] or [t("none yet")]
     buttons = [[(t.plain("✖ Remove {number}", number=n), MEMBER.pack("unfile", item.id, f.id))]
                for n, f in enumerate(files, 1)]
-    if len(files) < submit.MAX_ATTACHMENTS:
+    if len(stored) < submit.MAX_ATTACHMENTS:
         buttons.append([(t.plain("➕ Add an attachment"), MEMBER.pack("files", item.id, "add"))])
     await ctx.answer()
     await ctx.reply("\n".join(lines), buttons=buttons)
