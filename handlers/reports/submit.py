@@ -222,9 +222,6 @@ async def _submit(ctx: Ctx, conv: Conversation) -> None:
 
 
 # --- the steps, in the order members meet them ----------------------------------------------
-# The steps choosing the topic and the place: a member's edit asks them again (handlers/reports/mine.py).
-TOPIC_STEPS = ("topic",)
-PLACE_STEPS = ("area", "district", "street")
 
 SKIP = [[(N_("Skip"), "skip")]]
 SUBMIT = flows.Flow("submit", STEP, [
@@ -255,3 +252,8 @@ SUBMIT = flows.Flow("submit", STEP, [
     Step("preview", _preview,
          choices=[[(N_("✅ Submit"), "submit"), (N_("✖ Cancel"), "cancel")]], on_choice=_confirm),
 ])
+
+# The steps choosing the topic (every screen before the place: a domain, then a topic, or one list)
+# and the place: a member's edit asks them again (handlers/reports/mine.py).
+PLACE_STEPS = ("area", "district", "street")
+TOPIC_STEPS = tuple(list(SUBMIT.steps)[:list(SUBMIT.steps).index(PLACE_STEPS[0])])
