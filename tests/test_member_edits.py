@@ -161,7 +161,8 @@ async def test_a_voice_answer_is_relayed_to_the_liaison(stack):
     await sb.send(pilot.topic_liaison, "具体是哪个停车场？")
     question = await sb.wait_for(pilot.city, lambda m: any(d.startswith("m:answer:") for d in m.button_data.values()),
                                  TIMEOUT)
-    await sb.press(pilot.city, question, data=next(d for d in question.button_data.values() if d.startswith("m:answer:")))
+    await sb.press(pilot.city, question,
+                   data=next(d for d in question.button_data.values() if d.startswith("m:answer:")))
     await sb.wait_for(pilot.city, code, TIMEOUT)
     await sb.send_voice(pilot.city, duration=8)
     await sb.wait_for(pilot.city, zh("Thank you. Your answer was passed on for {code}.", code=code), TIMEOUT)

@@ -344,7 +344,8 @@ async def relay_to_handlers(ctx: Ctx, item, text: str, *, file=None) -> None:
     placement = await item_store.placement(ctx.conn, item.id, item.claimed_target_id)
     target = await target_store.by_id(ctx.conn, item.claimed_target_id)
     if placement is not None and target.chat_id is not None:
-        reply = dict(thread_id=target.thread_id, reply_to={"$ref": placement.card_key}, is_group=target.kind != "person")
+        reply = dict(thread_id=target.thread_id, reply_to={"$ref": placement.card_key},
+                     is_group=target.kind != "person")
         await ctx.send(target.chat_id, text, **reply)
         if file is not None:
             await send_attachment(ctx, target.chat_id, file, **reply)
@@ -361,7 +362,8 @@ async def post_to_cards(ctx: Ctx, item_id: int, *, text: str | None = None, file
         target = await target_store.by_id(ctx.conn, placement.target_id)
         if target.chat_id is None:
             continue
-        reply = dict(thread_id=target.thread_id, reply_to={"$ref": placement.card_key}, is_group=target.kind != "person")
+        reply = dict(thread_id=target.thread_id, reply_to={"$ref": placement.card_key},
+                     is_group=target.kind != "person")
         if text is not None:
             await ctx.send(target.chat_id, text, **reply)
         if file is not None:

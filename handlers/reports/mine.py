@@ -146,8 +146,9 @@ async def _remove_file(ctx: Ctx, item, extra) -> None:
         return
     await transitions.move(ctx, item, None, "edited", actor_id=ctx.member.id, reason="attachments")
     group_t = translator(ctx.config.group_language)
-    await lifecycle.post_to_cards(ctx, item.id, text=group_t("🗑 The member removed an attachment ({kind}) of {code}.",
-                                                             kind=group_t(FILE_LABELS[removed[0].kind]), code=item.code))
+    note = group_t("🗑 The member removed an attachment ({kind}) of {code}.",
+                   kind=group_t(FILE_LABELS[removed[0].kind]), code=item.code)
+    await lifecycle.post_to_cards(ctx, item.id, text=note)
     await ctx.answer(t.plain("Removed."))
     await ctx.reply(t("The attachment was removed from {code}; the liaisons are told.", code=item.code))
 
