@@ -11,6 +11,7 @@ from pydantic import SecretStr, create_model, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from handlers.core.context import HandlerConfig
+from handlers.core.localtime import quiet_window
 
 # Telegram's rule for secret_token is 1-256 of these; shorter than 32 is guessable, so refused.
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{32,256}")
@@ -54,6 +55,12 @@ class RuntimeSettings(BaseSettings):
     rate_per_group_per_minute: float = 20
     send_concurrency: int = 8
     max_file_mb: int = HandlerConfig.max_file_bytes // MB  # what members send; handlers get it in bytes
+
+    @field_validator("quiet_hours", check_fields=False)  # a HandlerConfig field: checked at start, not at 21:00
+    @classmethod
+    def _quiet_hours_read(cls, spec: str) -> str:
+        quiet_window(spec)
+        return spec
 
     @field_validator("webhook_secret")
     @classmethod

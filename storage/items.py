@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.schema import attachments, counters, item_events, item_targets, items
@@ -71,6 +71,27 @@ async def of_author(conn: AsyncConnection, author_id: int, limit: int | None = 2
                                    .order_by(items.c.id.desc()).limit(limit)))
 
 
+MAX_SEARCH_WORDS = 5
+
+
+async def search(conn: AsyncConnection, words: list[str], *, target_ids: set[int] | None = None,
+                 status: str | None = None, district: str | None = None, limit: int = 10) -> list:
+    """Items whose code, title or texts contain every word (case-insensitive; ``%`` and ``_`` in
+    a word are matched as themselves), newest first, at most ``limit``. ``target_ids``: only
+    items that are or were routed to one of those targets (a liaison's view); None: all."""
+    fields = (items.c.code, items.c.title, items.c.observation, items.c.analysis, items.c.suggestion)
+    query = select(items).where(and_(*(or_(*(f.icontains(word, autoescape=True) for f in fields))
+                                       for word in words[:MAX_SEARCH_WORDS])))
+    if target_ids is not None:
+        query = query.where(items.c.id.in_(select(item_targets.c.item_id)
+                                           .where(item_targets.c.target_id.in_(target_ids))))
+    if status is not None:
+        query = query.where(items.c.status == status)
+    if district is not None:
+        query = query.where(items.c.district_code == district)
+    return list(await conn.execute(query.order_by(items.c.id.desc()).limit(limit)))
+
+
 async def submitted_between(conn: AsyncConnection, start: datetime, end: datetime,
                             district: str | None = None) -> list:
     """Items submitted in [start, end), oldest first; optionally of one district only."""
@@ -87,6 +108,35 @@ async def change(conn: AsyncConnection, item_id: int, now: datetime, **values) -
 async def files(conn: AsyncConnection, item_id: int) -> list:
     return list(await conn.execute(select(attachments).where(attachments.c.item_id == item_id)
                                    .order_by(attachments.c.position)))
+
+
+async def add_file(conn: AsyncConnection, item_id: int, file: dict) -> int:
+    """One more attachment, after the others; returns its id."""
+    last = (await conn.execute(select(func.max(attachments.c.position))
+                               .where(attachments.c.item_id == item_id))).scalar()
+    return (await conn.execute(attachments.insert().values(
+        item_id=item_id, position=0 if last is None else last + 1, **file))).inserted_primary_key[0]
+
+
+async def remove_files(conn: AsyncConnection, item_id: int, *, file_id: int | None = None,
+                       field: str | None = None) -> list:
+    """Remove one attachment of the item (by id) or the voice message standing for a field;
+    returns the rows removed."""
+    query = select(attachments).where(attachments.c.item_id == item_id)
+    query = query.where(attachments.c.id == file_id) if file_id is not None else \
+        query.where(attachments.c.field == field)
+    rows = list(await conn.execute(query))
+    if rows:
+        await conn.execute(delete(attachments).where(attachments.c.id.in_([r.id for r in rows])))
+    return rows
+
+
+async def lock_in_state(conn: AsyncConnection, item_id: int, states: tuple[str, ...]):
+    """The item if it is in one of ``states``, locked for the rest of the transaction (PostgreSQL;
+    SQLite's writes are serialised anyway): a concurrent claim waits, or has already won and
+    then the answer is None."""
+    return (await conn.execute(select(items).where(items.c.id == item_id, items.c.status.in_(states))
+                               .with_for_update())).first()
 
 
 async def add_event(conn: AsyncConnection, item_id: int, kind: str, now: datetime, *,

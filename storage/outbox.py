@@ -34,9 +34,12 @@ async def due(conn: AsyncConnection, now: datetime, limit: int) -> list:
     """The rows that may go now, interactive before bulk, oldest first: of each chat only its
     earliest unfinished row (and none while that one is being sent or waits for a retry), so a
     chat's messages never overtake each other and a chat with a thousand rows takes one place in
-    the batch, not a thousand. Rows addressed to no chat (button answers) are all due."""
+    the batch, not a thousand. Rows addressed to no chat (button answers) are all due. A row that
+    never failed and whose time has not come (a reminder held until quiet hours end) does not
+    hold up the chat's later rows: an answer to the member goes past it."""
     heads = (select(func.min(outbox.c.id))
-             .where(outbox.c.status.in_(("pending", "sending")), outbox.c.chat_id.is_not(None))
+             .where(outbox.c.status.in_(("pending", "sending")), outbox.c.chat_id.is_not(None),
+                    or_(outbox.c.not_before <= now, outbox.c.error.is_not(None), outbox.c.status == "sending"))
              .group_by(outbox.c.chat_id))
     rows = await conn.execute(
         select(outbox).where(outbox.c.status == "pending", outbox.c.not_before <= now,

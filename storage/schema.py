@@ -218,6 +218,9 @@ attachments = Table(
     Column("file_size", Integer),
     Column("latitude", String(32)),
     Column("longitude", String(32)),
+    # a voice message given for a text step: observation | analysis | suggestion (the text holds a
+    # placeholder); None: an attachment the member added
+    Column("field", String(16)),
 )
 
 item_targets = Table(

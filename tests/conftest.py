@@ -49,7 +49,9 @@ def make_settings(tmp_path, base_url: str, **overrides) -> Settings:
                   # (tests/test_flood.py sets the real one with STACK_SETTINGS)
                   user_messages_per_minute=20 * SCALE,
                   # tests move the clock and fire timers themselves; no background tick between
-                  scheduler_tick_seconds=3600)
+                  scheduler_tick_seconds=3600,
+                  # tests run at any hour: quiet hours only where a test is about them (test_quiet_hours)
+                  quiet_hours="")
     values.update(overrides)
     return Settings(**values)
 

@@ -104,7 +104,7 @@ async def test_overlong_and_empty_messages_are_refused_and_the_draft_is_kept(sta
     too_long = await sb.wait_for(pilot.city, "10000", TIMEOUT)
     assert "3000" in too_long.text
     await sb.send_sticker(pilot.city)
-    await sb.wait_for(pilot.city, zh("Please type this part as text. Files can be added in a later step."), TIMEOUT)
+    await sb.wait_for(pilot.city, zh("Please type this part as text, or send a voice message. Files can be added in a later step."), TIMEOUT)
     conv = await stack.row("conversations", user_id=pilot.city.id)
     assert conv.step == "observation" and "observation" not in conv.data
     await sb.send(pilot.city, "正常长度的情况。")

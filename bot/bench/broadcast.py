@@ -111,7 +111,7 @@ class BroadcastRig:
         self.workdir, self.n, self.framework, self.latency = Path(workdir), members, framework, latency
         self.random = random.Random(seed)
         self.clock = Clock()
-        self.config = HandlerConfig()
+        self.config = HandlerConfig(quiet_hours="")  # a measurement runs at any hour
         self.server = SandboxServer(limits=Limits())  # Telegram's real limits, no scaling
         self.db = Database(str(self.workdir / "linkage.db"))
         self.bot: BotProcess | None = None
@@ -189,7 +189,7 @@ class BroadcastRig:
         return dict(LINKAGE_BOT_TOKEN=TOKEN, LINKAGE_API_BASE=self.server.base_url,
                     LINKAGE_DATABASE=str(self.workdir / "linkage.db"), LINKAGE_FRAMEWORK=self.framework,
                     LINKAGE_POLL_TIMEOUT="1", LINKAGE_LOG_FILE=str(self.workdir / "linkage.log"),
-                    LINKAGE_CHARTS_DIR=str(self.workdir / "charts"))  # the sender keeps Telegram's limits
+                    LINKAGE_CHARTS_DIR=str(self.workdir / "charts"), LINKAGE_QUIET_HOURS="")  # the sender keeps Telegram's limits
 
     # -- running ---------------------------------------------------------------------------
 

@@ -277,6 +277,8 @@ main.add_command(notice)
 main.add_command(digest)
 from bot.cli.exports import export  # noqa: E402
 main.add_command(export)
+from bot.cli.reports import report  # noqa: E402
+main.add_command(report)
 
 
 @main.group()

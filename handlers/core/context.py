@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from handlers.core.events import Event
 from handlers.core.feature import Registry
 from handlers.core.i18n import Translator, translator
+from handlers.core.localtime import quiet_until
 from storage import outbox, timers
 
 if TYPE_CHECKING:
@@ -74,6 +75,9 @@ class HandlerConfig:
     # are kept
     retention_inbox_days: int = 30
     retention_outbox_days: int = 180
+    # quiet hours (Asia/Shanghai, HH:MM-HH:MM, "" = none): bulk messages — reminders, digests,
+    # notices, nudges — queued inside them wait until the window ends (Ctx.call)
+    quiet_hours: str = "21:00-08:00"
     allowed_document_types: tuple[str, ...] = (
         "application/pdf", "application/msword",
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -193,6 +197,10 @@ class Ctx:
     async def call(self, method: str, params: dict, *, chat_id: int | None = None,
                    is_group: bool = False, key: str | None = None, priority: int = outbox.INTERACTIVE,
                    not_before: datetime | None = None) -> None:
+        """Queue one Bot API call. A bulk one (not an answer to what someone just did) queued in
+        quiet hours waits until they end; interactive ones — replies, cards — never wait."""
+        if priority == outbox.BULK and (until := quiet_until(self.now, self.config.quiet_hours)) is not None:
+            not_before = max(not_before or self.now, until)
         await outbox.enqueue(self.conn, method=method, params=params, now=self.now, chat_id=chat_id,
                              is_group=is_group, key=key, priority=priority, not_before=not_before)
         self.sent.append({"method": method, "chat_id": chat_id})

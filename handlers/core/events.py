@@ -23,6 +23,15 @@ class Attachment:
     latitude: float | None = None
     longitude: float | None = None
     original_kind: str | None = None  # for unsupported: what Telegram called it
+    duration: int | None = None  # a voice message's seconds
+
+    def record(self, field: str | None = None) -> dict:
+        """As a report keeps it (storage.schema.attachments); ``field``: the text step a voice
+        message stands for."""
+        return {"kind": self.kind, "file_id": self.file_id, "file_name": self.file_name,
+                "mime_type": self.mime_type, "file_size": self.file_size,
+                "latitude": None if self.latitude is None else str(self.latitude),
+                "longitude": None if self.longitude is None else str(self.longitude), "field": field}
 
 
 @dataclass(frozen=True)
@@ -79,7 +88,7 @@ def _attachments(message: dict) -> tuple[Attachment, ...]:
     if "voice" in message:
         voice = message["voice"]
         return (Attachment("voice", voice["file_id"], mime_type=voice.get("mime_type"),
-                           file_size=voice.get("file_size")),)
+                           file_size=voice.get("file_size"), duration=voice.get("duration")),)
     if "location" in message:
         loc = message["location"]
         return (Attachment("location", latitude=loc["latitude"], longitude=loc["longitude"]),)

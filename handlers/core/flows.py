@@ -20,6 +20,8 @@ TextHandler = Callable[[Ctx, Conversation], Awaitable[bool]]  # True: answered, 
 ChoiceHandler = Callable[[Ctx, Conversation, str], Awaitable[bool]]  # False: not a value it takes
 Skip = Callable[[Ctx, Conversation], Awaitable[bool]]  # True: answered without asking
 Next = Union[str, Callable[[Conversation], str], None]
+Ends = Callable[[Conversation, str], bool]  # (conv, the next step's name) -> True: the flow ends there
+End = Callable[[Ctx, Conversation], Awaitable[None]]  # what a flow that ``ends`` does then
 
 
 @dataclass(frozen=True)
@@ -57,10 +59,17 @@ class Flow:
     (step, value)), and moves on through the skip rules to the next step asked."""
 
     def __init__(self, name: str, button: ButtonData, steps: Sequence[Step],
-                 stale: str = N_("This button belongs to an earlier step. Please use the latest message.")):
+                 stale: str = N_("This button belongs to an earlier step. Please use the latest message."),
+                 *, ends: Ends | None = None, on_end: End | None = None):
         self.name, self.button, self.stale = name, button, stale  # stale: a press of an earlier step
         self.first = steps[0].name
         self.steps = {step.name: step for step in steps}
+        self.ends, self.on_end = ends, on_end
+
+    def reuse(self, name: str, button: ButtonData, *, ends: Ends, on_end: End) -> "Flow":
+        """The same steps as a flow of its own that stops where ``ends`` says and runs ``on_end``:
+        one part of a draft asked again with the very same screens (a member's edit)."""
+        return Flow(name, button, list(self.steps.values()), self.stale, ends=ends, on_end=on_end)
 
     async def prompt(self, ctx: Ctx, conv: Conversation) -> None:
         step = self.steps[conv.step]
@@ -109,6 +118,9 @@ class Flow:
         """To the next step that has to be asked: save the draft there and prompt."""
         step = self.steps[conv.step]
         while (name := step.next(conv) if callable(step.next) else step.next) is not None:
+            if self.ends is not None and self.ends(conv, name):
+                await self.on_end(ctx, conv)
+                return
             step = self.steps[name]
             if step.skip is None or not await step.skip(ctx, conv):
                 conv.step = name
@@ -153,3 +165,22 @@ async def text_input(ctx: Ctx, *, empty_msgid: str = N_("Please send text, or /c
                               length=len(text), limit=ctx.config.max_text_chars))
         return None
     return text
+
+
+VOICE_TEXT = N_("🎤 Voice message ({seconds} s)")  # a text step's content when the member spoke it
+
+
+async def text_or_voice(ctx: Ctx, *, empty_msgid: str = N_("Please send text, or /cancel to stop.")
+                        ) -> tuple[str, dict | None] | None:
+    """Like ``text_input``, but a voice message is taken too (older members speak rather than
+    type): then the text is a short placeholder and the voice comes as an attachment record,
+    for the caller to keep with the field it stands for."""
+    voice = next((a for a in ctx.event.attachments if a.kind == "voice"), None)
+    if voice is None:
+        text = await text_input(ctx, empty_msgid=empty_msgid)
+        return None if text is None else (text, None)
+    if voice.file_size and voice.file_size > ctx.config.max_file_bytes:
+        await ctx.reply(ctx.t("This voice message is {size} MB; the limit is {limit} MB. Nothing was saved from it.",
+                              size=round(voice.file_size / 1048576, 1), limit=ctx.config.max_file_bytes // 1048576))
+        return None
+    return ctx.t.plain(VOICE_TEXT, seconds=voice.duration or 0), voice.record()

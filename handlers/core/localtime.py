@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -20,3 +20,31 @@ def local_at(day: date, clock: str | time) -> datetime:
     """``clock`` (HH:MM or a time) on ``day`` in Asia/Shanghai, as an aware UTC datetime."""
     at = time.fromisoformat(clock) if isinstance(clock, str) else clock
     return datetime.combine(day, at, tzinfo=SHANGHAI).astimezone(timezone.utc)
+
+
+def quiet_window(spec: str) -> tuple[time, time] | None:
+    """``"21:00-08:00"`` as (start, end); empty: no quiet hours. A bad value raises ValueError."""
+    if not spec.strip():
+        return None
+    start, sep, end = spec.partition("-")
+    if not sep:
+        raise ValueError(f"quiet hours are HH:MM-HH:MM, not {spec!r}")
+    return time.fromisoformat(start.strip()), time.fromisoformat(end.strip())
+
+
+def quiet_until(moment: datetime, spec: str) -> datetime | None:
+    """When the quiet hours ``spec`` (Asia/Shanghai; the window may span midnight) that contain
+    ``moment`` end, as an aware UTC datetime; None when ``moment`` is outside them or there are none."""
+    window = quiet_window(spec)
+    if window is None:
+        return None
+    start, end = window
+    here = local(moment)
+    now, day = here.time(), here.date()
+    if start <= end:
+        inside = start <= now < end
+    else:  # e.g. 21:00-08:00: the evening part ends the next morning
+        inside = now >= start or now < end
+        if now >= start:
+            day += timedelta(days=1)
+    return local_at(day, end) if inside else None

@@ -66,6 +66,7 @@ def help_text(ctx: Ctx) -> str:
              t("/help — this list")]
     if ctx.member is not None and ctx.member.role in ("liaison", "admin"):
         lines.append(t("As a liaison you act on report cards in your groups with their buttons."))
+        lines.append(t("/find WORDS — look reports up by code, title or text"))
     if ctx.member is not None and ctx.member.role == "admin":
         lines.append(t("Office: /study sessions, /notice to send a notice, /notices read counts, /stats this week's "
                        "numbers, /holidays."))

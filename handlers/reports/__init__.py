@@ -1,17 +1,20 @@
 """Reports (社情民意信息): the member's submission and /my, the liaisons' cards, routing, deadlines,
-co-signers, duplicates (similar reports, merge, 多区同类问题 clusters) and exports."""
+co-signers, duplicates (similar reports, merge, 多区同类问题 clusters), search (/find) and exports."""
 
 from handlers.core.feature import Feature
-from handlers.reports import clusters, cosign, deadlines, duplicates, liaison, lifecycle, submit
+from handlers.reports import clusters, cosign, deadlines, duplicates, liaison, lifecycle, mine, search, submit
 
 FEATURE = Feature(
     name="reports",
-    commands={"submit": submit.start, "my": submit.my_items, "holidays": deadlines.holidays_command},
-    buttons={submit.STEP: submit.SUBMIT.on_button, submit.MEMBER: submit.on_member_button,
+    commands={"submit": submit.start, "my": mine.my_items, "holidays": deadlines.holidays_command,
+              "find": search.find_command},
+    buttons={submit.STEP: submit.SUBMIT.on_button, mine.MEMBER: mine.on_member_button,
+             mine.CHANGE: mine.CHANGING.on_button,
              liaison.CHOICE: liaison.on_choice_button, cosign.ANSWER: cosign.on_button,
              lifecycle.CARD: liaison.on_card_button},  # a person target's cards arrive in private
     group_buttons={lifecycle.CARD: liaison.on_card_button},
-    flows={"submit": submit.SUBMIT.on_message, "edit": submit.on_member_text, "answer": submit.on_member_text,
+    flows={"submit": submit.SUBMIT.on_message, "edit": mine.on_member_text, "answer": mine.on_member_text,
+           "change": mine.CHANGING.on_message,
            "card": liaison.on_liaison_text},
     jobs={deadlines.KIND: deadlines.nudge, "card.lost": lifecycle.on_card_lost},
     personal_data=cosign.personal_data,

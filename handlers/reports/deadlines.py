@@ -51,7 +51,7 @@ from handlers.core.errors import AdminError
 from handlers.core.i18n import N_, translator
 from handlers.core.localtime import local, local_at, local_day
 from storage import calendar as calendar_store
-from storage import audit, people, reference, timers
+from storage import audit, outbox, people, reference, timers
 from storage import items as item_store
 from storage import targets as target_store
 from storage.calendar import WorkCalendar
@@ -276,7 +276,7 @@ async def _nudge_owner(ctx: Ctx, item, phase: str, places: list, due: datetime, 
     for owner in _reachable(owners, item):
         lang = translator(owner.language).lang
         await ctx.send(owner.telegram_user_id,
-                       nudge_text(lang, 1, phase, item.code, _where(places, lang), due, late))
+                       nudge_text(lang, 1, phase, item.code, _where(places, lang), due, late), priority=outbox.BULK)
 
 
 async def _nudge_group(ctx: Ctx, item, phase: str, places: list, due: datetime, late: int) -> None:
@@ -286,7 +286,7 @@ async def _nudge_group(ctx: Ctx, item, phase: str, places: list, due: datetime, 
             continue
         await ctx.send(target.chat_id, nudge_text(lang, 2, phase, item.code, _where(places, lang), due, late),
                        thread_id=target.thread_id, reply_to={"$ref": placement.card_key},
-                       is_group=target.kind != "person")
+                       is_group=target.kind != "person", priority=outbox.BULK)
 
 
 async def _nudge_office(ctx: Ctx, item, phase: str, places: list, due: datetime, late: int) -> None:
@@ -294,11 +294,12 @@ async def _nudge_office(ctx: Ctx, item, phase: str, places: list, due: datetime,
     if office is not None and office.chat_id is not None and all(t.id != office.id for _, t in places):
         lang = ctx.config.group_language
         await ctx.send(office.chat_id, nudge_text(lang, 3, phase, item.code, _where(places, lang), due, late),
-                       thread_id=office.thread_id, is_group=office.kind != "person")
+                       thread_id=office.thread_id, is_group=office.kind != "person", priority=outbox.BULK)
         return
     for admin in _reachable(await people.admins(ctx.conn), item):
         lang = translator(admin.language).lang
-        await ctx.send(admin.telegram_user_id, nudge_text(lang, 3, phase, item.code, _where(places, lang), due, late))
+        await ctx.send(admin.telegram_user_id, nudge_text(lang, 3, phase, item.code, _where(places, lang), due, late),
+                       priority=outbox.BULK)
 
 
 _NUDGES = {1: _nudge_owner, 2: _nudge_group, 3: _nudge_office}

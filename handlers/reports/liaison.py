@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 
 from handlers.core import flows
-from handlers.reports import lifecycle, merge, submit, transitions
+from handlers.reports import lifecycle, merge, mine, transitions
 from handlers.core.buttons import ButtonData, db_id
 from handlers.core.context import Ctx
 from handlers.core.i18n import N_, translator
@@ -93,6 +93,11 @@ async def on_card_button(ctx: Ctx, fields: dict) -> None:
 # --- actions on the card -------------------------------------------------------------
 
 async def _claim(ctx: Ctx, item, target) -> None:
+    # locked, and checked again under the lock: a member's edit that re-routed it just now wins cleanly
+    item = await item_store.lock_in_state(ctx.conn, item.id, item_store.WAITING)
+    if item is None or await item_store.placement(ctx.conn, item.id, target.id) is None:
+        await ctx.answer(ctx.t.plain("This button is not valid here, or the report has moved on."), alert=True)
+        return
     await transitions.move(ctx, item, "claimed", "claimed", actor_id=ctx.member.id, target_id=target.id,
                            claimed_by=ctx.member.id, claimed_target_id=target.id)
     await lifecycle.notify_author(ctx, item, N_("🔔 {code} is now being handled by {where}."),
@@ -274,7 +279,7 @@ async def _do_ask(ctx: Ctx, item, target, data: dict, text: str) -> None:
         await ctx.send(author.telegram_user_id,
                        at("❓ About {code}, {who} asks:", code=item.code, who=_liaison_signature(ctx, at.lang))
                        + "\n" + html.escape(text),
-                       buttons=[[(at.plain("✍ Answer"), submit.MEMBER.pack("answer", item.id))]])
+                       buttons=[[(at.plain("✍ Answer"), mine.MEMBER.pack("answer", item.id))]])
     await ctx.reply(ctx.t("Your question was sent to the member of {code}.", code=item.code))
 
 

@@ -333,12 +333,13 @@ async def send_attachment(ctx: Ctx, chat_id: int, file, *, thread_id=None, reply
         params["message_thread_id"] = thread_id
     if reply_to is not None:
         params["reply_parameters"] = {"message_id": reply_to, "allow_sending_without_reply": True}
-    if file.kind == "location":
-        params.update(latitude=float(file.latitude), longitude=float(file.longitude))
+    file = file if isinstance(file, dict) else file._mapping  # a stored row, or a record not stored
+    if file["kind"] == "location":
+        params.update(latitude=float(file["latitude"]), longitude=float(file["longitude"]))
         await ctx.call("sendLocation", params, chat_id=chat_id, is_group=is_group)
         return
-    method = {"photo": "sendPhoto", "document": "sendDocument", "voice": "sendVoice"}[file.kind]
-    params[file.kind] = file.file_id
+    method = {"photo": "sendPhoto", "document": "sendDocument", "voice": "sendVoice"}[file["kind"]]
+    params[file["kind"]] = file["file_id"]
     await ctx.call(method, params, chat_id=chat_id, is_group=is_group)
 
 
@@ -377,19 +378,39 @@ EVENT_LABELS = {
     "closed": N_("closed"), "withdrawn": N_("withdrawn"), "edited": N_("edited"),
     "merged": N_("merged into another report"),
     "merged_in": N_("a report on the same problem was merged into this one"),
+    "rerouted": N_("changed by you, now routed to {where}"),
 }
 
 
-async def relay_to_handlers(ctx: Ctx, item, text: str) -> None:
-    """Pass a member's words to where the item is handled: a reply to the claiming target's
-    card, and a private message to the claiming liaison."""
+async def relay_to_handlers(ctx: Ctx, item, text: str, *, file=None) -> None:
+    """Pass a member's words (and the voice message they spoke them in) to where the item is
+    handled: a reply to the claiming target's card, and a private message to the claiming liaison."""
     if item.claimed_target_id is None:
         return
     placement = await item_store.placement(ctx.conn, item.id, item.claimed_target_id)
     target = await target_store.by_id(ctx.conn, item.claimed_target_id)
     if placement is not None and target.chat_id is not None:
-        await ctx.send(target.chat_id, text, thread_id=target.thread_id,
-                       reply_to={"$ref": placement.card_key}, is_group=target.kind != "person")
+        reply = dict(thread_id=target.thread_id, reply_to={"$ref": placement.card_key},
+                     is_group=target.kind != "person")
+        await ctx.send(target.chat_id, text, **reply)
+        if file is not None:
+            await send_attachment(ctx, target.chat_id, file, **reply)
     claimer = await people.by_id(ctx.conn, item.claimed_by)
     if claimer is not None and claimer.telegram_user_id and claimer.telegram_user_id != target.chat_id:
         await ctx.send(claimer.telegram_user_id, text)
+        if file is not None:
+            await send_attachment(ctx, claimer.telegram_user_id, file)
+
+
+async def post_to_cards(ctx: Ctx, item_id: int, *, text: str | None = None, file=None) -> None:
+    """A note or an attachment added later, as a reply to each card of the item where it is now."""
+    for placement in await item_store.placements(ctx.conn, item_id):
+        target = await target_store.by_id(ctx.conn, placement.target_id)
+        if target.chat_id is None:
+            continue
+        reply = dict(thread_id=target.thread_id, reply_to={"$ref": placement.card_key},
+                     is_group=target.kind != "person")
+        if text is not None:
+            await ctx.send(target.chat_id, text, **reply)
+        if file is not None:
+            await send_attachment(ctx, target.chat_id, file, **reply)

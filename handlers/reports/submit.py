@@ -1,6 +1,6 @@
 """The member's side: the guided submission (topic → area → 情况 → 分析 → 建议 → attachments →
-co-signers → privacy → preview → submit), /my with hop history, editing until claimed, withdrawing, and
-answering a liaison's question. The draft lives in the database at every step."""
+co-signers → privacy → preview → submit); /my, edits and answers are in mine.py. The draft lives in
+the database at every step."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import html
 
 from handlers.reports import cosign
 from handlers.core import flows
-from handlers.reports import clusters, duplicates, lifecycle, merge, transitions
-from handlers.core.buttons import ButtonData, Optional
-from handlers.core.context import Buttons, Ctx
+from handlers.reports import clusters, duplicates, transitions
+from handlers.core.buttons import ButtonData
+from handlers.core.context import Ctx
 from handlers.core.flows import Step, remember
-from handlers.core.i18n import N_, Html, translator
+from handlers.core.i18n import N_, Html
 from storage import conversations, people, reference
 from storage import items as item_store
 from storage.conversations import Conversation
@@ -22,7 +22,6 @@ PRIVACY = {"named": N_("Named: liaisons see my name"),
            "anonymous": N_("Anonymous to all but administrators")}
 MAX_ATTACHMENTS = 10
 STEP = ButtonData("s", step=str, value=str)  # a choice in the draft's current step
-MEMBER = ButtonData("m", action=("edit", "withdraw", "field", "answer"), item=int, extra=Optional(str))  # on /my
 
 
 async def start(ctx: Ctx) -> None:
@@ -100,11 +99,15 @@ async def _choose_street(ctx: Ctx, conv: Conversation, code: str) -> bool:
 
 
 async def _take_text(ctx: Ctx, conv: Conversation) -> bool:
-    empty = N_("Please type this part as text. Files can be added in a later step.") if ctx.event.attachments \
-        else N_("This step needs some text. Please type it, or /cancel to stop.")
-    text = await flows.text_input(ctx, empty_msgid=empty)
-    if text is None:
+    """The step's text, or a voice message kept as an attachment that stands for it."""
+    empty = N_("Please type this part as text, or send a voice message. Files can be added in a later step.") \
+        if ctx.event.attachments else N_("This step needs some text. Please type it, or /cancel to stop.")
+    taken = await flows.text_or_voice(ctx, empty_msgid=empty)
+    if taken is None:
         return False
+    text, voice = taken
+    files = [f for f in conv.data.get("files", []) if f.get("field") != conv.step]  # a step answered again
+    conv.data["files"] = files + ([{**voice, "field": conv.step}] if voice else [])
     conv.data[conv.step] = text
     return True
 
@@ -118,7 +121,7 @@ async def _add_file(ctx: Ctx, conv: Conversation) -> bool:
         await ctx.reply(t("Send a photo, document, voice message or location, or press Done."), buttons=done)
         return False
     file = event.attachments[0]
-    problem = _file_problem(ctx, file)
+    problem = file_problem(ctx, file)
     if problem:
         await ctx.reply(problem, buttons=done)
         return False
@@ -127,10 +130,7 @@ async def _add_file(ctx: Ctx, conv: Conversation) -> bool:
         await ctx.reply(t("A report can carry {count} attachments; this one was not added. Press Done.",
                           count=MAX_ATTACHMENTS), buttons=done)
         return False
-    files.append({"kind": file.kind, "file_id": file.file_id, "file_name": file.file_name,
-                  "mime_type": file.mime_type, "file_size": file.file_size,
-                  "latitude": None if file.latitude is None else str(file.latitude),
-                  "longitude": None if file.longitude is None else str(file.longitude)})
+    files.append(file.record())
     await conversations.save(ctx.conn, conv, ctx.now)
     await ctx.reply(t("Attachment {number} added. Send more, or press Done.", number=len(files)), buttons=done)
     return False
@@ -158,7 +158,8 @@ async def _confirm(ctx: Ctx, conv: Conversation, value: str) -> bool:
     return True
 
 
-def _file_problem(ctx: Ctx, file) -> str | None:
+def file_problem(ctx: Ctx, file) -> str | None:
+    """Why a file cannot be attached to a report, or None."""
     t = ctx.t
     if file.kind == "unsupported":
         return t("Sorry, {kind} files cannot be attached. Photos, documents (PDF, Word, Excel, text), "
@@ -256,101 +257,7 @@ SUBMIT = flows.Flow("submit", STEP, [
          choices=[[(N_("✅ Submit"), "submit"), (N_("✖ Cancel"), "cancel")]], on_choice=_confirm),
 ])
 
-
-# --- /my, edit, withdraw, answer ----------------------------------------------------------
-
-async def my_items(ctx: Ctx) -> None:
-    t = ctx.t
-    rows = await item_store.of_author(ctx.conn, ctx.member.id)
-    if not rows:
-        await ctx.reply(t("You have not submitted any reports yet. /submit starts one."))
-        return
-    for item in rows[:10]:
-        history = await lifecycle.history_lines(ctx.conn, item, t.lang, limit=6)
-        merged = await merge.merged_line(ctx.conn, item, t.lang)
-        text = "\n".join([f"<b>{item.code}</b> · {lifecycle.status_label(item.status, t.lang)}",
-                          *([merged] if merged else []), *history])
-        await ctx.reply(text, buttons=_item_buttons(item, t))
-
-
-def _item_buttons(item, t) -> Buttons:
-    row = []
-    if item.status in ("submitted", *item_store.WAITING):
-        row.append((t.plain("✏ Edit"), MEMBER.pack("edit", item.id)))
-    if item.status not in item_store.CLOSED:
-        row.append((t.plain("🗑 Withdraw"), MEMBER.pack("withdraw", item.id)))
-    return [row] if row else []
-
-
-async def on_member_button(ctx: Ctx, fields: dict) -> None:
-    t = ctx.t
-    action, extra = fields["action"], fields["extra"]
-    item = await item_store.by_id(ctx.conn, fields["item"])
-    if item is None or item.author_id != ctx.member.id:
-        await ctx.answer(t.plain("This button is not valid."), alert=True)
-        return
-    if action == "withdraw":
-        if item.status in item_store.CLOSED:
-            await ctx.answer(t.plain("This report is already closed."), alert=True)
-            return
-        await transitions.move(ctx, item, "withdrawn", "withdrawn", actor_id=ctx.member.id, closed_at=ctx.now)
-        await ctx.answer()
-        await ctx.reply(t("{code} was withdrawn.", code=item.code))
-    elif action == "edit":
-        if item.status not in ("submitted", *item_store.WAITING):
-            await ctx.answer(t.plain("A liaison is already handling this report, so it can no longer be edited."),
-                             alert=True)
-            return
-        buttons = [[(t.plain("Observation"), MEMBER.pack("field", item.id, "observation"))],
-                   [(t.plain("Analysis"), MEMBER.pack("field", item.id, "analysis"))],
-                   [(t.plain("Suggestion"), MEMBER.pack("field", item.id, "suggestion"))]]
-        await ctx.answer()
-        await ctx.reply(t("Which part of {code} do you want to change?", code=item.code), buttons=buttons)
-    elif action == "field" and extra in ("observation", "analysis", "suggestion"):
-        if item.status not in ("submitted", *item_store.WAITING):
-            await ctx.answer(t.plain("A liaison is already handling this report, so it can no longer be edited."),
-                             alert=True)
-            return
-        await flows.suspend_into(ctx, "edit", "text", {"item_id": item.id, "field": extra})
-        await ctx.answer()
-        await ctx.reply(t("Send the new text for this part of {code}.", code=item.code))
-    elif action == "answer":
-        if item.status != "needs_info":
-            await ctx.answer(t.plain("No information is requested for this report now."), alert=True)
-            return
-        await flows.suspend_into(ctx, "answer", "text", {"item_id": item.id})
-        await ctx.answer()
-        await ctx.reply(t("Type your answer for {code}; it will be passed on to the liaison.", code=item.code))
-    else:
-        await ctx.answer(t.plain("This button is not valid."), alert=True)
-
-
-async def on_member_text(ctx: Ctx, conv: Conversation) -> None:
-    """Text for an edit or an answer to a liaison's question."""
-    t = ctx.t
-    text = await flows.text_input(ctx)
-    if text is None:
-        return
-    item = await item_store.by_id(ctx.conn, conv.data["item_id"])
-    if conv.flow == "edit":
-        if item.status not in ("submitted", *item_store.WAITING):
-            await ctx.reply(t("A liaison is already handling this report, so it can no longer be edited."))
-        else:
-            await transitions.move(ctx, item, None, "edited", actor_id=ctx.member.id, reason=conv.data["field"],
-                                   **{conv.data["field"]: text})
-            await ctx.reply(t("{code} was updated; the liaisons see the new text.", code=item.code))
-    else:
-        await _relay_answer(ctx, item, text)
-    await flows.resume(ctx, conv)
-
-
-async def _relay_answer(ctx: Ctx, item, text: str) -> None:
-    t = ctx.t
-    if item.status != "needs_info":
-        await ctx.reply(t("No information is requested for this report now."))
-        return
-    await transitions.move(ctx, item, "claimed", "info", actor_id=ctx.member.id, body=text)
-    group_t = translator(ctx.config.group_language)
-    await lifecycle.relay_to_handlers(
-        ctx, item, group_t("📨 The member answered about {code}:", code=item.code) + "\n" + html.escape(text))
-    await ctx.reply(t("Thank you. Your answer was passed on for {code}.", code=item.code))
+# The steps choosing the topic (every screen before the place: a domain, then a topic, or one list)
+# and the place: a member's edit asks them again (handlers/reports/mine.py).
+PLACE_STEPS = ("area", "district", "street")
+TOPIC_STEPS = tuple(list(SUBMIT.steps)[:list(SUBMIT.steps).index(PLACE_STEPS[0])])
