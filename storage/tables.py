@@ -10,5 +10,7 @@ import storage.notices  # noqa: E402,F401  notices, notice_receipts
 import storage.digests  # noqa: E402,F401  digest_prefs, digest_runs
 import storage.cosign  # noqa: E402,F401  item_cosigners (联名)
 import storage.floods  # noqa: E402,F401  flood_counters (inbound limits)
+import storage.departments  # noqa: E402,F401  departments (承办单位)
+import storage.outcomes  # noqa: E402,F401  item_outcomes (outcome chains), reply_templates
 
 __all__ = ["metadata"]

@@ -257,6 +257,9 @@ main.add_command(notice)
 main.add_command(digest)
 from bot.cli.exports import export  # noqa: E402
 main.add_command(export)
+from bot.cli.departments import department, template  # noqa: E402
+main.add_command(department)
+main.add_command(template)
 
 
 @main.group()

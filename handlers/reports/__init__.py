@@ -2,13 +2,14 @@
 co-signers and exports."""
 
 from handlers.core.feature import Feature
-from handlers.reports import cosign, deadlines, liaison, lifecycle, submit
+from handlers.reports import cosign, deadlines, liaison, lifecycle, outcomes, submit
 
 FEATURE = Feature(
     name="reports",
     commands={"submit": submit.start, "my": submit.my_items, "holidays": deadlines.holidays_command},
     buttons={submit.STEP: submit.SUBMIT.on_button, submit.MEMBER: submit.on_member_button,
-             liaison.CHOICE: liaison.on_choice_button, cosign.ANSWER: cosign.on_button,
+             liaison.CHOICE: liaison.on_choice_button, outcomes.STEP: liaison.on_outcome_button,
+             cosign.ANSWER: cosign.on_button,
              lifecycle.CARD: liaison.on_card_button},  # a person target's cards arrive in private
     group_buttons={lifecycle.CARD: liaison.on_card_button},
     flows={"submit": submit.SUBMIT.on_message, "edit": submit.on_member_text, "answer": submit.on_member_text,
