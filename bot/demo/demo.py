@@ -176,7 +176,7 @@ async def play(world: World, transcript: Transcript) -> None:
                                note="已编入《社情民意》专报，报送市政府。")
     await world.record_outcome(topic_liaison, topic_group, city_code, "transferred", detail="市城市管理委")
     await world.record_outcome(topic_liaison, topic_group, city_code, "feedback", detail="市城市管理委",
-                               note="市城市管理委反馈：建议被采纳，三个小区错时停车试点下月启动。")
+                               note="建议被采纳，三个小区错时停车试点下月启动。")
     await sb.wait_for(city, "错时停车试点", 30)
     await transcript.settle()
 

@@ -145,30 +145,21 @@ class World:
         """A liaison records a step of the report's outcome chain from its card: the kind, its detail
         (a word of the body, level or department button's label), then the note — typed, or without
         one the first reply template used as it is. Returns the liaison's confirmation."""
-        def offering(prefix: str, pick=lambda label, data: True):
-            def match(m: SbMessage) -> bool:
-                return any(d.startswith(prefix) and pick(label, d) for label, d in m.button_data.items())
-            return match
+        def button(m: SbMessage, prefix: str, pick=lambda label, data: True) -> str | None:
+            return next((d for label, d in m.button_data.items() if d.startswith(prefix) and pick(label, d)), None)
 
-        def chosen(m: SbMessage, prefix: str, pick=lambda label, data: True) -> str:
-            return next(d for label, d in m.button_data.items() if d.startswith(prefix) and pick(label, d))
-
-        def of_kind(label, data):
-            return data.endswith(f":{kind}")
-
-        def labelled(label, data):
-            return detail in label
+        async def choose(prefix: str, pick=lambda label, data: True) -> None:
+            prompt = await self.sb.wait_for(liaison, lambda m: button(m, prefix, pick) is not None, TIMEOUT)
+            await self.press(liaison, prompt, button(prompt, prefix, pick))
 
         await self.card_action(liaison, group, code, "outcome")
-        prompt = await self.sb.wait_for(liaison, offering("lo:kind:", of_kind), TIMEOUT)
-        await self.press(liaison, prompt, chosen(prompt, "lo:kind:", of_kind))
+        await choose("lo:kind:", lambda label, data: data.endswith(f":{kind}"))
         if detail is not None:
-            prompt = await self.sb.wait_for(liaison, offering("lo:detail:", labelled), TIMEOUT)
-            await self.press(liaison, prompt, chosen(prompt, "lo:detail:", labelled))
+            await choose("lo:detail:", lambda label, data: detail in label)
         asked = [translator(lang).plain(outcomes.NOTE_PROMPT) for lang in ("zh", "en")]
         prompt = await self.sb.wait_for(liaison, lambda m: any(a in (m.text or "") for a in asked), TIMEOUT)
         if note is None:
-            await self.press(liaison, prompt, chosen(prompt, "lo:template:"))
+            await self.press(liaison, prompt, button(prompt, "lo:template:"))
         else:
             await self.sb.send(liaison, note)
         done = [translator(lang)("Outcome recorded for {code}: {chain}", code=code, chain="").rstrip()

@@ -156,7 +156,7 @@ async def _escalate(ctx: Ctx, item, target) -> None:
 
 async def _outcome(ctx: Ctx, item, target) -> None:
     prompt, buttons = await outcomes.kind_prompt(ctx, item, target)
-    await _ask_privately(ctx, item, target, "choose", prompt, buttons=buttons)
+    await _ask_privately(ctx, item, target, "kind", prompt, buttons=buttons)
 
 
 _ACTIONS = {"full": _full_text, "claim": _claim, "release": _release, "close": _close, "ask": _ask, "reply": _reply,
@@ -193,7 +193,7 @@ async def on_choice_button(ctx: Ctx, fields: dict) -> None:
 
 
 # The step each press of the outcome steps belongs to (outcomes.STEP): a template also in a reply.
-_OUTCOME_STEPS = {"kind": ("choose",), "detail": ("detail",), "template": ("outcome", "reply")}
+_OUTCOME_STEPS = {"kind": ("kind",), "detail": ("detail",), "template": ("outcome", "reply")}
 
 
 async def on_outcome_button(ctx: Ctx, fields: dict) -> None:
@@ -229,7 +229,7 @@ async def on_outcome_button(ctx: Ctx, fields: dict) -> None:
 
 async def on_liaison_text(ctx: Ctx, conv: Conversation) -> None:
     t = ctx.t
-    if conv.step in ("choose", "detail"):
+    if conv.step in ("choose", "kind", "detail"):
         await ctx.reply(t("Please choose one of the buttons above, or /cancel to stop."))
         return
     text = await flows.text_input(ctx)
