@@ -13,10 +13,13 @@ from sqlalchemy import select
 
 from bot.cli import main as cli_main
 from handlers.core.i18n import translator
+from handlers.features import REGISTRY
 from handlers.office.departments import retire_department
+from handlers.privacy import mydata
 from handlers.reports import outcomes
 from handlers.reports.exports import COLUMNS, report_rows
 from handlers.core.localtime import local_day
+from storage import people
 from storage.db import Database
 from storage.departments import departments
 from storage.outcomes import item_outcomes, templates_for
@@ -79,6 +82,10 @@ async def test_a_chain_step_by_step_told_to_the_member_and_shown_on_card_my_dige
     for *_, told in steps:  # each hop with its detail, and the note the member was given
         assert zh.plain("outcome recorded: {step}", step=told) in history.text
     assert "已登记办理结果：市交通运输委反馈 — 已纳入明年停车治理计划。" in history.text
+    async with stack.app.db.read() as conn:  # /mydata: each step as the member was told it
+        author = await people.by_roster_id(conn, "C001")
+        [report] = [r for r in (await mydata.collect(conn, author, REGISTRY))["reports"] if r["code"] == code]
+    assert [(s["step"], s["note"]) for s in report["outcome_chain"]] == [(told, note) for _, _, note, told in steps]
 
     async with stack.app.db.read() as conn:
         today = local_day(stack.app.clock.now())
