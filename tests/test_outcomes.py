@@ -263,3 +263,8 @@ def test_the_office_keeps_departments_and_templates_from_the_command_line_audite
     assert asyncio.run(audited()) == [("department.add", "hongqiao_health"), ("department.rename", "city_transport"),
                                       ("department.retire", "city_emergency"), ("template.set", "transferred"),
                                       ("template.set", "transferred")]
+
+
+async def test_a_chain_on_postgres(pg_stack):
+    """The same chain on PostgreSQL (the departments' ordering, the chain's join, the digest's filter)."""
+    await test_a_chain_step_by_step_told_to_the_member_and_shown_on_card_my_digest_and_export(pg_stack)
