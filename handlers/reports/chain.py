@@ -1,10 +1,10 @@
 """What an outcome chain says (采用 → 报送 → 批示 → 转办 → 反馈): the kinds of step, the detail
-each needs, the state the item takes, and the words for cards, /my, digests and exports.
-Recording a step is handlers/reports/outcomes.py; the rows are storage/outcomes.py."""
+each needs, and the words for cards, /my, digests and exports. A report takes the state named
+like its latest step (storage/items.py: every kind but "answered" is RESOLVED; "answered",
+转有关部门参考, leaves it being handled, as before chains). Recording a step is
+handlers/reports/outcomes.py; the rows are storage/outcomes.py."""
 
 from __future__ import annotations
-
-import html
 
 from handlers.core.i18n import N_, translator
 from storage import outcomes as outcome_store
@@ -22,10 +22,6 @@ BODIES = {"national_cppcc": N_("CPPCC National Committee (全国政协)"), "city
           "district_party": N_("District Party Committee (区委)"),
           "district_government": N_("District Government (区政府)")}
 LEVELS = {"national": N_("national leaders"), "city": N_("city leaders"), "district": N_("district leaders")}
-# The state an item takes with each step (storage/items.py MOVES): the chain's latest step.
-STATUS = {"adopted": "adopted", "reported_up": "reported_up", "instructed": "instructed",
-          "transferred": "transferred", "feedback": "feedback", "answered": "answered",
-          "not_adopted": "not_adopted", "duplicate": "duplicate"}
 # One step with its detail, as the chain shows it.
 STEP_LABELS = {"adopted": N_("adopted (采用)"), "reported_up": N_("reported up to {body}"),
                "instructed": N_("instruction by {level}"), "transferred": N_("transferred to {department}"),
@@ -56,7 +52,3 @@ async def card_line(conn, item, lang: str) -> str | None:
     if not steps:
         return None
     return translator(lang)("Outcome (办理结果): {chain}", chain=chain_text(steps, lang))
-
-
-def escaped(steps, lang: str) -> str:
-    return html.escape(chain_text(steps, lang))

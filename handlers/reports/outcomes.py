@@ -29,7 +29,7 @@ def next_kinds(item) -> list[str]:
     """The kinds a liaison may record now: any before the first outcome; after one, the chain's
     next steps (a report already decided does not go back to being handled)."""
     if item.status in item_store.RESOLVED:
-        return [k for k in chain.OUTCOME_LABELS if chain.STATUS[k] in item_store.RESOLVED and k != "duplicate"]
+        return [k for k in chain.OUTCOME_LABELS if k in item_store.RESOLVED and k != "duplicate"]
     return list(chain.OUTCOME_LABELS)
 
 
@@ -144,7 +144,7 @@ async def record(ctx: Ctx, item, target, data: dict, note: str) -> None:
     kind = data["outcome"]
     await outcome_store.add_step(ctx.conn, item.id, kind, ctx.now, actor_id=ctx.member.id, body=data.get("body"),
                                  level=data.get("level"), department_id=data.get("department"), note=note)
-    await transitions.move(ctx, item, chain.STATUS[kind], "outcome", actor_id=ctx.member.id, target_id=target.id,
+    await transitions.move(ctx, item, kind, "outcome", actor_id=ctx.member.id, target_id=target.id,
                            reason=note, outcome=kind)
     steps = await outcome_store.chain(ctx.conn, item.id)
     author = await people.by_id(ctx.conn, item.author_id)
