@@ -6,6 +6,9 @@ Idempotent: running it twice changes nothing and duplicates nothing.
   bound_at) is never touched.
 - Routing rules are added only when the rule table is empty, so the office's own edits
   survive a re-seed; each rule added is written to the audit log.
+- Departments (departments.yaml) and reply templates (templates.yaml) are added only where the
+  table has none of that code, or of that kind and topic: the office's renames, retirements and
+  texts survive a re-seed.
 - The sample roster (roster.csv, fictional people) goes through the same importer as a real
   roster (handlers.office.roster.import_roster): upsert by roster_id, Telegram bindings untouched.
 Everything happens in one transaction: a broken seed file leaves the database as it was.
@@ -23,6 +26,8 @@ from handlers.core.errors import AdminError
 from handlers.office.roster import import_roster, read_roster_file
 from handlers.office.rules import add_rule
 from storage import calendar as calendar_store
+from storage import departments as department_store
+from storage import outcomes as outcome_store
 from storage import targets as target_store
 from storage.schema import committees, districts, routing_rules, sectors, streets, topics
 
@@ -65,6 +70,27 @@ def reference_rows(seed_dir: Path = SEED_DIR) -> dict[str, list[dict]]:
     if out["topics"] and out["topics"][-1]["code"] != "other":
         raise ValueError("seeds: the topic 'other' must be the last one in topics.yaml")
     return out
+
+
+def department_rows(reference: dict[str, list[dict]], seed_dir: Path = SEED_DIR) -> list[dict]:
+    known = {d["code"] for d in reference["districts"]}
+    rows = _unique([{"code": r["code"], "name_zh": r["name_zh"], "name_en": r["name_en"],
+                     "district_code": r.get("district")} for r in read_yaml("departments.yaml", seed_dir)["departments"]],
+                   "department")
+    for row in rows:
+        if row["district_code"] is not None and row["district_code"] not in known:
+            raise ValueError(f"seeds: department '{row['code']}': unknown district '{row['district_code']}'")
+    return rows
+
+
+def template_rows(reference: dict[str, list[dict]], seed_dir: Path = SEED_DIR) -> list[dict]:
+    known = {t["code"] for t in reference["topics"]}
+    rows = [{"kind": r["kind"], "topic_code": r.get("topic"), "text": r["text"]}
+            for r in read_yaml("templates.yaml", seed_dir)["templates"]]
+    for row in rows:
+        if row["topic_code"] is not None and row["topic_code"] not in known:
+            raise ValueError(f"seeds: template for '{row['kind']}': unknown topic '{row['topic_code']}'")
+    return rows
 
 
 def target_rows(reference: dict[str, list[dict]], seed_dir: Path = SEED_DIR) -> list[dict]:
@@ -131,6 +157,7 @@ async def load_seeds(db, now, *, roster: bool = True, seed_dir: Path | str | Non
     reference = reference_rows(seed_dir)
     default_targets = target_rows(reference, seed_dir)
     specs = rule_specs(reference, seed_dir)
+    departments, templates = department_rows(reference, seed_dir), template_rows(reference, seed_dir)
     roster_rows = read_roster_file(seed_dir / "roster.csv") if roster else []
 
     counts: dict[str, int] = {}
@@ -147,6 +174,10 @@ async def load_seeds(db, now, *, roster: bool = True, seed_dir: Path | str | Non
                                watch=spec["watch"], note=spec["note"], actor="seed",
                                **{k: spec[k] for k in RULE_FIELDS})
         counts["rules"] = (await conn.execute(select(func.count()).select_from(routing_rules))).scalar_one()
+        await department_store.add_missing(conn, departments, now)
+        counts["departments"] = len(departments)
+        await outcome_store.add_missing_templates(conn, templates, now)
+        counts["templates"] = len(templates)
         if roster:
             report = await import_roster(conn, roster_rows, now, actor="seed")
             if not report.ok:

@@ -157,7 +157,8 @@ async def adoptions(conn: AsyncConnection, since: datetime, until: datetime) -> 
                      .join(members, members.c.id == items.c.author_id))
         .where(item_events.c.kind == "outcome", item_events.c.status_to == "adopted",
                item_events.c.created_at >= since, item_events.c.created_at < until,
-               items.c.outcome == "adopted")
+               # an adoption stays one whatever steps follow (报送, 批示, 转办, 反馈), unless later undone
+               items.c.outcome.not_in(("not_adopted", "duplicate")))
         .group_by(items.c.id, items.c.code, items.c.topic_code, items.c.district_code, items.c.privacy,
                   members.c.name)
         .order_by(func.max(item_events.c.created_at).desc(), items.c.id.desc())))

@@ -14,15 +14,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from storage.schema import attachments, counters, item_events, item_targets, items
 
 # An item's states: WAITING at a target with nobody claiming it; OPEN waiting for someone; RESOLVED
-# carrying an outcome and waiting to be closed; CLOSED done.
+# carrying an outcome (the latest step of its chain: 采用 → 报送 → 批示 → 转办 → 反馈) and waiting
+# to be closed; CLOSED done.
 WAITING = ("routed", "forwarded", "escalated", "delegated")
 OPEN = ("submitted", *WAITING, "claimed", "needs_info", "answered")
-RESOLVED = ("adopted", "reported_up", "instructed", "not_adopted", "duplicate")
+RESOLVED = ("adopted", "reported_up", "instructed", "transferred", "feedback", "not_adopted", "duplicate")
 CLOSED = ("withdrawn", "closed")
 HANDLING = ("claimed", "needs_info", "answered")  # claimed by a liaison, no outcome yet
 
 # The moves an item may make, from each state (handlers/reports/transitions.py makes them): a
-# liaison's follow-ups from HANDLING, an outcome into RESOLVED, closing only after an outcome,
+# liaison's follow-ups from HANDLING, an outcome into RESOLVED, the chain's next step from one
+# RESOLVED state to another (or the same: a second 转办), closing only after an outcome,
 # withdrawing until closed; CLOSED is the end.
 _FROM_HANDLING = ("needs_info", "answered", "routed", "forwarded", "escalated", "delegated", *RESOLVED,
                   "withdrawn")
@@ -33,7 +35,7 @@ MOVES: dict[str, tuple[str, ...]] = {
     "claimed": _FROM_HANDLING,
     "needs_info": ("claimed", *_FROM_HANDLING),  # the member answered the question
     "answered": _FROM_HANDLING,
-    **dict.fromkeys(RESOLVED, ("closed", "withdrawn")),
+    **dict.fromkeys(RESOLVED, (*RESOLVED, "closed", "withdrawn")),
 }
 
 

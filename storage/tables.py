@@ -11,5 +11,7 @@ import storage.digests  # noqa: E402,F401  digest_prefs, digest_runs
 import storage.cosign  # noqa: E402,F401  item_cosigners (联名)
 import storage.floods  # noqa: E402,F401  flood_counters (inbound limits)
 import storage.duplicates  # noqa: E402,F401  report_clusters, report_cluster_items (多区同类问题)
+import storage.departments  # noqa: E402,F401  departments (承办单位)
+import storage.outcomes  # noqa: E402,F401  item_outcomes (outcome chains), reply_templates
 
 __all__ = ["metadata"]

@@ -45,15 +45,8 @@ def plain(text: str) -> str:
 
 async def adopt(stack, liaison, group, code: str, note: str = "已被采用。") -> None:
     """A liaison claims the report on its card and records 'adopted'."""
-    world, sb = stack.world, stack.sb
-    await world.card_action(liaison, group, code, "claim")
-    await world.card_action(liaison, group, code, "outcome")
-    choice = await sb.wait_for(liaison, lambda m: any(d.endswith(":adopted") for d in m.button_data.values()),
-                               TIMEOUT)
-    await sb.press(liaison, choice, data=next(d for d in choice.button_data.values() if d.endswith(":adopted")))
-    await sb.wait_for(liaison, zh.plain("Type a short note for the member about this outcome."), TIMEOUT)
-    await sb.send(liaison, note)
-    await sb.wait_for(liaison, code, TIMEOUT)
+    await stack.world.card_action(liaison, group, code, "claim")
+    await stack.world.record_outcome(liaison, group, code, "adopted", note=note)
 
 
 async def digests_of(stack, user, head: str = "📰") -> list:

@@ -279,6 +279,9 @@ from bot.cli.exports import export  # noqa: E402
 main.add_command(export)
 from bot.cli.reports import report  # noqa: E402
 main.add_command(report)
+from bot.cli.departments import department, template  # noqa: E402
+main.add_command(department)
+main.add_command(template)
 
 
 @main.group()

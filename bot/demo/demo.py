@@ -159,7 +159,8 @@ async def play(world: World, transcript: Transcript) -> None:
     print(f"    (the card in {topic_group.chat.title} is a watch card: \"{watch.text.splitlines()[-1]}\", "
           f"one button: {' '.join(watch.button_data)})", flush=True)
 
-    scene("5. The topic liaison claims, asks, gets an answer, replies and records 'adopted'")
+    scene("5. The topic liaison claims, asks, gets an answer, replies and records an outcome chain: "
+          "adopted, reported up, transferred, feedback")
     await world.card_action(topic_liaison, topic_group, city_code, "claim")
     await world.card_action(topic_liaison, topic_group, city_code, "ask")
     await sb.wait_for(topic_liaison, city_code, 30)
@@ -175,12 +176,13 @@ async def play(world: World, transcript: Transcript) -> None:
     await sb.wait_for(topic_liaison, city_code, 30)
     await world.reply_privately(topic_liaison, "已转市城市管理委研究，拟在三个小区试点错时停车。")
     await sb.wait_for(city, "已转市城市管理委", 30)
-    await world.card_action(topic_liaison, topic_group, city_code, "outcome")
-    choice = await sb.wait_for(topic_liaison, lambda m: any(":adopted" in d for d in m.button_data.values()), 30)
-    await sb.press(topic_liaison, choice, data=next(d for d in choice.button_data.values() if d.endswith(":adopted")))
-    await sb.wait_for(topic_liaison, "简短说明", 30)
-    await world.reply_privately(topic_liaison, "建议被市城市管理委采用。")
-    await sb.wait_for(city, "采用", 30)
+    await world.record_outcome(topic_liaison, topic_group, city_code, "adopted")  # the topic's reply template
+    await world.record_outcome(topic_liaison, topic_group, city_code, "reported_up", detail="市政府",
+                               note="已编入《社情民意》专报，报送市政府。")
+    await world.record_outcome(topic_liaison, topic_group, city_code, "transferred", detail="市城市管理委")
+    await world.record_outcome(topic_liaison, topic_group, city_code, "feedback", detail="市城市管理委",
+                               note="建议被采纳，三个小区错时停车试点下月启动。")
+    await sb.wait_for(city, "错时停车试点", 30)
     await transcript.settle()
 
     scene("6. The district port claims the street report; the city topic group takes it up (提级办理) from its "

@@ -8,7 +8,9 @@ import asyncio
 from dataclasses import dataclass, field
 
 from bot.sandbox import SandboxClient, SbChat, SbMessage, SbUser
+from handlers.core.i18n import translator
 from handlers.office import invites, keys, liaisons
+from handlers.reports import outcomes
 from storage.db import Database
 
 TIMEOUT = 30.0
@@ -148,6 +150,32 @@ class World:
         data = next(d for d in card.button_data.values() if d.endswith(f":{action}"))
         query = await self.sb.press(user, card, data=data)
         return await self.sb.callback_answer(query)
+
+    async def record_outcome(self, liaison: SbUser, group: Group, code: str, kind: str, *,
+                             detail: str | None = None, note: str | None = None) -> SbMessage:
+        """A liaison records a step of the report's outcome chain from its card: the kind, its detail
+        (a word of the body, level or department button's label), then the note — typed, or without
+        one the first reply template used as it is. Returns the liaison's confirmation."""
+        def button(m: SbMessage, prefix: str, pick=lambda label, data: True) -> str | None:
+            return next((d for label, d in m.button_data.items() if d.startswith(prefix) and pick(label, d)), None)
+
+        async def choose(prefix: str, pick=lambda label, data: True) -> None:
+            prompt = await self.sb.wait_for(liaison, lambda m: button(m, prefix, pick) is not None, TIMEOUT)
+            await self.press(liaison, prompt, button(prompt, prefix, pick))
+
+        await self.card_action(liaison, group, code, "outcome")
+        await choose("lo:kind:", lambda label, data: data.endswith(f":{kind}"))
+        if detail is not None:
+            await choose("lo:detail:", lambda label, data: detail in label)
+        asked = [translator(lang).plain(outcomes.NOTE_PROMPT) for lang in ("zh", "en")]
+        prompt = await self.sb.wait_for(liaison, lambda m: any(a in (m.text or "") for a in asked), TIMEOUT)
+        if note is None:
+            await self.press(liaison, prompt, button(prompt, "lo:template:"))
+        else:
+            await self.sb.send(liaison, note)
+        done = [translator(lang)("Outcome recorded for {code}: {chain}", code=code, chain="").rstrip()
+                for lang in ("zh", "en")]
+        return await self.sb.wait_for(liaison, lambda m: (m.text or "").startswith(tuple(done)), TIMEOUT)
 
     async def reply_privately(self, user: SbUser, text: str) -> None:
         """Type the text the bot asked for in the private chat."""

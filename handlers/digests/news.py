@@ -12,6 +12,7 @@ from handlers.core.i18n import translator
 from handlers.core.localtime import local_day
 from storage import digests as store
 from storage import items as item_store
+from storage import outcomes as outcome_store
 from storage import reference
 
 
@@ -25,6 +26,7 @@ class News:
     adoptions: list
     topics: dict[str, object]
     districts: dict[str, object]
+    chains: dict[int, list] = field(default_factory=dict)  # the adopted items' outcome chains
     _by_district: dict[str, dict] = field(default_factory=dict)
     # Scratch space for the upcoming-sessions hooks, one per firing: a digest to thousands reads
     # the calendar once, not once per member.
@@ -33,9 +35,11 @@ class News:
 
     @classmethod
     async def load(cls, conn, since: datetime, until: datetime, upcoming: Sequence[Upcoming] = ()) -> "News":
-        return cls(since, until, await store.numbers(conn, since, until), await store.adoptions(conn, since, until),
+        adoptions = await store.adoptions(conn, since, until)
+        return cls(since, until, await store.numbers(conn, since, until), adoptions,
                    {t.code: t for t in await reference.all_topics(conn)},
-                   {d.code: d for d in await reference.all_districts(conn)}, upcoming=upcoming)
+                   {d.code: d for d in await reference.all_districts(conn)},
+                   chains=await outcome_store.chains(conn, [a.id for a in adoptions]), upcoming=upcoming)
 
     @classmethod
     async def week_and_day(cls, conn, due: datetime, upcoming: Sequence[Upcoming]) -> tuple["News", "News"]:
@@ -54,17 +58,19 @@ class News:
 
 @dataclass
 class OwnItems:
-    """Per author: their open reports and those closed this week, with each one's latest event."""
+    """Per author: their open reports and those closed this week, with each one's latest event
+    and outcome chain."""
 
     items: dict[int, list]
     events: dict[int, object]
     targets: dict[int, dict[str, str]]  # target id -> its names by language, filled as digests are rendered
+    chains: dict[int, list] = field(default_factory=dict)
 
     @classmethod
     async def load(cls, conn, author_ids: list[int] | None, since: datetime) -> "OwnItems":
         found = await store.own_items(conn, author_ids, open_statuses=item_store.OPEN, since=since)
-        events = await store.latest_events(conn, [i.id for rows in found.values() for i in rows])
-        return cls(found, events, {})
+        ids = [i.id for rows in found.values() for i in rows]
+        return cls(found, await store.latest_events(conn, ids), {}, await outcome_store.chains(conn, ids))
 
 
 @dataclass

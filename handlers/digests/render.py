@@ -9,10 +9,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from handlers.core.context import HandlerConfig
-from handlers.core.i18n import N_, translator
+from handlers.core.i18n import N_, Html, translator
 from handlers.core.localtime import local, local_day
 from handlers.digests.news import News, OfficeStats, OwnItems
-from handlers.reports import lifecycle
+from handlers.reports import chain, lifecycle
 from storage import digests as store
 from storage import items as item_store
 from storage import reference
@@ -42,11 +42,17 @@ def _number_lines(news: News, table: dict[str, dict[str, int]], t) -> list[str]:
     return lines
 
 
-def _highlight(item, t) -> str:
-    """A code, with the author's name only when the report is named."""
+def _highlight(news: News, item, t) -> str:
+    """A code, with the author's name only when the report is named, and where its outcome
+    chain went after the adoption."""
     if item.privacy == "named":
-        return t("{code} (by {name})", code=item.code, name=item.author_name)
-    return html.escape(item.code)
+        text = t("{code} (by {name})", code=item.code, name=item.author_name)
+    else:
+        text = html.escape(item.code)
+    steps = news.chains.get(item.id, [])
+    if len(steps) > 1:  # under "Adopted", the adoption alone says nothing new
+        text = t("{item} (outcome: {chain})", item=Html(text), chain=chain.chain_text(steps, t.lang))
+    return text
 
 
 def _highlight_lines(news: News, member, t) -> list[str]:
@@ -59,13 +65,13 @@ def _highlight_lines(news: News, member, t) -> list[str]:
     for code in _topic_order(news, per_topic):
         topic = news.topics.get(code)
         lines.append("· " + html.escape(reference.name(topic, t.lang) if topic else code) + ": "
-                     + "、".join(_highlight(i, t) for i in per_topic[code]))
+                     + "、".join(_highlight(news, i, t) for i in per_topic[code]))
     if member.district_code:
         mine = [i for i in news.adoptions if i.district_code == member.district_code][:HIGHLIGHTS]
         district = news.districts.get(member.district_code)
         if mine and district is not None:
             lines.append("· " + html.escape(reference.name(district, t.lang)) + ": " + "、".join(
-                _highlight(i, t) + " · " + html.escape(reference.name(news.topics[i.topic_code], t.lang)
+                _highlight(news, i, t) + " · " + html.escape(reference.name(news.topics[i.topic_code], t.lang)
                                                        if i.topic_code in news.topics else i.topic_code)
                 for i in mine))
     return lines
@@ -115,6 +121,8 @@ async def own_lines(conn, own: OwnItems, member, t) -> list[str]:
         lines.append(t("Closed or decided this week:"))
         for item in done:
             lines.append(f"<b>{item.code}</b> · " + lifecycle.status_label(item.status, t.lang))
+            if own.chains.get(item.id):
+                lines.append("   " + t("Outcome (办理结果): {chain}", chain=chain.chain_text(own.chains[item.id], t.lang)))
     return lines
 
 

@@ -14,6 +14,7 @@ import base64
 import json
 from datetime import datetime
 
+from handlers.reports import chain
 from handlers.reports import cosign
 from handlers.reports import lifecycle
 from handlers.reports import submit
@@ -22,6 +23,7 @@ from handlers.core.localtime import local
 from handlers.core.i18n import translator
 from storage import cosign as cosign_store
 from storage import items as item_store
+from storage import outcomes as outcome_store
 from storage import people
 from storage import reference
 from storage import targets as target_store
@@ -74,6 +76,8 @@ async def _report(conn, item, lang: str, target_names: dict) -> dict:
             "merged_into": await lifecycle.merged_into(conn, item) or None, "submitted_at": item.created_at,
             "closed_at": item.closed_at,
             "attachments": files, "history": history,
+            "outcome_chain": [{"at": step.created_at, "step": chain.step_label(step, lang), "note": step.note}
+                              for step in await outcome_store.chain(conn, item.id)],
             "co_signers": [{"name": r.name, "answer": t.plain(cosign.ANSWER_LABELS[r.status])}
                            for r in await cosign_store.of_item(conn, item.id)]}
 

@@ -2,7 +2,7 @@
 co-signers, duplicates (similar reports, merge, 多区同类问题 clusters), search (/find) and exports."""
 
 from handlers.core.feature import Feature
-from handlers.reports import clusters, cosign, deadlines, duplicates, liaison, lifecycle, mine, search, submit
+from handlers.reports import clusters, cosign, deadlines, duplicates, liaison, lifecycle, mine, outcomes, search, submit
 
 FEATURE = Feature(
     name="reports",
@@ -10,7 +10,8 @@ FEATURE = Feature(
               "find": search.find_command},
     buttons={submit.STEP: submit.SUBMIT.on_button, mine.MEMBER: mine.on_member_button,
              mine.CHANGE: mine.CHANGING.on_button,
-             liaison.CHOICE: liaison.on_choice_button, cosign.ANSWER: cosign.on_button,
+             liaison.CHOICE: liaison.on_choice_button, outcomes.STEP: liaison.on_outcome_button,
+             cosign.ANSWER: cosign.on_button,
              lifecycle.CARD: liaison.on_card_button},  # a person target's cards arrive in private
     group_buttons={lifecycle.CARD: liaison.on_card_button},
     flows={"submit": submit.SUBMIT.on_message, "edit": mine.on_member_text, "answer": mine.on_member_text,

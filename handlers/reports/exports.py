@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from handlers.reports import lifecycle
+from handlers.reports import chain, lifecycle
 from handlers.core.errors import AdminError
 from handlers.core.cells import write_table
 from handlers.core.i18n import N_, translator
@@ -16,11 +16,12 @@ from handlers.core.localtime import local, local_at
 from storage import audit, people, reference
 from storage import cosign as cosign_store
 from storage import items as item_store
+from storage import outcomes as outcome_store
 from storage import targets as target_store
 
 COLUMNS = (N_("Code"), N_("Submitted"), N_("Topic"), N_("Area"), N_("District"), N_("Street"), N_("Submitted by"),
            N_("Observation (情况)"), N_("Analysis (分析)"), N_("Suggestion (建议)"), N_("Co-signed by (联名)"),
-           N_("Status"), N_("Merged into"), N_("Handled at"), N_("Closed"))
+           N_("Status"), N_("Outcome (办理结果)"), N_("Merged into"), N_("Handled at"), N_("Closed"))
 FORMATS = (".csv", ".xlsx")
 
 
@@ -34,7 +35,9 @@ async def report_rows(conn, start: date, end: date, *, district: str | None = No
     t = translator(lang)
     rows = []
     since, until = local_at(start, time()), local_at(end + timedelta(days=1), time())
-    for item in await item_store.submitted_between(conn, since, until, district):
+    found = await item_store.submitted_between(conn, since, until, district)
+    chains = await outcome_store.chains(conn, [item.id for item in found])
+    for item in found:
         author = await people.by_id(conn, item.author_id)
         who = author.name
         if item.privacy == "anonymous":
@@ -47,8 +50,8 @@ async def report_rows(conn, start: date, end: date, *, district: str | None = No
             (reference.street, item.street_code))]
         rows.append([item.code, _shown(item.created_at), topic, t.plain(lifecycle.AREA_LABELS[item.area]), place,
                      street, who, item.observation, item.analysis or "", item.suggestion, "、".join(signed),
-                     lifecycle.status_label(item.status, lang), await lifecycle.merged_into(conn, item),
-                     "、".join(places), _shown(item.closed_at)])
+                     lifecycle.status_label(item.status, lang), chain.chain_text(chains.get(item.id, []), lang),
+                     await lifecycle.merged_into(conn, item), "、".join(places), _shown(item.closed_at)])
     return rows
 
 

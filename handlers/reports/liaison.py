@@ -1,5 +1,6 @@
 """The liaison's side: buttons on the card in each target, and the private follow-ups they
-start (a question for the member, a reply, where to forward, why, which outcome).
+start (a question for the member, a reply, where to forward, why, which outcome: the outcome
+chain's steps are outcomes.py's).
 
 Every press is checked: the button must be a real card of an item that is at this target
 now, the presser must be a liaison of this target (or an office admin), nobody handles
@@ -11,7 +12,7 @@ from __future__ import annotations
 import html
 
 from handlers.core import flows
-from handlers.reports import lifecycle, merge, mine, transitions
+from handlers.reports import lifecycle, merge, mine, outcomes, transitions
 from handlers.core.buttons import ButtonData, db_id
 from handlers.core.context import Ctx
 from handlers.core.i18n import N_, translator
@@ -20,14 +21,11 @@ from storage import items as item_store
 from storage import targets as target_store
 from storage.conversations import Conversation
 
-# A destination (forward, delegate) or an outcome, chosen in the liaison's private chat.
+# A destination (forward, delegate), chosen in the liaison's private chat.
 CHOICE = ButtonData("l", refusal=N_("This button belongs to an earlier step. Please use the latest message."),
-                    verb=("fw", "dg", "oc", "mg"), item=int, target=int, value=str)
+                    verb=("fw", "dg", "mg"), item=int, target=int, value=str)
 
 NEEDS_CLAIM = ("release", "ask", "reply", "forward", "escalate", "delegate", "outcome", "merge")
-OUTCOME_LABELS = {"adopted": N_("Adopted (采用)"), "reported_up": N_("Reported up (报送)"),
-                  "instructed": N_("Leader instruction (批示)"), "answered": N_("Answered"),
-                  "not_adopted": N_("Not adopted")}  # a duplicate is merged instead (merge.py)
 
 
 async def _check(ctx: Ctx, item_id: int, target_id: int, action: str, *, on_card: bool):
@@ -66,7 +64,9 @@ async def _check(ctx: Ctx, item_id: int, target_id: int, action: str, *, on_card
         await ctx.answer(t.plain("This report is already being handled."), alert=True)
         return None
     if action in NEEDS_CLAIM:
-        if item.status not in ("claimed", "needs_info", "answered"):
+        # an outcome chain goes on after its first step (报送, then 批示, 转办, 反馈)
+        handling = (*item_store.HANDLING, *item_store.RESOLVED) if action == "outcome" else item_store.HANDLING
+        if item.status not in handling:
             await ctx.answer(t.plain("Claim the report first."), alert=True)
             return None
         if item.claimed_by != member.id and not is_admin:
@@ -137,8 +137,9 @@ async def _ask(ctx: Ctx, item, target) -> None:
 
 
 async def _reply(ctx: Ctx, item, target) -> None:
-    await _ask_privately(ctx, item, target, "reply", ctx.t(
+    prompt, buttons = await outcomes.with_templates(ctx, item, target, "reply", ctx.t(
         "Type your reply to the member about {code}. It is passed on by the bot.", code=item.code))
+    await _ask_privately(ctx, item, target, "reply", prompt, buttons=buttons)
 
 
 async def _forward(ctx: Ctx, item, target) -> None:
@@ -171,10 +172,8 @@ async def _take_up(ctx: Ctx, item, target) -> None:
 
 
 async def _outcome(ctx: Ctx, item, target) -> None:
-    t = ctx.t
-    buttons = [[(t.plain(label), CHOICE.pack("oc", item.id, target.id, code))] for code, label in OUTCOME_LABELS.items()]
-    await _ask_privately(ctx, item, target, "choose", t("Which outcome for {code}?", code=item.code),
-                         buttons=buttons)
+    prompt, buttons = await outcomes.kind_prompt(ctx, item, target)
+    await _ask_privately(ctx, item, target, "kind", prompt, buttons=buttons)
 
 
 async def _merge(ctx: Ctx, item, target) -> None:
@@ -191,11 +190,11 @@ _ACTIONS = {"full": _full_text, "claim": _claim, "release": _release, "close": _
 # --- follow-ups in the liaison's private chat ------------------------------------------------
 
 async def on_choice_button(ctx: Ctx, fields: dict) -> None:
-    """A destination or an outcome chosen in private; then the reason is asked for."""
+    """A destination chosen in private; then the reason is asked for."""
     t = ctx.t
     conv = await conversations.load(ctx.conn, ctx.event.user_id)
     item_id, target_id, verb, value = fields["item"], fields["target"], fields["verb"], fields["value"]
-    action = {"fw": "forward", "dg": "delegate", "oc": "outcome", "mg": "merge"}[verb]
+    action = {"fw": "forward", "dg": "delegate", "mg": "merge"}[verb]
     if conv is None or conv.flow != "card" or conv.step != ("merge" if verb == "mg" else "choose") or \
             conv.data.get("item_id") != item_id:
         await ctx.answer(t.plain(CHOICE.refusal), alert=True)
@@ -213,30 +212,58 @@ async def on_choice_button(ctx: Ctx, fields: dict) -> None:
         await merge.merge(ctx, item, into, target)
         await flows.resume(ctx, conv)
         return
-    if verb == "oc":
-        if value not in OUTCOME_LABELS:
-            await ctx.answer(t.plain("This choice is not valid."), alert=True)
-            return
-        conv.data["outcome"] = value
-        prompt = t("Type a short note for the member about this outcome.")
-    else:
-        to = await target_store.by_id(ctx.conn, to_id) if (to_id := db_id(value)) is not None else None
-        allowed = {p.id for p in await target_store.bound_peers(
-            ctx.conn, item.level if verb == "fw" else "district", target_id)}
-        if to is None or to.id not in allowed:
-            await ctx.answer(t.plain("This choice is not valid."), alert=True)
-            return
-        conv.data["to"] = to.id
-        prompt = t("Why? Type the reason; the member will see it.")
+    to = await target_store.by_id(ctx.conn, to_id) if (to_id := db_id(value)) is not None else None
+    allowed = {p.id for p in await target_store.bound_peers(
+        ctx.conn, item.level if verb == "fw" else "district", target_id)}
+    if to is None or to.id not in allowed:
+        await ctx.answer(t.plain("This choice is not valid."), alert=True)
+        return
+    conv.data["to"] = to.id
+    prompt = t("Why? Type the reason; the member will see it.")
     conv.step = action
     await conversations.save(ctx.conn, conv, ctx.now)
     await ctx.answer()
     await ctx.reply(prompt)
 
 
+# The step each press of the outcome steps belongs to (outcomes.STEP): a template also in a reply.
+_OUTCOME_STEPS = {"kind": ("kind",), "detail": ("detail",), "template": ("outcome", "reply")}
+
+
+async def on_outcome_button(ctx: Ctx, fields: dict) -> None:
+    """An outcome kind, its detail, or a template chosen in private (outcomes.py), checked here
+    like every press of a liaison: the latest step, the item's state, the presser's right."""
+    t = ctx.t
+    conv = await conversations.load(ctx.conn, ctx.event.user_id)
+    verb, value = fields["verb"], fields["value"]
+    if conv is None or conv.flow != "card" or conv.step not in _OUTCOME_STEPS[verb] \
+            or conv.data.get("item_id") != fields["item"] or conv.data.get("target_id") != fields["target"]:
+        await ctx.answer(t.plain(outcomes.STEP.refusal), alert=True)
+        return
+    checked = await _check(ctx, fields["item"], fields["target"], "reply" if conv.step == "reply" else "outcome",
+                           on_card=False)
+    if not checked:
+        return
+    item, target = checked
+    if verb == "template":
+        text = await outcomes.template_text(ctx.conn, item, conv.data.get("outcome", "reply"), value)
+        if text is None:
+            await ctx.answer(t.plain("This choice is not valid."), alert=True)
+            return
+        await ctx.answer()
+        await _FOLLOW_UPS[conv.step](ctx, item, target, conv.data, text)
+        await flows.resume(ctx, conv)
+        return
+    chosen = outcomes.on_kind if verb == "kind" else outcomes.on_detail
+    if not await chosen(ctx, conv, item, target, value):
+        await ctx.answer(t.plain("This choice is not valid."), alert=True)
+        return
+    await ctx.answer()
+
+
 async def on_liaison_text(ctx: Ctx, conv: Conversation) -> None:
     t = ctx.t
-    if conv.step == "choose":
+    if conv.step in ("choose", "kind", "detail"):
         await ctx.reply(t("Please choose one of the buttons above, or /cancel to stop."))
         return
     text = await flows.text_input(ctx)
@@ -321,16 +348,6 @@ async def _do_move(ctx: Ctx, item, target, data: dict, text: str, kind: str) -> 
                           where="、".join(reference.name(x, ctx.t.lang) for x in to)))
 
 
-async def _do_outcome(ctx: Ctx, item, target, data: dict, text: str) -> None:
-    outcome = data["outcome"]
-    await transitions.move(ctx, item, outcome, "outcome", actor_id=ctx.member.id, target_id=target.id, reason=text,
-                           outcome=outcome)
-    lang = await _author_lang(ctx, item)
-    await lifecycle.notify_author(ctx, item, N_("🏁 Outcome for {code}: {outcome}. {note}"),
-                                  outcome=translator(lang).plain(OUTCOME_LABELS[outcome]), note=text)
-    await ctx.reply(ctx.t("Outcome recorded for {code}.", code=item.code))
-
-
 async def _escalate_follow_up(ctx, item, target, data, text):
     await _do_move(ctx, item, target, data, text, "escalated")
 
@@ -354,4 +371,4 @@ async def _delegate_follow_up(ctx, item, target, data, text):
 
 
 _FOLLOW_UPS = {"ask": _do_ask, "reply": _do_reply, "escalate": _escalate_follow_up, "forward": _forward_follow_up,
-               "delegate": _delegate_follow_up, "outcome": _do_outcome, "takeup": _take_up_follow_up}
+               "delegate": _delegate_follow_up, "outcome": outcomes.record, "takeup": _take_up_follow_up}

@@ -14,8 +14,10 @@ from handlers.core.buttons import ButtonData
 from handlers.core.context import Buttons, Ctx, clip, utf16_len
 from handlers.core.i18n import N_, Html, translator
 from handlers.core.localtime import local
+from handlers.reports import chain
 from storage import cosign as cosign_store
 from storage import items as item_store
+from storage import outcomes as outcome_store
 from storage import people, reference
 from storage import targets as target_store
 from storage import timers
@@ -27,7 +29,8 @@ STATUS_LABELS = {
     "delegated": N_("delegated to the district, waiting to be claimed"),
     "claimed": N_("being handled"), "needs_info": N_("waiting for more information from the member"),
     "answered": N_("answered"), "adopted": N_("adopted (采用)"), "reported_up": N_("reported up (报送)"),
-    "instructed": N_("leader instruction (批示)"), "not_adopted": N_("not adopted"),
+    "instructed": N_("leader instruction (批示)"), "transferred": N_("transferred to a department (转办)"),
+    "feedback": N_("department feedback received (反馈)"), "not_adopted": N_("not adopted"),
     "duplicate": N_("duplicate"), "withdrawn": N_("withdrawn by the member"), "closed": N_("closed"),
 }
 AREA_LABELS = {"city": N_("city-wide"), "district": N_("district"), "street": N_("street")}
@@ -198,6 +201,9 @@ async def render_card(ctx: Ctx, item, placement) -> tuple[str, Buttons]:
     if item.duplicate_of:
         status += " · " + t("merged into {code}", code=await merged_into(ctx.conn, item))
     text += "\n\n" + t("Status: {status}", status=Html(status))
+    outcome = await chain.card_line(ctx.conn, item, lang)
+    if outcome:
+        text += "\n" + outcome
     if placement.active and placement.role == item_store.WATCH:
         text += "\n" + t("👁 For the city's information (知悉): handled by {where}.",
                          where=await _current_places(ctx, item, lang))
@@ -233,8 +239,8 @@ def card_buttons(item, target_id: int, t) -> Buttons:
     full_text = [[b(N_("📄 Full text"), "full")]] if is_shortened(item) else []
     if item.status in item_store.WAITING:
         return [[b(N_("✋ Claim"), "claim")], *full_text]
-    if item.status in item_store.RESOLVED:
-        return [[b(N_("✅ Close"), "close")], *full_text]
+    if item.status in item_store.RESOLVED:  # the chain may go on (报送 → 批示 → 转办 → 反馈) before closing
+        return [[b(N_("🏁 Next outcome step"), "outcome"), b(N_("✅ Close"), "close")], *full_text]
     level_move = b(N_("⬆ Escalate to city"), "escalate") if item.level == "district" else \
         b(N_("⬇ Delegate to district"), "delegate")
     return [[b(N_("💬 Reply to member"), "reply"), b(N_("❓ Ask for information"), "ask")],
@@ -356,12 +362,19 @@ async def history_lines(conn, item, lang: str, *, limit: int | None = None) -> l
     """The member's view of the hops: when, what, where, why (liaisons are not named)."""
     t = translator(lang)
     lines = []
-    for event in await item_store.events(conn, item.id):
+    events = await item_store.events(conn, item.id)
+    # an outcome event and its chain step are written in one transaction, at the same moment
+    steps = {step.created_at: step for step in await outcome_store.chain(conn, item.id)} \
+        if any(event.kind == "outcome" for event in events) else {}
+    for event in events:
         when = local(event.created_at).strftime("%m-%d %H:%M")
         where = ""
         if event.to_target_id:
             where = reference.name(await target_store.by_id(conn, event.to_target_id), lang)
-        label = t(EVENT_LABELS.get(event.kind, event.kind), where=where)
+        if event.kind == "outcome" and event.created_at in steps:
+            label = t("outcome recorded: {step}", step=chain.step_label(steps[event.created_at], lang))
+        else:
+            label = t(EVENT_LABELS.get(event.kind, event.kind), where=where)
         if event.reason and event.kind in REASONS_SHOWN:
             label += " — " + html.escape(event.reason)
         lines.append(f"{when} {label}")
