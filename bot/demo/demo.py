@@ -174,7 +174,7 @@ async def play(world: World, transcript: Transcript) -> None:
     choice = await sb.wait_for(topic_liaison, lambda m: any(":adopted" in d for d in m.button_data.values()), 30)
     await sb.press(topic_liaison, choice, data=next(d for d in choice.button_data.values() if d.endswith(":adopted")))
     await sb.wait_for(topic_liaison, "简短说明", 30)
-    await world.reply_privately(topic_liaison, "建议被市城市管理委采用。")
+    await world.reply_privately(topic_liaison, "建议被市城市管理委采纳。")
     await sb.wait_for(city, "采用", 30)
     await transcript.settle()
 
@@ -184,7 +184,7 @@ async def play(world: World, transcript: Transcript) -> None:
     await sb.wait_for(port_liaison, street_code, 30)
     await world.reply_privately(port_liaison, "涉及全市停车政策，需市级统筹。")
     await world.card(topic_group, street_code)
-    await sb.wait_for(hongqiao, "上报", 30)
+    await sb.wait_for(hongqiao, "提请市政协办理", 30)
     await transcript.settle()
 
     scene("7. A forged button and an outsider's press are both refused")
@@ -248,7 +248,7 @@ async def play_week(app: LinkageApp, world: World, pilot, transcript: Transcript
     scene("9. A notice with read receipts")
     office = await _member(app, "O001")
     notice_id, _ = await act(lambda ctx: notices.send_notice(
-        ctx, title="关于报送年度履职情况的通知", body="请各位委员于本月底前通过本机器人或联络员报送年度履职情况。",
+        ctx, title="关于报送年度履职情况的通知", body="请各位委员于本月底前通过本助手或联络员报送年度履职情况。",
         spec={"kind": "all"}, sender_id=office.id))
     await press(pilot.city, f"nr:{notice_id}")
     await press(pilot.topic_liaison, f"nr:{notice_id}")

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from handlers.core.context import HandlerConfig
-from handlers.core.i18n import N_, translator
+from handlers.core.i18n import N_, Html, translator
 from handlers.core.localtime import local, local_day
 from handlers.digests.news import News, OfficeStats, OwnItems
 from handlers.reports import lifecycle
@@ -58,16 +58,16 @@ def _highlight_lines(news: News, member, t) -> list[str]:
     lines = []
     for code in _topic_order(news, per_topic):
         topic = news.topics.get(code)
-        lines.append("· " + html.escape(reference.name(topic, t.lang) if topic else code) + ": "
-                     + "、".join(_highlight(i, t) for i in per_topic[code]))
+        lines.append("· " + t("{place}: {reports}", place=reference.name(topic, t.lang) if topic else code,
+                              reports=Html("、".join(_highlight(i, t) for i in per_topic[code]))))
     if member.district_code:
         mine = [i for i in news.adoptions if i.district_code == member.district_code][:HIGHLIGHTS]
         district = news.districts.get(member.district_code)
         if mine and district is not None:
-            lines.append("· " + html.escape(reference.name(district, t.lang)) + ": " + "、".join(
+            lines.append("· " + t("{place}: {reports}", place=reference.name(district, t.lang), reports=Html("、".join(
                 _highlight(i, t) + " · " + html.escape(reference.name(news.topics[i.topic_code], t.lang)
                                                        if i.topic_code in news.topics else i.topic_code)
-                for i in mine))
+                for i in mine))))
     return lines
 
 
