@@ -10,7 +10,7 @@ from pathlib import Path
 
 from handlers.core.context import HandlerConfig
 from handlers.core.i18n import N_, Html, translator
-from handlers.core.localtime import local, local_day
+from handlers.core.localtime import local_day, shown
 from handlers.digests.news import News, OfficeStats, OwnItems
 from handlers.reports import lifecycle
 from storage import digests as store
@@ -126,7 +126,7 @@ async def _hop(conn, own: OwnItems, event, t) -> str:
             own.targets[event.to_target_id] = {"zh": reference.name(target, "zh"),
                                                "en": reference.name(target, "en")} if target else {}
         where = own.targets[event.to_target_id].get(t.lang, "")
-    when = local(event.created_at).strftime("%m-%d %H:%M")
+    when = shown(event.created_at)
     return f"{when} " + t(lifecycle.EVENT_LABELS.get(event.kind, event.kind), where=where)
 
 

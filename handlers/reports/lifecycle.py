@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from handlers.core.buttons import ButtonData
 from handlers.core.context import Buttons, Ctx, clip, utf16_len
 from handlers.core.i18n import N_, Html, translator
-from handlers.core.localtime import local
+from handlers.core.localtime import shown
 from storage import cosign as cosign_store
 from storage import items as item_store
 from storage import people, reference
@@ -313,7 +313,7 @@ async def history_lines(conn, item, lang: str, *, limit: int | None = None) -> l
     t = translator(lang)
     lines = []
     for event in await item_store.events(conn, item.id):
-        when = local(event.created_at).strftime("%m-%d %H:%M")
+        when = shown(event.created_at)
         where = ""
         if event.to_target_id:
             where = reference.name(await target_store.by_id(conn, event.to_target_id), lang)
