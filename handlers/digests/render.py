@@ -211,7 +211,7 @@ async def render_liaison(conn, member, now: datetime, config: HandlerConfig,
                                    (N_("Waiting for the member ({count}):"), for_member, "updated_at")):
             if rows:
                 lines.append(t(label, count=len(rows)) + " " + "、".join(
-                    f"{i.code} ({_age(getattr(i, start), now, t)})" for i in rows))
+                    t("{code} ({age})", code=i.code, age=Html(_age(getattr(i, start), now, t))) for i in rows))
     if not anything:
         return None
     lines += ["", t("Act on the cards in your groups; a card's buttons show what can be done next.")]
