@@ -12,6 +12,7 @@ from sqlalchemy import select
 from handlers.core.i18n import translator
 from handlers.reports import exports, submit
 from storage.schema import outbox
+from tests.test_digests import adopt, digests_of, move_to_weekly
 
 STACK_TIER = "fast"  # feature logic: once, in-process (tests/fast.py)
 zh = translator("zh")
@@ -130,15 +131,14 @@ LABEL_SAYS = (  # per place: the label's words when the name shows there, and wh
     ("各群联络员、承办人", "承办人只看到代号|联络员、承办人和委员学习和联络室都看不到您的姓名"),
     ("委员学习和联络室以及您邀请的联名委员可以看到您的姓名", "委员学习和联络室都看不到您的姓名"),
     ("联名委员可以看到", None),
-    ("发给全体委员的动态中署您的姓名", "动态中不署名"),
+    ("委员收到的动态中署您的姓名", "动态中不署名"),
 )
 
 
 async def test_each_privacy_choice_says_exactly_who_sees_the_name_and_the_bot_does_so(stack):
     """The three choices' labels and every place an author's name appears agree: the card in the
-    handling group, the office's export, the co-signer's invitation and the news every member gets
+    handling group, the office's export, the co-signer's invitation and the news members get
     (the adopted highlights of the weekly digest)."""
-    from tests.test_digests import adopt, digests_of, move_to_weekly
     pilot = await stack.pilot()
     world, sb = stack.world, stack.sb
     author, cosigner, reader = pilot.city, pilot.hongqiao, pilot.other_liaison  # 王晓明, 赵丽娟, 刘海燕

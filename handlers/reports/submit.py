@@ -19,10 +19,10 @@ from storage.conversations import Conversation
 
 # Who sees the author's name, for each choice — every place it appears: the cards in the groups the
 # report reaches (lifecycle.author_label), the office's exports (exports.py), the co-signers'
-# invitations (cosign.py) and the adopted highlights of every member's news (digests/render.py).
+# invitations (cosign.py) and the adopted highlights of the members' news (digests/render.py).
 # A change to any of those must change these words (tests/test_privacy.py checks they agree).
 PRIVACY = {"named": N_("Named: the liaisons and handlers of the groups it reaches, the office and your "
-                       "co-signers see your name; once it is adopted, the news sent to all members names you."),
+                       "co-signers see your name; once it is adopted, the news members get names you."),
            "office": N_("Alias: liaisons and handlers see only an alias; the office and your co-signers "
                         "see your name; the news does not name you."),
            "anonymous": N_("Anonymous: liaisons, handlers and the office do not see your name (only the "
