@@ -1,5 +1,6 @@
 """/mydata: a member downloads everything Linkage keeps about them (PRODUCT.md §12), end to end
-through the real bot, and sees nobody else in it."""
+through the real bot, and sees nobody else in it; retention; and the privacy choices: an alias
+that leads nowhere, and labels that say exactly who sees the author's name, wherever it shows."""
 
 from __future__ import annotations
 
