@@ -364,7 +364,7 @@ async def test_a_proxy_page_instead_of_get_chat_member_leaves_the_bot_working(st
     sb = stack.sb
     office = await stack.world.join("C002", "李静怡")
     await sb.faults(Fault("html", method="getChatMember"))
-    first = await sb.group("河西区联络组", admins=[office.id])
+    first = await sb.group("河西区政协委员联络中心", admins=[office.id])
     await sb.send(office, "/bind any-key", chat=first)
     await sb.wait_for(first, None, 30)
     assert [f["kind"] for f in await sb.fired_faults()] == ["html"]

@@ -125,7 +125,7 @@ async def test_seeds_load_twice_without_changes(db):
         assert (await conn.execute(select(func.count()).select_from(targets)
                                    .where(targets.c.chat_id.is_not(None)))).scalar_one() == 0
         port = await target_store.by_name(conn, "district:hongqiao")
-        assert (port.kind, port.level, port.title_zh) == ("district", "district", "红桥区政协联络组")
+        assert (port.kind, port.level, port.title_zh) == ("district", "district", "红桥区政协委员联络中心")
     # each seeded rule was audited once, not twice
     assert await count(db, audit_log, audit_log.c.action == "rule.add") == first["rules"]
 
@@ -296,7 +296,7 @@ async def test_make_bind_key_creates_target_and_keeps_existing_binding(db):
         created = await target_store.by_id(conn, row.target_id)
         assert (created.kind, created.level, created.topic_code, created.district_code) == (
             "topic", "district", "smart_parking", "hongqiao")
-        assert created.title_zh == "市政协 · 智慧停车 主题组" and created.chat_id is None
+        assert created.title_zh == "市政协·智慧停车主题议政群" and created.chat_id is None
         assert row.expires_at == NOW + timedelta(hours=48)
         port = await target_store.by_id(conn, (await target_store.bind_key(conn, again)).target_id)
         assert port.name == "district:hongqiao" and port.chat_id == -1001000000000

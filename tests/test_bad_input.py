@@ -174,14 +174,14 @@ async def test_a_group_the_bot_was_removed_from(stack):
     pilot = await stack.pilot()
     sb = stack.sb
     await sb.remove_bot(pilot.topic_group.chat)
-    warning = await sb.wait_for(pilot.office, "市政协·智慧停车主题组", TIMEOUT)
+    warning = await sb.wait_for(pilot.office, "市政协·智慧停车主题议政群", TIMEOUT)
     assert "⚠" in warning.text
     await stack.settle()
     assert (await stack.row("targets", name="topic:smart_parking")).chat_id is None
     code = await stack.world.submit(pilot.city, topic="smart_parking", area="city", observation="情况。",
                                     suggestion="建议。")
     receipt = (await sb.messages(pilot.city))[-1]
-    assert code in receipt.text and "联络室" in receipt.text  # queued for the office, not lost
+    assert code in receipt.text and "委员学习和联络室" in receipt.text  # queued for the office, not lost
     assert (await stack.row("items", code=code)).status == "submitted"
     calls = [c for c in await sb.calls("sendMessage") if str(c["params"].get("chat_id")) == str(pilot.topic_group.chat.id)]
     assert all(c["status"] == 200 for c in calls)  # nothing was sent into the group after the removal

@@ -88,7 +88,7 @@ async def test_sigkill_mid_burst_loses_nothing_and_duplicates_only_what_was_mid_
         office = await office_world.join("O001", "何欣然")
         groups = {}
         for topic in TOPICS:
-            groups[topic] = await office_world.bound_group(f"topic:{topic}", "topic", f"主题组 {topic}", office,
+            groups[topic] = await office_world.bound_group(f"topic:{topic}", "topic", f"主题议政群 {topic}", office,
                                                            topic=topic)
 
         worlds: list[World] = []

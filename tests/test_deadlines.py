@@ -300,7 +300,7 @@ async def _nudge_chain(stack):
         assert await deadlines.next_nudge(conn, item.id) == monday + timedelta(days=1, hours=7, minutes=30)
     await _at(stack, monday + timedelta(days=1, hours=7, minutes=31))  # Tuesday 17:31: the owner
     [owner] = await _nudges(stack, pilot.topic_liaison, code, 1)
-    assert "等待认领" in owner.text and "已逾期不足1个工作日" in owner.text
+    assert "待签收" in owner.text and "已超过办理时限（超期不足1个工作日）" in owner.text
     assert [len(await _nudges(stack, chat, code)) for chat in chats] == [1, 0, 0]
 
     await _at(stack, monday + timedelta(days=2, hours=7, minutes=31))  # Wednesday: the group
@@ -343,9 +343,9 @@ async def test_claiming_cancels_the_claim_nudges_and_a_first_reply_stops_the_rep
     # Thursday 17:31: the claim clock would have reached the office by now; the reply clock is due
     await _at(stack, monday + timedelta(days=3, hours=7, minutes=31))
     everywhere = (pilot.topic_liaison, pilot.topic_group.chat, pilot.office)
-    assert not [m for chat in everywhere for m in await _nudges(stack, chat, code) if "等待认领" in m.text]
+    assert not [m for chat in everywhere for m in await _nudges(stack, chat, code) if "待签收" in m.text]
     [reply_nudge] = await _nudges(stack, pilot.topic_liaison, code, 1)
-    assert "尚未首次答复" in reply_nudge.text
+    assert "尚未首次向委员反馈" in reply_nudge.text
 
     await world.card_action(pilot.topic_liaison, pilot.topic_group, code, "reply")
     await stack.sb.wait_for(pilot.topic_liaison, code, 30)

@@ -258,7 +258,7 @@ async def test_liaison_queue_on_the_next_working_day(stack):
 
 # --- the chart's Chinese glyphs (no stack) -------------------------------------------------------
 
-LABELS = "红桥区智慧停车养老医疗卫生采用已答复新增"
+LABELS = "红桥区智慧停车养老医疗卫生采用已反馈新增"
 
 
 def _render(text: str, family: list[str]) -> np.ndarray:

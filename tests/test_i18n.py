@@ -85,9 +85,14 @@ def test_every_msgid_in_the_code_is_translated():
                          + "\n".join(missing))
 
 
+FULL_WIDTH = re.compile(r"[\u3000-\u303f\uff01-\uff5e]")
+
+
 def test_translations_are_chinese():
-    """A msgstr without a single Chinese character is an English copy, not a translation."""
-    not_chinese = [f"  {m.id!r} → {m.string!r}" for m in entries() if m.string and not CJK.search(m.string)]
+    """A msgstr without a single Chinese character (or, for a bare "{a}：{b}", full-width
+    punctuation) is an English copy, not a translation."""
+    not_chinese = [f"  {m.id!r} → {m.string!r}" for m in entries()
+                   if m.string and not CJK.search(m.string) and not FULL_WIDTH.search(m.string)]
     assert not not_chinese, "These translations contain no Chinese:\n" + "\n".join(not_chinese)
 
 

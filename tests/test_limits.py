@@ -51,7 +51,7 @@ async def test_a_report_of_1400_emoji_per_field_makes_a_preview_and_a_card_teleg
 async def test_a_card_telegram_refuses_for_good_goes_to_the_office_and_the_member_is_told(stack):
     pilot = await stack.pilot()
     world, sb = stack.world, stack.sb
-    intake = await world.bound_group("office", "office", "联络室收件组", pilot.office)
+    intake = await world.bound_group("office", "office", "委员学习和联络室", pilot.office)
     await sb.faults(kind="403", method="sendMessage", chat_id=pilot.topic_group.chat.id, count=1)
     code = await world.submit(pilot.city, topic="smart_parking", area="city", observation="停车难。",
                               suggestion="共享。")

@@ -1,5 +1,6 @@
 """/mydata: a member downloads everything Linkage keeps about them (PRODUCT.md §12), end to end
-through the real bot, and sees nobody else in it."""
+through the real bot, and sees nobody else in it; retention; and the privacy choices: an alias
+that leads nowhere, and labels that say exactly who sees the author's name, wherever it shows."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from handlers.core.i18n import translator
+from handlers.reports import exports, submit
 from storage.schema import outbox
+from tests.test_digests import adopt, digests_of, move_to_weekly
 
 STACK_TIER = "fast"  # feature logic: once, in-process (tests/fast.py)
 zh = translator("zh")
@@ -45,7 +48,7 @@ async def test_a_member_downloads_their_own_data_and_nobody_elses(stack):
     assert data["member"]["roster_id"] == "C001" and data["member"]["name"] == "王晓明"
     [report] = data["reports"]
     assert report["code"] == code and report["observation"] == "夜间停车难。"
-    assert report["privacy"] == zh.plain("Anonymous to all but administrators")
+    assert report["privacy"] == zh.plain(submit.PRIVACY["anonymous"])
     steps = [hop["what"] for hop in report["history"]]
     assert steps[0] == zh.plain("submitted") and zh.plain("claimed") in steps
     assert {"what": zh.plain("reply received"), "message": "已转相关部门研究。"}.items() <= \
@@ -116,3 +119,62 @@ async def test_an_author_named_to_the_office_only_shows_as_a_stable_alias_not_li
     sent = await stack.sb.wait_for(pilot.city, lambda m: m.kind == "document", TIMEOUT)
     data = json.loads(await stack.sb.download(sent.raw["document"]["file_id"]))
     assert data["member"]["alias"] == alias
+
+
+# Where an author's name can appear, and whether it does for each choice; the label the member
+# picks (submit.PRIVACY) must say the same, place by place (its words for each place, in Chinese).
+SHOWS_NAME = {  # choice: (the handling groups' cards, the office's export, co-signers, everyone's news)
+    "named": (True, True, True, True),
+    "office": (False, True, True, False),
+    "anonymous": (False, False, True, False),
+}
+LABEL_SAYS = (  # per place: the label's words when the name shows there, and when it does not
+    ("各群联络员、承办人", "承办人只看到代号|联络员、承办人和委员学习和联络室都看不到您的姓名"),
+    ("委员学习和联络室以及您邀请的联名委员可以看到您的姓名", "委员学习和联络室都看不到您的姓名"),
+    ("联名委员可以看到", None),
+    ("委员收到的动态中署您的姓名", "动态中不署名"),
+)
+
+
+async def test_each_privacy_choice_says_exactly_who_sees_the_name_and_the_bot_does_so(stack):
+    """The three choices' labels and every place an author's name appears agree: the card in the
+    handling group, the office's export, the co-signer's invitation and the news members get
+    (the adopted highlights of the weekly digest)."""
+    pilot = await stack.pilot()
+    world, sb = stack.world, stack.sb
+    author, cosigner, reader = pilot.city, pilot.hongqiao, pilot.other_liaison  # 王晓明, 赵丽娟, 刘海燕
+    codes = {}
+    for choice in SHOWS_NAME:
+        codes[choice] = await world.submit(author, topic="smart_parking", area="city", privacy=choice,
+                                           observation=f"{choice}：夜间停车难。", suggestion="共享停车。",
+                                           cosigners="H001")
+    await stack.settle()
+    invitations = [m.text for m in await sb.messages(cosigner) if m.from_bot and (m.text or "").startswith("✍")]
+    seen = {}
+    for choice, code in codes.items():
+        card = await world.card(pilot.topic_group, code)
+        [invitation] = [text for text in invitations if code in text]
+        await adopt(stack, pilot.topic_liaison, pilot.topic_group, code)
+        seen[choice] = ["王晓明" in card.text, None, "王晓明" in invitation, None]
+    async with stack.app.db.read() as conn:
+        today = stack.app.clock.now().date()
+        rows = await exports.report_rows(conn, today - timedelta(days=1), today + timedelta(days=1))
+    for choice, code in codes.items():
+        seen[choice][1] = "王晓明" in "|".join(next(row for row in rows if row[0] == code))
+    await move_to_weekly(stack)
+    [digest] = await digests_of(stack, reader)
+    for choice, code in codes.items():
+        assert code in digest.text  # every adoption is in the news, named or not
+        seen[choice][3] = zh.plain("{code} (by {name})", code=code, name="王晓明") in digest.text
+    assert digest.text.count("王晓明") == 1  # and no other line names the author
+
+    for choice, shows in SHOWS_NAME.items():
+        assert tuple(seen[choice]) == shows, f"{choice}: the name shows in {seen[choice]}, expected {shows}"
+        label = zh.plain(submit.PRIVACY[choice])
+        for (yes, no), shown in zip(LABEL_SAYS, shows):
+            words = yes if shown else no
+            if words is not None:
+                assert re.search(words, label), f"the {choice!r} label does not say {words!r}: {label}"
+            other = no if shown else yes
+            if other is not None:
+                assert not re.search(other, label), f"the {choice!r} label says {other!r}: {label}"

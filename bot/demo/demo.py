@@ -273,7 +273,7 @@ async def play_week(app: LinkageApp, world: World, pilot, transcript: Transcript
     scene("11. A notice with read receipts")
     office = await _member(app, "O001")
     notice_id, _ = await act(lambda ctx: notices.send_notice(
-        ctx, title="关于报送年度履职情况的通知", body="请各位委员于本月底前通过本机器人或联络员报送年度履职情况。",
+        ctx, title="关于报送年度履职情况的通知", body="请各位委员于本月底前通过本助手或联络员报送年度履职情况。",
         spec={"kind": "all"}, sender_id=office.id))
     await press(pilot.city, f"nr:{notice_id}")
     await press(pilot.topic_liaison, f"nr:{notice_id}")

@@ -208,13 +208,13 @@ async def build_pilot(world: World) -> Pilot:
     street_liaison = await world.join("H005", "郑桂兰")
     topic_liaison = await world.join("C003", "张伟东")
     other_liaison = await world.join("C004", "刘海燕")
-    topic_group = await world.bound_group("topic:smart_parking", "topic", "市政协·智慧停车主题组", office,
+    topic_group = await world.bound_group("topic:smart_parking", "topic", "市政协·智慧停车主题议政群", office,
                                           [topic_liaison, other_liaison, city], topic="smart_parking")
-    port = await world.bound_group("district:hongqiao", "district", "红桥区政协联络组", office,
+    port = await world.bound_group("district:hongqiao", "district", "红桥区政协委员联络中心", office,
                                    [port_liaison, hongqiao], district="hongqiao")
     street = await world.bound_group("street:hongqiao_xiyuzhuang", "street", "西于庄街道委员联络中心", office,
                                      [street_liaison], street="hongqiao_xiyuzhuang")
-    elderly = await world.bound_group("topic:smart_elderly_care", "topic", "市政协·智慧养老主题组", office,
+    elderly = await world.bound_group("topic:smart_elderly_care", "topic", "市政协·智慧养老主题议政群", office,
                                       [other_liaison], topic="smart_elderly_care")
     return Pilot(office, city, hongqiao, port_liaison, street_liaison, topic_liaison, other_liaison,
                  topic_group, port, street, elderly)

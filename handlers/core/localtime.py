@@ -12,6 +12,11 @@ def local(moment: datetime) -> datetime:
     return moment.astimezone(SHANGHAI)
 
 
+def shown(moment: datetime) -> str:
+    """A moment as people read it, one style throughout (zh-register.md): 2026-12-04 14:30."""
+    return local(moment).strftime("%Y-%m-%d %H:%M")
+
+
 def local_day(moment: datetime) -> date:
     return moment.astimezone(SHANGHAI).date()
 

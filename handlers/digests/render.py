@@ -10,7 +10,7 @@ from pathlib import Path
 
 from handlers.core.context import HandlerConfig
 from handlers.core.i18n import N_, Html, translator
-from handlers.core.localtime import local, local_day
+from handlers.core.localtime import local_day, shown
 from handlers.digests.news import News, OfficeStats, OwnItems
 from handlers.reports import chain, lifecycle
 from storage import digests as store
@@ -64,16 +64,16 @@ def _highlight_lines(news: News, member, t) -> list[str]:
     lines = []
     for code in _topic_order(news, per_topic):
         topic = news.topics.get(code)
-        lines.append("· " + html.escape(reference.name(topic, t.lang) if topic else code) + ": "
-                     + "、".join(_highlight(news, i, t) for i in per_topic[code]))
+        lines.append("· " + t("{place}: {reports}", place=reference.name(topic, t.lang) if topic else code,
+                              reports=Html("、".join(_highlight(news, i, t) for i in per_topic[code]))))
     if member.district_code:
         mine = [i for i in news.adoptions if i.district_code == member.district_code][:HIGHLIGHTS]
         district = news.districts.get(member.district_code)
         if mine and district is not None:
-            lines.append("· " + html.escape(reference.name(district, t.lang)) + ": " + "、".join(
+            lines.append("· " + t("{place}: {reports}", place=reference.name(district, t.lang), reports=Html("、".join(
                 _highlight(news, i, t) + " · " + html.escape(reference.name(news.topics[i.topic_code], t.lang)
                                                        if i.topic_code in news.topics else i.topic_code)
-                for i in mine))
+                for i in mine))))
     return lines
 
 
@@ -134,7 +134,7 @@ async def _hop(conn, own: OwnItems, event, t) -> str:
             own.targets[event.to_target_id] = {"zh": reference.name(target, "zh"),
                                                "en": reference.name(target, "en")} if target else {}
         where = own.targets[event.to_target_id].get(t.lang, "")
-    when = local(event.created_at).strftime("%m-%d %H:%M")
+    when = shown(event.created_at)
     return f"{when} " + t(lifecycle.EVENT_LABELS.get(event.kind, event.kind), where=where)
 
 
@@ -219,7 +219,7 @@ async def render_liaison(conn, member, now: datetime, config: HandlerConfig,
                                    (N_("Waiting for the member ({count}):"), for_member, "updated_at")):
             if rows:
                 lines.append(t(label, count=len(rows)) + " " + "、".join(
-                    f"{i.code} ({_age(getattr(i, start), now, t)})" for i in rows))
+                    t("{code} ({age})", code=i.code, age=Html(_age(getattr(i, start), now, t))) for i in rows))
     if not anything:
         return None
     lines += ["", t("Act on the cards in your groups; a card's buttons show what can be done next.")]

@@ -20,7 +20,7 @@ from handlers.core.buttons import ButtonData
 from handlers.core.flows import Step
 from handlers.core.context import Ctx
 from handlers.core.errors import AdminError
-from handlers.core.localtime import local
+from handlers.core.localtime import shown
 from handlers.core.i18n import N_, Html, translator
 from storage import conversations, outbox, people, reference
 from storage import notices as store
@@ -77,7 +77,7 @@ def _render(notice, lang: str, *, reminder: bool = False, read_at=None) -> str:
     head = t("🔔 <b>Reminder: please read this notice</b>") if reminder else t("📢 <b>Notice</b>")
     lines = [head, f"<b>{html.escape(notice.title)}</b>", "", html.escape(notice.body)]
     if read_at is not None:
-        lines += ["", t("✅ Read at {time}", time=local(read_at).strftime("%m-%d %H:%M"))]
+        lines += ["", t("✅ Read at {time}", time=shown(read_at))]
     return "\n".join(lines)
 
 
@@ -176,7 +176,7 @@ async def list_notices(ctx: Ctx) -> None:
         return
     lines = [t("<b>Latest notices</b> (read / recipients)")]
     for row in rows:
-        when = local(row.created_at).strftime("%m-%d %H:%M")
+        when = shown(row.created_at)
         lines.append(t("#{id} {when} · {title} — read {read}/{total}, unread {unread}", id=row.id, when=when,
                        title=row.title, read=row.read, total=row.recipients, unread=row.recipients - row.read))
     await ctx.reply("\n".join(lines))

@@ -16,11 +16,11 @@ TARGET_NAME_LIMIT = 64
 def default_titles(kind: str, row=None) -> tuple[str, str]:
     """The titles a new target gets from its reference row (topic, district, street, member)."""
     if kind == "office":
-        return "市政协委员学习和联络室 · 收件组", "City office intake"
+        return "市政协委员学习和联络室", "City office intake"
     if kind == "topic":
-        return f"市政协 · {row.name_zh} 主题组", f"City CPPCC · {row.name_en} topic group"
+        return f"市政协·{row.name_zh}主题议政群", f"City CPPCC · {row.name_en} topic group"
     if kind == "district":
-        return f"{row.name_zh}政协联络组", f"{row.name_en} liaison port"
+        return f"{row.name_zh}政协委员联络中心", f"{row.name_en} liaison port"
     if kind == "street":
         return f"{row.name_zh}委员联络中心", f"{row.name_en} member liaison centre"
     if kind == "sector":

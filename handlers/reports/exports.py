@@ -12,7 +12,7 @@ from handlers.reports import chain, lifecycle
 from handlers.core.errors import AdminError
 from handlers.core.cells import write_table
 from handlers.core.i18n import N_, translator
-from handlers.core.localtime import local, local_at
+from handlers.core.localtime import local_at, shown
 from storage import audit, people, reference
 from storage import cosign as cosign_store
 from storage import items as item_store
@@ -26,7 +26,7 @@ FORMATS = (".csv", ".xlsx")
 
 
 def _shown(moment: datetime | None) -> str:
-    return local(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
+    return shown(moment) if moment else ""
 
 
 async def report_rows(conn, start: date, end: date, *, district: str | None = None, reveal_anonymous: bool = False,

@@ -286,11 +286,13 @@ async def on_liaison_text(ctx: Ctx, conv: Conversation) -> None:
     await flows.resume(ctx, conv)
 
 
-def _liaison_signature(ctx: Ctx, lang: str) -> str:
+def _liaison_signature(ctx: Ctx, target, lang: str) -> str:
+    """A city topic group's liaison is its 承办人 (handler); district and street ones are 联络员."""
     t = translator(lang)
-    if ctx.config.reveal_liaison_names:
-        return t("liaison {name}", name=ctx.member.name)
-    return t("the liaison")
+    named = ctx.config.reveal_liaison_names
+    if target.kind == "topic":
+        return t("handler {name}", name=ctx.member.name) if named else t("the handler")
+    return t("liaison {name}", name=ctx.member.name) if named else t("the liaison")
 
 
 async def _author_lang(ctx: Ctx, item) -> str:
@@ -304,7 +306,7 @@ async def _do_ask(ctx: Ctx, item, target, data: dict, text: str) -> None:
     if author.telegram_user_id:
         at = translator(author.language)
         await ctx.send(author.telegram_user_id,
-                       at("❓ About {code}, {who} asks:", code=item.code, who=_liaison_signature(ctx, at.lang))
+                       at("❓ About {code}, {who} asks:", code=item.code, who=_liaison_signature(ctx, target, at.lang))
                        + "\n" + html.escape(text),
                        buttons=[[(at.plain("✍ Answer"), mine.MEMBER.pack("answer", item.id))]])
     await ctx.reply(ctx.t("Your question was sent to the member of {code}.", code=item.code))
@@ -314,7 +316,7 @@ async def _do_reply(ctx: Ctx, item, target, data: dict, text: str) -> None:
     await transitions.move(ctx, item, "answered", "replied", actor_id=ctx.member.id, target_id=target.id, body=text)
     lang = await _author_lang(ctx, item)
     await lifecycle.notify_author(ctx, item, N_("💬 Reply about {code} from {who}:"),
-                                  who=_liaison_signature(ctx, lang))
+                                  who=_liaison_signature(ctx, target, lang))
     author = await people.by_id(ctx.conn, item.author_id)
     if author.telegram_user_id:
         await ctx.send(author.telegram_user_id, html.escape(text))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from handlers.core.buttons import ButtonData
 from handlers.core.context import Buttons, Ctx, clip, utf16_len
 from handlers.core.i18n import N_, Html, translator
-from handlers.core.localtime import local
+from handlers.core.localtime import shown
 from handlers.reports import chain
 from storage import cosign as cosign_store
 from storage import items as item_store
@@ -367,7 +367,7 @@ async def history_lines(conn, item, lang: str, *, limit: int | None = None) -> l
     steps = {step.created_at: step for step in await outcome_store.chain(conn, item.id)} \
         if any(event.kind == "outcome" for event in events) else {}
     for event in events:
-        when = local(event.created_at).strftime("%m-%d %H:%M")
+        when = shown(event.created_at)
         where = ""
         if event.to_target_id:
             where = reference.name(await target_store.by_id(conn, event.to_target_id), lang)

@@ -17,9 +17,18 @@ from storage import conversations, people, reference
 from storage import items as item_store
 from storage.conversations import Conversation
 
-PRIVACY = {"named": N_("Named: liaisons see my name"),
-           "office": N_("Named to the office only: liaisons see an alias, not who I am"),
-           "anonymous": N_("Anonymous to all but administrators")}
+# Who sees the author's name, for each choice — every place it appears: the cards in the groups the
+# report reaches (lifecycle.author_label), the office's exports (exports.py), the co-signers'
+# invitations (cosign.py) and the adopted highlights of the members' news (digests/render.py).
+# A change to any of those must change these words (tests/test_privacy.py checks they agree).
+PRIVACY = {"named": N_("Named: the liaisons and handlers of the groups it reaches, the office and your "
+                       "co-signers see your name; once it is adopted, the news members get names you."),
+           "office": N_("Alias: liaisons and handlers see only an alias; the office and your co-signers "
+                        "see your name; the news does not name you."),
+           "anonymous": N_("Anonymous: liaisons, handlers and the office do not see your name (only the "
+                           "system administrators hold it; an export that shows it is logged); your co-signers "
+                           "see it; the news does not name you.")}
+PRIVACY_BUTTONS = {"named": N_("Named"), "office": N_("Alias"), "anonymous": N_("Anonymous")}
 MAX_ATTACHMENTS = 10
 STEP = ButtonData("s", step=str, value=str)  # a choice in the draft's current step
 
@@ -173,6 +182,12 @@ def file_problem(ctx: Ctx, file) -> str | None:
     return None
 
 
+async def _privacy_prompt(ctx: Ctx, conv: Conversation) -> str:
+    """The three choices in full (the buttons only name them): who sees the name, everywhere."""
+    return "\n".join([ctx.t("<b>Step 8.</b> Who may see that this report is yours?"),
+                      *("· " + ctx.t(PRIVACY[code]) for code in PRIVACY)])
+
+
 async def _preview(ctx: Ctx, conv: Conversation) -> str:
     t = ctx.t
     data = conv.data
@@ -251,8 +266,9 @@ SUBMIT = flows.Flow("submit", STEP, [
                          "{count} fellow members, separated by commas. Each is asked to confirm and will see "
                          "your name and this report. Or press Skip."), values={"count": cosign.MAX_COSIGNERS},
          choices=SKIP, on_choice=remember("cosigners", lambda skip: []), on_text=_choose_cosigners, next="privacy"),
-    Step("privacy", N_("<b>Step 8.</b> Who may see that this report is yours?"),
-         choices=[[(label, code)] for code, label in PRIVACY.items()], on_choice=remember("privacy"), next="preview"),
+    Step("privacy", _privacy_prompt,
+         choices=[[(label, code)] for code, label in PRIVACY_BUTTONS.items()], on_choice=remember("privacy"),
+         next="preview"),
     Step("preview", _preview,
          choices=[[(N_("✅ Submit"), "submit"), (N_("✖ Cancel"), "cancel")]], on_choice=_confirm),
 ])

@@ -239,9 +239,8 @@ async def push_materials(ctx: Ctx, s) -> int:
         if not r.active or not r.reachable or r.telegram_user_id is None:
             continue
         t = translator(r.language)
-        caption = t("📎 Materials of <b>{title}</b>", title=s.title)
-        if materials.get("name"):
-            caption += ": " + esc(materials["name"])
+        caption = t("📎 Materials of <b>{title}</b>: {name}", title=s.title, name=materials["name"]) \
+            if materials.get("name") else t("📎 Materials of <b>{title}</b>", title=s.title)
         if materials.get("kind") == "link":
             await ctx.send(r.telegram_user_id, caption + "\n" + esc(materials["value"]),
                            priority=outbox.BULK)
