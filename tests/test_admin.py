@@ -121,7 +121,7 @@ async def test_seeds_load_twice_without_changes(db):
         assert len(names) == 1 + 31 + 16 + 10 + 31  # office, topics, districts, streets, sectors
         sector = await target_store.by_name(conn, "sector:economics")
         assert (sector.kind, sector.level, sector.sector_code, sector.title_zh) == (
-            "sector", "city", "economics", "市政协·界别联络组（经济界）")
+            "sector", "city", "economics", "市政协·经济界委员群")
         assert (await conn.execute(select(func.count()).select_from(targets)
                                    .where(targets.c.chat_id.is_not(None)))).scalar_one() == 0
         port = await target_store.by_name(conn, "district:hongqiao")

@@ -51,7 +51,7 @@ async def test_a_chain_step_by_step_told_to_the_member_and_shown_on_card_my_dige
     code = await claimed_city_report(stack)
 
     steps = [("adopted", None, "已被采用。", "采用"), ("reported_up", "市委", "已报送市委。", "已报送市委"),
-             ("instructed", "市级领导", "市级领导已批示。", "获市级领导批示"),
+             ("instructed", "市级", "市级领导已批示。", "获市级领导批示"),
              ("transferred", "市交通运输委", "已转市交通运输委。", "转市交通运输委办理"),
              ("feedback", "市交通运输委", "已纳入明年停车治理计划。", "市交通运输委反馈")]
     for kind, detail, note, told in steps:
@@ -93,7 +93,7 @@ async def test_a_chain_step_by_step_told_to_the_member_and_shown_on_card_my_dige
         [english] = [r for r in await report_rows(conn, today, today, lang="en") if r[0] == code]
     assert row[COLUMNS.index("Outcome (办理结果)")] == CHAIN
     assert english[COLUMNS.index("Outcome (办理结果)")] == (
-        "adopted (采用) → reported up to Municipal Party Committee (市委) → instruction by city leaders → "
+        "adopted (采用) → reported up to Municipal Party Committee (市委) → instruction by city-level leaders → "
         "transferred to Municipal Transport Commission → feedback from Municipal Transport Commission")
 
     await stack.settle()

@@ -1,4 +1,4 @@
-"""The office's words (issue 9, /work/shared/reference/zh-register.md): every Chinese msgstr in the
+"""The office's words (issue 9, ../shared/reference/zh-register.md): every Chinese msgstr in the
 catalog speaks the register of CPPCC work documents — one name per role and unit, the office's
 verbs, full-width punctuation next to Chinese, the bot's Chinese name. Runs over the whole catalog,
 so strings added later are held to the same rules; a failure names the msgid and the term.
@@ -89,7 +89,7 @@ def test_no_replaced_term_is_left_in_the_chinese():
                 for m in _chinese_entries() for pattern, instead in FORBIDDEN
                 for match in [re.search(pattern, _without_markup(m.string))] if match]
     assert not problems, ("Chinese msgstrs that use a term the office does not use "
-                          "(see /work/shared/reference/zh-register.md):\n" + "\n".join(problems))
+                          "(see ../shared/reference/zh-register.md):\n" + "\n".join(problems))
 
 
 def test_the_office_terms_are_used_consistently():

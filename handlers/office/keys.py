@@ -24,7 +24,7 @@ def default_titles(kind: str, row=None) -> tuple[str, str]:
     if kind == "street":
         return f"{row.name_zh}委员联络中心", f"{row.name_en} member liaison centre"
     if kind == "sector":
-        return f"市政协·界别联络组（{row.name_zh}）", f"City CPPCC · {row.name_en} sector group"
+        return f"市政协·{row.name_zh}委员群", f"City CPPCC · {row.name_en} sector group"
     return row.name, row.name  # person
 
 

@@ -21,10 +21,10 @@ BODIES = {"national_cppcc": N_("CPPCC National Committee (全国政协)"), "city
           "city_government": N_("Municipal Government (市政府)"), "city_cppcc": N_("Municipal CPPCC (市政协)"),
           "district_party": N_("District Party Committee (区委)"),
           "district_government": N_("District Government (区政府)")}
-LEVELS = {"national": N_("national leaders"), "city": N_("city leaders"), "district": N_("district leaders")}
+LEVELS = {"national": N_("national"), "city": N_("city-level"), "district": N_("district-level")}
 # One step with its detail, as the chain shows it.
 STEP_LABELS = {"adopted": N_("adopted (采用)"), "reported_up": N_("reported up to {body}"),
-               "instructed": N_("instruction by {level}"), "transferred": N_("transferred to {department}"),
+               "instructed": N_("instruction by {level} leaders"), "transferred": N_("transferred to {department}"),
                "feedback": N_("feedback from {department}"), "answered": N_("answered"),
                "not_adopted": N_("not adopted")}
 
