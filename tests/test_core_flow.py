@@ -207,10 +207,7 @@ async def test_member_edits_until_claimed_and_may_withdraw(stack):
 async def test_draft_survives_a_restart(stack, tmp_path):
     pilot = await stack.pilot()
     sb = stack.sb
-    await sb.send(pilot.city, "/submit")
-    await stack.world.step(pilot.city, "s:topic", "smart_parking")
-    await stack.world.step(pilot.city, "s:area", "city")
-    await sb.wait_for(pilot.city, "第3步", TIMEOUT)
+    await stack.world.start_city_report(pilot.city)
     await stack.app.stop()  # a restart: a new process would find the same database
 
     from bot.app import LinkageApp
@@ -218,7 +215,7 @@ async def test_draft_survives_a_restart(stack, tmp_path):
     stack.app = LinkageApp(make_settings(tmp_path, stack.server.base_url))
     await stack.app.start()
     await sb.send(pilot.city, "重启之后继续填写的情况。")
-    await sb.wait_for(pilot.city, "第4步", TIMEOUT)
+    await sb.wait_for(pilot.city, "第5步", TIMEOUT)
     conv = await stack.row("conversations", user_id=pilot.city.id)
     assert conv.data["topic"] == "smart_parking" and conv.data["observation"] == "重启之后继续填写的情况。"
 

@@ -101,7 +101,8 @@ async def test_weekly_digest_own_reports_numbers_highlights_and_the_office_chart
     assert named in city.split(plain(zh("<b>Adopted (采用)</b>")))[0]  # decided this week, among own reports
     assert parking in city
     highlights = city.split(plain(zh("<b>Adopted (采用)</b>")))[1]
-    assert zh.plain("{code} (by {name})", code=named, name="王晓明") in highlights  # named: the author shown
+    titled_named = lifecycle.titled(await stack.row("items", code=named))
+    assert zh.plain("{code} (by {name})", code=titled_named, name="王晓明") in highlights  # named: the author shown
     assert hidden in highlights and f"{hidden} (" not in highlights  # anonymous: the code only
 
     hongqiao = texts[pilot.hongqiao.id]

@@ -186,6 +186,7 @@ def route() -> None:
 @click.option("--district")
 @click.option("--street")
 @click.option("--sector")
+@click.option("--tag", "tags", multiple=True, help="A tag the item carries (repeatable).")
 @click.pass_obj
 def route_test(settings: Settings, **fields) -> None:
     """Dry run: where would an item go now, and once every group is bound?"""
@@ -218,6 +219,7 @@ def route_list(settings: Settings) -> None:
 @click.option("--district")
 @click.option("--street")
 @click.option("--sector")
+@click.option("--tag", help="Items carrying this tag (seeds/tags.yaml).")
 @click.option("--continue", "keep_going", is_flag=True, help="Do not stop at this rule.")
 @click.option("--position", type=int)
 @click.pass_obj

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from bot.sandbox import SandboxClient, SbChat, SbMessage, SbUser
 from handlers.office import invites, keys, liaisons
+from storage import reference
 from storage.db import Database
 
 TIMEOUT = 30.0
@@ -71,21 +72,36 @@ class World:
         await self.sb.press(user, prompt, data=wanted)
         return prompt
 
-    async def start_city_report(self, user: SbUser, topic: str = "smart_parking") -> None:
-        """/submit, a topic, city-wide: the bot now asks for the observation (step 3)."""
+    async def choose_topic(self, user: SbUser, topic: str, tags: tuple[str, ...] = ()) -> SbMessage:
+        """Step 1 of /submit: the topic's domain, the topic, then the tags (or Skip). Returns the
+        topic screen's message (the domain screen's for 其他, which has no second screen)."""
+        domain = await self._admin(lambda conn, now: reference.topic(conn, topic))
+        prompt = await self.step(user, "s:domain", domain.domain)
+        if domain.domain != "other":
+            prompt = await self.step(user, "s:topic", topic)
+        for tag in tags:
+            await self.step(user, "s:tags", tag)
+        await self.step(user, "s:tags", "done" if tags else "skip")
+        return prompt
+
+    async def start_city_report(self, user: SbUser, topic: str = "smart_parking",
+                                title: str = "一条社情民意信息") -> None:
+        """/submit, a topic, city-wide, a title: the bot now asks for the observation (step 4)."""
         await self.sb.send(user, "/submit")
-        await self.step(user, "s:topic", topic)
+        await self.choose_topic(user, topic)
         await self.step(user, "s:area", "city")
         await self.sb.wait_for(user, lambda m: (m.text or "").startswith(("第3步", "Step 3")), TIMEOUT)
+        await self.sb.send(user, title)
+        await self.sb.wait_for(user, lambda m: (m.text or "").startswith(("第4步", "Step 4")), TIMEOUT)
 
     async def submit(self, user: SbUser, *, topic: str, area: str, observation: str, suggestion: str,
                      analysis: str | None = None, district: str | None = None, street: str | None = None,
                      photo: bool = False, privacy: str = "named", cosigners: str | None = None,
-                     receipt: bool = True) -> str | None:
+                     receipt: bool = True, title: str = "一条社情民意信息", tags: tuple[str, ...] = ()) -> str | None:
         """A member goes through the whole guided flow; returns the reference code (None when
         told not to wait for the receipt, e.g. because the submit is meant to fail)."""
         await self.sb.send(user, "/submit")
-        await self.step(user, "s:topic", topic)
+        await self.choose_topic(user, topic, tags)
         await self.step(user, "s:area", area)
         if district:
             try:
@@ -95,13 +111,15 @@ class World:
         if street:
             await self.step(user, "s:street", street)
         await self.sb.wait_for(user, lambda m: (m.text or "").startswith(("第3步", "Step 3")), TIMEOUT)
+        await self.sb.send(user, title)
+        await self.sb.wait_for(user, lambda m: (m.text or "").startswith(("第4步", "Step 4")), TIMEOUT)
         await self.sb.send(user, observation)
         await self.sb.wait_for(user, lambda m: "s:analysis:skip" in m.button_data.values(), TIMEOUT)
         if analysis:
             await self.sb.send(user, analysis)
         else:
             await self.step(user, "s:analysis", "skip")
-        await self.sb.wait_for(user, lambda m: (m.text or "").startswith(("第5步", "Step 5")), TIMEOUT)
+        await self.sb.wait_for(user, lambda m: (m.text or "").startswith(("第6步", "Step 6")), TIMEOUT)
         await self.sb.send(user, suggestion)
         await self.sb.wait_for(user, lambda m: "s:files:done" in m.button_data.values(), TIMEOUT)
         if photo:

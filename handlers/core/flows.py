@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Awaitable, Callable, Mapping, Sequence, Union
 
 from handlers.core.buttons import ButtonData
-from handlers.core.context import Buttons, Ctx, shows_nothing, without_bidi_controls
+from handlers.core.context import Buttons, Ctx, keyboard, shows_nothing, without_bidi_controls
 from handlers.core.i18n import N_
 from storage import conversations
 from storage.conversations import Conversation
@@ -17,9 +17,10 @@ from storage.conversations import Conversation
 Choices = Sequence[Sequence[tuple[str, str]]]  # rows of (label, value)
 Dynamic = Callable[[Ctx, Conversation], Awaitable]  # (ctx, conv) -> what the step shows now
 TextHandler = Callable[[Ctx, Conversation], Awaitable[bool]]  # True: answered, go on
-ChoiceHandler = Callable[[Ctx, Conversation, str], Awaitable[bool]]  # False: not a value it takes
+ChoiceHandler = Callable[[Ctx, Conversation, str], Awaitable[object]]  # False: not a value it takes; STAY
 Skip = Callable[[Ctx, Conversation], Awaitable[bool]]  # True: answered without asking
 Next = Union[str, Callable[[Conversation], str], None]
+STAY = "stay"  # what a choice handler returns for a press taken without moving on (a toggle)
 
 
 @dataclass(frozen=True)
@@ -85,10 +86,17 @@ class Flow:
             await ctx.answer(t.plain(self.stale), alert=True)
             return
         step = self.steps[conv.step]
-        if not await self._takes(ctx, conv, step, fields["value"]):
+        taken = await self._takes(ctx, conv, step, fields["value"])
+        if not taken:
             await ctx.answer(t.plain("This choice is not valid."), alert=True)
             return
-        await self.go_on(ctx, conv)
+        if taken == STAY:  # the same step, its buttons redrawn in place
+            await conversations.save(ctx.conn, conv, ctx.now)
+            await ctx.call("editMessageReplyMarkup", {
+                "chat_id": ctx.event.chat_id, "message_id": ctx.event.message_id,
+                "reply_markup": keyboard(await self.buttons(ctx, conv) or [])}, chat_id=ctx.event.chat_id)
+        else:
+            await self.go_on(ctx, conv)
         await ctx.answer()
 
     async def _takes(self, ctx: Ctx, conv: Conversation, step: Step, value: str) -> bool:

@@ -43,10 +43,10 @@ def _number_lines(news: News, table: dict[str, dict[str, int]], t) -> list[str]:
 
 
 def _highlight(item, t) -> str:
-    """A code, with the author's name only when the report is named."""
+    """A code and title, with the author's name only when the report is named."""
     if item.privacy == "named":
-        return t("{code} (by {name})", code=item.code, name=item.author_name)
-    return html.escape(item.code)
+        return t("{code} (by {name})", code=lifecycle.titled(item), name=item.author_name)
+    return lifecycle.titled(item)
 
 
 def _highlight_lines(news: News, member, t) -> list[str]:
@@ -107,14 +107,14 @@ async def own_lines(conn, own: OwnItems, member, t) -> list[str]:
         return []
     lines = ["", t("<b>Your reports</b>")]
     for item in open_:
-        lines.append(f"<b>{item.code}</b> · " + lifecycle.status_label(item.status, t.lang))
+        lines.append(f"<b>{lifecycle.titled(item)}</b> · " + lifecycle.status_label(item.status, t.lang))
         event = own.events.get(item.id)
         if event is not None:
             lines.append("   " + await _hop(conn, own, event, t))
     if done:
         lines.append(t("Closed or decided this week:"))
         for item in done:
-            lines.append(f"<b>{item.code}</b> · " + lifecycle.status_label(item.status, t.lang))
+            lines.append(f"<b>{lifecycle.titled(item)}</b> · " + lifecycle.status_label(item.status, t.lang))
     return lines
 
 
@@ -211,7 +211,7 @@ async def render_liaison(conn, member, now: datetime, config: HandlerConfig,
                                    (N_("Waiting for the member ({count}):"), for_member, "updated_at")):
             if rows:
                 lines.append(t(label, count=len(rows)) + " " + "、".join(
-                    f"{i.code} ({_age(getattr(i, start), now, t)})" for i in rows))
+                    f"{lifecycle.titled(i)} ({_age(getattr(i, start), now, t)})" for i in rows))
     if not anything:
         return None
     lines += ["", t("Act on the cards in your groups; a card's buttons show what can be done next.")]
@@ -233,6 +233,9 @@ def render_office(stats: OfficeStats, lang: str, open_count: int) -> str:
             lines += ["· " + t("{topic}: {new} new · {answered} answered · {adopted} adopted",
                                topic=label, new=new, answered=answered, adopted=adopted)
                       for label, new, answered, adopted in rows]
+    if stats.by_tag:  # tags cut across topics: 适老 reports under every topic, counted once each
+        lines += ["", t("<b>New reports by tag</b>"), "· " + " · ".join(
+            t("{tag}: {count} reports", tag=reference.name(tag, lang), count=count) for tag, count in stats.by_tag)]
     if not stats.by_topic:
         lines += ["", t("No reports this week.")]
     return "\n".join(lines)
