@@ -22,6 +22,7 @@ from handlers.office.roster import ROSTER_COLUMNS, import_roster, read_roster_fi
 from handlers.office.rules import add_rule, delete_rule, list_rules, route_test
 from handlers.core.errors import AdminError
 from seeds.loader import load_seeds
+from storage import reference
 from storage import targets as target_store
 from storage.db import Database
 from storage.schema import (audit_log, committees, districts, domains, invites, members, routing_rules, rule_targets,
@@ -141,6 +142,21 @@ async def test_reseed_keeps_bindings_and_the_offices_rules(db):
         assert rule_id not in {r.id for r in await list_rules(conn)}
     assert await count(db, routing_rules) == 71
     assert await count(db, members) == 0
+
+
+async def test_reseeding_an_older_database_moves_topics_into_domains(db):
+    async with db.transaction() as conn:  # as the seed before domains left it
+        await conn.execute(topics.insert().values(code="smart_parking", name_zh="智慧停车", name_en="Smart parking",
+                                                  domain="digital_life", position=5))
+        await conn.execute(topics.insert().values(code="transport", name_zh="交通出行", name_en="Transport",
+                                                  domain="livelihood", position=30))
+    await load_seeds(db, NOW, roster=False)
+    async with db.read() as conn:
+        parking, transport = await reference.topic(conn, "smart_parking"), await reference.topic(conn, "transport")
+        assert (parking.domain, transport.domain, transport.name_zh) == ("transport", "transport", "公共交通和道路")
+        assert [t.code for t in await reference.topics_of(conn, "transport")] == [
+            "transport", "smart_parking", "smart_transport", "mobility_maas"]
+        assert (await reference.domain(conn, "transport")).name_zh == "交通出行"
 
 
 # --- roster import -------------------------------------------------------------------------
