@@ -83,13 +83,13 @@ async def test_anonymous_street_report_reaches_port_and_sub_port_without_the_nam
 async def test_liaison_claims_asks_replies_and_records_adopted_while_the_member_watches(stack):
     pilot = await stack.pilot()
     world, sb = stack.world, stack.sb
-    code = await world.submit(pilot.city, topic="smart_parking", area="city",
+    code = await world.submit(pilot.city, topic="smart_parking", area="city", title="夜间停车难",
                               observation="夜间停车难。", suggestion="共享停车。")
     member, liaison, group = pilot.city, pilot.topic_liaison, pilot.topic_group
 
     answer = await world.card_action(liaison, group, code, "claim")
     assert answer["text"] == zh.plain("Claimed. The other cards show it is yours.")
-    await sb.wait_for(member, f"{code} 现由", TIMEOUT)
+    await sb.wait_for(member, f"{code}「夜间停车难」 现由", TIMEOUT)  # the member's notices name the title
     card = await world.card(group, code, lambda m: "张伟东" in m.text)
     assert not any(d.endswith(":claim") for d in card.button_data.values())
 
