@@ -29,6 +29,7 @@ class World:
     clock_now: callable
     bot_username: str = "linkage_bot"
     people: dict[str, SbUser] = field(default_factory=dict)  # roster id -> sandbox user
+    domain_of: dict[str, str] = field(default_factory=dict)  # topic code -> its domain, read once
 
     async def _admin(self, work):
         async with self.db.transaction() as conn:
@@ -75,9 +76,12 @@ class World:
     async def choose_topic(self, user: SbUser, topic: str, tags: tuple[str, ...] = ()) -> SbMessage:
         """Step 1 of /submit: the topic's domain, the topic, then the tags (or Skip). Returns the
         topic screen's message (the domain screen's for 其他, which has no second screen)."""
-        domain = await self._admin(lambda conn, now: reference.topic(conn, topic))
-        prompt = await self.step(user, "s:domain", domain.domain)
-        if domain.domain != "other":
+        if not self.domain_of:
+            rows = await self._admin(lambda conn, now: reference.all_topics(conn))
+            self.domain_of.update((row.code, row.domain) for row in rows)
+        domain = self.domain_of[topic]
+        prompt = await self.step(user, "s:domain", domain)
+        if domain != "other":
             prompt = await self.step(user, "s:topic", topic)
         for tag in tags:
             await self.step(user, "s:tags", tag)
