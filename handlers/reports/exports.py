@@ -18,9 +18,9 @@ from storage import cosign as cosign_store
 from storage import items as item_store
 from storage import targets as target_store
 
-COLUMNS = (N_("Code"), N_("Title (标题)"), N_("Submitted"), N_("Topic"), N_("Tags"), N_("Area"), N_("District"), N_("Street"), N_("Submitted by"),
-           N_("Observation (情况)"), N_("Analysis (分析)"), N_("Suggestion (建议)"), N_("Co-signed by (联名)"),
-           N_("Status"), N_("Duplicate of"), N_("Handled at"), N_("Closed"))
+COLUMNS = (N_("Code"), N_("Title (标题)"), N_("Submitted"), N_("Topic"), N_("Tags"), N_("Area"), N_("District"),
+           N_("Street"), N_("Submitted by"), N_("Observation (情况)"), N_("Analysis (分析)"), N_("Suggestion (建议)"),
+           N_("Co-signed by (联名)"), N_("Status"), N_("Duplicate of"), N_("Handled at"), N_("Closed"))
 FORMATS = (".csv", ".xlsx")
 
 

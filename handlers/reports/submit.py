@@ -1,6 +1,6 @@
 """The member's side: the guided submission (domain → topic → tags → area → 标题 → 情况 → 分析 →
-建议 → attachments → co-signers → privacy → preview → submit), /my with hop history, editing until claimed, withdrawing, and
-answering a liaison's question. The draft lives in the database at every step."""
+建议 → attachments → co-signers → privacy → preview → submit; the first three in topic_menu.py), /my
+with hop history, editing until claimed, withdrawing, and answering a liaison's question. The draft lives in the database at every step."""
 
 from __future__ import annotations
 
