@@ -154,3 +154,23 @@ async def test_a_rule_on_a_tag_routes_the_reports_that_carry_it(stack):
     await world.card(pilot.topic_group, plain)
     await stack.settle()
     assert [m for m in await stack.sb.messages(pilot.elderly_group.chat) if plain in (m.text or "")] == []
+
+
+async def test_the_member_may_change_the_title_until_claimed(stack):
+    pilot = await stack.pilot()
+    sb, world = stack.sb, stack.world
+    code = await world.submit(pilot.city, topic="smart_parking", area="city", title="原来的标题",
+                              observation="停车难。", suggestion="共享停车。")
+    item = await stack.row("items", code=code)
+    await sb.send(pilot.city, "/my")
+    listing = await sb.wait_for(pilot.city, lambda m: f"m:edit:{item.id}" in m.button_data.values(), TIMEOUT)
+    await sb.press(pilot.city, listing, data=f"m:edit:{item.id}")
+    await world.step(pilot.city, "m:field", f"{item.id}:title")
+    await sb.wait_for(pilot.city, code, TIMEOUT)
+    await sb.send(pilot.city, "长" * 31)
+    await sb.wait_for(pilot.city, zh("Sorry, the title can have at most {limit} characters; this one has {length}. "
+                                     "Please shorten it and send it again.", limit=30, length=31), TIMEOUT)
+    assert (await stack.row("items", code=code)).title == "原来的标题"
+    await sb.send(pilot.city, "修改后的标题")
+    await world.card(pilot.topic_group, code, lambda m: m.text.startswith(f"📋 {code}「修改后的标题」"))
+    assert (await stack.row("items", code=code)).title == "修改后的标题"

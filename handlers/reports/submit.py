@@ -95,17 +95,24 @@ async def _choose_street(ctx: Ctx, conv: Conversation, code: str) -> bool:
     return True
 
 
-async def _take_title(ctx: Ctx, conv: Conversation) -> bool:
+async def _title_input(ctx: Ctx) -> str | None:
+    """The title the member sent, on one line; None after telling them why it cannot be taken."""
     text = await flows.text_input(ctx, empty_msgid=N_("The title needs some text. Please type it, or /cancel to stop."))
     if text is None:
-        return False
-    title = " ".join(text.split())  # one line
+        return None
+    title = " ".join(text.split())
     if utf16_len(title) > TITLE_LIMIT:
         await ctx.reply(ctx.t("Sorry, the title can have at most {limit} characters; this one has {length}. "
                               "Please shorten it and send it again.", limit=TITLE_LIMIT, length=utf16_len(title)))
-        return False
-    conv.data["title"] = title
-    return True
+        return None
+    return title
+
+
+async def _take_title(ctx: Ctx, conv: Conversation) -> bool:
+    title = await _title_input(ctx)
+    if title is not None:
+        conv.data["title"] = title
+    return title is not None
 
 
 async def _take_text(ctx: Ctx, conv: Conversation) -> bool:
@@ -313,12 +320,13 @@ async def on_member_button(ctx: Ctx, fields: dict) -> None:
             await ctx.answer(t.plain("A liaison is already handling this report, so it can no longer be edited."),
                              alert=True)
             return
-        buttons = [[(t.plain("Observation"), MEMBER.pack("field", item.id, "observation"))],
+        buttons = [[(t.plain("Title (标题)"), MEMBER.pack("field", item.id, "title"))],
+                   [(t.plain("Observation"), MEMBER.pack("field", item.id, "observation"))],
                    [(t.plain("Analysis"), MEMBER.pack("field", item.id, "analysis"))],
                    [(t.plain("Suggestion"), MEMBER.pack("field", item.id, "suggestion"))]]
         await ctx.answer()
         await ctx.reply(t("Which part of {code} do you want to change?", code=item.code), buttons=buttons)
-    elif action == "field" and extra in ("observation", "analysis", "suggestion"):
+    elif action == "field" and extra in ("title", "observation", "analysis", "suggestion"):
         if item.status not in ("submitted", *item_store.WAITING):
             await ctx.answer(t.plain("A liaison is already handling this report, so it can no longer be edited."),
                              alert=True)
@@ -340,9 +348,9 @@ async def on_member_button(ctx: Ctx, fields: dict) -> None:
 async def on_member_text(ctx: Ctx, conv: Conversation) -> None:
     """Text for an edit or an answer to a liaison's question."""
     t = ctx.t
-    text = await flows.text_input(ctx)
+    text = await (_title_input(ctx) if conv.data.get("field") == "title" else flows.text_input(ctx))
     if text is None:
-        return
+        return  # the member was told why; the edit waits for another try
     item = await item_store.by_id(ctx.conn, conv.data["item_id"])
     if conv.flow == "edit":
         if item.status not in ("submitted", *item_store.WAITING):
