@@ -32,6 +32,12 @@ def test_the_office_sets_up_a_deployment_from_the_command_line(tmp_path):
     assert code == 0 and "not bound" in out  # nothing is bound yet: the walk says so, and where it would go
     assert "→ once bound: street:hongqiao_xiyuzhuang, district:hongqiao (not bound yet: street:hongqiao_xiyuzhuang, " \
            "district:hongqiao)" in out
+    code, out = _linkage(db, "route", "add", "topic:smart_elderly_care", "--tag", "适老", "--continue", "--position", "1")
+    assert code == 0 and "added" in out
+    code, out = _linkage(db, "route", "test", "--topic", "gov_services", "--tag", "elderly_friendly")
+    assert "→ once bound: topic:smart_elderly_care, topic:gov_services" in out  # the tag rule, then the topic's
+    code, out = _linkage(db, "route", "list")
+    assert "tag=elderly_friendly → topic:smart_elderly_care (unbound) [continue]" in out
     for group in (["study", "list"], ["notice", "list"], ["holidays", "list", "--year", "2026"], ["outbox"],
                   ["route", "list"]):
         code, out = _linkage(db, *group)
