@@ -9,7 +9,8 @@ from handlers.core.i18n import translator
 from handlers.office.rules import add_rule, route_test
 from handlers.reports.exports import report_rows
 from handlers.core.localtime import local
-from storage import reference
+from storage import conversations, reference
+from storage.conversations import Conversation
 
 STACK_TIER = "fast"  # feature logic: once, in-process (tests/fast.py)
 zh = translator("zh")
@@ -174,3 +175,12 @@ async def test_the_member_may_change_the_title_until_claimed(stack):
     await sb.send(pilot.city, "修改后的标题")
     await world.card(pilot.topic_group, code, lambda m: m.text.startswith(f"📋 {code}「修改后的标题」"))
     assert (await stack.row("items", code=code)).title == "修改后的标题"
+
+
+async def test_a_draft_left_at_the_one_screen_topic_menu_starts_again_at_the_fields(stack):
+    pilot = await stack.pilot()
+    async with stack.app.db.transaction() as conn:
+        await conversations.save(conn, Conversation(pilot.city.id, "submit", "topic", {}), stack.app.clock.now())
+    await stack.sb.send(pilot.city, "/submit")
+    await stack.sb.wait_for(pilot.city, lambda m: "s:domain:transport" in m.button_data.values(), TIMEOUT)
+    assert (await stack.row("conversations", user_id=pilot.city.id)).step == "domain"

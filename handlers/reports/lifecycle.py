@@ -39,8 +39,7 @@ FIELD_LIMIT_ON_CARD = 700
 def titled(item) -> Html:
     """The code with the member's title, as lists and messages name a report:
     SQ-2026-00012「老旧小区夜间停车难」 (a report from before titles: its code alone). HTML."""
-    title = getattr(item, "title", None)
-    return Html(item.code + (f"「{html.escape(title)}」" if title else ""))
+    return Html(item.code + (f"「{html.escape(item.title)}」" if item.title else ""))
 
 
 def status_label(status: str, lang: str) -> str:
@@ -132,8 +131,7 @@ async def render_body(conn, item, lang: str, *, for_author: bool) -> str:
     t = translator(lang)
     topic = await reference.topic(conn, item.topic_code)
     author = await people.by_id(conn, item.author_id)
-    title = f"「{html.escape(item.title)}」" if item.title else ""
-    lines = [f"📋 <b>{item.code}</b>{title} · {html.escape(reference.name(topic, lang))}"]
+    lines = [f"📋 <b>{titled(item)}</b> · {html.escape(reference.name(topic, lang))}"]
     tags = await item_store.tags_of(conn, item.id)
     if tags:
         lines.append(t("Tags: {tags}", tags="、".join(reference.name(tag, lang) for tag in tags)))

@@ -1,6 +1,7 @@
 """The member's side: the guided submission (domain → topic → tags → area → 标题 → 情况 → 分析 →
 建议 → attachments → co-signers → privacy → preview → submit; the first three in topic_menu.py), /my
-with hop history, editing until claimed, withdrawing, and answering a liaison's question. The draft lives in the database at every step."""
+with hop history, editing until claimed, withdrawing, and answering a liaison's question. The draft
+lives in the database at every step."""
 
 from __future__ import annotations
 
@@ -30,6 +31,9 @@ async def start(ctx: Ctx) -> None:
     """/submit: a new draft, or the unfinished one where it was left."""
     conv = await conversations.load(ctx.conn, ctx.event.user_id)
     if conv is not None and conv.flow == SUBMIT.name:
+        if conv.step == "topic" and not conv.data.get("domain"):  # a draft from the one-screen menu
+            conv.step = SUBMIT.first
+            await conversations.save(ctx.conn, conv, ctx.now)
         await ctx.reply(ctx.t("Continuing your unfinished draft (/cancel discards it)."))
     else:
         conv = Conversation(ctx.event.user_id, SUBMIT.name, SUBMIT.first, {})
