@@ -184,3 +184,27 @@ async def test_a_draft_left_at_the_one_screen_topic_menu_starts_again_at_the_fie
     await stack.sb.send(pilot.city, "/submit")
     await stack.sb.wait_for(pilot.city, lambda m: "s:domain:transport" in m.button_data.values(), TIMEOUT)
     assert (await stack.row("conversations", user_id=pilot.city.id)).step == "domain"
+
+
+async def test_typed_words_find_the_topic(stack):
+    pilot = await stack.pilot()
+    sb = stack.sb
+    await sb.send(pilot.city, "/submit")
+    await sb.wait_for(pilot.city, lambda m: bool(_values(m, "s:domain:")), TIMEOUT)
+    await sb.send(pilot.city, "小区夜间停车难")
+    found = await sb.wait_for(pilot.city, lambda m: bool(_values(m, "s:found:")), TIMEOUT)
+    assert "smart_parking" in _values(found, "s:found:")[:2] and _values(found, "s:found:")[-2:] == ["other", "back"]
+    assert "小区夜间停车难" in found.text
+    await sb.send(pilot.city, "养老")  # again, from the found screen
+    elderly = await sb.wait_for(pilot.city, lambda m: "s:found:elderly_care" in m.button_data.values(), TIMEOUT)
+    assert set(_values(elderly, "s:found:")[:2]) == {"elderly_care", "smart_elderly_care"}  # their own names first
+    assert len(elderly.button_data) <= 10
+    answer = await sb.callback_answer(await sb.press(pilot.city, elderly, data="s:found:smart_parking", forge=True))
+    assert answer["show_alert"]  # no longer offered
+    await sb.send(pilot.city, "zzz")
+    await sb.wait_for(pilot.city, zh("No topic matches those words. Please choose a field above, or try other words."),
+                      TIMEOUT)
+    assert (await stack.row("conversations", user_id=pilot.city.id)).step == "found"
+    await sb.press(pilot.city, elderly, data="s:found:smart_elderly_care")
+    await sb.wait_for(pilot.city, lambda m: bool(_values(m, "s:tags:")), TIMEOUT)
+    assert (await stack.row("conversations", user_id=pilot.city.id)).data["topic"] == "smart_elderly_care"
