@@ -99,7 +99,7 @@ class Flow:
             await self.go_on(ctx, conv)
         await ctx.answer()
 
-    async def _takes(self, ctx: Ctx, conv: Conversation, step: Step, value: str) -> bool:
+    async def _takes(self, ctx: Ctx, conv: Conversation, step: Step, value: str) -> object:
         if step.choices is None:
             return False
         if not callable(step.choices) and all(value != v for row in step.choices for _, v in row):
