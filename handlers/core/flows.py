@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Awaitable, Callable, Mapping, Sequence, Union
 
 from handlers.core.buttons import ButtonData
-from handlers.core.context import Buttons, Ctx, keyboard, shows_nothing, without_bidi_controls
+from handlers.core.context import Buttons, Ctx, shows_nothing, without_bidi_controls
 from handlers.core.i18n import N_
 from storage import conversations
 from storage.conversations import Conversation
@@ -64,9 +64,11 @@ class Flow:
         self.steps = {step.name: step for step in steps}
 
     async def prompt(self, ctx: Ctx, conv: Conversation) -> None:
+        await ctx.reply(await self._text(ctx, conv), buttons=await self.buttons(ctx, conv))
+
+    async def _text(self, ctx: Ctx, conv: Conversation) -> str:
         step = self.steps[conv.step]
-        text = ctx.t(step.text, **(step.values or {})) if isinstance(step.text, str) else await step.text(ctx, conv)
-        await ctx.reply(text, buttons=await self.buttons(ctx, conv))
+        return ctx.t(step.text, **(step.values or {})) if isinstance(step.text, str) else await step.text(ctx, conv)
 
     async def buttons(self, ctx: Ctx, conv: Conversation) -> Buttons | None:
         """The current step's buttons (also for a reply that asks again)."""
@@ -90,11 +92,10 @@ class Flow:
         if not taken:
             await ctx.answer(t.plain("This choice is not valid."), alert=True)
             return
-        if taken == STAY:  # the same step, its buttons redrawn in place
+        if taken == STAY:  # the same step, redrawn in place
             await conversations.save(ctx.conn, conv, ctx.now)
-            await ctx.call("editMessageReplyMarkup", {
-                "chat_id": ctx.event.chat_id, "message_id": ctx.event.message_id,
-                "reply_markup": keyboard(await self.buttons(ctx, conv) or [])}, chat_id=ctx.event.chat_id)
+            await ctx.edit(ctx.event.chat_id, ctx.event.message_id, await self._text(ctx, conv),
+                           buttons=await self.buttons(ctx, conv))
         else:
             await self.go_on(ctx, conv)
         await ctx.answer()
