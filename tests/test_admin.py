@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import os
 import re
+import shutil
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -21,7 +22,7 @@ from handlers.office.liaisons import add_liaison
 from handlers.office.roster import ROSTER_COLUMNS, import_roster, read_roster_file
 from handlers.office.rules import add_rule, delete_rule, list_rules, route_test
 from handlers.core.errors import AdminError
-from seeds.loader import load_seeds
+from seeds.loader import SEED_DIR, load_seeds, reference_rows
 from storage import reference
 from storage import targets as target_store
 from storage.db import Database
@@ -157,6 +158,19 @@ async def test_reseeding_an_older_database_moves_topics_into_domains(db):
         assert [t.code for t in await reference.topics_of(conn, "transport")] == [
             "transport", "smart_parking", "smart_transport", "mobility_maas"]
         assert (await reference.domain(conn, "transport")).name_zh == "交通出行"
+
+
+def test_the_loader_refuses_a_topic_tree_that_does_not_fit_its_screens(tmp_path):
+    shutil.copytree(SEED_DIR, tmp_path / "seeds", ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    topics_file = tmp_path / "seeds" / "topics.yaml"
+    original = topics_file.read_text(encoding="utf-8")
+    ninth = "  - {code: exhibitions, domain: economy, name_zh: 会展经济, name_en: Exhibition economy}\n"
+    topics_file.write_text(original.replace("  # --- 交通出行", ninth + "  # --- 交通出行"), encoding="utf-8")
+    with pytest.raises(ValueError, match="domain 'economy' has 9 topics, a screen holds 8"):
+        reference_rows(tmp_path / "seeds")
+    topics_file.write_text(original.replace("domain: transport", "domain: traffic"), encoding="utf-8")
+    with pytest.raises(ValueError, match="unknown domain 'traffic'"):
+        reference_rows(tmp_path / "seeds")
 
 
 # --- roster import -------------------------------------------------------------------------
