@@ -1,7 +1,8 @@
 """Load the seed files of this folder into the database (``linkage seed``).
 
 Idempotent: running it twice changes nothing and duplicates nothing.
-- Reference rows (districts, streets, sectors, committees, topics) are upserted by code.
+- Reference rows (districts, streets, sectors, committees, domains, topics, tags) are upserted by
+  code, so a database seeded before gets the new labels, domains and menu order; no row is deleted.
 - Targets are upserted by name; the binding of an existing target (chat_id, thread_id,
   bound_at) is never touched.
 - Routing rules are added only when the rule table is empty, so the office's own edits
@@ -29,10 +30,13 @@ from storage import calendar as calendar_store
 from storage import departments as department_store
 from storage import outcomes as outcome_store
 from storage import targets as target_store
-from storage.schema import committees, districts, routing_rules, sectors, streets, topics
+from storage.schema import committees, districts, domains, routing_rules, sectors, streets, tags, topics
 
 SEED_DIR = Path(__file__).resolve().parent
-RULE_FIELDS = ("area", "topic", "district", "street", "sector")
+RULE_FIELDS = ("area", "topic", "district", "street", "sector", "tag")
+MENU_DOMAINS = 10  # a screen holds at most 10 buttons: the domains, 其他 among them
+MENU_TOPICS = 8  # a domain's topics, with 其他 and 返回 beside them
+MENU_TAGS = 8  # with Done and Skip
 
 
 def read_yaml(name: str, seed_dir: Path = SEED_DIR) -> dict:
@@ -61,14 +65,13 @@ def reference_rows(seed_dir: Path = SEED_DIR) -> dict[str, list[dict]]:
                     for r in read_yaml("sectors.yaml", seed_dir)["sectors"]],
         "committees": [{"code": r["code"], "name_zh": r["name_zh"], "name_en": r["name_en"]}
                        for r in read_yaml("committees.yaml", seed_dir)["committees"]],
-        "topics": [{"code": r["code"], "name_zh": r["name_zh"], "name_en": r["name_en"],
-                    "domain": r["domain"], "position": position}
-                   for position, r in enumerate(read_yaml("topics.yaml", seed_dir)["topics"], start=1)],
+        "domains": _ordered(read_yaml("domains.yaml", seed_dir)["domains"]),
+        "topics": _ordered(read_yaml("topics.yaml", seed_dir)["topics"], "domain"),
+        "tags": _ordered(read_yaml("tags.yaml", seed_dir)["tags"]),
     }
     for what, rows in out.items():
         _unique(rows, what)
-    if out["topics"] and out["topics"][-1]["code"] != "other":
-        raise ValueError("seeds: the topic 'other' must be the last one in topics.yaml")
+    _check_menu(out)
     return out
 
 
@@ -91,6 +94,29 @@ def template_rows(reference: dict[str, list[dict]], seed_dir: Path = SEED_DIR) -
         if row["topic_code"] is not None and row["topic_code"] not in known:
             raise ValueError(f"seeds: template for '{row['kind']}': unknown topic '{row['topic_code']}'")
     return rows
+def _ordered(rows: list[dict], *extra: str) -> list[dict]:
+    """Rows whose position is their order in the file (the order of the buttons)."""
+    return [{"code": r["code"], "name_zh": r["name_zh"], "name_en": r["name_en"], "position": position,
+             **{k: r[k] for k in extra}} for position, r in enumerate(rows, start=1)]
+
+
+def _check_menu(out: dict[str, list[dict]]) -> None:
+    """The topic menu fits its screens: at most 10 buttons each, 其他 last."""
+    for what, rows in (("domain", out["domains"]), ("topic", out["topics"])):
+        if not rows or rows[-1]["code"] != "other":
+            raise ValueError(f"seeds: the {what} 'other' must be the last one in {what}s.yaml")
+    if len(out["domains"]) > MENU_DOMAINS:
+        raise ValueError(f"seeds: {len(out['domains'])} domains, a screen holds {MENU_DOMAINS}")
+    if len(out["tags"]) > MENU_TAGS:
+        raise ValueError(f"seeds: {len(out['tags'])} tags, a screen holds {MENU_TAGS}")
+    known = {d["code"] for d in out["domains"]}
+    for domain in known:
+        count = sum(1 for t in out["topics"] if t["domain"] == domain)
+        if count > MENU_TOPICS:
+            raise ValueError(f"seeds: domain '{domain}' has {count} topics, a screen holds {MENU_TOPICS}")
+    for topic in out["topics"]:
+        if topic["domain"] not in known:
+            raise ValueError(f"seeds: topic '{topic['code']}' names the unknown domain '{topic['domain']}'")
 
 
 def target_rows(reference: dict[str, list[dict]], seed_dir: Path = SEED_DIR) -> list[dict]:
@@ -114,7 +140,7 @@ def target_rows(reference: dict[str, list[dict]], seed_dir: Path = SEED_DIR) -> 
 
 def rule_specs(reference: dict[str, list[dict]], seed_dir: Path = SEED_DIR) -> list[dict]:
     """rules.yaml expanded: one dict per rule (targets, stop, watch, note, conditions), in order."""
-    source = {"street": "streets", "district": "districts", "topic": "topics"}
+    source = {"street": "streets", "district": "districts", "topic": "topics", "tag": "tags"}
     specs = []
     for entry in read_yaml("rules.yaml", seed_dir)["rules"]:
         if "for_each" in entry:
@@ -163,7 +189,7 @@ async def load_seeds(db, now, *, roster: bool = True, seed_dir: Path | str | Non
     counts: dict[str, int] = {}
     async with db.transaction() as conn:
         for name, table in (("districts", districts), ("streets", streets), ("sectors", sectors),
-                            ("committees", committees), ("topics", topics)):
+                            ("committees", committees), ("domains", domains), ("topics", topics), ("tags", tags)):
             counts[name] = await _upsert_by_code(conn, table, reference[name])
         for row in default_targets:
             await target_store.upsert(conn, **row)  # never touches chat_id / thread_id / bound_at

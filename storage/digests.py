@@ -9,7 +9,8 @@ from datetime import datetime
 from sqlalchemy import Column, ForeignKey, Integer, String, Table, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.schema import UTCDateTime, item_events, item_targets, items, members, metadata, outbox, target_liaisons
+from storage.schema import (UTCDateTime, item_events, item_tags, item_targets, items, members, metadata, outbox,
+                            target_liaisons)
 
 FREQUENCIES = ("instant", "daily", "weekly", "off")
 DEFAULT_FREQUENCY = "weekly"
@@ -147,11 +148,18 @@ async def numbers(conn: AsyncConnection, since: datetime, until: datetime, *, by
     return dict(table)
 
 
+async def tag_counts(conn: AsyncConnection, since: datetime, until: datetime) -> dict[str, int]:
+    """Tag code → how many items submitted in [since, until) carry it."""
+    return dict((await conn.execute(
+        select(item_tags.c.tag_code, func.count()).join(items, items.c.id == item_tags.c.item_id)
+        .where(items.c.created_at >= since, items.c.created_at < until).group_by(item_tags.c.tag_code))).all())
+
+
 async def adoptions(conn: AsyncConnection, since: datetime, until: datetime) -> list:
     """Items adopted in [since, until), newest adoption first, with their author's name and privacy
     (the caller decides what may be shown)."""
     return list(await conn.execute(
-        select(items.c.id, items.c.code, items.c.topic_code, items.c.district_code, items.c.privacy,
+        select(items.c.id, items.c.code, items.c.title, items.c.topic_code, items.c.district_code, items.c.privacy,
                members.c.name.label("author_name"), func.max(item_events.c.created_at).label("adopted_at"))
         .select_from(item_events.join(items, items.c.id == item_events.c.item_id)
                      .join(members, members.c.id == items.c.author_id))
@@ -159,8 +167,8 @@ async def adoptions(conn: AsyncConnection, since: datetime, until: datetime) -> 
                item_events.c.created_at >= since, item_events.c.created_at < until,
                # an adoption stays one whatever steps follow (报送, 批示, 转办, 反馈), unless later undone
                items.c.outcome.not_in(("not_adopted", "duplicate")))
-        .group_by(items.c.id, items.c.code, items.c.topic_code, items.c.district_code, items.c.privacy,
-                  members.c.name)
+        .group_by(items.c.id, items.c.code, items.c.title, items.c.topic_code, items.c.district_code,
+                  items.c.privacy, members.c.name)
         .order_by(func.max(item_events.c.created_at).desc(), items.c.id.desc())))
 
 

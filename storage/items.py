@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.schema import attachments, counters, item_events, item_targets, items
+from storage.schema import attachments, counters, item_events, item_tags, item_targets, items, tags
 
 # An item's states: WAITING at a target with nobody claiming it; OPEN waiting for someone; RESOLVED
 # carrying an outcome (the latest step of its chain: 采用 → 报送 → 批示 → 转办 → 反馈) and waiting
@@ -58,6 +58,17 @@ async def create(conn: AsyncConnection, *, files: list[dict], **values) -> int:
     for position, file in enumerate(files):
         await conn.execute(attachments.insert().values(item_id=item_id, position=position, **file))
     return item_id
+
+
+async def set_tags(conn: AsyncConnection, item_id: int, codes: list[str]) -> None:
+    for code in dict.fromkeys(codes):
+        await conn.execute(item_tags.insert().values(item_id=item_id, tag_code=code))
+
+
+async def tags_of(conn: AsyncConnection, item_id: int) -> list:
+    """The item's tag rows, in the tags' order."""
+    return list(await conn.execute(select(tags).join(item_tags, item_tags.c.tag_code == tags.c.code)
+                                   .where(item_tags.c.item_id == item_id).order_by(tags.c.position)))
 
 
 async def by_id(conn: AsyncConnection, item_id: int):

@@ -1,18 +1,39 @@
-"""Reference data loaded from seeds: districts, streets, sectors, committees, topics."""
+"""Reference data loaded from seeds: districts, streets, sectors, committees, the topic menu's
+domains and topics, and tags."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.schema import committees, districts, sectors, streets, topics
+from storage.schema import committees, districts, domains, sectors, streets, tags, topics
 
 TABLES = {"district": districts, "street": streets, "sector": sectors, "committee": committees,
-          "topic": topics}
+          "topic": topics, "domain": domains, "tag": tags}
 
 
 async def all_topics(conn: AsyncConnection) -> list:
     return list(await conn.execute(select(topics).order_by(topics.c.position)))
+
+
+async def topics_of(conn: AsyncConnection, domain_code: str) -> list:
+    return list(await conn.execute(select(topics).where(topics.c.domain == domain_code).order_by(topics.c.position)))
+
+
+async def all_domains(conn: AsyncConnection) -> list:
+    return list(await conn.execute(select(domains).order_by(domains.c.position)))
+
+
+async def domain(conn: AsyncConnection, code: str):
+    return (await conn.execute(select(domains).where(domains.c.code == code))).first()
+
+
+async def all_tags(conn: AsyncConnection) -> list:
+    return list(await conn.execute(select(tags).order_by(tags.c.position)))
+
+
+async def tag(conn: AsyncConnection, code: str):
+    return (await conn.execute(select(tags).where(tags.c.code == code))).first()
 
 
 async def topic(conn: AsyncConnection, code: str):
@@ -37,7 +58,7 @@ async def street(conn: AsyncConnection, code: str):
 
 
 async def rows_of(conn: AsyncConnection, kind: str) -> list:
-    """Every row of one kind of reference data: district, street, sector, committee or topic."""
+    """Every row of one kind of reference data: district, street, sector, committee, topic, domain or tag."""
     return list(await conn.execute(select(TABLES[kind])))
 
 

@@ -73,12 +73,28 @@ committees = Table(
     Column("name_en", String(128), nullable=False),
 )
 
+domains = Table(  # the first screen of the topic menu (领域)
+    "domains", metadata,
+    Column("code", String(32), primary_key=True),
+    Column("name_zh", String(64), nullable=False),
+    Column("name_en", String(96), nullable=False),
+    Column("position", Integer, nullable=False),
+)
+
 topics = Table(
     "topics", metadata,
     Column("code", String(48), primary_key=True),
     Column("name_zh", String(64), nullable=False),
     Column("name_en", String(96), nullable=False),
-    Column("domain", String(32), nullable=False),
+    Column("domain", String(32), nullable=False),  # a domains.code (the loader checks; older databases have no key)
+    Column("position", Integer, nullable=False),
+)
+
+tags = Table(  # secondary topics a report may carry besides its topic (适老, 助残 …)
+    "tags", metadata,
+    Column("code", String(32), primary_key=True),
+    Column("name_zh", String(64), nullable=False),
+    Column("name_en", String(96), nullable=False),
     Column("position", Integer, nullable=False),
 )
 
@@ -164,6 +180,7 @@ routing_rules = Table(
     Column("district_code", String(32), ForeignKey("districts.code")),
     Column("street_code", String(48), ForeignKey("streets.code")),
     Column("sector_code", String(48), ForeignKey("sectors.code")),
+    Column("tag_code", String(32), ForeignKey("tags.code")),  # the item carries this tag
     Column("stop", Boolean, nullable=False, default=True),
     # a district or street item this rule sends somewhere is also shown, for information (知悉),
     # to the city topic group of its topic (handlers/reports/lifecycle.py resolve_route)
@@ -221,6 +238,12 @@ attachments = Table(
     # a voice message given for a text step: observation | analysis | suggestion (the text holds a
     # placeholder); None: an attachment the member added
     Column("field", String(16)),
+)
+
+item_tags = Table(
+    "item_tags", metadata,
+    Column("item_id", Integer, ForeignKey("items.id"), primary_key=True),
+    Column("tag_code", String(32), ForeignKey("tags.code"), primary_key=True),
 )
 
 item_targets = Table(

@@ -154,16 +154,18 @@ class Rule:
     district_code: str | None
     street_code: str | None
     sector_code: str | None
+    tag_code: str | None
     stop: bool
     watch: bool  # district and street items it sends somewhere are shown to their city topic group
     note: str | None
     target_ids: list[int] = field(default_factory=list)
 
     def matches(self, *, area: str, topic: str, district: str | None, street: str | None,
-                sector: str | None) -> bool:
+                sector: str | None, tags: tuple[str, ...] = ()) -> bool:
         wanted = ((self.area, area), (self.topic_code, topic), (self.district_code, district),
                   (self.street_code, street), (self.sector_code, sector))
-        return all(rule_value is None or rule_value == value for rule_value, value in wanted)
+        return all(rule_value is None or rule_value == value for rule_value, value in wanted) and \
+            (self.tag_code is None or self.tag_code in tags)
 
 
 async def rules(conn: AsyncConnection) -> list[Rule]:
@@ -173,7 +175,7 @@ async def rules(conn: AsyncConnection) -> list[Rule]:
         links.setdefault(rule_id, []).append(target_id)
     rows = await conn.execute(select(routing_rules).order_by(routing_rules.c.position, routing_rules.c.id))
     return [Rule(r.id, r.position, r.area, r.topic_code, r.district_code, r.street_code, r.sector_code,
-                 r.stop, r.watch, r.note, links.get(r.id, [])) for r in rows]
+                 r.tag_code, r.stop, r.watch, r.note, links.get(r.id, [])) for r in rows]
 
 
 async def add_rule(conn: AsyncConnection, target_ids: list[int], *, position: int | None = None,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import os
 import re
+import shutil
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -21,10 +22,11 @@ from handlers.office.liaisons import add_liaison
 from handlers.office.roster import ROSTER_COLUMNS, import_roster, read_roster_file
 from handlers.office.rules import add_rule, delete_rule, list_rules, route_test, set_watch
 from handlers.core.errors import AdminError
-from seeds.loader import load_seeds
+from seeds.loader import SEED_DIR, load_seeds, reference_rows
+from storage import reference
 from storage import targets as target_store
 from storage.db import Database
-from storage.schema import (audit_log, committees, districts, invites, members, routing_rules, rule_targets,
+from storage.schema import (audit_log, committees, districts, domains, invites, members, routing_rules, rule_targets,
                             sectors, streets, target_liaisons, targets, topics)
 
 NOW = datetime(2026, 3, 2, 1, 30, tzinfo=timezone.utc)
@@ -90,7 +92,7 @@ def row(roster_id, name, level, district="", street="", sector="", committee="",
 
 async def test_seeds_load_twice_without_changes(db):
     first = await load_seeds(db, NOW)
-    tables = (districts, streets, sectors, committees, topics, targets, routing_rules, rule_targets,
+    tables = (districts, streets, sectors, committees, domains, topics, targets, routing_rules, rule_targets,
               members, target_liaisons)
     before = {t.name: await count(db, t) for t in tables}
     second = await load_seeds(db, NOW + timedelta(hours=1))
@@ -99,7 +101,8 @@ async def test_seeds_load_twice_without_changes(db):
     assert first == second
     assert before == after
     assert first["districts"] == 16 and first["streets"] == 10 and first["members"] == 14
-    assert first["rules"] == before["routing_rules"] == 10 + 1 + 15 + 31
+    assert first["rules"] == before["routing_rules"] == 10 + 1 + 15 + 46
+    assert first["domains"] == 10 and first["topics"] == 46 and first["tags"] == 8
     async with db.read() as conn:
         assert set((await conn.execute(select(districts.c.code))).scalars()) == DISTRICTS
         assert list((await conn.execute(select(districts.c.code).where(districts.c.pilot.is_(True))))
@@ -110,15 +113,15 @@ async def test_seeds_load_twice_without_changes(db):
         assert next(s.name_zh for s in street_rows if s.code == "hongqiao_xiyuzhuang") == "西于庄街道"
         topic_rows = (await conn.execute(select(topics).order_by(topics.c.position))).all()
         assert topic_rows[-1].code == "other"
-        assert sum(1 for t in topic_rows if t.domain.startswith("digital_")) == 22
-        assert {t.code for t in topic_rows if t.domain == "livelihood"} == {
-            "healthcare", "education", "housing", "social_security", "elderly_care", "childcare",
-            "employment", "transport"}
+        domain_rows = (await conn.execute(select(domains).order_by(domains.c.position))).all()
+        assert domain_rows[-1].code == "other" and {t.domain for t in topic_rows} == {d.code for d in domain_rows}
+        assert {t.code for t in topic_rows if t.domain == "elderly_disabled"} == {
+            "elderly_care", "smart_elderly_care", "disability_assistance", "barrier_free"}
         assert "人口资源环境和城乡建设委员会" in set((await conn.execute(select(committees.c.name_zh))).scalars())
         names = set((await conn.execute(select(targets.c.name))).scalars())
         assert {"office", "district:hongqiao", "street:hongqiao_xiyuzhuang", "topic:smart_parking",
                 "topic:other", "district:binhai", "sector:economics"} <= names
-        assert len(names) == 1 + 31 + 16 + 10 + 31  # office, topics, districts, streets, sectors
+        assert len(names) == 1 + 46 + 16 + 10 + 31  # office, topics, districts, streets, sectors
         sector = await target_store.by_name(conn, "sector:economics")
         assert (sector.kind, sector.level, sector.sector_code, sector.title_zh) == (
             "sector", "city", "economics", "市政协·经济界委员群")
@@ -141,8 +144,36 @@ async def test_reseed_keeps_bindings_and_the_offices_rules(db):
         port = await target_store.by_name(conn, "district:hongqiao")
         assert port.chat_id == -1001000000000 and port.bound_at == NOW
         assert rule_id not in {r.id for r in await list_rules(conn)}
-    assert await count(db, routing_rules) == 56
+    assert await count(db, routing_rules) == 71
     assert await count(db, members) == 0
+
+
+async def test_reseeding_an_older_database_moves_topics_into_domains(db):
+    async with db.transaction() as conn:  # as the seed before domains left it
+        await conn.execute(topics.insert().values(code="smart_parking", name_zh="智慧停车", name_en="Smart parking",
+                                                  domain="digital_life", position=5))
+        await conn.execute(topics.insert().values(code="transport", name_zh="交通出行", name_en="Transport",
+                                                  domain="livelihood", position=30))
+    await load_seeds(db, NOW, roster=False)
+    async with db.read() as conn:
+        parking, transport = await reference.topic(conn, "smart_parking"), await reference.topic(conn, "transport")
+        assert (parking.domain, transport.domain, transport.name_zh) == ("transport", "transport", "公共交通和道路")
+        assert [t.code for t in await reference.topics_of(conn, "transport")] == [
+            "transport", "smart_parking", "smart_transport", "mobility_maas"]
+        assert (await reference.domain(conn, "transport")).name_zh == "交通出行"
+
+
+def test_the_loader_refuses_a_topic_tree_that_does_not_fit_its_screens(tmp_path):
+    shutil.copytree(SEED_DIR, tmp_path / "seeds", ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    topics_file = tmp_path / "seeds" / "topics.yaml"
+    original = topics_file.read_text(encoding="utf-8")
+    ninth = "  - {code: exhibitions, domain: economy, name_zh: 会展经济, name_en: Exhibition economy}\n"
+    topics_file.write_text(original.replace("  # --- 交通出行", ninth + "  # --- 交通出行"), encoding="utf-8")
+    with pytest.raises(ValueError, match="domain 'economy' has 9 topics, a screen holds 8"):
+        reference_rows(tmp_path / "seeds")
+    topics_file.write_text(original.replace("domain: transport", "domain: traffic"), encoding="utf-8")
+    with pytest.raises(ValueError, match="unknown domain 'traffic'"):
+        reference_rows(tmp_path / "seeds")
 
 
 # --- roster import -------------------------------------------------------------------------
@@ -472,4 +503,4 @@ async def test_add_rule_rejects_bad_input_without_writing(db):
     async with db.transaction() as conn:  # a street brings its district along
         rule_id = await add_rule(conn, ["office"], NOW, street="hongqiao_xigu")
         view = next(r for r in await list_rules(conn) if r.id == rule_id)
-    assert (view.district, view.street, view.position) == ("hongqiao", "hongqiao_xigu", 580)
+    assert (view.district, view.street, view.position) == ("hongqiao", "hongqiao_xigu", 730)

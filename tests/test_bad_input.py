@@ -14,13 +14,9 @@ zh = translator("zh")
 TIMEOUT = 30
 
 
-async def _at_step(stack, user, step_text: str):
+async def _at_observation(stack, user):
     """Start /submit and go to the observation step."""
-    sb, world = stack.sb, stack.world
-    await sb.send(user, "/submit")
-    await world.step(user, "s:topic", "smart_parking")
-    await world.step(user, "s:area", "city")
-    await sb.wait_for(user, step_text, TIMEOUT)
+    await stack.world.start_city_report(user)
 
 
 async def test_unknown_user_gets_a_polite_refusal_and_nothing_else(stack):
@@ -80,11 +76,11 @@ async def test_forged_and_stale_buttons_in_the_submit_flow(stack):
     pilot = await stack.pilot()
     sb, world = stack.sb, stack.world
     await sb.send(pilot.city, "/submit")
-    topics = await world.step(pilot.city, "s:topic", "smart_parking")
+    topics = await world.choose_topic(pilot.city, "smart_parking")
     area_prompt = await sb.wait_for(pilot.city, lambda m: "s:area:city" in m.button_data.values(), TIMEOUT)
     conv_before = await stack.row("conversations", user_id=pilot.city.id)
 
-    stale = await sb.press(pilot.city, topics, data="s:topic:education")  # an earlier step's button
+    stale = await sb.press(pilot.city, topics, data="s:topic:smart_transport")  # an earlier step's button
     assert (await sb.callback_answer(stale))["text"] == zh.plain(
         "This button belongs to an earlier step. Please use the latest message.")
     for forged in ("s:area:moon", "s:zzz:1", "nonsense", "m:withdraw:99999", "c:abc"):
@@ -99,7 +95,7 @@ async def test_forged_and_stale_buttons_in_the_submit_flow(stack):
 async def test_overlong_and_empty_messages_are_refused_and_the_draft_is_kept(stack):
     pilot = await stack.pilot()
     sb = stack.sb
-    await _at_step(stack, pilot.city, "第3步")
+    await _at_observation(stack, pilot.city)
     await sb.send(pilot.city, "长" * 10_000)
     too_long = await sb.wait_for(pilot.city, "10000", TIMEOUT)
     assert "3000" in too_long.text
@@ -108,18 +104,18 @@ async def test_overlong_and_empty_messages_are_refused_and_the_draft_is_kept(sta
     conv = await stack.row("conversations", user_id=pilot.city.id)
     assert conv.step == "observation" and "observation" not in conv.data
     await sb.send(pilot.city, "正常长度的情况。")
-    await sb.wait_for(pilot.city, "第4步", TIMEOUT)
+    await sb.wait_for(pilot.city, "第5步", TIMEOUT)
 
 
 async def test_unsupported_and_oversized_files_are_refused(stack):
     pilot = await stack.pilot()
     sb, world = stack.sb, stack.world
-    await _at_step(stack, pilot.city, "第3步")
+    await _at_observation(stack, pilot.city)
     await sb.send(pilot.city, "情况。")
     await world.step(pilot.city, "s:analysis", "skip")
-    await sb.wait_for(pilot.city, "第5步", TIMEOUT)
-    await sb.send(pilot.city, "建议。")
     await sb.wait_for(pilot.city, "第6步", TIMEOUT)
+    await sb.send(pilot.city, "建议。")
+    await sb.wait_for(pilot.city, "第7步", TIMEOUT)
     await sb.send_video(pilot.city)
     video = await sb.wait_for(pilot.city, "video", TIMEOUT)
     assert "不支持" in video.text

@@ -46,6 +46,12 @@ def test_the_office_sets_up_a_deployment_from_the_command_line(tmp_path):
     code, out = _linkage(db, "route", "watch", rule_id, "on")
     assert code == 0 and f"#{rule_id} pos 5: sector=economics → sector:economics (unbound) [continue] [watch]" \
         in _linkage(db, "route", "list")[1]
+    code, out = _linkage(db, "route", "add", "topic:smart_elderly_care", "--tag", "适老", "--continue", "--position", "1")
+    assert code == 0 and "added" in out
+    code, out = _linkage(db, "route", "test", "--topic", "gov_services", "--tag", "elderly_friendly")
+    assert "→ topic:smart_elderly_care (not bound), topic:gov_services (not bound)" in out  # the tag rule, then the topic's
+    code, out = _linkage(db, "route", "list")
+    assert "tag=elderly_friendly → topic:smart_elderly_care (unbound) [continue] [watch]" in out
     for group in (["study", "list"], ["notice", "list"], ["holidays", "list", "--year", "2026"], ["outbox"],
                   ["route", "list"]):
         code, out = _linkage(db, *group)

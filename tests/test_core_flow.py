@@ -83,13 +83,13 @@ async def test_anonymous_street_report_reaches_port_and_sub_port_without_the_nam
 async def test_liaison_claims_asks_replies_and_records_adopted_while_the_member_watches(stack):
     pilot = await stack.pilot()
     world, sb = stack.world, stack.sb
-    code = await world.submit(pilot.city, topic="smart_parking", area="city",
+    code = await world.submit(pilot.city, topic="smart_parking", area="city", title="夜间停车难",
                               observation="夜间停车难。", suggestion="共享停车。")
     member, liaison, group = pilot.city, pilot.topic_liaison, pilot.topic_group
 
     answer = await world.card_action(liaison, group, code, "claim")
     assert answer["text"] == zh.plain("Claimed. The other cards show it is yours.")
-    await sb.wait_for(member, f"{code} 现由", TIMEOUT)
+    await sb.wait_for(member, f"{code}「夜间停车难」 现由", TIMEOUT)  # the member's notices name the title
     card = await world.card(group, code, lambda m: "张伟东" in m.text)
     assert not any(d.endswith(":claim") for d in card.button_data.values())
 
@@ -209,10 +209,7 @@ async def test_member_edits_until_claimed_and_may_withdraw(stack):
 async def test_draft_survives_a_restart(stack, tmp_path):
     pilot = await stack.pilot()
     sb = stack.sb
-    await sb.send(pilot.city, "/submit")
-    await stack.world.step(pilot.city, "s:topic", "smart_parking")
-    await stack.world.step(pilot.city, "s:area", "city")
-    await sb.wait_for(pilot.city, "第3步", TIMEOUT)
+    await stack.world.start_city_report(pilot.city)
     await stack.app.stop()  # a restart: a new process would find the same database
 
     from bot.app import LinkageApp
@@ -220,7 +217,7 @@ async def test_draft_survives_a_restart(stack, tmp_path):
     stack.app = LinkageApp(make_settings(tmp_path, stack.server.base_url))
     await stack.app.start()
     await sb.send(pilot.city, "重启之后继续填写的情况。")
-    await sb.wait_for(pilot.city, "第4步", TIMEOUT)
+    await sb.wait_for(pilot.city, "第5步", TIMEOUT)
     conv = await stack.row("conversations", user_id=pilot.city.id)
     assert conv.data["topic"] == "smart_parking" and conv.data["observation"] == "重启之后继续填写的情况。"
 

@@ -4,6 +4,7 @@ end to end through the real bot."""
 from __future__ import annotations
 
 from handlers.reports import cosign
+from handlers.reports.lifecycle import titled
 from handlers.core.i18n import translator
 from storage import cosign as cosign_store
 
@@ -32,12 +33,12 @@ async def test_co_signers_are_asked_and_the_card_shows_who_signed(stack):
 
     answer = await sb.callback_answer(await sb.press(signer, asked[signer.id], data=f"cs:y:{item.id}"))
     assert answer["text"] == zh.plain("Thank you: you co-signed {code}.", code=code)
-    await sb.wait_for(author, zh("{name} co-signed {code}.", name="李静怡", code=code), TIMEOUT)
+    await sb.wait_for(author, zh("{name} co-signed {code}.", name="李静怡", code=titled(item)), TIMEOUT)
     card = await world.card(group, code, lambda m: "李静怡" in m.text)
     assert zh("Co-signed (联名) by: {names}", names="李静怡") in card.text
 
     await sb.press(decliner, asked[decliner.id], data=f"cs:n:{item.id}")
-    await sb.wait_for(author, zh("{name} declined to co-sign {code}.", name="杨慧敏", code=code), TIMEOUT)
+    await sb.wait_for(author, zh("{name} declined to co-sign {code}.", name="杨慧敏", code=titled(item)), TIMEOUT)
     again = await sb.callback_answer(await sb.press(decliner, asked[decliner.id], data=f"cs:y:{item.id}",
                                                     forge=True))
     assert again["show_alert"] and again["text"] == zh.plain("You already answered: {answer}.",
@@ -73,7 +74,7 @@ async def test_co_signers_who_cannot_be_asked_are_explained_and_the_draft_waits(
     await world.start_city_report(author)
     await sb.send(author, "夜间停车难。")
     await world.step(author, "s:analysis", "skip")
-    await sb.wait_for(author, lambda m: (m.text or "").startswith("第5步"), TIMEOUT)
+    await sb.wait_for(author, lambda m: (m.text or "").startswith("第6步"), TIMEOUT)
     await sb.send(author, "共享停车。")
     await world.step(author, "s:files", "done")
     await sb.wait_for(author, lambda m: "s:cosigners:skip" in m.button_data.values(), TIMEOUT)

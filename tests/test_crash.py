@@ -195,7 +195,7 @@ async def test_sigkill_mid_burst_loses_nothing_and_duplicates_only_what_was_mid_
             texts = Counter(m.text for m in mine if (m.text or "").startswith("📋 "))
             cards += len(texts)
             duplicates["card"] += sum(n - 1 for n in texts.values())
-            shown = {text.split()[1] for text in texts}
+            shown = {text.split()[1].split("「")[0] for text in texts}  # 📋 SQ-2026-00012「title」 · topic
             assert shown == {r.code for r in stored if r.topic_code == topic}, f"cards missing in {topic}"
         assert receipts == cards == MEMBERS * PER_MEMBER
         # every bot message is an outbox row sent once, or a re-send of a row caught mid-send

@@ -69,8 +69,8 @@ async def test_weekly_digest_own_reports_numbers_highlights_and_the_office_chart
                                observation="老旧小区夜间停车难。", suggestion="推行错时共享停车。")
     hidden = await world.submit(pilot.hongqiao, topic="smart_parking", area="street", street="hongqiao_xiyuzhuang",
                                 privacy="anonymous", observation="西于庄街道夜间停车难。", suggestion="错时停车。")
-    waiting = await world.submit(pilot.city, topic="smart_elderly_care", area="city",
-                                 observation="社区助餐点不足。", suggestion="扩大助餐点。")
+    waiting = await world.submit(pilot.city, topic="smart_elderly_care", area="city", title="社区助餐点不足",
+                                 tags=("elderly_friendly",), observation="社区助餐点不足。", suggestion="扩大助餐点。")
     await adopt(stack, pilot.topic_liaison, pilot.topic_group, named)
     await adopt(stack, pilot.port_liaison, pilot.port, hidden)
     await stack.settle()
@@ -91,10 +91,12 @@ async def test_weekly_digest_own_reports_numbers_highlights_and_the_office_chart
     assert plain(zh("<b>Your reports</b>")) in city
     assert waiting in city and lifecycle.status_label("routed", "zh") in city  # open, with its latest hop
     assert zh.plain("routed to {where}", where="") in city and "智慧养老" in city
+    assert f"{waiting}「社区助餐点不足」" in city  # the member's own title beside the code
     assert named in city.split(plain(zh("<b>Adopted (采用)</b>")))[0]  # decided this week, among own reports
     assert parking in city
     highlights = city.split(plain(zh("<b>Adopted (采用)</b>")))[1]
-    assert zh.plain("{code} (by {name})", code=named, name="王晓明") in highlights  # named: the author shown
+    titled_named = lifecycle.titled(await stack.row("items", code=named))
+    assert zh.plain("{code} (by {name})", code=titled_named, name="王晓明") in highlights  # named: the author shown
     assert hidden in highlights and f"{hidden} (" not in highlights  # anonymous: the code only
 
     hongqiao = texts[pilot.hongqiao.id]
@@ -110,6 +112,8 @@ async def test_weekly_digest_own_reports_numbers_highlights_and_the_office_chart
     photo = next(m for m in office if m.kind == "photo")
     stats = next(m for m in office if m.kind == "text")
     assert zh.plain("By topic") in stats.text and "智慧停车" in stats.text and "红桥区" in stats.text
+    by_tag = stats.text.split(plain(zh("<b>New reports by tag</b>")))[1]
+    assert zh.plain("{tag}: {count} reports", tag="适老", count=1) in by_tag and "助残" not in by_tag
     office_id = (await stack.row("members", roster_id="O001")).id
     row = await stack.row("outbox", key=f"digest:office:{local_day(stack.app.clock.now())}:{office_id}:chart")
     path = row.params["photo"]["$file"]
@@ -229,7 +233,7 @@ async def test_instant_news_of_an_adoption_within_the_hour(stack):
 async def test_liaison_queue_on_the_next_working_day(stack):
     pilot = await stack.pilot()
     sb, app, world = stack.sb, stack.app, stack.world
-    unclaimed = await world.submit(pilot.city, topic="smart_parking", area="city",
+    unclaimed = await world.submit(pilot.city, topic="smart_parking", area="city", title="停车难",
                                    observation="停车难。", suggestion="共享停车。")
     asked = await world.submit(pilot.city, topic="smart_parking", area="city",
                                observation="路灯不亮。", suggestion="修复路灯。")
@@ -249,7 +253,7 @@ async def test_liaison_queue_on_the_next_working_day(stack):
     queue = await digests_of(stack, pilot.topic_liaison, "🗂")
     assert len(queue) == 1
     text = queue[0].text
-    assert zh.plain("Unclaimed ({count}):", count=1) in text and unclaimed in text
+    assert zh.plain("Unclaimed ({count}):", count=1) in text and f"{unclaimed}「停车难」" in text
     assert zh.plain("Waiting for the member ({count}):", count=1) in text and asked in text
     # a liaison with an empty queue and a plain member get nothing
     assert await digests_of(stack, pilot.street_liaison, "🗂") == []

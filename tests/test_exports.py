@@ -23,7 +23,8 @@ async def test_the_office_exports_a_periods_reports_and_anonymous_authors_stay_a
     pilot = await stack.pilot()
     world, sb = stack.world, stack.sb
     city_code = await world.submit(pilot.city, topic="smart_parking", area="city", observation="夜间停车难。",
-                                   suggestion="共享停车。", cosigners="H001")
+                                   suggestion="共享停车。", cosigners="H001", title="夜间停车难",
+                                   tags=("elderly_friendly", "disability"))
     invitation = await sb.wait_for(pilot.hongqiao, lambda m: any(d.startswith("cs:y:") for d in m.button_data.values()),
                                    TIMEOUT)
     await sb.press(pilot.hongqiao, invitation, data=next(iter(invitation.button_data.values())))
@@ -43,10 +44,11 @@ async def test_the_office_exports_a_periods_reports_and_anonymous_authors_stay_a
     assert "2 reports written" in result.output
     sheet = load_workbook(tmp_path / "all.xlsx").active
     header, *rows = [[cell or "" for cell in row] for row in sheet.iter_rows(values_only=True)]
-    assert header[:3] == [zh.plain("Code"), zh.plain("Submitted"), zh.plain("Topic")]
+    assert header[:5] == [zh.plain(c) for c in ("Code", "Title (标题)", "Submitted", "Topic", "Tags")]
     by_code = {row[0]: dict(zip(header, row)) for row in rows}
     assert set(by_code) == {city_code, street_code}
     assert by_code[city_code][zh.plain("Submitted by")] == "王晓明"
+    assert (by_code[city_code][zh.plain("Title (标题)")], by_code[city_code][zh.plain("Tags")]) == ("夜间停车难", "适老、助残")
     assert by_code[city_code][zh.plain("Co-signed by (联名)")] == "赵丽娟"
     assert by_code[street_code][zh.plain("Submitted by")] == zh.plain("anonymous member")
     assert "赵丽娟" not in "".join(by_code[street_code].values())  # the anonymous author is not in the file

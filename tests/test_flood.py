@@ -94,10 +94,7 @@ async def test_a_members_burst_gets_one_notice_then_silence_until_the_minute_is_
     stack.app.clock.advance(timedelta(seconds=61))  # a new minute: answered again
     await sb.send(member, "/help")
     await sb.wait_for(member, HELP, TIMEOUT)
-    await sb.send(member, "/submit")
-    await world.step(member, "s:topic", "smart_parking")
-    await world.step(member, "s:area", "city")
-    await sb.wait_for(member, lambda m: (m.text or "").startswith("第3步"), TIMEOUT)
+    await world.start_city_report(member)
     burst_from = sb.cursor
     for _ in range(20):  # past this minute's limit with commands...
         await sb.send(member, "/help")

@@ -8,6 +8,7 @@ import html
 
 from handlers.core.context import TEXT_LIMIT, clip, split_text, telegram_len, utf16_len
 from handlers.core.i18n import translator
+from handlers.reports.lifecycle import titled
 from storage import reference
 
 zh = translator("zh")
@@ -62,8 +63,8 @@ async def test_a_card_telegram_refuses_for_good_goes_to_the_office_and_the_membe
     told = (await sb.messages(pilot.city))[-1].text
     lost, office = [reference.name(await stack.row("targets", name=name), "zh") for name in ("topic:smart_parking",
                                                                                                "office")]
-    assert told == zh("⚠ {code} could not be shown in {lost}; it went to {where} instead.", code=code,
-                      lost=lost, where=office)
+    assert told == zh("⚠ {code} could not be shown in {lost}; it went to {where} instead.",
+                      code=titled(await stack.row("items", code=code)), lost=lost, where=office)
     assert not any("送达" in (m.text or "") for m in await sb.messages(pilot.city))  # never "delivered"
     placements = [(p.target_id, p.active) for p in await _placements(stack, code)]
     assert [active for _, active in placements] == [False, True]

@@ -25,7 +25,7 @@ async def test_a_member_downloads_their_own_data_and_nobody_elses(stack):
     world, sb = stack.world, stack.sb
     member, liaison, group = pilot.city, pilot.topic_liaison, pilot.topic_group
     code = await world.submit(member, topic="smart_parking", area="city", observation="夜间停车难。",
-                              suggestion="共享停车。", privacy="anonymous")
+                              suggestion="共享停车。", privacy="anonymous", tags=("elderly_friendly",))
     other_code = await world.submit(pilot.hongqiao, topic="smart_parking", area="city",
                                     observation="别人的报告。", suggestion="别人的建议。")
     await world.card_action(liaison, group, code, "claim")
@@ -48,6 +48,7 @@ async def test_a_member_downloads_their_own_data_and_nobody_elses(stack):
     assert data["member"]["roster_id"] == "C001" and data["member"]["name"] == "王晓明"
     [report] = data["reports"]
     assert report["code"] == code and report["observation"] == "夜间停车难。"
+    assert (report["title"], report["tags"]) == ("一条社情民意信息", ["适老"])
     assert report["privacy"] == zh.plain(submit.PRIVACY["anonymous"])
     steps = [hop["what"] for hop in report["history"]]
     assert steps[0] == zh.plain("submitted") and zh.plain("claimed") in steps

@@ -187,6 +187,7 @@ def route() -> None:
 @click.option("--district")
 @click.option("--street")
 @click.option("--sector")
+@click.option("--tag", "tags", multiple=True, help="A tag the item carries (repeatable).")
 @click.pass_obj
 def route_test(settings: Settings, **fields) -> None:
     """Dry run: every target the walk picks once the groups are bound (those not bound yet are
@@ -225,6 +226,7 @@ def route_list(settings: Settings) -> None:
 @click.option("--district")
 @click.option("--street")
 @click.option("--sector")
+@click.option("--tag", help="Items carrying this tag (seeds/tags.yaml).")
 @click.option("--continue", "keep_going", is_flag=True, help="Do not stop at this rule.")
 @click.option("--no-watch", "no_watch", is_flag=True,
               help="Do not show the district and street items of this rule to their city topic group (知悉).")

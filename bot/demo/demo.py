@@ -137,9 +137,11 @@ async def play(world: World, transcript: Transcript) -> None:
     await sb.wait_for(stranger, lambda m: bool(m.text), 30)
     await transcript.settle()
 
-    scene("3. A city member reports a city-wide issue, with a photo and a co-signer (联名) who confirms")
+    scene("3. A city member reports a city-wide issue (交通出行 → 智慧停车, tagged 适老), with a photo and a "
+          "co-signer (联名) who confirms")
     city_code = await world.submit(
-        city, topic="smart_parking", area="city", photo=True, cosigners="H001",
+        city, topic="smart_parking", area="city", photo=True, cosigners="H001", title="老旧小区夜间停车难",
+        tags=("elderly_friendly",),
         observation="老旧小区夜间停车难，车辆占用非机动车道。", analysis="周边写字楼地下车库夜间闲置。",
         suggestion="推行错时共享停车，在小程序上公开剩余车位。")
     invitation = await sb.wait_for(hongqiao, lambda m: city_code in (m.text or "") and bool(m.button_data), 30)
@@ -151,7 +153,7 @@ async def play(world: World, transcript: Transcript) -> None:
           "the district port handle it, the city topic group watches (知悉)")
     street_code = await world.submit(
         hongqiao, topic="smart_parking", area="street", street="hongqiao_xiyuzhuang", privacy="anonymous",
-        observation="西于庄街道几个老旧小区晚上找不到车位。", suggestion="由街道牵头与写字楼协商错时停车。")
+        title="西于庄街道夜间找车位难", observation="西于庄街道几个老旧小区晚上找不到车位。", suggestion="由街道牵头与写字楼协商错时停车。")
     await world.card(port, street_code)
     await world.card(street, street_code)
     watch = await world.card(topic_group, street_code)
@@ -232,7 +234,7 @@ async def print_items(app: LinkageApp) -> None:
     scene("Where each report went")
     async with app.db.read() as conn:
         for item in await conn.execute(select(items).order_by(items.c.id)):
-            print(f"  {item.code}  {lifecycle.status_label(item.status, 'zh')}")
+            print(f"  {lifecycle.titled(item)}  {lifecycle.status_label(item.status, 'zh')}")
             for line in await lifecycle.history_lines(conn, item, "zh"):
                 print(f"      {line}")
 

@@ -11,6 +11,7 @@ from bot.sandbox import SandboxClient, SbChat, SbMessage, SbUser
 from handlers.core.i18n import translator
 from handlers.office import invites, keys, liaisons
 from handlers.reports import outcomes
+from storage import reference
 from storage.db import Database
 
 TIMEOUT = 30.0
@@ -30,6 +31,7 @@ class World:
     clock_now: callable
     bot_username: str = "linkage_bot"
     people: dict[str, SbUser] = field(default_factory=dict)  # roster id -> sandbox user
+    domain_of: dict[str, str] = field(default_factory=dict)  # topic code -> its domain, read once
 
     async def _admin(self, work):
         async with self.db.transaction() as conn:
@@ -73,23 +75,42 @@ class World:
         await self.sb.press(user, prompt, data=wanted)
         return prompt
 
-    async def start_city_report(self, user: SbUser, topic: str = "smart_parking") -> None:
-        """/submit, a topic, city-wide: the bot now asks for the observation (step 3)."""
+    async def choose_topic(self, user: SbUser, topic: str, tags: tuple[str, ...] = ()) -> SbMessage:
+        """Step 1 of /submit: the topic's domain, the topic, then the tags (or Skip). Returns the
+        topic screen's message (the domain screen's for 其他, which has no second screen)."""
+        if not self.domain_of:
+            rows = await self._admin(lambda conn, now: reference.all_topics(conn))
+            self.domain_of.update((row.code, row.domain) for row in rows)
+        domain = self.domain_of[topic]
+        prompt = await self.step(user, "s:domain", domain)
+        if domain != "other":
+            prompt = await self.step(user, "s:topic", topic)
+        for tag in tags:
+            await self.step(user, "s:tags", tag)
+        await self.step(user, "s:tags", "done" if tags else "skip")
+        return prompt
+
+    async def start_city_report(self, user: SbUser, topic: str = "smart_parking",
+                                title: str = "一条社情民意信息") -> None:
+        """/submit, a topic, city-wide, a title: the bot now asks for the observation (step 4)."""
         await self.sb.send(user, "/submit")
-        await self.step(user, "s:topic", topic)
+        await self.choose_topic(user, topic)
         await self.step(user, "s:area", "city")
         await self.sb.wait_for(user, lambda m: (m.text or "").startswith(("第3步", "Step 3")), TIMEOUT)
+        await self.sb.send(user, title)
+        await self.sb.wait_for(user, lambda m: (m.text or "").startswith(("第4步", "Step 4")), TIMEOUT)
 
     async def submit(self, user: SbUser, *, topic: str, area: str, observation: str, suggestion: str,
                      analysis: str | None = None, district: str | None = None, street: str | None = None,
                      photo: bool = False, privacy: str = "named", cosigners: str | None = None,
-                     receipt: bool = True, cosign_similar: str | None = None) -> str | None:
+                     receipt: bool = True, title: str = "一条社情民意信息", tags: tuple[str, ...] = (),
+                     cosign_similar: str | None = None) -> str | None:
         """A member goes through the whole guided flow; returns the reference code (None when
         told not to wait for the receipt, e.g. because the submit is meant to fail). When similar
         reports are shown the member continues with their own, or co-signs ``cosign_similar``
         (a code) instead: then that code is returned once the bot confirms."""
         await self.sb.send(user, "/submit")
-        await self.step(user, "s:topic", topic)
+        await self.choose_topic(user, topic, tags)
         await self.step(user, "s:area", area)
         if district:
             try:
@@ -99,6 +120,8 @@ class World:
         if street:
             await self.step(user, "s:street", street)
         await self.sb.wait_for(user, lambda m: (m.text or "").startswith(("第3步", "Step 3")), TIMEOUT)
+        await self.sb.send(user, title)
+        await self.sb.wait_for(user, lambda m: (m.text or "").startswith(("第4步", "Step 4")), TIMEOUT)
         await self.sb.send(user, observation)
         asked = await self.sb.wait_for(user, lambda m: {"s:analysis:skip", "s:similar:mine"} & set(
             m.button_data.values()), TIMEOUT)
@@ -114,7 +137,7 @@ class World:
             await self.sb.send(user, analysis)
         else:
             await self.step(user, "s:analysis", "skip")
-        await self.sb.wait_for(user, lambda m: (m.text or "").startswith(("第5步", "Step 5")), TIMEOUT)
+        await self.sb.wait_for(user, lambda m: (m.text or "").startswith(("第6步", "Step 6")), TIMEOUT)
         await self.sb.send(user, suggestion)
         await self.sb.wait_for(user, lambda m: "s:files:done" in m.button_data.values(), TIMEOUT)
         if photo:

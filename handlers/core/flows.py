@@ -17,11 +17,12 @@ from storage.conversations import Conversation
 Choices = Sequence[Sequence[tuple[str, str]]]  # rows of (label, value)
 Dynamic = Callable[[Ctx, Conversation], Awaitable]  # (ctx, conv) -> what the step shows now
 TextHandler = Callable[[Ctx, Conversation], Awaitable[bool]]  # True: answered, go on
-ChoiceHandler = Callable[[Ctx, Conversation, str], Awaitable[bool]]  # False: not a value it takes
+ChoiceHandler = Callable[[Ctx, Conversation, str], Awaitable[object]]  # False: not a value it takes; STAY
 Skip = Callable[[Ctx, Conversation], Awaitable[bool]]  # True: answered without asking
 Next = Union[str, Callable[[Conversation], str], None]
 Ends = Callable[[Conversation, str], bool]  # (conv, the next step's name) -> True: the flow ends there
 End = Callable[[Ctx, Conversation], Awaitable[None]]  # what a flow that ``ends`` does then
+STAY = "stay"  # what a choice handler returns for a press taken without moving on (a toggle)
 
 
 @dataclass(frozen=True)
@@ -72,9 +73,11 @@ class Flow:
         return Flow(name, button, list(self.steps.values()), self.stale, ends=ends, on_end=on_end)
 
     async def prompt(self, ctx: Ctx, conv: Conversation) -> None:
+        await ctx.reply(await self._text(ctx, conv), buttons=await self.buttons(ctx, conv))
+
+    async def _text(self, ctx: Ctx, conv: Conversation) -> str:
         step = self.steps[conv.step]
-        text = ctx.t(step.text, **(step.values or {})) if isinstance(step.text, str) else await step.text(ctx, conv)
-        await ctx.reply(text, buttons=await self.buttons(ctx, conv))
+        return ctx.t(step.text, **(step.values or {})) if isinstance(step.text, str) else await step.text(ctx, conv)
 
     async def buttons(self, ctx: Ctx, conv: Conversation) -> Buttons | None:
         """The current step's buttons (also for a reply that asks again)."""
@@ -94,13 +97,19 @@ class Flow:
             await ctx.answer(t.plain(self.stale), alert=True)
             return
         step = self.steps[conv.step]
-        if not await self._takes(ctx, conv, step, fields["value"]):
+        taken = await self._takes(ctx, conv, step, fields["value"])
+        if not taken:
             await ctx.answer(t.plain("This choice is not valid."), alert=True)
             return
-        await self.go_on(ctx, conv)
+        if taken == STAY:  # the same step, redrawn in place
+            await conversations.save(ctx.conn, conv, ctx.now)
+            await ctx.edit(ctx.event.chat_id, ctx.event.message_id, await self._text(ctx, conv),
+                           buttons=await self.buttons(ctx, conv))
+        else:
+            await self.go_on(ctx, conv)
         await ctx.answer()
 
-    async def _takes(self, ctx: Ctx, conv: Conversation, step: Step, value: str) -> bool:
+    async def _takes(self, ctx: Ctx, conv: Conversation, step: Step, value: str) -> object:
         if step.choices is None:
             return False
         if not callable(step.choices) and all(value != v for row in step.choices for _, v in row):

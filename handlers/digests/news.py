@@ -81,14 +81,17 @@ class OfficeStats:
     by_district: dict[str, dict[str, int]]
     topics: dict[str, object]
     districts: dict[str, object]
+    by_tag: list[tuple[object, int]] = field(default_factory=list)  # (tag row, new reports carrying it), tag order
 
     @classmethod
     async def load(cls, conn, until: datetime) -> "OfficeStats":
         since = until - timedelta(days=7)
+        tagged = await store.tag_counts(conn, since, until)
         return cls(since, until, await store.numbers(conn, since, until),
                    await store.numbers(conn, since, until, by="district_code"),
                    {t.code: t for t in await reference.all_topics(conn)},
-                   {d.code: d for d in await reference.all_districts(conn)})
+                   {d.code: d for d in await reference.all_districts(conn)},
+                   [(tag, tagged[tag.code]) for tag in await reference.all_tags(conn) if tag.code in tagged])
 
     def period_label(self) -> str:
         return f"{local_day(self.since):%Y-%m-%d} – {local_day(self.until - timedelta(seconds=1)):%Y-%m-%d}"

@@ -43,12 +43,12 @@ def _number_lines(news: News, table: dict[str, dict[str, int]], t) -> list[str]:
 
 
 def _highlight(news: News, item, t) -> str:
-    """A code, with the author's name only when the report is named, and where its outcome
-    chain went after the adoption."""
+    """A code and title, with the author's name only when the report is named, and where its
+    outcome chain went after the adoption."""
     if item.privacy == "named":
-        text = t("{code} (by {name})", code=item.code, name=item.author_name)
+        text = t("{code} (by {name})", code=lifecycle.titled(item), name=item.author_name)
     else:
-        text = html.escape(item.code)
+        text = html.escape(lifecycle.titled(item))
     steps = news.chains.get(item.id, [])
     if len(steps) > 1:  # under "Adopted", the adoption alone says nothing new
         text = t("{item} (outcome: {chain})", item=Html(text), chain=chain.chain_text(steps, t.lang))
@@ -113,14 +113,14 @@ async def own_lines(conn, own: OwnItems, member, t) -> list[str]:
         return []
     lines = ["", t("<b>Your reports</b>")]
     for item in open_:
-        lines.append(f"<b>{item.code}</b> · " + lifecycle.status_label(item.status, t.lang))
+        lines.append(f"<b>{lifecycle.titled(item)}</b> · " + lifecycle.status_label(item.status, t.lang))
         event = own.events.get(item.id)
         if event is not None:
             lines.append("   " + await _hop(conn, own, event, t))
     if done:
         lines.append(t("Closed or decided this week:"))
         for item in done:
-            lines.append(f"<b>{item.code}</b> · " + lifecycle.status_label(item.status, t.lang))
+            lines.append(f"<b>{lifecycle.titled(item)}</b> · " + lifecycle.status_label(item.status, t.lang))
             if own.chains.get(item.id):
                 lines.append("   " + t("Outcome (办理结果): {chain}", chain=chain.chain_text(own.chains[item.id], t.lang)))
     return lines
@@ -219,7 +219,7 @@ async def render_liaison(conn, member, now: datetime, config: HandlerConfig,
                                    (N_("Waiting for the member ({count}):"), for_member, "updated_at")):
             if rows:
                 lines.append(t(label, count=len(rows)) + " " + "、".join(
-                    t("{code} ({age})", code=i.code, age=Html(_age(getattr(i, start), now, t))) for i in rows))
+                    t("{code} ({age})", code=lifecycle.titled(i), age=Html(_age(getattr(i, start), now, t))) for i in rows))
     if not anything:
         return None
     lines += ["", t("Act on the cards in your groups; a card's buttons show what can be done next.")]
@@ -241,6 +241,9 @@ def render_office(stats: OfficeStats, lang: str, open_count: int) -> str:
             lines += ["· " + t("{topic}: {new} new · {answered} answered · {adopted} adopted",
                                topic=label, new=new, answered=answered, adopted=adopted)
                       for label, new, answered, adopted in rows]
+    if stats.by_tag:  # tags cut across topics: 适老 reports under every topic, counted once each
+        lines += ["", t("<b>New reports by tag</b>"), "· " + " · ".join(
+            t("{tag}: {count} reports", tag=reference.name(tag, lang), count=count) for tag, count in stats.by_tag)]
     if not stats.by_topic:
         lines += ["", t("No reports this week.")]
     return "\n".join(lines)

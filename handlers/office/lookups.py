@@ -1,5 +1,5 @@
 """Reading what an office user typed: a cell or an option as clean text, a reference code or
-name (district, street, sector, committee, topic), a member or a target by name. What cannot be
+name (district, street, sector, committee, topic, tag), a member or a target by name. What cannot be
 read raises :class:`AdminError` saying what was wrong."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from storage import people, reference
 from storage import targets as target_store
 
 LEVELS = ("city", "district")
-REFERENCE_KINDS = ("district", "street", "sector", "committee", "topic")
+REFERENCE_KINDS = ("district", "street", "sector", "committee", "topic", "tag")
 
 
 def clean(value) -> str:
@@ -62,11 +62,11 @@ class Reference:
 
 
 async def resolve_codes(ref: Reference, *, topic=None, district=None, street=None, sector=None,
-                        committee=None) -> dict[str, str | None]:
+                        committee=None, tag=None) -> dict[str, str | None]:
     """Validate codes (or names) of one request; a street brings its district along."""
     out: dict[str, str | None] = {}
     for kind, value in (("topic", topic), ("district", district), ("street", street),
-                        ("sector", sector), ("committee", committee)):
+                        ("sector", sector), ("committee", committee), ("tag", tag)):
         try:
             out[kind] = ref.code(kind, optional(value))
         except KeyError:

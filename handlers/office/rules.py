@@ -24,6 +24,7 @@ class RuleView:
     district: str | None
     street: str | None
     sector: str | None
+    tag: str | None
     stop: bool
     watch: bool
     note: str | None
@@ -32,7 +33,8 @@ class RuleView:
 
     def conditions(self) -> str:
         parts = [f"{k}={v}" for k, v in (("area", self.area), ("topic", self.topic), ("district", self.district),
-                                          ("street", self.street), ("sector", self.sector)) if v]
+                                          ("street", self.street), ("sector", self.sector),
+                                          ("tag", self.tag)) if v]
         return " ".join(parts) or "any item"
 
     def __str__(self) -> str:
@@ -46,7 +48,7 @@ class RuleView:
 async def list_rules(conn) -> list[RuleView]:
     names = {r.id: r for r in await target_store.names(conn)}
     return [RuleView(rule.id, rule.position, rule.area, rule.topic_code, rule.district_code, rule.street_code,
-                     rule.sector_code, rule.stop, rule.watch, rule.note,
+                     rule.sector_code, rule.tag_code, rule.stop, rule.watch, rule.note,
                      [names[t].name for t in rule.target_ids],
                      [names[t].name for t in rule.target_ids if names[t].chat_id is None])
             for rule in await target_store.rules(conn)]
@@ -54,7 +56,7 @@ async def list_rules(conn) -> list[RuleView]:
 
 async def add_rule(conn, target_names: list[str], now, *, area: str | None = None,
                    topic: str | None = None, district: str | None = None, street: str | None = None,
-                   sector: str | None = None, stop: bool = True, watch: bool = True,
+                   sector: str | None = None, tag: str | None = None, stop: bool = True, watch: bool = True,
                    position: int | None = None, note: str | None = None, actor: str = "cli") -> int:
     """Add a rule sending matching items to the named targets; returns its id. Without a
     position it goes last (the highest position + 10). ``watch``: the district and street items
@@ -67,7 +69,7 @@ async def add_rule(conn, target_names: list[str], now, *, area: str | None = Non
     if area is not None and area not in AREAS:
         raise AdminError(f"area '{area}' is not valid: use city, district or street")
     codes = await resolve_codes(await Reference.load(conn), topic=topic, district=district,
-                                street=street, sector=sector)
+                                street=street, sector=sector, tag=tag)
     if area == "city" and (codes["district"] or codes["street"]):
         raise AdminError("a city-wide item has no district or street: this rule could never match")
     if area == "district" and codes["street"]:
@@ -78,7 +80,7 @@ async def add_rule(conn, target_names: list[str], now, *, area: str | None = Non
     rule_id = await target_store.add_rule(
         conn, [t.id for t in target_rows], position=position, area=area, topic_code=codes["topic"],
         district_code=codes["district"], street_code=codes["street"], sector_code=codes["sector"],
-        stop=bool(stop), watch=bool(watch), note=note)
+        tag_code=codes["tag"], stop=bool(stop), watch=bool(watch), note=note)
     rule = next(r for r in await target_store.rules(conn) if r.id == rule_id)
     await audit.record(conn, actor, "rule.add", _rule_detail(rule, names), now)
     return rule_id
@@ -87,7 +89,7 @@ async def add_rule(conn, target_names: list[str], now, *, area: str | None = Non
 def _rule_detail(rule, target_names: list[str]) -> dict:
     return {"rule_id": rule.id, "position": rule.position, "area": rule.area, "topic": rule.topic_code,
             "district": rule.district_code, "street": rule.street_code, "sector": rule.sector_code,
-            "stop": rule.stop, "watch": rule.watch, "targets": target_names, "note": rule.note}
+            "tag": rule.tag_code, "stop": rule.stop, "watch": rule.watch, "targets": target_names, "note": rule.note}
 
 
 async def _existing(conn, rule_id: int):
@@ -112,14 +114,16 @@ async def delete_rule(conn, rule_id: int, now, *, actor: str = "cli") -> None:
 
 
 async def route_test(conn, topic: str, *, district: str | None = None, street: str | None = None,
-                     sector: str | None = None, as_if_bound: bool = False) -> RouteTrace:
+                     sector: str | None = None, tags: list[str] = (), as_if_bound: bool = False) -> RouteTrace:
     """Dry run: where would an item with this topic and place go now (``as_if_bound``: once every
     target's group is bound)? The area is the street when a street is given, the district when a
     district is given, else the whole city."""
     if not optional(topic):
         raise AdminError("a route test needs a topic")
-    codes = await resolve_codes(await Reference.load(conn), topic=topic, district=district,
-                                street=street, sector=sector)
+    ref = await Reference.load(conn)
+    codes = await resolve_codes(ref, topic=topic, district=district, street=street, sector=sector)
+    tag_codes = tuple([(await resolve_codes(ref, tag=tag))["tag"] for tag in tags])
     area = "street" if codes["street"] else "district" if codes["district"] else "city"
     return await resolve_route(conn, area=area, topic=codes["topic"], district=codes["district"],
-                               street=codes["street"], sector=codes["sector"], as_if_bound=as_if_bound)
+                               street=codes["street"], sector=codes["sector"], tags=tag_codes,
+                               as_if_bound=as_if_bound)

@@ -67,7 +67,9 @@ async def _report(conn, item, lang: str, target_names: dict) -> dict:
     files = [{k: v for k, v in {"kind": f.kind, "file_name": f.file_name, "latitude": f.latitude,
                                 "longitude": f.longitude}.items() if v is not None}
              for f in await item_store.files(conn, item.id)]
-    return {"code": item.code, "topic": await reference.name_of(conn, reference.topic, item.topic_code, lang),
+    return {"code": item.code, "title": item.title,
+            "topic": await reference.name_of(conn, reference.topic, item.topic_code, lang),
+            "tags": [reference.name(tag, lang) for tag in await item_store.tags_of(conn, item.id)],
             "area": t.plain(lifecycle.AREA_LABELS[item.area]),
             "district": await reference.name_of(conn, reference.district, item.district_code, lang),
             "street": await reference.name_of(conn, reference.street, item.street_code, lang),

@@ -19,9 +19,10 @@ from storage import items as item_store
 from storage import outcomes as outcome_store
 from storage import targets as target_store
 
-COLUMNS = (N_("Code"), N_("Submitted"), N_("Topic"), N_("Area"), N_("District"), N_("Street"), N_("Submitted by"),
-           N_("Observation (情况)"), N_("Analysis (分析)"), N_("Suggestion (建议)"), N_("Co-signed by (联名)"),
-           N_("Status"), N_("Outcome (办理结果)"), N_("Merged into"), N_("Handled at"), N_("Closed"))
+COLUMNS = (N_("Code"), N_("Title (标题)"), N_("Submitted"), N_("Topic"), N_("Tags"), N_("Area"), N_("District"),
+           N_("Street"), N_("Submitted by"), N_("Observation (情况)"), N_("Analysis (分析)"), N_("Suggestion (建议)"),
+           N_("Co-signed by (联名)"), N_("Status"), N_("Outcome (办理结果)"), N_("Merged into"), N_("Handled at"),
+           N_("Closed"))
 FORMATS = (".csv", ".xlsx")
 
 
@@ -48,7 +49,9 @@ async def report_rows(conn, start: date, end: date, *, district: str | None = No
         topic, place, street = [await reference.name_of(conn, lookup, code, lang) or "" for lookup, code in (
             (reference.topic, item.topic_code), (reference.district, item.district_code),
             (reference.street, item.street_code))]
-        rows.append([item.code, _shown(item.created_at), topic, t.plain(lifecycle.AREA_LABELS[item.area]), place,
+        tags = "、".join(reference.name(tag, lang) for tag in await item_store.tags_of(conn, item.id))
+        rows.append([item.code, item.title or "", _shown(item.created_at), topic, tags,
+                     t.plain(lifecycle.AREA_LABELS[item.area]), place,
                      street, who, item.observation, item.analysis or "", item.suggestion, "、".join(signed),
                      lifecycle.status_label(item.status, lang), chain.chain_text(chains.get(item.id, []), lang),
                      await lifecycle.merged_into(conn, item), "、".join(places), _shown(item.closed_at)])

@@ -306,7 +306,8 @@ async def _do_ask(ctx: Ctx, item, target, data: dict, text: str) -> None:
     if author.telegram_user_id:
         at = translator(author.language)
         await ctx.send(author.telegram_user_id,
-                       at("❓ About {code}, {who} asks:", code=item.code, who=_liaison_signature(ctx, target, at.lang))
+                       at("❓ About {code}, {who} asks:", code=lifecycle.titled(item),
+                          who=_liaison_signature(ctx, target, at.lang))
                        + "\n" + html.escape(text),
                        buttons=[[(at.plain("✍ Answer"), mine.MEMBER.pack("answer", item.id))]])
     await ctx.reply(ctx.t("Your question was sent to the member of {code}.", code=item.code))

@@ -39,6 +39,12 @@ AREA_LABELS = {"city": N_("city-wide"), "district": N_("district"), "street": N_
 FIELD_LIMIT_ON_CARD = 700
 
 
+def titled(item) -> Html:
+    """The code with the member's title, as lists and messages name a report:
+    SQ-2026-00012「老旧小区夜间停车难」 (a report from before titles: its code alone). HTML."""
+    return Html(item.code + (f"「{html.escape(item.title)}」" if item.title else ""))
+
+
 def status_label(status: str, lang: str) -> str:
     return translator(lang)(STATUS_LABELS[status])
 
@@ -57,7 +63,7 @@ class RouteTrace:
 
 
 async def resolve_route(conn, *, area: str, topic: str, district: str | None, street: str | None,
-                        sector: str | None, as_if_bound: bool = False) -> RouteTrace:
+                        sector: str | None, tags: tuple[str, ...] = (), as_if_bound: bool = False) -> RouteTrace:
     """Walk the ordered rules: every matching rule adds its bound targets; a matching 'stop'
     rule that added a target ends the walk. A matching 'watch' rule that added a target for a
     district or street item also shows the item to the city topic group(s) of its topic (知悉),
@@ -79,7 +85,7 @@ async def resolve_route(conn, *, area: str, topic: str, district: str | None, st
         return True
 
     for rule in await target_store.rules(conn):
-        if not rule.matches(area=area, topic=topic, district=district, street=street, sector=sector):
+        if not rule.matches(area=area, topic=topic, district=district, street=street, sector=sector, tags=tags):
             continue
         head = f"rule #{rule.id} (pos {rule.position})"
         added = [target_id for target_id in rule.target_ids
@@ -148,8 +154,11 @@ async def render_body(conn, item, lang: str, *, for_author: bool) -> str:
     t = translator(lang)
     topic = await reference.topic(conn, item.topic_code)
     author = await people.by_id(conn, item.author_id)
-    lines = [f"📋 <b>{item.code}</b> · {html.escape(reference.name(topic, lang))}",
-             t("Area: {place}", place=Html(await place_label(conn, item, lang)))]
+    lines = [f"📋 <b>{titled(item)}</b> · {html.escape(reference.name(topic, lang))}"]
+    tags = await item_store.tags_of(conn, item.id)
+    if tags:
+        lines.append(t("Tags: {tags}", tags="、".join(reference.name(tag, lang) for tag in tags)))
+    lines.append(t("Area: {place}", place=Html(await place_label(conn, item, lang))))
     if not for_author:
         lines.append(t("From: {who}", who=Html(await author_label(conn, item, author, lang))))
     lines += ["", t("<b>Observation (情况)</b>"), _clip(item.observation)]
@@ -355,7 +364,7 @@ async def notify_author(ctx: Ctx, item, msgid: str, **values) -> None:
     if author is None or author.telegram_user_id is None:
         return
     t = translator(author.language)
-    await ctx.send(author.telegram_user_id, t(msgid, code=item.code, **values))
+    await ctx.send(author.telegram_user_id, t(msgid, code=titled(item), **values))
 
 
 async def history_lines(conn, item, lang: str, *, limit: int | None = None) -> list[str]:

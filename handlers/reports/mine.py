@@ -23,7 +23,8 @@ MEMBER = ButtonData("m", action=("edit", "withdraw", "field", "answer", "files",
                     extra=Optional(str))  # on /my
 CHANGE = ButtonData("e", step=str, value=str)  # a choice while changing the topic or the place
 PARTS = {"topic": submit.TOPIC_STEPS, "place": submit.PLACE_STEPS}
-FIELD_LABELS = {"observation": N_("Observation"), "analysis": N_("Analysis"), "suggestion": N_("Suggestion"),
+FIELD_LABELS = {"title": N_("Title (标题)"), "observation": N_("Observation"), "analysis": N_("Analysis"),
+                "suggestion": N_("Suggestion"),
                 "topic": N_("Topic"), "place": N_("Place"), "files": N_("Attachments")}
 FILE_LABELS = {"photo": N_("photo"), "document": N_("document"), "voice": N_("voice message"),
                "location": N_("location")}
@@ -39,7 +40,7 @@ async def my_items(ctx: Ctx) -> None:
     for item in rows[:10]:
         history = await lifecycle.history_lines(ctx.conn, item, t.lang, limit=6)
         merged = await merge.merged_line(ctx.conn, item, t.lang)
-        text = "\n".join([f"<b>{item.code}</b> · {lifecycle.status_label(item.status, t.lang)}",
+        text = "\n".join([f"<b>{lifecycle.titled(item)}</b> · {lifecycle.status_label(item.status, t.lang)}",
                           *([merged] if merged else []), *history])
         await ctx.reply(text, buttons=_item_buttons(item, t))
 
@@ -91,14 +92,19 @@ async def _edit_menu(ctx: Ctx, item, extra) -> None:
     def b(name: str) -> tuple[str, str]:
         return t.plain(FIELD_LABELS[name]), MEMBER.pack("files", item.id) if name == "files" else \
             MEMBER.pack("field", item.id, name)
-    buttons = [[b("observation"), b("analysis"), b("suggestion")], [b("topic"), b("place"), b("files")]]
+    buttons = [[b("title")], [b("observation"), b("analysis"), b("suggestion")],
+               [b("topic"), b("place"), b("files")]]
     await ctx.answer()
     await ctx.reply(t("Which part of {code} do you want to change?", code=item.code), buttons=buttons)
 
 
 async def _edit_field(ctx: Ctx, item, extra) -> None:
     t = ctx.t
-    if extra in TEXTS:
+    if extra == "title":
+        await flows.suspend_into(ctx, "edit", "text", {"item_id": item.id, "field": extra})
+        await ctx.answer()
+        await ctx.reply(t("Send the new text for this part of {code}.", code=item.code))
+    elif extra in TEXTS:
         await flows.suspend_into(ctx, "edit", "text", {"item_id": item.id, "field": extra})
         await ctx.answer()
         await ctx.reply(t("Send the new text for this part of {code}, or a voice message.", code=item.code))
@@ -203,9 +209,13 @@ async def on_member_text(ctx: Ctx, conv: Conversation) -> None:
         if await _add_file(ctx, conv):
             await flows.resume(ctx, conv)
         return
-    taken = await flows.text_or_voice(ctx)
+    if conv.data.get("field") == "title":  # a title is typed, on one line, within its limit
+        title = await submit.title_input(ctx)
+        taken = None if title is None else (title, None)
+    else:
+        taken = await flows.text_or_voice(ctx)
     if taken is None:
-        return
+        return  # the member was told why; the edit waits for another try
     text, voice = taken
     item = await item_store.by_id(ctx.conn, conv.data["item_id"])
     if conv.flow == "edit":

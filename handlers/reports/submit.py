@@ -1,6 +1,6 @@
-"""The member's side: the guided submission (topic → area → 情况 → 分析 → 建议 → attachments →
-co-signers → privacy → preview → submit); /my, edits and answers are in mine.py. The draft lives in
-the database at every step."""
+"""The member's side: the guided submission (domain → topic → tags → area → 标题 → 情况 → similar
+reports → 分析 → 建议 → attachments → co-signers → privacy → preview → submit; the first three in
+topic_menu.py); /my, edits and answers are in mine.py. The draft lives in the database at every step."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import html
 
 from handlers.reports import cosign
 from handlers.core import flows
-from handlers.reports import clusters, duplicates, transitions
+from handlers.reports import clusters, duplicates, topic_menu, transitions
 from handlers.core.buttons import ButtonData
-from handlers.core.context import Ctx
+from handlers.core.context import Ctx, utf16_len
 from handlers.core.flows import Step, remember
 from handlers.core.i18n import N_, Html
 from storage import conversations, people, reference
@@ -30,6 +30,7 @@ PRIVACY = {"named": N_("Named: the liaisons and handlers of the groups it reache
                            "see it; the news does not name you.")}
 PRIVACY_BUTTONS = {"named": N_("Named"), "office": N_("Alias"), "anonymous": N_("Anonymous")}
 MAX_ATTACHMENTS = 10
+TITLE_LIMIT = 30  # characters as Telegram counts them (UTF-16 units): a line in a list, a digest, a file
 STEP = ButtonData("s", step=str, value=str)  # a choice in the draft's current step
 
 
@@ -37,6 +38,9 @@ async def start(ctx: Ctx) -> None:
     """/submit: a new draft, or the unfinished one where it was left."""
     conv = await conversations.load(ctx.conn, ctx.event.user_id)
     if conv is not None and conv.flow == SUBMIT.name:
+        if conv.step == "topic" and not conv.data.get("domain"):  # a draft from the one-screen menu
+            conv.step = SUBMIT.first
+            await conversations.save(ctx.conn, conv, ctx.now)
         await ctx.reply(ctx.t("Continuing your unfinished draft (/cancel discards it)."))
     else:
         conv = Conversation(ctx.event.user_id, SUBMIT.name, SUBMIT.first, {})
@@ -45,11 +49,6 @@ async def start(ctx: Ctx) -> None:
 
 
 # --- what the steps show and take ---------------------------------------------------------
-
-async def _topics(ctx: Ctx, conv: Conversation) -> flows.Choices:
-    topics = await reference.all_topics(ctx.conn)
-    return flows.grid([(reference.name(tp, ctx.t.lang), tp.code) for tp in topics], 2)
-
 
 def _take_code(key: str, lookup):
     """A step's choice of a reference row by code (a forged code is refused)."""
@@ -105,6 +104,26 @@ async def _choose_street(ctx: Ctx, conv: Conversation, code: str) -> bool:
         return False
     conv.data["street"] = code
     return True
+
+
+async def title_input(ctx: Ctx) -> str | None:
+    """The title the member sent, on one line; None after telling them why it cannot be taken."""
+    text = await flows.text_input(ctx, empty_msgid=N_("The title needs some text. Please type it, or /cancel to stop."))
+    if text is None:
+        return None
+    title = " ".join(text.split())
+    if utf16_len(title) > TITLE_LIMIT:
+        await ctx.reply(ctx.t("Sorry, the title can have at most {limit} characters; this one has {length}. "
+                              "Please shorten it and send it again.", limit=TITLE_LIMIT, length=utf16_len(title)))
+        return None
+    return title
+
+
+async def _take_title(ctx: Ctx, conv: Conversation) -> bool:
+    title = await title_input(ctx)
+    if title is not None:
+        conv.data["title"] = title
+    return title is not None
 
 
 async def _take_text(ctx: Ctx, conv: Conversation) -> bool:
@@ -184,7 +203,7 @@ def file_problem(ctx: Ctx, file) -> str | None:
 
 async def _privacy_prompt(ctx: Ctx, conv: Conversation) -> str:
     """The three choices in full (the buttons only name them): who sees the name, everywhere."""
-    return "\n".join([ctx.t("<b>Step 8.</b> Who may see that this report is yours?"),
+    return "\n".join([ctx.t("<b>Step 9.</b> Who may see that this report is yours?"),
                       *("· " + ctx.t(PRIVACY[code]) for code in PRIVACY)])
 
 
@@ -195,9 +214,13 @@ async def _preview(ctx: Ctx, conv: Conversation) -> str:
     district, street = await people.place_names(ctx.conn, data.get("district"), data.get("street"))
     place = t("city-wide") if data["area"] == "city" else html.escape(
         " · ".join(reference.name(x, t.lang) for x in (district, street) if x))
-    lines = [t("<b>Please check your report</b>"),
-             t("Topic: {topic}", topic=reference.name(topic, t.lang)),
-             t("Area: {place}", place=Html(place)),
+    lines = [t("<b>Please check your report</b>")]
+    if data.get("title"):  # a draft begun before titles has none
+        lines.append(t("Title (标题): {title}", title=data["title"]))
+    lines.append(t("Topic: {topic}", topic=reference.name(topic, t.lang)))
+    if data.get("tags"):
+        lines.append(t("Tags: {tags}", tags=await topic_menu.tag_names(ctx.conn, data["tags"], t.lang)))
+    lines += [t("Area: {place}", place=Html(place)),
              t("<b>Observation (情况)</b>"), html.escape(data["observation"])]
     if data.get("analysis"):
         lines += [t("<b>Analysis (分析)</b>"), html.escape(data["analysis"])]
@@ -215,12 +238,14 @@ async def _submit(ctx: Ctx, conv: Conversation) -> None:
     member = ctx.member
     code = await item_store.next_code(ctx.conn, ctx.now.year)
     item_id = await item_store.create(
-        ctx.conn, files=data.get("files", []), code=code, author_id=member.id, topic_code=data["topic"],
+        ctx.conn, files=data.get("files", []), code=code, title=data.get("title"), author_id=member.id,
+        topic_code=data["topic"],
         area=data["area"], district_code=data.get("district"), street_code=data.get("street"),
         observation=data["observation"], analysis=data.get("analysis"), suggestion=data["suggestion"],
         privacy=data["privacy"], status="submitted",
         level="city" if data["area"] == "city" else "district",
         source_key=f"update:{ctx.event.update_id}", created_at=ctx.now, updated_at=ctx.now)
+    await item_store.set_tags(ctx.conn, item_id, data.get("tags", []))
     await item_store.add_event(ctx.conn, item_id, "submitted", ctx.now, actor_id=member.id,
                                status_to="submitted")
     await conversations.clear(ctx.conn, ctx.event.user_id)
@@ -241,28 +266,30 @@ async def _submit(ctx: Ctx, conv: Conversation) -> None:
 
 SKIP = [[(N_("Skip"), "skip")]]
 SUBMIT = flows.Flow("submit", STEP, [
-    Step("topic", N_("<b>Step 1.</b> Which topic is your report about? (/cancel stops at any step)"),
-         choices=_topics, on_choice=_take_code("topic", reference.topic), next="area"),
+    *topic_menu.steps(then="area"),
     Step("area", N_("<b>Step 2.</b> Where does it happen?"),
          choices=[[(N_("City-wide"), "city")], [(N_("A district"), "district"), (N_("A street"), "street")]],
-         on_choice=_choose_area, next=lambda conv: "observation" if conv.data["area"] == "city" else "district"),
+         on_choice=_choose_area, next=lambda conv: "title" if conv.data["area"] == "city" else "district"),
     Step("district", N_("Which district?"), choices=_districts, on_choice=_take_code("district", reference.district),
-         skip=_in_own_district, next=lambda conv: "street" if conv.data["area"] == "street" else "observation"),
+         skip=_in_own_district, next=lambda conv: "street" if conv.data["area"] == "street" else "title"),
     Step("street", N_("Which street?"), choices=_streets, on_choice=_choose_street,
-         skip=_own_district_has_no_streets, next="observation"),
-    Step("observation", N_("<b>Step 3.</b> What did you observe? Describe the situation (情况)."),
+         skip=_own_district_has_no_streets, next="title"),
+    Step("title", N_("<b>Step 3.</b> A short title (标题) for your report, at most {limit} characters, "
+                     "for example “老旧小区夜间停车难”."), values={"limit": TITLE_LIMIT},
+         on_text=_take_title, next="observation"),
+    Step("observation", N_("<b>Step 4.</b> What did you observe? Describe the situation (情况)."),
          on_text=_take_text, next="similar"),
     # asked only when similar open reports exist: co-sign one of them instead (ends the flow), or go on
     Step("similar", duplicates.prompt, choices=duplicates.choices, on_choice=duplicates.choose,
          skip=duplicates.find, next=duplicates.after("analysis")),
-    Step("analysis", N_("<b>Step 4.</b> Your analysis (分析) of causes and effects. Optional: press Skip."),
+    Step("analysis", N_("<b>Step 5.</b> Your analysis (分析) of causes and effects. Optional: press Skip."),
          choices=SKIP, on_choice=remember("analysis", lambda skip: None), on_text=_take_text, next="suggestion"),
-    Step("suggestion", N_("<b>Step 5.</b> Your suggestion (建议): what should be done?"),
+    Step("suggestion", N_("<b>Step 6.</b> Your suggestion (建议): what should be done?"),
          on_text=_take_text, next="files"),
-    Step("files", N_("<b>Step 6.</b> Attach photos, documents, voice messages or a location if you "
+    Step("files", N_("<b>Step 7.</b> Attach photos, documents, voice messages or a location if you "
                      "have any (up to {count}), then press Done."), values={"count": MAX_ATTACHMENTS},
          choices=[[(N_("Done"), "done")]], on_text=_add_file, next="cosigners"),
-    Step("cosigners", N_("<b>Step 7.</b> Co-signers (联名), optional: type the roster numbers or names of up to "
+    Step("cosigners", N_("<b>Step 8.</b> Co-signers (联名), optional: type the roster numbers or names of up to "
                          "{count} fellow members, separated by commas. Each is asked to confirm and will see "
                          "your name and this report. Or press Skip."), values={"count": cosign.MAX_COSIGNERS},
          choices=SKIP, on_choice=remember("cosigners", lambda skip: []), on_text=_choose_cosigners, next="privacy"),

@@ -59,7 +59,8 @@ async def route_item(ctx: Ctx, item_id: int) -> list:
     author = await people.by_id(ctx.conn, item.author_id)
     trace = await lifecycle.resolve_route(ctx.conn, area=item.area, topic=item.topic_code,
                                           district=item.district_code, street=item.street_code,
-                                          sector=author.sector_code)
+                                          sector=author.sector_code,
+                                          tags=tuple(t.code for t in await item_store.tags_of(ctx.conn, item_id)))
     if trace.targets:
         await move(ctx, item, "routed", "routed", actor_id=None, to_targets=trace.targets,
                    watchers=trace.watchers, reason="fallback" if trace.fallback else None)
