@@ -25,6 +25,7 @@ from storage.departments import departments
 from storage.outcomes import item_outcomes, templates_for
 from storage.schema import audit_log
 from tests.test_digests import digests_of, move_to_weekly
+from bot.demo.scenario import DEFAULT_TITLE as TITLE
 
 STACK_TIER = "fast"  # feature logic: once, in-process (tests/fast.py)
 zh = translator("zh")
@@ -101,7 +102,7 @@ async def test_a_chain_step_by_step_told_to_the_member_and_shown_on_card_my_dige
     [digest] = await digests_of(stack, pilot.city)
     own, highlights = digest.text.split(plain(zh("<b>Adopted (采用)</b>")))
     assert code in own and zh.plain("Outcome (办理结果): {chain}", chain=CHAIN) in own
-    assert zh.plain("{item} (outcome: {chain})", item=zh.plain("{code} (by {name})", code=code, name="王晓明"),
+    assert zh.plain("{item} (outcome: {chain})", item=zh.plain("{code} (by {name})", code=f"{code}「{TITLE}」", name="王晓明"),
                     chain=CHAIN) in highlights  # still an adoption, with where it went since
 
 

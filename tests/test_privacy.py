@@ -14,6 +14,7 @@ from handlers.core.i18n import translator
 from handlers.reports import exports, submit
 from storage.schema import outbox
 from tests.test_digests import adopt, digests_of, move_to_weekly
+from bot.demo.scenario import DEFAULT_TITLE as TITLE
 
 STACK_TIER = "fast"  # feature logic: once, in-process (tests/fast.py)
 zh = translator("zh")
@@ -166,7 +167,7 @@ async def test_each_privacy_choice_says_exactly_who_sees_the_name_and_the_bot_do
     [digest] = await digests_of(stack, reader)
     for choice, code in codes.items():
         assert code in digest.text  # every adoption is in the news, named or not
-        seen[choice][3] = zh.plain("{code} (by {name})", code=code, name="王晓明") in digest.text
+        seen[choice][3] = zh.plain("{code} (by {name})", code=f"{code}「{TITLE}」", name="王晓明") in digest.text
     assert digest.text.count("王晓明") == 1  # and no other line names the author
 
     for choice, shows in SHOWS_NAME.items():

@@ -16,6 +16,7 @@ from storage import items as item_store
 from storage import reference
 from storage import targets as target_store
 from storage.schema import conversations, items
+from bot.demo.scenario import DEFAULT_TITLE as TITLE
 
 STACK_TIER = "fast"  # feature logic: once, in-process (tests/fast.py); the round trip below is on HTTP
 zh = translator("zh")
@@ -124,7 +125,8 @@ async def test_the_city_takes_up_an_item_the_district_has_claimed(stack):
     await sb.send(pilot.topic_liaison, "多区同类问题，需市级统筹。")
     topic = await _title(stack, "topic:smart_parking")
     await sb.wait_for(pilot.hongqiao, zh("⬆ {code} was taken up by the city (提级办理): {where}. Reason: {reason}",
-                                         code=code, where=topic, reason="多区同类问题，需市级统筹。"), TIMEOUT)
+                                         code=f"{code}「{TITLE}」", where=topic, reason="多区同类问题，需市级统筹。"),
+                      TIMEOUT)  # the member is told with the report's title
     await sb.wait_for(pilot.port_liaison, zh(  # the district liaison who was handling it hears of it
         "⬆ The city took {code} up (提级办理), which you were handling: it is now at {where}. Reason: {reason}",
         code=code, where=topic, reason="多区同类问题，需市级统筹。"), TIMEOUT)

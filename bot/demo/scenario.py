@@ -15,6 +15,7 @@ from storage import reference
 from storage.db import Database
 
 TIMEOUT = 30.0
+DEFAULT_TITLE = "一条社情民意信息"  # the title of a report a test or the demo does not name
 
 
 @dataclass
@@ -91,7 +92,7 @@ class World:
         return prompt
 
     async def start_city_report(self, user: SbUser, topic: str = "smart_parking",
-                                title: str = "一条社情民意信息") -> None:
+                                title: str = DEFAULT_TITLE) -> None:
         """/submit, a topic, city-wide, a title: the bot now asks for the observation (step 4)."""
         await self.sb.send(user, "/submit")
         await self.choose_topic(user, topic)
@@ -103,7 +104,7 @@ class World:
     async def submit(self, user: SbUser, *, topic: str, area: str, observation: str, suggestion: str,
                      analysis: str | None = None, district: str | None = None, street: str | None = None,
                      photo: bool = False, privacy: str = "named", cosigners: str | None = None,
-                     receipt: bool = True, title: str = "一条社情民意信息", tags: tuple[str, ...] = (),
+                     receipt: bool = True, title: str = DEFAULT_TITLE, tags: tuple[str, ...] = (),
                      cosign_similar: str | None = None) -> str | None:
         """A member goes through the whole guided flow; returns the reference code (None when
         told not to wait for the receipt, e.g. because the submit is meant to fail). When similar
