@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from handlers.core.i18n import translator
+from handlers.reports.lifecycle import titled
 from storage import cosign as cosign_store
 from storage import digests as digest_store
 from storage import items as item_store
@@ -107,7 +108,7 @@ async def merge_setup(stack):
                                 suggestion="增设停车位。", cosigners="C002")
     item = await stack.row("items", code=second)
     await stack.sb.press(signer, await stack.sb.wait_for(signer, second, TIMEOUT), data=f"cs:y:{item.id}")
-    await stack.sb.wait_for(pilot.hongqiao, zh("{name} co-signed {code}.", name="李静怡", code=second), TIMEOUT)
+    await stack.sb.wait_for(pilot.hongqiao, zh("{name} co-signed {code}.", name="李静怡", code=titled(item)), TIMEOUT)
     await world.card_action(pilot.port_liaison, pilot.port, second, "claim")
     return pilot, signer, first, second
 

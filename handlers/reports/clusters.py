@@ -29,7 +29,7 @@ async def on_submitted(ctx: Ctx, item_id: int) -> None:
         return  # a city-wide report is no district's
     recent = [r for r in await store.recent_in_districts(ctx.conn, topic=item.topic_code, since=ctx.now - WINDOW)
               if r.id != item.id]
-    alike = [r for r in recent if r.id in set(similar.similar_ids(similar.text_of(item), recent))]
+    alike = [r for r in recent if r.id in set(similar.similar_ids(item, recent))]
     cluster = await store.cluster_of(ctx.conn, [r.id for r in alike])
     if cluster is not None:
         cluster_id = cluster.id

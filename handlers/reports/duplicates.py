@@ -41,8 +41,8 @@ async def find(ctx: Ctx, conv: Conversation) -> bool:
     data = conv.data
     candidates = await store.open_in_place(ctx.conn, topic=data["topic"], since=ctx.now - WINDOW,
                                            district=None if data["area"] == "city" else data.get("district"))
-    text = f"{data.get('title') or ''}\n{data['observation']}"
-    data["similar"] = [item.id for item in similar.most_similar(text, candidates)]
+    data["similar"] = [item.id for item in similar.most_similar(data["observation"], candidates,
+                                                                 title=data.get("title"))]
     return not data["similar"]
 
 

@@ -26,7 +26,7 @@ WINDOW = timedelta(days=90)  # how far back merge candidates are offered (any co
 async def candidates(ctx: Ctx, item, target) -> list:
     """The reports this target has had that read like ``item``, best first."""
     seen = await store.seen_at_target(ctx.conn, target.id, since=ctx.now - WINDOW, besides=item.id)
-    return similar.most_similar(similar.text_of(item), seen)
+    return similar.like(item, seen)
 
 
 def prompt(ctx: Ctx, item, found: list) -> str:

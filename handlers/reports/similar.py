@@ -3,8 +3,11 @@ character bigrams. Chinese has no spaces between words, and a two-character wind
 words (停车, 车位, 小区, 夜间) without a dictionary; the same measure serves the submit step's
 suggestions, the liaison's merge candidates and the 多区同类问题 clusters.
 
-The score is the Dice coefficient of the two bigram sets (2·|A∩B| / (|A|+|B|)) over title and
-observation (情况), punctuation and whitespace removed. Candidates are read
+The score is the Dice coefficient of two bigram sets (2·|A∩B| / (|A|+|B|)), punctuation and
+whitespace removed. Reports are compared on their observations (情况); a title counts against the
+other report's words (its title with its own observation against the other's observation), never
+against the other's title: many titles are generic ("一条社情民意信息", "关于停车问题的建议"), and two
+reports on different problems under the same generic title must not read alike. Candidates are read
 by a bounded storage query (storage/duplicates.py); the scoring is here, in Python.
 """
 
@@ -46,26 +49,39 @@ def dice(a: frozenset[str], b: frozenset[str]) -> float:
     return 2 * len(a & b) / (len(a) + len(b))
 
 
-def text_of(item) -> str:
-    """What is compared: the title (on reports since titles) and the observation."""
-    return f"{getattr(item, 'title', None) or ''}\n{item.observation}"
-
-
 def score(a: str, b: str) -> float:
     return dice(bigrams(a), bigrams(b))
 
 
-def most_similar(text: str, candidates: Iterable[T], *, limit: int = MAX_SUGGESTIONS,
-                 threshold: float = THRESHOLD) -> list[T]:
-    """The candidates (items) whose text scores at least ``threshold`` against ``text``, best
-    first (newer first among equals), at most ``limit``."""
-    mine = bigrams(text)
-    scored = [(dice(mine, bigrams(text_of(c))), c) for c in candidates]
+def _title_grams(item) -> frozenset[str]:
+    return bigrams(getattr(item, "title", None) or "")
+
+
+def item_score(title: str | None, observation: str, other) -> float:
+    """How alike a report (its title and observation) and ``other`` (an item) read: the best of
+    observation against observation and each side's title and observation against the other's
+    observation. Title against title never counts (see the module's docstring)."""
+    mine, theirs = bigrams(observation), bigrams(other.observation)
+    return max(dice(mine, theirs), dice(mine | bigrams(title or ""), theirs),
+               dice(mine, theirs | _title_grams(other)))
+
+
+def most_similar(observation: str, candidates: Iterable[T], *, title: str | None = None,
+                 limit: int = MAX_SUGGESTIONS, threshold: float = THRESHOLD) -> list[T]:
+    """The candidates (items) that score at least ``threshold`` against a report with this
+    ``observation`` and ``title`` (item_score), best first (newer first among equals), at most
+    ``limit``."""
+    scored = [(item_score(title, observation, c), c) for c in candidates]
     kept = [(s, c) for s, c in scored if s >= threshold]
     kept.sort(key=lambda pair: (-pair[0], -pair[1].id))
     return [c for _, c in kept[:limit]]
 
 
-def similar_ids(text: str, candidates: Sequence, threshold: float = THRESHOLD) -> list[int]:
-    """Ids of every candidate similar to ``text`` (no limit: for clusters)."""
-    return [c.id for c in most_similar(text, candidates, limit=len(candidates), threshold=threshold)]
+def like(item, candidates: Sequence, *, limit: int = MAX_SUGGESTIONS) -> list:
+    """The candidates similar to ``item`` (a report), best first."""
+    return most_similar(item.observation, candidates, title=getattr(item, "title", None), limit=limit)
+
+
+def similar_ids(item, candidates: Sequence) -> list[int]:
+    """Ids of every candidate similar to ``item`` (no limit: for clusters)."""
+    return [c.id for c in like(item, candidates, limit=len(candidates))]
