@@ -61,6 +61,8 @@ async def create(conn: AsyncConnection, *, files: list[dict], **values) -> int:
 
 
 async def set_tags(conn: AsyncConnection, item_id: int, codes: list[str]) -> None:
+    """The item's tags become ``codes`` (a member's topic edit may change them)."""
+    await conn.execute(item_tags.delete().where(item_tags.c.item_id == item_id))
     for code in dict.fromkeys(codes):
         await conn.execute(item_tags.insert().values(item_id=item_id, tag_code=code))
 

@@ -34,10 +34,11 @@ async def test_changing_the_topic_re_routes_the_report_and_tells_the_member(stac
     pilot = await stack.pilot()
     world, sb = stack.world, stack.sb
     code = await world.submit(pilot.city, topic="smart_parking", area="city", observation="养老院门口停车难。",
-                              suggestion="增设车位。")
+                              suggestion="增设车位。", tags=("digital_divide",))
     await world.card(pilot.topic_group, code)
     await _edit(stack, pilot.city, code, "topic")
-    await world.step(pilot.city, "e:topic", "smart_elderly_care")  # the submit flow's own topic screen
+    # the submit flow's own screens: field, topic, tags (the report's own are ticked already)
+    await world.choose_topic(pilot.city, "smart_elderly_care", ("elderly_friendly",), prefix="e")
     elderly = await _target_title(stack, "topic:smart_elderly_care")
     await sb.wait_for(pilot.city, zh("{code} was changed. It is now with: {where}", code=code, where=elderly), TIMEOUT)
     await world.card(pilot.elderly_group, code, lambda m: any(d.endswith(":claim") for d in m.button_data.values()))
@@ -46,6 +47,8 @@ async def test_changing_the_topic_re_routes_the_report_and_tells_the_member(stac
     item = await stack.row("items", code=code)
     assert (item.topic_code, item.status) == ("smart_elderly_care", "routed")
     assert await stack.count("item_events", item_id=item.id, kind="rerouted") == 1
+    assert [await stack.count("item_tags", item_id=item.id, tag_code=tag) for tag in
+            ("digital_divide", "elderly_friendly")] == [1, 1]
     assert await stack.count("conversations") == 0
 
 
@@ -103,10 +106,12 @@ async def test_edits_are_refused_once_claimed_even_mid_way(stack):
     code = await world.submit(pilot.city, topic="smart_parking", area="city", observation="充电桩被占。",
                               suggestion="分时管理。")
     menu, topic = await _edit(stack, pilot.city, code, "topic")
+    await world.step(pilot.city, "e:domain", world.domain_of["smart_elderly_care"])
     prompt = await sb.wait_for(pilot.city, lambda m: "e:topic:smart_elderly_care" in m.button_data.values(), TIMEOUT)
     await world.card_action(pilot.topic_liaison, pilot.topic_group, code, "claim")  # claimed in between
     await stack.settle()
     await sb.press(pilot.city, prompt, data="e:topic:smart_elderly_care")
+    await world.step(pilot.city, "e:tags", "skip")
     await sb.wait_for(pilot.city, zh(CLAIMED), TIMEOUT)
     item = await stack.row("items", code=code)
     assert (item.topic_code, item.status) == ("smart_parking", "claimed")
@@ -122,7 +127,7 @@ async def test_a_voice_message_as_the_observation_goes_with_the_card(stack):
     await sb.send_voice(user, duration=12)
     await sb.wait_for(user, lambda m: "s:analysis:skip" in m.button_data.values(), TIMEOUT)
     await world.step(user, "s:analysis", "skip")
-    await sb.wait_for(user, lambda m: (m.text or "").startswith("第5步"), TIMEOUT)
+    await sb.wait_for(user, lambda m: (m.text or "").startswith("第6步"), TIMEOUT)  # the suggestion
     await sb.send(user, "请尽快处理。")
     await world.step(user, "s:files", "done")
     await world.step(user, "s:cosigners", "skip")

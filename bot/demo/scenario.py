@@ -76,19 +76,21 @@ class World:
         await self.sb.press(user, prompt, data=wanted)
         return prompt
 
-    async def choose_topic(self, user: SbUser, topic: str, tags: tuple[str, ...] = ()) -> SbMessage:
+    async def choose_topic(self, user: SbUser, topic: str, tags: tuple[str, ...] = (),
+                           prefix: str = "s") -> SbMessage:
         """Step 1 of /submit: the topic's domain, the topic, then the tags (or Skip). Returns the
-        topic screen's message (the domain screen's for 其他, which has no second screen)."""
+        topic screen's message (the domain screen's for 其他, which has no second screen).
+        ``prefix`` "e": the same screens when a member changes a report's topic (/my)."""
         if not self.domain_of:
             rows = await self._admin(lambda conn, now: reference.all_topics(conn))
             self.domain_of.update((row.code, row.domain) for row in rows)
         domain = self.domain_of[topic]
-        prompt = await self.step(user, "s:domain", domain)
+        prompt = await self.step(user, f"{prefix}:domain", domain)
         if domain != "other":
-            prompt = await self.step(user, "s:topic", topic)
+            prompt = await self.step(user, f"{prefix}:topic", topic)
         for tag in tags:
-            await self.step(user, "s:tags", tag)
-        await self.step(user, "s:tags", "done" if tags else "skip")
+            await self.step(user, f"{prefix}:tags", tag)
+        await self.step(user, f"{prefix}:tags", "done" if tags else "skip")
         return prompt
 
     async def start_city_report(self, user: SbUser, topic: str = "smart_parking",

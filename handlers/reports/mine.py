@@ -111,6 +111,7 @@ async def _edit_field(ctx: Ctx, item, extra) -> None:
     elif extra in PARTS:
         steps = PARTS[extra]
         data = {"item_id": item.id, "part": extra, "steps": list(steps), "topic": item.topic_code,
+                "tags": [tag.code for tag in await item_store.tags_of(ctx.conn, item.id)],  # ticked again
                 "area": item.area, "district": item.district_code, "street": item.street_code}
         conv = await flows.suspend_into(ctx, CHANGING.name, steps[0], data)
         await ctx.answer()
@@ -179,10 +180,13 @@ async def _apply_change(ctx: Ctx, conv: Conversation) -> None:
     changes = {"topic_code": data["topic"]} if data["part"] == "topic" else {
         "area": data["area"], "district_code": data.get("district"), "street_code": data.get("street"),
         "level": "city" if data["area"] == "city" else "district"}
+    if data["part"] == "topic":  # the tags are asked with the topic
+        await item_store.set_tags(ctx.conn, item.id, data.get("tags", []))
     new = {**item._mapping, **changes}
+    tags = tuple(tag.code for tag in await item_store.tags_of(ctx.conn, item.id))
     trace = await lifecycle.resolve_route(ctx.conn, area=new["area"], topic=new["topic_code"],
                                           district=new["district_code"], street=new["street_code"],
-                                          sector=ctx.member.sector_code)
+                                          sector=ctx.member.sector_code, tags=tags)
     here = [p.target_id for p in await item_store.placements(ctx.conn, item.id)]
     if not trace.targets or sorted(target.id for target in trace.targets) == sorted(here):
         await transitions.move(ctx, item, None, "edited", actor_id=ctx.member.id, reason=data["part"], **changes)
