@@ -31,8 +31,8 @@ from storage.schema import inbox, items, members, outbox
 TOKEN = "6100000002:crash-test-token"
 SCALE = 10  # Telegram's allowances times ten, in the sandbox and in the bot alike
 MEMBERS = 20
-PER_MEMBER = 10
-KILL_AFTER_ITEMS = 80  # SIGKILL once this many submissions are stored
+PER_MEMBER = 6
+KILL_AFTER_ITEMS = 50  # SIGKILL once this many submissions are stored (of 120)
 TOPICS = ["smart_parking", "smart_elderly_care", "smart_transport", "smart_water", "healthcare"]
 # fictional members, imported on top of the sample roster
 NAMES = ["林一帆", "高晓岚", "郭明远", "罗佳怡", "梁思成", "宋雨桐", "唐志飞", "韩若曦", "冯子健", "曹欣悦",

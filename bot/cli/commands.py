@@ -80,10 +80,12 @@ def status(settings: Settings, url: str | None) -> None:
 @click.option("--framework", type=click.Choice(["aiogram", "ptb"]), default="aiogram", show_default=True)
 @click.option("--dir", "workdir", type=click.Path(path_type=Path), default=Path("var/demo"),
               show_default=True, help="Where the demo's database and log go.")
-def demo(keep: bool, framework: str, workdir: Path) -> None:
+@click.option("--pace", type=click.FloatRange(min=1), default=1.0, show_default=True,
+              help="Telegram's flood allowances times this, in the sandbox and the bot alike (1: Telegram's own).")
+def demo(keep: bool, framework: str, workdir: Path, pace: float) -> None:
     """Play the whole product offline against the sandbox Bot API server."""
     from bot.demo.demo import run_demo
-    sys.exit(asyncio.run(run_demo(workdir, keep=keep, framework=framework)))
+    sys.exit(asyncio.run(run_demo(workdir, keep=keep, framework=framework, pace=pace)))
 
 
 @main.command()

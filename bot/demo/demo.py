@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bot import logs
 from bot.app import LinkageApp
-from bot.sandbox import SandboxClient, SandboxServer
+from bot.sandbox import Limits, SandboxClient, SandboxServer
 from bot.demo.scenario import World, build_pilot
 from bot.settings import Settings
 from seeds.loader import load_seeds
@@ -67,17 +67,21 @@ def scene(title: str) -> None:
     print(f"\n== {title} ==", flush=True)
 
 
-async def run_demo(workdir: Path, *, keep: bool = False, framework: str = "aiogram") -> int:
+async def run_demo(workdir: Path, *, keep: bool = False, framework: str = "aiogram", pace: float = 1.0) -> int:
+    """``pace``: Telegram's allowances times this, on both sides (a scripted member answers every
+    prompt at once, so at Telegram's own pace of one message a second per chat each step waits)."""
     workdir.mkdir(parents=True, exist_ok=True)
     database, log_file = workdir / "linkage.db", workdir / "linkage.log"
     for stale in workdir.glob("linkage.db*"):
         stale.unlink()
     logs.setup("INFO", str(log_file))
 
-    server = SandboxServer()
+    server = SandboxServer(limits=Limits(scale=pace))
     base = await server.start()
     settings = Settings(bot_token=DEMO_TOKEN, api_base=base, database=str(database), poll_timeout=2,
                         framework=framework, charts_dir=str(workdir / "charts"), _env_file=None,
+                        rate_global_per_second=30 * pace, rate_per_chat_per_second=1 * pace,
+                        rate_per_group_per_minute=20 * pace, user_messages_per_minute=round(20 * pace),
                         quiet_hours="")  # the demo runs at any hour, on a clock it moves
     app = LinkageApp(settings)
     await app.db.create_schema()
@@ -307,7 +311,8 @@ async def play_week(app: LinkageApp, world: World, pilot, transcript: Transcript
             await transcript.settle(0.2)
         await app.scheduler.fire_due()
         await app.sender.drain(timeout=120)
-        await transcript.settle(0.5)
+        if kinds:  # something was said: let the transcript catch up (the silent hours need no wait)
+            await transcript.settle(0.5)
         async with app.db.read() as conn:
             session = await show_session(conn, study_session)
         if not checked_in and in_checkin_window(session.session, clock.now(), app.dispatcher.config):
