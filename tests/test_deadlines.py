@@ -204,7 +204,7 @@ async def test_deadline_timers_fire_once_across_a_restart_and_follow_calendar_ed
             observation="情况", suggestion="建议", privacy="named", status="submitted", level="city",
             created_at=monday, updated_at=monday)
         ctx = Ctx.offline(conn, monday, config, REGISTRY)
-        assert [t.name for t in await route_item(ctx, item_id)] == ["topic:smart_parking"]
+        assert [t.name for t in (await route_item(ctx, item_id)).targets] == ["topic:smart_parking"]
 
     clock.advance(monday + timedelta(days=1, hours=7, minutes=31) - clock.now())  # Tuesday 17:31
     first = Scheduler(db, clock, config, asyncio.Event(), tick_seconds=3600)

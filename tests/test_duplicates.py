@@ -134,6 +134,8 @@ async def test_a_merged_reports_people_follow_the_original_to_its_outcome(stack)
     for person in (member, signer):
         await sb.wait_for(person, told, TIMEOUT)
     await sb.wait_for(pilot.port.chat, lambda m: zh("merged into {code}", code=first) in (m.text or ""), TIMEOUT)
+    await sb.wait_for(pilot.city, zh("🔗 {other}, a report on the same problem, was merged into {code}: its member "
+                                     "and co-signers now follow yours.", other=second, code=titled(original)), TIMEOUT)
 
     await sb.send(member, "/my")
     mine = await sb.wait_for(member, second, TIMEOUT)

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from handlers.core.buttons import db_id
 from handlers.core.context import Ctx
-from handlers.core.i18n import translator
+from handlers.core.i18n import N_, translator
 from handlers.reports import duplicates, lifecycle, similar, transitions
 from storage import cosign as cosign_store
 from storage import duplicates as store
@@ -80,6 +80,9 @@ async def merge(ctx: Ctx, item, into, target) -> None:
             "🔗 {code} was merged into {original}, which is about the same problem. From now on you are told of "
             "its progress. Its state now: {status}", code=item.code, original=into.code,
             status=lifecycle.status_label(into.status, t.lang)))
+    if into.author_id not in told:  # the original's author hears who now follows theirs (by code only)
+        await lifecycle.notify_author(ctx, into, N_("🔗 {other}, a report on the same problem, was merged into {code}: "
+                                                    "its member and co-signers now follow yours."), other=item.code)
     await ctx.reply(ctx.t("🔗 {code} was merged into {original}.", code=item.code, original=into.code))
 
 

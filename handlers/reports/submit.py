@@ -249,15 +249,18 @@ async def _submit(ctx: Ctx, conv: Conversation) -> None:
     await item_store.add_event(ctx.conn, item_id, "submitted", ctx.now, actor_id=member.id,
                                status_to="submitted")
     await conversations.clear(ctx.conn, ctx.event.user_id)
-    targets = await transitions.route_item(ctx, item_id)
+    route = await transitions.route_item(ctx, item_id)
     await clusters.on_submitted(ctx, item_id)
     await cosign.invite_all(ctx, item_id, data.get("cosigners", []))
     t = ctx.t
-    where = "、".join(reference.name(target, t.lang) for target in targets)
+    where = "、".join(reference.name(target, t.lang) for target in route.targets)
     text = t("✅ Received. Your reference code is <b>{code}</b>.", code=code) + "\n"
     # "routed", not "delivered": the card is still on its way (the member is told when it is claimed)
-    text += t("Routed to: {where}", where=where) if targets else \
+    text += t("Routed to: {where}", where=where) if route.targets else \
         t("It is queued for the city office and will be delivered as soon as a handling group is set up.")
+    if route.targets and route.watchers:
+        text += "\n" + t("Also shown for the city's information (知悉) to: {where}",
+                         where="、".join(reference.name(target, t.lang) for target in route.watchers))
     text += "\n" + t("You will be told every step. /my shows your reports.")
     await ctx.reply(text)
 

@@ -52,8 +52,8 @@ async def move(ctx: Ctx, item, to_status: str | None, event_kind: str, *, actor_
         await listener(ctx, item.id)
 
 
-async def route_item(ctx: Ctx, item_id: int) -> list:
-    """Send a newly submitted item where the rules say; returns the targets (none: it waits as
+async def route_item(ctx: Ctx, item_id: int) -> lifecycle.RouteTrace:
+    """Send a newly submitted item where the rules say; returns the walk (no targets: it waits as
     submitted for the city office)."""
     item = await item_store.by_id(ctx.conn, item_id)
     author = await people.by_id(ctx.conn, item.author_id)
@@ -64,4 +64,4 @@ async def route_item(ctx: Ctx, item_id: int) -> list:
     if trace.targets:
         await move(ctx, item, "routed", "routed", actor_id=None, to_targets=trace.targets,
                    watchers=trace.watchers, reason="fallback" if trace.fallback else None)
-    return trace.targets
+    return trace
