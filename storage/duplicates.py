@@ -130,6 +130,12 @@ async def cluster_items(conn: AsyncConnection, cluster_id: int) -> list:
     return list(await conn.execute(select(items).where(items.c.id.in_(held)).order_by(items.c.id)))
 
 
+async def unshown_clusters(conn: AsyncConnection, topic: str) -> list:
+    """A topic's clusters whose card has not been posted anywhere yet."""
+    return list(await conn.execute(select(report_clusters).where(
+        report_clusters.c.topic_code == topic, report_clusters.c.target_id.is_(None)).order_by(report_clusters.c.id)))
+
+
 async def set_cluster_target(conn: AsyncConnection, cluster_id: int, target_id: int) -> None:
     await conn.execute(update(report_clusters).where(report_clusters.c.id == cluster_id)
                        .values(target_id=target_id))

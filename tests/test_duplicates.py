@@ -217,6 +217,23 @@ async def test_similar_reports_from_three_districts_make_one_cluster_card_kept_u
     assert len([m for m in await sb.messages(group.chat) if (m.text or "").startswith("🧩")]) == 1
 
 
+async def test_a_cluster_formed_before_its_topic_group_is_bound_is_shown_when_it_is(stack):
+    pilot = await stack.pilot()
+    world, sb = stack.world, stack.sb
+    texts = ["老旧小区自来水水压不足，高层住户白天用水难。", "老旧小区高层自来水水压不足，住户用水难。",
+             "高层住户自来水水压不足，老旧小区白天用水难。"]
+    codes = [await world.submit(pilot.city, topic="smart_water", area="district", district=district,
+                                observation=text, suggestion="加装二次供水设施。")
+             for district, text in zip(("hongqiao", "hexi", "nankai"), texts)]
+    await stack.settle()
+    assert await stack.count("report_clusters", topic_code="smart_water", target_id=None) == 1  # nowhere to show
+    water = await world.bound_group("topic:smart_water", "topic", "市政协·智慧水务主题议政群", pilot.office,
+                                    topic="smart_water")
+    card = await sb.wait_for(water.chat, lambda m: (m.text or "").startswith("🧩"), TIMEOUT)
+    assert all(code in card.text for code in codes)
+    assert await stack.count("report_clusters", topic_code="smart_water", target_id=None) == 0
+
+
 async def test_merge_and_follow_on_postgres(pg_stack):
     """The same on PostgreSQL (the followers' and candidates' subqueries, the items' own foreign key)."""
     await test_a_merged_reports_people_follow_the_original_to_its_outcome(pg_stack)

@@ -25,6 +25,7 @@ Planner = Callable[["Ctx"], Awaitable[None]]
 Upcoming = Callable[..., Awaitable[list[str]]]  # (conn, member, start, end, lang, cache) -> digest lines
 PersonalData = Callable[[Any, Any], Awaitable[dict]]  # (conn, member) -> its part of /mydata
 ItemMoved = Callable[["Ctx", int], Awaitable[None]]  # (ctx, item id), after every move of a report
+TargetBound = Callable[["Ctx", Any], Awaitable[None]]  # (ctx, the target row), once a chat is bound to it
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class Feature:
     upcoming: Sequence[Upcoming] = ()  # lines for the digests' "Coming up"
     personal_data: PersonalData | None = None  # this feature's part of a member's /mydata
     on_item_moved: Sequence[ItemMoved] = ()  # told of every move of a report (handlers/reports/transitions.py)
+    on_target_bound: Sequence[TargetBound] = ()  # told when a group is bound to a target (handlers/office/groups.py)
     on_group_membership: Handler | None = None  # the bot added to or removed from a group
     on_private_membership: Handler | None = None  # a member blocked or unblocked the bot
 
@@ -61,6 +63,7 @@ class Registry:
         self.upcoming = [u for f in self.features for u in f.upcoming]
         self.personal_data = [f.personal_data for f in self.features if f.personal_data is not None]
         self.on_item_moved = [hook for f in self.features for hook in f.on_item_moved]
+        self.on_target_bound = [hook for f in self.features for hook in f.on_target_bound]
         self.on_group_membership = self._one("on_group_membership")
         self.on_private_membership = self._one("on_private_membership")
 

@@ -30,6 +30,8 @@ async def bind(ctx: Ctx, sender_status: str | None) -> None:
                        {"target": target.name, "chat_id": ctx.event.chat_id,
                         "thread_id": ctx.event.thread_id}, ctx.now)
     await ctx.reply(t("✅ This chat now receives reports for: {name}.", name=reference.name(target, t.lang)))
+    for listener in ctx.features.on_target_bound:  # what was waiting for this group (a cluster card)
+        await listener(ctx, target)
 
 
 async def on_membership(ctx: Ctx) -> None:

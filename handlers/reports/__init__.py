@@ -21,4 +21,5 @@ FEATURE = Feature(
     personal_data=cosign.personal_data,
     # every move re-arms or cancels the item's clocks, tells its followers, updates its cluster cards
     on_item_moved=[deadlines.on_state_change, duplicates.tell_followers, clusters.on_item_moved],
+    on_target_bound=[clusters.on_target_bound],  # a cluster formed while its topic group was unbound
 )

@@ -48,6 +48,14 @@ async def on_item_moved(ctx: Ctx, item_id: int) -> None:
             await show(ctx, cluster.id)
 
 
+async def on_target_bound(ctx: Ctx, target) -> None:
+    """``Feature.on_target_bound``: a city topic group just bound gets the cards of its topic's
+    clusters that formed while it had no group."""
+    if target.kind == "topic" and target.level == "city":
+        for cluster in await store.unshown_clusters(ctx.conn, target.topic_code):
+            await show(ctx, cluster.id)
+
+
 def _key(cluster_id: int) -> str:
     return f"cluster:{cluster_id}"
 
