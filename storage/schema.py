@@ -110,7 +110,7 @@ members = Table(
     Column("street_code", String(48), ForeignKey("streets.code")),
     Column("sector_code", String(48), ForeignKey("sectors.code")),
     Column("committee_code", String(48), ForeignKey("committees.code")),
-    Column("role", String(16), nullable=False, default="member"),  # member | liaison | admin
+    Column("role", String(16), nullable=False, default="member"),  # member | liaison | staff | admin (handlers/core/roles.py)
     Column("language", String(8), nullable=False, default="zh"),
     Column("telegram_user_id", BigInteger, unique=True),
     Column("reachable", Boolean, nullable=False, default=True),
@@ -141,7 +141,7 @@ targets = Table(
     "targets", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("name", String(64), nullable=False, unique=True),
-    Column("kind", String(16), nullable=False),  # topic | district | street | sector | office | person
+    Column("kind", String(16), nullable=False),  # topic | district | street | sector | office | person | room
     Column("level", String(16), nullable=False),  # city | district
     Column("topic_code", String(48), ForeignKey("topics.code")),
     Column("district_code", String(32), ForeignKey("districts.code")),

@@ -361,7 +361,7 @@ async def test_upcoming_sessions_read_from_the_study_table_for_their_audience(tm
                     created_by="test", created_at=now)
         async with db.read() as conn:
             member = await people.by_roster_id(conn, "H001")
-            news = await News.load(conn, due - timedelta(days=7), due, REGISTRY.upcoming)
+            news = await News.load(conn, due - timedelta(days=7), due, REGISTRY)
             text = await render.render_member(conn, member, kind="weekly", due=due, frequency="weekly", news=news,
                                               own=await OwnItems.load(conn, [member.id], news.since))
     finally:

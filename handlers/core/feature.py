@@ -23,6 +23,12 @@ GroupCommand = Callable[["Ctx", "str | None"], Awaitable[None]]  # (ctx, the sen
 Job = Callable[["Ctx", Any], Awaitable[None]]  # (ctx, the due timer)
 Planner = Callable[["Ctx"], Awaitable[None]]
 Upcoming = Callable[..., Awaitable[list[str]]]  # (conn, member, start, end, lang, cache) -> digest lines
+# (conn, member, since, until, lang, cache) -> lines for the digest's news of that window, each
+# feature's own heading included (a deliberation's 议政结论, a meeting's outcome); [] when nothing
+Recent = Callable[..., Awaitable[list[str]]]
+# a line of /help: (who sees it — a test of the member, None: every member — and its msgid)
+HelpLine = tuple["Callable[[Any], bool] | None", str]
+MyPart = Handler  # replies with the member's part of /my from one feature (nothing when it has none)
 PersonalData = Callable[[Any, Any], Awaitable[dict]]  # (conn, member) -> its part of /mydata
 ItemMoved = Callable[["Ctx", int], Awaitable[None]]  # (ctx, item id), after every move of a report
 TargetBound = Callable[["Ctx", Any], Awaitable[None]]  # (ctx, the target row), once a chat is bound to it
@@ -40,6 +46,9 @@ class Feature:
     jobs: Mapping[str, Job] = field(default_factory=dict)  # timer kind -> what runs when it falls due
     planners: Sequence[Planner] = ()  # make sure the next occurrence of recurring work is planned
     upcoming: Sequence[Upcoming] = ()  # lines for the digests' "Coming up"
+    recent: Sequence[Recent] = ()  # lines for the digests' news of the window (conclusions, outcomes)
+    my_parts: Sequence[MyPart] = ()  # their part of /my, after the member's reports
+    help: Sequence[HelpLine] = ()  # lines /help adds for this feature, after the members' own
     personal_data: PersonalData | None = None  # this feature's part of a member's /mydata
     on_item_moved: Sequence[ItemMoved] = ()  # told of every move of a report (handlers/reports/transitions.py)
     on_target_bound: Sequence[TargetBound] = ()  # told when a group is bound to a target (handlers/office/groups.py)
@@ -61,6 +70,9 @@ class Registry:
         self.jobs = self._merge("jobs", "timer kind {}")
         self.planners = [p for f in self.features for p in f.planners]
         self.upcoming = [u for f in self.features for u in f.upcoming]
+        self.recent = [r for f in self.features for r in f.recent]
+        self.my_parts = [part for f in self.features for part in f.my_parts]
+        self.help = [line for f in self.features for line in f.help]
         self.personal_data = [f.personal_data for f in self.features if f.personal_data is not None]
         self.on_item_moved = [hook for f in self.features for hook in f.on_item_moved]
         self.on_target_bound = [hook for f in self.features for hook in f.on_target_bound]

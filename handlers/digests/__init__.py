@@ -32,6 +32,8 @@ skips every recipient whose row exists: once per period.
 Upcoming sessions come from the features' ``upcoming`` hooks (``ctx.features.upcoming``; the
 study calendar declares one: ``async def hook(conn, member, start, end, lang, cache) -> list[str]``,
 HTML lines; ``cache`` is a dict that lives for one firing, for what is the same for every member).
+The features' ``recent`` hooks take the same arguments for the digest's own window (since, until)
+and give the news of it with their own heading (a deliberation's 议政结论, a meeting's outcome).
 
 The package: ``schedule`` (when each digest falls due, its keys), ``news`` (what a firing loads),
 ``render`` (the texts), ``send`` (the jobs), ``settings`` (/settings, /stats, /mydata),

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Sequence
 
-from handlers.core.feature import Upcoming
+from handlers.core.feature import Recent, Upcoming
 from handlers.core.i18n import translator
 from handlers.core.localtime import local_day
 from storage import digests as store
@@ -32,20 +32,24 @@ class News:
     # the calendar once, not once per member.
     cache: dict = field(default_factory=dict)
     upcoming: Sequence[Upcoming] = ()  # the features' "Coming up" hooks
+    recent: Sequence[Recent] = ()  # the features' news of the window (conclusions, outcomes)
 
     @classmethod
-    async def load(cls, conn, since: datetime, until: datetime, upcoming: Sequence[Upcoming] = ()) -> "News":
+    async def load(cls, conn, since: datetime, until: datetime, hooks=None) -> "News":
+        """The window's news; ``hooks`` (the feature registry, ``ctx.features``) gives the
+        features' "Coming up" and news lines."""
         adoptions = await store.adoptions(conn, since, until)
         return cls(since, until, await store.numbers(conn, since, until), adoptions,
                    {t.code: t for t in await reference.all_topics(conn)},
                    {d.code: d for d in await reference.all_districts(conn)},
-                   chains=await outcome_store.chains(conn, [a.id for a in adoptions]), upcoming=upcoming)
+                   chains=await outcome_store.chains(conn, [a.id for a in adoptions]),
+                   upcoming=getattr(hooks, "upcoming", ()), recent=getattr(hooks, "recent", ()))
 
     @classmethod
-    async def week_and_day(cls, conn, due: datetime, upcoming: Sequence[Upcoming]) -> tuple["News", "News"]:
+    async def week_and_day(cls, conn, due: datetime, hooks) -> tuple["News", "News"]:
         """The week's news for the weekly digest, and the last day's for members who chose daily."""
-        return (await cls.load(conn, due - timedelta(days=7), due, upcoming),
-                await cls.load(conn, due - timedelta(days=1), due, upcoming))
+        return (await cls.load(conn, due - timedelta(days=7), due, hooks),
+                await cls.load(conn, due - timedelta(days=1), due, hooks))
 
     async def district_numbers(self, conn, code: str) -> dict[str, dict[str, int]]:
         if code not in self._by_district:

@@ -18,7 +18,7 @@ async def preview(ctx: Ctx, member, kind: str = "weekly") -> tuple[str, Path | N
     conn, now, config = ctx.conn, ctx.now, ctx.config
     if kind == "weekly":
         due = current_weekly(now, config)
-        news, daily = await News.week_and_day(conn, due, ctx.features.upcoming)
+        news, daily = await News.week_and_day(conn, due, ctx.features)
         text = await render_member(conn, member, kind="weekly", due=due, news=news, daily_news=daily,
                                    own=await OwnItems.load(conn, [member.id], news.since),
                                    frequency=await store.frequency(conn, member.id))

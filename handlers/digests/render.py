@@ -91,15 +91,22 @@ async def news_lines(conn, news: News, member, t, *, period_label: str, upcoming
     highlights = _highlight_lines(news, member, t)
     if highlights:
         lines += ["", t("<b>Adopted (采用)</b>"), *highlights]
-    sessions: list[str] = []
-    for hook in news.upcoming:
-        try:
-            sessions += await hook(conn, member, news.until, news.until + timedelta(days=upcoming_days), t.lang,
-                                   news.cache)
-        except Exception:  # a broken hook must not stop the digest of thousands
-            log.exception("upcoming-sessions hook failed", extra={"hook": getattr(hook, "__name__", "?")})
+    lines += await _hook_lines(news.recent, conn, member, news.since, news.until, t.lang, news.cache)
+    sessions = await _hook_lines(news.upcoming, conn, member, news.until,
+                                 news.until + timedelta(days=upcoming_days), t.lang, news.cache)
     if sessions:
         lines += ["", t("<b>Coming up</b>"), *sessions]
+    return lines
+
+
+async def _hook_lines(hooks, conn, member, start: datetime, end: datetime, lang: str, cache: dict) -> list[str]:
+    """The features' lines for a window of the digest."""
+    lines: list[str] = []
+    for hook in hooks:
+        try:
+            lines += await hook(conn, member, start, end, lang, cache)
+        except Exception:  # a broken hook must not stop the digest of thousands
+            log.exception("digest hook failed", extra={"hook": getattr(hook, "__name__", "?")})
     return lines
 
 

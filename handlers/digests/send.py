@@ -44,7 +44,7 @@ async def send_weekly(ctx: Ctx, due: datetime) -> int:
     """Every member's weekly digest for the week ending at ``due``; returns rows created."""
     period = period_of("weekly", due)
     done = await store.queued_keys(ctx.conn, period)
-    news, daily_news = await News.week_and_day(ctx.conn, due, ctx.features.upcoming)
+    news, daily_news = await News.week_and_day(ctx.conn, due, ctx.features)
     own = await OwnItems.load(ctx.conn, None, news.since)
     prefs = await store.frequencies(ctx.conn)
     created = 0
@@ -68,7 +68,7 @@ async def send_news(ctx: Ctx, kind: str, due: datetime) -> int:
     period = period_of(kind, due)
     done = await store.queued_keys(ctx.conn, period)
     news = await News.load(ctx.conn, due - (timedelta(days=1) if kind == "daily" else timedelta(hours=1)), due,
-                           ctx.features.upcoming)
+                           ctx.features)
     if kind == "instant" and not news.adoptions:
         return 0
     prefs = await store.frequencies(ctx.conn)

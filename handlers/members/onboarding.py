@@ -64,6 +64,7 @@ def help_text(ctx: Ctx) -> str:
              t("/cancel — stop what you are doing"),
              t("/language — 中文 / English"),
              t("/help — this list")]
+    lines += [t(msgid) for who, msgid in ctx.features.help if ctx.member is not None and (who is None or who(ctx.member))]
     if ctx.member is not None and ctx.member.role in ("liaison", "admin"):
         lines.append(t("As a liaison you act on report cards in your groups with their buttons."))
         lines.append(t("/find WORDS — look reports up by code, title or text"))

@@ -1,6 +1,6 @@
 """Bind keys: the office names a target (a topic, district, street, sector, office or person
-group) and gets a one-time key; an administrator of the group sends ``/bind KEY`` there
-(groups.py)."""
+group, or a module's room: a deliberation's forum topic, a meeting's group) and gets a one-time
+key; an administrator of the group sends ``/bind KEY`` there (groups.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from handlers.office.lookups import LEVELS, Reference, clean, find_member, optio
 from storage import audit
 from storage import targets as target_store
 
-KINDS = ("topic", "district", "street", "sector", "office", "person")
+KINDS = ("topic", "district", "street", "sector", "office", "person", "room")
 TARGET_NAME_LIMIT = 64
 
 
@@ -25,6 +25,8 @@ def default_titles(kind: str, row=None) -> tuple[str, str]:
         return f"{row.name_zh}委员联络中心", f"{row.name_en} member liaison centre"
     if kind == "sector":
         return f"市政协·{row.name_zh}委员群", f"City CPPCC · {row.name_en} sector group"
+    if kind == "room":
+        return row, row  # the target's name: a module gives its room proper titles
     return row.name, row.name  # person
 
 
@@ -96,6 +98,10 @@ async def make_bind_key(conn, name: str, kind: str, now, *, hours: int, level: s
         if any(codes.values()):
             raise AdminError("an office target takes no topic, district or street")
         source, default_level = None, "city"
+    elif kind == "room":  # the module that owns it (deliberation:7, consultation:3) names it
+        if any(codes.values()):
+            raise AdminError("a room target takes no topic, district or street")
+        source, default_level = name, "city"
     else:  # person
         if any(codes.values()):
             raise AdminError("a person target takes no topic, district or street")

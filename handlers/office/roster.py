@@ -12,11 +12,11 @@ from pathlib import Path
 from handlers.core.cells import read_cell
 from handlers.core.context import without_bidi_controls
 from handlers.core.errors import AdminError
+from handlers.core.roles import ROLES, STAFF
 from handlers.office.lookups import LEVELS, Reference, clean
 from storage import audit, people
 from storage import targets as target_store
 
-ROLES = ("member", "liaison", "admin")
 LANGUAGES = ("zh", "en")
 ROSTER_COLUMNS = ("roster_id", "name", "level", "district", "street", "sector", "committee", "role",
                   "language", "liaison_for")
@@ -117,7 +117,9 @@ def _validate_row(raw: dict, number: int, ref: Reference, target_names: set[str]
         errors.append("district is required for a district-level member")
     role = (v["role"] or "member").lower()
     if role not in ROLES:
-        errors.append(f"role '{v['role']}' is not valid: use member, liaison or admin")
+        errors.append(f"role '{v['role']}' is not valid: use {', '.join(ROLES)}")
+    elif role == STAFF and not codes["committee"]:
+        errors.append("role staff (专委会工作人员) needs the committee the member works for")
     language = (v["language"] or "zh").lower()
     if language not in LANGUAGES:
         errors.append(f"language '{v['language']}' is not valid: use zh or en")

@@ -32,17 +32,20 @@ CLAIMED = N_("A liaison is already handling this report, so it can no longer be 
 
 
 async def my_items(ctx: Ctx) -> None:
+    """/my: the member's reports, then each other feature's part (``Feature.my_parts``: topics
+    they took part in, meetings they are invited to …)."""
     t = ctx.t
     rows = await item_store.of_author(ctx.conn, ctx.member.id)
     if not rows:
         await ctx.reply(t("You have not submitted any reports yet. /submit starts one."))
-        return
     for item in rows[:10]:
         history = await lifecycle.history_lines(ctx.conn, item, t.lang, limit=6)
         merged = await merge.merged_line(ctx.conn, item, t.lang)
         text = "\n".join([f"<b>{lifecycle.titled(item)}</b> · {lifecycle.status_label(item.status, t.lang)}",
                           *([merged] if merged else []), *history])
         await ctx.reply(text, buttons=_item_buttons(item, t))
+    for part in ctx.features.my_parts:
+        await part(ctx)
 
 
 def _item_buttons(item, t) -> Buttons:
