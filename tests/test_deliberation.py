@@ -134,7 +134,7 @@ async def test_staff_open_in_chat_the_audience_contributes_replies_and_pages_thr
     done = await contribute(stack, pilot.hongqiao, 1, "建议按楼层分摊费用。", question=1)
     assert "#1" in done.text and {"dl:edit:1", "dl:withdraw:1"} == set(done.button_data.values())
     await contribute(stack, pilot.port_liaison, 1, "由街道牵头召开协调会。", question=2, naming="committee")
-    copy = await sb.wait_for(clerk, "由街道牵头召开协调会。", TIMEOUT)  # the committee's copy: the real name
+    copy = await latest(stack, clerk, lambda m: "由街道牵头召开协调会。" in (m.text or ""))  # the committee's copy: the real name
     assert "吴思远" in copy.text and set(copy.button_data.values()) == {"dl:hide:2", "dl:pin:2"}
     page = await thread_page(stack, pilot.street_liaison, 1)
     assert "建议按楼层分摊费用。" in page.text and "赵丽娟" in page.text
@@ -211,7 +211,8 @@ async def test_edit_and_withdraw_within_15_minutes_then_politely_refused_and_bad
     await sb.wait_for(pilot.port_liaison, lambda m: "dls:confirm:send" in m.button_data.values(), TIMEOUT)
     stack.app.clock.advance(timedelta(hours=2))
     confirm = await step(stack, pilot.port_liaison, "dls:confirm:send")
-    await sb.wait_for(pilot.port_liaison, "未添加", TIMEOUT)
+    late = zh.plain("Sorry, this topic closed at {time}; your view was not added.", time="\0")
+    await sb.wait_for(pilot.port_liaison, late.split("\0")[0], TIMEOUT)
     answer = await sb.callback_answer(await sb.press(pilot.port_liaison, confirm, data=f"dl:say:{topic.id}",
                                                      forge=True))
     assert answer["text"] == zh.plain(CLOSED)
@@ -236,7 +237,7 @@ async def test_roles_moderation_hide_with_reason_and_pin(stack):
     await sb.send(pilot.city, "/deliberate")
     await sb.wait_for(pilot.city, zh("Only a committee's staff or an office admin can open a deliberation topic."),
                       TIMEOUT)
-    copy = await sb.wait_for(clerk, "第二条：含有不当内容。", TIMEOUT)
+    copy = await latest(stack, clerk, lambda m: "第二条：含有不当内容。" in (m.text or ""))
     for user in (pilot.city, outsider):  # hide, pin, conclude: the committee's only
         for data in ("dl:hide:2", "dl:pin:1", f"dl:conclude:{topic.id}"):
             refused = await sb.callback_answer(await sb.press(user, copy, data=data, forge=True))
@@ -261,7 +262,7 @@ async def test_roles_moderation_hide_with_reason_and_pin(stack):
 
     # an admin pins #1 (first on the page); the hidden one is not on the page
     await contribute(stack, pilot.port_liaison, topic.id, "第三条：最新的意见。")
-    office_copy = await sb.wait_for(clerk, "第一条", TIMEOUT)
+    office_copy = await latest(stack, clerk, lambda m: "第一条" in (m.text or ""))
     answer = await sb.callback_answer(await sb.press(pilot.office, office_copy, data="dl:pin:1", forge=True))
     assert answer["text"] == zh.plain("📌 Pinned: it comes first on the thread page.")
     page = await thread_page(stack, pilot.hongqiao, topic.id)
