@@ -31,6 +31,7 @@ STACK_TIER = "fast"  # feature logic: once, in-process (tests/fast.py)
 zh = translator("zh")
 TIMEOUT = 30
 TOPIC = "老旧小区加装电梯如何破解协调难"
+SENT = "✅ Sent as #{number}. You may change or withdraw it within 15 minutes."
 
 
 async def office(stack, work):
@@ -132,7 +133,7 @@ async def test_staff_open_in_chat_the_audience_contributes_replies_and_pages_thr
 
     # a named view on question 1, one named to the committee only on question 2, a reply in the thread
     done = await contribute(stack, pilot.hongqiao, 1, "建议按楼层分摊费用。", question=1)
-    assert "#1" in done.text and {"dl:edit:1", "dl:withdraw:1"} == set(done.button_data.values())
+    assert done.text == zh(SENT, number=1) and {"dl:edit:1", "dl:withdraw:1"} == set(done.button_data.values())
     await contribute(stack, pilot.port_liaison, 1, "由街道牵头召开协调会。", question=2, naming="committee")
     copy = await latest(stack, clerk, lambda m: "由街道牵头召开协调会。" in (m.text or ""))  # the committee's copy: the real name
     assert "吴思远" in copy.text and set(copy.button_data.values()) == {"dl:hide:2", "dl:pin:2"}
@@ -159,7 +160,7 @@ async def test_staff_open_in_chat_the_audience_contributes_replies_and_pages_thr
     await sb.wait_for(pilot.hongqiao, wait.split("\0")[0], TIMEOUT)
     stack.app.clock.advance(timedelta(seconds=61))
     await sb.press(pilot.hongqiao, confirm, data="dls:confirm:send")
-    await sb.wait_for(pilot.hongqiao, lambda m: (m.text or "").startswith("✅") and "#4" in m.text, TIMEOUT)
+    await sb.wait_for(pilot.hongqiao, zh(SENT, number=4), TIMEOUT)
 
     # seven more roots: two pages, newest first, the page buttons turn them in place
     async def many(ctx):
@@ -181,7 +182,8 @@ async def test_edit_and_withdraw_within_15_minutes_then_politely_refused_and_bad
     topic = await open_topic(stack, hours=2)
     done = await contribute(stack, pilot.hongqiao, topic.id, "初稿。")
     await sb.press(pilot.hongqiao, done, data="dl:edit:1")
-    await sb.wait_for(pilot.hongqiao, "#1", TIMEOUT)
+    await sb.wait_for(pilot.hongqiao, zh("Send the new text of #{number}. /cancel keeps it as it is.", number=1),
+                      TIMEOUT)
     await sb.send(pilot.hongqiao, "修改后的意见。")
     await sb.wait_for(pilot.hongqiao, zh("✅ #{number} now reads as you wrote it.", number=1), TIMEOUT)
     row = await stack.row("contributions", id=1)
@@ -249,7 +251,8 @@ async def test_roles_moderation_hide_with_reason_and_pin(stack):
 
     # the topic's staff hides #2 with a reason: the author is told, the text kept, an audit row
     await sb.press(clerk, copy, data="dl:hide:2")
-    await sb.wait_for(clerk, "#2", TIMEOUT)
+    await sb.wait_for(clerk, zh("Why is #{number} hidden? Send the reason; the author is told it. /cancel keeps it "
+                                "shown.", number=2), TIMEOUT)
     await sb.send(clerk, "含人身攻击")
     await sb.wait_for(clerk, zh("#{number} is hidden; the author was told the reason.", number=2), TIMEOUT)
     told = await sb.wait_for(pilot.street_liaison, "含人身攻击", TIMEOUT)
@@ -358,6 +361,6 @@ async def test_a_member_contributes_and_sees_the_thread_over_http(stack):
     pilot = await stack.pilot()
     topic = await open_topic(stack)
     done = await contribute(stack, pilot.hongqiao, topic.id, "通过两个框架发表的意见。")
-    assert "#1" in done.text
+    assert done.text == zh(SENT, number=1)
     page = await thread_page(stack, pilot.hongqiao, topic.id)
     assert "通过两个框架发表的意见。" in page.text

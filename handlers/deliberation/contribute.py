@@ -13,7 +13,7 @@ from handlers.core.flows import Step
 from handlers.core.i18n import N_
 from handlers.core.localtime import shown
 from handlers.deliberation import mirror
-from handlers.deliberation.common import (ACT, CLOSED, NOT_INVITED, esc, is_open, may_still_change, may_take_part,
+from handlers.deliberation.common import (ACT, CLOSED, NOT_INVITED, WHOLE_TOPIC, esc, is_open, may_still_change, may_take_part,
                                           question_label)
 from handlers.deliberation.topics import committee_people
 from handlers.reports.submit import file_problem
@@ -65,8 +65,8 @@ async def reply(ctx: Ctx, fields: dict) -> None:
 
 async def _questions(ctx: Ctx, conv: Conversation):
     topic = await store.by_id(ctx.conn, conv.data["topic"])
-    rows = [[(clip(ctx.t.plain(f"{n}. {q}"), 60), str(n))] for n, q in enumerate(topic.questions, 1)]
-    return rows + [[(ctx.t.plain("The topic as a whole"), "0")]]
+    rows = [[(clip(f"{n}. {q}", 60), str(n))] for n, q in enumerate(topic.questions, 1)]
+    return rows + [[(ctx.t.plain(WHOLE_TOPIC), "0")]]
 
 
 async def _choose_question(ctx: Ctx, conv: Conversation, value: str) -> bool:
