@@ -18,7 +18,8 @@ from bot.cli import main as cli_main
 from handlers.core.context import Ctx
 from handlers.core.i18n import translator
 from handlers.core.localtime import shown
-from handlers.deliberation import topics
+from handlers.deliberation import topics, views
+from handlers.privacy import mydata
 from handlers.deliberation.summary import write_export
 from handlers.deliberation.common import CLOSED, COMMITTEE_ONLY, NOT_INVITED
 from handlers.deliberation.contribute import TIME_OVER
@@ -364,3 +365,50 @@ async def test_a_member_contributes_and_sees_the_thread_over_http(stack):
     assert done.text == zh(SENT, number=1)
     page = await thread_page(stack, pilot.hongqiao, topic.id)
     assert "通过两个框架发表的意见。" in page.text
+
+
+async def test_the_room_mirrors_contributions_as_named_and_a_later_opening_waits_for_its_timer(stack):
+    pilot = await stack.pilot()
+    sb, world = stack.sb, stack.world
+    opens = stack.app.clock.now() + timedelta(hours=1)
+    topic = await office(stack, lambda ctx: topics.open_topic(
+        ctx, title=TOPIC, committee="social_legal", audience_spec="district:hongqiao", opens=opens,
+        closes=opens + timedelta(days=1), body="背景。", questions=["资金怎么分摊？"]))
+    await stack.settle()
+    assert topic.status == "scheduled"
+    assert not any(f"dl:say:{topic.id}" in m.button_data.values() for m in await sb.messages(pilot.hongqiao))
+    stack.app.clock.advance(timedelta(hours=1, minutes=1))
+    await stack.app.scheduler.fire_due()
+    await card_of(stack, pilot.hongqiao, topic.id)  # the opening timer sent the cards
+
+    key = await office(stack, lambda ctx: topics.room_key(ctx.conn, topic.id, ctx.now, hours=48))
+    room = await sb.group("网络议政·加装电梯", members=[pilot.hongqiao.id], admins=[pilot.office.id], forum=True)
+    thread = await sb.topic(room, "加装电梯")
+    await sb.send(pilot.office, f"/bind {key}", chat=room, thread=thread)
+    await sb.wait_for(room, "✅", TIMEOUT, thread=thread)
+
+    await contribute(stack, pilot.hongqiao, topic.id, "署名的意见。")
+    stack.app.clock.advance(timedelta(minutes=2))
+    done = await contribute(stack, pilot.port_liaison, topic.id, "只向专委会署名的意见。", naming="committee")
+    await thread_page(stack, pilot.street_liaison, topic.id)
+    await contribute(stack, pilot.street_liaison, topic.id, "跟帖。", reply_to=1)
+    await stack.settle()
+    mirrored = [m.text for m in await sb.messages(room, thread) if m.from_bot and (m.text or "").startswith("🗳")]
+    assert len(mirrored) == 3
+    assert "赵丽娟" in mirrored[0] and "红桥区" in mirrored[0]
+    assert "吴思远" not in mirrored[1] and "只向专委会署名的意见。" in mirrored[1]
+    assert zh("reply to #{number}", number=1) in mirrored[2]
+    await sb.press(pilot.port_liaison, done, data="dl:withdraw:2")  # the room's copy changes in place
+    await sb.wait_for(room, zh("(withdrawn by the author)"), TIMEOUT, thread=thread)
+
+    # /my and /mydata show the member's part; the digest's coming-up names the topic
+    await sb.send(pilot.hongqiao, "/my")
+    await sb.wait_for(pilot.hongqiao, zh("· «{title}»: {count} contributions of yours", title=TOPIC, count=1),
+                      TIMEOUT)
+    async with stack.app.db.read() as conn:
+        member = await people.by_roster_id(conn, "H001")
+        data = await mydata.collect(conn, member, REGISTRY)
+        upcoming = await views.upcoming(conn, member, stack.app.clock.now(), stack.app.clock.now()
+                                        + timedelta(days=7), "zh", {})
+    assert [c["text"] for c in data["deliberation_contributions"]] == ["署名的意见。"]
+    assert len(upcoming) == 1 and TOPIC in upcoming[0]

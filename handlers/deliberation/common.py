@@ -78,7 +78,7 @@ async def author(conn, row, lang: str, *, committee: bool) -> str:
     if row.naming == "committee" and not committee:
         return t("Member {alias}", alias=await people.alias(conn, row.member_id))
     place = await place_of(conn, row, lang)
-    name = esc(row.name) + (f" · {esc(place)}" if place else "")
+    name = esc(row.name) + (("·" if t.lang == "zh" else " · ") + esc(place) if place else "")
     return name + (t(" (named to the committee only)") if row.naming == "committee" else "")
 
 

@@ -21,7 +21,7 @@ from handlers.deliberation.common import (MAX_QUESTIONS, QUESTION_LIMIT, TITLE_L
                                           committee_name, esc, topic_or_fail)
 from handlers.office import keys
 from handlers.study.times import parse_local
-from storage import audit, outbox, people, reference
+from storage import audit, outbox, people, reference, timers
 from storage import deliberation as store
 
 log = logging.getLogger("linkage.deliberation")
@@ -123,6 +123,7 @@ async def close_topic(ctx: Ctx, topic_id: int, *, actor: str = "cli") -> Path:
     if topic.status == "closed":
         raise DeliberationError(f"deliberation #{topic_id} is already closed")
     await store.change(ctx.conn, topic.id, status="closed", closes_at=min(topic.closes_at, ctx.now))
+    await timers.cancel(ctx.conn, f"deliberation:{topic.id}:", ctx.now)  # closed early: nothing left to fire
     await audit.record(ctx.conn, actor, "deliberation.close", {"deliberation": topic.id}, ctx.now)
     topic = await store.by_id(ctx.conn, topic.id)
     path = export_path(ctx, topic.id)
