@@ -242,7 +242,7 @@ async def test_roles_moderation_hide_with_reason_and_pin(stack):
                       TIMEOUT)
     copy = await latest(stack, clerk, lambda m: "第二条：含有不当内容。" in (m.text or ""))
     for user in (pilot.city, outsider):  # hide, pin, conclude: the committee's only
-        for data in ("dl:hide:2", "dl:pin:1", f"dl:conclude:{topic.id}"):
+        for data in ("dl:hide:2", "dl:pin:1", f"dl:conclude:{topic.id}", f"dl:close:{topic.id}"):
             refused = await sb.callback_answer(await sb.press(user, copy, data=data, forge=True))
             assert refused["text"] == zh.plain(COMMITTEE_ONLY), (user.first_name, data)
     async with stack.app.db.read() as conn:
@@ -272,6 +272,19 @@ async def test_roles_moderation_hide_with_reason_and_pin(stack):
     page = await thread_page(stack, pilot.hongqiao, topic.id)
     assert page.text.index("第一条") < page.text.index("第三条") and "不当内容" not in page.text
     assert "dl:hide:1" in (await sb.message(clerk, office_copy.id)).button_data.values()
+
+    # an admin chooses the committee in /deliberate; the topic's staff closes it early from /deliberations
+    await sb.send(pilot.office, "/deliberate")
+    await step(stack, pilot.office, "dlo:committee:economic")
+    await sb.wait_for(pilot.office, zh("<b>New deliberation topic.</b> Send its title. /cancel stops.").replace(
+        "<b>", "").replace("</b>", ""), TIMEOUT)
+    await sb.send(pilot.office, "/cancel")
+    await sb.send(clerk, "/deliberations")
+    own = await sb.wait_for(clerk, lambda m: f"dl:close:{topic.id}" in m.button_data.values(), TIMEOUT)
+    answer = await sb.callback_answer(await sb.press(clerk, own, data=f"dl:close:{topic.id}"))
+    assert answer["text"] == zh.plain("Closed: the summary and the export are on their way to the committee.")
+    assert (await stack.row("deliberations", id=topic.id)).status == "closed"
+    await sb.wait_for(clerk, "📊", TIMEOUT)
 
 
 async def test_closing_by_timer_across_a_restart_summary_export_conclusion_and_digest(stack, tmp_path):
@@ -369,7 +382,7 @@ async def test_a_member_contributes_and_sees_the_thread_over_http(stack):
 
 async def test_the_room_mirrors_contributions_as_named_and_a_later_opening_waits_for_its_timer(stack):
     pilot = await stack.pilot()
-    sb, world = stack.sb, stack.world
+    sb = stack.sb
     opens = stack.app.clock.now() + timedelta(hours=1)
     topic = await office(stack, lambda ctx: topics.open_topic(
         ctx, title=TOPIC, committee="social_legal", audience_spec="district:hongqiao", opens=opens,

@@ -14,7 +14,7 @@ from handlers.deliberation.common import ACT
 
 ACTIONS = {"say": contribute.start, "view": views.view, "reply": contribute.reply, "edit": contribute.edit,
            "withdraw": contribute.withdraw, "hide": committee.hide, "pin": committee.pin,
-           "conclude": committee.conclude}
+           "conclude": committee.conclude, "close": committee.close}
 
 
 async def on_button(ctx, fields: dict) -> None:

@@ -14,8 +14,8 @@ from handlers.core.flows import Step
 from handlers.core.i18n import N_, Html
 from handlers.core.localtime import shown
 from handlers.deliberation import topics
-from handlers.deliberation.common import (COMMITTEE_ONLY, MAX_QUESTIONS, QUESTION_LIMIT, TITLE_LIMIT,
-                                          DeliberationError, committee_name, esc)
+from handlers.deliberation.common import (CLOSED, COMMITTEE_ONLY, MAX_QUESTIONS, QUESTION_LIMIT, TITLE_LIMIT,
+                                          DeliberationError, card, committee_name, esc)
 from handlers.notices.notices import audience_label
 from handlers.study.times import parse_local
 from storage import conversations, reference
@@ -228,23 +228,44 @@ async def pin(ctx: Ctx, fields: dict) -> None:
     await ctx.answer(ctx.t.plain("📌 Pinned: it comes first on the thread page."))
 
 
-async def on_hide_text(ctx: Ctx, conv: Conversation) -> None:
-    row = await store.contribution(ctx.conn, conv.data["contribution"])
-    topic = await store.by_id(ctx.conn, row.deliberation_id)
+async def _committee_text(ctx: Ctx, conv: Conversation, topic) -> str | None:
+    """What the committee's member typed for ``topic`` (their draft, if any, handed back), or None
+    after answering why it is not taken."""
     if not roles.runs_committee(ctx.member, topic.committee_code):
         await conversations.clear(ctx.conn, ctx.event.user_id)
         await ctx.reply(ctx.t(COMMITTEE_ONLY))
-        return
-    reason = await flows.text_input(ctx)
+        return None
+    text = await flows.text_input(ctx)
+    if text is not None:
+        await flows.resume(ctx, conv)
+    return text
+
+
+async def on_hide_text(ctx: Ctx, conv: Conversation) -> None:
+    row = await store.contribution(ctx.conn, conv.data["contribution"])
+    reason = await _committee_text(ctx, conv, await store.by_id(ctx.conn, row.deliberation_id))
     if reason is None:
         return
-    await flows.resume(ctx, conv)
     try:
         await topics.moderate(ctx, row.id, "hide", reason=reason, by=ctx.member, actor=f"member:{ctx.member.id}")
     except DeliberationError:
         await ctx.reply(ctx.t("This contribution can no longer be changed."))
         return
     await ctx.reply(ctx.t("#{number} is hidden; the author was told the reason.", number=row.number))
+
+
+async def close(ctx: Ctx, fields: dict) -> None:
+    """⏹ on the committee's card in /deliberations: close now (the summary and export follow)."""
+    topic = await store.by_id(ctx.conn, fields["id"])
+    if not await _runs(ctx, topic):
+        return
+    if topic.status == "closed":
+        await ctx.answer(ctx.t.plain(CLOSED), alert=True)
+        return
+    await topics.close_topic(ctx, topic.id, actor=f"member:{ctx.member.id}")
+    text, buttons = await card(ctx.conn, await store.by_id(ctx.conn, topic.id), ctx.t.lang)
+    await ctx.edit(ctx.event.chat_id, ctx.event.message_id, text, buttons=buttons)
+    await ctx.answer(ctx.t.plain("Closed: the summary and the export are on their way to the committee."))
 
 
 async def conclude(ctx: Ctx, fields: dict) -> None:
@@ -261,14 +282,9 @@ async def conclude(ctx: Ctx, fields: dict) -> None:
 
 async def on_conclude_text(ctx: Ctx, conv: Conversation) -> None:
     topic = await store.by_id(ctx.conn, conv.data["topic"])
-    if not roles.runs_committee(ctx.member, topic.committee_code):
-        await conversations.clear(ctx.conn, ctx.event.user_id)
-        await ctx.reply(ctx.t(COMMITTEE_ONLY))
-        return
-    body = await flows.text_input(ctx)
+    body = await _committee_text(ctx, conv, topic)
     if body is None:
         return
-    await flows.resume(ctx, conv)
     try:
         count = await topics.conclude(ctx, topic.id, body, actor=f"member:{ctx.member.id}")
     except DeliberationError:

@@ -16,7 +16,7 @@ from storage import deliberation as store
 from storage import people, reference
 
 # a topic's and a contribution's buttons: id is the topic's (say, view, conclude) or the contribution's
-ACT = ButtonData("dl", action=("say", "view", "reply", "edit", "withdraw", "hide", "pin", "conclude"),
+ACT = ButtonData("dl", action=("say", "view", "reply", "edit", "withdraw", "hide", "pin", "conclude", "close"),
                  id=int, page=Optional(int))
 EDIT_MINUTES = 15
 PAGE_SIZE = 5
@@ -89,8 +89,9 @@ def question_label(say, topic, position: int | None) -> str:
     return say(QUESTION, n=position, question=topic.questions[position - 1])
 
 
-async def card(conn, topic, lang: str) -> tuple[str, Buttons]:
-    """A topic as the audience gets it, with 发表意见 and 查看跟帖 (none once it is closed)."""
+async def card(conn, topic, lang: str, *, committee: bool = False) -> tuple[str, Buttons]:
+    """A topic as the audience gets it, with 发表意见 and 查看跟帖 (none once it is closed); the
+    committee's own copy (``committee``) can close it early."""
     t = translator(lang)
     lines = [t("🗳 <b>Online deliberation</b> · {committee}", committee=await committee_name(conn, topic.committee_code,
                                                                                            lang)),
@@ -103,5 +104,8 @@ async def card(conn, topic, lang: str) -> tuple[str, Buttons]:
     if topic.status == "closed":
         lines.append(t(CLOSED))
         return "\n".join(lines), []
-    return "\n".join(lines), [[(t.plain("💬 Give my view"), ACT.pack("say", topic.id)),
-                               (t.plain("📖 See the thread"), ACT.pack("view", topic.id))]]
+    buttons = [[(t.plain("💬 Give my view"), ACT.pack("say", topic.id)),
+                (t.plain("📖 See the thread"), ACT.pack("view", topic.id))]]
+    if committee:
+        buttons.append([(t.plain("⏹ Close now"), ACT.pack("close", topic.id))])
+    return "\n".join(lines), buttons

@@ -18,11 +18,12 @@ ROOT_CHARS, REPLY_CHARS, REPLIES_SHOWN = 400, 160, 3
 
 
 async def cmd_deliberations(ctx: Ctx) -> None:
-    """/deliberations: each open topic the member is invited to (or runs), as its card."""
+    """/deliberations: each open topic the member is invited to (or runs: then with ⏹ to close it)."""
     shown_any = False
     for topic in await store.listing(ctx.conn, ("open",)):
         if may_take_part(ctx.member, topic) and is_open(topic, ctx.now):
-            text, buttons = await card(ctx.conn, topic, ctx.t.lang)
+            text, buttons = await card(ctx.conn, topic, ctx.t.lang,
+                                       committee=roles.runs_committee(ctx.member, topic.committee_code))
             await ctx.reply(text, buttons=buttons)
             shown_any = True
     if not shown_any:
