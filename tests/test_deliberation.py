@@ -425,3 +425,11 @@ async def test_the_room_mirrors_contributions_as_named_and_a_later_opening_waits
                                         + timedelta(days=7), "zh", {})
     assert [c["text"] for c in data["deliberation_contributions"]] == ["署名的意见。"]
     assert len(upcoming) == 1 and TOPIC in upcoming[0]
+
+
+async def test_staff_open_and_threads_on_postgres(pg_stack):
+    await test_staff_open_in_chat_the_audience_contributes_replies_and_pages_through_the_thread(pg_stack)
+
+
+async def test_closing_across_a_restart_on_postgres(pg_stack, tmp_path):
+    await test_closing_by_timer_across_a_restart_summary_export_conclusion_and_digest(pg_stack, tmp_path)

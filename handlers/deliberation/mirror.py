@@ -46,7 +46,10 @@ async def text(ctx: Ctx, topic, row, lang: str, *, committee: bool) -> str:
 def staff_buttons(t, row) -> Buttons:
     if row.status != "visible":
         return []
-    return [[(t.plain("🙈 Hide"), ACT.pack("hide", row.id)), (t.plain("📌 Pin"), ACT.pack("pin", row.id))]]
+    buttons = [(t.plain("🙈 Hide"), ACT.pack("hide", row.id))]
+    if row.parent_id is None:  # a reply is shown under its root: only a root can go first
+        buttons.append((t.plain("📌 Pin"), ACT.pack("pin", row.id)))
+    return [buttons]
 
 
 async def _room(ctx: Ctx, topic):

@@ -206,6 +206,8 @@ async def moderate(ctx: Ctx, contribution_id: int, action: str, *, reason: str |
         raise DeliberationError("only the committee's staff or an office admin may moderate")
     if row.status != "visible":
         raise DeliberationError(f"contribution #{contribution_id} is {row.status}")
+    if action == "pin" and row.parent_id is not None:
+        raise DeliberationError(f"contribution #{contribution_id} is a reply: pin the contribution it answers")
     if action == "hide":
         reason = (reason or "").strip()
         if not reason:
