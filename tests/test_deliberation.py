@@ -241,6 +241,8 @@ async def test_roles_moderation_hide_with_reason_and_pin(stack):
     await sb.wait_for(pilot.city, zh("Only a committee's staff or an office admin can open a deliberation topic."),
                       TIMEOUT)
     copy = await latest(stack, clerk, lambda m: "第二条：含有不当内容。" in (m.text or ""))
+    refused = await sb.callback_answer(await sb.press(pilot.city, copy, data="dlo:confirm:open", forge=True))
+    assert refused["text"] == zh.plain("Only a committee's staff or an office admin can open a deliberation topic.")
     for user in (pilot.city, outsider):  # hide, pin, conclude: the committee's only
         for data in ("dl:hide:2", "dl:pin:1", f"dl:conclude:{topic.id}", f"dl:close:{topic.id}"):
             refused = await sb.callback_answer(await sb.press(user, copy, data=data, forge=True))
@@ -309,6 +311,7 @@ async def test_closing_by_timer_across_a_restart_summary_export_conclusion_and_d
     assert zh("{contributions} contributions, {replies} replies, {participants} participants",
               contributions=2, replies=0, participants=2) in summary.text
     assert "红桥区" in summary.text and "吴思远" in summary.text and "资金怎么分摊？" in summary.text
+    assert zh("By level: {tally}", tally=f"{zh.plain('district level')} 2") in summary.text
     answer = await sb.callback_answer(await sb.press(pilot.hongqiao, await card_of(stack, pilot.hongqiao, topic.id),
                                                      data=f"dl:say:{topic.id}"))
     assert answer["text"] == zh.plain(CLOSED)
