@@ -112,6 +112,8 @@ async def test_staff_open_in_chat_the_audience_contributes_replies_and_pages_thr
     await sb.wait_for(clerk, lambda m: "dlo:questions:none" in m.button_data.values(), TIMEOUT)
     await sb.send(clerk, "资金怎么分摊？\n谁来牵头协调？")
     await sb.wait_for(clerk, lambda m: "dlo:audience:all" in m.button_data.values(), TIMEOUT)
+    await sb.send(clerk, "district:nowhere")
+    await sb.wait_for(clerk, zh("Nobody the bot can reach is in that audience. Choose another one."), TIMEOUT)
     await sb.send(clerk, "district:hongqiao")
     await sb.wait_for(clerk, "2026-12-20 18:00", TIMEOUT)
     closes = shown(stack.app.clock.now() + timedelta(days=3))

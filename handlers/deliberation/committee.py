@@ -18,7 +18,7 @@ from handlers.deliberation.common import (CLOSED, COMMITTEE_ONLY, MAX_QUESTIONS,
                                           DeliberationError, card, committee_name, esc)
 from handlers.notices.notices import audience_label
 from handlers.study.times import parse_local
-from storage import conversations, reference
+from storage import conversations, people, reference
 from storage import deliberation as store
 from storage.conversations import Conversation
 
@@ -102,6 +102,9 @@ async def _audience(ctx: Ctx, conv: Conversation, typed: str) -> bool:
     except ValueError:
         await ctx.reply(ctx.t("That audience is not valid. Examples: all, level:city, district:hongqiao, "
                               "committee:economic, sector:education, list:C001,C002."))
+        return False
+    if not await people.in_audience(ctx.conn, conv.data["audience"]):
+        await ctx.reply(ctx.t("Nobody the bot can reach is in that audience. Choose another one."))
         return False
     return True
 

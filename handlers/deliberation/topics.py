@@ -72,6 +72,8 @@ async def open_topic(ctx: Ctx, *, title: str, committee: str, audience_spec: str
         spec = audience.parse(audience_spec) if isinstance(audience_spec, str) else audience_spec
     except ValueError as exc:
         raise DeliberationError(str(exc)) from None
+    if not await people.in_audience(ctx.conn, spec):
+        raise DeliberationError("nobody on the roster who uses the bot is in that audience")
     opens_at, closes_at = _when(opens, ctx.now), _when(closes, ctx.now)
     if closes_at <= max(opens_at, ctx.now):
         raise DeliberationError("the closing time must come after the opening time and now")
