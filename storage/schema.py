@@ -349,3 +349,46 @@ timers = Table(
     Column("note", String(200)),
 )
 Index("ix_timers_due", timers.c.status, timers.c.due_at)
+
+# --- 网络议政: online deliberation (handlers/deliberation/) ------------------------------
+
+deliberations = Table(  # a topic (议题) a special committee puts to members
+    "deliberations", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("title", String(200), nullable=False),
+    Column("body", Text, nullable=False),  # the background, as written
+    Column("file_id", String(256)),  # a background document (Telegram file id), sent after the card
+    Column("link", String(500)),
+    Column("questions", JSON, nullable=False),  # 0–5 short questions, in order
+    Column("committee_code", String(48), ForeignKey("committees.code"), nullable=False),
+    Column("audience", JSON, nullable=False),  # a handlers/core/audience.py spec
+    Column("opens_at", UTCDateTime, nullable=False),
+    Column("closes_at", UTCDateTime, nullable=False),
+    Column("status", String(12), nullable=False),  # scheduled | open | closed
+    Column("opened_by", Integer, ForeignKey("members.id")),  # None: the command line
+    Column("conclusion", Text),  # 议政结论
+    Column("concluded_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+contributions = Table(  # a member's view (意见) on a topic, or a reply (跟帖) to one
+    "contributions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("deliberation_id", Integer, ForeignKey("deliberations.id"), nullable=False),
+    Column("number", Integer, nullable=False),  # 1, 2 … within the topic, as members see it
+    Column("member_id", Integer, ForeignKey("members.id"), nullable=False),
+    Column("parent_id", Integer, ForeignKey("contributions.id")),  # the root a reply belongs to
+    Column("question", Integer),  # the question's position (1…), None: the topic as a whole
+    Column("text", Text, nullable=False),
+    Column("file_id", String(256)),
+    Column("file_kind", String(16)),  # photo | document
+    Column("naming", String(12), nullable=False),  # named | committee (named to the committee only)
+    Column("status", String(12), nullable=False, default="visible"),  # visible | hidden | withdrawn
+    Column("hidden_reason", Text),
+    Column("hidden_by", String(64)),
+    Column("pinned", Boolean, nullable=False, default=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("edited_at", UTCDateTime),
+)
+Index("ix_contributions_topic", contributions.c.deliberation_id, contributions.c.id)
+Index("ix_contributions_member", contributions.c.member_id, contributions.c.created_at)

@@ -287,7 +287,9 @@ async def play_week(app: LinkageApp, world: World, pilot, transcript: Transcript
         counts = await notices.summary(conn, notice_id)
     print(f"    (notice #{notice_id}: {counts['read']} read, {counts['unread']} not yet)")
 
-    scene("12. The week passes: reminders, a check-in, deadline nudges, the digests")
+    await play_deliberation(app, world, pilot, act, press)
+
+    scene("13. The week passes: reminders, a check-in, deadline nudges, the digests")
     study_session = calendar.sessions["study"]
     async with app.db.read() as conn:
         pending = await timers.pending(conn)
@@ -324,6 +326,39 @@ async def play_week(app: LinkageApp, world: World, pilot, transcript: Transcript
     charts = sorted(Path(app.settings.charts_dir).glob("*.png"))
     if charts:
         print(f"\n  The office's weekly chart: {charts[-1].resolve()}")
+
+
+async def play_deliberation(app: LinkageApp, world: World, pilot, act, press) -> None:
+    """网络议政: the social and legal committee's staff opens a topic to Hongqiao's members; three give
+    their views (one named to the committee only), one replies in the thread; it closes with the
+    committee's summary and export, and the conclusion reaches the participants."""
+    from datetime import timedelta
+    from handlers.deliberation import topics
+    sb, clock = world.sb, app.clock
+    scene("12. 网络议政: the social and legal committee opens a topic; three members give views, one replies; "
+          "the summary, the export and the conclusion")
+    clerk = await world.join("S001", "周文清")
+    staff = await _member(app, "S001")
+    topic = await act(lambda ctx: topics.open_topic(
+        ctx, title="老旧小区加装电梯如何破解协调难", committee="social_legal", audience_spec="district:hongqiao",
+        closes=clock.now() + timedelta(days=2), body="不少老旧小区居民希望加装电梯，但低层与高层住户意见不一。",
+        questions=["费用如何分摊？", "由谁牵头协调？"], opened_by=staff.id, actor=f"member:{staff.id}"))
+    views = [(pilot.hongqiao, "建议按楼层分摊费用，低层住户少出或不出。", 1, "named"),
+             (pilot.port_liaison, "由街道牵头、社区居委会组织协调会。", 2, "committee"),
+             (pilot.street_liaison, "可参照和平区的做法，引入第三方评估。", None, "named")]
+    for user, text, question, naming in views:
+        card = next(m for m in reversed(await sb.messages(user)) if f"dl:say:{topic.id}" in m.button_data.values())
+        await world.contribute(user, card, f"dl:say:{topic.id}", text, question=question or 0, naming=naming)
+    await press(pilot.street_liaison, f"dl:view:{topic.id}")
+    page = await sb.wait_for(pilot.street_liaison, lambda m: "dl:reply:1" in m.button_data.values(), 30)
+    clock.advance(timedelta(seconds=61))  # one contribution a minute
+    await world.contribute(pilot.street_liaison, page, "dl:reply:1", "同意按楼层分摊，还应听取低层住户意见。")
+    path = await act(lambda ctx: topics.close_topic(ctx, topic.id, actor="cli"))
+    await press(clerk, f"dl:conclude:{topic.id}")
+    await sb.send(clerk, "建议由街道牵头，按楼层分摊费用，并引入第三方评估。")
+    await app.dispatcher.drain()
+    await app.sender.drain(timeout=60)
+    print(f"\n  The committee's export of the topic: {path.resolve()}")
 
 
 async def _member(app: LinkageApp, roster_id: str):

@@ -203,6 +203,20 @@ class World:
                 for lang in ("zh", "en")]
         return await self.sb.wait_for(liaison, lambda m: (m.text or "").startswith(tuple(done)), TIMEOUT)
 
+    async def contribute(self, user: SbUser, card: SbMessage, data: str, text: str, *, question: int | None = None,
+                         naming: str = "named") -> SbMessage:
+        """网络议政: a member presses 发表意见 (``dl:say:ID``) or 跟帖 (``dl:reply:ID``) on ``card``, answers
+        the question (if asked), the text, no attachment and the naming, and sends; returns the receipt."""
+        await self.sb.press(user, card, data=data)
+        if question is not None:
+            await self.step(user, "dls:question", str(question))
+        await self.sb.wait_for(user, lambda m: "/cancel" in (m.text or ""), TIMEOUT)
+        await self.sb.send(user, text)
+        await self.step(user, "dls:file", "skip")
+        await self.step(user, "dls:naming", naming)
+        await self.step(user, "dls:confirm", "send")
+        return await self.sb.wait_for(user, lambda m: "dl:withdraw:" in str(m.button_data.values()), TIMEOUT)
+
     async def reply_privately(self, user: SbUser, text: str) -> None:
         """Type the text the bot asked for in the private chat."""
         await self.sb.send(user, text)
