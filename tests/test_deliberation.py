@@ -403,7 +403,8 @@ async def test_the_room_mirrors_contributions_as_named_and_a_later_opening_waits
     room = await sb.group("网络议政·加装电梯", members=[pilot.hongqiao.id], admins=[pilot.office.id], forum=True)
     thread = await sb.topic(room, "加装电梯")
     await sb.send(pilot.office, f"/bind {key}", chat=room, thread=thread)
-    await sb.wait_for(room, "✅", TIMEOUT, thread=thread)
+    bound = await sb.wait_for(room, "✅", TIMEOUT, thread=thread)
+    assert "社情民意" not in bound.text  # a room gets no report cards
 
     await contribute(stack, pilot.hongqiao, topic.id, "署名的意见。")
     stack.app.clock.advance(timedelta(minutes=2))

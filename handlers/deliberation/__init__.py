@@ -32,6 +32,8 @@ FEATURE = Feature(
     upcoming=[views.upcoming],
     recent=[views.recent],
     my_parts=[views.my_part],
+    menu=[("deliberations", N_("Online deliberation (网络议政)"), None),
+          ("deliberate", N_("Open a deliberation topic"), committee.may_open)],
     help=[(None, N_("/deliberations — online deliberation (网络议政): topics open to you, give your view, reply")),
           (committee.may_open, N_("/deliberate — open a deliberation topic for your committee"))],
     personal_data=views.personal_data,

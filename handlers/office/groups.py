@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from handlers.core import flood
 from handlers.core.context import Ctx
-from handlers.core.i18n import translator
+from handlers.core.i18n import N_, translator
 from storage import audit, people, reference
 from storage import targets as target_store
 
@@ -29,7 +29,9 @@ async def bind(ctx: Ctx, sender_status: str | None) -> None:
     await audit.record(ctx.conn, f"telegram:{ctx.event.user_id}", "group.bind",
                        {"target": target.name, "chat_id": ctx.event.chat_id,
                         "thread_id": ctx.event.thread_id}, ctx.now)
-    await ctx.reply(t("✅ This chat now receives reports for: {name}.", name=reference.name(target, t.lang)))
+    bound = N_("✅ This chat is now the room of: {name}.") if target.kind == "room" else \
+        N_("✅ This chat now receives reports for: {name}.")  # a module's room gets no report cards
+    await ctx.reply(t(bound, name=reference.name(target, t.lang)))
     for listener in ctx.features.on_target_bound:  # what was waiting for this group (a cluster card)
         await listener(ctx, target)
 
