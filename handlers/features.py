@@ -2,7 +2,7 @@
 To add a feature, declare a ``FEATURE`` in its package (handlers/core/feature.py) and list it
 here; the registry refuses a command, button prefix, flow or timer kind claimed twice."""
 
-from handlers import digests, members, notices, office, privacy, reports, study
+from handlers import consultation, digests, members, notices, office, privacy, reports, study
 from handlers.core.feature import Registry
 
 FEATURES = [
@@ -11,6 +11,7 @@ FEATURES = [
     office.FEATURE,    # binding groups
     study.FEATURE,     # the study calendar
     notices.FEATURE,   # 通知公告
+    consultation.FEATURE,  # 远程协商: consultation meetings
     digests.FEATURE,   # digests, /settings, /stats
     privacy.FEATURE,   # /mydata, retention
 ]

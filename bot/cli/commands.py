@@ -286,6 +286,8 @@ main.add_command(report)
 from bot.cli.departments import department, template  # noqa: E402
 main.add_command(department)
 main.add_command(template)
+from bot.cli.consultation import consultation  # noqa: E402
+main.add_command(consultation)
 
 
 @main.group()
