@@ -15,13 +15,20 @@ from handlers.consultation.meetings import meeting_or_fail
 from handlers.consultation.terms import STATEMENT_STATUS, ConsultationError
 from handlers.core.cells import write_sheets
 from handlers.core.context import Ctx
-from handlers.core.i18n import translator
+from handlers.core.i18n import N_, translator
 from handlers.core.localtime import shown
 from handlers.study.times import show_span
 from storage import consultation as store
 from storage import departments, reference
 
 TAGS = ("<b>", "</b>")
+SHEETS = [  # the workbook's sheets and their columns
+    (N_("Statements"), [N_("Order"), N_("Statement"), N_("Roster id"), N_("Name"), N_("District / sector"),
+                        N_("Title"), N_("Text"), N_("Status"), N_("Note"), N_("In person"), N_("Submitted")]),
+    (N_("RSVPs"), [N_("Roster id"), N_("Name"), N_("Answer"), N_("Answered")]),
+    (N_("Check-ins"), [N_("Roster id"), N_("Name"), N_("Venue"), N_("Time")]),
+    (N_("Live comments"), [N_("Number"), N_("Signed"), N_("Text"), N_("Time"), N_("Pushed to the group")]),
+]
 
 
 def _plain(html_text: str) -> str:
@@ -104,11 +111,5 @@ async def _xlsx(ctx: Ctx, m, path: Path, t) -> None:
                 for c in await store.checkins(conn, m.id)]
     comments = [[c.number, await author_label(conn, c.member_id, c.named, t.lang), c.text, shown(c.created_at),
                  shown(c.pushed_at) if c.pushed_at else ""] for c in await store.comments(conn, m.id)]
-    p = t.plain
-    write_sheets(path, [
-        (p("Statements"), [p("Order"), p("Statement"), p("Roster id"), p("Name"), p("District / sector"), p("Title"),
-                           p("Text"), p("Status"), p("Note"), p("In person"), p("Submitted")], statements),
-        (p("RSVPs"), [p("Roster id"), p("Name"), p("Answer"), p("Answered")], rsvps),
-        (p("Check-ins"), [p("Roster id"), p("Name"), p("Venue"), p("Time")], checkins),
-        (p("Live comments"), [p("Number"), p("Signed"), p("Text"), p("Time"), p("Pushed to the group")], comments),
-    ])
+    write_sheets(path, [(t.plain(title), [t.plain(h) for h in header], rows) for (title, header), rows in
+                        zip(SHEETS, (statements, rsvps, checkins, comments))])
