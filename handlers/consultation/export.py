@@ -41,7 +41,7 @@ async def _where(conn, row, lang: str) -> str:
     district = await reference.name_of(conn, reference.district, row.district_code, lang)
     sectors = {s.code: s for s in await reference.rows_of(conn, "sector")}
     sector = reference.name(sectors.get(row.sector_code), lang) if row.sector_code else None
-    return " · ".join(x for x in (district, sector) if x)
+    return "、".join(x for x in (district, sector) if x)
 
 
 async def _department(conn, code: str, lang: str) -> str:
