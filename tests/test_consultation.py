@@ -14,12 +14,15 @@ import re
 from datetime import timedelta
 
 import openpyxl
+from click.testing import CliRunner
 from docx import Document
 
+from bot.cli import main as cli_main
 from bot.scheduler import Scheduler
 from handlers.consultation import export, meetings, views
 from handlers.core.context import Ctx
 from handlers.core.i18n import translator
+from handlers.core.localtime import local_day
 from handlers.features import REGISTRY
 from storage import consultation as store
 
@@ -385,6 +388,37 @@ async def test_roles_times_actions_and_forged_buttons(stack):
         "This meeting is not one you were invited to.")
     assert await refusal(stack, pilot.city, "kf:confirm:send") == zh.plain("This button is no longer valid.")
     assert await stack.count("consultation_rsvps", answer="online") == 0
+
+
+async def test_the_command_line_runs_a_meeting_through_the_running_bot(stack, tmp_path):
+    member = await stack.world.join("H001", "赵丽娟")
+    await stack.world.join("S001", "周文清")
+    day = local_day(stack.app.clock.now()) + timedelta(days=4)
+    runner = CliRunner()
+
+    def linkage(*args: str, ok: bool = True) -> str:
+        result = runner.invoke(cli_main, ["--database", stack.app.settings.database, "consultation", *args])
+        assert (result.exit_code == 0) == ok, result.output
+        return result.output
+
+    out = await asyncio.to_thread(linkage, "add", "--title", "老旧小区改造专题协商会", "--theme", "加快老旧小区改造",
+                                  "--committee", "social_legal", "--starts", f"{day} 14:30", "--ends", f"{day} 17:00",
+                                  "--audience", "district:hongqiao", "--statements-by", f"{day} 09:00")
+    meeting_id = re.search(r"consultation #(\d+) drafted", out)[1]
+    assert "PLACE|LINK" in await asyncio.to_thread(linkage, "venues", meeting_id, "--main", "只有地点", ok=False)
+    assert "no venues yet" in await asyncio.to_thread(linkage, "announce", meeting_id, ok=False)
+    codes = await asyncio.to_thread(linkage, "venues", meeting_id, "--main", MAIN, "--sub", HONGQIAO)
+    assert codes.count("check-in code") == 2 and "红桥区政协二楼会议室" in codes
+    assert "announced to 1 member" in await asyncio.to_thread(linkage, "announce", meeting_id)
+    card = await stack.sb.wait_for(member, lambda msg: f"kx:o:{meeting_id}" in msg.button_data.values(), TIMEOUT)
+    assert f"{day} 14:30–17:00" in card.text
+    await stack.sb.press(member, card, data=f"kx:o:{meeting_id}")
+    await stack.sb.wait_for(member, lambda msg: msg.id == card.id and msg.edits > 0, TIMEOUT)
+    assert (await asyncio.to_thread(linkage, "room", meeting_id)).startswith("/bind ")
+    shown = await asyncio.to_thread(linkage, "show", meeting_id)
+    assert "online 1" in shown and "main 主会场: 0 coming" in shown
+    assert "老旧小区改造专题协商会" in await asyncio.to_thread(linkage, "list")
+    assert "written:" in await asyncio.to_thread(linkage, "export", meeting_id, "--out", str(tmp_path / "摘登.docx"))
 
 
 async def test_statements_on_postgres(pg_stack):

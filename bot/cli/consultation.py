@@ -13,13 +13,9 @@ import click
 
 from bot.cli import support as cli_support
 from bot.settings import Settings
-from handlers.core.context import Ctx
-from handlers.features import REGISTRY
 
 
-def _run(settings: Settings, work):
-    return cli_support.run(cli_support.with_db(
-        settings, lambda conn, now: work(Ctx.offline(conn, now, settings.handler_config(), REGISTRY))))
+_run = cli_support.run_in_ctx
 
 
 @click.group()

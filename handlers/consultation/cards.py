@@ -4,13 +4,13 @@ press now, and who the organisers are (the committee's staff, or the office when
 from __future__ import annotations
 
 from handlers.consultation.terms import ANSWERS, CARD, MAIN_VENUE, esc, is_on
-from handlers.core import audience
-from handlers.core.context import Buttons, Ctx
+from handlers.core import audience, flows
+from handlers.core.context import Buttons, Ctx, utf16_len
 from handlers.core.i18n import N_, Html, Translator, translator
 from handlers.core.roles import runs_committee
 from handlers.study.times import show_span, show_time
 from storage import consultation as store
-from storage import people, reference
+from storage import outbox, people, reference
 
 
 def venue_name(t: Translator, venue) -> str:
@@ -123,3 +123,21 @@ async def invited_meeting(ctx: Ctx, meeting_id: int):
         await refuse(ctx, N_("This meeting is not one you were invited to."))
         return None
     return m, r
+
+
+async def limited_text(ctx: Ctx, limit: int, msgid: str) -> str | None:
+    """The message's text if it fits ``limit`` (as Telegram counts it); otherwise None, after
+    telling the sender ``msgid`` (with its {limit} and {length})."""
+    text = await flows.text_input(ctx)
+    if text is not None and utf16_len(text) > limit:
+        await ctx.reply(ctx.t(msgid, limit=limit, length=utf16_len(text)))
+        return None
+    return text
+
+
+async def tell(ctx: Ctx, member_id: int, msgid: str, *, key: str | None = None, **values) -> None:
+    """A message to a member in their language (bulk), if the bot can reach them."""
+    member = await people.by_id(ctx.conn, member_id)
+    if member is not None and reachable(member):
+        await ctx.send(member.telegram_user_id, translator(member.language)(msgid, **values), key=key,
+                       priority=outbox.BULK)

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import logging
 
-from handlers.consultation.cards import author_label, invited_meeting, may_organise, refuse
+from handlers.consultation.cards import author_label, invited_meeting, limited_text, may_organise, refuse
 from handlers.consultation.meetings import room_name
 from handlers.consultation.terms import COMMENT_LIMIT, PUSH, STEP, esc, is_on
 from handlers.core import flows
-from handlers.core.context import Ctx, utf16_len
+from handlers.core.context import Ctx
 from handlers.core.flows import Step
 from handlers.core.i18n import N_, translator
 from handlers.study.times import show_span
@@ -41,15 +41,10 @@ async def start(ctx: Ctx, m) -> None:
 
 
 async def _take_text(ctx: Ctx, conv: Conversation) -> bool:
-    text = await flows.text_input(ctx)
-    if text is None:
-        return False
-    if utf16_len(text) > COMMENT_LIMIT:
-        await ctx.reply(ctx.t("A live comment can have at most {limit} characters; please shorten it.",
-                              limit=COMMENT_LIMIT))
-        return False
+    text = await limited_text(ctx, COMMENT_LIMIT, N_("A live comment can have at most {limit} characters; please "
+                                                      "shorten it."))
     conv.data["text"] = text
-    return True
+    return text is not None
 
 
 async def _send(ctx: Ctx, conv: Conversation, choice: str) -> bool:

@@ -16,7 +16,7 @@ import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from handlers.consultation.cards import card, reachable
+from handlers.consultation.cards import card, reachable, tell
 from handlers.consultation.terms import REMINDER_MINUTES, ConsultationError, esc
 from handlers.core import audience
 from handlers.core.context import CAPTION_LIMIT, Ctx, split_text
@@ -193,15 +193,8 @@ async def speaker(ctx: Ctx, statement_id: int, *, in_person: bool = True, actor:
     await store.change_statement(ctx.conn, s.id, in_person=in_person)
     await audit.record(ctx.conn, actor, "consultation.speaker", {"statement": s.id, "in_person": in_person}, ctx.now)
     if in_person and s.in_person is False:
-        await _tell(ctx, s.member_id, N_("🎤 You will present your statement <b>{title}</b> in person at the meeting."),
+        await tell(ctx, s.member_id, N_("🎤 You will present your statement <b>{title}</b> in person at the meeting."),
                     title=s.title)
-
-
-async def _tell(ctx: Ctx, member_id: int, msgid: str, *, key: str | None = None, **values) -> None:
-    member = await people.by_id(ctx.conn, member_id)
-    if member is not None and reachable(member):
-        await ctx.send(member.telegram_user_id, translator(member.language)(msgid, **values), key=key,
-                       priority=outbox.BULK)
 
 
 async def respond(ctx: Ctx, statement_id: int, *, department: str, body: str, actor: str = "cli") -> int:

@@ -11,10 +11,18 @@ from __future__ import annotations
 
 import logging
 
-from handlers.consultation.cards import invited_meeting, may_organise, organisers, reachable, refuse
+from handlers.consultation.cards import (
+    invited_meeting,
+    limited_text,
+    may_organise,
+    organisers,
+    reachable,
+    refuse,
+    tell,
+)
 from handlers.consultation.terms import ORGANISER, STATEMENT_LIMIT, STEP, TITLE_LIMIT, TOPIC_LIMIT, esc
 from handlers.core import flows
-from handlers.core.context import Buttons, Ctx, clip, utf16_len
+from handlers.core.context import Buttons, Ctx, clip
 from handlers.core.flows import Step
 from handlers.core.i18n import N_, translator
 from handlers.study.times import show_time
@@ -51,28 +59,18 @@ async def _title_prompt(ctx: Ctx, conv: Conversation) -> str:
 
 
 async def _take_title(ctx: Ctx, conv: Conversation) -> bool:
-    text = await flows.text_input(ctx)
-    if text is None:
-        return False
-    if utf16_len(text) > TITLE_LIMIT:
-        await ctx.reply(ctx.t("The title can have at most {limit} characters. Please send a shorter one.",
-                              limit=TITLE_LIMIT))
-        return False
+    text = await limited_text(ctx, TITLE_LIMIT, N_("The title can have at most {limit} characters. Please send a "
+                                                   "shorter one."))
     conv.data["title"] = text
-    return True
+    return text is not None
 
 
 async def _take_text(ctx: Ctx, conv: Conversation) -> bool:
-    text = await flows.text_input(ctx)
-    if text is None:
-        return False
-    if utf16_len(text) > STATEMENT_LIMIT:
-        await ctx.reply(ctx.t("Thank you — your statement is {length} characters, and a written statement can have "
-                              "at most {limit}. Please shorten it and send it again; you may attach the full text as "
-                              "a document in the next step.", length=utf16_len(text), limit=STATEMENT_LIMIT))
-        return False
+    text = await limited_text(ctx, STATEMENT_LIMIT, N_(
+        "Thank you — your statement is {length} characters, and a written statement can have at most {limit}. "
+        "Please shorten it and send it again; you may attach the full text as a document in the next step."))
     conv.data["text"] = text
-    return True
+    return text is not None
 
 
 async def _take_file(ctx: Ctx, conv: Conversation) -> bool:
@@ -195,12 +193,6 @@ async def _to_organisers(ctx: Ctx, m, kind: str, row_id: int) -> None:
                            chat_id=person.telegram_user_id, priority=outbox.BULK)
 
 
-async def _tell_author(ctx: Ctx, member_id: int, msgid: str, **values) -> None:
-    member = await people.by_id(ctx.conn, member_id)
-    if member is not None and reachable(member):
-        await ctx.send(member.telegram_user_id, translator(member.language)(msgid, **values), priority=outbox.BULK)
-
-
 async def on_organiser(ctx: Ctx, fields: dict) -> None:
     """ko:a / ko:r:STATEMENT accept or return · ko:sa / ko:sd:REQUEST accept or decline."""
     action, row_id = fields["action"], fields["id"]
@@ -225,7 +217,7 @@ async def on_organiser(ctx: Ctx, fields: dict) -> None:
     if kind == "st":
         position = len(await store.statements(ctx.conn, m.id, status="accepted")) + 1
         await store.change_statement(ctx.conn, row.id, status="accepted", position=position, decided_at=ctx.now)
-        await _tell_author(ctx, row.member_id, N_("✅ Your written statement <b>{title}</b> for {meeting} was accepted."),
+        await tell(ctx, row.member_id, N_("✅ Your written statement <b>{title}</b> for {meeting} was accepted."),
                            title=row.title, meeting=m.title)
     else:
         status = "accepted" if action == "sa" else "declined"
@@ -233,7 +225,7 @@ async def on_organiser(ctx: Ctx, fields: dict) -> None:
         msgid = (N_("🎤 Your request to speak at {meeting} was accepted.") if status == "accepted"
                  else N_("Your request to speak at {meeting} was declined this time. You may still comment during "
                          "the meeting."))
-        await _tell_author(ctx, row.member_id, msgid, meeting=m.title)
+        await tell(ctx, row.member_id, msgid, meeting=m.title)
     await ctx.answer(ctx.t.plain("Done: the member was told."))
     text, buttons = await organiser_copy(ctx, ctx.t, kind, row.id)
     await ctx.edit(ctx.event.chat_id, ctx.event.message_id, text, buttons=buttons)
@@ -241,11 +233,8 @@ async def on_organiser(ctx: Ctx, fields: dict) -> None:
 
 async def on_note_text(ctx: Ctx, conv: Conversation) -> None:
     """The note of a statement returned: the author gets it, the organiser's copy shows it."""
-    note = await flows.text_input(ctx)
+    note = await limited_text(ctx, NOTE_LIMIT, N_("Please keep the note under {limit} characters."))
     if note is None:
-        return
-    if utf16_len(note) > NOTE_LIMIT:
-        await ctx.reply(ctx.t("Please keep the note under {limit} characters.", limit=NOTE_LIMIT))
         return
     row = await store.statement(ctx.conn, conv.data["statement"])
     m = await store.meeting(ctx.conn, row.consultation_id)
@@ -254,7 +243,7 @@ async def on_note_text(ctx: Ctx, conv: Conversation) -> None:
         await ctx.reply(ctx.t("This statement can no longer be returned."))
         return
     await store.change_statement(ctx.conn, row.id, status="returned", note=note, decided_at=ctx.now)
-    await _tell_author(ctx, row.member_id, N_("↩ Your written statement <b>{title}</b> for {meeting} was returned by "
+    await tell(ctx, row.member_id, N_("↩ Your written statement <b>{title}</b> for {meeting} was returned by "
                                               "the organisers with this note:\n{note}\nYou may submit a revised one "
                                               "from the invitation card before the deadline."),
                        title=row.title, meeting=m.title, note=note)
@@ -276,11 +265,8 @@ async def start_request(ctx: Ctx, m) -> None:
 
 
 async def on_request_text(ctx: Ctx, conv: Conversation) -> None:
-    topic = await flows.text_input(ctx)
+    topic = await limited_text(ctx, TOPIC_LIMIT, N_("Please keep the topic under {limit} characters."))
     if topic is None:
-        return
-    if utf16_len(topic) > TOPIC_LIMIT:
-        await ctx.reply(ctx.t("Please keep the topic under {limit} characters.", limit=TOPIC_LIMIT))
         return
     await flows.resume(ctx, conv)
     found = await invited_meeting(ctx, conv.data["meeting"])
