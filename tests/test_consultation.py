@@ -349,9 +349,16 @@ async def test_the_compilation_the_workbook_a_department_response_and_materials(
     await sb.wait_for(pilot.city, lambda msg: msg.kind == "document", TIMEOUT)
     assert await stack.count("outbox", method="sendDocument") == 1
 
+    member = await stack.row("members", roster_id="C001")
+    now = stack.app.clock.now()
+    coming = await read(stack, lambda conn: views.upcoming(conn, member, now, now + timedelta(days=7), "zh", {}))
+    assert len(coming) == 1 and m.title in coming[0]
+    mine = await read(stack, lambda conn: views.personal_data(conn, member))  # /mydata
+    assert [s["title"] for s in mine["consultation_statements"]] == ["推进智慧助餐"]
+    assert mine["consultations"][0]["answer"] == "venue"
+
     stack.app.clock.advance(timedelta(hours=4))  # held: the digest's news and /my show it
     now = stack.app.clock.now()
-    member = await stack.row("members", roster_id="C001")
     news = await read(stack, lambda conn: views.recent(conn, member, now - timedelta(days=7), now, "zh", {}))
     assert zh("· {title}: {statements} written statements, {responses} responses from departments",
               title=m.title, statements=2, responses=1) in news

@@ -47,6 +47,11 @@ def answer_text(t: Translator, r, venues) -> str:
     return t(ANSWERS[answer])
 
 
+def _ticked(on: bool, label: str) -> str:
+    """The member's current answer is ticked on its button."""
+    return "✓ " + label if on else label
+
+
 async def card(ctx: Ctx, t: Translator, m, r, member_id: int) -> tuple[str, Buttons]:
     """The invitation as a member sees it now: details, their answer, the buttons of the moment."""
     venues = await store.venues(ctx.conn, m.id)
@@ -56,14 +61,12 @@ async def card(ctx: Ctx, t: Translator, m, r, member_id: int) -> tuple[str, Butt
     if checked is not None:
         lines.append(t("✅ Checked in at {time}", time=show_time(checked.at)))
     buttons: Buttons = []
-    chosen = r.venue_id if r is not None and r.answer == "venue" else None
     if ctx.now < m.starts_at:
-        mark = lambda on: "✓ " if on else ""  # noqa: E731 — the chosen answer, ticked
-        buttons += [[(mark(v.id == chosen) + venue_name(t, v), CARD.pack("v", m.id, v.id))] for v in venues]
-        buttons.append([(mark(r is not None and r.answer == "online") + t.plain("💻 Online (线上参会)"),
-                         CARD.pack("o", m.id)),
-                        (mark(r is not None and r.answer == "absent") + t.plain("🙏 Cannot attend (不能参加)"),
-                         CARD.pack("n", m.id))])
+        chosen = (r.answer, r.venue_id) if r is not None else ("invited", None)
+        buttons += [[(_ticked(chosen == ("venue", v.id), venue_name(t, v)), CARD.pack("v", m.id, v.id))]
+                    for v in venues]
+        buttons.append([(_ticked(chosen[0] == "online", t.plain("💻 Online (线上参会)")), CARD.pack("o", m.id)),
+                        (_ticked(chosen[0] == "absent", t.plain("🙏 Cannot attend (不能参加)")), CARD.pack("n", m.id))])
         row = [(t.plain("🙋 Ask to speak (申请发言)"), CARD.pack("w", m.id))]
         if ctx.now < m.statements_by:
             row.insert(0, (t.plain("📝 Written statement (书面发言)"), CARD.pack("s", m.id)))

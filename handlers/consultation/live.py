@@ -14,6 +14,7 @@ from handlers.core import flows
 from handlers.core.context import Ctx
 from handlers.core.flows import Step
 from handlers.core.i18n import N_, translator
+from handlers.core.roles import runs_committee
 from handlers.study.times import show_span
 from storage import consultation as store
 from storage import people
@@ -60,20 +61,23 @@ async def _send(ctx: Ctx, conv: Conversation, choice: str) -> bool:
     host = await people.by_id(ctx.conn, m.host_id) if m.host_id else None
     if host is not None and host.active and host.reachable and host.telegram_user_id is not None:
         t = translator(host.language)
-        await ctx.send(host.telegram_user_id, await _host_text(ctx, t, comment_id),
+        await ctx.send(host.telegram_user_id, await _host_text(ctx, host, t, comment_id),
                        buttons=[[(t.plain("📢 Push to the meeting group (推送到会议群)"), PUSH.pack(comment_id))]],
                        key=f"consult:comment:{comment_id}")
     return True
 
 
-async def _host_text(ctx: Ctx, t, comment_id: int) -> str:
+async def _host_text(ctx: Ctx, reader, t, comment_id: int) -> str:
     c = await store.comment(ctx.conn, comment_id)
     m = await store.meeting(ctx.conn, c.consultation_id)
-    author = await people.by_id(ctx.conn, c.member_id)
-    shown = t("named in the group") if c.named else t("the group sees: {alias}",
-                                                      alias=await author_label(ctx.conn, c.member_id, False, t.lang))
-    lines = [t("💬 <b>Live comment #{number}</b> · {meeting}", number=c.number, meeting=m.title),
-             f"{esc(author.name)} ({shown})", esc(c.text)]
+    alias = await author_label(ctx.conn, c.member_id, False, t.lang)
+    if runs_committee(reader, m.committee_code):  # the committee's side sees the name, and how the group will
+        author = (await people.by_id(ctx.conn, c.member_id)).name
+        shown = t("named in the group") if c.named else t("the group sees: {alias}", alias=alias)
+        signed = f"{esc(author)} ({shown})"
+    else:  # a host from outside the committee sees what the group would
+        signed = esc(await author_label(ctx.conn, c.member_id, c.named, t.lang))
+    lines = [t("💬 <b>Live comment #{number}</b> · {meeting}", number=c.number, meeting=m.title), signed, esc(c.text)]
     if c.pushed_at is not None:
         lines.append(t("📢 Pushed to the meeting group."))
     return "\n".join(lines)
@@ -111,5 +115,5 @@ async def on_push(ctx: Ctx, fields: dict) -> None:
     await ctx.send(room.chat_id, t("💬 <b>Live comment #{number}</b> · {name}", number=c.number, name=label)
                    + "\n" + esc(c.text), thread_id=room.thread_id, is_group=True, key=f"consult:pushed:{c.id}")
     await ctx.answer(ctx.t.plain("Pushed to the meeting group."))
-    await ctx.edit(ctx.event.chat_id, ctx.event.message_id, await _host_text(ctx, ctx.t, c.id),
+    await ctx.edit(ctx.event.chat_id, ctx.event.message_id, await _host_text(ctx, ctx.member, ctx.t, c.id),
                    buttons=[])
