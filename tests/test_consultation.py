@@ -184,6 +184,12 @@ async def test_statements_too_long_returned_with_a_note_accepted_and_late(stack)
                                      title="新建嵌入式养老服务综合体20处", meeting=m.title), TIMEOUT)
     accepted = await stack.row("consultation_statements", id=2)
     assert (accepted.status, accepted.position) == ("accepted", 1)
+    assert await refusal(stack, pilot.city, "ko:p:2") == zh.plain("Only the organisers of this meeting can do that.")
+    await stack.settle()
+    copy = await sb.message(staff, copy.id)  # the accepted copy now offers 🎤
+    await sb.press(staff, copy, data="ko:p:2")  # the organiser marks the speaker in chat
+    await sb.wait_for(pilot.city, "🎤", TIMEOUT)
+    assert (await stack.row("consultation_statements", id=2)).in_person
 
     stack.app.clock.advance(timedelta(hours=25))  # past the deadline: a late statement is refused politely
     late = await sb.callback_answer(await sb.press(pilot.hongqiao, await card_of(stack, pilot.hongqiao, m),

@@ -47,7 +47,7 @@ def answer_text(t: Translator, r, venues) -> str:
     return t(ANSWERS[answer])
 
 
-def _ticked(on: bool, label: str) -> str:
+def ticked(on: bool, label: str) -> str:
     """The member's current answer is ticked on its button."""
     return "✓ " + label if on else label
 
@@ -63,10 +63,10 @@ async def card(ctx: Ctx, t: Translator, m, r, member_id: int) -> tuple[str, Butt
     buttons: Buttons = []
     if ctx.now < m.starts_at:
         chosen = (r.answer, r.venue_id) if r is not None else ("invited", None)
-        buttons += [[(_ticked(chosen == ("venue", v.id), venue_name(t, v)), CARD.pack("v", m.id, v.id))]
+        buttons += [[(ticked(chosen == ("venue", v.id), venue_name(t, v)), CARD.pack("v", m.id, v.id))]
                     for v in venues]
-        buttons.append([(_ticked(chosen[0] == "online", t.plain("💻 Online (线上参会)")), CARD.pack("o", m.id)),
-                        (_ticked(chosen[0] == "absent", t.plain("🙏 Cannot attend (不能参加)")), CARD.pack("n", m.id))])
+        buttons.append([(ticked(chosen[0] == "online", t.plain("💻 Online (线上参会)")), CARD.pack("o", m.id)),
+                        (ticked(chosen[0] == "absent", t.plain("🙏 Cannot attend (不能参加)")), CARD.pack("n", m.id))])
         row = [(t.plain("🙋 Ask to speak (申请发言)"), CARD.pack("w", m.id))]
         if ctx.now < m.statements_by:
             row.insert(0, (t.plain("📝 Written statement (书面发言)"), CARD.pack("s", m.id)))
@@ -144,3 +144,11 @@ async def tell(ctx: Ctx, member_id: int, msgid: str, *, key: str | None = None, 
     if member is not None and reachable(member):
         await ctx.send(member.telegram_user_id, translator(member.language)(msgid, **values), key=key,
                        priority=outbox.BULK)
+
+
+async def where_from(conn, member, lang: str) -> str:
+    """A member's district and sector, as a statement's speaker is introduced ("" for neither)."""
+    district = await reference.name_of(conn, reference.district, member.district_code, lang)
+    sectors = {s.code: s for s in await reference.rows_of(conn, "sector")} if member.sector_code else {}
+    sector = reference.name(sectors.get(member.sector_code), lang) if member.sector_code else None
+    return "、".join(x for x in (district, sector) if x)

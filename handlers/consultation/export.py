@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from handlers.consultation.cards import answer_text, author_label, venue_line, venue_name
+from handlers.consultation.cards import answer_text, author_label, venue_line, venue_name, where_from
 from handlers.consultation.meetings import meeting_or_fail
 from handlers.consultation.terms import STATEMENT_STATUS, ConsultationError
 from handlers.core.cells import write_sheets
@@ -35,13 +35,6 @@ def _plain(html_text: str) -> str:
     for tag in TAGS:
         html_text = html_text.replace(tag, "")
     return html.unescape(html_text)
-
-
-async def _where(conn, row, lang: str) -> str:
-    district = await reference.name_of(conn, reference.district, row.district_code, lang)
-    sectors = {s.code: s for s in await reference.rows_of(conn, "sector")}
-    sector = reference.name(sectors.get(row.sector_code), lang) if row.sector_code else None
-    return "、".join(x for x in (district, sector) if x)
 
 
 async def _department(conn, code: str, lang: str) -> str:
@@ -83,7 +76,7 @@ async def _docx(ctx: Ctx, m, path: Path, t) -> None:
         doc.add_paragraph(t.plain("No statement has been accepted yet."))
     for number, s in enumerate(accepted, start=1):
         doc.add_heading(f"{number}. {s.title}", level=1)
-        where = await _where(conn, s, t.lang)
+        where = await where_from(conn, s, t.lang)
         speaker = t.plain("Speaker: {name}", name=s.name) + (f"（{where}）" if where else "")
         if s.in_person:
             speaker += " · " + t.plain("speaks in person")
@@ -102,7 +95,7 @@ async def _xlsx(ctx: Ctx, m, path: Path, t) -> None:
     conn = ctx.conn
     venues = await store.venues(conn, m.id)
     names = {v.id: venue_name(t, v) for v in venues}
-    statements = [[s.position or "", s.id, s.roster_id, s.name, await _where(conn, s, t.lang), s.title, s.text,
+    statements = [[s.position or "", s.id, s.roster_id, s.name, await where_from(conn, s, t.lang), s.title, s.text,
                    t.plain(STATEMENT_STATUS[s.status]), s.note or "", "✓" if s.in_person else "", shown(s.created_at)]
                   for s in await store.statements(conn, m.id)]
     rsvps = [[r.roster_id, r.name, _plain(answer_text(t, r, venues)), shown(r.answered_at) if r.answered_at else ""]

@@ -18,8 +18,11 @@ from handlers.consultation.cards import (
     organisers,
     reachable,
     refuse,
+    ticked,
     tell,
+    where_from,
 )
+from handlers.consultation.meetings import speaker
 from handlers.consultation.terms import ORGANISER, STATEMENT_LIMIT, STEP, TITLE_LIMIT, TOPIC_LIMIT, esc
 from handlers.core import flows
 from handlers.core.context import Buttons, Ctx, clip
@@ -27,7 +30,7 @@ from handlers.core.flows import Step
 from handlers.core.i18n import N_, translator
 from handlers.study.times import show_time
 from storage import consultation as store
-from storage import outbox, people, reference
+from storage import outbox, people
 from storage.conversations import Conversation
 
 log = logging.getLogger("linkage.consultation")
@@ -148,10 +151,7 @@ STATEMENT = flows.Flow("kstatement", STEP, [
 # --- the organisers' copies -----------------------------------------------------------------------
 
 async def _author_line(conn, t, member) -> str:
-    district = await reference.district(conn, member.district_code) if member.district_code else None
-    sector = (await reference.rows_of(conn, "sector")) if member.sector_code else []
-    sector = next((s for s in sector if s.code == member.sector_code), None)
-    where = " · ".join(reference.name(x, t.lang) for x in (district, sector) if x is not None)
+    where = await where_from(conn, member, t.lang)
     return t("From: {name} ({where})", name=member.name, where=where) if where else t("From: {name}", name=member.name)
 
 
@@ -173,6 +173,9 @@ async def organiser_copy(ctx: Ctx, t, kind: str, row_id: int) -> tuple[str, Butt
         buttons = [[(t.plain("✅ Accept"), ORGANISER.pack("sa", row.id)),
                     (t.plain("✖ Decline"), ORGANISER.pack("sd", row.id))]]
         state = {"accepted": t("✅ Accepted"), "declined": t("✖ Declined")}
+    if kind == "st" and row.status == "accepted":  # who speaks in person, changed until the compilation
+        return "\n".join([*lines, "", state["accepted"]]), [[(ticked(row.in_person, t.plain("🎤 Speaks in person")),
+                                                             ORGANISER.pack("p", row.id))]]
     if row.status in state:
         return "\n".join([*lines, "", state[row.status]]), []
     return "\n".join(lines), buttons
@@ -194,9 +197,9 @@ async def _to_organisers(ctx: Ctx, m, kind: str, row_id: int) -> None:
 
 
 async def on_organiser(ctx: Ctx, fields: dict) -> None:
-    """ko:a / ko:r:STATEMENT accept or return · ko:sa / ko:sd:REQUEST accept or decline."""
+    """ko:a / ko:r / ko:p:STATEMENT accept, return, speaks in person · ko:sa / ko:sd:REQUEST accept or decline."""
     action, row_id = fields["action"], fields["id"]
-    kind = "st" if action in ("a", "r") else "rq"
+    kind = "st" if action in ("a", "r", "p") else "rq"
     row = await (store.statement if kind == "st" else store.speak_request)(ctx.conn, row_id)
     m = row and await store.meeting(ctx.conn, row.consultation_id)
     if m is None:
@@ -204,6 +207,9 @@ async def on_organiser(ctx: Ctx, fields: dict) -> None:
         return
     if not may_organise(ctx, m):
         await refuse(ctx, N_("Only the organisers of this meeting can do that."))
+        return
+    if action == "p":
+        await _speaker(ctx, row)
         return
     if row.status not in ("submitted", "pending"):
         await refuse(ctx, N_("This was already decided."))
@@ -228,6 +234,16 @@ async def on_organiser(ctx: Ctx, fields: dict) -> None:
         await tell(ctx, row.member_id, msgid, meeting=m.title)
     await ctx.answer(ctx.t.plain("Done: the member was told."))
     text, buttons = await organiser_copy(ctx, ctx.t, kind, row.id)
+    await ctx.edit(ctx.event.chat_id, ctx.event.message_id, text, buttons=buttons)
+
+
+async def _speaker(ctx: Ctx, row) -> None:
+    if row.status != "accepted":
+        await refuse(ctx, N_("This button is not valid."))
+        return
+    await speaker(ctx, row.id, in_person=not row.in_person, actor=f"member:{ctx.member.id}")
+    await ctx.answer(ctx.t.plain("Recorded."))
+    text, buttons = await organiser_copy(ctx, ctx.t, "st", row.id)
     await ctx.edit(ctx.event.chat_id, ctx.event.message_id, text, buttons=buttons)
 
 
