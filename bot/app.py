@@ -30,6 +30,7 @@ log = logging.getLogger("linkage.app")
 
 PRIVATE_COMMANDS = [("submit", N_("Write a social-opinion report")), ("my", N_("My reports and their progress")),
                     ("sessions", N_("Upcoming study sessions")), ("checkin", N_("Check in at a session")),
+                    ("consultations", N_("Consultation meetings (专题协商会)")),
                     ("settings", N_("How often news reaches you")), ("mydata", N_("Download my data")),
                     ("cancel", N_("Stop what you are doing")),
                     ("language", "中文 / English"), ("help", N_("Help"))]
