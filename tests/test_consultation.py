@@ -190,6 +190,8 @@ async def test_statements_too_long_returned_with_a_note_accepted_and_late(stack)
     await sb.press(staff, copy, data="ko:p:2")  # the organiser marks the speaker in chat
     await sb.wait_for(pilot.city, "🎤", TIMEOUT)
     assert (await stack.row("consultation_statements", id=2)).in_person
+    first = await sb.callback_answer(await sb.press(staff, await sb.message(staff, copy.id), data="ko:u:2"))
+    assert first["text"] == zh.plain("This statement is already the first.")
 
     stack.app.clock.advance(timedelta(hours=25))  # past the deadline: a late statement is refused politely
     late = await sb.callback_answer(await sb.press(pilot.hongqiao, await card_of(stack, pilot.hongqiao, m),
@@ -319,13 +321,15 @@ async def _accepted(stack, m, roster_id: str, title: str, text: str) -> int:
 async def test_the_compilation_the_workbook_a_department_response_and_materials(stack, tmp_path):
     pilot = await stack.pilot()
     sb = stack.sb
-    await stack.world.join("S001", "周文清")
+    staff = await stack.world.join("S001", "周文清")
     m = await meeting(stack, starts_in=timedelta(hours=1))
     main, _ = await venues(stack, m)
     await sb.press(pilot.city, await card_of(stack, pilot.city, m), data=f"kx:v:{m.id}:{main.id}")
     first = await _accepted(stack, m, "C001", "推进智慧助餐", "建议扩大社区助餐点覆盖面。")
     second = await _accepted(stack, m, "H001", "红桥区养老服务实践", "红桥区试点“家门口”养老服务站。")
-    await office(stack, lambda ctx: meetings.order(ctx, m.id, [second, first]))
+    await office(stack, lambda ctx: meetings.order(ctx, m.id, [first, second]))
+    answer = await refusal(stack, staff, f"ko:u:{second}")  # the organiser moves it up in chat
+    assert answer == zh.plain("Recorded.")
     await office(stack, lambda ctx: meetings.speaker(ctx, second))
     await sb.wait_for(pilot.hongqiao, "🎤", TIMEOUT)
 

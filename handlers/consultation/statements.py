@@ -22,7 +22,7 @@ from handlers.consultation.cards import (
     tell,
     where_from,
 )
-from handlers.consultation.meetings import speaker
+from handlers.consultation.meetings import order, speaker
 from handlers.consultation.terms import ORGANISER, STATEMENT_LIMIT, STEP, TITLE_LIMIT, TOPIC_LIMIT, esc
 from handlers.core import flows
 from handlers.core.context import Buttons, Ctx, clip
@@ -173,9 +173,10 @@ async def organiser_copy(ctx: Ctx, t, kind: str, row_id: int) -> tuple[str, Butt
         buttons = [[(t.plain("✅ Accept"), ORGANISER.pack("sa", row.id)),
                     (t.plain("✖ Decline"), ORGANISER.pack("sd", row.id))]]
         state = {"accepted": t("✅ Accepted"), "declined": t("✖ Declined")}
-    if kind == "st" and row.status == "accepted":  # who speaks in person, changed until the compilation
-        return "\n".join([*lines, "", state["accepted"]]), [[(ticked(row.in_person, t.plain("🎤 Speaks in person")),
-                                                             ORGANISER.pack("p", row.id))]]
+    if kind == "st" and row.status == "accepted":  # who speaks in person, and the order, until the compilation
+        return "\n".join([*lines, "", t("✅ Accepted · No. {position}", position=row.position)]), [[
+            (ticked(row.in_person, t.plain("🎤 Speaks in person")), ORGANISER.pack("p", row.id)),
+            (t.plain("⬆ One place earlier"), ORGANISER.pack("u", row.id))]]
     if row.status in state:
         return "\n".join([*lines, "", state[row.status]]), []
     return "\n".join(lines), buttons
@@ -197,9 +198,9 @@ async def _to_organisers(ctx: Ctx, m, kind: str, row_id: int) -> None:
 
 
 async def on_organiser(ctx: Ctx, fields: dict) -> None:
-    """ko:a / ko:r / ko:p:STATEMENT accept, return, speaks in person · ko:sa / ko:sd:REQUEST accept or decline."""
+    """ko:a / r / p / u:STATEMENT accept, return, speaks in person, earlier · ko:sa / sd:REQUEST accept, decline."""
     action, row_id = fields["action"], fields["id"]
-    kind = "st" if action in ("a", "r", "p") else "rq"
+    kind = "st" if action in ("a", "r", "p", "u") else "rq"
     row = await (store.statement if kind == "st" else store.speak_request)(ctx.conn, row_id)
     m = row and await store.meeting(ctx.conn, row.consultation_id)
     if m is None:
@@ -208,8 +209,8 @@ async def on_organiser(ctx: Ctx, fields: dict) -> None:
     if not may_organise(ctx, m):
         await refuse(ctx, N_("Only the organisers of this meeting can do that."))
         return
-    if action == "p":
-        await _speaker(ctx, row)
+    if action in ("p", "u"):
+        await _arrange(ctx, row, action)
         return
     if row.status not in ("submitted", "pending"):
         await refuse(ctx, N_("This was already decided."))
@@ -237,11 +238,22 @@ async def on_organiser(ctx: Ctx, fields: dict) -> None:
     await ctx.edit(ctx.event.chat_id, ctx.event.message_id, text, buttons=buttons)
 
 
-async def _speaker(ctx: Ctx, row) -> None:
+async def _arrange(ctx: Ctx, row, action: str) -> None:
+    """An accepted statement's speaker (p) or place in the order (u: one earlier)."""
     if row.status != "accepted":
         await refuse(ctx, N_("This button is not valid."))
         return
-    await speaker(ctx, row.id, in_person=not row.in_person, actor=f"member:{ctx.member.id}")
+    actor = f"member:{ctx.member.id}"
+    if action == "p":
+        await speaker(ctx, row.id, in_person=not row.in_person, actor=actor)
+    else:
+        ids = [s.id for s in await store.statements(ctx.conn, row.consultation_id, status="accepted")]
+        at = ids.index(row.id)
+        if at == 0:
+            await refuse(ctx, N_("This statement is already the first."))
+            return
+        ids[at - 1], ids[at] = ids[at], ids[at - 1]
+        await order(ctx, row.consultation_id, ids, actor=actor)
     await ctx.answer(ctx.t.plain("Recorded."))
     text, buttons = await organiser_copy(ctx, ctx.t, "st", row.id)
     await ctx.edit(ctx.event.chat_id, ctx.event.message_id, text, buttons=buttons)

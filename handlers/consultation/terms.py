@@ -14,8 +14,8 @@ from handlers.core.i18n import N_
 # written statement (s), ask to speak (w), live comment (m)
 CARD = ButtonData("kx", action=("v", "o", "n", "c", "s", "w", "m"), id=int, venue=Optional(int))
 # an organiser's copy: accept (a) or return (r) a statement, mark its author as speaking in person
-# or not (p); accept (sa) or decline (sd) a request to speak
-ORGANISER = ButtonData("ko", action=("a", "r", "p", "sa", "sd"), id=int)
+# or not (p), move it one place earlier (u); accept (sa) or decline (sd) a request to speak
+ORGANISER = ButtonData("ko", action=("a", "r", "p", "u", "sa", "sd"), id=int)
 PUSH = ButtonData("kp", comment=int)  # the host posts a live comment to the meeting's group
 STEP = ButtonData("kf", refusal=N_("This button is no longer valid."), step=("file", "confirm", "name"), value=str)
 
