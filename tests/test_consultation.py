@@ -47,11 +47,11 @@ async def read(stack, work):
 
 
 async def meeting(stack, *, audience="list:C001,H001", starts_in=timedelta(hours=72), committee="social_legal",
-                  statements_in=None, title="智慧养老服务专题协商会"):
+                  statements_in=None, title="智慧养老服务专题协商会", host=None):
     now = stack.app.clock.now()
     m = await office(stack, lambda ctx: meetings.add_meeting(
         ctx, title=title, theme="推进智慧养老服务体系建设", committee=committee, starts=now + starts_in,
-        ends=now + starts_in + timedelta(hours=2), audience_spec=audience,
+        ends=now + starts_in + timedelta(hours=2), audience_spec=audience, host=host,
         statements_by=now + statements_in if statements_in else None))
     await office(stack, lambda ctx: meetings.set_venues(ctx, m.id, main=MAIN, subs=[HONGQIAO]))
     await office(stack, lambda ctx: meetings.announce(ctx, m.id))
@@ -308,6 +308,25 @@ async def test_check_in_by_code_and_button_and_live_comments_to_the_host_and_the
     closed = await sb.callback_answer(await sb.press(pilot.city, city_card, data=f"kx:m:{m.id}"))
     assert closed["show_alert"] and closed["text"].startswith(head(
         "Live comments are open only while the meeting is on ({time})."))
+
+
+async def test_a_host_from_outside_the_committee_sees_an_alias_where_the_author_chose_one(stack):
+    pilot = await stack.pilot()
+    sb = stack.sb
+    m = await meeting(stack, starts_in=timedelta(minutes=20), host="C004")  # a member, not the committee's staff
+    await sb.send(pilot.hongqiao, "/consultations")
+    card = await card_of(stack, pilot.hongqiao, m, "m", asked=True)
+    await sb.press(pilot.hongqiao, card, data=f"kx:m:{m.id}")
+    await sb.wait_for(pilot.hongqiao, "💬", TIMEOUT)
+    await sb.send(pilot.hongqiao, "希望会后公布部门回应。")
+    await world_step(stack, pilot.hongqiao, "kf:name:alias")
+    to_host = await sb.wait_for(pilot.other_liaison, "希望会后公布部门回应。", TIMEOUT)
+    assert "赵丽娟" not in to_host.text and "代号" in to_host.text
+
+
+async def world_step(stack, user, data: str) -> None:
+    prompt = await stack.sb.wait_for(user, lambda msg: data in msg.button_data.values(), TIMEOUT)
+    await stack.sb.press(user, prompt, data=data)
 
 
 async def _accepted(stack, m, roster_id: str, title: str, text: str) -> int:
