@@ -22,20 +22,15 @@ from bot.sender import Sender
 from bot.settings import Settings
 from bot.supervise import DISPATCHER_STALL, SENDER_STALL, Supervisor, add_health_route
 from bot.transport import ALLOWED_UPDATES, ApiError, BotApi
-from handlers.core.i18n import LANGUAGES, N_, translator
+from handlers.core import menus
+from handlers.core.context import Ctx
+from handlers.core.i18n import LANGUAGES
+from handlers.features import REGISTRY
+from storage import people
 from storage.db import Database
 from storage.health import queue_state
 
 log = logging.getLogger("linkage.app")
-
-PRIVATE_COMMANDS = [("submit", N_("Write a social-opinion report")), ("my", N_("My reports and their progress")),
-                    ("sessions", N_("Upcoming study sessions")), ("checkin", N_("Check in at a session")),
-                    ("consultations", N_("Consultation meetings (专题协商会)")),
-                    ("settings", N_("How often news reaches you")), ("mydata", N_("Download my data")),
-                    ("cancel", N_("Stop what you are doing")),
-                    ("language", "中文 / English"), ("help", N_("Help"))]
-GROUP_COMMANDS = [("bind", N_("Bind this group with a key from the city office")), ("help", N_("Help"))]
-
 
 class LinkageApp:
     def __init__(self, settings: Settings, *, clock: Clock | None = None, api: BotApi | None = None,
@@ -128,18 +123,22 @@ class LinkageApp:
                                            "secret_token": secret, "allowed_updates": ALLOWED_UPDATES})
 
     async def register_commands(self) -> None:
-        """Command menus for private chats and groups, in Chinese (default) and English."""
+        """Command menus for private chats and groups, in Chinese (default) and English, from the
+        features' declarations; then each role holder's own menu, queued (handlers/core/menus.py)."""
         for lang in LANGUAGES:
-            t = translator(lang)
-            for scope, commands in (("all_private_chats", PRIVATE_COMMANDS), ("all_group_chats", GROUP_COMMANDS)):
-                params = {"scope": {"type": scope},
-                          "commands": [{"command": c, "description": t.plain(d)} for c, d in commands]}
+            for scope, commands in (("all_private_chats", menus.private_commands(REGISTRY, lang)),
+                                    ("all_group_chats", menus.group_commands(REGISTRY, lang))):
+                params = {"scope": {"type": scope}, "commands": commands}
                 if lang != "zh":
                     params["language_code"] = lang
                 try:
                     await self.api.call("setMyCommands", params)
                 except ApiError as exc:  # menus are a convenience: never a reason not to start
                     log.warning("setMyCommands failed: %s", exc.kind)
+        async with self.db.transaction() as conn:
+            ctx = Ctx.offline(conn, self.clock.now(), self.settings.handler_config(self.me.get("username")), REGISTRY)
+            for member in await people.with_roles(conn):
+                await menus.queue_own_menu(ctx, member)
 
     async def stop(self) -> None:
         if self.scheduler is not None:

@@ -1,12 +1,11 @@
-"""Every feature, in the order the router consults them: the one place that knows them all.
+"""Every feature: the one place that knows them all.
 To add a feature, declare a ``FEATURE`` in its package (handlers/core/feature.py) and list it
 here; the registry refuses a command, button prefix, flow or timer kind claimed twice."""
 
 from handlers import consultation, digests, members, notices, office, privacy, reports, study
 from handlers.core.feature import Registry
 
-FEATURES = [
-    members.FEATURE,   # joining, help, language, cancel
+FEATURES = [  # also the order of the command menus (handlers/core/menus.py)
     reports.FEATURE,   # 社情民意信息: submit, /my, cards, deadlines, co-signers
     office.FEATURE,    # binding groups
     study.FEATURE,     # the study calendar
@@ -14,5 +13,6 @@ FEATURES = [
     consultation.FEATURE,  # 远程协商: consultation meetings
     digests.FEATURE,   # digests, /settings, /stats
     privacy.FEATURE,   # /mydata, retention
+    members.FEATURE,   # joining, help, language, cancel
 ]
 REGISTRY = Registry(FEATURES)

@@ -200,6 +200,14 @@ async def handle_here(conn: AsyncConnection, placement_id: int) -> None:
     await conn.execute(update(item_targets).where(item_targets.c.id == placement_id).values(role=HANDLE))
 
 
+async def watch_here(conn: AsyncConnection, item_id: int, target_id: int) -> None:
+    """The place that handled the item keeps its card, for information (知悉): the city group
+    that delegated the item to a district."""
+    latest = select(func.max(item_targets.c.id)).where(item_targets.c.item_id == item_id,
+                                                      item_targets.c.target_id == target_id).scalar_subquery()
+    await conn.execute(update(item_targets).where(item_targets.c.id == latest).values(role=WATCH, active=True))
+
+
 async def placement(conn: AsyncConnection, item_id: int, target_id: int):
     """The item's active placement at a target (handling or watching), if it is there now."""
     return (await conn.execute(select(item_targets).where(

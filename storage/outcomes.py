@@ -33,7 +33,7 @@ reply_templates = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("kind", String(16), nullable=False),  # an outcome kind, or "reply" (a liaison's reply)
     Column("topic_code", String(48), ForeignKey("topics.code")),  # None: for every topic
-    Column("text", Text, nullable=False),  # may hold {code}
+    Column("text", Text, nullable=False),  # may hold {code}; "" once deleted (the seed does not bring it back)
     Column("updated_at", UTCDateTime, nullable=False),
 )
 
@@ -76,17 +76,18 @@ async def chains(conn: AsyncConnection, item_ids: list[int]) -> dict[int, list]:
 async def templates_for(conn: AsyncConnection, kind: str, topic_code: str | None) -> list:
     """The templates a liaison may pick for this kind: the topic's own first, then the general one."""
     rows = await conn.execute(select(reply_templates).where(
-        reply_templates.c.kind == kind,
+        reply_templates.c.kind == kind, reply_templates.c.text != "",
         (reply_templates.c.topic_code == topic_code) | reply_templates.c.topic_code.is_(None)))
     return sorted(rows, key=lambda r: (r.topic_code is None, r.id))
 
 
 async def template(conn: AsyncConnection, template_id: int):
-    return (await conn.execute(select(reply_templates).where(reply_templates.c.id == template_id))).first()
+    return (await conn.execute(select(reply_templates).where(reply_templates.c.id == template_id,
+                                                             reply_templates.c.text != ""))).first()
 
 
 async def all_templates(conn: AsyncConnection) -> list:
-    return list(await conn.execute(select(reply_templates).order_by(
+    return list(await conn.execute(select(reply_templates).where(reply_templates.c.text != "").order_by(
         reply_templates.c.kind, reply_templates.c.topic_code.is_not(None), reply_templates.c.topic_code)))
 
 
@@ -103,6 +104,17 @@ async def set_template(conn: AsyncConnection, kind: str, topic_code: str | None,
                            .values(text=text, updated_at=now))
         return False
     await conn.execute(reply_templates.insert().values(kind=kind, topic_code=topic_code, text=text, updated_at=now))
+    return True
+
+
+async def delete_template(conn: AsyncConnection, kind: str, topic_code: str | None, now: datetime) -> bool:
+    """No template for this kind and topic any more; the row stays, empty, so that seeding again
+    does not bring the seed's text back. False: there was none."""
+    existing = await _template_of(conn, kind, topic_code)
+    if existing is None or existing.text == "":
+        return False
+    await conn.execute(update(reply_templates).where(reply_templates.c.id == existing.id)
+                       .values(text="", updated_at=now))
     return True
 
 

@@ -77,6 +77,13 @@ async def admins(conn: AsyncConnection) -> list:
         members.c.telegram_user_id.is_not(None))))
 
 
+async def with_roles(conn: AsyncConnection) -> list:
+    """Joined, active members whose role is more than member (liaisons, staff, admins)."""
+    return list(await conn.execute(select(members).where(
+        members.c.role != "member", members.c.active.is_(True),
+        members.c.telegram_user_id.is_not(None)).order_by(members.c.id)))
+
+
 async def set_language(conn: AsyncConnection, member_id: int, language: str) -> None:
     await conn.execute(update(members).where(members.c.id == member_id).values(language=language))
 

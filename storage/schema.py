@@ -236,7 +236,7 @@ attachments = Table(
     Column("latitude", String(32)),
     Column("longitude", String(32)),
     # a voice message given for a text step: observation | analysis | suggestion (the text holds a
-    # placeholder); None: an attachment the member added
+    # placeholder), or info (an answer to a liaison's question); None: an attachment the member added
     Column("field", String(16)),
 )
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from handlers.core.i18n import translator
+from storage import people
 
 zh = translator("zh")
 TIMEOUT = 30
@@ -41,6 +44,43 @@ async def test_command_menus_are_registered_in_both_languages(stack):
     assert [c["command"] for c in private_zh["commands"]] == ["submit", "my", "sessions", "checkin", "consultations",
                                                               "settings", "mydata", "cancel", "language", "help"]
     assert private_zh["commands"][0]["description"] == zh.plain("Write a social-opinion report")
+    groups_zh = next(c for c in commands if c["scope"]["type"] == "all_group_chats" and not c["language_code"])
+    assert [c["command"] for c in groups_zh["commands"]] == ["bind", "help"]
+
+
+@pytest.mark.tier("fast")
+async def test_a_role_adds_its_commands_to_that_members_own_menu_only(stack):
+    pilot = await stack.pilot()
+    sb = stack.sb
+    await stack.settle()
+
+    def own(member):
+        return next((c for c in commands if c["scope"] == {"type": "chat", "chat_id": member.id}), None)
+    commands = await sb.commands()
+    liaison, office = own(pilot.topic_liaison), own(pilot.office)
+    assert liaison is not None and office is not None and own(pilot.city) is None  # a plain member: the general menu
+    names = [c["command"] for c in liaison["commands"]]
+    assert names[:3] == ["submit", "my", "find"] and "notice" not in names and names[-1] == "help"
+    assert {"find", "notice", "notices", "study", "stats", "holidays"} <= {c["command"] for c in office["commands"]}
+    assert liaison["commands"][2]["description"] == zh.plain("Look reports up by code, title or text")
+
+    await sb.send(pilot.topic_liaison, "/language")  # the own menu follows the member's language
+    choice = await sb.wait_for(pilot.topic_liaison, lambda m: bool(m.button_data), TIMEOUT)
+    await sb.press(pilot.topic_liaison, choice, data=choice.button_data["English"])
+    await sb.wait_for(pilot.topic_liaison, "Language set to English.", TIMEOUT)
+    await stack.settle()
+    commands = await sb.commands()
+    assert own(pilot.topic_liaison)["commands"][2]["description"] == "Look reports up by code, title or text"
+
+    # a role given while the bot was down: the member's own menu is there once it starts again
+    await stack.app.stop()
+    async with stack.app.db.transaction() as conn:
+        await people.change(conn, (await people.by_telegram(conn, pilot.city.id)).id, role="liaison")
+    stack.app = stack.new_app(clock=stack.app.clock)
+    await stack.app.start()
+    await stack.settle()
+    commands = await sb.commands()
+    assert "find" in [c["command"] for c in own(pilot.city)["commands"]]
 
 
 async def test_city_report_with_photo_reaches_the_topic_group(stack):

@@ -177,6 +177,8 @@ async def test_a_voice_answer_is_relayed_to_the_liaison(stack):
     assert any(m.kind == "voice" for m in in_group)
     assert any(zh.plain(VOICE_TEXT, seconds=8) in (m.text or "") for m in in_group)
     assert any(m.kind == "voice" for m in await sb.messages(pilot.topic_liaison))
+    kept = await stack.row("attachments", kind="voice")  # and kept with the report
+    assert kept is not None and kept.field == "info" and kept.item_id == (await stack.row("items", code=code)).id
 
 
 async def test_edits_refused_once_claimed_on_postgres(pg_stack):

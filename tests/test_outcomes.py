@@ -251,6 +251,14 @@ def test_the_office_keeps_departments_and_templates_from_the_command_line_audite
     assert "city_emergency" not in linkage("department", "list").output
     assert "transferred · every topic: {code}已转承办单位办理。" in linkage("template", "list").output
 
+    # a deleted template is no longer offered, and a re-seed does not bring the seed's text back
+    seeded = next(line for line in linkage("template", "list").output.splitlines() if line.startswith("adopted ·"))
+    assert "deleted" in linkage("template", "delete", "adopted").output
+    assert "did not exist" in linkage("template", "delete", "adopted").output
+    assert "unknown template kind" in linkage("template", "delete", "promoted").output
+    assert linkage("seed", "--no-roster").exit_code == 0
+    assert seeded not in linkage("template", "list").output
+
     async def audited():
         db = Database(path)
         try:
@@ -263,7 +271,7 @@ def test_the_office_keeps_departments_and_templates_from_the_command_line_audite
             await db.close()
     assert asyncio.run(audited()) == [("department.add", "hongqiao_health"), ("department.rename", "city_transport"),
                                       ("department.retire", "city_emergency"), ("template.set", "transferred"),
-                                      ("template.set", "transferred")]
+                                      ("template.set", "transferred"), ("template.delete", "adopted")]
 
 
 async def test_a_chain_on_postgres(pg_stack):

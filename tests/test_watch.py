@@ -149,6 +149,29 @@ async def test_the_city_takes_up_an_item_the_district_has_claimed(stack):
         zh.plain("Claimed. The other cards show it is yours.")
 
 
+async def test_the_city_group_that_delegates_keeps_its_card_for_information(stack):
+    pilot = await stack.pilot()
+    world, sb = stack.world, stack.sb
+    code = await world.submit(pilot.city, topic="smart_parking", area="city", observation="红桥区某路口停车难。",
+                              suggestion="交红桥区办理。")
+    card = await world.card(pilot.topic_group, code)
+    await world.card_action(pilot.topic_liaison, pilot.topic_group, code, "claim")
+    await world.card_action(pilot.topic_liaison, pilot.topic_group, code, "delegate")
+    choice = await sb.wait_for(pilot.topic_liaison, lambda m: bool(m.button_data), TIMEOUT)
+    await sb.press(pilot.topic_liaison, choice, data=next(d for text, d in choice.button_data.items() if "红桥" in text))
+    await sb.wait_for(pilot.topic_liaison, zh.plain("Why? Type the reason; the member will see it."), TIMEOUT)
+    await sb.send(pilot.topic_liaison, "属红桥区事权。")
+    port_card = await world.card(pilot.port, code)
+    assert "claim" in _actions(port_card)
+    port = await _title(stack, "district:hongqiao")
+    watch = await world.card(pilot.topic_group, code, lambda m: _actions(m) == ["takeup"])
+    assert watch.id == card.id  # the same card, now for information
+    assert zh("👁 For the city's information (知悉): handled by {where}.", where=port) in watch.text
+    assert await _cards(stack, code) == [("topic:smart_parking", "watch", True), ("district:hongqiao", "handle", True)]
+    await world.card_action(pilot.port_liaison, pilot.port, code, "claim")  # it follows the item, in place
+    await world.card(pilot.topic_group, code, lambda m: m.id == card.id and "吴思远" in m.text)
+
+
 async def test_watching_turned_off_for_the_rules_sends_no_watch_card(stack):
     pilot = await stack.pilot()
     async with stack.app.db.transaction() as conn:

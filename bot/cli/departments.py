@@ -87,3 +87,15 @@ def template_set(settings: Settings, kind: str, text: str, topic: str | None) ->
     from handlers.office.departments import set_template
     added = _run(_with_db(settings, lambda conn, now: set_template(conn, kind, text, now, topic=topic)))
     click.echo(f"template {kind} · {topic or 'every topic'} " + ("added" if added else "replaced"))
+
+
+@template.command("delete")
+@click.argument("kind")
+@click.option("--topic", help="The topic's own template (code or name); default: the one for every topic.")
+@click.pass_obj
+def template_delete(settings: Settings, kind: str, topic: str | None) -> None:
+    """Stop offering the template of KIND for a topic or every topic (`linkage seed` does not bring
+    it back; `linkage template set` makes a new one)."""
+    from handlers.office.departments import delete_template
+    deleted = _run(_with_db(settings, lambda conn, now: delete_template(conn, kind, now, topic=topic)))
+    click.echo(f"template {kind} · {topic or 'every topic'} " + ("deleted" if deleted else "did not exist"))

@@ -33,6 +33,7 @@ def _organiser(member) -> bool:
 FEATURE = Feature(
     name="consultation",
     commands={"consultations": answers.cmd_consultations},
+    menu=[("consultations", N_("Consultation meetings (专题协商会)"), None)],
     buttons={CARD: answers.on_card, ORGANISER: statements.on_organiser, PUSH: live.on_push, STEP: on_step},
     flows={statements.STATEMENT.name: statements.STATEMENT.on_message, live.COMMENT.name: live.COMMENT.on_message,
            "knote": statements.on_note_text, "kspeak": statements.on_request_text},

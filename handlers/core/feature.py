@@ -1,5 +1,5 @@
 """What a capability offers the bot, declared once: a ``Feature``. ``handlers/features.py`` lists
-every feature in the order the router consults them (the way aiogram's ``include_routers`` lists
+every feature (the way aiogram's ``include_routers`` lists
 routers); ``Registry`` checks at start that no two features claim the same command, button
 prefix, flow or timer kind, and answers the router's, the scheduler's and ``/mydata``'s
 look-ups. A handler reaches the registry as ``ctx.features``, so no feature imports another
@@ -28,6 +28,9 @@ Upcoming = Callable[..., Awaitable[list[str]]]  # (conn, member, start, end, lan
 Recent = Callable[..., Awaitable[list[str]]]
 # a line of /help: (who sees it — a test of the member, None: every member — and its msgid)
 HelpLine = tuple["Callable[[Any], bool] | None", str]
+# an entry of the private chats' command menu: (command, description msgid, who — None: every
+# member; a test of the member: only in that member's own menu, handlers/core/menus.py)
+MenuEntry = tuple[str, str, "Callable[[Any], bool] | None"]
 MyPart = Handler  # replies with the member's part of /my from one feature (nothing when it has none)
 PersonalData = Callable[[Any, Any], Awaitable[dict]]  # (conn, member) -> its part of /mydata
 ItemMoved = Callable[["Ctx", int], Awaitable[None]]  # (ctx, item id), after every move of a report
@@ -51,6 +54,8 @@ class Feature:
     recent: Sequence[Recent] = ()  # lines for the digests' news of the window (conclusions, outcomes)
     my_parts: Sequence[MyPart] = ()  # their part of /my, after the member's reports
     help: Sequence[HelpLine] = ()  # lines /help adds for this feature, after the members' own
+    menu: Sequence[MenuEntry] = ()  # its commands in the private chats' menu, in this order
+    group_menu: Sequence[tuple[str, str]] = ()  # (command, description msgid) in the groups' menu
     personal_data: PersonalData | None = None  # this feature's part of a member's /mydata
     on_item_moved: Sequence[ItemMoved] = ()  # told of every move of a report (handlers/reports/transitions.py)
     on_target_bound: Sequence[TargetBound] = ()  # told when a group is bound to a target (handlers/office/groups.py)
@@ -76,6 +81,8 @@ class Registry:
         self.recent = [r for f in self.features for r in f.recent]
         self.my_parts = [part for f in self.features for part in f.my_parts]
         self.help = [line for f in self.features for line in f.help]
+        self.menu = [entry for f in self.features for entry in f.menu]
+        self.group_menu = [entry for f in self.features for entry in f.group_menu]
         self.personal_data = [f.personal_data for f in self.features if f.personal_data is not None]
         self.on_item_moved = [hook for f in self.features for hook in f.on_item_moved]
         self.on_target_bound = [hook for f in self.features for hook in f.on_target_bound]

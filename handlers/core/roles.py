@@ -14,6 +14,11 @@ def is_admin(member) -> bool:
     return member is not None and member.role == ADMIN
 
 
+def handles_reports(member) -> bool:
+    """Liaisons and office admins: they act on report cards and look reports up (/find)."""
+    return member is not None and member.role in (LIAISON, ADMIN)
+
+
 def runs_committee(member, committee_code: str | None) -> bool:
     """May this member act for the committee: an office admin, or that committee's own staff."""
     if is_admin(member):

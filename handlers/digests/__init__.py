@@ -40,12 +40,15 @@ The package: ``schedule`` (when each digest falls due, its keys), ``news`` (what
 ``preview`` (the command line's preview), ``charts`` (the office's PNG).
 """
 
+from handlers.core import roles
 from handlers.core.feature import Feature
+from handlers.core.i18n import N_
 from handlers.digests import schedule, send, settings
 
 FEATURE = Feature(
     name="digests",
     commands={"settings": settings.settings_command, "stats": settings.stats_command},
+    menu=[("settings", N_("How often news reaches you"), None), ("stats", N_("This week's numbers"), roles.is_admin)],
     buttons={settings.FREQUENCY: settings.on_settings_button},
     jobs={"digest_weekly": send.fire_weekly, "digest_daily": send.fire_daily,
           "digest_instant": send.fire_instant, "digest_liaison": send.fire_liaison,

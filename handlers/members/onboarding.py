@@ -3,7 +3,7 @@ a stranger, an unknown command, a command sent in a group."""
 
 from __future__ import annotations
 
-from handlers.core import flood
+from handlers.core import flood, menus
 from handlers.core.context import Ctx
 from handlers.core.buttons import ButtonData
 from handlers.core.i18n import N_, translator
@@ -38,6 +38,7 @@ async def start(ctx: Ctx) -> None:
                           "office: {contact}", contact=ctx.config.office_contact))
         return
     ctx.member = await people.by_id(ctx.conn, member.id)
+    await menus.queue_own_menu(ctx, ctx.member)  # a liaison's /find, an admin's /notice …
     await ctx.reply(ctx.t("Welcome, {name}! Your account is now linked to the CPPCC member list.",
                           name=member.name) + "\n\n" + help_text(ctx))
 
@@ -89,6 +90,7 @@ async def choose_language(ctx: Ctx) -> None:
 async def set_language(ctx: Ctx, fields: dict) -> None:
     value = fields["language"]
     await people.set_language(ctx.conn, ctx.member.id, value)
+    await menus.queue_own_menu(ctx, await people.by_id(ctx.conn, ctx.member.id))
     await ctx.answer()
     t = translator(value)
     await ctx.reply(t("Language set to English.") if value == "en" else t("Language set to Chinese."))

@@ -10,10 +10,12 @@ actor=...)`` — ``now`` (an aware UTC datetime from the clock) when it writes, 
 """
 
 from handlers.core.feature import Feature
+from handlers.core.i18n import N_
 from handlers.office import groups
 
 FEATURE = Feature(
     name="office",
     group_commands={"bind": groups.bind},
+    group_menu=[("bind", N_("Bind this group with a key from the city office"))],
     on_group_membership=groups.on_membership,
 )

@@ -88,3 +88,15 @@ async def set_template(conn, kind: str, text: str, now, *, topic: str | None = N
     added = await outcome_store.set_template(conn, kind, topic_code, text, now)
     await audit.record(conn, actor, "template.set", {"kind": kind, "topic": topic_code, "text": text}, now)
     return added
+
+
+async def delete_template(conn, kind: str, now, *, topic: str | None = None, actor: str = "cli") -> bool:
+    """Liaisons are no longer offered the template of this kind and topic (none: the general one).
+    False: there was none."""
+    if kind not in TEMPLATE_KINDS:
+        raise AdminError(f"unknown template kind '{kind}': one of {', '.join(TEMPLATE_KINDS)}")
+    topic_code = (await resolve_codes(await Reference.load(conn), topic=topic))["topic"]
+    deleted = await outcome_store.delete_template(conn, kind, topic_code, now)
+    if deleted:
+        await audit.record(conn, actor, "template.delete", {"kind": kind, "topic": topic_code}, now)
+    return deleted

@@ -1,13 +1,18 @@
 """Reports (社情民意信息): the member's submission and /my, the liaisons' cards, routing, deadlines,
 co-signers, duplicates (similar reports, merge, 多区同类问题 clusters), search (/find) and exports."""
 
+from handlers.core import roles
 from handlers.core.feature import Feature
+from handlers.core.i18n import N_
 from handlers.reports import clusters, cosign, deadlines, duplicates, liaison, lifecycle, mine, outcomes, search, submit
 
 FEATURE = Feature(
     name="reports",
     commands={"submit": submit.start, "my": mine.my_items, "holidays": deadlines.holidays_command,
               "find": search.find_command},
+    menu=[("submit", N_("Write a social-opinion report"), None), ("my", N_("My reports and their progress"), None),
+          ("find", N_("Look reports up by code, title or text"), roles.handles_reports),
+          ("holidays", N_("Holidays and make-up working days"), roles.is_admin)],
     buttons={submit.STEP: submit.SUBMIT.on_button, mine.MEMBER: mine.on_member_button,
              mine.CHANGE: mine.CHANGING.on_button,
              liaison.CHOICE: liaison.on_choice_button, outcomes.STEP: liaison.on_outcome_button,

@@ -339,7 +339,8 @@ async def _do_move(ctx: Ctx, item, target, data: dict, text: str, kind: str) -> 
         return
     status, acting_at = ("escalated", target.id) if kind == "taken_up" else (kind, item.claimed_target_id)
     await transitions.move(ctx, item, status, kind, actor_id=ctx.member.id, target_id=acting_at,
-                           to_targets=to, reason=text, level=level, claimed_by=None, claimed_target_id=None)
+                           to_targets=to, reason=text, level=level, claimed_by=None, claimed_target_id=None,
+                           keep_watching=target.id if kind == "delegated" else None)  # the city still sees it
     lang = await _author_lang(ctx, item)
     where = "、".join(reference.name(x, lang) for x in to)
     message = {"forwarded": N_("↪ {code} was forwarded to {where}. Reason: {reason}"),

@@ -279,6 +279,8 @@ async def _relay_answer(ctx: Ctx, item, text: str, voice: dict | None) -> None:
         await ctx.reply(t("No information is requested for this report now."))
         return
     await transitions.move(ctx, item, "claimed", "info", actor_id=ctx.member.id, body=text)
+    if voice:  # kept with the report, as a voice given for one of its texts is
+        await item_store.add_file(ctx.conn, item.id, {**voice, "field": "info"})
     group_t = translator(ctx.config.group_language)
     await lifecycle.relay_to_handlers(
         ctx, item, group_t("📨 The member answered about {code}:", code=item.code) + "\n" + html.escape(text),

@@ -11,14 +11,17 @@ from storage import people
 
 async def move(ctx: Ctx, item, to_status: str | None, event_kind: str, *, actor_id: int | None,
                target_id: int | None = None, to_targets: list | None = None, watchers: list = (),
-               reason: str | None = None, body: str | None = None, **changes) -> None:
+               reason: str | None = None, body: str | None = None, keep_watching: int | None = None,
+               **changes) -> None:
     """Move the item (the row as read in this transaction) to ``to_status`` — None: it keeps its
     state, as an edit does, and the event names no states — changing ``changes`` with it.
 
     With ``to_targets`` the item also leaves where it is handled for those targets (routing,
     forward, escalate, take-up, delegate): a card and an event at each — a target watching the
     item turns its watch card into a handling one — and the cards it left say where it went.
-    ``watchers`` get a watch card (知悉) each. Watch cards stay as the item moves, updated."""
+    ``watchers`` get a watch card (知悉) each; ``keep_watching`` (a target id) turns that target's
+    handling card into one (the city group that delegates). Watch cards stay as the item moves,
+    updated."""
     if to_status is not None and not item_store.may_move(item.status, to_status):
         raise ValueError(f"item {item.code} cannot move from {item.status} to {to_status}")
     states = {} if to_status is None else {"status_from": item.status, "status_to": to_status}
@@ -26,6 +29,8 @@ async def move(ctx: Ctx, item, to_status: str | None, event_kind: str, *, actor_
     if to_targets is not None:
         left = {card.id for card in await item_store.placements(ctx.conn, item.id)}
         await item_store.leave(ctx.conn, item.id, role=item_store.HANDLE)
+        if keep_watching is not None:
+            await item_store.watch_here(ctx.conn, item.id, keep_watching)
     await item_store.change(ctx.conn, item.id, ctx.now, **({} if to_status is None else {"status": to_status}),
                             **changes)
     if to_targets is None:
@@ -41,6 +46,8 @@ async def move(ctx: Ctx, item, to_status: str | None, event_kind: str, *, actor_
                 await lifecycle.deliver(ctx, item.id, target)
                 new_cards.add(target.id)
             await item_store.add_event(ctx.conn, item.id, event_kind, ctx.now, to_target_id=target.id, **event)
+        if keep_watching is not None:
+            await item_store.add_event(ctx.conn, item.id, "watched", ctx.now, to_target_id=keep_watching)
         for target in watchers:
             await lifecycle.deliver(ctx, item.id, target, item_store.WATCH)
             new_cards.add(target.id)

@@ -8,13 +8,17 @@ delivers. ``sessions`` is the office's work, ``attendance`` the members' answers
 messages members get, ``terms`` the vocabulary.
 """
 
+from handlers.core import roles
 from handlers.core.feature import Feature
+from handlers.core.i18n import N_
 from handlers.study import attendance, jobs, views
 from handlers.study.terms import BUTTON
 
 FEATURE = Feature(
     name="study",
     commands={"sessions": views.cmd_sessions, "checkin": attendance.cmd_checkin, "study": views.cmd_study},
+    menu=[("sessions", N_("Upcoming study sessions"), None), ("checkin", N_("Check in at a session"), None),
+          ("study", N_("Plan the study sessions"), roles.is_admin)],
     buttons={BUTTON: attendance.on_button},
     flows={"study_excuse": attendance.on_excuse_text, "study_checkin": attendance.on_checkin_text},
     jobs={"study.remind": jobs.remind, "study.open": jobs.open_checkin, "study.materials": jobs.send_materials,
