@@ -2,7 +2,7 @@
 To add a feature, declare a ``FEATURE`` in its package (handlers/core/feature.py) and list it
 here; the registry refuses a command, button prefix, flow or timer kind claimed twice."""
 
-from handlers import deliberation, digests, members, notices, office, privacy, reports, study
+from handlers import consultation, deliberation, digests, members, notices, office, privacy, reports, study
 from handlers.core.feature import Registry
 
 FEATURES = [  # also the order of the command menus (handlers/core/menus.py)
@@ -11,6 +11,7 @@ FEATURES = [  # also the order of the command menus (handlers/core/menus.py)
     study.FEATURE,     # the study calendar
     notices.FEATURE,   # 通知公告
     deliberation.FEATURE,  # 网络议政
+    consultation.FEATURE,  # 远程协商: consultation meetings
     digests.FEATURE,   # digests, /settings, /stats
     privacy.FEATURE,   # /mydata, retention
     members.FEATURE,   # joining, help, language, cancel

@@ -392,3 +392,104 @@ contributions = Table(  # a member's view (意见) on a topic, or a reply (跟�
 )
 Index("ix_contributions_topic", contributions.c.deliberation_id, contributions.c.id)
 Index("ix_contributions_member", contributions.c.member_id, contributions.c.created_at)
+# --- 远程协商: consultation meetings (handlers/consultation/, storage/consultation.py) ---------
+
+consultations = Table(
+    "consultations", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("title", String(200), nullable=False),
+    Column("theme", Text, nullable=False),
+    Column("committee_code", String(48), nullable=False),  # the organising special committee
+    Column("host_id", Integer, ForeignKey("members.id")),  # live comments reach their private chat
+    Column("audience", JSON, nullable=False),  # handlers.core.audience spec
+    Column("starts_at", UTCDateTime, nullable=False),
+    Column("ends_at", UTCDateTime, nullable=False),
+    Column("statements_by", UTCDateTime, nullable=False),  # the written statements' deadline
+    Column("status", String(12), nullable=False),  # draft | announced
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("announced_at", UTCDateTime),
+)
+Index("ix_consultations_starts", consultations.c.starts_at)
+
+consultation_venues = Table(
+    "consultation_venues", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("consultation_id", Integer, ForeignKey("consultations.id"), nullable=False),
+    Column("kind", String(8), nullable=False),  # main (主会场) | sub (分会场)
+    Column("name", String(100), nullable=False),
+    Column("place", String(200)),
+    Column("link", String(500)),
+    Column("checkin_code", String(12), nullable=False, unique=True),
+    Column("position", Integer, nullable=False),
+)
+
+consultation_rsvps = Table(
+    "consultation_rsvps", metadata,
+    Column("consultation_id", Integer, ForeignKey("consultations.id"), primary_key=True),
+    Column("member_id", Integer, ForeignKey("members.id"), primary_key=True),
+    Column("answer", String(8), nullable=False),  # invited | venue | online | absent
+    Column("venue_id", Integer, ForeignKey("consultation_venues.id")),  # with answer venue
+    Column("card_key", String(96)),  # the invitation card's outbox key (edited in place)
+    Column("answered_at", UTCDateTime),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+Index("ix_consultation_rsvps_member", consultation_rsvps.c.member_id)
+
+consultation_checkins = Table(
+    "consultation_checkins", metadata,
+    Column("consultation_id", Integer, ForeignKey("consultations.id"), primary_key=True),
+    Column("member_id", Integer, ForeignKey("members.id"), primary_key=True),
+    Column("venue_id", Integer, ForeignKey("consultation_venues.id")),  # None: online
+    Column("at", UTCDateTime, nullable=False),
+)
+
+consultation_statements = Table(
+    "consultation_statements", metadata,  # 书面发言
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("consultation_id", Integer, ForeignKey("consultations.id"), nullable=False),
+    Column("member_id", Integer, ForeignKey("members.id"), nullable=False),
+    Column("title", String(100), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("file", JSON),  # an attachment record (handlers.core.events.Attachment.record)
+    Column("status", String(12), nullable=False),  # submitted | accepted | returned
+    Column("note", Text),  # the organiser's note when returned
+    Column("position", Integer),  # order in the meeting and the compilation (发言摘登)
+    Column("in_person", Boolean, nullable=False, default=False),  # speaks at the meeting
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("decided_at", UTCDateTime),
+)
+Index("ix_consultation_statements_meeting", consultation_statements.c.consultation_id)
+
+consultation_speak_requests = Table(
+    "consultation_speak_requests", metadata,  # 申请发言
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("consultation_id", Integer, ForeignKey("consultations.id"), nullable=False),
+    Column("member_id", Integer, ForeignKey("members.id"), nullable=False),
+    Column("topic", String(300), nullable=False),
+    Column("status", String(12), nullable=False),  # pending | accepted | declined
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("decided_at", UTCDateTime),
+)
+
+consultation_comments = Table(
+    "consultation_comments", metadata,  # 在线留言, numbered per meeting in the order they came
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("consultation_id", Integer, ForeignKey("consultations.id"), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("member_id", Integer, ForeignKey("members.id"), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("named", Boolean, nullable=False),  # False: shown by the member's alias outside the committee
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("pushed_at", UTCDateTime),  # posted to the meeting's group
+    UniqueConstraint("consultation_id", "number"),
+)
+
+consultation_responses = Table(
+    "consultation_responses", metadata,  # a department's answer to a statement
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("statement_id", Integer, ForeignKey("consultation_statements.id"), nullable=False),
+    Column("department_code", String(48), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+)

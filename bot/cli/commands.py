@@ -288,6 +288,8 @@ main.add_command(department)
 main.add_command(template)
 from bot.cli.deliberation import deliberation  # noqa: E402
 main.add_command(deliberation)
+from bot.cli.consultation import consultation  # noqa: E402
+main.add_command(consultation)
 
 
 @main.group()

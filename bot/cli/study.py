@@ -14,14 +14,9 @@ import click
 
 from bot.cli import support as cli_support
 from bot.settings import Settings
-from handlers.core.context import Ctx
-from handlers.features import REGISTRY
 
 
-def _run(settings: Settings, work):
-    """Run ``work(ctx)`` in one transaction; a StudyError becomes a clean CLI error."""
-    return cli_support.run(cli_support.with_db(
-        settings, lambda conn, now: work(Ctx.offline(conn, now, settings.handler_config(), REGISTRY))))
+_run = cli_support.run_in_ctx
 
 
 @click.group()

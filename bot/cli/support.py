@@ -39,3 +39,11 @@ def refusals_shown():
 def run(coro):
     with refusals_shown():
         return asyncio.run(coro)
+
+
+def run_in_ctx(settings: Settings, work):
+    """Run ``work(ctx)`` — an office operation with the context of a command-line call — in one
+    transaction; its refusal becomes a clean CLI error."""
+    from handlers.core.context import Ctx
+    from handlers.features import REGISTRY
+    return run(with_db(settings, lambda conn, now: work(Ctx.offline(conn, now, settings.handler_config(), REGISTRY))))

@@ -12,7 +12,7 @@ from pathlib import Path
 from bot import logs
 from bot.app import LinkageApp
 from bot.sandbox import Limits, SandboxClient, SandboxServer
-from bot.demo.scenario import World, build_pilot
+from bot.demo.scenario import World, build_pilot, consultation_scene
 from bot.settings import Settings
 from seeds.loader import load_seeds
 
@@ -326,6 +326,11 @@ async def play_week(app: LinkageApp, world: World, pilot, transcript: Transcript
     charts = sorted(Path(app.settings.charts_dir).glob("*.png"))
     if charts:
         print(f"\n  The office's weekly chart: {charts[-1].resolve()}")
+
+    scene("14. 远程协商: a consultation meeting with a main venue and a Hongqiao sub-venue — two written statements, "
+          "a request to speak, a live comment, the compilation (发言摘登)")
+    compiled = await consultation_scene(world, act, clock.advance, Path(app.settings.charts_dir).parent)
+    print(f"\n  The compilation of statements (发言摘登): {compiled.resolve()}")
 
 
 async def play_deliberation(app: LinkageApp, world: World, pilot, act, press) -> None:

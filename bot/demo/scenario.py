@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
 
 from bot.sandbox import SandboxClient, SbChat, SbMessage, SbUser
 from handlers.core.i18n import translator
@@ -68,6 +70,17 @@ class World:
 
     async def press(self, user: SbUser, message: SbMessage, data: str) -> str:
         return await self.sb.press(user, message, data=data)
+
+    async def press_offered(self, user: SbUser, data: str) -> None:
+        """Press a button already in the user's chat (the newest message offering it)."""
+        offers = [m for m in await self.sb.messages(user) if data in m.button_data.values()]
+        await self.sb.press(user, offers[-1], data=data)
+
+    async def organiser_press(self, user: SbUser, data_prefix: str) -> None:
+        """Wait for the newest message offering a button that starts with the prefix, and press it."""
+        card = await self.sb.wait_for(user, lambda m: any(d.startswith(data_prefix) for d in m.button_data.values()),
+                                      TIMEOUT)
+        await self.sb.press(user, card, data=next(d for d in card.button_data.values() if d.startswith(data_prefix)))
 
     async def step(self, user: SbUser, data_prefix: str, value: str) -> SbMessage:
         """Wait for the prompt that offers a button, then press it."""
@@ -258,3 +271,53 @@ async def build_pilot(world: World) -> Pilot:
                                       [other_liaison], topic="smart_elderly_care")
     return Pilot(office, city, hongqiao, port_liaison, street_liaison, topic_liaison, other_liaison,
                  topic_group, port, street, elderly)
+
+
+async def consultation_scene(world: World, act, advance, out: Path) -> Path:
+    """远程协商: a meeting with a main venue and a Hongqiao sub-venue, two written statements
+    accepted by the committee's staff, a request to speak, a live comment to the host during the
+    meeting, then the 发言摘登 written to ``out``; returns its path. ``act(work)`` runs an
+    organiser's operation like the command line, ``advance`` moves the clock."""
+    from handlers.consultation import export, meetings
+    from storage import consultation
+    sb = world.sb
+    staff = world.people.get("S001") or await world.join("S001", "周文清")
+    city, hongqiao = world.people["C001"], world.people["H001"]
+    now = world.clock_now()
+    m = await act(lambda ctx: meetings.add_meeting(
+        ctx, title="智慧养老服务专题协商会", theme="推进智慧养老服务体系建设", committee="social_legal",
+        starts=now + timedelta(hours=3), ends=now + timedelta(hours=5), audience_spec="list:C001,H001",
+        statements_by=now + timedelta(hours=2)))
+    await act(lambda ctx: meetings.set_venues(ctx, m.id, main="市政协机关三楼会议室|https://meet.example.cn/zhyl",
+                                              subs=["红桥区政协|红桥区政协二楼会议室|https://meet.example.cn/zhyl-hq"]))
+    await act(lambda ctx: meetings.announce(ctx, m.id))
+    main, hongqiao_venue = await world._admin(lambda conn, now: consultation.venues(conn, m.id))
+    for user, venue in ((city, main), (hongqiao, hongqiao_venue)):
+        await world.press_offered(user, f"kx:v:{m.id}:{venue.id}")
+        await sb.wait_for(user, lambda msg: any(label.startswith("✓") for row in msg.buttons for label in row), TIMEOUT)
+    for user, title, text in ((city, "推进社区智慧助餐全覆盖", "建议把社区助餐点纳入十五分钟便民生活圈，统一接入智慧养老平台。"),
+                              (hongqiao, "红桥区“家门口”养老服务站的做法", "红桥区在西于庄街道试点嵌入式养老服务站，"
+                                                                    "建议总结推广。")):
+        await world.press_offered(user, f"kx:s:{m.id}")
+        for part in (title, text):
+            await sb.wait_for(user, None, TIMEOUT)
+            await sb.send(user, part)
+        await world.step(user, "kf:file", "skip")
+        await world.step(user, "kf:confirm", "send")
+        await world.organiser_press(staff, "ko:a:")
+        await sb.wait_for(user, "✅", TIMEOUT)
+    await world.press_offered(hongqiao, f"kx:w:{m.id}")
+    await sb.wait_for(hongqiao, None, TIMEOUT)
+    await sb.send(hongqiao, "社区养老服务站的运营补贴")
+    await world.organiser_press(staff, "ko:sa:")
+    await sb.wait_for(hongqiao, "🎤", TIMEOUT)
+
+    advance(timedelta(hours=2, minutes=50))  # the meeting is about to begin: live comments are open
+    await sb.send(city, "/consultations")
+    card = await sb.wait_for(city, lambda msg: f"kx:m:{m.id}" in msg.button_data.values(), TIMEOUT)
+    await sb.press(city, card, data=f"kx:m:{m.id}")
+    await sb.wait_for(city, None, TIMEOUT)
+    await sb.send(city, "老人不会用手机预约助餐，建议保留电话预约渠道。")
+    await world.step(city, "kf:name", "named")
+    await sb.wait_for(staff, "电话预约渠道", TIMEOUT)
+    return await act(lambda ctx: export.export(ctx, m.id, out / "发言摘登.docx"))

@@ -35,6 +35,8 @@ MyPart = Handler  # replies with the member's part of /my from one feature (noth
 PersonalData = Callable[[Any, Any], Awaitable[dict]]  # (conn, member) -> its part of /mydata
 ItemMoved = Callable[["Ctx", int], Awaitable[None]]  # (ctx, item id), after every move of a report
 TargetBound = Callable[["Ctx", Any], Awaitable[None]]  # (ctx, the target row), once a chat is bound to it
+# (ctx, the code typed after /checkin) -> True when the code was this feature's and it answered
+CheckIn = Callable[["Ctx", str], Awaitable[bool]]
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class Feature:
     personal_data: PersonalData | None = None  # this feature's part of a member's /mydata
     on_item_moved: Sequence[ItemMoved] = ()  # told of every move of a report (handlers/reports/transitions.py)
     on_target_bound: Sequence[TargetBound] = ()  # told when a group is bound to a target (handlers/office/groups.py)
+    check_in: Sequence[CheckIn] = ()  # codes /checkin tries after the study calendar's own (a meeting's venues)
     on_group_membership: Handler | None = None  # the bot added to or removed from a group
     on_private_membership: Handler | None = None  # a member blocked or unblocked the bot
 
@@ -83,6 +86,7 @@ class Registry:
         self.personal_data = [f.personal_data for f in self.features if f.personal_data is not None]
         self.on_item_moved = [hook for f in self.features for hook in f.on_item_moved]
         self.on_target_bound = [hook for f in self.features for hook in f.on_target_bound]
+        self.check_in = [hook for f in self.features for hook in f.check_in]
         self.on_group_membership = self._one("on_group_membership")
         self.on_private_membership = self._one("on_private_membership")
 

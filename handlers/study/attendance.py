@@ -212,7 +212,8 @@ async def _checkin_refused(ctx: Ctx, s) -> bool:
 
 async def checkin(ctx: Ctx, code: str, expected: int | None = None) -> str:
     """Record attendance by code: 'done', 'wrong' (no such code, or not the expected session's),
-    or 'refused' (not invited, outside the window, already checked in) — each told to the member."""
+    or 'refused' (not invited, outside the window, already checked in) — each told to the member.
+    A code no session has is offered to the features' ``check_in`` hooks ('done' when one answered)."""
     wrong = await store.wrong_codes_since(ctx.conn, ctx.member.id, ctx.now - timedelta(hours=1))
     if len(wrong) >= WRONG_CODES_PER_HOUR:
         await ctx.reply(ctx.t("Too many wrong check-in codes. Please ask the organisers for the code; you can try "
@@ -222,6 +223,10 @@ async def checkin(ctx: Ctx, code: str, expected: int | None = None) -> str:
     s = await store.by_code(ctx.conn, code) if code.isdigit() else None
     if s is not None and s.status == "draft":
         s = None
+    if s is None and expected is None:  # not a session's code: perhaps another feature's (a meeting's venue)
+        for hook in ctx.features.check_in:
+            if await hook(ctx, code):
+                return "done"
     if s is None or (expected is not None and s.id != expected):
         await store.record_wrong_code(ctx.conn, ctx.member.id, ctx.now)
     if expected is not None and (s is None or s.id != expected):
