@@ -13,7 +13,7 @@ from handlers.study.cards import day_kinds
 from handlers.study.plans import add_plan
 from handlers.study.sessions import add_session, set_materials
 from handlers.study.terms import KINDS
-from handlers.study.times import show_span
+from handlers.core.localtime import show_span
 from handlers.study.views import list_plans, list_sessions
 
 

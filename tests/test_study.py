@@ -15,10 +15,12 @@ from sqlalchemy import select
 from bot.cli import main as cli_main
 from bot.scheduler import Scheduler
 from handlers.core.context import Ctx
+from handlers.core.errors import AdminError
 from handlers.core.i18n import translator
+from handlers.core import localtime
 from handlers.core.localtime import local_at, local_day
 from handlers.features import REGISTRY
-from handlers.study import attendance, plans, sessions, terms, times, views
+from handlers.study import attendance, plans, sessions, terms, views
 from seeds.demo_calendar import calendar_lines, sample_calendar
 from storage import study as store
 from storage.schema import timers
@@ -73,15 +75,15 @@ async def bot_texts(stack, user, needle: str) -> list[str]:
 # --- time zones (no bot needed) ----------------------------------------------------------------
 
 def test_shanghai_input_is_stored_in_utc_and_shown_back_in_shanghai():
-    stored = times.parse_local("2026-12-03 14:30")
+    stored = localtime.parse_local("2026-12-03 14:30")
     assert stored == datetime(2026, 12, 3, 6, 30, tzinfo=timezone.utc)
-    assert times.show_time(stored) == "2026-12-03 14:30"
-    early = times.parse_local("2026-12-03 07:00")  # before 08:00 in Shanghai is the previous day in UTC
+    assert localtime.shown(stored) == "2026-12-03 14:30"
+    early = localtime.parse_local("2026-12-03 07:00")  # before 08:00 in Shanghai is the previous day in UTC
     assert early == datetime(2026, 12, 2, 23, 0, tzinfo=timezone.utc)
-    assert times.show_span(early, times.parse_local("2026-12-03 09:00")) == "2026-12-03 07:00–09:00"
+    assert localtime.show_span(early, localtime.parse_local("2026-12-03 09:00")) == "2026-12-03 07:00–09:00"
     assert local_at(date(2026, 12, 7), "08:30") == datetime(2026, 12, 7, 0, 30, tzinfo=timezone.utc)
-    with pytest.raises(terms.StudyError):
-        times.parse_local("3 Dec 2pm")
+    with pytest.raises(AdminError):
+        localtime.parse_local("3 Dec 2pm")
 
 
 def test_reading_plan_days_are_parsed_with_their_kinds():
@@ -233,7 +235,7 @@ async def test_checkin_code_window_reuse_and_another_sessions_code(stack):
     await sb.send(member, f"/checkin {mine.checkin_code}")
     before = await sb.wait_for(member, None, TIMEOUT)
     assert before.text == zh("Check-in for {title} opens at {time}.", title="学习会甲",
-                             time=times.show_time(start - timedelta(minutes=15)))
+                             time=localtime.shown(start - timedelta(minutes=15)))
 
     stack.app.clock.advance(timedelta(minutes=50))  # 10 minutes before the start: open
     await sb.send(member, f"/checkin {not_mine.checkin_code}")
@@ -259,7 +261,7 @@ async def test_checkin_code_window_reuse_and_another_sessions_code(stack):
     await sb.send(member, f"/checkin {mine.checkin_code}")
     again = await sb.wait_for(member, None, TIMEOUT)
     assert again.text == zh("You already checked in to {title} at {time}.", title="学习会甲",
-                            time=times.show_time(checked))
+                            time=localtime.shown(checked))
     assert (await rsvp(stack, mine.id, "C002")).checked_in_at == checked
 
     # materials go to those who checked in, when the session ends
@@ -271,7 +273,7 @@ async def test_checkin_code_window_reuse_and_another_sessions_code(stack):
     await sb.send(member, f"/checkin {also_mine.checkin_code}")
     assert (await sb.wait_for(member, "学习会乙", TIMEOUT)).text == \
         zh("Check-in for {title} closed at {time}, when the session ended.", title="学习会乙",
-           time=times.show_time(end))
+           time=localtime.shown(end))
     assert len(await bot_texts(stack, member, "https://materials.example.org/jia")) == 1
     assert await bot_texts(stack, other, "https://materials.example.org/jia") == []
     assert await stack.count("study_rsvps", session_id=also_mine.id) == 1
@@ -298,7 +300,7 @@ async def test_guessing_checkin_codes_is_capped_for_an_hour(stack):
     await sb.send(member, f"/checkin {session.checkin_code}")  # even the right code waits now
     assert (await sb.wait_for(member, None, TIMEOUT)).text == \
         zh("Too many wrong check-in codes. Please ask the organisers for the code; you can try again after {time}.",
-           time=times.show_time(first_guess + timedelta(hours=1)))
+           time=localtime.shown(first_guess + timedelta(hours=1)))
     assert (await rsvp(stack, session.id, "C002")).checked_in_at is None
 
     stack.app.clock.advance(timedelta(minutes=31))  # the wrong codes are more than an hour old
@@ -330,7 +332,7 @@ async def test_a_late_reminder_goes_out_before_the_start_and_is_skipped_after_it
     await stack.app.scheduler.fire_due()
     for user in (attending, silent):  # attending, and those who have not answered (with the buttons)
         reminder = await sb.wait_for(user, "⏰", TIMEOUT)
-        assert "迟到仍有用" in reminder.text and times.show_time(useful.starts_at) in reminder.text
+        assert "迟到仍有用" in reminder.text and localtime.shown(useful.starts_at) in reminder.text
     assert f"st:a:{useful.id}" in reminder.button_data.values()
     assert await bot_texts(stack, excused, "⏰") == []
     assert (await stack.row("timers", key=f"study:{useful.id}:remind:120")).status == "done"

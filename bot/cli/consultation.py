@@ -37,7 +37,7 @@ def consultation() -> None:
 def add(settings: Settings, **fields) -> None:
     """Add a meeting (a draft: then venues, then announce)."""
     from handlers.consultation.meetings import add_meeting
-    from handlers.study.times import show_span
+    from handlers.core.localtime import show_span
     row = _run(settings, lambda ctx: add_meeting(ctx, **fields))
     click.echo(f"consultation #{row.id} drafted: {show_span(row.starts_at, row.ends_at)} Asia/Shanghai; "
                f"next: linkage consultation venues {row.id} --main \"PLACE|LINK\" [--sub \"NAME|PLACE|LINK\" ...]")
@@ -154,7 +154,7 @@ def export(settings: Settings, meeting_id: int, out: Path, lang: str) -> None:
 @click.pass_obj
 def list_(settings: Settings) -> None:
     """Every meeting with its time and status."""
-    from handlers.study.times import show_span
+    from handlers.core.localtime import show_span
     from storage import consultation as store
     rows = _run(settings, lambda ctx: store.meetings(ctx.conn))
     for m in rows:
@@ -169,13 +169,13 @@ def list_(settings: Settings) -> None:
 def show(settings: Settings, meeting_id: int) -> None:
     """One meeting: venues and codes, RSVPs by venue, statements, requests, comments."""
     from handlers.consultation.meetings import summary
-    from handlers.study.times import show_span, show_time
+    from handlers.core.localtime import show_span, shown
     info = _run(settings, lambda ctx: summary(ctx.conn, meeting_id))
     if info is None:
         raise click.ClickException(f"no consultation #{meeting_id}")
     m, answers = info["meeting"], info["answers"]
     click.echo(f"consultation #{m.id}: {m.title} ({m.status}), committee {m.committee_code}")
-    click.echo(f"{show_span(m.starts_at, m.ends_at)} Asia/Shanghai; statements by {show_time(m.statements_by)}; "
+    click.echo(f"{show_span(m.starts_at, m.ends_at)} Asia/Shanghai; statements by {shown(m.statements_by)}; "
                f"host {info['host'].roster_id + ' ' + info['host'].name if info['host'] else '-'}")
     for v in info["venues"]:
         click.echo(f"  {v.kind:4} {v.name}: {answers['by_venue'][v.id]} coming; code {v.checkin_code}; "

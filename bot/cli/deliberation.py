@@ -78,7 +78,7 @@ def show(settings: Settings, deliberation_id: int) -> None:
     """One topic and everything said on it (authors by name: this is the committee's view)."""
     from handlers.core.localtime import shown
     from handlers.deliberation.common import topic_or_fail
-    from handlers.notices.notices import audience_text
+    from handlers.core.audience import audience_text
     from storage import deliberation as store
 
     async def work(ctx):

@@ -81,7 +81,8 @@ def notice_list(settings: Settings, limit: int) -> None:
 @click.pass_obj
 def notice_show(settings: Settings, notice_id: int) -> None:
     """One notice: its audience, read and unread counts, and who has not read it."""
-    from handlers.notices.notices import audience_text, summary
+    from handlers.core.audience import audience_text
+    from handlers.notices.notices import summary
     info = _run(_with_db(settings, lambda conn, now: summary(conn, notice_id)))
     if info is None:
         raise click.ClickException(f"no notice #{notice_id}")

@@ -40,7 +40,7 @@ def study() -> None:
 def add(settings: Settings, draft: bool, **fields) -> None:
     """Add a session; it is announced to its audience at once unless --draft."""
     from handlers.study.sessions import add_session
-    from handlers.study.times import show_span
+    from handlers.core.localtime import show_span
     row = _run(settings, lambda ctx: add_session(ctx, draft=draft, **fields))
     click.echo(f"session #{row.id} {'drafted' if draft else 'announced'}: {show_span(row.starts_at, row.ends_at)} "
                f"Asia/Shanghai; check-in code {row.checkin_code}")
@@ -98,7 +98,7 @@ def cancel(settings: Settings, session_id: int) -> None:
 def move(settings: Settings, session_id: int, start: str, end: str) -> None:
     """Move a session: reminders are rescheduled and everyone invited is told."""
     from handlers.study.sessions import move_session
-    from handlers.study.times import show_span
+    from handlers.core.localtime import show_span
     row = _run(settings, lambda ctx: move_session(ctx, session_id, start=start, end=end))
     click.echo(f"session #{row.id} moved to {show_span(row.starts_at, row.ends_at)} Asia/Shanghai")
 

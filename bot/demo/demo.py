@@ -248,7 +248,8 @@ async def play_week(app: LinkageApp, world: World, pilot, transcript: Transcript
     deadline nudges, reminders and check-ins, then the Monday digests with the office's chart."""
     from handlers.reports import deadlines
     from handlers.notices import notices
-    from handlers.study.times import in_checkin_window, show_time
+    from handlers.study.times import in_checkin_window
+    from handlers.core.localtime import shown
     from handlers.study.views import show_session
     from seeds.demo_calendar import sample_calendar
     from storage import items, timers
@@ -309,7 +310,7 @@ async def play_week(app: LinkageApp, world: World, pilot, transcript: Transcript
             clock.advance(due - clock.now())
         kinds = sorted({t.kind for t in upcoming if t.due_at == due} - {"digest_instant"})
         if kinds:  # the hourly instant digests find nothing to say in this story
-            print(f"  ⏩ {show_time(clock.now())} Asia/Shanghai: {', '.join(kinds)}", flush=True)
+            print(f"  ⏩ {shown(clock.now())} Asia/Shanghai: {', '.join(kinds)}", flush=True)
             await transcript.settle(0.2)
         await app.scheduler.fire_due()
         await app.sender.drain(timeout=120)

@@ -16,7 +16,7 @@ from handlers.consultation.meetings import summary
 from handlers.consultation.terms import is_on
 from handlers.core.context import Ctx
 from handlers.core.i18n import N_
-from handlers.study.times import show_time
+from handlers.core.localtime import shown
 from storage import consultation as store
 
 log = logging.getLogger("linkage.consultation")
@@ -72,14 +72,14 @@ async def _checkin_refused(ctx: Ctx, m) -> bool:
     if not is_on(m, ctx.now):
         if ctx.now < m.starts_at:
             await refuse(ctx, N_("Check-in for {title} opens 30 minutes before the start ({time})."), title=m.title,
-                         time=show_time(m.starts_at))
+                         time=shown(m.starts_at))
         else:
             await refuse(ctx, N_("Check-in for {title} closed at {time}, when the meeting ended."), title=m.title,
-                         time=show_time(m.ends_at))
+                         time=shown(m.ends_at))
         return True
     done = await store.checkin(ctx.conn, m.id, ctx.member.id)
     if done is not None:
-        await refuse(ctx, N_("You already checked in to {title} at {time}."), title=m.title, time=show_time(done.at))
+        await refuse(ctx, N_("You already checked in to {title} at {time}."), title=m.title, time=shown(done.at))
         return True
     return False
 

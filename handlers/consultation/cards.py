@@ -8,7 +8,7 @@ from handlers.core import audience, flows
 from handlers.core.context import Buttons, Ctx, utf16_len
 from handlers.core.i18n import N_, Html, Translator, translator
 from handlers.core.roles import runs_committee
-from handlers.study.times import show_span, show_time
+from handlers.core.localtime import show_span, shown
 from storage import consultation as store
 from storage import outbox, people, reference
 
@@ -35,7 +35,7 @@ async def details(conn, t: Translator, m, venues) -> list[str]:
              t("🕒 Time: {time}", time=show_span(m.starts_at, m.ends_at)),
              t("Organised by: {committee}", committee=reference.name(committee, t.lang) if committee else m.committee_code)]
     lines += ["📍 " + venue_line(t, v) for v in venues]
-    lines.append(t("📝 Written statements (书面发言) by {time}", time=show_time(m.statements_by)))
+    lines.append(t("📝 Written statements (书面发言) by {time}", time=shown(m.statements_by)))
     return lines
 
 
@@ -59,7 +59,7 @@ async def card(ctx: Ctx, t: Translator, m, r, member_id: int) -> tuple[str, Butt
     lines += ["", t("Your answer: {answer}", answer=Html(answer_text(t, r, venues)))]
     checked = await store.checkin(ctx.conn, m.id, member_id)
     if checked is not None:
-        lines.append(t("✅ Checked in at {time}", time=show_time(checked.at)))
+        lines.append(t("✅ Checked in at {time}", time=shown(checked.at)))
     buttons: Buttons = []
     if ctx.now < m.starts_at:
         chosen = (r.answer, r.venue_id) if r is not None else ("invited", None)

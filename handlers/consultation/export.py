@@ -16,8 +16,7 @@ from handlers.consultation.terms import STATEMENT_STATUS, ConsultationError
 from handlers.core.cells import write_sheets
 from handlers.core.context import Ctx
 from handlers.core.i18n import N_, translator
-from handlers.core.localtime import shown
-from handlers.study.times import show_span
+from handlers.core.localtime import show_span, shown
 from storage import consultation as store
 from storage import departments, reference
 

@@ -9,7 +9,7 @@ import logging
 from handlers.consultation.cards import reachable, venue_line
 from handlers.core.context import Ctx
 from handlers.core.i18n import Html, translator
-from handlers.study.times import show_time
+from handlers.core.localtime import shown
 from storage import consultation as store
 from storage import outbox
 
@@ -28,7 +28,7 @@ async def remind(ctx: Ctx, timer) -> None:
         if r.answer not in ("venue", "online") or not reachable(r):
             continue
         t = translator(r.language)
-        lines = [t("⏰ Reminder: <b>{title}</b> starts at {time}.", title=m.title, time=show_time(m.starts_at))]
+        lines = [t("⏰ Reminder: <b>{title}</b> starts at {time}.", title=m.title, time=shown(m.starts_at))]
         venue = next((v for v in venues if v.id == r.venue_id), None) if r.answer == "venue" else None
         if venue is not None:
             lines.append(t("Your venue: {venue}", venue=Html(venue_line(t, venue))))

@@ -15,7 +15,7 @@ from handlers.core.context import Ctx
 from handlers.core.flows import Step
 from handlers.core.i18n import N_, translator
 from handlers.core.roles import runs_committee
-from handlers.study.times import show_span
+from handlers.core.localtime import show_span
 from storage import consultation as store
 from storage import people
 from storage import targets as target_store

@@ -22,7 +22,7 @@ from handlers.core import audience
 from handlers.core.context import CAPTION_LIMIT, Ctx, split_text
 from handlers.core.i18n import N_, translator
 from handlers.office.keys import make_bind_key
-from handlers.study.times import parse_local, show_time
+from handlers.core.localtime import parse_local, shown
 from storage import audit, departments, outbox, people
 from storage import consultation as store
 
@@ -75,7 +75,7 @@ async def add_meeting(ctx: Ctx, *, title: str, theme: str, committee: str, start
     if ends_at <= starts_at:
         raise ConsultationError("the end must come after the start")
     if starts_at <= ctx.now:
-        raise ConsultationError(f"the start ({show_time(starts_at)} Asia/Shanghai) is in the past")
+        raise ConsultationError(f"the start ({shown(starts_at)} Asia/Shanghai) is in the past")
     deadline = _when(statements_by) if statements_by else starts_at
     if not ctx.now < deadline <= starts_at:
         raise ConsultationError("the statements' deadline must be in the future and not after the start")

@@ -28,7 +28,7 @@ from handlers.core import flows
 from handlers.core.context import Buttons, Ctx, clip
 from handlers.core.flows import Step
 from handlers.core.i18n import N_, translator
-from handlers.study.times import show_time
+from handlers.core.localtime import shown
 from storage import consultation as store
 from storage import outbox, people
 from storage.conversations import Conversation
@@ -43,7 +43,7 @@ async def _late(ctx: Ctx, m) -> bool:
         return False
     await refuse(ctx, N_("Sorry, written statements for {title} closed at {time}; a late statement cannot be "
                          "taken. You may still ask to speak or comment during the meeting."),
-                 title=m.title, time=show_time(m.statements_by))
+                 title=m.title, time=shown(m.statements_by))
     return True
 
 
@@ -81,12 +81,9 @@ async def _take_file(ctx: Ctx, conv: Conversation) -> bool:
     if file is None:
         await ctx.reply(ctx.t("Please send a document or a photo, or press Skip."))
         return False
-    if file.file_size and file.file_size > ctx.config.max_file_bytes:
-        await ctx.reply(ctx.t("This file is {size} MB; the limit is {limit} MB. Nothing was saved from it.",
-                              size=round(file.file_size / 1048576, 1), limit=ctx.config.max_file_bytes // 1048576))
-        return False
-    if file.kind == "document" and file.mime_type not in ctx.config.allowed_document_types:
-        await ctx.reply(ctx.t("This kind of file cannot be attached. PDF, Word, Excel, text and images can."))
+    problem = flows.file_problem(ctx, file)
+    if problem:
+        await ctx.reply(problem)
         return False
     conv.data["file"] = file.record()
     return True

@@ -11,7 +11,7 @@ from handlers.consultation.terms import REQUEST_STATUS, STATEMENT_STATUS, esc
 from handlers.core import audience
 from handlers.core.context import Ctx
 from handlers.core.i18n import translator
-from handlers.study.times import show_span
+from handlers.core.localtime import show_span
 from storage import consultation as store
 
 MY_DAYS = 30  # /my shows meetings that ended up to this many days ago

@@ -4,7 +4,14 @@ members a spec addresses are loaded by ``storage.people.in_audience``."""
 
 from __future__ import annotations
 
+import html
+
+from handlers.core.i18n import N_, translator
+from storage import reference
+
 KINDS = ("all", "level", "district", "committee", "sector", "list")
+AUDIENCE_LABELS = {"all": N_("all members"), "level:city": N_("city-level members"),
+                   "level:district": N_("district-level members")}
 
 
 def parse(text: str) -> dict:
@@ -34,3 +41,27 @@ def addresses(spec: dict, member) -> bool:
     column = {"level": "level", "district": "district_code", "committee": "committee_code",
               "sector": "sector_code"}.get(kind)
     return column is not None and getattr(member, column) == spec.get("value")
+
+
+def audience_text(spec: dict) -> str:
+    """The spec as it is typed: all, level:city, district:hongqiao, list:C001,C002."""
+    if spec["kind"] == "all":
+        return "all"
+    if spec["kind"] == "list":
+        return "list:" + ",".join(spec["roster_ids"])
+    return f"{spec['kind']}:{spec['value']}"
+
+
+async def audience_label(conn, spec: dict, lang: str) -> str:
+    """A readable name for an audience (HTML-safe)."""
+    t = translator(lang)
+    typed = audience_text(spec)
+    if typed in AUDIENCE_LABELS:
+        return t(AUDIENCE_LABELS[typed])
+    if spec["kind"] == "district":
+        row = await reference.district(conn, spec["value"])
+        if row is not None:
+            return t("members of {district}", district=reference.name(row, lang))
+    if spec["kind"] == "list":
+        return t("{count} listed members", count=len(spec["roster_ids"]))
+    return html.escape(typed)

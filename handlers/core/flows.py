@@ -193,3 +193,18 @@ async def text_or_voice(ctx: Ctx, *, empty_msgid: str = N_("Please send text, or
                               size=round(voice.file_size / 1048576, 1), limit=ctx.config.max_file_bytes // 1048576))
         return None
     return ctx.t.plain(VOICE_TEXT, seconds=voice.duration or 0), voice.record()
+
+
+def file_problem(ctx: Ctx, file) -> str | None:
+    """Why a file a member sent cannot be kept (a report's attachment, a contribution's, a statement's), or None."""
+    t = ctx.t
+    if file.kind == "unsupported":
+        return t("Sorry, {kind} files cannot be attached. Photos, documents (PDF, Word, Excel, text), "
+                 "voice messages and locations can.", kind=file.original_kind)
+    if file.file_size and file.file_size > ctx.config.max_file_bytes:
+        return t("This file is {size} MB; the limit is {limit} MB. It was not added.",
+                 size=round(file.file_size / 1048576, 1), limit=ctx.config.max_file_bytes // 1048576)
+    if file.kind == "document" and file.mime_type not in ctx.config.allowed_document_types:
+        return t("Sorry, this document type ({type}) cannot be attached. PDF, Word, Excel, text and "
+                 "images can.", type=file.mime_type or "?")
+    return None

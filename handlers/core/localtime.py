@@ -1,9 +1,13 @@
-"""Local time: Linkage's members live in Asia/Shanghai (no daylight saving), the database keeps UTC."""
+"""Local time: Linkage's members live in Asia/Shanghai (no daylight saving), the database keeps UTC;
+times as the office types them (parse_*) and as people read them (shown, show_span)."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
+
+from handlers.core.errors import AdminError
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -53,3 +57,40 @@ def quiet_until(moment: datetime, spec: str) -> datetime | None:
         if now >= start:
             day += timedelta(days=1)
     return local_at(day, end) if inside else None
+
+
+def parse_local(text: str) -> datetime:
+    """'2026-12-03 14:30' (Asia/Shanghai) → an aware UTC datetime."""
+    cleaned = " ".join(str(text).strip().replace("T", " ").split())
+    for pattern in ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"):
+        try:
+            naive = datetime.strptime(cleaned, pattern)
+            break
+        except ValueError:
+            continue
+    else:
+        raise AdminError(f"time {text!r} must look like 2026-12-03 14:30 (Asia/Shanghai)")
+    return naive.replace(tzinfo=SHANGHAI).astimezone(timezone.utc)
+
+
+def parse_date(text: str | date) -> date:
+    if isinstance(text, date):
+        return text
+    try:
+        return date.fromisoformat(str(text).strip())
+    except ValueError:
+        raise AdminError(f"date {text!r} must look like 2026-12-07") from None
+
+
+def parse_clock(text: str) -> str:
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", str(text).strip())
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        raise AdminError(f"time of day {text!r} must look like 08:30")
+    return f"{int(match[1]):02d}:{match[2]}"
+
+
+def show_span(start: datetime, end: datetime) -> str:
+    a, b = local(start), local(end)
+    if a.date() == b.date():
+        return f"{a:%Y-%m-%d %H:%M}–{b:%H:%M}"
+    return f"{a:%Y-%m-%d %H:%M} – {b:%Y-%m-%d %H:%M}"

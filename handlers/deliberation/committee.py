@@ -12,12 +12,11 @@ from handlers.core.context import Ctx
 from handlers.core.errors import AdminError
 from handlers.core.flows import Step
 from handlers.core.i18n import N_, Html
-from handlers.core.localtime import shown
+from handlers.core.localtime import parse_local, shown
 from handlers.deliberation import topics
 from handlers.deliberation.common import (CLOSED, COMMITTEE_ONLY, MAX_QUESTIONS, QUESTION_LIMIT, TITLE_LIMIT,
                                           DeliberationError, card, committee_name, esc)
-from handlers.notices.notices import audience_label
-from handlers.study.times import parse_local
+from handlers.core.audience import audience_label
 from storage import conversations, people, reference
 from storage import deliberation as store
 from storage.conversations import Conversation

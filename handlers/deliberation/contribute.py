@@ -16,7 +16,7 @@ from handlers.deliberation import mirror
 from handlers.deliberation.common import (ACT, CLOSED, NOT_INVITED, WHOLE_TOPIC, esc, is_open, may_still_change, may_take_part,
                                           question_label)
 from handlers.deliberation.topics import committee_people
-from handlers.reports.submit import file_problem
+from handlers.core.flows import file_problem
 from storage import deliberation as store
 from storage.conversations import Conversation
 

@@ -20,7 +20,7 @@ from handlers.deliberation import mirror, summary
 from handlers.deliberation.common import (MAX_QUESTIONS, QUESTION_LIMIT, TITLE_LIMIT, DeliberationError, card,
                                           committee_name, esc, topic_or_fail)
 from handlers.office import keys
-from handlers.study.times import parse_local
+from handlers.core.localtime import parse_local
 from storage import audit, outbox, people, reference, timers
 from storage import deliberation as store
 

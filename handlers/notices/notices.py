@@ -15,6 +15,7 @@ import html
 from datetime import timedelta
 
 from handlers.core import audience
+from handlers.core.audience import AUDIENCE_LABELS, audience_label, audience_text
 from handlers.core import flows
 from handlers.core.buttons import ButtonData
 from handlers.core.flows import Step
@@ -22,7 +23,7 @@ from handlers.core.context import Ctx
 from handlers.core.errors import AdminError
 from handlers.core.localtime import shown
 from handlers.core.i18n import N_, Html, translator
-from storage import conversations, outbox, people, reference
+from storage import conversations, outbox, people
 from storage import notices as store
 from storage.conversations import Conversation
 
@@ -32,8 +33,7 @@ STEP = ButtonData("nt", refusal=N_("This button is no longer valid."), step=("au
 TITLE_LIMIT = 200
 BODY_LIMIT = 3500
 REMINDER_USEFUL_DAYS = 3  # a reminder that fell due while the bot was down is still sent this late
-AUDIENCE_LABELS = {"all": N_("all members"), "level:city": N_("city-level members"),
-                   "level:district": N_("district-level members")}
+
 
 
 class NoticeError(AdminError):
@@ -46,30 +46,6 @@ def message_key(notice_id: int, member_id: int) -> str:
 
 def reminder_key(notice_id: int, member_id: int) -> str:
     return f"notice:{notice_id}:remind:{member_id}"
-
-
-def audience_text(spec: dict) -> str:
-    """The spec as it is typed: all, level:city, district:hongqiao, list:C001,C002."""
-    if spec["kind"] == "all":
-        return "all"
-    if spec["kind"] == "list":
-        return "list:" + ",".join(spec["roster_ids"])
-    return f"{spec['kind']}:{spec['value']}"
-
-
-async def audience_label(conn, spec: dict, lang: str) -> str:
-    """A readable name for an audience (HTML-safe)."""
-    t = translator(lang)
-    typed = audience_text(spec)
-    if typed in AUDIENCE_LABELS:
-        return t(AUDIENCE_LABELS[typed])
-    if spec["kind"] == "district":
-        row = await reference.district(conn, spec["value"])
-        if row is not None:
-            return t("members of {district}", district=reference.name(row, lang))
-    if spec["kind"] == "list":
-        return t("{count} listed members", count=len(spec["roster_ids"]))
-    return html.escape(typed)
 
 
 def _render(notice, lang: str, *, reminder: bool = False, read_at=None) -> str:

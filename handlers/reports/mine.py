@@ -254,7 +254,7 @@ async def _add_file(ctx: Ctx, conv: Conversation) -> bool:
     if file is None:
         await ctx.reply(t("Send a photo, document, voice message or location, or /cancel to stop."))
         return False
-    problem = submit.file_problem(ctx, file)
+    problem = flows.file_problem(ctx, file)
     if problem:
         await ctx.reply(problem)
         return False

@@ -149,7 +149,7 @@ async def _add_file(ctx: Ctx, conv: Conversation) -> bool:
         await ctx.reply(t("Send a photo, document, voice message or location, or press Done."), buttons=done)
         return False
     file = event.attachments[0]
-    problem = file_problem(ctx, file)
+    problem = flows.file_problem(ctx, file)
     if problem:
         await ctx.reply(problem, buttons=done)
         return False
@@ -184,21 +184,6 @@ async def _confirm(ctx: Ctx, conv: Conversation, value: str) -> bool:
     else:
         await _submit(ctx, conv)
     return True
-
-
-def file_problem(ctx: Ctx, file) -> str | None:
-    """Why a file cannot be attached to a report, or None."""
-    t = ctx.t
-    if file.kind == "unsupported":
-        return t("Sorry, {kind} files cannot be attached. Photos, documents (PDF, Word, Excel, text), "
-                 "voice messages and locations can.", kind=file.original_kind)
-    if file.file_size and file.file_size > ctx.config.max_file_bytes:
-        return t("This file is {size} MB; the limit is {limit} MB. It was not added.",
-                 size=round(file.file_size / 1048576, 1), limit=ctx.config.max_file_bytes // 1048576)
-    if file.kind == "document" and file.mime_type not in ctx.config.allowed_document_types:
-        return t("Sorry, this document type ({type}) cannot be attached. PDF, Word, Excel, text and "
-                 "images can.", type=file.mime_type or "?")
-    return None
 
 
 async def _privacy_prompt(ctx: Ctx, conv: Conversation) -> str:

@@ -21,7 +21,8 @@ from handlers.core.i18n import N_, translator
 from handlers.study.cards import card
 from handlers.study.plans import press_studied
 from handlers.study.terms import BUTTON
-from handlers.study.times import checkin_opens, show_span, show_time
+from handlers.study.times import checkin_opens
+from handlers.core.localtime import show_span, shown
 from storage import conversations, people
 from storage import study as store
 
@@ -197,15 +198,15 @@ async def _checkin_refused(ctx: Ctx, s) -> bool:
         return True
     if ctx.now < checkin_opens(s, ctx.config):
         await _refuse(ctx, N_("Check-in for {title} opens at {time}."), title=s.title,
-                      time=show_time(checkin_opens(s, ctx.config)))
+                      time=shown(checkin_opens(s, ctx.config)))
         return True
     if ctx.now > s.ends_at:
         await _refuse(ctx, N_("Check-in for {title} closed at {time}, when the session ended."), title=s.title,
-                      time=show_time(s.ends_at))
+                      time=shown(s.ends_at))
         return True
     if r.checked_in_at is not None:
         await _refuse(ctx, N_("You already checked in to {title} at {time}."), title=s.title,
-                      time=show_time(r.checked_in_at))
+                      time=shown(r.checked_in_at))
         return True
     return False
 
@@ -217,7 +218,7 @@ async def checkin(ctx: Ctx, code: str, expected: int | None = None) -> str:
     wrong = await store.wrong_codes_since(ctx.conn, ctx.member.id, ctx.now - timedelta(hours=1))
     if len(wrong) >= WRONG_CODES_PER_HOUR:
         await ctx.reply(ctx.t("Too many wrong check-in codes. Please ask the organisers for the code; you can try "
-                              "again after {time}.", time=show_time(wrong[-WRONG_CODES_PER_HOUR] + timedelta(hours=1))))
+                              "again after {time}.", time=shown(wrong[-WRONG_CODES_PER_HOUR] + timedelta(hours=1))))
         return "refused"
     code = re.sub(r"\s+", "", code or "")[:12]
     s = await store.by_code(ctx.conn, code) if code.isdigit() else None

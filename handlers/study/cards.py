@@ -7,9 +7,9 @@ import html
 
 from handlers.core.context import Buttons, Ctx
 from handlers.core.i18n import Html, Translator
-from handlers.core.localtime import local
+from handlers.core.localtime import local, show_span, shown
 from handlers.study.terms import BUTTON, DAY_KINDS, KINDS, STATE_LABELS
-from handlers.study.times import in_checkin_window, show_span, show_time
+from handlers.study.times import in_checkin_window
 from storage import study as store
 
 
@@ -37,7 +37,7 @@ async def _state_line(ctx: Ctx, t: Translator, s, r) -> str:
     if status == "excused" and r.reason:
         line += "\n" + t("Reason: {reason}", reason=r.reason)
     if r is not None and r.checked_in_at is not None:
-        line += "\n" + t("✅ Checked in at {time}", time=show_time(r.checked_in_at))
+        line += "\n" + t("✅ Checked in at {time}", time=shown(r.checked_in_at))
     return line
 
 

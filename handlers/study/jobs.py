@@ -14,7 +14,7 @@ from handlers.core.i18n import translator
 from handlers.study.cards import card, plan_day_message
 from handlers.study.sessions import push_materials
 from handlers.study.terms import BUTTON
-from handlers.study.times import show_time
+from handlers.core.localtime import shown
 from storage import outbox, people
 from storage import study as store
 
@@ -42,7 +42,7 @@ async def remind(ctx: Ctx, timer) -> None:
             continue
         t = translator(r.language)
         text, buttons = await card(ctx, t, s, r)
-        head = t("⏰ Reminder: <b>{title}</b> starts at {time}.", title=s.title, time=show_time(s.starts_at))
+        head = t("⏰ Reminder: <b>{title}</b> starts at {time}.", title=s.title, time=shown(s.starts_at))
         await ctx.send(r.telegram_user_id, head + "\n\n" + text, buttons=buttons, priority=outbox.BULK)
         sent += 1
     log.info("study reminder sent", extra={"session": s.id, "minutes": timer.payload["minutes"], "recipients": sent})
@@ -60,7 +60,7 @@ async def open_checkin(ctx: Ctx, timer) -> None:
         t = translator(r.language)
         await ctx.send(r.telegram_user_id, t("📍 Check-in for <b>{title}</b> is open until {time}: send /checkin with "
                                              "the code shown at the session, or press the button.",
-                                             title=s.title, time=show_time(s.ends_at)),
+                                             title=s.title, time=shown(s.ends_at)),
                        buttons=[[(t.plain("📍 Check in"), BUTTON.pack("c", s.id))]], priority=outbox.BULK)
 
 

@@ -10,10 +10,9 @@ from datetime import date, timedelta
 from handlers.core import audience
 from handlers.core.context import Ctx
 from handlers.core.i18n import Html, Translator, translator
-from handlers.core.localtime import local_at, local_day
+from handlers.core.localtime import local_at, local_day, parse_clock, parse_date
 from handlers.study.cards import day_kinds, plan_day_message
 from handlers.study.terms import DAY_KIND_ALIASES, DAY_KINDS, StudyError, parse_audience
-from handlers.study.times import parse_clock, parse_date
 from storage import audit, outbox, people, timers
 from storage import study as store
 

@@ -23,7 +23,8 @@ from handlers.core.context import CAPTION_LIMIT, Ctx, split_text
 from handlers.core.i18n import N_, translator
 from handlers.study.cards import card, esc
 from handlers.study.terms import StudyError, parse_audience, parse_kind
-from handlers.study.times import checkin_opens, parse_local, show_span, show_time
+from handlers.study.times import checkin_opens
+from handlers.core.localtime import parse_local, show_span, shown
 from storage import audit, outbox, people, timers
 from storage import study as store
 
@@ -64,7 +65,7 @@ async def add_session(ctx: Ctx, *, title: str, kind: str, start: str | datetime,
     if ends_at <= starts_at:
         raise StudyError("the end must come after the start")
     if starts_at <= ctx.now:
-        raise StudyError(f"the start ({show_time(starts_at)} Asia/Shanghai) is in the past")
+        raise StudyError(f"the start ({shown(starts_at)} Asia/Shanghai) is in the past")
     place = (place or "").strip() or None
     link = (link or "").strip() or None
     if not place and not link:
@@ -227,7 +228,7 @@ async def set_materials(ctx: Ctx, session_id: int, *, link: str | None = None, f
     await ctx.schedule(f"study:{s.id}:materials{_suffix(s)}", "study.materials", s.ends_at,
                        payload={"session": s.id, "revision": s.revision})
     whom = "those who checked in" if to == "attended" else "everyone invited"
-    return f"will be sent at the end, {show_time(s.ends_at)} Asia/Shanghai, to {whom}"
+    return f"will be sent at the end, {shown(s.ends_at)} Asia/Shanghai, to {whom}"
 
 
 async def push_materials(ctx: Ctx, s) -> int:

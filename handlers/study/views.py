@@ -9,11 +9,10 @@ from datetime import datetime, timedelta
 from handlers.core import audience
 from handlers.core.context import Ctx
 from handlers.core.i18n import translator
-from handlers.core.localtime import local_at, local_day
+from handlers.core.localtime import local_at, local_day, show_span, shown
 from handlers.study.cards import card, esc, plan_day_message
 from handlers.study.plans import member_plan_days
 from handlers.study.terms import KINDS, SESSION_STATUS, STATE_LABELS, StudyError, spec_text
-from handlers.study.times import show_span, show_time
 from storage import study as store
 
 LISTED = 10  # sessions shown by /sessions
@@ -43,7 +42,7 @@ class SessionView:
                f"{', '.join(map(str, s.reminders)) or 'none'}; check-in code: {s.checkin_code}",
                f"  stored in UTC: {s.starts_at:%Y-%m-%d %H:%M} – {s.ends_at:%Y-%m-%d %H:%M}"]
         if s.materials:
-            state = f"sent {show_time(s.materials_sent_at)}" if s.materials_sent_at else "not sent yet"
+            state = f"sent {shown(s.materials_sent_at)}" if s.materials_sent_at else "not sent yet"
             out.append(f"  materials: {s.materials['kind']} for those {s.materials['to']} ({state})")
         for r in self.rsvps:
             extra = ""
@@ -51,7 +50,7 @@ class SessionView:
                 extra = f" #{1 + [w.member_id for w in self.waiting].index(r.member_id)} in line"
             if r.reason:
                 extra += f" — {r.reason}"
-            checked = f", checked in {show_time(r.checked_in_at)}" if r.checked_in_at else ""
+            checked = f", checked in {shown(r.checked_in_at)}" if r.checked_in_at else ""
             out.append(f"  {r.roster_id} {r.name}: {r.status}{extra}{checked}")
         return out
 
