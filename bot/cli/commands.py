@@ -286,6 +286,8 @@ main.add_command(report)
 from bot.cli.departments import department, template  # noqa: E402
 main.add_command(department)
 main.add_command(template)
+from bot.cli.points import points  # noqa: E402
+main.add_command(points)
 
 
 @main.group()
