@@ -71,7 +71,8 @@ async def collect(conn, features, now: datetime, *, since: datetime | None = Non
     if not everything and since is None:
         latest = await store.latest_event_at(conn)
         since = None if latest is None else latest - LOOKBACK
-    events = [event for source in features.point_sources for event in await source(conn, since, now)]
+    until = now + timedelta(microseconds=1)  # what happened at this very moment counts
+    events = [event for source in features.point_sources for event in await source(conn, since, until)]
     events.sort(key=lambda e: (e.occurred_at, e.gives_back, e.member_id, e.rule_key, e.source_kind, e.source_id))
     rules = await store.rules(conn)
     added = 0
