@@ -286,8 +286,9 @@ main.add_command(report)
 from bot.cli.departments import department, template  # noqa: E402
 main.add_command(department)
 main.add_command(template)
-from bot.cli.points import points  # noqa: E402
+from bot.cli.points import points, record  # noqa: E402
 main.add_command(points)
+main.add_command(record)
 
 
 @main.group()

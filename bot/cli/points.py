@@ -112,3 +112,29 @@ def points_export(settings: Settings, year: int, out: Path) -> None:
 
     members, entries = _run(_with_db(settings, work))
     click.echo(f"{out}: {members} members, {entries} ledger entries")
+
+
+@click.command("record")
+@click.argument("member_ref", required=False)
+@click.option("--all", "everyone", is_flag=True, help="Every active member, in one workbook.")
+@click.option("--year", type=click.IntRange(min=2000, max=2100), required=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="An .xlsx file (or .pdf for one member).")
+@click.pass_obj
+def record(settings: Settings, member_ref: str | None, everyone: bool, year: int, out: Path) -> None:
+    """The duty record (履职档案) of MEMBER's year, or of every member (--all, .xlsx)."""
+    from handlers.points import ledger
+    from handlers.points import record as duty
+    if everyone == bool(member_ref):
+        raise click.UsageError("give a MEMBER or --all")
+    if out.suffix.lower() not in ((".xlsx",) if everyone else (".xlsx", ".pdf")):
+        raise click.UsageError("--out must end in .xlsx" + ("" if everyone else " or .pdf"))
+
+    async def work(conn, now):
+        await ledger.collect(conn, REGISTRY, now)
+        if everyone:
+            return await duty.write_all(conn, REGISTRY, year, out)
+        return await duty.write_member(conn, REGISTRY, member_ref, year, out)
+
+    count = _run(_with_db(settings, work))
+    click.echo(f"{out}: " + (f"{count} members" if everyone else f"{count} rows"))

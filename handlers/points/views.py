@@ -27,13 +27,16 @@ def rule_label(rules: dict, key: str, lang: str) -> str:
     return rule.label_zh if lang == "zh" else rule.label_en
 
 
-def entry_line(entry, rules: dict, lang: str) -> str:
-    """One entry as the member reads it: date, amount, rule, reason (plain text)."""
+def entry_reason(entry, rules: dict, lang: str) -> str:
+    """Why an entry is there, as the member reads it: the rule, the reason, a note (plain text)."""
     t = translator(lang)
     note = f"({t.plain(KIND_NOTES[entry.kind])})" if entry.kind in KIND_NOTES else ""
     label = "" if entry.kind == store.CORRECTION else rule_label(rules, entry.rule_key, lang)
-    parts = [f"{local(entry.occurred_at):%m-%d}", f"{entry.amount:+d}", label, entry.reason, note]
-    return " ".join(part for part in parts if part)
+    return " ".join(part for part in (label, entry.reason, note) if part)
+
+
+def entry_line(entry, rules: dict, lang: str) -> str:
+    return f"{local(entry.occurred_at):%m-%d} {entry.amount:+d} {entry_reason(entry, rules, lang)}"
 
 
 async def district_rank(conn, member, start, end) -> tuple[int, int]:
