@@ -7,6 +7,7 @@ in chat (``/record``, the member's own only) and as an XLSX and a PDF document; 
 from __future__ import annotations
 
 import base64
+import html
 
 from handlers.core.context import Ctx
 from handlers.core.errors import AdminError
@@ -38,7 +39,7 @@ async def member_record(conn, features, member, year: int, lang: str) -> list[Re
 
 def summary(member, year: int, sections: list[RecordSection], lang: str) -> str:
     t = translator(lang)
-    lines = [t("📒 <b>Your duty record for {year}</b>", year=year), t("{name}", name=member.name), ""]
+    lines = [t("📒 <b>Your duty record for {year}</b>", year=year), html.escape(member.name), ""]
     lines += [t("{section}: {count}", section=section.title, count=files.counted(section)) for section in sections]
     return "\n".join(lines + ["", t("The spreadsheet and the PDF below hold every line.")])
 
