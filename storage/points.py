@@ -96,14 +96,6 @@ async def between(conn: AsyncConnection, start: datetime, end: datetime) -> list
         .order_by(point_entries.c.occurred_at, point_entries.c.id)))
 
 
-async def totals(conn: AsyncConnection, start: datetime, end: datetime) -> dict[int, int]:
-    """Every member's total of the window, by member id (members with no entry left out)."""
-    rows = await conn.execute(select(point_entries.c.member_id, func.sum(point_entries.c.amount))
-                              .where(point_entries.c.occurred_at >= start, point_entries.c.occurred_at < end)
-                              .group_by(point_entries.c.member_id))
-    return {member_id: amount for member_id, amount in rows}
-
-
 # --- preferences ----------------------------------------------------------------------------------
 
 async def rank_opted_in(conn: AsyncConnection, member_id: int) -> bool:

@@ -13,6 +13,7 @@ from handlers.core.i18n import translator
 from handlers.features import REGISTRY
 from handlers.points import board, ledger
 from handlers.reports import transitions
+from seeds.loader import load_seeds
 from storage import cosign, outcomes, people
 from storage import items as item_store
 from storage import points as store
@@ -107,6 +108,10 @@ async def test_events_become_entries_once_with_caps_give_backs_corrections_and_r
         assert await year_total(conn, hongqiao.id, now) == 1 + 4
         assert (await store.rule(conn, "report.cosign")).cap_per_month is None
         assert "points_rule_set" in [row.action for row in await conn.execute(audit_log.select())]
+    await load_seeds(stack.app.db, now, roster=False)  # a re-seed keeps the office's values
+    async with stack.app.db.read() as conn:
+        assert (await store.rule(conn, "report.cosign")).points == 4
+        assert (await store.rule(conn, "report.submit")).points == 2
 
 
 async def test_points_in_chat_with_the_opt_in_rank_the_board_and_the_export(stack, tmp_path):
