@@ -6,6 +6,8 @@ an event that would pass it is recorded as ``capped`` with 0 points, so the memb
 give-back is a negative entry of what the event had earned. The amounts are the rules' at the
 time of recording: a rule change applies to entries recorded from then on (``recompute`` applies
 the current table to the whole past). The office's corrections are entries too, never edits.
+It runs nightly (a restart-safe timer) and before anything reads the ledger (/points, /record,
+the board, the exports), so what a member or the office sees is always fresh.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from storage import audit, people
 from storage import points as store
 
 LOOKBACK = timedelta(days=1)  # events committed a little out of order are still collected
-EVERY = timedelta(minutes=15)
+COLLECT_AT = "04:00"  # Asia/Shanghai: the nightly collection (every read of the ledger collects first too)
 CORRECTION_RULE = "correction"
 
 
@@ -124,14 +126,16 @@ async def set_rule(conn, key: str, now: datetime, *, points: int, cap_per_month:
 
 
 def next_collection(now: datetime) -> datetime:
-    """The next quarter hour strictly after ``now``."""
-    at = local(now).replace(second=0, microsecond=0)
-    return (at + timedelta(minutes=15 - at.minute % 15)).astimezone(now.tzinfo)
+    """The next nightly collection strictly after ``now``."""
+    today = local_at(local_day(now), COLLECT_AT)
+    return today if today > now else local_at(local_day(now) + timedelta(days=1), COLLECT_AT)
 
 
 async def plan_collection(ctx: Ctx) -> None:
+    """Keep the next nightly collection planned (restart-safe: the timers table)."""
     due = next_collection(ctx.now)
-    await ctx.schedule(f"points:collect:{local(due):%Y-%m-%dT%H:%M}", "points.collect", due, expires_at=due + EVERY)
+    await ctx.schedule(f"points:collect:{local(due):%Y-%m-%d}", "points.collect", due,
+                       expires_at=due + timedelta(days=1))
 
 
 async def collect_job(ctx: Ctx, timer) -> None:
