@@ -157,3 +157,31 @@ async def test_points_in_chat_with_the_opt_in_rank_the_board_and_the_export(stac
     rows = {row[0]: row for row in totals.iter_rows(values_only=True)}
     assert rows["C001"][-1] == 51 and rows["H001"][-1] == 1
     assert len(list(detail.iter_rows())) == entries + 1 and entries == 13
+
+
+def test_the_office_commands(seeded_sqlite, tmp_path):
+    """`linkage points …` and `linkage record …` against a real SQLite file."""
+    import shutil
+
+    from click.testing import CliRunner
+
+    from bot.cli import main
+    database = tmp_path / "linkage.db"
+    shutil.copy(seeded_sqlite, database)
+
+    def linkage(*args: str):
+        result = CliRunner().invoke(main, ["--database", str(database), *args])
+        return result.exit_code, result.output
+
+    code, out = linkage("points", "rules")
+    assert code == 0 and "report.submit" in out and "cap 10/month" in out
+    assert linkage("points", "rule", "set", "report.submit", "--points", "3", "--no-cap")[0] == 0
+    assert "report.submit            3  no cap" in linkage("points", "rules")[1]
+    assert linkage("points", "rule", "set", "nothing", "--points", "3")[0] == 1  # refused, cleanly
+    assert linkage("points", "correct", "H003", "--points", "4", "--reason", "补记")[0] == 0
+    code, out = linkage("points", "board", "--by", "district", "--top", "1")
+    assert code == 0 and "红桥区" in out and "H003" in out and "H001" not in out
+    assert linkage("points", "export", "--year", "2026", "--out", str(tmp_path / "p.xlsx"))[0] == 0
+    assert linkage("record", "H001", "--year", "2026", "--out", str(tmp_path / "r.pdf"))[0] == 0
+    assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")
+    assert linkage("record", "--all", "--year", "2026", "--out", str(tmp_path / "all.pdf"))[0] == 2  # .xlsx only
