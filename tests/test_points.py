@@ -185,3 +185,8 @@ def test_the_office_commands(seeded_sqlite, tmp_path):
     assert linkage("record", "H001", "--year", "2026", "--out", str(tmp_path / "r.pdf"))[0] == 0
     assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")
     assert linkage("record", "--all", "--year", "2026", "--out", str(tmp_path / "all.pdf"))[0] == 2  # .xlsx only
+
+
+async def test_the_ledger_on_postgres(pg_stack):
+    """The same ledger queries on PostgreSQL (skipped without LINKAGE_TEST_POSTGRES_URL)."""
+    await test_events_become_entries_once_with_caps_give_backs_corrections_and_recompute(pg_stack)

@@ -78,3 +78,8 @@ async def test_a_members_record_holds_each_part_and_only_their_own(stack, tmp_pa
     summary = {row[0]: row for row in book.worksheets[0].iter_rows(values_only=True)}
     assert summary["C001"][2:] == (6, 0, 1, 1, 1, 51) and summary["H001"][3] == 1
     assert len(book.worksheets) == 7
+
+
+async def test_the_record_on_postgres(pg_stack, tmp_path):
+    """The same record queries on PostgreSQL (skipped without LINKAGE_TEST_POSTGRES_URL)."""
+    await test_a_members_record_holds_each_part_and_only_their_own(pg_stack, tmp_path)
