@@ -50,9 +50,10 @@ def points_rule_set(settings: Settings, key: str, amount: int, cap_per_month: in
     if no_cap and cap_per_month is not None:
         raise click.UsageError("give --cap-per-month or --no-cap, not both")
     cap = None if no_cap else (False if cap_per_month is None else cap_per_month)
-    _run(_with_db(settings, lambda conn, now: set_rule(conn, key, now, points=amount, cap_per_month=cap, actor=ACTOR)))
-    click.echo(f"rule {key}: {amount} points" + (" (no cap)" if no_cap else
-                                                   f" (cap {cap_per_month}/month)" if cap_per_month is not None else ""))
+    _run(_with_db(settings, lambda conn, now: set_rule(conn, key, now, points=amount, cap_per_month=cap,
+                                                       actor=ACTOR)))
+    capped = " (no cap)" if no_cap else f" (cap {cap_per_month}/month)" if cap_per_month is not None else ""
+    click.echo(f"rule {key}: {amount} points{capped}; entries recorded from now on use it")
 
 
 @points.command("correct")

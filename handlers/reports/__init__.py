@@ -4,7 +4,8 @@ co-signers, duplicates (similar reports, merge, 多区同类问题 clusters), se
 from handlers.core import roles
 from handlers.core.feature import Feature
 from handlers.core.i18n import N_
-from handlers.reports import clusters, cosign, deadlines, duplicates, liaison, lifecycle, mine, outcomes, points, record, search, submit
+from handlers.reports import (clusters, cosign, deadlines, duplicates, liaison, lifecycle, mine, outcomes, points,
+                              record, search, submit)
 
 FEATURE = Feature(
     name="reports",
