@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import delete, desc, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.schema import members, point_entries, point_prefs, point_rules
+from storage.schema import members, outbox, point_entries, point_prefs, point_rules
 
 EARNED, GIVEN_BACK, CAPPED, CORRECTION = "earned", "given_back", "capped", "correction"
 
@@ -122,3 +122,17 @@ async def standings(conn: AsyncConnection, start: datetime, end: datetime) -> li
                members.c.sector_code, score)
         .outerjoin(sums, sums.c.member_id == members.c.id).where(members.c.active.is_(True))
         .order_by(desc(score), members.c.roster_id)))
+
+
+def message_key(member_id: int, update_id: int) -> str:
+    """The outbox key of a /points answer (the opt-in button acts only on such a message)."""
+    return f"points:{member_id}:{update_id}"
+
+
+async def is_points_message(conn: AsyncConnection, member_id: int, message_id: int | None) -> bool:
+    """Was this message of the member's chat a /points answer to them?"""
+    if message_id is None:
+        return False
+    found = await conn.execute(select(outbox.c.id).where(outbox.c.key.like(f"points:{member_id}:%"),
+                                                         outbox.c.message_id == message_id).limit(1))
+    return found.first() is not None

@@ -132,6 +132,11 @@ async def test_points_in_chat_with_the_opt_in_rank_the_board_and_the_export(stac
     # a forged button is refused; the real one shows the presser's own rank only
     refused = await sb.callback_answer(await sb.press(pilot.city, shown, data="pts:all", forge=True))
     assert refused["text"] == zh.plain("This button is not valid.")
+    welcome = next(m for m in await sb.messages(pilot.city) if m.from_bot and "/submit" in (m.text or ""))
+    refused = await sb.callback_answer(await sb.press(pilot.city, welcome, data="pts:on", forge=True))
+    assert refused["text"] == zh.plain("This button is not valid.")
+    async with stack.app.db.read() as conn:
+        assert not await store.rank_opted_in(conn, (await people.find(conn, "C001")).id)
     await sb.press(pilot.city, shown, data="pts:on")
     ranked = await sb.wait_for(pilot.city, lambda m: m.id == shown.id and "pts:off" in m.button_data.values(),
                                TIMEOUT)

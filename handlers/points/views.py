@@ -14,7 +14,7 @@ from handlers.points import ledger
 from storage import points as store
 from storage import reference
 
-RANK = ButtonData("pts", rank=("on", "off"))  # show my rank in my district, or stop
+RANK = ButtonData("pts", rank=("on", "off"))  # show my rank in my district, or stop (on a /points answer)
 SHOWN = 10
 KIND_NOTES = {store.CAPPED: N_("monthly cap reached"), store.GIVEN_BACK: N_("given back"),
               store.CORRECTION: N_("correction by the office")}
@@ -78,11 +78,15 @@ async def render(ctx: Ctx) -> tuple[str, list]:
 async def cmd_points(ctx: Ctx) -> None:
     await ledger.collect(ctx.conn, ctx.features, ctx.now)
     text, buttons = await render(ctx)
-    await ctx.reply(text, buttons=buttons)
+    await ctx.send(ctx.event.chat_id, text, buttons=buttons, key=store.message_key(ctx.member.id, ctx.event.update_id))
 
 
 async def on_rank(ctx: Ctx, fields: dict) -> None:
-    """Opt in or out of seeing one's rank: the presser's own choice, nobody else's."""
+    """Opt in or out of seeing one's rank: the presser's own choice, nobody else's, and only on
+    a /points answer of theirs (a press forged onto another message is refused)."""
+    if not await store.is_points_message(ctx.conn, ctx.member.id, ctx.event.message_id):
+        await ctx.answer(ctx.t.plain(RANK.refusal), alert=True)
+        return
     await store.set_rank_opt_in(ctx.conn, ctx.member.id, fields["rank"] == "on")
     text, buttons = await render(ctx)
     await ctx.answer()
