@@ -71,7 +71,7 @@ async def render(ctx: Ctx) -> tuple[str, list]:
         button = (t.plain("Hide my rank"), RANK.pack("off"))
     else:
         lines += ["", t("Your rank is shown only to you, and only if you choose to see it.")]
-        button = (t.plain("Show my rank in my district"), RANK.pack("on"))
+        button = (t.plain("Show my rank"), RANK.pack("on"))
     return "\n".join(lines), [[button]]
 
 
