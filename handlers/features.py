@@ -2,7 +2,7 @@
 To add a feature, declare a ``FEATURE`` in its package (handlers/core/feature.py) and list it
 here; the registry refuses a command, button prefix, flow or timer kind claimed twice."""
 
-from handlers import consultation, deliberation, digests, members, notices, office, privacy, reports, study
+from handlers import consultation, deliberation, digests, members, notices, office, points, privacy, reports, study
 from handlers.core.feature import Registry
 
 FEATURES = [  # also the order of the command menus (handlers/core/menus.py)
@@ -13,6 +13,7 @@ FEATURES = [  # also the order of the command menus (handlers/core/menus.py)
     deliberation.FEATURE,  # 网络议政
     consultation.FEATURE,  # 远程协商: consultation meetings
     digests.FEATURE,   # digests, /settings, /stats
+    points.FEATURE,    # 积分 and the duty record (履职档案)
     privacy.FEATURE,   # /mydata, retention
     members.FEATURE,   # joining, help, language, cancel
 ]

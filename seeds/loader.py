@@ -10,6 +10,8 @@ Idempotent: running it twice changes nothing and duplicates nothing.
 - Departments (departments.yaml) and reply templates (templates.yaml) are added only where the
   table has none of that code, or of that kind and topic: the office's renames, retirements and
   texts survive a re-seed.
+- Points rules (points.yaml, a local starting table) are added only where the key is missing:
+  the office's values survive a re-seed.
 - The sample roster (roster.csv, fictional people) goes through the same importer as a real
   roster (handlers.office.roster.import_roster): upsert by roster_id, Telegram bindings untouched.
 Everything happens in one transaction: a broken seed file leaves the database as it was.
@@ -29,6 +31,7 @@ from handlers.office.rules import add_rule
 from storage import calendar as calendar_store
 from storage import departments as department_store
 from storage import outcomes as outcome_store
+from storage import points as points_store
 from storage import targets as target_store
 from storage.schema import committees, districts, domains, routing_rules, sectors, streets, tags, topics
 
@@ -138,6 +141,13 @@ def target_rows(reference: dict[str, list[dict]], seed_dir: Path = SEED_DIR) -> 
     return _unique(rows, "target", key="name")
 
 
+def point_rule_rows(seed_dir: Path = SEED_DIR) -> list[dict]:
+    """points.yaml: one dict per rule (key, points, cap_per_month, label_zh, label_en)."""
+    return _unique([{"key": r["key"], "points": int(r["points"]), "cap_per_month": r.get("cap_per_month"),
+                     "label_zh": r["label_zh"], "label_en": r["label_en"]}
+                    for r in read_yaml("points.yaml", seed_dir)["rules"]], "point rule", key="key")
+
+
 def rule_specs(reference: dict[str, list[dict]], seed_dir: Path = SEED_DIR) -> list[dict]:
     """rules.yaml expanded: one dict per rule (targets, stop, watch, note, conditions), in order."""
     source = {"street": "streets", "district": "districts", "topic": "topics", "tag": "tags"}
@@ -204,6 +214,9 @@ async def load_seeds(db, now, *, roster: bool = True, seed_dir: Path | str | Non
         counts["departments"] = len(departments)
         await outcome_store.add_missing_templates(conn, templates, now)
         counts["templates"] = len(templates)
+        point_rules = point_rule_rows(seed_dir)
+        await points_store.add_missing_rules(conn, point_rules, now)
+        counts["point_rules"] = len(point_rules)
         if roster:
             report = await import_roster(conn, roster_rows, now, actor="seed")
             if not report.ok:

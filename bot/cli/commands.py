@@ -290,6 +290,9 @@ from bot.cli.deliberation import deliberation  # noqa: E402
 main.add_command(deliberation)
 from bot.cli.consultation import consultation  # noqa: E402
 main.add_command(consultation)
+from bot.cli.points import points, record  # noqa: E402
+main.add_command(points)
+main.add_command(record)
 
 
 @main.group()

@@ -99,6 +99,7 @@ async def run_demo(workdir: Path, *, keep: bool = False, framework: str = "aiogr
         await app.sender.drain(timeout=60)
         await transcript.settle(2)
         await play_week(app, world, pilot, transcript)
+        await play_points(app, world, pilot, transcript)
     finally:
         stop.set()
         await follower
@@ -365,6 +366,16 @@ async def play_deliberation(app: LinkageApp, world: World, pilot, act, press) ->
     await app.dispatcher.drain()
     await app.sender.drain(timeout=60)
     print(f"\n  The committee's export of the topic: {path.resolve()}")
+
+
+async def play_points(app: LinkageApp, world: World, pilot, transcript: Transcript) -> None:
+    """After the week: a member's points (积分) and duty record (履职档案)."""
+    scene("15. After the week: a member's points (/points) and duty record (/record: XLSX and PDF)")
+    for command in ("/points", "/record"):
+        await world.sb.send(pilot.city, command)
+        await app.dispatcher.drain()
+        await app.sender.drain(timeout=60)
+        await transcript.settle(1)
 
 
 async def _member(app: LinkageApp, roster_id: str):

@@ -39,21 +39,23 @@ def write_table(path: Path, header: list[str], rows: list[list[str]]) -> None:
         with path.open("w", encoding="utf-8-sig", newline="") as f:
             csv.writer(f).writerows([[csv_cell(value) for value in row] for row in (header, *rows)])
         return
-    write_sheets(path, [("Sheet", header, rows)])
+    write_sheets(path, [("Sheet", header, [["" if value is None else str(value) for value in row] for row in rows])])
 
 
-def write_sheets(path: Path, sheets: list[tuple[str, list[str], list[list]]]) -> None:
-    """An .xlsx of several sheets, each (title, header, rows); every cell is text."""
+def write_sheets(dest, sheets: list[tuple[str, list[str], list[list]]]) -> None:
+    """An .xlsx workbook (a path or a binary file) of (title, header, rows) sheets: numbers stay
+    numbers, everything else is text that never becomes a formula."""
     book = Workbook()
     book.remove(book.active)
     for title, header, rows in sheets:
-        sheet = book.create_sheet(title)
+        sheet = book.create_sheet(title[:31])
         for row in (header, *rows):
-            sheet.append(["" if value is None else str(value) for value in row])
+            sheet.append([value if isinstance(value, (int, float)) else "" if value is None else str(value)
+                          for value in row])
         for row in sheet.iter_rows():
             for cell in row:
                 if cell.data_type == "f":  # openpyxl took the text for a formula
                     cell.data_type = "s"
                     cell.quotePrefix = True
         sheet.freeze_panes = "A2"
-    book.save(path)
+    book.save(dest)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Mapping, Sequence
 
 from handlers.core.buttons import ButtonData
+from handlers.core.points import PointSource, RecordPart
 
 if TYPE_CHECKING:
     from handlers.core.context import Ctx
@@ -62,6 +63,8 @@ class Feature:
     check_in: Sequence[CheckIn] = ()  # codes /checkin tries after the study calendar's own (a meeting's venues)
     on_group_membership: Handler | None = None  # the bot added to or removed from a group
     on_private_membership: Handler | None = None  # a member blocked or unblocked the bot
+    point_sources: Sequence[PointSource] = ()  # events that earn points (handlers/core/points.py)
+    record_parts: Sequence[RecordPart] = ()  # sections of a member's duty record (履职档案)
 
 
 class Registry:
@@ -89,6 +92,8 @@ class Registry:
         self.check_in = [hook for f in self.features for hook in f.check_in]
         self.on_group_membership = self._one("on_group_membership")
         self.on_private_membership = self._one("on_private_membership")
+        self.point_sources = [source for f in self.features for source in f.point_sources]
+        self.record_parts = [part for f in self.features for part in f.record_parts]
 
     def _merge(self, table: str, what: str, also: Mapping | None = None) -> dict:
         merged: dict = {}

@@ -13,4 +13,5 @@ FEATURE = Feature(
     flows={"notice": notices.on_flow_text},
     jobs={"notice_remind": notices.remind},
     personal_data=notices.personal_data,
+    record_parts=[notices.record_part],  # the notices read
 )

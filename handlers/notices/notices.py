@@ -22,6 +22,7 @@ from handlers.core.flows import Step
 from handlers.core.context import Ctx
 from handlers.core.errors import AdminError
 from handlers.core.localtime import shown
+from handlers.core.points import RecordSection
 from handlers.core.i18n import N_, Html, translator
 from storage import conversations, outbox, people
 from storage import notices as store
@@ -284,6 +285,14 @@ async def personal_data(conn, member) -> dict:
     return {"notices": [{"title": r.title, "sent_at": r.sent_at, "read_at": r.read_at}
                         for r in await store.of_member(conn, member.id)]}
 
+
+async def record_part(conn, member, start, end, lang: str) -> list[RecordSection]:
+    """For the duty record (handlers/points/record.py): the notices of the window the member read."""
+    t = translator(lang)
+    return [RecordSection("notices", t.plain(N_("Notices read")),
+                          [t.plain(N_("Notice")), t.plain(N_("Sent")), t.plain(N_("Read"))],
+                          [[r.title, shown(r.sent_at), shown(r.read_at)] for r in await store.of_member(conn, member.id)
+                           if r.read_at is not None and start <= r.sent_at < end])]
 
 
 # --- for the command line ---------------------------------------------------------------

@@ -4,7 +4,8 @@ co-signers, duplicates (similar reports, merge, 多区同类问题 clusters), se
 from handlers.core import roles
 from handlers.core.feature import Feature
 from handlers.core.i18n import N_
-from handlers.reports import clusters, cosign, deadlines, duplicates, liaison, lifecycle, mine, outcomes, search, submit
+from handlers.reports import (clusters, cosign, deadlines, duplicates, liaison, lifecycle, mine, outcomes, points,
+                              record, search, submit)
 
 FEATURE = Feature(
     name="reports",
@@ -24,6 +25,8 @@ FEATURE = Feature(
            "card": liaison.on_liaison_text},
     jobs={deadlines.KIND: deadlines.nudge, "card.lost": lifecycle.on_card_lost},
     personal_data=cosign.personal_data,
+    record_parts=[record.record_part],  # reports with their outcomes, co-signatures
+    point_sources=[points.events],  # submit, co-sign, adopted, 批示; give-back on withdrawal and merge
     # every move re-arms or cancels the item's clocks, tells its followers, updates its cluster cards
     on_item_moved=[deadlines.on_state_change, duplicates.tell_followers, clusters.on_item_moved],
     on_target_bound=[clusters.on_target_bound],  # a cluster formed while its topic group was unbound

@@ -11,7 +11,7 @@ messages members get, ``terms`` the vocabulary.
 from handlers.core import roles
 from handlers.core.feature import Feature
 from handlers.core.i18n import N_
-from handlers.study import attendance, jobs, views
+from handlers.study import attendance, jobs, points, record, views
 from handlers.study.terms import BUTTON
 
 FEATURE = Feature(
@@ -25,4 +25,6 @@ FEATURE = Feature(
           "study.plan_day": jobs.plan_day_job},
     upcoming=[views.upcoming_for_digest],
     personal_data=views.personal_data,
+    record_parts=[record.record_part],  # sessions (excused absences too), reading plans
+    point_sources=[points.events],  # attended (check-in), full training (a whole reading plan)
 )
