@@ -492,6 +492,8 @@ consultation_responses = Table(
     Column("department_code", String(48), nullable=False),
     Column("body", Text, nullable=False),
     Column("at", UTCDateTime, nullable=False),
+)
+
 # --- points (积分) and the duty record (handlers/points/) ----------------------------------------
 
 point_rules = Table(  # the office's table of rules; seeds/points.yaml gives a local starting table
