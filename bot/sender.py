@@ -167,7 +167,11 @@ class Sender:
                 counts = await outbox.counts(conn)
             if not counts.get("pending") and not counts.get("sending") and not self._in_flight:
                 return True
-            await asyncio.sleep(min(max(delay, 0.01), 0.2))
+            pause = min(max(delay, 0.01), 0.2)
+            if self._in_flight:  # a send that finishes may let the next one go: look again then
+                await asyncio.wait(list(self._in_flight.values()), timeout=pause, return_when=asyncio.FIRST_COMPLETED)
+            else:
+                await asyncio.sleep(pause)
         return False
 
     async def step(self) -> float:

@@ -37,7 +37,9 @@ from storage.db import Database
 from tests.fast import IN_PROCESS, UNLIMITED, InProcessApi, InProcessClient, outbox_emptied
 
 TOKEN = "6100000001:test-token"
-SCALE = 10  # ten times Telegram's allowances, in the sandbox and in the sender alike
+# Thirty times Telegram's allowances, in the sandbox and in the sender alike: a scripted member
+# waits for its chat's pace at every step, and the pace itself is test_sender's subject (its own rig).
+SCALE = 30
 FRAMEWORKS = ["aiogram", "ptb"]
 
 
@@ -172,15 +174,16 @@ def seeded_sqlite(tmp_path_factory) -> Path:
 
 
 async def open_stack(server: SandboxServer, settings: Settings, use_webhook: bool = False,
-                     seeded: Path | None = None):
-    """The stack on ``settings.database``; a SQLite one from a copy of ``seeded`` if given."""
+                     seeded: Path | bool | None = None):
+    """The stack on ``settings.database``; a SQLite one from a copy of the file ``seeded`` if given;
+    ``seeded=True``: the database has its seeds already (a PostgreSQL one made from the template)."""
     logs.setup("INFO", settings.log_file)
     fast = settings.framework == IN_PROCESS
-    if seeded is not None and "://" not in settings.database:
+    if isinstance(seeded, Path):
         shutil.copyfile(seeded, settings.database)
     app = LinkageApp(settings, api=InProcessApi(server, TOKEN) if fast else None)
     await app.db.create_schema()
-    if seeded is None or "://" in settings.database:
+    if not seeded:
         await load_seeds(app.db, app.clock.now())
     await app.start(use_webhook=use_webhook)
     sb = InProcessClient(server, TOKEN) if fast else SandboxClient(server.base_url, TOKEN)
@@ -200,32 +203,58 @@ async def stack(sandbox, tmp_path, framework, request, seeded_sqlite):
     await close_stack(stack)
 
 
+async def _admin(url: str, statement: str) -> None:
+    admin = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        await admin.execute(statement)
+    finally:
+        await admin.close()
+
+
 @asynccontextmanager
-async def fresh_postgres_database():
-    """The URL of a PostgreSQL database of its own, made afresh and dropped after: test runs side by
-    side never meet. Skips the test when no server is configured."""
+async def fresh_postgres_database(template: str | None = None):
+    """The URL of a PostgreSQL database of its own (a copy of ``template`` if given), made afresh
+    and dropped after: test runs side by side never meet. Skips the test when no server is configured."""
     url = postgres_url()
     if not url:
         pytest.skip("LINKAGE_TEST_POSTGRES_URL is not set: PostgreSQL variant skipped")
     server_url, _, _ = url.rpartition("/")
     name = f"linkage_e2e_{uuid.uuid4().hex[:12]}"
-    admin_url = url.replace("postgresql+asyncpg://", "postgresql://")
-    admin = await asyncpg.connect(admin_url)
-    await admin.execute(f"CREATE DATABASE {name}")
-    await admin.close()
+    await _admin(url, f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else ""))
     try:
         yield f"{server_url}/{name}"
     finally:
-        admin = await asyncpg.connect(admin_url)
-        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        await admin.close()
+        await _admin(url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(scope="session")
+def seeded_postgres():
+    """The name of a PostgreSQL database with the schema and the seeds, made once per worker as a
+    template (None without a server): a stack's own database is created from it, as a SQLite stack
+    starts from a copy of ``seeded_sqlite`` (seeding takes half a second; a copy, a tenth)."""
+    url = postgres_url()
+    if not url:
+        yield None
+        return
+    name = f"linkage_seeded_{uuid.uuid4().hex[:12]}"
+
+    async def make() -> None:
+        await _admin(url, f"CREATE DATABASE {name}")
+        db = Database(f"{url.rpartition('/')[0]}/{name}")
+        await db.create_schema()
+        await load_seeds(db, Clock().now())
+        await db.close()  # a template must have no sessions when it is copied
+    asyncio.run(make())
+    yield name
+    asyncio.run(_admin(url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
 @pytest.fixture
-async def pg_stack(sandbox, tmp_path, framework, request):
-    """The same stack on PostgreSQL, in a database of its own."""
-    async with fresh_postgres_database() as database:
-        stack = await open_stack(sandbox, stack_settings(tmp_path, sandbox, framework, request, database=database))
+async def pg_stack(sandbox, tmp_path, framework, request, seeded_postgres):
+    """The same stack on PostgreSQL, in a database of its own, a copy of the seeded template."""
+    async with fresh_postgres_database(seeded_postgres) as database:
+        stack = await open_stack(sandbox, stack_settings(tmp_path, sandbox, framework, request, database=database),
+                                 seeded=True)
         yield stack
         await close_stack(stack)
 

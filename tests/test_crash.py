@@ -1,4 +1,4 @@
-"""The crash test: SIGKILL the bot process in the middle of a burst of 200 submissions from 20
+"""The crash test: SIGKILL the bot process in the middle of a burst of 60 submissions from 20
 members (the sandbox injecting 429s and 5xx), restart it: every submission is stored exactly
 once, every receipt and routed card is delivered; duplicates happen only for rows that were
 mid-send at the kill, and are counted and printed.
@@ -29,17 +29,22 @@ from storage.db import Database
 from storage.schema import inbox, items, members, outbox
 
 TOKEN = "6100000002:crash-test-token"
-SCALE = 10  # Telegram's allowances times ten, in the sandbox and in the bot alike
+# Telegram's allowances times thirty, in the sandbox and in the bot alike: what is proven here is
+# recovery, not pace (test_sender and test_limits prove the pace), and a scripted member's flow
+# waits on its chat's pace at every step.
+SCALE = 30
 MEMBERS = 20
-PER_MEMBER = 6
-KILL_AFTER_ITEMS = 50  # SIGKILL once this many submissions are stored (of 120)
+# 20 members at once keep rows in flight at any moment; the burst's length is the bot process's
+# CPU (each submission is a dozen updates and messages), so three each rather than six
+PER_MEMBER = 3
+KILL_AFTER_ITEMS = 25  # SIGKILL once this many submissions are stored (of 60)
 TOPICS = ["smart_parking", "smart_elderly_care", "smart_transport", "smart_water", "healthcare"]
 # fictional members, imported on top of the sample roster
 NAMES = ["林一帆", "高晓岚", "郭明远", "罗佳怡", "梁思成", "宋雨桐", "唐志飞", "韩若曦", "冯子健", "曹欣悦",
          "彭浩然", "曾静雯", "萧云山", "田野青", "董书瑶", "袁博涛", "潘晓月", "蒋一鸣", "蔡文静", "余天宇"]
 SECTORS = ["economics", "medicine_health", "science_technology", "social_welfare", "culture_arts"]
 CODE = re.compile(r"SQ-\d{4}-\d{5}")
-DEADLINE = 240  # seconds for the whole burst, kill and restart included (a guard: ~60–90 s normally)
+DEADLINE = 240  # seconds for the whole burst, kill and restart included (a guard: ~30 s normally)
 
 
 def bot_env(base_url: str, tmp_path, framework: str) -> dict:
@@ -99,7 +104,8 @@ async def test_sigkill_mid_burst_loses_nothing_and_duplicates_only_what_was_mid_
         people = await asyncio.gather(*(w.join(r["roster_id"], r["name"]) for w, r in zip(worlds, roster)))
         joined_at = time.monotonic()
 
-        await sb.faults(Fault("429", method="sendMessage", rate=0.01, retry_after=1),
+        # a 429 pauses the whole sender for retry_after (1 s, Telegram's least): a dozen make the point
+        await sb.faults(Fault("429", method="sendMessage", rate=0.005, retry_after=1),
                         Fault("500", method="sendMessage", rate=0.02),
                         Fault("502", method="sendMessage", rate=0.02), seed=20240611)
 
@@ -146,6 +152,7 @@ async def test_sigkill_mid_burst_loses_nothing_and_duplicates_only_what_was_mid_
         stats = await sb.stats()
         fired = Counter(f["kind"] for f in await sb.fired_faults())
         await sb.clear_faults()
+        assert fired["429"] and fired["500"] and fired["502"], f"the faults did not all fire: {fired}"
 
         # every submission stored exactly once
         async with db.read() as conn:

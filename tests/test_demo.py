@@ -16,7 +16,7 @@ from bot.bench.process import BotProcess
 from handlers.core.i18n import translator
 
 zh = translator("zh")
-SCENARIO_TIMEOUT = 600  # the scripted scenario and the compressed week take about 1.5 minutes at --pace 10
+SCENARIO_TIMEOUT = 600  # the scripted scenario and the compressed week: about a minute at --pace 50
 
 
 async def _bot_says(http: aiohttp.ClientSession, base: str, chat_id: int, needle: str) -> str:
@@ -38,7 +38,7 @@ async def _control(http: aiohttp.ClientSession, base: str, path: str, body: dict
 @pytest.mark.long
 async def test_demo_plays_the_scenario_then_a_person_can_act_as_a_member(tmp_path):
     demo = BotProcess({}, tmp_path, args=("-m", "bot.cli", "demo", "--keep", "--dir", str(tmp_path / "demo"),
-                                          "--pace", "10"),  # the same scenario, Telegram's allowances x10
+                                          "--pace", "50"),  # the same scenario, Telegram's allowances x50
                       label="demo")
     try:
         await demo.start(lambda: "Ctrl-C stops." in demo.output(), SCENARIO_TIMEOUT)

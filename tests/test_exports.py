@@ -1,5 +1,6 @@
 """`linkage export reports`: the office's table of a period's reports, from reports submitted
-through the real bot over HTTP, written as XLSX and CSV by the command line."""
+through the real bot, written as XLSX and CSV by the command line. Export is feature logic, on the
+fast tier: the submit flow over HTTP through both frameworks is test_core_flow's."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from handlers.core.localtime import local_day
 from handlers.core.cells import write_table
 from handlers.core.i18n import translator
 
+STACK_TIER = "fast"  # feature logic: once, in-process (tests/fast.py)
 zh = translator("zh")
 TIMEOUT = 30
 

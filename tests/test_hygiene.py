@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from sqlalchemy import text
 
 from bot import logs
@@ -43,6 +44,7 @@ INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\ufe0f \u3000"
 BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 
 
+@pytest.mark.tier("fast")  # the handlers' text hygiene; the log test above stays on HTTP (the adapters log)
 async def test_invisible_text_is_no_text_and_bidi_controls_never_reach_a_card(stack):
     pilot = await stack.pilot()
     world, sb = stack.world, stack.sb

@@ -1,4 +1,6 @@
-"""The core flow on PostgreSQL (the scale-out store), end to end over the sandbox."""
+"""The core flow on PostgreSQL (the scale-out store), end to end through the whole bot. Storage is
+what varies here, not the framework: the stack tests run once, on the fast tier (the same flows
+over HTTP through both frameworks are test_core_flow's, on SQLite)."""
 
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ from storage import targets as target_store
 from storage.schema import inbox, outbox
 from tests import test_core_flow
 from tests.test_admin import NOW, db  # noqa: F401  (the fixture: a real SQLite file, a fresh PostgreSQL schema)
+
+STACK_TIER = "fast"  # feature logic on another store: once, in-process (tests/fast.py)
 
 
 async def test_report_routed_claimed_and_answered_on_postgres(pg_stack):

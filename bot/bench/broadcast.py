@@ -8,7 +8,8 @@ in the middle of the same digest:
 1. A fresh SQLite file with the reference seeds; N fictional members inserted directly (roster
    ids ``B00001``…, Telegram ids from ``USER_BASE``), a few hundred of their reports over the
    past week (some adopted, some anonymous) so the digest has numbers, highlights and progress.
-2. The sandbox in this process, limits as Telegram's (``Limits()``, scale 1). The N people
+2. The sandbox in this process, limits as Telegram's (``Limits()``, scale 1; the crash test
+   multiplies every allowance by ``scale``, in the sandbox and the bot's sender alike). The N people
    exist there and have started the bot long ago (set on the sandbox's world directly: having
    each send /start would make the bot answer N messages before the digest).
 3. The weekly digest's timer for the current period, due now, in the timers table.
@@ -107,12 +108,13 @@ class BroadcastResult:
 
 class BroadcastRig:
     def __init__(self, workdir: Path, members: int, *, framework: str = "aiogram", latency: float = 0.0,
-                 seed: int = 20240615):
+                 seed: int = 20240615, scale: float = 1.0):
         self.workdir, self.n, self.framework, self.latency = Path(workdir), members, framework, latency
+        self.scale = scale
         self.random = random.Random(seed)
         self.clock = Clock()
         self.config = HandlerConfig(quiet_hours="")  # a measurement runs at any hour
-        self.server = SandboxServer(limits=Limits())  # Telegram's real limits, no scaling
+        self.server = SandboxServer(limits=Limits(scale=scale))  # Telegram's real limits unless scaled
         self.db = Database(str(self.workdir / "linkage.db"))
         self.bot: BotProcess | None = None
         self.due = digest_schedule.current_weekly(self.clock.now(), self.config)
@@ -186,10 +188,14 @@ class BroadcastRig:
                                            status_from="claimed", status_to="adopted", reason="采用")
 
     def env(self) -> dict:
+        """The sender keeps Telegram's limits, times ``scale`` like the sandbox's."""
         return dict(LINKAGE_BOT_TOKEN=TOKEN, LINKAGE_API_BASE=self.server.base_url,
                     LINKAGE_DATABASE=str(self.workdir / "linkage.db"), LINKAGE_FRAMEWORK=self.framework,
                     LINKAGE_POLL_TIMEOUT="1", LINKAGE_LOG_FILE=str(self.workdir / "linkage.log"),
-                    LINKAGE_CHARTS_DIR=str(self.workdir / "charts"), LINKAGE_QUIET_HOURS="")  # the sender keeps Telegram's limits
+                    LINKAGE_CHARTS_DIR=str(self.workdir / "charts"), LINKAGE_QUIET_HOURS="",
+                    LINKAGE_RATE_GLOBAL_PER_SECOND=str(30 * self.scale),
+                    LINKAGE_RATE_PER_CHAT_PER_SECOND=str(1 * self.scale),
+                    LINKAGE_RATE_PER_GROUP_PER_MINUTE=str(20 * self.scale))
 
     # -- running ---------------------------------------------------------------------------
 

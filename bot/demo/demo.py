@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import signal
+import time
 from pathlib import Path
 
 from bot import logs
@@ -22,8 +23,8 @@ DEMO_TOKEN = "7000000001:linkage-demo"
 class Transcript:
     """Follows the sandbox's event log and prints each message, edit and button press."""
 
-    def __init__(self, sb: SandboxClient):
-        self.sb = sb
+    def __init__(self, sb: SandboxClient, app: LinkageApp):
+        self.sb, self.app = sb, app
         self.people: dict[int, str] = {}  # user id -> first name, learnt from their messages
         self.seq = 0
         self.lines = 0
@@ -59,8 +60,14 @@ class Transcript:
             print(f"    ↳ bot answers the press: {event['text']}", flush=True)
 
     async def settle(self, seconds: float = 1.5) -> None:
-        """Let the bot finish sending and the transcript catch up before the next scene."""
-        await asyncio.sleep(seconds)
+        """Let the bot finish sending and the transcript catch up before the next scene: until every
+        update is handled, every message sent and every event shown, or ``seconds`` have passed (at
+        Telegram's own pace a scene's last cards may still be on their way; they print meanwhile)."""
+        deadline = time.monotonic() + seconds
+        await self.app.dispatcher.drain()
+        await self.app.sender.drain(timeout=max(0.0, deadline - time.monotonic()))
+        while time.monotonic() < deadline and await self.sb.events(self.seq, timeout=0):
+            await asyncio.sleep(0.05)  # the follower prints them
 
 
 def scene(title: str) -> None:
@@ -89,7 +96,7 @@ async def run_demo(workdir: Path, *, keep: bool = False, framework: str = "aiogr
     await app.start()
     sb = SandboxClient(base, DEMO_TOKEN)
     world = World(sb, app.db, app.clock.now, bot_username=app.me["username"])
-    transcript = Transcript(sb)
+    transcript = Transcript(sb, app)
     stop = asyncio.Event()
     follower = asyncio.create_task(transcript.follow(stop))
     print(f"Linkage demo — sandbox Bot API at {base}, bot @{app.me['username']}, framework {framework}")
