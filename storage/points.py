@@ -5,10 +5,46 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, desc, func, select, update
+from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, UniqueConstraint, delete, desc, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.schema import members, outbox, point_entries, point_prefs, point_rules
+from storage.schema import UTCDateTime, members, metadata, outbox
+
+
+# --- points (积分) and the duty record (handlers/points/) ----------------------------------------
+
+point_rules = Table(  # the office's table of rules; seeds/points.yaml gives a local starting table
+    "point_rules", metadata,
+    Column("key", String(48), primary_key=True),  # e.g. report.submit, study.attended
+    Column("points", Integer, nullable=False),
+    Column("cap_per_month", Integer),  # None: no cap; else the most a member earns by it a month
+    Column("label_zh", String(64), nullable=False),
+    Column("label_en", String(96), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+point_entries = Table(  # the ledger: one row per event and kind, never edited
+    "point_entries", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("member_id", Integer, ForeignKey("members.id"), nullable=False),
+    Column("rule_key", String(48), nullable=False),  # "correction" for the office's corrections
+    Column("source_kind", String(24), nullable=False),  # item | session | plan | correction | …
+    Column("source_id", String(48), nullable=False),
+    Column("amount", Integer, nullable=False),
+    Column("reason", String(200), nullable=False),  # short; a report's code or a session's title at most
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Column("actor", String(64)),  # corrections: who made it ("cli", "member:3")
+    Column("kind", String(12), nullable=False),  # earned | given_back | capped | correction
+    UniqueConstraint("member_id", "rule_key", "source_kind", "source_id", "kind", name="uq_point_entries_event"),
+)
+Index("ix_point_entries_member", point_entries.c.member_id, point_entries.c.occurred_at)
+
+point_prefs = Table(
+    "point_prefs", metadata,
+    Column("member_id", Integer, ForeignKey("members.id"), primary_key=True),
+    Column("rank_opt_in", Boolean, nullable=False, default=False),
+)
 
 EARNED, GIVEN_BACK, CAPPED, CORRECTION = "earned", "given_back", "capped", "correction"
 

@@ -13,5 +13,6 @@ import storage.floods  # noqa: E402,F401  flood_counters (inbound limits)
 import storage.duplicates  # noqa: E402,F401  report_clusters, report_cluster_items (多区同类问题)
 import storage.departments  # noqa: E402,F401  departments (承办单位)
 import storage.outcomes  # noqa: E402,F401  item_outcomes (outcome chains), reply_templates
+import storage.points  # noqa: E402,F401  point_rules, point_entries, point_prefs (积分)
 
 __all__ = ["metadata"]
