@@ -50,7 +50,7 @@ DEADLINE = 240  # seconds for the whole burst, kill and restart included (a guar
 def bot_env(base_url: str, tmp_path, framework: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LINKAGE_")}
     env.update(LINKAGE_FRAMEWORK=framework, LINKAGE_BOT_TOKEN=TOKEN, LINKAGE_API_BASE=base_url, LINKAGE_DATABASE=str(tmp_path / "linkage.db"),
-               LINKAGE_POLL_TIMEOUT="1", LINKAGE_LOG_FILE=str(tmp_path / "linkage.log"),
+               LINKAGE_POLL_TIMEOUT="1", LINKAGE_LOG_FILE=str(tmp_path / "linkage.log"), LINKAGE_QUIET_HOURS="",
                LINKAGE_RATE_GLOBAL_PER_SECOND=str(30 * SCALE), LINKAGE_RATE_PER_CHAT_PER_SECOND=str(1 * SCALE),
                LINKAGE_RATE_PER_GROUP_PER_MINUTE=str(20 * SCALE), PYTHONUNBUFFERED="1",
                LINKAGE_USER_MESSAGES_PER_MINUTE=str(20 * SCALE))  # scripted members are faster than people

@@ -10,7 +10,6 @@ import hashlib
 import json
 
 from handlers.core.i18n import translator
-from storage import outbox
 
 
 def _entries(entries, lang: str) -> list[dict]:
@@ -40,4 +39,4 @@ async def queue_own_menu(ctx, member) -> None:
     commands = private_commands(ctx.features, member.language, member)
     signature = hashlib.sha256(json.dumps(commands, ensure_ascii=False).encode()).hexdigest()[:16]
     await ctx.call("setMyCommands", {"scope": {"type": "chat", "chat_id": member.telegram_user_id},
-                                     "commands": commands}, key=f"menu:{member.id}:{signature}", priority=outbox.BULK)
+                                     "commands": commands}, key=f"menu:{member.id}:{signature}")  # silent: never held for quiet hours
