@@ -8,7 +8,6 @@ from datetime import datetime
 from sqlalchemy import Column, ForeignKey, Integer, String, Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.db import insert_ignoring_duplicates
 from storage.schema import UTCDateTime, metadata
 
 member_phones = Table(  # the member's own phone (their latest); the change itself is in the audit log
@@ -45,6 +44,7 @@ async def summarised(conn: AsyncConnection, year: int) -> set[int]:
 
 async def mark_summarised(conn: AsyncConnection, year: int, member_id: int, now: datetime) -> bool:
     """True if this call marked it (False: another firing had already queued it)."""
+    from storage.db import insert_ignoring_duplicates  # storage.db loads this module's tables first
     result = await conn.execute(insert_ignoring_duplicates(conn, year_summaries),
                                 {"year": year, "member_id": member_id, "queued_at": now})
     return bool(result.rowcount)
