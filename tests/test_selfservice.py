@@ -247,3 +247,33 @@ def test_the_summary_time_is_a_setting_checked_at_start():
         except ValueError:
             continue
         raise AssertionError(bad)
+
+
+def test_the_office_sends_a_year_by_hand_once(seeded_sqlite, tmp_path):
+    """`linkage summary send --year … [--dry-run]` against a real SQLite file: two joined members."""
+    import shutil
+    import sqlite3
+
+    from click.testing import CliRunner
+
+    from bot.cli import main
+    database = tmp_path / "linkage.db"
+    shutil.copy(seeded_sqlite, database)
+    with sqlite3.connect(database) as db:
+        db.execute("UPDATE members SET telegram_user_id = 7000000 + id WHERE roster_id IN ('H001', 'H002')")
+
+    def linkage(*args: str):
+        result = CliRunner().invoke(main, ["--database", str(database), "summary", "send", *args])
+        return result.exit_code, result.output
+
+    assert linkage("--year", "2026", "--dry-run") == (0, "would queue 2 summaries of 2026 (nothing sent)\n")
+    assert linkage("--year", "2026") == (0, "queued 2 summaries of 2026; members who had theirs were skipped\n")
+    assert linkage("--year", "2026") == (0, "queued 0 summaries of 2026; members who had theirs were skipped\n")
+    code, out = linkage("--year", "1999")
+    assert code == 1 and "year 1999 is not one Linkage can summarise" in out and "Traceback" not in out
+    with sqlite3.connect(database) as db:
+        keys = sorted(key for (key,) in db.execute("SELECT key FROM outbox WHERE key LIKE 'summary:%'"))
+        texts = [text for (text,) in db.execute("SELECT json_extract(params, '$.text') FROM outbox "
+                                                "WHERE key LIKE 'summary:%'")]
+    assert len(keys) == 2 and all(k.startswith("summary:2026:") for k in keys)
+    assert all("2026" in text and "⭐" in text for text in texts)
