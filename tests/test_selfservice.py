@@ -80,8 +80,7 @@ async def test_calendar_shows_my_month_in_time_order_paged_and_politely_empty(st
     positions = [text.index(word) for word in order]
     assert positions == sorted(positions), text
     assert text.count("老旧小区改造专题协商会") == 2  # its statements' deadline (day 7) and the meeting (day 10)
-    assert text.index(zh.plain("written statements due for {title} (专题协商会)", title="老旧小区改造专题协商会")
-                      .split("老旧")[0]) < text.index("🏛")
+    assert text.index("📝") < text.index("🏛")  # the deadline, then the meeting
     assert zh.plain("attending") in text.split("红桥区委员学习")[1].split("\n")[0]  # my answer beside it
     assert "和平区委员学习" not in text and "明年的学习" not in text  # not mine; past the 30 days
     assert not shown.buttons  # one page
@@ -119,11 +118,14 @@ async def test_a_member_sets_their_own_phone_typed_or_shared_and_bad_numbers_cha
             row = await store.phone(conn, (await people.find(conn, roster_id)).id)
             return None if row is None else (row.phone, row.source)
 
+    await sb.send(h001, "/settings")  # where a member looks for their preferences
+    await sb.wait_for(h001, lambda m: m.from_bot and zh.plain("Language: /language · your phone number: /phone")
+                      in (m.text or ""), TIMEOUT)
     await sb.send(h001, "/phone")
     prompt = await sb.wait_for(h001, lambda m: m.from_bot and m.keyboard, TIMEOUT)
     assert prompt.keyboard == [[zh.plain("📱 Share my phone number")]]
     assert prompt.reply_markup["keyboard"][0][0]["request_contact"] is True
-    assert zh.plain("The office has no phone number from you in Linkage yet.") in prompt.text
+    assert zh.plain("You have not given a phone number yet.") in prompt.text
 
     wrong = zh.plain("That does not look like a mainland China phone number. Please send a mobile number (11 digits, "
                      "such as 138 0013 8000) or a landline with its area code (such as 022-2345 6789). "
@@ -207,7 +209,7 @@ async def test_the_yearly_summary_is_planned_survives_a_restart_and_goes_once_to
     mine = summaries(await sb.messages(h001))
     assert len(mine) == 1 and len(summaries(await sb.messages(c001))) == 1
     text = mine[0].text
-    assert zh.plain("📒 Your year {year} in Linkage", year=year).replace("<b>", "") in text
+    assert zh("📒 <b>Your year {year}: a summary</b>", year=year).replace("<b>", "").replace("</b>", "") in text
     assert zh.plain("⭐ Points: {total}", total=5) in text
     assert mine[0].button_data == {zh.plain("📒 Duty record {year}", year=year): f"ysum:record:{year}",
                                    zh.plain("⭐ My points"): f"ysum:points:{year}"}

@@ -47,7 +47,7 @@ async def cmd_phone(ctx: Ctx) -> None:
     t = ctx.t
     current = await store.phone(ctx.conn, ctx.member.id)
     head = t("Your phone number on file: {number}.", number=readable(current.phone)) if current else \
-        t("The office has no phone number from you in Linkage yet.")
+        t("You have not given a phone number yet.")
     await suspend_into(ctx, FLOW, "number", {})
     text = head + "\n" + t("Send your number — a mobile such as 138 0013 8000, or a landline with its area code "
                            "such as 022-2345 6789 — or press the button below to share your Telegram number. "

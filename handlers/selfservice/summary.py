@@ -70,7 +70,7 @@ def year_window(year: int) -> tuple[datetime, datetime]:
 async def text_for(ctx: Ctx, member, year: int) -> str:
     t = translator(member.language)
     start, end = year_window(year)
-    lines = [t("📒 <b>Your year {year} in Linkage</b>", year=year), html.escape(member.name), ""]
+    lines = [t("📒 <b>Your year {year}: a summary</b>", year=year), html.escape(member.name), ""]
     for part in ctx.features.record_parts:
         for section in await part(ctx.conn, member, start, end, t.lang):
             if section.key != "points":  # the points come last, as their total
