@@ -43,8 +43,11 @@ async def summarised(conn: AsyncConnection, year: int) -> set[int]:
 
 
 async def mark_summarised(conn: AsyncConnection, year: int, member_id: int, now: datetime) -> bool:
-    """True if this call marked it (False: another firing had already queued it)."""
-    from storage.db import insert_ignoring_duplicates  # storage.db loads this module's tables first
-    result = await conn.execute(insert_ignoring_duplicates(conn, year_summaries),
-                                {"year": year, "member_id": member_id, "queued_at": now})
-    return bool(result.rowcount)
+    """True if this call marked it (False: it was already queued). The primary key refuses a
+    second row, so two firings at once cannot both mark it: the later transaction fails."""
+    found = await conn.execute(select(year_summaries.c.member_id).where(
+        year_summaries.c.year == year, year_summaries.c.member_id == member_id))
+    if found.first() is not None:
+        return False
+    await conn.execute(year_summaries.insert().values(year=year, member_id=member_id, queued_at=now))
+    return True
