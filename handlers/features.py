@@ -16,7 +16,7 @@ FEATURES = [  # also the order of the command menus (handlers/core/menus.py)
     digests.FEATURE,   # digests, /settings, /stats
     points.FEATURE,    # 积分 and the duty record (履职档案)
     privacy.FEATURE,   # /mydata, retention
-    members.FEATURE,   # joining, help, language, cancel
     selfservice.FEATURE,  # /calendar, /phone, the yearly summary
+    members.FEATURE,   # joining, help, language, cancel
 ]
 REGISTRY = Registry(FEATURES)
