@@ -279,3 +279,25 @@ def test_the_office_sends_a_year_by_hand_once(seeded_sqlite, tmp_path):
                                                 "WHERE key LIKE 'summary:%'")]
     assert len(keys) == 2 and all(k.startswith("summary:2026:") for k in keys)
     assert all("2026" in text and "⭐" in text for text in texts)
+
+
+async def test_the_summary_waits_for_the_end_of_quiet_hours_as_digests_do(tmp_path):
+    """At 12-31 18:00 inside quiet hours of 17:00-08:00 the rows wait until 08:00 on 1 January."""
+    from bot.clock import Clock
+    from handlers.core.context import HandlerConfig
+    from seeds.loader import load_seeds
+    from storage.db import Database
+    from storage.schema import members, outbox
+    db = Database(str(tmp_path / "quiet.db"))
+    await db.create_schema()
+    await load_seeds(db, Clock().now())
+    try:
+        async with db.transaction() as conn:
+            await conn.execute(members.update().where(members.c.roster_id == "H001").values(telegram_user_id=7000001))
+            config = HandlerConfig(quiet_hours="17:00-08:00")
+            due = summary.summary_due(2026, config.year_summary_at)
+            assert await summary.send_year(Ctx.offline(conn, due, config, REGISTRY), 2026) == 1
+            rows = list(await conn.execute(outbox.select().where(outbox.c.key.like("summary:%"))))
+    finally:
+        await db.close()
+    assert [row.not_before for row in rows] == [local_at(date(2027, 1, 1), "08:00")]
