@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Column, ForeignKey, Integer, String, Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.schema import UTCDateTime, metadata
+from storage.schema import UTCDateTime, members, metadata
 
 member_phones = Table(  # the member's own phone (their latest); the change itself is in the audit log
     "member_phones", metadata,
@@ -34,6 +34,16 @@ async def set_phone(conn: AsyncConnection, member_id: int, number: str, source: 
     await conn.execute(member_phones.delete().where(member_phones.c.member_id == member_id))
     await conn.execute(member_phones.insert().values(member_id=member_id, phone=number, source=source,
                                                      updated_at=now))
+
+
+async def phones(conn: AsyncConnection, district_code: str | None = None) -> list:
+    """Members with a phone they gave (the office's list), by roster id; optionally one district's."""
+    query = (select(members.c.roster_id, members.c.name, members.c.district_code, member_phones.c.phone,
+                    member_phones.c.source, member_phones.c.updated_at)
+             .join(member_phones, member_phones.c.member_id == members.c.id).order_by(members.c.roster_id))
+    if district_code is not None:
+        query = query.where(members.c.district_code == district_code)
+    return list(await conn.execute(query))
 
 
 async def summarised(conn: AsyncConnection, year: int) -> set[int]:

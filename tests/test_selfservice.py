@@ -271,6 +271,12 @@ def test_the_office_sends_a_year_by_hand_once(seeded_sqlite, tmp_path):
     assert linkage("--year", "2026", "--dry-run") == (0, "would queue 2 summaries of 2026 (nothing sent)\n")
     assert linkage("--year", "2026") == (0, "queued 2 summaries of 2026; members who had theirs were skipped\n")
     assert linkage("--year", "2026") == (0, "queued 0 summaries of 2026; members who had theirs were skipped\n")
+    with sqlite3.connect(database) as db:
+        db.execute("INSERT INTO member_phones (member_id, phone, source, updated_at) "
+                   "SELECT id, '+862223456789', 'typed', '2026-12-01 02:00:00.000000' FROM members WHERE roster_id = 'H002'")
+    listed = CliRunner().invoke(main, ["--database", str(database), "member", "phones", "--district", "hongqiao"])
+    assert listed.exit_code == 0 and listed.output.startswith("H002") and "022 2345 6789" in listed.output
+    assert len(listed.output.splitlines()) == 1
     code, out = linkage("--year", "1999")
     assert code == 1 and "year 1999 is not one Linkage can summarise" in out and "Traceback" not in out
     with sqlite3.connect(database) as db:

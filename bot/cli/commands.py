@@ -293,8 +293,9 @@ main.add_command(consultation)
 from bot.cli.points import points, record  # noqa: E402
 main.add_command(points)
 main.add_command(record)
-from bot.cli.summary import summary  # noqa: E402
+from bot.cli.summary import member_phones, summary  # noqa: E402
 main.add_command(summary)
+member.add_command(member_phones)
 
 
 @main.group()
