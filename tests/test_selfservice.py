@@ -307,3 +307,12 @@ async def test_the_summary_waits_for_the_end_of_quiet_hours_as_digests_do(tmp_pa
     finally:
         await db.close()
     assert [row.not_before for row in rows] == [local_at(date(2027, 1, 1), "08:00")]
+
+
+async def test_the_calendar_on_postgres(pg_stack):
+    """The same queries on PostgreSQL (skipped without LINKAGE_TEST_POSTGRES_URL)."""
+    await test_calendar_shows_my_month_in_time_order_paged_and_politely_empty(pg_stack)
+
+
+async def test_the_yearly_summary_on_postgres(pg_stack):
+    await test_the_yearly_summary_is_planned_survives_a_restart_and_goes_once_to_each_member(pg_stack)
