@@ -237,6 +237,8 @@ async def test_the_yearly_summary_is_planned_survives_a_restart_and_goes_once_to
         "📒 <b>Your duty record for {year}</b>", year=year).replace("<b>", "").replace("</b>", "") in (m.text or ""),
         TIMEOUT)
     assert "赵丽娟" in record.text
+    await sb.press(h001, mine[0], data=f"ysum:points:{year}")
+    await sb.wait_for(h001, lambda m: m.from_bot and "pts:on" in m.button_data.values(), TIMEOUT)  # /points
     refused = await sb.callback_answer(await sb.press(h001, mine[0], data="ysum:delete:2026", forge=True))
     assert refused["text"] == zh.plain("This button is not valid.")
 
