@@ -123,7 +123,7 @@ async def test_a_member_sets_their_own_phone_typed_or_shared_and_bad_numbers_cha
                       in (m.text or ""), TIMEOUT)
     await sb.send(h001, "/phone")
     prompt = await sb.wait_for(h001, lambda m: m.from_bot and m.keyboard, TIMEOUT)
-    assert prompt.keyboard == [[zh.plain("📱 Share my phone number")]]
+    assert prompt.keyboard == [[zh.plain("📱 Share my phone number")], [zh.plain("✖ Cancel")]]
     assert prompt.reply_markup["keyboard"][0][0]["request_contact"] is True
     assert zh.plain("You have not given a phone number yet.") in prompt.text
 
@@ -156,6 +156,13 @@ async def test_a_member_sets_their_own_phone_typed_or_shared_and_bad_numbers_cha
     assert again.text.startswith(zh.plain("Your phone number on file: {number}.", number="022 2345 6789"))
     await sb.send_contact(h001, "8613800138000")  # the member's own, from the button
     await sb.wait_for(h001, lambda m: m.from_bot and "138 0013 8000" in (m.text or ""), TIMEOUT)
+    assert await stored("H001") == ("+8613800138000", "contact")
+    await sb.send(h001, "/phone")  # and the keyboard's cancel: nothing changes, the keyboard goes
+    await sb.wait_for(h001, lambda m: m.from_bot and m.keyboard and "138 0013 8000" in m.text, TIMEOUT)
+    await sb.send(h001, zh.plain("✖ Cancel"))
+    gone = await sb.wait_for(h001, lambda m: m.from_bot and m.text == zh.plain(
+        "Cancelled; your phone number is unchanged."), TIMEOUT)
+    assert gone.reply_markup == {"remove_keyboard": True} and await stack.count("conversations") == 0
     assert await stored("H001") == ("+8613800138000", "contact")
     async with stack.app.db.read() as conn:
         audited = [row.detail for row in await conn.execute(audit_log.select()) if row.action == "phone_set"]

@@ -10,10 +10,12 @@ import phonenumbers
 
 from handlers.core.context import Ctx, shows_nothing, utf16_len
 from handlers.core.flows import resume, suspend_into
+from handlers.core.i18n import N_
 from storage import audit
 from storage import selfservice as store
 
 FLOW = "phone"
+CANCEL = N_("✖ Cancel")  # the keyboard's second button: sent back as its text
 LONGEST = 40  # characters a typed number may have (spaces, dashes and brackets included)
 _KINDS = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE,
           phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
@@ -52,7 +54,8 @@ async def cmd_phone(ctx: Ctx) -> None:
     text = head + "\n" + t("Send your number — a mobile such as 138 0013 8000, or a landline with its area code "
                            "such as 022-2345 6789 — or press the button below to share your Telegram number. "
                            "/cancel to stop.")
-    keyboard = {"keyboard": [[{"text": t.plain("📱 Share my phone number"), "request_contact": True}]],
+    keyboard = {"keyboard": [[{"text": t.plain("📱 Share my phone number"), "request_contact": True}],
+                             [{"text": t.plain(CANCEL)}]],
                 "resize_keyboard": True, "one_time_keyboard": True}
     await ctx.call("sendMessage", {"chat_id": ctx.event.chat_id, "text": text, "parse_mode": "HTML",
                                    "reply_markup": keyboard}, chat_id=ctx.event.chat_id)
@@ -71,6 +74,10 @@ async def on_phone(ctx: Ctx, conv) -> None:
     elif ctx.event.attachments or shows_nothing(ctx.event.text or ""):
         await ctx.reply(t("Please type your phone number, or press the button to share it. /cancel to stop."))
         return
+    elif (ctx.event.text or "").strip() == t.plain(CANCEL):  # the keyboard's own way out
+        await _answer(ctx, t("Cancelled; your phone number is unchanged."))
+        await resume(ctx, conv)
+        return
     else:
         number_text, source = (ctx.event.text or "").strip(), "typed"
     number = normalised(number_text)
@@ -84,11 +91,14 @@ async def on_phone(ctx: Ctx, conv) -> None:
     await audit.record(ctx.conn, f"member:{ctx.member.id}", "phone_set",
                        {"member": ctx.member.roster_id, "source": source, "phone": masked(number),
                         "before": masked(before.phone) if before else None}, ctx.now)
-    await ctx.call("sendMessage", {"chat_id": ctx.event.chat_id, "parse_mode": "HTML",
-                                   "text": t("✅ Saved: your phone number is now {number}.",
-                                             number=readable(number)),
-                                   "reply_markup": {"remove_keyboard": True}}, chat_id=ctx.event.chat_id)
+    await _answer(ctx, t("✅ Saved: your phone number is now {number}.", number=readable(number)))
     await resume(ctx, conv)
+
+
+async def _answer(ctx: Ctx, text: str) -> None:
+    """The conversation's last answer, taking the share-and-cancel keyboard away."""
+    await ctx.call("sendMessage", {"chat_id": ctx.event.chat_id, "parse_mode": "HTML", "text": text,
+                                   "reply_markup": {"remove_keyboard": True}}, chat_id=ctx.event.chat_id)
 
 
 async def personal_data(conn, member) -> dict:
