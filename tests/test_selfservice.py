@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
+
 from handlers.core.context import Ctx
 from handlers.core.i18n import translator
 from handlers.core.localtime import local_at, local_day
@@ -170,6 +172,22 @@ async def test_a_member_sets_their_own_phone_typed_or_shared_and_bad_numbers_cha
     assert audited[-1]["phone"].endswith("8000") and "13800138000" not in str(audited)  # masked
     assert await stored("C001") is None
 
+
+
+@pytest.mark.tier("http")
+async def test_the_contact_keyboard_and_a_shared_contact_through_both_frameworks(stack):
+    """The one reply keyboard (request_contact) and its removal go out, and a contact comes in,
+    through aiogram and PTB alike."""
+    sb = stack.sb
+    h001 = await stack.world.join("H001", "赵丽娟")
+    await sb.send(h001, "/phone")
+    prompt = await sb.wait_for(h001, lambda m: m.from_bot and m.keyboard, TIMEOUT)
+    assert prompt.reply_markup["keyboard"][0][0] == {"text": zh.plain("📱 Share my phone number"),
+                                                     "request_contact": True}
+    await sb.send_contact(h001, "+86 139 1234 5678")
+    saved = await sb.wait_for(h001, lambda m: m.from_bot and "139 1234 5678" in (m.text or ""), TIMEOUT)
+    assert saved.reply_markup == {"remove_keyboard": True}
+    assert (await stack.row("member_phones")).phone == "+8613912345678"
 
 def test_phone_numbers_are_checked_with_chinas_rules():
     assert phone.normalised("138 0013 8000") == phone.normalised("+86 138-0013-8000") == "+8613800138000"
