@@ -62,6 +62,13 @@ class RuntimeSettings(BaseSettings):
         quiet_window(spec)
         return spec
 
+    @field_validator("year_summary_at", check_fields=False)  # a HandlerConfig field: checked at start
+    @classmethod
+    def _year_summary_at_read(cls, spec: str) -> str:
+        from handlers.selfservice.summary import summary_due
+        summary_due(2027, spec)  # not a leap year: a 02-29 would fail three years in four
+        return spec
+
     @field_validator("webhook_secret")
     @classmethod
     def _telegram_accepts_the_secret(cls, secret: SecretStr | None) -> SecretStr | None:

@@ -295,6 +295,9 @@ main.add_command(points)
 main.add_command(record)
 from bot.cli.db import db  # noqa: E402
 main.add_command(db)
+from bot.cli.summary import member_phones, summary  # noqa: E402
+main.add_command(summary)
+member.add_command(member_phones)
 
 
 @main.group()

@@ -378,7 +378,7 @@ async def play_deliberation(app: LinkageApp, world: World, pilot, act, press) ->
 async def play_points(app: LinkageApp, world: World, pilot, transcript: Transcript) -> None:
     """After the week: a member's points (积分) and duty record (履职档案)."""
     scene("15. After the week: a member's points (/points) and duty record (/record: XLSX and PDF)")
-    for command in ("/points", "/record"):
+    for command in ("/points", "/record", "/calendar"):  # /calendar: what is still coming up for them
         await world.sb.send(pilot.city, command)
         await app.dispatcher.drain()
         await app.sender.drain(timeout=60)

@@ -261,6 +261,14 @@ class SandboxClient:
         return await self._send(user, chat, thread, reply_to,
                                 location={"latitude": latitude, "longitude": longitude})
 
+    async def send_contact(self, user, phone_number: str, *, user_id: int | None = -1, first_name: str | None = None,
+                           chat=None) -> SbMessage:
+        """A shared contact; by default the user's own (as Telegram's request_contact button sends it);
+        ``user_id`` another person's id, or None for a contact who is not on Telegram."""
+        owner = _id(user) if user_id == -1 else user_id
+        return await self._send(user, chat, None, None, contact={"phone_number": phone_number, "user_id": owner,
+                                                                  "first_name": first_name})
+
     async def press(self, user, message, text: str | None = None, data: str | None = None, *,
                     forge: bool = False, chat=None) -> str:
         """Press the inline button with ``text`` (or ``callback_data`` ``data``) on a bot message.

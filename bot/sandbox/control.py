@@ -11,7 +11,7 @@ matters and may be left out while only one bot is known.
     POST bot_status {chat_id, status, user_id?}    add/kick the bot            -> {seq}
     POST block {user_id, blocked?}                 block/unblock the bot       -> {seq}
     POST send {user_id, chat_id?, thread_id?, reply_to?, text | photo | document | voice | video | sticker
-               | location, caption?, entities?, link_preview_options?}         -> {message, seq}
+               | location | contact, caption?, entities?, link_preview_options?}         -> {message, seq}
     POST press {user_id, chat_id?, message_id, text? | data?, forge?}          -> {callback_query_id, data, seq}
     GET  callbacks/{id}                                                        -> the query and its answer
     GET  messages?chat_id&thread_id?   GET message?chat_id&message_id          -> message views
@@ -265,6 +265,10 @@ class Control:
                 return content
         if location := args.get("location"):
             return {"location": {"latitude": float(location["latitude"]), "longitude": float(location["longitude"])}}
+        if contact := args.get("contact"):  # a shared contact (the request_contact button shares one's own)
+            return {"contact": {k: v for k, v in (("phone_number", str(contact["phone_number"])),
+                                                  ("first_name", contact.get("first_name") or "联系人"),
+                                                  ("user_id", contact.get("user_id"))) if v is not None}}
         text = args.get("text")
         if not text:
             raise ControlError(400, "nothing to send: pass text, photo, document, voice, video, sticker or location")

@@ -11,7 +11,7 @@ Every press is checked: a member's against their invitation, an organiser's with
 ``roles.runs_committee`` (the committee's staff, or an office admin).
 """
 
-from handlers.consultation import answers, jobs, live, statements, views
+from handlers.consultation import answers, calendar, jobs, live, statements, views
 from handlers.consultation.terms import CARD, ORGANISER, PUSH, STEP
 from handlers.core.feature import Feature
 from handlers.core.i18n import N_
@@ -39,6 +39,7 @@ FEATURE = Feature(
            "knote": statements.on_note_text, "kspeak": statements.on_request_text},
     jobs={"consult.remind": jobs.remind},
     upcoming=[views.upcoming],
+    calendar=[calendar.calendar],  # /calendar: my meetings with my answer, statements' deadlines
     recent=[views.recent],
     my_parts=[views.my_part],
     help=[(None, N_("/consultations — consultation meetings (专题协商会): your invitations, written statements, "

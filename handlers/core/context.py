@@ -78,6 +78,8 @@ class HandlerConfig:
     # quiet hours (Asia/Shanghai, HH:MM-HH:MM, "" = none): bulk messages — reminders, digests,
     # notices, nudges — queued inside them wait until the window ends (Ctx.call)
     quiet_hours: str = "21:00-08:00"
+    # the members' yearly summary (handlers/selfservice/summary.py): "MM-DD HH:MM" Asia/Shanghai
+    year_summary_at: str = "12-31 18:00"
     allowed_document_types: tuple[str, ...] = (
         "application/pdf", "application/msword",
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",

@@ -55,6 +55,7 @@ class Event:
     callback_data: str | None = None
     sender_is_chat: bool = False  # sent on behalf of the chat (an anonymous admin)
     bot_status: str | None = None  # my_chat_member: the bot's new status in the chat
+    contact: tuple[str, int | None] | None = None  # a shared contact: (phone_number, its user_id if on Telegram)
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -146,6 +147,8 @@ def _parse(raw: dict[str, Any]) -> Event:
             reply_to_message_id=(message.get("reply_to_message") or {}).get("message_id"),
             attachments=_attachments(message),
             sender_is_chat=bool(sender_chat and sender_chat.get("id") == chat["id"]),
+            contact=(str(message["contact"]["phone_number"]), message["contact"].get("user_id"))
+            if "contact" in message else None,
             raw=raw,
         )
     if "callback_query" in raw:

@@ -9,6 +9,7 @@ feature to find its hooks.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Mapping, Sequence
 
 from handlers.core.buttons import ButtonData
@@ -24,6 +25,8 @@ GroupCommand = Callable[["Ctx", "str | None"], Awaitable[None]]  # (ctx, the sen
 Job = Callable[["Ctx", Any], Awaitable[None]]  # (ctx, the due timer)
 Planner = Callable[["Ctx"], Awaitable[None]]
 Upcoming = Callable[..., Awaitable[list[str]]]  # (conn, member, start, end, lang, cache) -> digest lines
+# (conn, member, start, end, lang, cache) -> the member's CalendarEntry list of [start, end), for /calendar
+Calendar = Callable[..., Awaitable[list["CalendarEntry"]]]
 # (conn, member, since, until, lang, cache) -> lines for the digest's news of that window, each
 # feature's own heading included (a deliberation's 议政结论, a meeting's outcome); [] when nothing
 Recent = Callable[..., Awaitable[list[str]]]
@@ -41,6 +44,13 @@ CheckIn = Callable[["Ctx", str], Awaitable[bool]]
 
 
 @dataclass(frozen=True)
+class CalendarEntry:
+    """One thing coming up for a member (/calendar): when (UTC), and its HTML line in their language."""
+    at: datetime
+    line: str
+
+
+@dataclass(frozen=True)
 class Feature:
     name: str
     commands: Mapping[str, Handler] = field(default_factory=dict)  # private, for known members
@@ -52,6 +62,7 @@ class Feature:
     jobs: Mapping[str, Job] = field(default_factory=dict)  # timer kind -> what runs when it falls due
     planners: Sequence[Planner] = ()  # make sure the next occurrence of recurring work is planned
     upcoming: Sequence[Upcoming] = ()  # lines for the digests' "Coming up"
+    calendar: Sequence[Calendar] = ()  # the member's dated entries for /calendar (sessions, deadlines, closings)
     recent: Sequence[Recent] = ()  # lines for the digests' news of the window (conclusions, outcomes)
     my_parts: Sequence[MyPart] = ()  # their part of /my, after the member's reports
     help: Sequence[HelpLine] = ()  # lines /help adds for this feature, after the members' own
@@ -81,6 +92,7 @@ class Registry:
         self.jobs = self._merge("jobs", "timer kind {}")
         self.planners = [p for f in self.features for p in f.planners]
         self.upcoming = [u for f in self.features for u in f.upcoming]
+        self.calendar = [c for f in self.features for c in f.calendar]
         self.recent = [r for f in self.features for r in f.recent]
         self.my_parts = [part for f in self.features for part in f.my_parts]
         self.help = [line for f in self.features for line in f.help]

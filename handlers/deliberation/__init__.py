@@ -9,7 +9,7 @@ the committee's copies, ``summary`` the closing summary and export, ``common`` w
 
 from handlers.core.feature import Feature
 from handlers.core.i18n import N_
-from handlers.deliberation import committee, contribute, mirror, topics, views
+from handlers.deliberation import calendar, committee, contribute, mirror, topics, views
 from handlers.deliberation.common import ACT
 
 ACTIONS = {"say": contribute.start, "view": views.view, "reply": contribute.reply, "edit": contribute.edit,
@@ -30,6 +30,7 @@ FEATURE = Feature(
            committee.CONCLUDE_FLOW: committee.on_conclude_text},
     jobs={"deliberation.open": topics.open_job, "deliberation.close": topics.close_job},
     upcoming=[views.upcoming],
+    calendar=[calendar.calendar],  # /calendar: open topics by their closing, scheduled ones by their opening
     recent=[views.recent],
     my_parts=[views.my_part],
     menu=[("deliberations", N_("Online deliberation (网络议政)"), None),

@@ -19,7 +19,8 @@ def _settings_view(t, frequency: str):
                         "them up."),
                       t("The news (numbers for the city and your district, adopted reports, upcoming "
                         "sessions): how often do you want it?"),
-                      t("Now: {choice}", choice=t.plain(FREQUENCY_LABELS[frequency]))])
+                      t("Now: {choice}", choice=t.plain(FREQUENCY_LABELS[frequency])),
+                      t("Language: /language · your phone number: /phone")])
     buttons = [[(("● " if key == frequency else "") + t.plain(label), FREQUENCY.pack(key))]
                for key, label in FREQUENCY_LABELS.items()]
     return text, buttons

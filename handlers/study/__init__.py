@@ -11,7 +11,7 @@ messages members get, ``terms`` the vocabulary.
 from handlers.core import roles
 from handlers.core.feature import Feature
 from handlers.core.i18n import N_
-from handlers.study import attendance, jobs, points, record, views
+from handlers.study import attendance, calendar, jobs, points, record, views
 from handlers.study.terms import BUTTON
 
 FEATURE = Feature(
@@ -24,6 +24,7 @@ FEATURE = Feature(
     jobs={"study.remind": jobs.remind, "study.open": jobs.open_checkin, "study.materials": jobs.send_materials,
           "study.plan_day": jobs.plan_day_job},
     upcoming=[views.upcoming_for_digest],
+    calendar=[calendar.calendar],  # /calendar: sessions with my answer, reading-plan days
     personal_data=views.personal_data,
     record_parts=[record.record_part],  # sessions (excused absences too), reading plans
     point_sources=[points.events],  # attended (check-in), full training (a whole reading plan)

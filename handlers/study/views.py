@@ -10,6 +10,7 @@ from handlers.core import audience
 from handlers.core.context import Ctx
 from handlers.core.i18n import translator
 from handlers.core.localtime import local_at, local_day, show_span, shown
+from handlers.study.calendar import session_line
 from handlers.study.cards import card, esc, plan_day_message
 from handlers.study.plans import member_plan_days
 from handlers.study.terms import KINDS, SESSION_STATUS, STATE_LABELS, StudyError, spec_text
@@ -182,9 +183,7 @@ async def upcoming_for_digest(conn, member, start: datetime, end: datetime, lang
         r = answers.get((s.id, member.id))
         if r is None and not audience.addresses(s.audience, member):
             continue
-        where = s.place or t("online")
-        state = t(STATE_LABELS[r.status if r is not None else "invited"])
-        lines.append(f"· {show_span(s.starts_at, s.ends_at)} <b>{esc(s.title)}</b> · {esc(where)} · {state}")
+        lines.append(session_line(t, s, r))  # the same line as /calendar's
     for p, days in plans:
         if audience.addresses(p.audience, member):
             lines.append("· 📖 " + t("{date} reading plan <b>{title}</b> ({days} days)", date=p.start_date.isoformat(),
