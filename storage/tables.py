@@ -16,3 +16,4 @@ import storage.outcomes  # noqa: E402,F401  item_outcomes (outcome chains), repl
 import storage.points  # noqa: E402,F401  point_rules, point_entries, point_prefs (积分)
 
 __all__ = ["metadata"]
+import storage.oversight  # noqa: E402,F401  oversight_items, _steps, _replies, _ratings, _inspections, _findings (民主监督)
