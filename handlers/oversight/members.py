@@ -59,7 +59,7 @@ async def on_rate_text(ctx: Ctx, conv: Conversation) -> None:
     rated = {row.member_id for row in await store.ratings(ctx.conn, item.id, item.round)}
     if item.status != RATED and set(item.raisers) <= rated:
         await lifecycle.move(ctx, item, RATED, actor, reason)
-    await ctx.reply(ctx.t("Thank you: your rating ({rating}) is recorded.", rating=ctx.t(RATINGS[rating])))
+    await ctx.reply(ctx.t("✅ Thank you: your rating ({rating}) is recorded.", rating=ctx.t(RATINGS[rating])))
 
 
 # --- findings of an inspection -----------------------------------------------------------------
@@ -99,4 +99,4 @@ async def on_find_text(ctx: Ctx, conv: Conversation) -> None:
         return
     await store.add_finding(ctx.conn, item_id=conv.data["item"], session_id=conv.data["session"],
                             member_id=ctx.member.id, text=text, at=ctx.now)
-    await ctx.reply(ctx.t("Thank you: your finding is attached to the oversight item."))
+    await ctx.reply(ctx.t("✅ Thank you: your finding is attached to the oversight item."))
