@@ -117,7 +117,8 @@ async def steps(conn: AsyncConnection, item_id: int) -> list:
 
 
 async def listing(conn: AsyncConnection, *, status: str | None = None, year_start: datetime | None = None,
-                  year_end: datetime | None = None) -> list:
+                  year_end: datetime | None = None, item_id: int | None = None,
+                  closed_since: datetime | None = None, closed_until: datetime | None = None) -> list:
     """Items with their department's names, newest first."""
     query = (select(oversight_items, departments.c.code.label("department_code"),
                     departments.c.name_zh.label("department_zh"), departments.c.name_en.label("department_en"))
@@ -127,16 +128,20 @@ async def listing(conn: AsyncConnection, *, status: str | None = None, year_star
         query = query.where(oversight_items.c.status == status)
     if year_start is not None:
         query = query.where(oversight_items.c.created_at >= year_start, oversight_items.c.created_at < year_end)
+    if item_id is not None:
+        query = query.where(oversight_items.c.id == item_id)
+    if closed_since is not None:
+        query = query.where(oversight_items.c.closed_at >= closed_since, oversight_items.c.closed_at < closed_until)
     return list(await conn.execute(query))
 
 
 async def with_department(conn: AsyncConnection, item_id: int):
-    rows = [r for r in await listing(conn) if r.id == item_id]
+    rows = await listing(conn, item_id=item_id)
     return rows[0] if rows else None
 
 
 async def closed_between(conn: AsyncConnection, since: datetime, until: datetime) -> list:
-    return [r for r in await listing(conn, status="closed") if since <= r.closed_at < until]
+    return await listing(conn, status="closed", closed_since=since, closed_until=until)
 
 
 # --- replies and ratings -----------------------------------------------------------------------

@@ -112,12 +112,13 @@ async def test_a_report_becomes_an_item_unsatisfied_reopens_it_and_a_rated_reply
 
     # the department's reply: both raisers get the rating card; the nudge is called off
     await office(stack, lambda ctx: items.record_reply(ctx, item.id, text="已协调周边单位开放车位80个。"))
-    assert (await stack.row("timers", key=f"oversight:{item.id}:due:1:1")).status == "cancelled"
+    assert (await stack.row("timers", key=f"oversight:{item.id}:due:1:1")).status == "skipped"
     card = await latest(stack, pilot.hongqiao, lambda m: f"ovr:{item.id}:1:u" in m.button_data.values())
     assert "已协调周边单位开放车位80个。" in card.text and "市交通运输委" in card.text and PROMISE in card.text
     assert await refused(stack, pilot.port_liaison, f"ovr:{item.id}:1:u") == zh.plain(NOT_YOURS)
 
-    # 不满意 with a reason: reopened, round 2, a new deadline; the office is told
+    # 不满意 with a reason, days later: reopened, round 2, a new deadline; the office is told
+    stack.app.clock.advance(timedelta(days=3))
     await rate(stack, pilot.hongqiao, item.id, 1, "u", "只开放了80个，远未达到承诺。", "重新")
     row = await stack.row("oversight_items", id=item.id)
     assert row.status == "reopened" and row.round == 2 and row.due_at > sent.due_at
@@ -185,7 +186,7 @@ async def test_overdue_nudges_reach_the_office_across_a_restart_and_stop_at_the_
     await stack.settle()
     assert len([m for m in await sb.messages(pilot.office) if "⏰" in (m.text or "")]) == 1
     await office(stack, lambda ctx: items.record_reply(ctx, item.id, text="已完成12部。"))
-    assert (await stack.row("timers", key=f"oversight:{item.id}:due:1:2")).status == "cancelled"
+    assert (await stack.row("timers", key=f"oversight:{item.id}:due:1:2")).status == "skipped"
 
 
 async def test_roles_and_bad_input_are_refused_and_change_nothing(stack):

@@ -94,21 +94,20 @@ async def point_events(conn, since, until) -> list[PointEvent]:
 
 
 async def record_part(conn, member, start, end, lang: str) -> list[RecordSection]:
+    """Two sections: the items I raised or inspected (with my latest rating), and my findings."""
     t = translator(lang)
-    rows, inspected = await _mine(conn, member)
+    rows, _ = await _mine(conn, member)
+    mine = {r.item_id: r for r in await store.ratings_of(conn, member.id)}  # the latest rating per item
     items = [[row.id, row.subject, department_name(row, t.lang), status_label(t.lang, row.status),
-              t.plain(N_("raised")) if member.id in row.raisers else t.plain(N_("inspected")), shown(row.created_at)]
+              t.plain(N_("raised")) if member.id in row.raisers else t.plain(N_("inspected")),
+              t.plain(RATINGS[mine[row.id].rating]) + "：" + mine[row.id].reason if row.id in mine else "",
+              shown(row.created_at)]
              for row in rows if start <= row.created_at < end]
     findings = [[r.item_id, r.subject, clip(r.text, 300), shown(r.at)] for r in await store.findings_of(conn, member.id)
                 if start <= r.at < end]
-    ratings = [[r.item_id, r.subject, r.round, t.plain(RATINGS[r.rating]), r.reason, shown(r.at)]
-               for r in await store.ratings_of(conn, member.id) if start <= r.at < end]
     heads = (N_("Item"), N_("Subject"))
     return [RecordSection("oversight", t.plain(N_("Oversight items (民主监督)")),
-                          [t.plain(h) for h in (*heads, N_("Department"), N_("Status"), N_("Part"), N_("Opened"))],
-                          items),
+                          [t.plain(h) for h in (*heads, N_("Department"), N_("Status"), N_("Part"), N_("My rating"),
+                                                N_("Opened"))], items),
             RecordSection("oversight_findings", t.plain(N_("Inspection findings (视察发现)")),
-                          [t.plain(h) for h in (*heads, N_("Finding"), N_("When"))], findings),
-            RecordSection("oversight_ratings", t.plain(N_("Ratings of replies")),
-                          [t.plain(h) for h in (*heads, N_("Round"), N_("Rating"), N_("Reason"), N_("When"))],
-                          ratings)]
+                          [t.plain(h) for h in (*heads, N_("Finding"), N_("When"))], findings)]
