@@ -315,3 +315,53 @@ async def test_a_raiser_rates_a_reply_not_satisfied_over_http(stack):
     async with stack.app.db.read() as conn:
         assert [t.key for t in await timers.pending_with_prefix(conn, f"oversight:{item.id}:due:2:")] == \
             [f"oversight:{item.id}:due:2:1"]
+
+
+async def test_the_office_runs_an_item_from_chat_and_a_statement_can_be_its_source(stack):
+    """An item from a consultation statement (its author rates); the office admin sends it, records
+    the reply and closes it with /oversight's buttons; nobody else can press them."""
+    from handlers.consultation import meetings
+    from handlers.oversight.office import ONLY_RUNNERS
+    from storage import consultation
+    pilot = await stack.pilot()
+    sb = stack.sb
+    now = stack.app.clock.now()
+    meeting = await office(stack, lambda ctx: meetings.add_meeting(
+        ctx, title="智慧养老服务专题协商会", theme="推进智慧养老", committee="social_legal",
+        starts=now + timedelta(days=2), ends=now + timedelta(days=2, hours=2), audience_spec="all"))
+    hongqiao = await member(stack, "H001")
+    async with stack.app.db.transaction() as conn:
+        statement = await consultation.add_statement(conn, consultation_id=meeting.id, member_id=hongqiao.id,
+                                                     title="嵌入式养老服务站", text="建议推广。", status="accepted",
+                                                     created_at=now)
+    item = await office(stack, lambda ctx: items.open_item(
+        ctx, subject="嵌入式养老服务站推广", department="city_civil_affairs", promise="明年每区建成3个",
+        statement=statement, committee="social_legal"))
+    assert item.raisers == [hongqiao.id] and item.source_kind == "statement"
+
+    async def oversight_buttons(user):
+        await sb.send(user, "/oversight")
+        return await sb.wait_for(user, lambda m: "民主监督" in (m.text or ""), TIMEOUT)
+
+    listing = await oversight_buttons(pilot.office)
+    assert f"ovo:send:{item.id}" in listing.button_data.values()
+    assert await refused(stack, pilot.city, f"ovo:send:{item.id}") == zh.plain(ONLY_RUNNERS)
+    assert (await stack.row("oversight_items", id=item.id)).status == "opened"
+    await sb.press(pilot.office, listing, data=f"ovo:send:{item.id}")
+    await sb.wait_for(pilot.office, "📤", TIMEOUT)
+    listing = await oversight_buttons(pilot.office)
+    await sb.press(pilot.office, listing, data=f"ovo:reply:{item.id}")
+    await sb.wait_for(pilot.office, lambda m: "/cancel" in (m.text or ""), TIMEOUT)
+    await sb.send(pilot.office, "已完成选址，明年建成。")
+    await sb.wait_for(pilot.office, "📝", TIMEOUT)
+    await rate(stack, pilot.hongqiao, item.id, 1, "s", "进展明确。", "已记录")
+    listing = await oversight_buttons(pilot.office)
+    await sb.press(pilot.office, listing, data=f"ovo:close:{item.id}")
+    await sb.wait_for(pilot.office, "✅", TIMEOUT)
+    async with stack.app.db.read() as conn:
+        steps = [(s.status_to, s.actor) for s in await store.steps(conn, item.id)]
+    admin = await member(stack, "O001")
+    assert steps == [("opened", "cli"), ("sent_to_department", f"member:{admin.id}"),
+                     ("department_replied", f"member:{admin.id}"), ("rated", f"member:{hongqiao.id}"),
+                     ("closed", f"member:{admin.id}")]
+    assert await refused(stack, pilot.office, f"ovo:close:{item.id}") == zh.plain("This item has moved on: see /oversight.")

@@ -5,20 +5,21 @@ the department's replies, which the office records, the raisers' ratings (满意
 sessions linked to the items, whose participants attach findings).
 
 ``items`` is an item's life (command line and chat alike; every status change recorded with who,
-when and why), ``members`` the raisers' ratings and the participants' findings, ``inspections``
+when and why), ``members`` the raisers' ratings and the participants' findings, ``office`` the office's and the
+committee staff's buttons in chat, ``inspections``
 the calendar sessions, ``views`` what members read and the other features' views, ``export`` the
 office's workbook, ``common`` what they share."""
 
 from handlers.core.feature import Feature
 from handlers.core.i18n import N_
-from handlers.oversight import inspections, items, members, views
+from handlers.oversight import inspections, items, members, office, views
 from handlers.oversight.common import FIND, FIND_FLOW, RATE, RATE_FLOW
 
 FEATURE = Feature(
     name="oversight",
     commands={"oversight": views.cmd_oversight},
-    buttons={RATE: members.on_rate, FIND: members.on_find},
-    flows={RATE_FLOW: members.on_rate_text, FIND_FLOW: members.on_find_text},
+    buttons={RATE: members.on_rate, FIND: members.on_find, office.OFFICE: office.on_press},
+    flows={RATE_FLOW: members.on_rate_text, FIND_FLOW: members.on_find_text, office.OFFICE_FLOW: office.on_text},
     jobs={"oversight.overdue": items.overdue_job, "oversight.findings": inspections.findings_job},
     recent=[views.recent],
     my_parts=[views.my_part],

@@ -13,6 +13,7 @@ from handlers.core.points import PointEvent, RecordSection
 from handlers.oversight.common import (AWAITING_REPLY, CLOSED, RATINGS, STATUS, department_name, esc, may_run,
                                        status_label)
 from handlers.oversight.inspections import finding_buttons
+from handlers.oversight.office import next_step
 from storage import oversight as store
 
 INSPECTION, FINDING = "oversight.inspection", "oversight.finding"
@@ -55,6 +56,7 @@ async def cmd_oversight(ctx: Ctx) -> None:
     if running:
         lines += ["", t("<b>Items you follow up</b> (linkage oversight show ID):")]
         lines += ["· " + _line(t, row) for row in running[:SHOWN_FOR_OFFICE]]
+        buttons += [step for row in running[:SHOWN_FOR_OFFICE] if (step := next_step(t, row))]
     await ctx.reply("\n".join(lines), buttons=buttons)
 
 
