@@ -241,7 +241,7 @@ async def findings_of(conn: AsyncConnection, member_id: int) -> list:
 
 async def inspection_checkins(conn: AsyncConnection, since: datetime | None, until: datetime) -> list:
     """Check-ins at sessions linked to an item: member_id, session_id, title, at."""
-    linked = select(oversight_inspections.c.session_id).distinct().scalar_subquery()
+    linked = select(oversight_inspections.c.session_id)
     query = (select(study_rsvps.c.member_id, study_rsvps.c.session_id, study_sessions.c.title,
                     study_rsvps.c.checked_in_at.label("at"))
              .join(study_sessions, study_sessions.c.id == study_rsvps.c.session_id)

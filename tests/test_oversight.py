@@ -160,8 +160,13 @@ async def test_a_report_becomes_an_item_unsatisfied_reopens_it_and_a_rated_reply
     text = str(cells)
     assert SUBJECT in text and PROMISE in text and code in text and "新增错时共享车位210个，已全部开放。" in text
     assert "只开放了80个，远未达到承诺。" in text and "落实到位。" in text and "C001 王晓明" in text
-    assert "赵丽娟" not in text and zh.plain("anonymous member") in text
+    assert "赵丽娟" not in text and f"member:{hongqiao.id}" not in text and zh.plain("anonymous member") in text
     assert len(cells[zh.plain("Steps")]) == 1 + 7
+
+
+async def test_the_item_on_postgres(pg_stack, tmp_path):
+    """The same queries on PostgreSQL (skipped without LINKAGE_TEST_POSTGRES_URL)."""
+    await test_a_report_becomes_an_item_unsatisfied_reopens_it_and_a_rated_reply_closes_it(pg_stack, tmp_path)
 
 
 async def test_overdue_nudges_reach_the_office_across_a_restart_and_stop_at_the_reply(stack):

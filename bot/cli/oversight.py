@@ -135,7 +135,7 @@ def show(settings: Settings, item_id: int) -> None:
     """One item with its steps, replies, ratings, inspections and findings."""
     from handlers.core.localtime import shown
     from handlers.oversight.common import item_or_fail
-    from handlers.oversight.export import source_of
+    from handlers.oversight.export import actor_shown, source_of
     from storage import oversight as store
 
     async def work(ctx):
@@ -152,7 +152,8 @@ def show(settings: Settings, item_id: int) -> None:
                + (f", due {shown(row.due_at)}" if row.due_at else ""))
     click.echo(f"promised: {row.promise}")
     for s in steps:
-        click.echo(f"  step {shown(s.at)} {s.status_from or '-'} -> {s.status_to} by {s.actor}"
+        who = actor_shown(s.actor, hidden, lambda msgid: "anonymous member")
+        click.echo(f"  step {shown(s.at)} {s.status_from or '-'} -> {s.status_to} by {who}"
                    + (f": {s.reason}" if s.reason else ""))
     for r in replies:
         click.echo(f"  reply round {r.round} ({shown(r.at)}, {r.recorded_by}): {r.text}"

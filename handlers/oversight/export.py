@@ -26,6 +26,11 @@ async def source_of(conn, row) -> tuple[str, object]:
     return "", None
 
 
+def actor_shown(actor: str, hidden_author: int | None, say) -> str:
+    """Who took a step; the hidden author of a report (a 不满意 that reopened it) stays anonymous."""
+    return say(N_("anonymous member")) if hidden_author is not None and actor == f"member:{hidden_author}" else actor
+
+
 async def write_export(conn, year: int, path: Path, lang: str = "zh") -> int:
     """Writes the workbook; returns how many items it holds."""
     t = translator(lang)
@@ -42,7 +47,8 @@ async def write_export(conn, year: int, path: Path, lang: str = "zh") -> int:
                       shown(row.closed_at) if row.closed_at else ""])
         for s in await store.steps(conn, row.id):
             steps.append([row.id, status_label(t.lang, s.status_from) if s.status_from else "",
-                          status_label(t.lang, s.status_to), s.actor, s.reason, shown(s.at)])
+                          status_label(t.lang, s.status_to), actor_shown(s.actor, hidden_author, p), s.reason,
+                          shown(s.at)])
         for r in await store.replies(conn, row.id):
             replies.append([row.id, r.round, r.text, r.file_name or "", r.recorded_by, shown(r.at)])
         for r in await store.ratings(conn, row.id):

@@ -33,8 +33,13 @@ async def _after_link(ctx: Ctx, session, items, actor: str) -> None:
         await store.link(ctx.conn, item.id, session.id, ctx.now)
     await audit.record(ctx.conn, actor, "oversight.inspection",
                        {"session": session.id, "items": [i.id for i in items]}, ctx.now)
-    await ctx.schedule(f"oversight:inspection:{session.id}:findings", "oversight.findings", session.ends_at,
-                       payload={"session": session.id})
+    await _ask_at_end(ctx, session)
+
+
+async def _ask_at_end(ctx: Ctx, session) -> None:
+    """The findings' prompt at the session's end (keyed by the end: a moved session gets a new one)."""
+    await ctx.schedule(f"oversight:inspection:{session.id}:findings:{int(session.ends_at.timestamp())}",
+                       "oversight.findings", session.ends_at, payload={"session": session.id})
 
 
 async def create_inspection(ctx: Ctx, item_ids, *, title: str, start, end, place=None, link=None, audience_spec="all",
@@ -69,6 +74,9 @@ async def findings_job(ctx: Ctx, timer) -> None:
     """The inspection is over: each participant is asked for findings, a button per item."""
     session = await study_store.session(ctx.conn, timer.payload["session"])
     if session is None or session.status == "cancelled":
+        return
+    if session.ends_at > ctx.now:  # moved later on the calendar: ask at its new end
+        await _ask_at_end(ctx, session)
         return
     items = await store.items_of_session(ctx.conn, session.id)
     for r in await study_store.rsvps(ctx.conn, session.id):
