@@ -220,6 +220,13 @@ async def test_roles_and_bad_input_are_refused_and_change_nothing(stack):
     await refused_op(lambda ctx: items.close_item(ctx, own.id), "needs --reason")
     await refused_op(lambda ctx: items.send_item(ctx, own.id, by=plain), "only an office admin")
     await refused_op(lambda ctx: items.send_item(ctx, 999), "no oversight item #999")
+    soon = stack.app.clock.now() + timedelta(days=1)
+    await refused_op(lambda ctx: inspections.create_inspection(
+        ctx, [own.id], title="视察", start=soon, end=soon + timedelta(hours=1), place="某处", by=plain), "only an office")
+    await refused_op(lambda ctx: inspections.link_session(ctx, [own.id], 999), "no session #999")
+    await refused_op(lambda ctx: inspections.create_inspection(
+        ctx, [], title="视察", start=soon, end=soon + timedelta(hours=1), place="某处"), "at least one")
+    assert await stack.count("study_sessions") == 0
     await office(stack, lambda ctx: items.send_item(ctx, own.id, by=clerk))  # the committee's own staff
     await office(stack, lambda ctx: items.record_reply(ctx, own.id, text="正在推进。", by=admin))
     assert (await stack.row("oversight_items", id=own.id)).status == "department_replied"
@@ -304,6 +311,12 @@ async def test_an_inspection_is_a_session_with_capacity_and_its_participants_att
     assert keys == ["oversight.finding", "oversight.inspection", "study.attended"]
     assert sections["oversight"].rows[0][1] == "海河沿岸步道照明"
     assert sections["oversight_findings"].rows[0][2] == "步道北段仍有约300米无照明。"
+    path = stack.app.settings.database + ".xlsx"
+    async with stack.app.db.read() as conn:
+        await write_export(conn, local(now).year, path)
+    visits = [[c.value for c in r] for r in load_workbook(path)[zh.plain("Inspections")].iter_rows()]
+    assert [session.id, "海河沿岸步道照明视察"] == visits[1][1:3]
+    assert visits[2][4:6] == ["H001 赵丽娟", "步道北段仍有约300米无照明。"]
 
 
 @pytest.mark.tier("http")
