@@ -370,6 +370,9 @@ async def test_the_office_runs_an_item_from_chat_and_a_statement_can_be_its_sour
     listing = await oversight_buttons(pilot.office)
     await sb.press(pilot.office, listing, data=f"ovo:reply:{item.id}")
     await sb.wait_for(pilot.office, lambda m: "/cancel" in (m.text or ""), TIMEOUT)
+    await sb.send(pilot.office, "长" * 3501)  # over the limit: refused, nothing recorded, the step still waits
+    await sb.wait_for(pilot.office, lambda m: "3501" in (m.text or ""), TIMEOUT)
+    assert await stack.count("oversight_replies") == 0
     await sb.send(pilot.office, "已完成选址，明年建成。")
     await sb.wait_for(pilot.office, "📝", TIMEOUT)
     await rate(stack, pilot.hongqiao, item.id, 1, "s", "进展明确。", "已记录")

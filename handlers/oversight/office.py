@@ -12,7 +12,8 @@ from handlers.core.context import Ctx
 from handlers.core.i18n import N_
 from handlers.core.localtime import shown
 from handlers.oversight import items as lifecycle
-from handlers.oversight.common import AWAITING_REPLY, OPENED, RATABLE, RATED, OversightError, may_run
+from handlers.oversight.common import (AWAITING_REPLY, OPENED, RATABLE, RATED, REASON_LIMIT, REPLY_LIMIT,
+                                       OversightError, may_run)
 from storage import conversations
 from storage import oversight as store
 from storage.conversations import Conversation
@@ -72,6 +73,11 @@ async def on_text(ctx: Ctx, conv: Conversation) -> None:
         return
     text = await flows.text_input(ctx)
     if text is None:
+        return
+    limit = REPLY_LIMIT if conv.step == "reply" else REASON_LIMIT
+    if len(text) > limit:
+        await ctx.reply(ctx.t("That is {length} characters; the limit is {limit}. Please shorten it and send it "
+                              "again — nothing has been saved from this message.", length=len(text), limit=limit))
         return
     await flows.resume(ctx, conv)
     try:
