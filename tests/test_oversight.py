@@ -140,6 +140,10 @@ async def test_a_report_becomes_an_item_unsatisfied_reopens_it_and_a_rated_reply
                      ("rated", f"member:{city.id}"), ("closed", "cli")]
     assert SUBJECT in "\n".join(news)
     await sb.wait_for(pilot.city, lambda m: "✅" in (m.text or "") and SUBJECT in m.text, TIMEOUT)
+    from tests.test_digests import digests_of, move_to_weekly
+    await move_to_weekly(stack)  # the members' weekly digest has it among the news
+    digest = (await digests_of(stack, pilot.street_liaison))[-1]
+    assert "民主监督事项办结" in digest.text and SUBJECT in digest.text
 
     # the member's views
     await sb.send(pilot.hongqiao, "/oversight")
