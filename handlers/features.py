@@ -4,6 +4,7 @@ here; the registry refuses a command, button prefix, flow or timer kind claimed 
 
 from handlers import consultation, deliberation, digests, members, notices, office, points, privacy, reports, study
 from handlers import selfservice
+from handlers import oversight
 from handlers.core.feature import Registry
 
 FEATURES = [  # also the order of the command menus (handlers/core/menus.py)
@@ -13,6 +14,7 @@ FEATURES = [  # also the order of the command menus (handlers/core/menus.py)
     notices.FEATURE,   # 通知公告
     deliberation.FEATURE,  # 网络议政
     consultation.FEATURE,  # 远程协商: consultation meetings
+    oversight.FEATURE,  # 民主监督: oversight items, department replies, ratings, inspections
     digests.FEATURE,   # digests, /settings, /stats
     points.FEATURE,    # 积分 and the duty record (履职档案)
     privacy.FEATURE,   # /mydata, retention

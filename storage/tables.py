@@ -17,3 +17,4 @@ import storage.points  # noqa: E402,F401  point_rules, point_entries, point_pref
 import storage.selfservice  # noqa: E402,F401  member_phones, year_summaries (a member's self-service)
 
 __all__ = ["metadata"]
+import storage.oversight  # noqa: E402,F401  oversight_items, _steps, _replies, _ratings, _inspections, _findings (民主监督)

@@ -298,6 +298,8 @@ main.add_command(db)
 from bot.cli.summary import member_phones, summary  # noqa: E402
 main.add_command(summary)
 member.add_command(member_phones)
+from bot.cli.oversight import oversight  # noqa: E402
+main.add_command(oversight)
 
 
 @main.group()

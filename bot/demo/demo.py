@@ -107,6 +107,7 @@ async def run_demo(workdir: Path, *, keep: bool = False, framework: str = "aiogr
         await transcript.settle(2)
         await play_week(app, world, pilot, transcript)
         await play_points(app, world, pilot, transcript)
+        await play_oversight(app, world, pilot, transcript)
     finally:
         stop.set()
         await follower
@@ -389,3 +390,37 @@ async def _member(app: LinkageApp, roster_id: str):
     from storage import people
     async with app.db.read() as conn:
         return await people.by_roster_id(conn, roster_id)
+
+
+async def play_oversight(app: LinkageApp, world: World, pilot, transcript: Transcript) -> None:
+    """民主监督: the office turns a member's report into an oversight item for the transport
+    commission, records the department's reply, the member rates it 不满意 and the item reopens."""
+    from handlers.oversight import items as oversight
+    from storage import items
+    scene("17. 民主监督: a report becomes an oversight item; the department's reply is recorded; the member rates it "
+          "不满意 and the item reopens with a new deadline")
+    city = await _member(app, "C001")
+    async with app.db.read() as conn:
+        report = (await items.of_author(conn, city.id, limit=None))[0]
+
+    async def act(work):
+        result = await app.scheduler.in_transaction(work)
+        await app.scheduler.refresh()
+        await app.sender.drain(timeout=60)
+        await transcript.settle(1)
+        return result
+
+    async def member_does(send):
+        await send
+        await app.dispatcher.drain()
+        await app.sender.drain(timeout=60)
+        await transcript.settle(1)
+
+    item = await act(lambda ctx: oversight.open_item(
+        ctx, subject="智慧停车信息共享的落实", department="city_transport", promise="年底前接入全市公共停车场实时泊位信息",
+        report=report.code))
+    await act(lambda ctx: oversight.send_item(ctx, item.id, due_days=10, reason="函件已送市交通运输委"))
+    await act(lambda ctx: oversight.record_reply(ctx, item.id, text="已接入中心城区公共停车场泊位信息，其余区正在推进。"))
+    card = next(m for m in reversed(await world.sb.messages(pilot.city)) if f"ovr:{item.id}:1:u" in m.button_data.values())
+    await member_does(world.sb.press(pilot.city, card, data=f"ovr:{item.id}:1:u"))
+    await member_does(world.sb.send(pilot.city, "只覆盖了中心城区，远郊区尚未接入，与承诺不符。"))
