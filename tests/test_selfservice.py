@@ -322,7 +322,7 @@ async def test_the_summary_waits_for_the_end_of_quiet_hours_as_digests_do(tmp_pa
     from storage.db import Database
     from storage.schema import members, outbox
     db = Database(str(tmp_path / "quiet.db"))
-    await db.create_schema()
+    await db.ensure_schema()
     await load_seeds(db, Clock().now())
     try:
         async with db.transaction() as conn:
