@@ -78,7 +78,7 @@ async def test_views_earn_under_the_cap_pins_earn_more_hidden_and_withdrawn_give
         assert [row[1] for row in rows] == ["#1", "#3", "#4"]  # the withdrawn #2 left out
         assert rows[0][0] == TOPIC and rows[0][2] == zh.plain("the topic as a whole")
         assert rows[0][5] == zh.plain("hidden by the committee") and rows[2][2].endswith("资金怎么分摊？")
-        assert rows[2][5] == zh.plain("shown") + " · " + zh.plain("pinned") and rows[2][4] == zh.plain("view")
+        assert rows[2][5] == zh.plain("shown, pinned") and rows[2][4] == zh.plain("view")
         reply = (await duty.member_record(conn, REGISTRY, hongqiao, now.year, "zh"))
         assert [row[4] for s in reply if s.key == "deliberation" for row in s.rows] == [zh.plain("reply")]
 
@@ -119,7 +119,7 @@ async def test_attending_an_accepted_statement_and_speaking_earn_and_the_record_
         await ledger.recompute(conn, REGISTRY, later, actor="cli")
         assert await total(conn, city.id, now.year) == 15
         spoke = next(e for e in await store.of_member(conn, city.id) if e.rule_key == "consultation.spoke")
-        assert spoke.reason == "社区嵌入式养老 · 智慧养老服务专题协商会"
+        assert spoke.reason == "社区嵌入式养老（智慧养老服务专题协商会）"
 
         sections = {s.key: s for s in await duty.member_record(conn, REGISTRY, city, now.year, "zh")}
         (meeting_row,) = sections["consultations"].rows

@@ -293,6 +293,9 @@ main.add_command(consultation)
 from bot.cli.points import points, record  # noqa: E402
 main.add_command(points)
 main.add_command(record)
+from bot.cli.serving import contacts, guide  # noqa: E402
+main.add_command(guide)
+main.add_command(contacts)
 
 
 @main.group()

@@ -14,7 +14,7 @@ ATTENDED, ACCEPTED, SPOKE = "consultation.attended", "consultation.statement_acc
 
 def reason(row) -> str:
     """A statement as the ledger names it: its title and its meeting's (never its text)."""
-    return f"{row.title} · {row.meeting_title}"[:120]
+    return f"{row.title}（{row.meeting_title}）"[:120]
 
 
 async def events(conn, since, until) -> list[PointEvent]:

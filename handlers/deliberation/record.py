@@ -12,6 +12,7 @@ from handlers.deliberation.common import question_label
 from storage import deliberation as store
 
 STATE = {"visible": N_("shown"), "hidden": N_("hidden by the committee")}
+PINNED = N_("shown, pinned")  # hiding unpins: a pinned contribution is shown
 
 
 async def record_part(conn, member, start, end, lang: str) -> list[RecordSection]:
@@ -24,7 +25,7 @@ async def record_part(conn, member, start, end, lang: str) -> list[RecordSection
         if row.deliberation_id not in topics:
             topics[row.deliberation_id] = await store.by_id(conn, row.deliberation_id)
         topic = topics[row.deliberation_id]
-        state = t.plain(STATE[row.status]) + (" · " + t.plain(N_("pinned")) if row.pinned else "")
+        state = t.plain(PINNED if row.pinned else STATE[row.status])
         rows.append([row.title, f"#{row.number}", question_label(t.plain, topic, row.question), shown(row.created_at),
                      t.plain(N_("view") if row.parent_id is None else N_("reply")), state])
     return [RecordSection("deliberation", t.plain(N_("Deliberation contributions")),
