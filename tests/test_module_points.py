@@ -131,3 +131,12 @@ async def test_attending_an_accepted_statement_and_speaking_earn_and_the_record_
         (online,) = next(s for s in await duty.member_record(conn, REGISTRY, hongqiao, now.year, "zh")
                          if s.key == "consultations").rows
         assert online[2] == zh.plain("online (线上参会)") and online[3] == ""
+
+
+async def test_deliberation_points_on_postgres(pg_stack):
+    """The same queries (the audit log's JSON among them) on PostgreSQL (skipped without LINKAGE_TEST_POSTGRES_URL)."""
+    await test_views_earn_under_the_cap_pins_earn_more_hidden_and_withdrawn_give_back(pg_stack)
+
+
+async def test_consultation_points_on_postgres(pg_stack):
+    await test_attending_an_accepted_statement_and_speaking_earn_and_the_record_lists_them(pg_stack)

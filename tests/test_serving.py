@@ -112,15 +112,22 @@ async def test_the_office_edits_a_page_from_a_file_and_bad_files_change_nothing(
     assert await stack.row("guide_pages", key="study", lang="zh") == before
     code, out = await linkage(stack, "guide", "edit", "study", "--file", str(page), "--lang", "en")
     assert code == 0
+    (tmp_path / "body.md").write_text("只换正文", encoding="utf-8")  # no "# title": the page keeps its own
+    code, out = await linkage(stack, "guide", "edit", "study", "--file", str(tmp_path / "body.md"))
+    assert code == 0 and (await stack.row("guide_pages", key="study", lang="zh")).title == "学习园地"
     async with stack.app.db.read() as conn:
         edits = [row.detail for row in await conn.execute(audit_log.select()) if row.action == "guide.edit"]
-        assert [(d["page"], d["lang"]) for d in edits] == [("study", "zh"), ("study", "en")]
+        assert [(d["page"], d["lang"]) for d in edits] == [("study", "zh"), ("study", "en"), ("study", "zh")]
         assert len({row.key for row in await store.guide_index(conn)}) == 4
 
 
 async def test_contacts_by_level_and_district_and_the_offices_edits(stack, tmp_path):
     pilot = await stack.pilot()
     sb = stack.sb
+    stranger = await sb.user("Stranger", language_code="en")  # not on the roster: the router's polite refusal
+    await sb.send(stranger, "/contacts")
+    refusal = await sb.wait_for(stranger, None, TIMEOUT)
+    assert "invite" in refusal.text and "022-0000-0106" not in refusal.text
     await sb.send(pilot.hongqiao, "/contacts")  # a Hongqiao district member
     shown = await sb.wait_for(pilot.hongqiao, lambda m: "📇" in (m.text or ""), TIMEOUT)
     assert "委员学习和联络室" in shown.text and "022-0000-0001" in shown.text
