@@ -3,7 +3,9 @@ topic or to one of its questions, not a reply 跟帖) earns ``deliberation.contr
 written, under a monthly cap (quality over volume); a view the committee pins (📌) earns
 ``deliberation.pinned`` once, at the pin (moving the pin on later takes nothing back). A view the
 committee hides gives both back, at the hiding; a view its author withdraws (within its 15
-minutes) gives back what it earned, dated when it was written. Replies earn nothing."""
+minutes) gives back ``deliberation.contribution``, dated when it was written (a pin the committee
+gave in those minutes stays: the pin's moment is later, so a recompute would not see it undone).
+Replies earn nothing."""
 
 from __future__ import annotations
 

@@ -16,8 +16,7 @@ from storage import audit, reference
 from storage import serving as store
 
 SCOPES = ("office", "district", "committee")
-HEADINGS = {"office": N_("<b>The liaison office (委员学习和联络室)</b>"),
-            "district": N_("<b>District liaison centres (政协委员联络中心)</b>"),
+HEADINGS = {"district": N_("<b>District liaison centres (政协委员联络中心)</b>"),
             "committee": N_("<b>Special committees (专门委员会)</b>")}
 PHONE = re.compile(r"^[0-9+()\- ]{3,40}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -57,9 +56,9 @@ async def cmd_contacts(ctx: Ctx) -> None:
     lines = [t("📇 <b>Contacts</b>")]
     scope = None
     for row in rows:
-        if row.scope != scope:
+        if row.scope != scope:  # the office's own entries need no heading: their names say it
             scope = row.scope
-            lines += ["", t(HEADINGS[scope])]
+            lines += ["", t(HEADINGS[scope])] if scope in HEADINGS else [""]
         lines += entry_lines(row, t.lang)
     await ctx.reply("\n".join(lines))  # split at line breaks past Telegram's 4,096 (ctx.send)
 
