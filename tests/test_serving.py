@@ -60,6 +60,10 @@ async def test_the_guide_index_opens_pages_in_place_in_the_members_language(stac
     assert answer["show_alert"] and answer["text"] == zh.plain(guide.PAGE.refusal)
     assert (await current(stack, pilot.city, index)).text == study.text
 
+    await sb.send(pilot.city, "/help")  # both commands are in /help
+    help_text = (await sb.wait_for(pilot.city, lambda m: "/contacts" in (m.text or ""), TIMEOUT)).text
+    assert "/guide — 新委员履职指南" in help_text and "/contacts — 委员学习和联络室" in help_text
+
     english = await stack.world.join("H006", "Ma")  # an English-speaking member of the roster
     await sb.send(english, "/guide")
     index_en = await sb.wait_for(english, lambda m: "gd:study" in m.button_data.values(), TIMEOUT)
