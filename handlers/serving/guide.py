@@ -126,8 +126,8 @@ async def edit(conn, key: str, raw: bytes, lang: str, now, *, actor: str) -> int
         raise AdminError(f"a page's name is lower-case letters, digits and _ (at most 24), not {key!r}")
     if lang not in LANGS:
         raise AdminError(f"the language is zh or en, not {lang!r}")
-    existing = await store.guide_page(conn, key, lang) or (await store.guide_page(conn, key, "zh"))
-    title, body = parse_page(raw, title=existing.title if existing is not None and existing.lang == lang else None)
+    existing = await store.guide_page(conn, key, lang)  # a file without "# title" keeps the page's
+    title, body = parse_page(raw, title=existing.title if existing is not None else None)
     length = telegram_len(page_text(_Row(title, body)))
     if length > TEXT_LIMIT:
         raise AdminError(f"the page is {length} characters as Telegram counts them; one message holds {TEXT_LIMIT}: "
