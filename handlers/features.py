@@ -3,8 +3,7 @@ To add a feature, declare a ``FEATURE`` in its package (handlers/core/feature.py
 here; the registry refuses a command, button prefix, flow or timer kind claimed twice."""
 
 from handlers import consultation, deliberation, digests, members, notices, office, points, privacy, reports, study
-from handlers import selfservice
-from handlers import oversight
+from handlers import oversight, selfservice, serving
 from handlers.core.feature import Registry
 
 FEATURES = [  # also the order of the command menus (handlers/core/menus.py)
@@ -18,6 +17,7 @@ FEATURES = [  # also the order of the command menus (handlers/core/menus.py)
     digests.FEATURE,   # digests, /settings, /stats
     points.FEATURE,    # 积分 and the duty record (履职档案)
     privacy.FEATURE,   # /mydata, retention
+    serving.FEATURE,   # 服务委员: /guide, /contacts
     selfservice.FEATURE,  # /calendar, /phone, the yearly summary
     members.FEATURE,   # joining, help, language, cancel
 ]

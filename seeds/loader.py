@@ -32,6 +32,7 @@ from storage import calendar as calendar_store
 from storage import departments as department_store
 from storage import outcomes as outcome_store
 from storage import points as points_store
+from seeds import serving as serving_seeds
 from storage import targets as target_store
 from storage.schema import committees, districts, domains, routing_rules, sectors, streets, tags, topics
 
@@ -225,4 +226,5 @@ async def load_seeds(db, now, *, roster: bool = True, seed_dir: Path | str | Non
         # holidays.yaml: only the seed's own rows are synced; the office's edits are kept
         rows = calendar_store.seed_rows(read_yaml("holidays.yaml", seed_dir))
         counts["holidays"] = await calendar_store.sync_seed(conn, rows, now)
+        counts.update(await serving_seeds.load(conn, now, seed_dir))  # guide.yaml, contacts.yaml (服务委员)
     return counts

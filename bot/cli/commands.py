@@ -300,6 +300,9 @@ main.add_command(summary)
 member.add_command(member_phones)
 from bot.cli.oversight import oversight  # noqa: E402
 main.add_command(oversight)
+from bot.cli.serving import contacts, guide  # noqa: E402
+main.add_command(guide)
+main.add_command(contacts)
 
 
 @main.group()

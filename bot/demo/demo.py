@@ -384,6 +384,11 @@ async def play_points(app: LinkageApp, world: World, pilot, transcript: Transcri
         await app.dispatcher.drain()
         await app.sender.drain(timeout=60)
         await transcript.settle(1)
+    for command in ("/guide", "/contacts"):  # 服务委员: the new member's guide, the directory for Hongqiao
+        await world.sb.send(pilot.hongqiao, command)
+        await app.dispatcher.drain()
+        await app.sender.drain(timeout=60)
+        await transcript.settle(1)
 
 
 async def _member(app: LinkageApp, roster_id: str):

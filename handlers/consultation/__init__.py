@@ -11,7 +11,7 @@ Every press is checked: a member's against their invitation, an organiser's with
 ``roles.runs_committee`` (the committee's staff, or an office admin).
 """
 
-from handlers.consultation import answers, calendar, jobs, live, statements, views
+from handlers.consultation import answers, calendar, jobs, live, points, record, statements, views
 from handlers.consultation.terms import CARD, ORGANISER, PUSH, STEP
 from handlers.core.feature import Feature
 from handlers.core.i18n import N_
@@ -48,4 +48,6 @@ FEATURE = Feature(
                           "and requests to speak reach you with accept and return buttons."))],
     personal_data=views.personal_data,
     check_in=[answers.check_in],
+    point_sources=[points.events],  # attended, statement accepted (采用), spoke in person
+    record_parts=[record.record_part],
 )

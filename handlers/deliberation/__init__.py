@@ -9,7 +9,7 @@ the committee's copies, ``summary`` the closing summary and export, ``common`` w
 
 from handlers.core.feature import Feature
 from handlers.core.i18n import N_
-from handlers.deliberation import calendar, committee, contribute, mirror, topics, views
+from handlers.deliberation import calendar, committee, contribute, mirror, points, record, topics, views
 from handlers.deliberation.common import ACT
 
 ACTIONS = {"say": contribute.start, "view": views.view, "reply": contribute.reply, "edit": contribute.edit,
@@ -39,4 +39,6 @@ FEATURE = Feature(
           (committee.may_open, N_("/deliberate — open a deliberation topic for your committee"))],
     personal_data=views.personal_data,
     on_target_bound=[mirror.on_room_bound],  # a room bound late gets the views given before
+    point_sources=[points.events],  # views earn, pinned ones more; hidden or withdrawn give back
+    record_parts=[record.record_part],
 )
