@@ -108,7 +108,7 @@ async def test_console_in_chat_gives_a_one_time_link_and_a_strict_cookie(stack):
     path = path_of(re.search(r"https?://\S+/login/\S+", message.text).group(0))
     await stack.sb.send(pilot.city, "/console")  # a member is refused, politely, with no link
     refused = await stack.sb.wait_for(pilot.city, None, TIMEOUT)
-    assert refused.text == zh.plain("Only the office's staff can use the web console.")
+    assert refused.text == zh.plain("Only the office's, district CPPCC and committee staff can use the web console.")
     async with console(stack) as client:
         page = await client.get(path)
         assert page.status == 200 and "何欣然" in await text(page)
