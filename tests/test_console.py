@@ -325,3 +325,26 @@ async def test_exports_download_in_scope_and_refuse_bad_input(stack):
     qian = (await stack.row("members", roster_id="Q001")).id
     exports = await audit_rows(stack, "export.reports")
     assert [(r.actor, r.detail["district"], r.detail["rows"]) for r in exports] == [(f"console:member:{qian}", "hongqiao", 1)]
+
+
+async def test_linkage_run_serves_the_console_when_its_port_is_set(stack):
+    import socket
+
+    import aiohttp
+
+    from bot.app import LinkageApp
+    from tests.conftest import TOKEN
+    from tests.fast import InProcessApi
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = stack.app.settings.model_copy(update={"console_port": port})
+    app = LinkageApp(settings, api=InProcessApi(stack.server, TOKEN))  # its own connection to the same database
+    await app.start()
+    try:
+        path = await link_for(stack, "O001")
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"http://127.0.0.1:{port}{path}") as page:
+                assert page.status == 200 and "何欣然" in await page.text()
+    finally:
+        await app.stop()
