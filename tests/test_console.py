@@ -348,3 +348,43 @@ async def test_linkage_run_serves_the_console_when_its_port_is_set(stack):
                 assert page.status == 200 and "何欣然" in await page.text()
     finally:
         await app.stop()
+
+
+async def test_audit_log_is_filtered_by_scope_and_door(stack):
+    async with console(stack) as client:
+        await sign_in(client, stack, "O001")
+    async with console(stack) as client:
+        await sign_in(client, stack, "Q001")
+        mine = await text(await client.get("/audit"))
+        ids = {r: (await stack.row("members", roster_id=r)).id for r in ("O001", "Q001")}
+        assert f"console:member:{ids['Q001']}" in mine and f"console:member:{ids['O001']}" not in mine
+    async with console(stack) as client:
+        await sign_in(client, stack, "O001")
+        everything = await text(await client.get("/audit", params={"door": "console:", "action": "console.sign_in"}))
+        assert f"console:member:{ids['Q001']}" in everything and f"console:member:{ids['O001']}" in everything
+        assert "console.link" not in everything.split('id="audit"')[1]  # the action filter
+        bad = await client.get("/audit", params={"door": "nowhere", "action": "x" * 49})
+        shown = await text(bad)
+        assert bad.status == 200 and zh.plain("Choose a door from the list.") in shown
+        assert zh.plain("An action is at most 48 characters.") in shown
+
+
+async def test_over_long_search_and_oversized_form_are_refused(stack):
+    async with console(stack) as client:
+        await sign_in(client, stack, "O001")
+        found = await text(await client.get("/reports", params={"q": "停" * 101}))
+        assert zh.plain("A search is at most 100 characters.") in found
+        page = await text(await client.get("/exports"))
+        huge = await client.post("/exports/reports", data={"csrf": csrf_of(page), "pad": "x" * (11 * 1024 * 1024)})
+        assert huge.status == 413 and zh.plain("Too large") in await text(huge)
+    assert await audit_rows(stack, "export.reports") == []
+
+
+async def test_a_member_who_reads_english_gets_the_console_in_english(stack):
+    member = await stack.row("members", roster_id="O001")
+    async with stack.app.db.transaction() as conn:
+        await people.change(conn, member.id, language="en")
+    async with console(stack) as client:
+        await sign_in(client, stack, "O001")
+        page = await text(await client.get("/dashboard"))
+        assert "Oldest unclaimed reports" in page and 'lang="en"' in page
