@@ -388,3 +388,22 @@ async def test_a_member_who_reads_english_gets_the_console_in_english(stack):
         await sign_in(client, stack, "O001")
         page = await text(await client.get("/dashboard"))
         assert "Oldest unclaimed reports" in page and 'lang="en"' in page
+
+
+async def test_the_console_and_the_command_line_export_the_same_rows(stack, tmp_path, monkeypatch):
+    await reports_world(stack)
+    today = stack.app.clock.now().date().isoformat()
+    monkeypatch.setenv("LINKAGE_DATABASE", stack.app.settings.database)
+    out = tmp_path / "cli.csv"
+    result = await asyncio.to_thread(CliRunner().invoke, cli_main, ["export", "reports", "--from", today, "--to", today,
+                                                                    "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    async with console(stack) as client:
+        await sign_in(client, stack, "O001")
+        page = await text(await client.get("/exports"))
+        response = await client.post("/exports/reports", data={"csrf": csrf_of(page), "from": today, "to": today,
+                                                                "format": "csv"})
+        assert response.status == 200
+        assert await response.read() == out.read_bytes()
+    actors = [r.actor for r in await audit_rows(stack, "export.reports")]
+    assert actors[0] == "cli" and actors[1].startswith("console:member:")
