@@ -87,7 +87,7 @@ async def reports_world(stack) -> dict:
     """A named city report claimed by its liaison, an anonymous Hongqiao street report, a Heping one."""
     pilot = await stack.pilot()
     world = stack.world
-    city = await world.submit(pilot.city, topic="smart_parking", area="city", title="夜间停车难",
+    city = await world.submit(pilot.city, topic="smart_parking", area="city", title="夜间停车难", photo=True,
                               observation="老旧小区夜间停车难。", suggestion="推行错时共享停车。")
     await world.card_action(pilot.topic_liaison, pilot.topic_group, city, "claim")
     hongqiao = await world.submit(pilot.hongqiao, topic="smart_parking", area="street", street="hongqiao_xiyuzhuang",
@@ -260,6 +260,8 @@ async def test_reports_filters_search_and_the_claim_state(stack):
         page = await text(await client.get(f"/reports/{codes['city']}"))
         assert zh.plain("being handled") in page and "张伟东" in page and "王晓明" in page
         assert "老旧小区夜间停车难。" in page and "市政协·智慧停车主题议政群" in page
+        assert zh.plain("a photo") in page  # the attachment, by name or kind
+        assert zh.plain("claimed") in page  # the step, in every step's list
 
 
 async def test_revealing_an_anonymous_author_is_explicit_audited_and_the_city_offices(stack):
