@@ -201,6 +201,11 @@ async def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(stac
             refused = await client.post("/logout", data=data, allow_redirects=False)
             assert refused.status == 400 and zh.plain("The form has expired") in await text(refused)
         assert (await client.get("/reports")).status == 200  # still signed in: the forged sign-out did nothing
+        # another site's form, even carrying a valid sign-in link, is refused by its Origin; the link stays unspent
+        path = await link_for(stack, "O001")
+        foreign = await client.post(path, headers={"Origin": "https://elsewhere.example"}, allow_redirects=False)
+        assert foreign.status == 400 and COOKIE not in foreign.cookies
+        assert (await client.post(path, allow_redirects=False)).status == 303
     assert await audit_rows(stack, "console.sign_out") == []
 
 
