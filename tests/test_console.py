@@ -414,3 +414,30 @@ async def test_the_console_and_the_command_line_export_the_same_rows(stack, tmp_
         assert await response.read() == out.read_bytes()
     actors = [r.actor for r in await audit_rows(stack, "export.reports")]
     assert actors[0] == "cli" and actors[1].startswith("console:member:")
+
+
+async def test_linkage_console_serves_until_sigterm(stack, tmp_path):
+    import signal
+    import socket
+
+    import aiohttp
+
+    from bot.bench.process import BotProcess
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = BotProcess({"LINKAGE_DATABASE": stack.app.settings.database, "LINKAGE_CONSOLE_URL": f"http://127.0.0.1:{port}"},
+                        tmp_path, args=("-m", "bot.cli", "console", "--port", str(port)), label="console")
+    await server.start(lambda: "console on http://127.0.0.1" in server.output(), 60)
+    try:
+        link = await asyncio.to_thread(CliRunner().invoke, cli_main, ["--database", stack.app.settings.database,
+                                                                      "console", "login-link", "O001"])
+        path = path_of(link.output.strip())
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"http://127.0.0.1:{port}{path}") as page:
+                assert page.status == 200 and "何欣然" in await page.text()
+            async with http.get(f"http://127.0.0.1:{port}/static/console.css") as css:
+                assert '"Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif' \
+                    in await css.text()
+    finally:
+        assert await server.stop(signal.SIGTERM, 30) == 0, server.output_tail()
