@@ -441,3 +441,26 @@ async def test_linkage_console_serves_until_sigterm(stack, tmp_path):
                     in await css.text()
     finally:
         assert await server.stop(signal.SIGTERM, 30) == 0, server.output_tail()
+
+
+def test_scope_of_each_role():
+    from types import SimpleNamespace as Row
+
+    from handlers.core.roles import Scope, console_scope
+
+    def member(role, district=None, committee=None, active=True):
+        return Row(role=role, district_code=district, committee_code=committee, active=active)
+    city, hongqiao = console_scope(member("admin")), console_scope(member("district_admin", "hongqiao"))
+    staff = console_scope(member("staff", committee="social_legal"))
+    assert (city, hongqiao, staff) == (Scope("city"), Scope("district", district_code="hongqiao"),
+                                       Scope("committee", committee_code="social_legal"))
+    for nobody in (member("member"), member("liaison", "hongqiao"), member("district_admin"),
+                   member("admin", active=False), None):
+        assert console_scope(nobody) is None
+    ours, theirs, citywide = Row(district_code="hongqiao"), Row(district_code="heping"), Row(district_code=None)
+    for test in ("sees_item", "sees_target", "sees_rule"):
+        assert [getattr(scope, test)(row) for scope in (city, hongqiao, staff) for row in (ours, theirs, citywide)] \
+            == [True, True, True, True, False, False, False, False, False], test
+    assert (city.district, hongqiao.district, staff.district) == (None, "hongqiao", None)
+    assert [s.sees_committee("social_legal") for s in (city, hongqiao, staff)] == [True, False, True]
+    assert [s.sees_reports for s in (city, hongqiao, staff)] == [True, True, False]
