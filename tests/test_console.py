@@ -110,6 +110,10 @@ async def test_console_in_chat_gives_a_one_time_link_and_a_strict_cookie(stack):
     await stack.sb.send(pilot.city, "/console")  # a member is refused, politely, with no link
     refused = await stack.sb.wait_for(pilot.city, None, TIMEOUT)
     assert refused.text == zh.plain("Only the office's, district CPPCC and committee staff can use the web console.")
+    for user, listed in ((pilot.office, True), (pilot.city, False)):  # /help names /console to its users only
+        await stack.sb.send(user, "/help")
+        help_text = (await stack.sb.wait_for(user, "/submit", TIMEOUT)).text
+        assert ("/console" in help_text) == listed
     async with console(stack) as client:
         page = await client.get(path)
         assert page.status == 200 and "何欣然" in await text(page)
