@@ -468,3 +468,19 @@ def test_scope_of_each_role():
     assert (city.district, hongqiao.district, staff.district) == (None, "hongqiao", None)
     assert [s.sees_committee("social_legal") for s in (city, hongqiao, staff)] == [True, False, True]
     assert [s.sees_reports for s in (city, hongqiao, staff)] == [True, True, False]
+
+
+# --- the same on PostgreSQL (skipped, saying why, without LINKAGE_TEST_POSTGRES_URL) ---------------
+
+async def test_sign_in_and_the_scope_matrix_on_postgres(pg_stack):
+    await test_tampered_cookie_idle_timeout_and_sign_out(pg_stack)
+    await test_scope_matrix(pg_stack)
+    await test_audit_log_is_filtered_by_scope_and_door(pg_stack)
+
+
+async def test_reveal_on_postgres(pg_stack):
+    await test_revealing_an_anonymous_author_is_explicit_audited_and_the_city_offices(pg_stack)
+
+
+async def test_dashboard_on_postgres(pg_stack):
+    await test_dashboard_numbers_period_and_chart(pg_stack)
