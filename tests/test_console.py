@@ -241,6 +241,10 @@ async def test_scope_matrix(stack):
             if roster_id == "Q001":  # the district's numbers only: its one report, no other district
                 assert re.search(NEW + "<b>1</b>", dashboard.replace("\n", "")), dashboard
                 assert "和平区" not in dashboard
+            if roster_id == "Q001":  # the district's own groups in the filter, and only those
+                assert 'value="district:hongqiao"' in listing and 'value="topic:smart_parking"' not in listing
+                refused = await text(await client.get("/reports", params={"target": "topic:smart_parking"}))
+                assert zh.plain("There is no such group.") in refused
             nav = await text(await client.get("/audit"))
             assert ('href="/reports"' in nav) == (roster_id != "S001")
 
@@ -259,6 +263,7 @@ async def test_reports_filters_search_and_the_claim_state(stack):
         assert codes["hongqiao"] in found and codes["heping"] not in found
         found = await text(await client.get("/reports", params={"target": "topic:smart_parking"}))
         assert codes["city"] in found and codes["heping"] not in found
+        assert '<option value="topic:smart_parking" selected>市政协·智慧停车主题议政群</option>' in found
         # bad input: the message beside its field, the list unfiltered by it
         bad = await client.get("/reports", params={"from": "2026-13-01", "status": "bogus", "topic": "nope"})
         shown = await text(bad)
