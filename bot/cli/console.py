@@ -34,7 +34,7 @@ def console(ctx: click.Context, host: str | None, port: int | None) -> None:
         from storage.db import Database
         settings.database_path_ready()
         db = Database(settings.database)
-        await db.create_schema()
+        await db.ensure_schema()  # an old schema is refused, with what to do
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
