@@ -5,6 +5,7 @@ here; the registry refuses a command, button prefix, flow or timer kind claimed 
 from handlers import consultation, deliberation, digests, members, notices, office, points, privacy, reports, study
 from handlers import oversight, selfservice, serving
 from handlers.core.feature import Registry
+from handlers import console  # noqa: E402  the office's web console: /console
 
 FEATURES = [  # also the order of the command menus (handlers/core/menus.py)
     reports.FEATURE,   # 社情民意信息: submit, /my, cards, deadlines, co-signers
@@ -20,5 +21,6 @@ FEATURES = [  # also the order of the command menus (handlers/core/menus.py)
     serving.FEATURE,   # 服务委员: /guide, /contacts
     selfservice.FEATURE,  # /calendar, /phone, the yearly summary
     members.FEATURE,   # joining, help, language, cancel
+    console.FEATURE,   # /console: a sign-in link to the office's web console
 ]
 REGISTRY = Registry(FEATURES)

@@ -16,6 +16,7 @@ import storage.outcomes  # noqa: E402,F401  item_outcomes (outcome chains), repl
 import storage.points  # noqa: E402,F401  point_rules, point_entries, point_prefs (积分)
 import storage.selfservice  # noqa: E402,F401  member_phones, year_summaries (a member's self-service)
 import storage.serving  # noqa: E402,F401  guide_pages, contacts (服务委员: /guide, /contacts)
+import storage.console  # noqa: E402,F401  console_links, console_sessions (the office's web console)
 
 __all__ = ["metadata"]
 import storage.oversight  # noqa: E402,F401  oversight_items, _steps, _replies, _ratings, _inspections, _findings (民主监督)

@@ -303,6 +303,8 @@ main.add_command(oversight)
 from bot.cli.serving import contacts, guide  # noqa: E402
 main.add_command(guide)
 main.add_command(contacts)
+from bot.cli.console import console  # noqa: E402
+main.add_command(console)
 
 
 @main.group()
