@@ -194,23 +194,10 @@ def route() -> None:
 def route_test(settings: Settings, **fields) -> None:
     """Dry run: every target the walk picks once the groups are bound (those not bound yet are
     marked), and where an item would go now if that differs."""
-    from handlers.office.rules import route_test as dry_run
-
-    async def both(conn, now):
-        return await dry_run(conn, **fields, as_if_bound=True), await dry_run(conn, **fields)
-    planned, now = _run(_with_db(settings, both))
-    for line in planned.lines:
+    from handlers.office.rules import dry_run
+    trial = _run(_with_db(settings, lambda conn, now: dry_run(conn, **fields)))
+    for line in trial.lines():
         click.echo(line)
-    click.echo("→ " + _route_places(planned))
-    if [t.id for t in (*now.targets, *now.watchers)] != [t.id for t in (*planned.targets, *planned.watchers)]:
-        click.echo("→ now, with the groups bound so far: " + _route_places(now))
-
-
-def _route_places(trace) -> str:
-    def named(targets) -> str:
-        return ", ".join(t.name + (" (not bound)" if t.chat_id is None else "") for t in targets)
-    text = named(trace.targets) or "nowhere yet (the item would wait)"
-    return text + (f"; watch (知悉): {named(trace.watchers)}" if trace.watchers else "")
 
 
 @route.command("list")
