@@ -84,6 +84,10 @@ class LinkageApp:
             health = web.Application()
             add_health_route(health, self.health)
             await self._serve(health, self.settings.health_host, self.settings.health_port)
+        if self.settings.console_port is not None:  # the office's web console (bot/console/)
+            from bot.console.app import make_app as console_app
+            await self._serve(console_app(self.db, config, self.clock), self.settings.console_host,
+                              self.settings.console_port)
         log.info("bot started", extra={"framework": self.api.name, "bot": self.me.get("username"),
                                        "mode": "webhook" if use_webhook else "polling"})
 

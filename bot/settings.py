@@ -43,6 +43,9 @@ class RuntimeSettings(BaseSettings):
     # /healthz for `linkage run` (also on the webhook server in webhook mode); None = no health port
     health_port: int | None = None
     health_host: str = "127.0.0.1"
+    # the office's web console inside `linkage run` (bot/console/); None = not served there
+    console_port: int | None = None
+    console_host: str = "127.0.0.1"
     # supervision (bot/supervise.py): a failing loop restarts after 1 s, 2 s, 4 s ... (at most 60 s);
     # this many failures within the window stop the process with a non-zero exit status
     restart_backoff_seconds: float = 1.0

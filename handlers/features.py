@@ -4,6 +4,7 @@ here; the registry refuses a command, button prefix, flow or timer kind claimed 
 
 from handlers import consultation, deliberation, digests, members, notices, office, points, privacy, reports, study
 from handlers.core.feature import Registry
+from handlers import console  # noqa: E402  the office's web console: /console
 
 FEATURES = [  # also the order of the command menus (handlers/core/menus.py)
     reports.FEATURE,   # 社情民意信息: submit, /my, cards, deadlines, co-signers
@@ -16,5 +17,6 @@ FEATURES = [  # also the order of the command menus (handlers/core/menus.py)
     points.FEATURE,    # 积分 and the duty record (履职档案)
     privacy.FEATURE,   # /mydata, retention
     members.FEATURE,   # joining, help, language, cancel
+    console.FEATURE,   # /console: a sign-in link to the office's web console
 ]
 REGISTRY = Registry(FEATURES)

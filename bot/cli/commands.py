@@ -280,6 +280,8 @@ main.add_command(consultation)
 from bot.cli.points import points, record  # noqa: E402
 main.add_command(points)
 main.add_command(record)
+from bot.cli.console import console  # noqa: E402
+main.add_command(console)
 
 
 @main.group()

@@ -78,6 +78,11 @@ class HandlerConfig:
     # quiet hours (Asia/Shanghai, HH:MM-HH:MM, "" = none): bulk messages — reminders, digests,
     # notices, nudges — queued inside them wait until the window ends (Ctx.call)
     quiet_hours: str = "21:00-08:00"
+    # the office's web console (bot/console/): the address its sign-in links start with (behind a
+    # reverse proxy, the public https:// one), how long a link lasts, a session's idle timeout
+    console_url: str = "http://127.0.0.1:8080"
+    console_link_minutes: int = 10
+    console_idle_minutes: int = 30
     allowed_document_types: tuple[str, ...] = (
         "application/pdf", "application/msword",
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",

@@ -12,7 +12,7 @@ from pathlib import Path
 from handlers.core.cells import read_cell
 from handlers.core.context import without_bidi_controls
 from handlers.core.errors import AdminError
-from handlers.core.roles import ROLES, STAFF
+from handlers.core.roles import DISTRICT_ADMIN, ROLES, STAFF
 from handlers.office.lookups import LEVELS, Reference, clean
 from storage import audit, people
 from storage import targets as target_store
@@ -139,6 +139,9 @@ def _validate_row(raw: dict, number: int, ref: Reference, target_names: set[str]
         errors.append(RowError("role", f"role '{v['role']}' is not valid: use {', '.join(ROLES)}"))
     elif role == STAFF and not codes["committee"]:
         errors.append(RowError("committee", "role staff (专委会工作人员) needs the committee the member works for"))
+    elif role == DISTRICT_ADMIN and not codes["district"]:
+        errors.append(RowError("district", "role district_admin (区政协办公室工作人员) needs the district the member "
+                                           "works for"))
     language = (v["language"] or "zh").lower()
     if language not in LANGUAGES:
         errors.append(RowError("language", f"language '{v['language']}' is not valid: use zh or en"))

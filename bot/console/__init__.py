@@ -1,0 +1,30 @@
+"""The office's web console: a door like the command line (bot/cli/), on aiohttp, rendering
+server-side HTML from Jinja2 templates (no build step, nothing fetched from the internet).
+
+It calls the same office operations as the CLI and the chat (handlers/…, storage/… for reads),
+never SQL of its own. Pieces:
+
+- app.py — ``make_app(db, config, clock)``: the aiohttp application, its middlewares (refusal
+  pages, the session, CSRF on every POST, security headers) and ``render()``;
+- auth.py — sign-in through a one-time link (handlers/console/signin.py), sign-out;
+- screens/ — one module per screen; ``screens/__init__.py`` lists them (the nav's order);
+- templates/ — ``layout.html`` (every page extends it), ``refusal.html``, ``_forms.html``
+  (field errors), one folder per screen; static/console.css (CJK font stack, readable on a phone).
+
+How to add a screen (e.g. "rules"):
+
+1. ``bot/console/screens/rules.py`` declares ``SCREEN = Screen("rules", N_("Routing"), "/rules",
+   allowed=lambda scope: scope.kind == CITY, routes=[("GET", "/rules", page), ("POST", "/rules/add", add)])``.
+   Each handler is ``async def page(request) -> web.Response``; ``request[SESSION]`` is the signed-in
+   :class:`handlers.console.signin.Session` (member, scope, csrf, actor); ``read(request)`` /
+   ``write(request)`` open a transaction; ``render(request, "rules/page.html", **values)`` answers.
+   The app refuses every route of a screen whose ``allowed(scope)`` is false (403), so a handler
+   only filters its queries by ``session.scope``.
+2. Templates in ``bot/console/templates/rules/*.html``: ``{% extends "layout.html" %}``, strings
+   through ``t("English msgid")`` (the catalog, like the chat), every form ``{{ csrf_field() }}`` (``{% from "_forms.html" import csrf_field, field_error with context %}``),
+   errors beside the field with ``{{ field_error(errors, "name") }}`` from ``_forms.html``.
+3. Append the module to ``SCREENS`` in ``bot/console/screens/__init__.py`` (the nav's order).
+4. A change calls an office operation with ``actor=session.actor`` ("console:member:12"), so the
+   audit log says it came through the console and who did it; a refusal (AdminError) is shown
+   beside the field it is about and changes nothing.
+"""

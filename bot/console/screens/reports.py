@@ -1,0 +1,17 @@
+"""Reports (placeholder until filled in)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.console.app import render
+from bot.console.screens import Screen
+from handlers.core.i18n import N_
+
+
+async def page(request: web.Request) -> web.Response:
+    return render(request, "reports/page.html")
+
+
+SCREEN = Screen("reports", N_("Reports"), "/reports", allowed=lambda scope: scope.sees_reports,
+                routes=[("GET", "/reports", page)])
