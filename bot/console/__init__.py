@@ -4,6 +4,7 @@ server-side HTML from Jinja2 templates (no build step, nothing fetched from the 
 It calls the same office operations as the CLI and the chat (handlers/…, storage/… for reads),
 never SQL of its own. Pieces:
 
+- web.py — what every page uses: ``render``, ``read``/``write``, ``refuse``, :class:`Screen`;
 - app.py — ``make_app(db, config, clock)``: the aiohttp application, its middlewares (refusal
   pages, the session, CSRF on every POST, security headers) and ``render()``;
 - auth.py — sign-in through a one-time link (handlers/console/signin.py), sign-out;
@@ -15,7 +16,8 @@ How to add a screen (e.g. "rules"):
 
 1. ``bot/console/screens/rules.py`` declares ``SCREEN = Screen("rules", N_("Routing"), "/rules",
    allowed=lambda scope: scope.kind == CITY, routes=[("GET", "/rules", page), ("POST", "/rules/add", add)])``.
-   Each handler is ``async def page(request) -> web.Response``; ``request[SESSION]`` is the signed-in
+   (``from bot.console.web import Screen, render, read, write, session_of``.) Each handler is
+   ``async def page(request) -> web.Response``; ``request[SESSION]`` is the signed-in
    :class:`handlers.console.signin.Session` (member, scope, csrf, actor); ``read(request)`` /
    ``write(request)`` open a transaction; ``render(request, "rules/page.html", **values)`` answers.
    The app refuses every route of a screen whose ``allowed(scope)`` is false (403), so a handler
@@ -23,7 +25,7 @@ How to add a screen (e.g. "rules"):
 2. Templates in ``bot/console/templates/rules/*.html``: ``{% extends "layout.html" %}``, strings
    through ``t("English msgid")`` (the catalog, like the chat), every form ``{{ csrf_field() }}`` (``{% from "_forms.html" import csrf_field, field_error with context %}``),
    errors beside the field with ``{{ field_error(errors, "name") }}`` from ``_forms.html``.
-3. Append the module to ``SCREENS`` in ``bot/console/screens/__init__.py`` (the nav's order).
+3. Append its ``SCREEN`` to ``SCREEN_LIST`` in ``bot/console/screens/__init__.py`` (the nav's order).
 4. A change calls an office operation with ``actor=session.actor`` ("console:member:12"), so the
    audit log says it came through the console and who did it; a refusal (AdminError) is shown
    beside the field it is about and changes nothing.

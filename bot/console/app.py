@@ -1,91 +1,25 @@
-"""The console's aiohttp application: middlewares (refusal pages, session, CSRF, headers) and
-the helpers every screen uses (``render``, ``read``, ``write``, ``refuse``)."""
+"""The console's aiohttp application: its middlewares (refusal pages, the session, CSRF on every
+POST, security headers), the screens' routes behind their scope guard, and serving it."""
 
 from __future__ import annotations
 
 import logging
 import secrets
-from contextlib import asynccontextmanager
-from pathlib import Path
 
 import jinja2
 from aiohttp import web
 
 from bot.clock import Clock
+from bot.console import auth
+from bot.console.screens import SCREEN_LIST
+from bot.console.web import (CLOCK, CONFIG, COOKIE, DB, HERE, JINJA, MAX_UPLOAD, PUBLIC, SCREENS, SESSION,
+                             Refusal, Screen, refusal_page, refuse)
 from handlers.console import signin
 from handlers.core.context import HandlerConfig
-from handlers.core.i18n import N_, translator
-from handlers.core.localtime import shown
+from handlers.core.i18n import N_
 from storage.db import Database
 
 log = logging.getLogger("linkage.console")
-
-HERE = Path(__file__).parent
-COOKIE = "linkage_console"
-MAX_UPLOAD = 10 * 1024 * 1024  # the largest form or file the console takes (a roster XLSX)
-PUBLIC = ("/login/", "/static/", "/signed-out")  # no session needed
-
-DB = web.AppKey("db", Database)
-CONFIG = web.AppKey("config", HandlerConfig)
-CLOCK = web.AppKey("clock", Clock)
-JINJA = web.AppKey("jinja", jinja2.Environment)
-SESSION = web.RequestKey("session", signin.Session)  # request[SESSION]: the signed-in session
-
-
-class Refusal(Exception):
-    """Answer with the refusal page: ``status``, a title and a message (msgids)."""
-
-    def __init__(self, status: int, title: str, message: str, **values):
-        super().__init__(title)
-        self.status, self.title, self.message, self.values = status, title, message, values
-
-
-def refuse(status: int, title: str, message: str, **values) -> Refusal:
-    return Refusal(status, title, message, **values)
-
-
-def _lang(request: web.Request) -> str:
-    session = request.get(SESSION)
-    return session.member.language if session is not None else "zh"
-
-
-def render(request: web.Request, template: str, *, status: int = 200, **values) -> web.Response:
-    """The template, with what every page needs: t(), the session, the nav, the CSRF field."""
-    from bot.console.screens import visible_screens
-    t = translator(_lang(request))
-    session = request.get(SESSION)
-    env = request.app[JINJA]
-    page = env.get_template(template).render(
-        t=t.plain, lang=t.lang, session=session, scope=session.scope if session else None,
-        nav=visible_screens(session.scope) if session else [], path=request.path,
-        csrf=session.csrf if session else "", shown=shown, **values)
-    return web.Response(text=page, status=status, content_type="text/html", charset="utf-8")
-
-
-@asynccontextmanager
-async def read(request: web.Request):
-    async with request.app[DB].read() as conn:
-        yield conn
-
-
-@asynccontextmanager
-async def write(request: web.Request):
-    async with request.app[DB].transaction() as conn:
-        yield conn
-
-
-def now(request: web.Request):
-    return request.app[CLOCK].now()
-
-
-def session_of(request: web.Request) -> signin.Session:
-    return request[SESSION]
-
-
-def refusal_page(request: web.Request, refusal: Refusal) -> web.Response:
-    t = translator(_lang(request))
-    return render(request, "refusal.html", status=refusal.status, title=t.plain(refusal.title),
-                  message=t.plain(refusal.message, **refusal.values))
 
 
 @web.middleware
@@ -143,21 +77,25 @@ async def headers(request: web.Request, handler):
     return response
 
 
-def set_session_cookie(response: web.StreamResponse, request: web.Request, token: str) -> None:
-    secure = request.app[CONFIG].console_url.startswith("https://")
-    response.set_cookie(COOKIE, token, path="/", httponly=True, samesite="Strict", secure=secure)
+def _guarded(screen: Screen, handler):
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        if not screen.allowed(request[SESSION].scope):
+            raise refuse(403, N_("Not for your office"), N_("This page is not part of what your office manages."))
+        return await handler(request)
+    return guarded
 
 
 def make_app(db: Database, config: HandlerConfig, clock: Clock | None = None) -> web.Application:
-    from bot.console import auth
-    from bot.console.screens import add_screens
     app = web.Application(middlewares=[headers, refusals, sessions], client_max_size=MAX_UPLOAD)
     app[DB], app[CONFIG], app[CLOCK] = db, config, clock or Clock()
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     app[JINJA] = env
+    app[SCREENS] = tuple(SCREEN_LIST)
     auth.add_routes(app)
-    add_screens(app)
+    for screen in SCREEN_LIST:
+        for method, path, handler in screen.routes:
+            app.router.add_route(method, path, _guarded(screen, handler))
     app.router.add_static("/static/", HERE / "static")
     return app
 

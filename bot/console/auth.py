@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.console.app import COOKIE, SESSION, Refusal, now, read, refuse, render, set_session_cookie, write
+from bot.console.web import COOKIE, SESSION, Refusal, now, read, refuse, render, set_session_cookie, visible_screens, write
 from handlers.console import signin
 from handlers.core.i18n import N_
 
@@ -61,8 +61,7 @@ async def signed_out(request: web.Request) -> web.Response:
 
 
 async def home(request: web.Request) -> web.Response:
-    from bot.console.screens import visible_screens
-    screens = visible_screens(request[SESSION].scope)
+    screens = visible_screens(request, request[SESSION].scope)
     if screens:
         raise web.HTTPSeeOther(screens[0].path)
     return render(request, "home.html")

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.console.app import render
-from bot.console.screens import Screen
+from bot.console.web import Screen, render
 from handlers.core.i18n import N_
 
 

@@ -1,0 +1,110 @@
+"""What every console page uses: the app's keys, ``render``, ``read``/``write`` (a transaction),
+``refuse`` (the refusal page), the session cookie, and :class:`Screen` (one per screen module)."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Awaitable, Callable, Sequence
+
+import jinja2
+from aiohttp import web
+
+from bot.clock import Clock
+from handlers.console import signin
+from handlers.core.context import HandlerConfig
+from handlers.core.i18n import translator
+from handlers.core.localtime import shown
+from handlers.core.roles import Scope
+from storage.db import Database
+
+HERE = Path(__file__).parent
+COOKIE = "linkage_console"
+MAX_UPLOAD = 10 * 1024 * 1024  # the largest form or file the console takes (a roster XLSX)
+PUBLIC = ("/login/", "/static/", "/signed-out")  # no session needed
+
+DB = web.AppKey("db", Database)
+CONFIG = web.AppKey("config", HandlerConfig)
+CLOCK = web.AppKey("clock", Clock)
+JINJA = web.AppKey("jinja", jinja2.Environment)
+SESSION = web.RequestKey("session", signin.Session)  # request[SESSION]: the signed-in session
+
+
+class Refusal(Exception):
+    """Answer with the refusal page: ``status``, a title and a message (msgids)."""
+
+    def __init__(self, status: int, title: str, message: str, **values):
+        super().__init__(title)
+        self.status, self.title, self.message, self.values = status, title, message, values
+
+
+def refuse(status: int, title: str, message: str, **values) -> Refusal:
+    return Refusal(status, title, message, **values)
+
+
+def _lang(request: web.Request) -> str:
+    session = request.get(SESSION)
+    return session.member.language if session is not None else "zh"
+
+
+def render(request: web.Request, template: str, *, status: int = 200, **values) -> web.Response:
+    """The template, with what every page needs: t(), the session, the nav, the CSRF field."""
+    t = translator(_lang(request))
+    session = request.get(SESSION)
+    env = request.app[JINJA]
+    page = env.get_template(template).render(
+        t=t.plain, lang=t.lang, session=session, scope=session.scope if session else None,
+        nav=visible_screens(request, session.scope) if session else [], path=request.path,
+        csrf=session.csrf if session else "", shown=shown, **values)
+    return web.Response(text=page, status=status, content_type="text/html", charset="utf-8")
+
+
+@asynccontextmanager
+async def read(request: web.Request):
+    async with request.app[DB].read() as conn:
+        yield conn
+
+
+@asynccontextmanager
+async def write(request: web.Request):
+    async with request.app[DB].transaction() as conn:
+        yield conn
+
+
+def now(request: web.Request):
+    return request.app[CLOCK].now()
+
+
+def session_of(request: web.Request) -> signin.Session:
+    return request[SESSION]
+
+
+def refusal_page(request: web.Request, refusal: Refusal) -> web.Response:
+    t = translator(_lang(request))
+    return render(request, "refusal.html", status=refusal.status, title=t.plain(refusal.title),
+                  message=t.plain(refusal.message, **refusal.values))
+
+
+SCREENS = web.AppKey("screens", tuple)  # every Screen, in the nav's order
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True)
+class Screen:
+    name: str  # its templates' folder, templates/<name>/
+    title: str  # the nav's label (an N_ msgid)
+    path: str  # where the nav links to
+    allowed: Callable[[Scope], bool]  # who may open any of its routes (403 for anyone else)
+    routes: Sequence[tuple[str, str, Handler]] = field(default_factory=tuple)  # (method, path, handler)
+    nav: bool = True  # listed in the nav (False: reached from other pages only)
+
+
+def visible_screens(request: web.Request, scope: Scope) -> list[Screen]:
+    return [s for s in request.app[SCREENS] if s.nav and s.allowed(scope)]
+
+
+def set_session_cookie(response: web.StreamResponse, request: web.Request, token: str) -> None:
+    secure = request.app[CONFIG].console_url.startswith("https://")
+    response.set_cookie(COOKIE, token, path="/", httponly=True, samesite="Strict", secure=secure)
