@@ -32,6 +32,14 @@ async def names(conn: AsyncConnection) -> list:
     return list(await conn.execute(select(targets.c.id, targets.c.name, targets.c.chat_id)))
 
 
+async def listed(conn: AsyncConnection, *, district: str | None = None) -> list:
+    """Every target (of a district), by kind and name."""
+    query = select(targets)
+    if district is not None:
+        query = query.where(targets.c.district_code == district)
+    return list(await conn.execute(query.order_by(targets.c.kind, targets.c.name)))
+
+
 async def by_chat(conn: AsyncConnection, chat_id: int, thread_id: int | None):
     """The target bound to this chat (and forum topic); a topic falls back to the whole group."""
     rows = (await conn.execute(select(targets).where(targets.c.chat_id == chat_id))).all()

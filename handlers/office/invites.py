@@ -43,7 +43,7 @@ async def invite_link(conn, member_ref: str, now, *, days: int, bot_username: st
     return f"https://t.me/{username}?start={code}"
 
 
-INVITE_STATES = ("joined", "invited", "expired", "not invited")
+INVITE_STATES = (N_("joined"), N_("invited"), N_("expired"), N_("not invited"))
 
 
 @dataclass
@@ -159,4 +159,4 @@ def qr_svg(link: str) -> str:
     import qrcode
     from qrcode.image.svg import SvgPathImage
     image = qrcode.make(link, image_factory=SvgPathImage, box_size=10, border=2)
-    return image.to_string(encoding="unicode")
+    return image.to_string(encoding="unicode").replace(' id="qr-path"', "")  # many on one page
