@@ -8,10 +8,12 @@ import hashlib
 import secrets
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Integer, String, Table, and_, func, select, update
+from sqlalchemy import Column, ForeignKey, Integer, String, Table, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.schema import UTCDateTime, audit_log, metadata
+from storage.schema import UTCDateTime, audit_log, item_events, item_targets, items, members, metadata, outbox
+
+MAX_WORDS = 5
 
 console_links = Table(  # one-time sign-in links (/console in chat, `linkage console login-link`)
     "console_links", metadata,
@@ -110,3 +112,74 @@ async def audit_entries(conn: AsyncConnection, *, actor_prefix: str | None = Non
 
 async def audit_count(conn: AsyncConnection) -> int:
     return (await conn.execute(select(func.count()).select_from(audit_log))).scalar_one()
+
+
+# --- the dashboard and the reports screen (handlers/console/) -------------------------------------
+
+def _in_district(district: str | None) -> list:
+    return [] if district is None else [items.c.district_code == district]
+
+
+async def claimed_numbers(conn: AsyncConnection, since: datetime, until: datetime, *, by: str = "topic_code",
+                          district: str | None = None) -> dict[str | None, int]:
+    """How many items were claimed in [since, until) (once each), by topic or district."""
+    group = items.c[by]
+    rows = await conn.execute(
+        select(group, func.count(func.distinct(item_events.c.item_id)))
+        .select_from(item_events.join(items, items.c.id == item_events.c.item_id))
+        .where(item_events.c.kind == "claimed", item_events.c.created_at >= since, item_events.c.created_at < until,
+               items.c.duplicate_of.is_(None), *_in_district(district)).group_by(group))
+    return dict(rows.all())
+
+
+async def items_in(conn: AsyncConnection, statuses: tuple[str, ...], *, district: str | None = None,
+                   limit: int = 500) -> list:
+    """Items in these states, the longest unchanged first."""
+    return list(await conn.execute(select(items).where(items.c.status.in_(statuses), *_in_district(district))
+                                   .order_by(items.c.updated_at, items.c.id).limit(limit)))
+
+
+async def unreachable_members(conn: AsyncConnection, *, district: str | None = None) -> list:
+    """Members who joined but blocked the bot (Telegram refuses messages to them)."""
+    where = [members.c.telegram_user_id.is_not(None), members.c.reachable.is_(False), members.c.active.is_(True)]
+    if district is not None:
+        where.append(members.c.district_code == district)
+    return list(await conn.execute(select(members).where(*where).order_by(members.c.roster_id)))
+
+
+async def failed_messages(conn: AsyncConnection, limit: int = 10) -> list:
+    """The latest messages the sender gave up on (method, chat, error; never the text)."""
+    return list(await conn.execute(
+        select(outbox.c.id, outbox.c.method, outbox.c.chat_id, outbox.c.error, outbox.c.created_at)
+        .where(outbox.c.status == "failed").order_by(outbox.c.id.desc()).limit(limit)))
+
+
+async def find_reports(conn: AsyncConnection, *, since: datetime | None = None, until: datetime | None = None,
+                       statuses: tuple[str, ...] | None = None, district: str | None = None,
+                       street: str | None = None, topic: str | None = None, target_id: int | None = None,
+                       words: list[str] | None = None, limit: int = 500) -> list:
+    """Items matching every filter given, newest first (``words``: each in the code, title or texts)."""
+    where = [*_in_district(district)]
+    if since is not None:
+        where.append(items.c.created_at >= since)
+    if until is not None:
+        where.append(items.c.created_at < until)
+    if statuses:
+        where.append(items.c.status.in_(statuses))
+    if street:
+        where.append(items.c.street_code == street)
+    if topic:
+        where.append(items.c.topic_code == topic)
+    if target_id is not None:
+        where.append(items.c.id.in_(select(item_targets.c.item_id).where(item_targets.c.target_id == target_id)))
+    fields = (items.c.code, items.c.title, items.c.observation, items.c.analysis, items.c.suggestion)
+    for word in (words or [])[:MAX_WORDS]:
+        where.append(or_(*(f.icontains(word, autoescape=True) for f in fields)))
+    return list(await conn.execute(select(items).where(and_(True, *where))
+                                   .order_by(items.c.id.desc()).limit(limit)))
+
+
+async def member_ids(conn: AsyncConnection, *, district: str | None = None, committee: str | None = None) -> list[int]:
+    """Ids of the members of a district or a committee (the audit entries a scope may read are theirs)."""
+    column, value = (members.c.district_code, district) if district else (members.c.committee_code, committee)
+    return list((await conn.execute(select(members.c.id).where(column == value))).scalars())
