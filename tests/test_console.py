@@ -34,6 +34,7 @@ from storage.schema import audit_log
 STACK_TIER = "fast"
 zh = translator("zh")
 TIMEOUT = 30
+NEW, CLAIMED = zh.plain("New"), zh.plain("Claimed")
 
 
 async def office(stack, work):
@@ -108,7 +109,7 @@ async def test_console_in_chat_gives_a_one_time_link_and_a_strict_cookie(stack):
     path = path_of(re.search(r"https?://\S+/login/\S+", message.text).group(0))
     await stack.sb.send(pilot.city, "/console")  # a member is refused, politely, with no link
     refused = await stack.sb.wait_for(pilot.city, None, TIMEOUT)
-    assert refused.text == zh.plain("Only the office's staff can use the web console.")
+    assert refused.text == zh.plain("Only the office's, district CPPCC and committee staff can use the web console.")
     async with console(stack) as client:
         page = await client.get(path)
         assert page.status == 200 and "何欣然" in await text(page)
@@ -229,7 +230,7 @@ async def test_scope_matrix(stack):
             assert shown == {"O001": {"city", "hongqiao", "heping"}, "Q001": {"hongqiao"}, "S001": set()}[roster_id]
             dashboard = await text(await client.get("/dashboard"))
             if roster_id == "Q001":  # the district's numbers only: its one report, no other district
-                assert re.search(r"New<b>1</b>|新增<b>1</b>", dashboard.replace("\n", "")), dashboard
+                assert re.search(NEW + "<b>1</b>", dashboard.replace("\n", "")), dashboard
                 assert "和平区" not in dashboard
             nav = await text(await client.get("/audit"))
             assert ('href="/reports"' in nav) == (roster_id != "S001")
@@ -291,13 +292,13 @@ async def test_dashboard_numbers_period_and_chart(stack):
     async with console(stack) as client:
         await sign_in(client, stack, "O001")
         board = (await text(await client.get("/dashboard"))).replace("\n", "")
-        assert re.search(r"(New|新增)<b>3</b>", board) and re.search(r"(Claimed|已认领)<b>1</b>", board)
+        assert re.search(NEW + "<b>3</b>", board) and re.search(CLAIMED + "<b>1</b>", board)
         assert codes["hongqiao"] in board and codes["city"] not in board  # the oldest unclaimed; the claimed one is not
         chart = await client.get("/dashboard/chart.png")
         assert chart.status == 200 and chart.content_type == "image/png"
         assert (await chart.read()).startswith(b"\x89PNG")
         empty = (await text(await client.get("/dashboard", params={"from": "2020-01-01", "to": "2020-01-07"})))
-        assert re.search(r"(New|新增)<b>0</b>", empty.replace("\n", ""))
+        assert re.search(NEW + "<b>0</b>", empty.replace("\n", ""))
         bad = await text(await client.get("/dashboard", params={"from": "2026-02-10", "to": "2026-02-01"}))
         assert zh.plain("The period ends before it starts.") in bad
 

@@ -80,7 +80,7 @@ async def headers(request: web.Request, handler):
 def _guarded(screen: Screen, handler):
     async def guarded(request: web.Request) -> web.StreamResponse:
         if not screen.allowed(request[SESSION].scope):
-            raise refuse(403, N_("Not for your office"), N_("This page is not part of what your office manages."))
+            raise refuse(403, N_("Outside what you manage"), N_("This page is outside what you manage."))
         return await handler(request)
     return guarded
 

@@ -17,7 +17,7 @@ REFUSALS = {  # SignInRefused.reason → (status, title, message)
     "expired": (403, N_("This sign-in link has expired"),
                 N_("A link is valid for a few minutes only. Send /console to the bot for a new one.")),
     "not_allowed": (403, N_("The console is for the office's staff"),
-                    N_("Only office admins, district office admins and committee staff may sign in.")),
+                    N_("Only the office's staff, district CPPCC staff and committee staff may sign in.")),
 }
 
 

@@ -13,20 +13,20 @@ from handlers.core.roles import uses_console
 async def console_command(ctx: Ctx) -> None:
     """/console: a one-time sign-in link for the office's web console."""
     if not uses_console(ctx.member):
-        await ctx.reply(ctx.t("Only the office's staff can use the web console."))
+        await ctx.reply(ctx.t("Only the office's, district CPPCC and committee staff can use the web console."))
         return
     try:
         url = await signin.login_link(ctx.conn, ctx.member, ctx.now, ctx.config,
                                       actor=f"member:{ctx.member.id}")
     except AdminError:  # the role changed between the check and now: refused like anyone else
-        await ctx.reply(ctx.t("Only the office's staff can use the web console."))
+        await ctx.reply(ctx.t("Only the office's, district CPPCC and committee staff can use the web console."))
         return
-    await ctx.reply(ctx.t("Your sign-in link to the office's web console, valid for {minutes} minutes and "
+    await ctx.reply(ctx.t("Your sign-in link to the web console, valid for {minutes} minutes and "
                           "only once (do not pass it on):\n{url}", minutes=ctx.config.console_link_minutes, url=url))
 
 
 FEATURE = Feature(
     name="console",
     commands={"console": console_command},
-    menu=[("console", N_("Open the office's web console"), uses_console)],
+    menu=[("console", N_("Open the web console"), uses_console)],
 )

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from handlers.core.context import HandlerConfig
-from handlers.core.i18n import N_
+from handlers.core.i18n import N_, translator
 from handlers.core.localtime import local_at, local_day
 from handlers.core.roles import Scope
 from handlers.digests.news import OfficeStats
@@ -89,7 +89,7 @@ class Dashboard:
         result = []
         for code in order:
             row = table.get(code, {})
-            label = reference.name(names[code], lang) if code in names else (code or "—")
+            label = reference.name(names[code], lang) if code in names else (code or translator(lang).plain("city-wide"))
             result.append((label, row.get("new", 0), self.claimed[by].get(code, 0), row.get("answered", 0),
                            row.get("adopted", 0), self.overdue[by].get(code, 0)))
         return result
