@@ -196,3 +196,66 @@ async def test_routing_table_and_dry_run_from_the_console(stack):
         assert (await client.get(f"/rules/{city_rule}")).status == 404
         outside = await client.get("/rules/try", params={"topic": "smart_parking", "district": "heping"})
         assert outside.status == 400 and "must be in your district" in await outside.text()
+
+
+async def test_calendar_notices_digest_preview_and_holidays_from_the_console(stack):
+    from handlers.core.localtime import local
+    await stack.pilot()  # members joined: the notice and the session reach someone
+    start = local(stack.app.clock.now()).replace(second=0, microsecond=0)
+    later = lambda hours: (start + __import__("datetime").timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M")  # noqa: E731
+    session = {"title": "控制台学习会", "kind": "study", "start": later(50), "end": later(52), "place": "市政协三楼",
+               "link": "", "audience": "district:hongqiao", "capacity": ""}
+    async with console(stack) as client:
+        await sign_in(client, stack, "Q001")
+        assert (await client.get("/calendar")).status == 403  # the city office's screen
+    async with console(stack) as client:
+        await sign_in(client, stack, "O001")
+        csrf = csrf_of(await (await client.get("/calendar")).text())
+        past = await client.post("/calendar/session", data={"csrf": csrf, **session, "start": later(-2), "end": later(-1)})
+        html = await past.text()
+        assert past.status == 400 and "is in the past" in html and 'value="控制台学习会"' in html
+        assert "控制台学习会" not in (await linkage(stack, "study", "list"))[1]
+        bad_capacity = await client.post("/calendar/session", data={"csrf": csrf, **session, "capacity": "many"})
+        assert bad_capacity.status == 400
+        added = await client.post("/calendar/session", data={"csrf": csrf, **session}, allow_redirects=False)
+        assert added.status == 303
+        path = added.headers["Location"]
+        listed = (await linkage(stack, "study", "list"))[1]
+        assert "控制台学习会" in listed and "[announced]" in listed  # the same row, seen by the command line
+        page = await (await client.get(path)).text()
+        assert "控制台学习会" in page and "市政协三楼" in page
+        moved = await client.post(path + "/move", data={"csrf": csrf, "start": later(-3), "end": later(-2)})
+        assert moved.status == 400 and "must be in the future" in await moved.text()
+        moved = await client.post(path + "/move", data={"csrf": csrf, "start": later(74), "end": later(75)},
+                                  allow_redirects=False)
+        assert moved.status == 303
+        assert (await client.post(path + "/nonsense", data={"csrf": csrf})).status == 404
+        cancelled = await client.post(path + "/cancel", data={"csrf": csrf}, allow_redirects=False)
+        assert cancelled.status == 303 and "[cancelled]" in (await linkage(stack, "study", "list"))[1]
+
+        bad = await client.post("/calendar/notice", data={"csrf": csrf, "title": "通知", "body": "内容",
+                                                          "audience": "planet:mars"})
+        assert bad.status == 400 and "audience must be one of" in await bad.text()
+        sent = await client.post("/calendar/notice", data={"csrf": csrf, "title": "控制台通知", "body": "请按时参加。",
+                                                           "audience": "list:H001,C001"}, allow_redirects=False)
+        assert sent.status == 303
+        notice = await (await client.get(sent.headers["Location"])).text()
+        assert "控制台通知" in notice and re.search(r"<b>2</b>", notice)
+        assert "控制台通知" in (await linkage(stack, "notice", "list"))[1]
+
+        digest = await client.get("/calendar/digest", params={"member": "H001", "kind": "weekly"})
+        assert digest.status == 200 and 'id="digest-text"' in await digest.text()
+        nobody = await client.get("/calendar/digest", params={"member": "NOBODY", "kind": "weekly"})
+        assert nobody.status == 400
+
+        year = start.year + 1
+        wrong = await client.post("/calendar/holiday/set", data={"csrf": csrf, "day": "tomorrow", "kind": "holiday",
+                                                                 "name": "x"})
+        assert wrong.status == 400 and "is not a date" in await wrong.text()
+        saved = await client.post("/calendar/holiday/set", data={"csrf": csrf, "day": f"{year}-06-01",
+                                                                 "kind": "holiday", "name": "控制台假日"},
+                                  allow_redirects=False)
+        assert saved.status == 303 and "控制台假日" in (await linkage(stack, "holidays", "list", "--year", str(year)))[1]
+        removed = await client.post("/calendar/holiday/remove", data={"csrf": csrf, "day": f"{year}-06-01"},
+                                    allow_redirects=False)
+        assert removed.status == 303 and "控制台假日" not in (await linkage(stack, "holidays", "list", "--year", str(year)))[1]
