@@ -87,7 +87,7 @@ async def reports_world(stack) -> dict:
     """A named city report claimed by its liaison, an anonymous Hongqiao street report, a Heping one."""
     pilot = await stack.pilot()
     world = stack.world
-    city = await world.submit(pilot.city, topic="smart_parking", area="city", title="夜间停车难",
+    city = await world.submit(pilot.city, topic="smart_parking", area="city", title="夜间停车难", photo=True,
                               observation="老旧小区夜间停车难。", suggestion="推行错时共享停车。")
     await world.card_action(pilot.topic_liaison, pilot.topic_group, city, "claim")
     hongqiao = await world.submit(pilot.hongqiao, topic="smart_parking", area="street", street="hongqiao_xiyuzhuang",
@@ -110,6 +110,10 @@ async def test_console_in_chat_gives_a_one_time_link_and_a_strict_cookie(stack):
     await stack.sb.send(pilot.city, "/console")  # a member is refused, politely, with no link
     refused = await stack.sb.wait_for(pilot.city, None, TIMEOUT)
     assert refused.text == zh.plain("Only the office's, district CPPCC and committee staff can use the web console.")
+    for user, listed in ((pilot.office, True), (pilot.city, False)):  # /help names /console to its users only
+        await stack.sb.send(user, "/help")
+        help_text = (await stack.sb.wait_for(user, "/submit", TIMEOUT)).text
+        assert ("/console" in help_text) == listed
     async with console(stack) as client:
         page = await client.get(path)
         assert page.status == 200 and "何欣然" in await text(page)
@@ -201,6 +205,11 @@ async def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(stac
             refused = await client.post("/logout", data=data, allow_redirects=False)
             assert refused.status == 400 and zh.plain("The form has expired") in await text(refused)
         assert (await client.get("/reports")).status == 200  # still signed in: the forged sign-out did nothing
+        # another site's form, even carrying a valid sign-in link, is refused by its Origin; the link stays unspent
+        path = await link_for(stack, "O001")
+        foreign = await client.post(path, headers={"Origin": "https://elsewhere.example"}, allow_redirects=False)
+        assert foreign.status == 400 and COOKIE not in foreign.cookies
+        assert (await client.post(path, allow_redirects=False)).status == 303
     assert await audit_rows(stack, "console.sign_out") == []
 
 
@@ -260,6 +269,8 @@ async def test_reports_filters_search_and_the_claim_state(stack):
         page = await text(await client.get(f"/reports/{codes['city']}"))
         assert zh.plain("being handled") in page and "张伟东" in page and "王晓明" in page
         assert "老旧小区夜间停车难。" in page and "市政协·智慧停车主题议政群" in page
+        assert zh.plain("a photo") in page  # the attachment, by name or kind
+        assert zh.plain("claimed") in page  # the step, in every step's list
 
 
 async def test_revealing_an_anonymous_author_is_explicit_audited_and_the_city_offices(stack):
@@ -325,3 +336,135 @@ async def test_exports_download_in_scope_and_refuse_bad_input(stack):
     qian = (await stack.row("members", roster_id="Q001")).id
     exports = await audit_rows(stack, "export.reports")
     assert [(r.actor, r.detail["district"], r.detail["rows"]) for r in exports] == [(f"console:member:{qian}", "hongqiao", 1)]
+
+
+async def test_linkage_run_serves_the_console_when_its_port_is_set(stack):
+    import socket
+
+    import aiohttp
+
+    from bot.app import LinkageApp
+    from tests.conftest import TOKEN
+    from tests.fast import InProcessApi
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = stack.app.settings.model_copy(update={"console_port": port})
+    app = LinkageApp(settings, api=InProcessApi(stack.server, TOKEN))  # its own connection to the same database
+    await app.start()
+    try:
+        path = await link_for(stack, "O001")
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"http://127.0.0.1:{port}{path}") as page:
+                assert page.status == 200 and "何欣然" in await page.text()
+    finally:
+        await app.stop()
+
+
+async def test_audit_log_is_filtered_by_scope_and_door(stack):
+    async with console(stack) as client:
+        await sign_in(client, stack, "O001")
+    async with console(stack) as client:
+        await sign_in(client, stack, "Q001")
+        mine = await text(await client.get("/audit"))
+        ids = {r: (await stack.row("members", roster_id=r)).id for r in ("O001", "Q001")}
+        assert f"console:member:{ids['Q001']}" in mine and f"console:member:{ids['O001']}" not in mine
+    async with console(stack) as client:
+        await sign_in(client, stack, "O001")
+        everything = await text(await client.get("/audit", params={"door": "console:", "action": "console.sign_in"}))
+        assert f"console:member:{ids['Q001']}" in everything and f"console:member:{ids['O001']}" in everything
+        assert "console.link" not in everything.split('id="audit"')[1]  # the action filter
+        bad = await client.get("/audit", params={"door": "nowhere", "action": "x" * 49})
+        shown = await text(bad)
+        assert bad.status == 200 and zh.plain("Choose a door from the list.") in shown
+        assert zh.plain("An action is at most 48 characters.") in shown
+
+
+async def test_over_long_search_and_oversized_form_are_refused(stack):
+    async with console(stack) as client:
+        await sign_in(client, stack, "O001")
+        found = await text(await client.get("/reports", params={"q": "停" * 101}))
+        assert zh.plain("A search is at most 100 characters.") in found
+        page = await text(await client.get("/exports"))
+        huge = await client.post("/exports/reports", data={"csrf": csrf_of(page), "pad": "x" * (11 * 1024 * 1024)})
+        assert huge.status == 413 and zh.plain("Too large") in await text(huge)
+    assert await audit_rows(stack, "export.reports") == []
+
+
+async def test_a_member_who_reads_english_gets_the_console_in_english(stack):
+    member = await stack.row("members", roster_id="O001")
+    async with stack.app.db.transaction() as conn:
+        await people.change(conn, member.id, language="en")
+    async with console(stack) as client:
+        await sign_in(client, stack, "O001")
+        page = await text(await client.get("/dashboard"))
+        assert "Oldest unclaimed reports" in page and 'lang="en"' in page
+
+
+async def test_the_console_and_the_command_line_export_the_same_rows(stack, tmp_path, monkeypatch):
+    await reports_world(stack)
+    today = stack.app.clock.now().date().isoformat()
+    monkeypatch.setenv("LINKAGE_DATABASE", stack.app.settings.database)
+    out = tmp_path / "cli.csv"
+    result = await asyncio.to_thread(CliRunner().invoke, cli_main, ["export", "reports", "--from", today, "--to", today,
+                                                                    "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    async with console(stack) as client:
+        await sign_in(client, stack, "O001")
+        page = await text(await client.get("/exports"))
+        response = await client.post("/exports/reports", data={"csrf": csrf_of(page), "from": today, "to": today,
+                                                                "format": "csv"})
+        assert response.status == 200
+        assert await response.read() == out.read_bytes()
+    actors = [r.actor for r in await audit_rows(stack, "export.reports")]
+    assert actors[0] == "cli" and actors[1].startswith("console:member:")
+
+
+async def test_linkage_console_serves_until_sigterm(stack, tmp_path):
+    import signal
+    import socket
+
+    import aiohttp
+
+    from bot.bench.process import BotProcess
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = BotProcess({"LINKAGE_DATABASE": stack.app.settings.database, "LINKAGE_CONSOLE_URL": f"http://127.0.0.1:{port}"},
+                        tmp_path, args=("-m", "bot.cli", "console", "--port", str(port)), label="console")
+    await server.start(lambda: "console on http://127.0.0.1" in server.output(), 60)
+    try:
+        link = await asyncio.to_thread(CliRunner().invoke, cli_main, ["--database", stack.app.settings.database,
+                                                                      "console", "login-link", "O001"])
+        path = path_of(link.output.strip())
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"http://127.0.0.1:{port}{path}") as page:
+                assert page.status == 200 and "何欣然" in await page.text()
+            async with http.get(f"http://127.0.0.1:{port}/static/console.css") as css:
+                assert '"Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif' \
+                    in await css.text()
+    finally:
+        assert await server.stop(signal.SIGTERM, 30) == 0, server.output_tail()
+
+
+def test_scope_of_each_role():
+    from types import SimpleNamespace as Row
+
+    from handlers.core.roles import Scope, console_scope
+
+    def member(role, district=None, committee=None, active=True):
+        return Row(role=role, district_code=district, committee_code=committee, active=active)
+    city, hongqiao = console_scope(member("admin")), console_scope(member("district_admin", "hongqiao"))
+    staff = console_scope(member("staff", committee="social_legal"))
+    assert (city, hongqiao, staff) == (Scope("city"), Scope("district", district_code="hongqiao"),
+                                       Scope("committee", committee_code="social_legal"))
+    for nobody in (member("member"), member("liaison", "hongqiao"), member("district_admin"),
+                   member("admin", active=False), None):
+        assert console_scope(nobody) is None
+    ours, theirs, citywide = Row(district_code="hongqiao"), Row(district_code="heping"), Row(district_code=None)
+    for test in ("sees_item", "sees_target", "sees_rule"):
+        assert [getattr(scope, test)(row) for scope in (city, hongqiao, staff) for row in (ours, theirs, citywide)] \
+            == [True, True, True, True, False, False, False, False, False], test
+    assert (city.district, hongqiao.district, staff.district) == (None, "hongqiao", None)
+    assert [s.sees_committee("social_legal") for s in (city, hongqiao, staff)] == [True, False, True]
+    assert [s.sees_reports for s in (city, hongqiao, staff)] == [True, True, False]

@@ -2,7 +2,8 @@
 driven by Playwright through ``executable_path`` — no browser is downloaded) signs in through a
 one-time link and walks the main path: the dashboard → a report → its claim state → a rule added
 and dry-run → a member invited → sign out.
-A screenshot of the dashboard is saved as a test artefact (``artifacts/console-dashboard.png``).
+A screenshot of the dashboard is saved as a test artefact (``artifacts/console-dashboard.png``, and
+``console-dashboard-phone.png`` at a phone's width, where nothing may be wider than the screen).
 Skips, saying why, where Chromium or Playwright is not installed (``.ci/run`` installs
 ``chromium`` and ``fonts-noto-cjk``, without which Chinese shows as boxes)."""
 
@@ -52,6 +53,11 @@ async def test_sign_in_dashboard_report_claim_state_sign_out(stack, tmp_path):
                 for target in (ARTIFACTS / "console-dashboard.png", tmp_path / "console-dashboard.png"):
                     await page.screenshot(path=str(target))
                 assert (ARTIFACTS / "console-dashboard.png").stat().st_size > 10_000
+                # readable on a phone: nothing wider than the screen (wide tables scroll in their own box)
+                await page.set_viewport_size({"width": 390, "height": 844})
+                assert await page.evaluate("document.documentElement.scrollWidth") <= 390
+                await page.screenshot(path=str(ARTIFACTS / "console-dashboard-phone.png"))
+                await page.set_viewport_size({"width": 1100, "height": 900})
                 # the reports list, then the claimed one: its state and who claimed it
                 await page.get_by_role("link", name=zh.plain("Reports"), exact=True).click()
                 await page.get_by_role("link", name=codes["city"], exact=False).click()

@@ -62,6 +62,15 @@ async def test_demo_plays_the_scenario_then_a_person_can_act_as_a_member(tmp_pat
             member = await _control(http, base, "users", {"first_name": "周雅琴"})
             await _control(http, base, "send", {"user_id": member["id"], "text": "/start " + link.split("start=")[1]})
             await _bot_says(http, base, member["id"], "周雅琴")
+
+            # the office's web console: the printed one-time link signs the office admin in
+            console = re.search(r"The office's web console: (\S+)", output).group(1)
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as browser:  # 127.0.0.1
+            async with browser.get(console) as page:
+                assert page.status == 200 and "何欣然" in await page.text()
+            async with browser.post(console) as dashboard:  # → / → /dashboard, signed in
+                assert dashboard.status == 200 and dashboard.url.path == "/dashboard"
+                assert zh.plain("Oldest unclaimed reports") in await dashboard.text()
     finally:
         code = await demo.stop(signal.SIGINT, 60)  # as Ctrl-C
     assert code == 0, demo.output_tail()

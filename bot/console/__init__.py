@@ -26,7 +26,11 @@ How to add a screen (e.g. "rules"):
    through ``t("English msgid")`` (the catalog, like the chat), every form ``{{ csrf_field() }}`` (``{% from "_forms.html" import csrf_field, field_error with context %}``),
    errors beside the field with ``{{ field_error(errors, "name") }}`` from ``_forms.html``.
 3. Append its ``SCREEN`` to ``SCREEN_LIST`` in ``bot/console/screens/__init__.py`` (the nav's order).
-4. A change calls an office operation with ``actor=session.actor`` ("console:member:12"), so the
-   audit log says it came through the console and who did it; a refusal (AdminError) is shown
-   beside the field it is about and changes nothing.
+4. A change is a POST (``form_of(request)`` gives its fields) that calls an office operation inside
+   ``write(request)`` with ``actor=session.actor`` ("console:member:12"), so the audit log says it
+   came through the console and who did it, then ``raise see_other(path)``. A refusal (AdminError,
+   or the screen's own check) is rendered again with ``errors={"field": message}`` and status 400:
+   the message beside its field, nothing changed (the transaction is rolled back).
+5. Tests: tests/test_console.py's ``console(stack)`` client, ``sign_in(client, stack, roster_id)``
+   and ``csrf_of(page)``; add the screen's row to the scope matrix there.
 """

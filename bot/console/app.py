@@ -7,6 +7,7 @@ import logging
 import secrets
 
 import jinja2
+import yarl
 from aiohttp import web
 
 from bot.clock import Clock
@@ -40,6 +41,11 @@ async def refusals(request: web.Request, handler):
 @web.middleware
 async def sessions(request: web.Request, handler):
     """Every page but the sign-in's needs a live session; every POST its CSRF token."""
+    origin = request.headers.get("Origin")
+    if request.method == "POST" and origin and origin != "null" and yarl.URL(origin).host_port_subcomponent != request.host:
+        # a browser says where a form came from: another site's form is refused, the sign-in's too
+        raise refuse(400, N_("The form has expired"),
+                     N_("This form was not sent from the console's own page. Open the page again and retry."))
     if request.path.startswith(PUBLIC):
         return await handler(request)
     cookie = request.cookies.get(COOKIE)

@@ -108,3 +108,14 @@ def visible_screens(request: web.Request, scope: Scope) -> list[Screen]:
 def set_session_cookie(response: web.StreamResponse, request: web.Request, token: str) -> None:
     secure = request.app[CONFIG].console_url.startswith("https://")
     response.set_cookie(COOKIE, token, path="/", httponly=True, samesite="Strict", secure=secure)
+
+
+async def form_of(request: web.Request) -> dict[str, str]:
+    """A POSTed form's text fields, stripped (the CSRF middleware has read and checked it already)."""
+    form = await request.post()
+    return {key: value.strip() for key, value in form.items() if isinstance(value, str) and key != "csrf"}
+
+
+def see_other(path: str) -> web.HTTPSeeOther:
+    """After a change, answer with a redirect to a page (raise it): a reload does not repeat the change."""
+    return web.HTTPSeeOther(path)

@@ -10,6 +10,8 @@ import signal
 import time
 from pathlib import Path
 
+from aiohttp import web
+
 from bot import logs
 from bot.app import LinkageApp
 from bot.sandbox import Limits, SandboxClient, SandboxServer
@@ -112,7 +114,13 @@ async def run_demo(workdir: Path, *, keep: bool = False, framework: str = "aiogr
         await follower
     await print_items(app)
     print(f"\nDatabase: {database.resolve()}\nLog:      {log_file.resolve()}")
+    console = None
     if keep:
+        console, console_link = await start_console(app)
+        print(f"\nThe office's web console: {console_link}\n"
+              f"  (a one-time sign-in as the office admin 何欣然, valid {app.scheduler.config.console_link_minutes} "
+              f"minutes; a new one: LINKAGE_CONSOLE_URL={console_link.split('/login/')[0]} "
+              f"linkage --database {database} console login-link O001)")
         print(f"\nThe sandbox and the bot keep running. Act as a member with the control API, e.g.:\n"
               f"  curl -s -X POST {base}/control/users -d '{{\"first_name\": \"Guest\"}}'\n"
               f"  curl -s -X POST {base}/control/send -d '{{\"user_id\": ID, \"text\": \"/start\"}}'\n"
@@ -126,11 +134,40 @@ async def run_demo(workdir: Path, *, keep: bool = False, framework: str = "aiogr
         for sig in (signal.SIGINT, signal.SIGTERM):
             asyncio.get_running_loop().add_signal_handler(sig, finished.set)
         await finished.wait()
+    if console is not None:
+        await console.cleanup()
     await sb.close()
     await app.stop()
     await server.stop()
     shutil.rmtree(workdir / "__pycache__", ignore_errors=True)
     return 0
+
+
+async def start_console(app: LinkageApp):
+    """The office's web console on the demo's database (port 8080, or any free one when it is taken)
+    and a one-time sign-in link for the office admin: (its runner, the link). It runs on the real
+    clock, as ``linkage console`` would, so a link printed by the command line works there too."""
+    from dataclasses import replace
+
+    from bot.clock import Clock
+    from bot.console.app import make_app
+    from handlers.console.signin import login_link_for
+    for port in (8080, 0):
+        config = replace(app.scheduler.config, console_url=f"http://127.0.0.1:{port}")
+        runner = web.AppRunner(make_app(app.db, config, Clock()), access_log=None)
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, "127.0.0.1", port)
+            await site.start()
+        except OSError:  # 8080 is taken: any free port
+            await runner.cleanup()
+            continue
+        port = runner.addresses[0][1]
+        break
+    config = replace(config, console_url=f"http://127.0.0.1:{port}")  # the links' address (the app needs no more)
+    async with app.db.transaction() as conn:
+        link = await login_link_for(conn, "O001", Clock().now(), config, actor="demo")
+    return runner, link
 
 
 async def play(world: World, transcript: Transcript) -> None:

@@ -29,4 +29,6 @@ FEATURE = Feature(
     name="console",
     commands={"console": console_command},
     menu=[("console", N_("Open the web console"), uses_console)],
+    help=[(uses_console, N_("/console — a one-time sign-in link to the web console (reports, statistics, exports, "
+                           "the audit log)"))],
 )

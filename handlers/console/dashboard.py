@@ -5,7 +5,7 @@ outbox's health. Everything is limited to the viewer's scope (a district's admin
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
 from handlers.core.context import HandlerConfig
@@ -95,7 +95,8 @@ class Dashboard:
         return result
 
     def chart_data(self, lang: str):
-        return self.stats.chart_data(lang)
+        """The weekly chart's data for this period (titled for a period, not "this week")."""
+        return replace(self.stats.chart_data(lang), weekly=False)
 
 
 async def load(conn, scope: Scope, first: date, last: date, config: HandlerConfig, now: datetime) -> Dashboard:

@@ -70,6 +70,18 @@ class Scope:
             return member.district_code == self.district_code
         return member.committee_code == self.committee_code
 
+    def sees_target(self, target) -> bool:
+        """A group (target) this scope manages: a district's own port and street centres."""
+        if self.kind == CITY:
+            return True
+        return self.kind == DISTRICT and target.district_code == self.district_code
+
+    def sees_rule(self, rule) -> bool:
+        """A routing rule this scope manages: one that matches only its own district."""
+        if self.kind == CITY:
+            return True
+        return self.kind == DISTRICT and rule.district_code == self.district_code
+
     def sees_committee(self, committee_code: str | None) -> bool:
         return self.kind == CITY or (self.kind == COMMITTEE and committee_code == self.committee_code)
 

@@ -19,7 +19,7 @@ from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from handlers.core.i18n import translator
+from handlers.core.i18n import N_, translator
 
 log = logging.getLogger("linkage.charts")
 
@@ -48,6 +48,7 @@ class ChartData:
     period: str  # e.g. "2026-06-08 – 2026-06-14"
     by_topic: list[tuple[str, int, int, int]] = field(default_factory=list)
     by_district: list[tuple[str, int, int, int]] = field(default_factory=list)
+    weekly: bool = True  # the weekly statistics' chart; False: any period (the console's dashboard)
 
 
 def render_office_chart(data: ChartData, path: Path, lang: str = "zh") -> Path:
@@ -59,12 +60,12 @@ def render_office_chart(data: ChartData, path: Path, lang: str = "zh") -> Path:
     figure = Figure(figsize=(max(8.0, 0.55 * widest + 2), 9), dpi=110, layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.subplots(2, 1)
-    figure.suptitle(t.plain("Social-opinion reports this week ({period})", period=data.period),
-                    fontproperties=cjk_font(15))
+    heading = N_("Social-opinion reports this week ({period})") if data.weekly else N_("Social-opinion reports ({period})")
+    figure.suptitle(t.plain(heading, period=data.period), fontproperties=cjk_font(15))
     for ax, (title, rows) in zip(axes, panels):
         ax.set_title(title, fontproperties=cjk_font(12), loc="left")
         if not rows:
-            ax.text(0.5, 0.5, t.plain("Nothing this week"), ha="center", va="center",
+            ax.text(0.5, 0.5, t.plain(N_("Nothing this week") if data.weekly else N_("Nothing in this period")), ha="center", va="center",
                     transform=ax.transAxes, fontproperties=cjk_font(12), color="#777777")
             ax.set_xticks([])
             ax.set_yticks([])

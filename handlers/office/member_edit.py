@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from handlers.core.errors import AdminError
 from handlers.office.lookups import Reference, check_member_within, find_member
-from handlers.office.roster import RowError, RowResult, _check_within, _validate_row
+from handlers.office.roster import RowError, RowResult, check_row_within, _validate_row
 from storage import audit, people, reference
 from storage import targets as target_store
 
@@ -46,7 +46,7 @@ async def edit_member(conn, member_ref: str, now, *, active=KEEP, within: str | 
             row["street"] = ""  # a move to another district leaves the old district's street
     result, data = _validate_row(row, 0, await Reference.load(conn), set(), {})
     if within is not None:
-        await _check_within(conn, result, data["values"], within)
+        await check_row_within(conn, result, data["values"], within)
     _refuse_if_invalid(result)
     values = data["values"]
     if values["role"] == "member" and await target_store.liaison_target_ids(conn, member.id):

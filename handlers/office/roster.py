@@ -173,7 +173,7 @@ async def import_roster(conn, rows: list[dict], now, *, check_only: bool = False
         number = int(raw.get("_row") or index + 2)
         result, data = _validate_row(raw, number, ref, set(target_ids), first_row_of)
         if within is not None:
-            await _check_within(conn, result, data["values"], within)
+            await check_row_within(conn, result, data["values"], within)
         report.rows.append(result)
         parsed.append(data)
     if check_only or (not report.ok and not only_valid):
@@ -208,7 +208,7 @@ async def import_roster(conn, rows: list[dict], now, *, check_only: bool = False
     return report
 
 
-async def _check_within(conn, result: RowResult, values: dict, within: str) -> None:
+async def check_row_within(conn, result: RowResult, values: dict, within: str) -> None:
     """A district office imports its own district's members, and makes no office admin."""
     if values["district_code"] != within:
         result.errors.append(RowError("district", f"not your district: your office manages the members of {within}"))
