@@ -206,9 +206,6 @@ async def test_calendar_notices_digest_preview_and_holidays_from_the_console(sta
     session = {"title": "控制台学习会", "kind": "study", "start": later(50), "end": later(52), "place": "市政协三楼",
                "link": "", "audience": "district:hongqiao", "capacity": ""}
     async with console(stack) as client:
-        await sign_in(client, stack, "Q001")
-        assert (await client.get("/calendar")).status == 403  # the city office's screen
-    async with console(stack) as client:
         await sign_in(client, stack, "O001")
         csrf = csrf_of(await (await client.get("/calendar")).text())
         past = await client.post("/calendar/session", data={"csrf": csrf, **session, "start": later(-2), "end": later(-1)})
@@ -232,6 +229,9 @@ async def test_calendar_notices_digest_preview_and_holidays_from_the_console(sta
         assert (await client.post(path + "/nonsense", data={"csrf": csrf})).status == 404
         cancelled = await client.post(path + "/cancel", data={"csrf": csrf}, allow_redirects=False)
         assert cancelled.status == 303 and "[cancelled]" in (await linkage(stack, "study", "list"))[1]
+        citywide = await client.post("/calendar/session", data={"csrf": csrf, **session, "title": "全市学习会",
+                                                                "audience": "all", "draft": "1"}, allow_redirects=False)
+        assert citywide.status == 303
 
         bad = await client.post("/calendar/notice", data={"csrf": csrf, "title": "通知", "body": "内容",
                                                           "audience": "planet:mars"})
@@ -259,3 +259,24 @@ async def test_calendar_notices_digest_preview_and_holidays_from_the_console(sta
         removed = await client.post("/calendar/holiday/remove", data={"csrf": csrf, "day": f"{year}-06-01"},
                                     allow_redirects=False)
         assert removed.status == 303 and "控制台假日" not in (await linkage(stack, "holidays", "list", "--year", str(year)))[1]
+
+    async with console(stack) as client:  # the Hongqiao district office: its district's sessions and notices
+        await sign_in(client, stack, "Q001")
+        html = await (await client.get("/calendar")).text()
+        assert "控制台学习会" in html and "控制台通知" not in html  # for district:hongqiao, and for a list
+        assert "全市学习会" not in html and (await client.get(citywide.headers["Location"])).status == 404
+        assert (await client.get(path)).status == 200 and (await client.get(sent.headers["Location"])).status == 404
+        csrf = csrf_of(html)
+        ours = await client.post("/calendar/session", data={"csrf": csrf, **session, "title": "红桥区学习会",
+                                                            "audience": "all"}, allow_redirects=False)
+        assert ours.status == 303 and "红桥区学习会" in await (await client.get("/calendar")).text()
+        from storage.study import study_sessions
+        async with stack.app.db.read() as conn:
+            row = (await conn.execute(select(study_sessions).where(study_sessions.c.title == "红桥区学习会"))).first()
+        assert row.audience == {"kind": "district", "value": "hongqiao"}  # whatever was typed
+        assert (await client.get("/calendar/digest", params={"member": "C001", "kind": "weekly"})).status == 400
+        assert (await client.get("/calendar/digest", params={"member": "H001", "kind": "weekly"})).status == 200
+        refused = await client.post("/calendar/holiday/set", data={"csrf": csrf, "day": f"{year}-06-02",
+                                                                   "kind": "holiday", "name": "区里假日"})
+        assert refused.status == 403
+        assert "区里假日" not in (await linkage(stack, "holidays", "list", "--year", str(year)))[1]

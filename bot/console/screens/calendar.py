@@ -1,7 +1,9 @@
 """Calendar, notices, digests: study sessions (add, move, cancel, announce a draft; RSVPs, the
 waiting list and attendance), a notice composed and its read counts, a member's digest previewed,
 the holiday table — the operations of `linkage study`, `notice`, `digest preview` and `holidays`.
-For the city office (a session's or a notice's audience is the whole city's to choose)."""
+A district office sees and makes the sessions and notices addressed to its district (their
+audience is its district), previews its own members' digests and reads the holiday table (the
+city office keeps it)."""
 
 from __future__ import annotations
 
@@ -9,13 +11,13 @@ import html
 import re
 from aiohttp import web
 
-from bot.console.web import CONFIG, Screen, now, read, render, session_of, write
+from bot.console.web import CONFIG, Screen, refuse, now, read, render, session_of, write
 from handlers.core import audience
 from handlers.core.context import Ctx
 from handlers.core.errors import AdminError
 from handlers.core.i18n import N_
 from handlers.core.localtime import local
-from handlers.core.roles import CITY
+from handlers.core.roles import CITY, DISTRICT
 from handlers.digests.preview import preview
 from handlers.features import REGISTRY
 from handlers.notices.notices import send_notice, summary
@@ -47,6 +49,19 @@ def field_of(message: str, fields) -> str:
     return fields[0]
 
 
+def _within(request) -> str | None:
+    return session_of(request).scope.district
+
+
+def _ours(spec: dict, within: str | None) -> bool:
+    """A session's or notice's audience a district office manages: its district's."""
+    return within is None or spec == {"kind": "district", "value": within}
+
+
+def _audience(typed: str, within: str | None) -> str:
+    return f"district:{within}" if within is not None else (typed or "all")
+
+
 def plain(text: str) -> str:
     """A digest's Telegram HTML as the text the member reads."""
     return html.unescape(re.sub(r"<[^>]+>", "", text or ""))
@@ -55,9 +70,10 @@ def plain(text: str) -> str:
 async def page(request: web.Request, *, errors: dict | None = None, values: dict | None = None,
                digest: dict | None = None, done: str | None = None, status: int = 200) -> web.Response:
     year = request.query.get("year", "")
+    within = _within(request)
     async with read(request) as conn:
-        sessions = await list_sessions(conn, now(request))
-        notices = await notice_store.recent(conn, 20)
+        sessions = [v for v in await list_sessions(conn, now(request)) if _ours(v.session.audience, within)]
+        notices = [n for n in await notice_store.recent(conn, 100 if within else 20) if _ours(n.audience, within)][:20]
         shown_year = int(year) if year.isdigit() and 2000 <= int(year) <= 2100 else local(now(request)).year
         holidays = await calendar_store.days(conn, shown_year)
     return render(request, "calendar/page.html", status=status, sessions=sessions, notices=notices,
@@ -82,7 +98,7 @@ async def session_add(request: web.Request) -> web.Response:
         async with write(request) as conn:
             row = await add_session(_ctx(conn, request), title=values["title"], kind=values["kind"],
                                     start=values["start"].replace("T", " "), end=values["end"].replace("T", " "),
-                                    place=values["place"], link=values["link"], audience_spec=values["audience"] or "all",
+                                    place=values["place"], link=values["link"], audience_spec=_audience(values["audience"], _within(request)),
                                     capacity=capacity, draft=values["draft"] == "1", actor=session.actor)
     except (AdminError, ValueError) as exc:
         return await page(request, errors={field_of(str(exc), SESSION_FIELDS): str(exc)}, values=values, status=400)
@@ -95,9 +111,12 @@ async def _session_view(request):
         raise web.HTTPNotFound()
     try:
         async with read(request) as conn:
-            return await show_session(conn, int(raw))
+            view = await show_session(conn, int(raw))
     except AdminError:
         raise web.HTTPNotFound() from None
+    if not _ours(view.session.audience, _within(request)):
+        raise web.HTTPNotFound()  # another district's session does not exist for this office
+    return view
 
 
 async def session_page(request: web.Request, *, errors: dict | None = None, status: int = 200) -> web.Response:
@@ -132,7 +151,7 @@ async def notice_send(request: web.Request) -> web.Response:
     values = await _form(request, NOTICE_FIELDS)
     session = session_of(request)
     try:
-        spec = audience.parse(values["audience"] or "all")
+        spec = audience.parse(_audience(values["audience"], _within(request)))
         async with write(request) as conn:
             notice_id, _ = await send_notice(_ctx(conn, request), title=values["title"], body=values["body"],
                                              spec=spec, sender_id=session.member.id)
@@ -148,7 +167,7 @@ async def notice_page(request: web.Request) -> web.Response:
         raise web.HTTPNotFound()
     async with read(request) as conn:
         info = await summary(conn, int(raw))
-    if info is None:
+    if info is None or not _ours(info["notice"].audience, _within(request)):
         raise web.HTTPNotFound()
     return render(request, "calendar/notice.html", info=info, n=info["notice"],
                   audience=audience.audience_text(info["notice"].audience), local=local)
@@ -162,6 +181,8 @@ async def digest_preview(request: web.Request) -> web.Response:
         return await page(request, errors={"member": N_("Choose a digest from the list.")}, values=values, status=400)
     async with write(request) as conn:  # a preview sends nothing, but its news may be collected first
         member = await people.find(conn, ref) if ref else None
+        if member is not None and _within(request) is not None and member.district_code != _within(request):
+            member = None  # not this office's member
         if member is not None:
             text, chart = await preview(_ctx(conn, request), member, kind)
     if member is None:  # (the page is read after the transaction: SQLite has one writer)
@@ -174,6 +195,8 @@ async def digest_preview(request: web.Request) -> web.Response:
 async def holiday_set(request: web.Request) -> web.Response:
     values = await _form(request, ("day", "kind", "name"))
     session = session_of(request)
+    if _within(request) is not None:
+        raise refuse(403, N_("Outside what you manage"), N_("The holiday table is kept by the city office."))
     try:
         day = parse_day(values["day"])
         async with write(request) as conn:
@@ -188,7 +211,7 @@ async def holiday_set(request: web.Request) -> web.Response:
     return web.Response(status=303, headers={"Location": f"/calendar?year={day.year}#holidays"})
 
 
-SCREEN = Screen("calendar", N_("Calendar, notices, digests"), "/calendar", allowed=lambda scope: scope.kind == CITY,
+SCREEN = Screen("calendar", N_("Calendar, notices, digests"), "/calendar", allowed=lambda scope: scope.kind in (CITY, DISTRICT),
                 routes=[("GET", "/calendar", page), ("POST", "/calendar/session", session_add),
                         ("GET", "/calendar/session/{session_id}", session_page),
                         ("POST", "/calendar/session/{session_id}/{action}", session_act),
