@@ -348,3 +348,18 @@ async def test_the_bot_refuses_a_removed_liaison_and_a_revoked_key(stack):
         "This key is not valid, was already used or has expired. Ask the city office for a new one "
         "(linkage group bind-key)."), 10)
     assert (await stack.row("targets", name="sector:economics")).chat_id is None
+
+
+async def test_a_district_office_moves_its_rule_among_its_own(db):
+    async with db.transaction() as conn:
+        ours = await add_rule(conn, ["district:hongqiao"], NOW, topic="smart_parking", district="hongqiao")
+        mine = [r.id for r in await list_rules(conn, within="hongqiao")]
+        assert mine[-1] == ours and len(mine) > 2
+        table = await move_rule(conn, ours, NOW, up=True, within="hongqiao")
+        assert [r.id for r in table] == [*mine[:-2], ours, mine[-2]]  # before its district's previous rule
+        everything = [r.id for r in await list_rules(conn)]
+        assert everything.index(ours) == everything.index(mine[-2]) - 1  # and nothing else moved past it
+        table = await move_rule(conn, ours, NOW, to=1, within="hongqiao")
+        assert table[0].id == ours
+        with pytest.raises(AdminError, match="places 1 to"):
+            await move_rule(conn, ours, NOW, to=len(mine) + 1, within="hongqiao")

@@ -135,20 +135,26 @@ async def edit_rule(conn, rule_id: int, now, *, targets=KEEP, area=KEEP, topic=K
 async def move_rule(conn, rule_id: int, now, *, up: bool = False, down: bool = False, to: int | None = None,
                     within: str | None = None, actor: str = "cli") -> list[RuleView]:
     """Move a rule one place up or down the table, or to place TO (1 = first); the table is
-    then renumbered 10, 20, 30 … in its new order. Returns the table."""
+    then renumbered 10, 20, 30 … in its new order. A district office moves its rule among its
+    district's rules (the places it sees). Returns the table (as the office sees it)."""
     if sum((bool(up), bool(down), to is not None)) != 1:
         raise AdminError("move a rule either up, down or to a place in the table")
     await _existing(conn, rule_id, within=within)
-    order = [r.id for r in await target_store.rules(conn)]
-    place = order.index(rule_id)
+    rules = await target_store.rules(conn)
+    order = [r.id for r in rules]
+    seen = [r.id for r in rules if within is None or r.district_code == within]
+    place = seen.index(rule_id)
     new_place = place - 1 if up else place + 1 if down else (to or 0) - 1
-    if not 0 <= new_place < len(order):
-        raise AdminError(f"rule #{rule_id} cannot move there: the table has places 1 to {len(order)}"
+    if not 0 <= new_place < len(seen):
+        raise AdminError(f"rule #{rule_id} cannot move there: the table has places 1 to {len(seen)}"
                          + (" and it is at the top" if up else " and it is at the bottom" if down else ""))
-    order.insert(new_place, order.pop(place))
-    await target_store.set_positions(conn, {rid: (i + 1) * 10 for i, rid in enumerate(order)})
+    if new_place != place:
+        anchor = seen[new_place]  # the rule whose place it takes: it goes before it (up) or after it (down)
+        order.remove(rule_id)
+        order.insert(order.index(anchor) + (1 if new_place > place else 0), rule_id)
+        await target_store.set_positions(conn, {rid: (i + 1) * 10 for i, rid in enumerate(order)})
     await audit.record(conn, actor, "rule.move", {"rule_id": rule_id, "from": place + 1, "to": new_place + 1}, now)
-    return await list_rules(conn)
+    return await list_rules(conn, within=within)
 
 
 def _rule_detail(rule, target_names: list[str]) -> dict:

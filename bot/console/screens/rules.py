@@ -24,6 +24,8 @@ assert tuple(AREA_LABELS) == AREAS
 def field_of(message: str, fields=CONDITIONS + ("targets", "note")) -> str:
     """The form field an office operation's refusal is about (beside which it is shown)."""
     lowered = message.lower()
+    if "could never match" in lowered and "area" in fields:
+        return "area"
     if "target" in lowered:
         return "targets"
     if "note" in lowered:
