@@ -248,6 +248,18 @@ async def test_calendar_notices_digest_preview_and_holidays_from_the_console(sta
         nobody = await client.get("/calendar/digest", params={"member": "NOBODY", "kind": "weekly"})
         assert nobody.status == 400
 
+        first_day = (start + __import__("datetime").timedelta(days=2)).date().isoformat()
+        plan = {"csrf": csrf, "title": "控制台读书班", "start_date": first_day, "audience": "district:hongqiao",
+                "days": "self-study:读《政协章程》;discussion:交流研讨", "remind_at": ""}
+        bad_days = await client.post("/calendar/plan", data={**plan, "days": "swimming:游泳"})
+        assert bad_days.status == 400 and "must be one of" in await bad_days.text()
+        added_plan = await client.post("/calendar/plan", data=plan, allow_redirects=False)
+        assert added_plan.status == 303 and "控制台读书班" in (await linkage(stack, "study", "plan", "list"))[1]
+        plan_id = re.search(r'action="/calendar/plan/(\d+)/cancel"', await (await client.get("/calendar")).text()).group(1)
+        assert (await client.post(f"/calendar/plan/{plan_id}/cancel", data={"csrf": csrf},
+                                  allow_redirects=False)).status == 303
+        assert "[cancelled] 控制台读书班" in (await linkage(stack, "study", "plan", "list"))[1]
+
         year = start.year + 1
         wrong = await client.post("/calendar/holiday/set", data={"csrf": csrf, "day": "tomorrow", "kind": "holiday",
                                                                  "name": "x"})

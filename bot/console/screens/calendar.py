@@ -22,15 +22,18 @@ from handlers.digests.preview import preview
 from handlers.features import REGISTRY
 from handlers.notices.notices import send_notice, summary
 from handlers.reports.deadlines import parse_day, remove_day, set_day
+from handlers.study.plans import add_plan, cancel_plan
 from handlers.study.sessions import add_session, announce, cancel_session, move_session
 from handlers.study.terms import KINDS, SESSION_STATUS, STATE_LABELS
-from handlers.study.views import list_sessions, show_session
+from handlers.study.views import list_plans, list_sessions, show_session
 from storage import calendar as calendar_store
 from storage import notices as notice_store
 from storage import people
 
 SESSION_FIELDS = ("title", "kind", "start", "end", "place", "link", "audience", "capacity")
 NOTICE_FIELDS = ("title", "body", "audience")
+PLAN_FIELDS = ("title", "start_date", "days", "audience", "remind_at")
+PLAN_STATUS = {"active": N_("active"), "cancelled": N_("cancelled")}
 DIGEST_KINDS = ("weekly", "liaison", "office")
 
 
@@ -43,7 +46,8 @@ def field_of(message: str, fields) -> str:
     lowered = message.lower()
     for name, words in (("title", ("title",)), ("body", ("body",)), ("audience", ("audience",)),
                         ("capacity", ("capacity",)), ("link", ("link",)), ("place", ("place",)),
-                        ("end", ("end",)), ("start", ("start", "past")), ("kind", ("kind",))):
+                        ("end", ("end",)), ("start", ("start", "past", "date")), ("days", ("day ", "days")),
+                        ("remind_at", ("time", "clock", ":")), ("kind", ("kind",))):
         if name in fields and any(w in lowered for w in words):
             return name
     return fields[0]
@@ -76,8 +80,9 @@ async def page(request: web.Request, *, errors: dict | None = None, values: dict
         notices = [n for n in await notice_store.recent(conn, 100 if within else 20) if _ours(n.audience, within)][:20]
         shown_year = int(year) if year.isdigit() and 2000 <= int(year) <= 2100 else local(now(request)).year
         holidays = await calendar_store.days(conn, shown_year)
+        plans = [p for p in await list_plans(conn) if _ours(p.plan.audience, within)]
     return render(request, "calendar/page.html", status=status, sessions=sessions, notices=notices,
-                  holidays=[h for h in holidays if h.kind != "normal"], year=shown_year, kinds=KINDS,
+                  holidays=[h for h in holidays if h.kind != "normal"], year=shown_year, plans=plans, plan_statuses=PLAN_STATUS, kinds=KINDS,
                   statuses=SESSION_STATUS, errors=errors or {}, values=values or {}, digest=digest,
                   digest_kinds=DIGEST_KINDS, done=done, local=local)
 
@@ -103,6 +108,37 @@ async def session_add(request: web.Request) -> web.Response:
     except (AdminError, ValueError) as exc:
         return await page(request, errors={field_of(str(exc), SESSION_FIELDS): str(exc)}, values=values, status=400)
     return web.Response(status=303, headers={"Location": f"/calendar/session/{row.id}"})
+
+
+async def plan_add(request: web.Request) -> web.Response:
+    values = await _form(request, PLAN_FIELDS)
+    session = session_of(request)
+    try:
+        async with write(request) as conn:
+            await add_plan(_ctx(conn, request), title=values["title"], start_date=values["start_date"],
+                           days=values["days"], audience_spec=_audience(values["audience"], _within(request)),
+                           remind_at=values["remind_at"] or None, actor=session.actor)
+    except (AdminError, ValueError) as exc:
+        field = "plan_" + field_of(str(exc), ("title", "start", "days", "audience", "remind_at"))
+        return await page(request, errors={field: str(exc)}, values={f"plan_{k}": v for k, v in values.items()},
+                          status=400)
+    return web.Response(status=303, headers={"Location": "/calendar#plans"})
+
+
+async def plan_cancel(request: web.Request) -> web.Response:
+    raw = request.match_info["plan_id"]
+    if not raw.isdigit() or len(raw) > 9:
+        raise web.HTTPNotFound()
+    async with read(request) as conn:
+        plan = next((p.plan for p in await list_plans(conn) if p.plan.id == int(raw)), None)
+    if plan is None or not _ours(plan.audience, _within(request)):
+        raise web.HTTPNotFound()
+    try:
+        async with write(request) as conn:
+            await cancel_plan(_ctx(conn, request), plan.id, actor=session_of(request).actor)
+    except AdminError as exc:
+        return await page(request, errors={"plan_cancel": str(exc)}, status=400)
+    return web.Response(status=303, headers={"Location": "/calendar#plans"})
 
 
 async def _session_view(request):
@@ -215,6 +251,7 @@ SCREEN = Screen("calendar", N_("Calendar, notices, digests"), "/calendar", allow
                 routes=[("GET", "/calendar", page), ("POST", "/calendar/session", session_add),
                         ("GET", "/calendar/session/{session_id}", session_page),
                         ("POST", "/calendar/session/{session_id}/{action}", session_act),
+                        ("POST", "/calendar/plan", plan_add), ("POST", "/calendar/plan/{plan_id}/cancel", plan_cancel),
                         ("POST", "/calendar/notice", notice_send), ("GET", "/calendar/notice/{notice_id}", notice_page),
                         ("GET", "/calendar/digest", digest_preview),
                         ("POST", "/calendar/holiday/{action}", holiday_set)])
