@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import Column, ForeignKey, Integer, String, Table, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.schema import UTCDateTime, audit_log, item_events, item_targets, items, members, metadata, outbox
+from storage.schema import UTCDateTime, audit_log, item_events, item_targets, items, members, metadata, outbox, targets
 
 MAX_WORDS = 5
 
@@ -183,3 +183,11 @@ async def member_ids(conn: AsyncConnection, *, district: str | None = None, comm
     """Ids of the members of a district or a committee (the audit entries a scope may read are theirs)."""
     column, value = (members.c.district_code, district) if district else (members.c.committee_code, committee)
     return list((await conn.execute(select(members.c.id).where(column == value))).scalars())
+
+
+async def targets_in(conn: AsyncConnection, *, district: str | None = None) -> list:
+    """Every target (group), or a district's own, in name order."""
+    query = select(targets).order_by(targets.c.name)
+    if district is not None:
+        query = query.where(targets.c.district_code == district)
+    return list(await conn.execute(query))

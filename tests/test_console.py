@@ -241,6 +241,10 @@ async def test_scope_matrix(stack):
             if roster_id == "Q001":  # the district's numbers only: its one report, no other district
                 assert re.search(NEW + "<b>1</b>", dashboard.replace("\n", "")), dashboard
                 assert "和平区" not in dashboard
+            if roster_id == "Q001":  # the district's own groups in the filter, and only those
+                assert 'value="district:hongqiao"' in listing and 'value="topic:smart_parking"' not in listing
+                refused = await text(await client.get("/reports", params={"target": "topic:smart_parking"}))
+                assert zh.plain("There is no such group.") in refused
             nav = await text(await client.get("/audit"))
             assert ('href="/reports"' in nav) == (roster_id != "S001")
 
@@ -259,6 +263,7 @@ async def test_reports_filters_search_and_the_claim_state(stack):
         assert codes["hongqiao"] in found and codes["heping"] not in found
         found = await text(await client.get("/reports", params={"target": "topic:smart_parking"}))
         assert codes["city"] in found and codes["heping"] not in found
+        assert '<option value="topic:smart_parking" selected>市政协·智慧停车主题议政群</option>' in found
         # bad input: the message beside its field, the list unfiltered by it
         bad = await client.get("/reports", params={"from": "2026-13-01", "status": "bogus", "topic": "nope"})
         shown = await text(bad)
@@ -468,3 +473,19 @@ def test_scope_of_each_role():
     assert (city.district, hongqiao.district, staff.district) == (None, "hongqiao", None)
     assert [s.sees_committee("social_legal") for s in (city, hongqiao, staff)] == [True, False, True]
     assert [s.sees_reports for s in (city, hongqiao, staff)] == [True, True, False]
+
+
+# --- the same on PostgreSQL (skipped, saying why, without LINKAGE_TEST_POSTGRES_URL) ---------------
+
+async def test_sign_in_and_the_scope_matrix_on_postgres(pg_stack):
+    await test_tampered_cookie_idle_timeout_and_sign_out(pg_stack)
+    await test_scope_matrix(pg_stack)
+    await test_audit_log_is_filtered_by_scope_and_door(pg_stack)
+
+
+async def test_reveal_on_postgres(pg_stack):
+    await test_revealing_an_anonymous_author_is_explicit_audited_and_the_city_offices(pg_stack)
+
+
+async def test_dashboard_on_postgres(pg_stack):
+    await test_dashboard_numbers_period_and_chart(pg_stack)

@@ -60,11 +60,13 @@ async def test_sign_in_dashboard_report_claim_state_sign_out(stack, tmp_path):
                 await page.set_viewport_size({"width": 1100, "height": 900})
                 # the reports list, then the claimed one: its state and who claimed it
                 await page.get_by_role("link", name=zh.plain("Reports"), exact=True).click()
+                await page.screenshot(path=str(ARTIFACTS / "console-reports.png"), full_page=True)
                 await page.get_by_role("link", name=codes["city"], exact=False).click()
                 await page.wait_for_url(f"**/reports/{codes['city']}")
                 assert await page.locator("#status").inner_text() == zh.plain("being handled")
                 assert "张伟东" in await page.locator("main").inner_text()
                 assert "市政协·智慧停车主题议政群" in await page.locator("#stands").inner_text()
+                await page.screenshot(path=str(ARTIFACTS / "console-report.png"), full_page=True)
                 # the anonymous Hongqiao report does not name its author
                 await page.goto(str(server.make_url(f"/reports/{codes['hongqiao']}")))
                 assert await page.locator("#author").inner_text() == zh.plain("anonymous member")

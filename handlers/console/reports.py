@@ -73,8 +73,10 @@ async def read_filters(conn, scope: Scope, query, today) -> Filters:
             f.errors["street"], f.street = N_("There is no such street in the district."), ""
     if f.topic and await reference.topic(conn, f.topic) is None:
         f.errors["topic"], f.topic = N_("There is no such topic."), ""
-    if f.target and await target_store.by_name(conn, f.target) is None:
-        f.errors["target"], f.target = N_("There is no such group."), ""
+    if f.target:
+        target = await target_store.by_name(conn, f.target)
+        if target is None or not scope.sees_target(target):
+            f.errors["target"], f.target = N_("There is no such group."), ""
     if len(f.words) > MAX_QUERY:
         f.errors["q"], f.words = N_("A search is at most 100 characters."), ""
     return f
@@ -106,7 +108,7 @@ async def choices(conn, scope: Scope, lang: str) -> dict:
     return {"districts": [(d.code, reference.name(d, lang)) for d in districts],
             "streets": [(s.code, reference.name(s, lang)) for s in streets],
             "topics": [(t.code, reference.name(t, lang)) for t in await reference.all_topics(conn)],
-            "targets": [(n, n) for n in await target_store.names(conn)],
+            "targets": [(row.name, reference.name(row, lang)) for row in await store.targets_in(conn, district=scope.district)],
             "groups": list(STATUS_GROUP_LABELS.items()), "statuses": list(lifecycle.STATUS_LABELS.items())}
 
 
