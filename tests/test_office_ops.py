@@ -37,7 +37,7 @@ zh = translator("zh")
 @pytest.fixture
 async def db(tmp_path):
     database = Database(str(tmp_path / "linkage.db"))
-    await database.create_schema()
+    await database.ensure_schema()
     await load_seeds(database, NOW)
     yield database
     await database.close()
