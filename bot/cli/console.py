@@ -10,7 +10,7 @@ import signal
 import click
 
 from bot import logs
-from bot.cli.support import run_in_ctx
+from bot.cli.support import run, run_in_ctx
 from bot.settings import Settings
 
 
@@ -34,7 +34,7 @@ def console(ctx: click.Context, host: str | None, port: int | None) -> None:
         from storage.db import Database
         settings.database_path_ready()
         db = Database(settings.database)
-        await db.create_schema()
+        await db.ensure_schema()  # an old schema is refused, with what to do
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -48,7 +48,7 @@ def console(ctx: click.Context, host: str | None, port: int | None) -> None:
             await runner.cleanup()
             await db.close()
 
-    asyncio.run(serve())
+    run(serve())  # an old schema is refused with what to do, not a traceback
 
 
 @console.command("login-link")
