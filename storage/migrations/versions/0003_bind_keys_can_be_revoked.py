@@ -1,15 +1,15 @@
 """bind keys can be revoked (bind_keys.revoked_at: the office withdrew the key before it was used)
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 Created: 2026-12-02 15:11:16.908916
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0002'
-down_revision = '0001'
+revision = '0003'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 
