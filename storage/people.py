@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.db import insert_ignoring_duplicates
@@ -98,6 +98,31 @@ async def create_invite(conn: AsyncConnection, member_id: int, now: datetime, da
     await conn.execute(invites.insert().values(code=code, member_id=member_id, created_at=now,
                                                expires_at=now + timedelta(days=days)))
     return code
+
+
+async def roster(conn: AsyncConnection, *, district: str | None = None, level: str | None = None,
+                 sector: str | None = None, committee: str | None = None, joined: bool | None = None,
+                 active_only: bool = True) -> list:
+    """Members in roster order, filtered (joined: bound to a Telegram account or not)."""
+    where = [members.c.active.is_(True)] if active_only else []
+    for column, value in ((members.c.district_code, district), (members.c.level, level),
+                          (members.c.sector_code, sector), (members.c.committee_code, committee)):
+        if value is not None:
+            where.append(column == value)
+    if joined is not None:
+        where.append(members.c.telegram_user_id.is_not(None) if joined else members.c.telegram_user_id.is_(None))
+    return list(await conn.execute(select(members).where(*where).order_by(members.c.roster_id)))
+
+
+async def latest_invites(conn: AsyncConnection, member_ids: list[int]) -> dict[int, object]:
+    """Each member's newest invite (code, created_at, expires_at, used_at), by member id."""
+    if not member_ids:
+        return {}
+    newest = select(invites.c.member_id, func.max(invites.c.created_at).label("at")) \
+        .where(invites.c.member_id.in_(member_ids)).group_by(invites.c.member_id).subquery()
+    rows = await conn.execute(select(invites).join(newest, (newest.c.member_id == invites.c.member_id)
+                                                   & (newest.c.at == invites.c.created_at)))
+    return {r.member_id: r for r in rows}
 
 
 async def invite(conn: AsyncConnection, code: str):

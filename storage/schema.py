@@ -166,6 +166,7 @@ bind_keys = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
     Column("used_at", UTCDateTime),
+    Column("revoked_at", UTCDateTime),  # the office withdrew it before it was used
 )
 
 target_liaisons = Table(

@@ -32,6 +32,14 @@ async def names(conn: AsyncConnection) -> list:
     return list(await conn.execute(select(targets.c.id, targets.c.name, targets.c.chat_id)))
 
 
+async def listed(conn: AsyncConnection, *, district: str | None = None) -> list:
+    """Every target (of a district), by kind and name."""
+    query = select(targets)
+    if district is not None:
+        query = query.where(targets.c.district_code == district)
+    return list(await conn.execute(query.order_by(targets.c.kind, targets.c.name)))
+
+
 async def by_chat(conn: AsyncConnection, chat_id: int, thread_id: int | None):
     """The target bound to this chat (and forum topic); a topic falls back to the whole group."""
     rows = (await conn.execute(select(targets).where(targets.c.chat_id == chat_id))).all()
@@ -95,7 +103,7 @@ async def bind(conn: AsyncConnection, key: str, chat_id: int, thread_id: int | N
     meanwhile. The check is in the UPDATE itself, so of concurrent /binds exactly one wins."""
     target_id = (await conn.execute(
         update(bind_keys).where(bind_keys.c.key_hash == _hash(key), bind_keys.c.used_at.is_(None),
-                                bind_keys.c.expires_at > now)
+                                bind_keys.c.revoked_at.is_(None), bind_keys.c.expires_at > now)
         .values(used_at=now).returning(bind_keys.c.target_id))).scalar()
     if target_id is None:
         return None
@@ -106,6 +114,29 @@ async def bind(conn: AsyncConnection, key: str, chat_id: int, thread_id: int | N
     await conn.execute(update(targets).where(targets.c.id == target_id)
                        .values(chat_id=chat_id, thread_id=thread_id, bound_at=now))
     return target_id
+
+
+async def keys(conn: AsyncConnection, target_id: int | None = None) -> list:
+    """Bind keys (newest first) with their target's name: the hash, never the key itself."""
+    query = select(bind_keys, targets.c.name.label("target_name"), targets.c.district_code) \
+        .join(targets, targets.c.id == bind_keys.c.target_id)
+    if target_id is not None:
+        query = query.where(bind_keys.c.target_id == target_id)
+    return list(await conn.execute(query.order_by(bind_keys.c.created_at.desc(), bind_keys.c.key_hash)))
+
+
+async def keys_with_prefix(conn: AsyncConnection, prefix: str) -> list:
+    """The keys whose hash starts with PREFIX (hex), or whose key is PREFIX itself."""
+    return list(await conn.execute(select(bind_keys).where(
+        (bind_keys.c.key_hash.like(prefix.lower() + "%")) | (bind_keys.c.key_hash == _hash(prefix)))))
+
+
+async def revoke_key(conn: AsyncConnection, key_hash: str, now: datetime) -> bool:
+    """Withdraw an unused key; False when it was used, revoked or had expired already."""
+    result = await conn.execute(update(bind_keys).where(
+        bind_keys.c.key_hash == key_hash, bind_keys.c.used_at.is_(None), bind_keys.c.revoked_at.is_(None),
+        bind_keys.c.expires_at > now).values(revoked_at=now))
+    return result.rowcount == 1
 
 
 def _same_thread(thread_id: int | None):
@@ -128,6 +159,20 @@ async def add_liaison(conn: AsyncConnection, target_id: int, member_id: int) -> 
     await conn.execute(target_liaisons.insert().values(target_id=target_id, member_id=member_id))
     await conn.execute(update(members).where(members.c.id == member_id, members.c.role == "member")
                        .values(role="liaison"))
+    return True
+
+
+async def remove_liaison(conn: AsyncConnection, target_id: int, member_id: int) -> bool:
+    """Take the member off the target's liaisons; a liaison of nothing else is a member again."""
+    result = await conn.execute(delete(target_liaisons).where(
+        target_liaisons.c.target_id == target_id, target_liaisons.c.member_id == member_id))
+    if not result.rowcount:
+        return False
+    others = (await conn.execute(select(func.count()).select_from(target_liaisons).where(
+        target_liaisons.c.member_id == member_id))).scalar_one()
+    if not others:
+        await conn.execute(update(members).where(members.c.id == member_id, members.c.role == "liaison")
+                           .values(role="member"))
     return True
 
 
@@ -190,6 +235,23 @@ async def add_rule(conn: AsyncConnection, target_ids: list[int], *, position: in
 
 async def set_watch(conn: AsyncConnection, rule_id: int, watch: bool) -> None:
     await conn.execute(update(routing_rules).where(routing_rules.c.id == rule_id).values(watch=watch))
+
+
+async def change_rule(conn: AsyncConnection, rule_id: int, target_ids: list[int] | None = None,
+                      **fields) -> None:
+    """Change a rule's conditions, flags or note, and (when given) replace its targets."""
+    if fields:
+        await conn.execute(update(routing_rules).where(routing_rules.c.id == rule_id).values(**fields))
+    if target_ids is not None:
+        await conn.execute(delete(rule_targets).where(rule_targets.c.rule_id == rule_id))
+        for target_id in target_ids:
+            await conn.execute(rule_targets.insert().values(rule_id=rule_id, target_id=target_id))
+
+
+async def set_positions(conn: AsyncConnection, positions: dict[int, int]) -> None:
+    """Renumber rules: rule id -> position."""
+    for rule_id, position in positions.items():
+        await conn.execute(update(routing_rules).where(routing_rules.c.id == rule_id).values(position=position))
 
 
 async def delete_rule(conn: AsyncConnection, rule_id: int) -> bool:

@@ -1,6 +1,7 @@
 """The office's web console in a real browser: Debian's headless Chromium (``/usr/bin/chromium``,
 driven by Playwright through ``executable_path`` — no browser is downloaded) signs in through a
-one-time link and walks the main path: the dashboard → a report → its claim state → sign out.
+one-time link and walks the main path: the dashboard → a report → its claim state → a rule added
+and dry-run → a member invited → sign out.
 A screenshot of the dashboard is saved as a test artefact (``artifacts/console-dashboard.png``, and
 ``console-dashboard-phone.png`` at a phone's width, where nothing may be wider than the screen).
 Skips, saying why, where Chromium or Playwright is not installed (``.ci/run`` installs
@@ -69,6 +70,30 @@ async def test_sign_in_dashboard_report_claim_state_sign_out(stack, tmp_path):
                 # the anonymous Hongqiao report does not name its author
                 await page.goto(str(server.make_url(f"/reports/{codes['hongqiao']}")))
                 assert await page.locator("#author").inner_text() == zh.plain("anonymous member")
+                # a rule added and dry-run (screens/rules.py), then a member invited (screens/roster.py)
+                await page.get_by_role("link", name=zh.plain("Routing"), exact=True).click()
+                await page.wait_for_url("**/rules")
+                add = page.locator("#add form")
+                await add.locator("input[name=targets]").fill("district:hongqiao")
+                await add.locator("select[name=topic]").select_option("smart_parking")
+                await add.locator("select[name=district]").select_option("hongqiao")
+                await add.get_by_role("button", name=zh.plain("Add rule")).click()
+                await page.wait_for_url("**/rules?done=added*")
+                assert "topic=smart_parking district=hongqiao" in await page.locator("table.rules").inner_text()
+                trial = page.locator("#try form")
+                await trial.locator("select[name=topic]").select_option("smart_parking")
+                await trial.locator("select[name=district]").select_option("hongqiao")
+                await trial.get_by_role("button", name=zh.plain("Try")).click()
+                await page.wait_for_url("**/rules/try?*")
+                assert "district:hongqiao" in await page.locator(".trial").inner_text()
+                await page.get_by_role("link", name=zh.plain("Roster and invites"), exact=True).click()
+                invites = page.locator("#invites form")
+                await invites.locator("input[name=members]").fill("H006")
+                await invites.get_by_role("button", name=zh.plain("Printable page with QR codes")).click()
+                card = page.locator(".invite")
+                assert await card.count() == 1 and "马俊杰" in await card.inner_text()
+                assert "https://t.me/" in await card.inner_text() and await card.locator("svg").count() == 1
+                await page.get_by_role("link", name=zh.plain("Dashboard"), exact=True).click()
                 await page.get_by_role("button", name=zh.plain("Sign out")).click()
                 await page.wait_for_url("**/signed-out")
                 assert zh.plain("You have signed out") in await page.locator("h1").inner_text()

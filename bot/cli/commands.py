@@ -115,25 +115,42 @@ def member() -> None:
 
 @member.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--check", is_flag=True, help="Only check the file: the report, nothing written.")
+@click.option("--only-valid", is_flag=True, help="Write the valid rows and skip those with errors.")
 @click.pass_obj
-def member_import(settings: Settings, file: Path) -> None:
-    """Import a roster (.csv or .xlsx). An invalid file imports nothing."""
+def member_import(settings: Settings, file: Path, check: bool, only_valid: bool) -> None:
+    """Import a roster (.csv or .xlsx). An invalid file imports nothing (unless --only-valid)."""
     from handlers.office.roster import import_roster, read_roster_file
     with refusals_shown():  # before the database is opened: a file that cannot be read changes nothing
         rows = read_roster_file(file)
-    report = _run(_with_db(settings, lambda conn, now: import_roster(conn, rows, now)))
+    report = _run(_with_db(settings, lambda conn, now: import_roster(conn, rows, now, check_only=check,
+                                                                     only_valid=only_valid)))
     for line in report.lines():
         click.echo(line)
-    if not report.ok:
+    if not report.ok and not (only_valid and report.written):
         raise click.ClickException("nothing was imported: fix the rows above and import the file again")
 
 
 @main.command()
-@click.argument("member_ref")
+@click.argument("member_ref", required=False)
+@click.option("--all", "everyone", is_flag=True, help="Every active member not joined yet (or of the filters).")
+@click.option("--district")
+@click.option("--level", type=click.Choice(["city", "district"]))
+@click.option("--sector")
+@click.option("--committee")
+@click.option("--members", help="Only these roster ids (comma-separated).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the links to this .csv.")
 @click.pass_obj
-def invite(settings: Settings, member_ref: str) -> None:
-    """Print a one-time invite deep link for MEMBER (roster id or unique name)."""
+def invite(settings: Settings, member_ref: str | None, everyone: bool, out: Path | None, **filters) -> None:
+    """Print a one-time invite deep link for MEMBER (roster id or unique name), or with --all one
+    for every member not joined yet."""
     from handlers.office.invites import invite_link
+    if everyone == bool(member_ref):
+        raise click.UsageError("name one MEMBER, or give --all (with filters, if any)")
+    if everyone:
+        from bot.cli.office import bulk_invite
+        bulk_invite(settings, out, **filters)
+        return
     link = _run(_with_db(settings, lambda conn, now: invite_link(
         conn, member_ref, now, days=settings.invite_days, bot_username=settings.bot_username)))
     click.echo(link)
@@ -194,23 +211,10 @@ def route() -> None:
 def route_test(settings: Settings, **fields) -> None:
     """Dry run: every target the walk picks once the groups are bound (those not bound yet are
     marked), and where an item would go now if that differs."""
-    from handlers.office.rules import route_test as dry_run
-
-    async def both(conn, now):
-        return await dry_run(conn, **fields, as_if_bound=True), await dry_run(conn, **fields)
-    planned, now = _run(_with_db(settings, both))
-    for line in planned.lines:
+    from handlers.office.rules import dry_run
+    trial = _run(_with_db(settings, lambda conn, now: dry_run(conn, **fields)))
+    for line in trial.lines():
         click.echo(line)
-    click.echo("→ " + _route_places(planned))
-    if [t.id for t in (*now.targets, *now.watchers)] != [t.id for t in (*planned.targets, *planned.watchers)]:
-        click.echo("→ now, with the groups bound so far: " + _route_places(now))
-
-
-def _route_places(trace) -> str:
-    def named(targets) -> str:
-        return ", ".join(t.name + (" (not bound)" if t.chat_id is None else "") for t in targets)
-    text = named(trace.targets) or "nowhere yet (the item would wait)"
-    return text + (f"; watch (知悉): {named(trace.watchers)}" if trace.watchers else "")
 
 
 @route.command("list")
@@ -305,6 +309,11 @@ main.add_command(guide)
 main.add_command(contacts)
 from bot.cli.console import console  # noqa: E402
 main.add_command(console)
+from bot.cli import office as _office  # noqa: E402
+for _group, _command in ((liaison, _office.liaison_remove), (liaison, _office.liaison_list),
+                         (group, _office.group_keys), (group, _office.group_revoke), (route, _office.route_edit),
+                         (route, _office.route_move), (member, _office.member_edit), (member, _office.member_list)):
+    _group.add_command(_command)
 
 
 @main.group()

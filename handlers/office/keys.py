@@ -4,8 +4,12 @@ key; an administrator of the group sends ``/bind KEY`` there (groups.py)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from handlers.core.errors import AdminError
-from handlers.office.lookups import LEVELS, Reference, clean, find_member, optional, resolve_codes
+from handlers.office.lookups import (LEVELS, Reference, check_district_within, check_target_within, clean,
+                                     find_member, find_target, optional, resolve_codes)
 from storage import audit
 from storage import targets as target_store
 
@@ -33,7 +37,7 @@ def default_titles(kind: str, row=None) -> tuple[str, str]:
 async def make_bind_key(conn, name: str, kind: str, now, *, hours: int, level: str | None = None,
                         topic: str | None = None, district: str | None = None, street: str | None = None,
                         sector: str | None = None, title_zh: str | None = None, title_en: str | None = None,
-                        actor: str = "cli") -> str:
+                        within: str | None = None, actor: str = "cli") -> str:
     """Create or update the target NAME and return a one-time key for ``/bind KEY``.
 
     Codes may be left out when the name follows the convention ``topic:<code>``,
@@ -109,6 +113,7 @@ async def make_bind_key(conn, name: str, kind: str, now, *, hours: int, level: s
             raise AdminError("a person target is named person:<roster id>")
         member = await find_member(conn, suffix)
         source, default_level = member, member.level
+    check_district_within(codes["district"], within, "the target")
     default_zh, default_en = default_titles(kind, source)
     values = {
         "name": name, "kind": kind, "level": level or (existing.level if existing else default_level),
@@ -122,3 +127,69 @@ async def make_bind_key(conn, name: str, kind: str, now, *, hours: int, level: s
     await audit.record(conn, actor, "bind_key.create",
                        {"target": name, "kind": kind, "hours": hours, "new_target": existing is None}, now)
     return key
+
+
+# --- the keys issued: list, revoke --------------------------------------------------------------
+
+KEY_ID_LENGTH = 8  # the first hex digits of the key's hash: names a key without revealing it
+KEY_STATES = ("open", "used", "revoked", "expired")
+
+
+@dataclass
+class KeyView:
+    id: str
+    target: str
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None
+    revoked_at: datetime | None
+    state: str  # open | used | revoked | expired
+
+    def __str__(self) -> str:
+        return f"{self.id} {self.target}: {self.state} (made {self.created_at:%Y-%m-%d %H:%M} UTC, " \
+               f"valid until {self.expires_at:%Y-%m-%d %H:%M} UTC)"
+
+
+def _view(row, now) -> KeyView:
+    state = "used" if row.used_at else "revoked" if row.revoked_at else "expired" if row.expires_at <= now else "open"
+    return KeyView(row.key_hash[:KEY_ID_LENGTH], row.target_name, row.created_at, row.expires_at, row.used_at,
+                   row.revoked_at, state)
+
+
+async def list_keys(conn, now, *, target: str | None = None, state: str | None = None,
+                    within: str | None = None) -> list[KeyView]:
+    """The bind keys issued (newest first), each named by its id — never the key itself."""
+    if state is not None and state not in KEY_STATES:
+        raise AdminError(f"state '{state}' is not valid: use {', '.join(KEY_STATES)}")
+    target_id = None
+    if optional(target):
+        found = await find_target(conn, target)
+        check_target_within(found, within)
+        target_id = found.id
+    views = [_view(r, now) for r in await target_store.keys(conn, target_id)
+             if within is None or r.district_code == within]
+    return [v for v in views if state is None or v.state == state]
+
+
+async def revoke_bind_key(conn, key_ref: str, now, *, within: str | None = None, actor: str = "cli") -> KeyView:
+    """Withdraw an unused key before anyone sends it: KEY_REF is its id from the list (at least
+    6 hex digits) or the key itself (``/bind KEY`` as it was printed works too)."""
+    ref = clean(key_ref).removeprefix("/bind").strip()
+    if not ref:
+        raise AdminError("name the key: its id from `linkage group keys`, or the key itself")
+    found = await target_store.keys_with_prefix(conn, ref) if len(ref) >= 6 else []
+    if len(found) > 1:
+        raise AdminError(f"more than one key starts with '{ref}': give more of its id")
+    if not found:
+        raise AdminError(f"no bind key '{ref}' (see `linkage group keys`)")
+    row = found[0]
+    target = await target_store.by_id(conn, row.target_id)
+    check_target_within(target, within)
+    view = _view(next(r for r in await target_store.keys(conn, row.target_id) if r.key_hash == row.key_hash), now)
+    if view.state != "open":
+        raise AdminError(f"key {view.id} of {target.name} cannot be revoked: it is {view.state} already")
+    if not await target_store.revoke_key(conn, row.key_hash, now):
+        raise AdminError(f"key {view.id} of {target.name} was used meanwhile")
+    await audit.record(conn, actor, "bind_key.revoke", {"key": view.id, "target": target.name}, now)
+    view.state, view.revoked_at = "revoked", now
+    return view

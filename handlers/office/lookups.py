@@ -92,3 +92,22 @@ async def find_target(conn, name: str):
     if target is None:
         raise AdminError(f"unknown target '{clean(name)}' (see `linkage route list` or seeds/targets.yaml)")
     return target
+
+
+# --- a district office's reach ------------------------------------------------------------------
+# ``within`` (a district code) is the district an office user manages: None for the city office.
+# A district office acts on its district's members, targets and rules, and on nothing else.
+
+def check_member_within(member, within: str | None) -> None:
+    if within is not None and member.district_code != within:
+        raise AdminError(f"member {member.roster_id} is not in your district ({within})")
+
+
+def check_target_within(target, within: str | None) -> None:
+    if within is not None and target.district_code != within:
+        raise AdminError(f"target '{target.name}' is not one of your district's ({within})")
+
+
+def check_district_within(district_code: str | None, within: str | None, what: str = "this") -> None:
+    if within is not None and district_code != within:
+        raise AdminError(f"{what} must be in your district ({within})")

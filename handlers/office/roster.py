@@ -24,12 +24,23 @@ REQUIRED_COLUMNS = ("roster_id", "name", "level")
 _LIMITS = {"roster_id": 32, "name": 64}  # the members table's column sizes
 
 
+class RowError(str):
+    """One problem of a row, naming the column it is in (``field``); reads as its message."""
+    field: str
+
+    def __new__(cls, field_name: str, problem: str) -> "RowError":
+        error = super().__new__(cls, problem)
+        error.field = field_name
+        return error
+
+
 @dataclass
 class RowResult:
     row: int  # the row number in the file (the header is row 1)
     roster_id: str
-    errors: list[str] = field(default_factory=list)
-    action: str | None = None  # created | updated | unchanged, once written
+    errors: list[RowError] = field(default_factory=list)
+    action: str | None = None  # created | updated | unchanged | skipped (a row with errors), once written
+    name: str = ""
 
     @property
     def ok(self) -> bool:
@@ -46,6 +57,7 @@ class RowResult:
 class ImportReport:
     rows: list[RowResult] = field(default_factory=list)
     written: bool = False
+    only_valid: bool = False  # asked to write the valid rows and skip the others
 
     @property
     def ok(self) -> bool:
@@ -70,11 +82,17 @@ class ImportReport:
     def unchanged(self) -> int:
         return self.count("unchanged")
 
+    def problems(self) -> list[tuple[int, str, str]]:
+        """The validation report: (row, field, problem) for every problem, in file order."""
+        return [(r.row, e.field, str(e)) for r in self.rows for e in r.errors]
+
     def lines(self) -> list[str]:
         out = [r.line() for r in self.rows]
-        if self.ok:
+        if self.written and (self.ok or self.only_valid):
             out.append(f"{len(self.rows)} rows: {self.created} created, {self.updated} updated, "
-                       f"{self.unchanged} unchanged")
+                       f"{self.unchanged} unchanged" + (f", {len(self.errors)} skipped (errors)" if self.errors else ""))
+        elif self.ok:
+            out.append(f"{len(self.rows)} rows checked: no errors, nothing written yet")
         else:
             out.append(f"{len(self.errors)} of {len(self.rows)} rows have errors: nothing was imported")
         return out
@@ -83,52 +101,54 @@ class ImportReport:
 def _validate_row(raw: dict, number: int, ref: Reference, target_names: set[str],
                   first_row_of: dict[str, int]) -> tuple[RowResult, dict]:
     v = {k: clean(raw.get(k)) for k in ROSTER_COLUMNS}
-    result = RowResult(number, v["roster_id"])
+    result = RowResult(number, v["roster_id"], name=v["name"])
     errors = result.errors
     for column in REQUIRED_COLUMNS:
         if not v[column]:
-            errors.append(f"{column} is required")
+            errors.append(RowError(column, f"{column} is required"))
     for column, limit in _LIMITS.items():
         if len(v[column]) > limit:
-            errors.append(f"{column} is longer than {limit} characters")
+            errors.append(RowError(column, f"{column} is longer than {limit} characters"))
     if v["roster_id"]:
         if v["roster_id"] in first_row_of:
-            errors.append(f"duplicate roster_id '{v['roster_id']}' (first on row {first_row_of[v['roster_id']]})")
+            errors.append(RowError("roster_id", f"duplicate roster_id '{v['roster_id']}' "
+                                               f"(first on row {first_row_of[v['roster_id']]})"))
         else:
             first_row_of[v["roster_id"]] = number
     level = v["level"].lower()
     if v["level"] and level not in LEVELS:
-        errors.append(f"level '{v['level']}' is not valid: use city or district")
+        errors.append(RowError("level", f"level '{v['level']}' is not valid: use city or district"))
     codes: dict[str, str | None] = {}
     for kind in ("district", "street", "sector", "committee"):
         try:
             codes[kind] = ref.code(kind, v[kind] or None)
         except KeyError:
             codes[kind] = None
-            errors.append(f"unknown {kind} '{v[kind]}'")
+            errors.append(RowError(kind, f"unknown {kind} '{v[kind]}'"))
     if codes["street"]:
         street_district = ref.row("street", codes["street"]).district_code
         if codes["district"] is None and not v["district"]:
             codes["district"] = street_district
         elif codes["district"] and codes["district"] != street_district:
-            errors.append(f"street '{codes['street']}' is not in district '{codes['district']}' "
-                          f"(it belongs to '{street_district}')")
+            errors.append(RowError("street", f"street '{codes['street']}' is not in district "
+                                             f"'{codes['district']}' (it belongs to '{street_district}')"))
     if level == "district" and not v["district"] and codes["district"] is None:
-        errors.append("district is required for a district-level member")
+        errors.append(RowError("district", "district is required for a district-level member"))
     role = (v["role"] or "member").lower()
     if role not in ROLES:
-        errors.append(f"role '{v['role']}' is not valid: use {', '.join(ROLES)}")
+        errors.append(RowError("role", f"role '{v['role']}' is not valid: use {', '.join(ROLES)}"))
     elif role == STAFF and not codes["committee"]:
-        errors.append("role staff (专委会工作人员) needs the committee the member works for")
+        errors.append(RowError("committee", "role staff (专委会工作人员) needs the committee the member works for"))
     elif role == DISTRICT_ADMIN and not codes["district"]:
-        errors.append("role district_admin (区政协办公室工作人员) needs the district the member works for")
+        errors.append(RowError("district", "role district_admin (区政协办公室工作人员) needs the district the member "
+                                           "works for"))
     language = (v["language"] or "zh").lower()
     if language not in LANGUAGES:
-        errors.append(f"language '{v['language']}' is not valid: use zh or en")
+        errors.append(RowError("language", f"language '{v['language']}' is not valid: use zh or en"))
     liaison_for = [n.strip() for n in v["liaison_for"].split(";") if n.strip()]
     for name in liaison_for:
         if name not in target_names:
-            errors.append(f"liaison_for: unknown target '{name}'")
+            errors.append(RowError("liaison_for", f"liaison_for: unknown target '{name}'"))
     values = {"roster_id": v["roster_id"], "name": v["name"], "level": level,
               "district_code": codes["district"], "street_code": codes["street"],
               "sector_code": codes["sector"], "committee_code": codes["committee"],
@@ -136,24 +156,33 @@ def _validate_row(raw: dict, number: int, ref: Reference, target_names: set[str]
     return result, {"values": values, "liaison_for": list(dict.fromkeys(liaison_for))}
 
 
-async def import_roster(conn, rows: list[dict], now, *, actor: str = "cli") -> ImportReport:
-    """Validate every row; write only when all rows are valid (upsert by roster_id, never
-    touching the Telegram binding; add liaison links). Row numbers count the header as row 1
-    unless a row carries its own ``_row`` (as :func:`read_roster_file` sets)."""
+async def import_roster(conn, rows: list[dict], now, *, check_only: bool = False, only_valid: bool = False,
+                        within: str | None = None, actor: str = "cli") -> ImportReport:
+    """Validate every row first — the report says, per row, which field has which problem — and
+    write only when all rows are valid (upsert by roster_id, never touching the Telegram binding;
+    add liaison links); ``only_valid``: write the valid rows and skip the others; ``check_only``:
+    write nothing. ``within`` (a district office): every row must be a member of that district,
+    and no row may make an office admin. Row numbers count the header as row 1 unless a row
+    carries its own ``_row`` (as :func:`read_roster_file` sets)."""
     ref = await Reference.load(conn)
     target_ids = {r.name: r.id for r in await target_store.names(conn)}
-    report = ImportReport()
+    report = ImportReport(only_valid=only_valid)
     parsed: list[dict] = []
     first_row_of: dict[str, int] = {}
     for index, raw in enumerate(rows):
         number = int(raw.get("_row") or index + 2)
         result, data = _validate_row(raw, number, ref, set(target_ids), first_row_of)
+        if within is not None:
+            await check_row_within(conn, result, data["values"], within)
         report.rows.append(result)
         parsed.append(data)
-    if not report.ok:
+    if check_only or (not report.ok and not only_valid):
         return report  # an invalid file imports nothing
 
     for result, data in zip(report.rows, parsed):
+        if not result.ok:
+            result.action = "skipped"
+            continue
         values = data["values"]
         existing = await people.by_roster_id(conn, values["roster_id"])
         wanted_links = [target_ids[n] for n in data["liaison_for"]]
@@ -175,8 +204,20 @@ async def import_roster(conn, rows: list[dict], now, *, actor: str = "cli") -> I
     report.written = True
     await audit.record(conn, actor, "roster.import",
                        {"rows": len(report.rows), "created": report.created, "updated": report.updated,
-                        "unchanged": report.unchanged}, now)
+                        "unchanged": report.unchanged, "skipped": report.count("skipped")}, now)
     return report
+
+
+async def check_row_within(conn, result: RowResult, values: dict, within: str) -> None:
+    """A district office imports its own district's members, and makes no office admin."""
+    if values["district_code"] != within:
+        result.errors.append(RowError("district", f"not your district: your office manages the members of {within}"))
+    if values["role"] == "admin":
+        result.errors.append(RowError("role", "only the city office makes office admins"))
+    existing = await people.by_roster_id(conn, values["roster_id"]) if values["roster_id"] else None
+    if existing is not None and existing.district_code != within:
+        result.errors.append(RowError("roster_id", f"roster_id '{values['roster_id']}' is a member of "
+                                                   "another district"))
 
 
 def read_roster_file(path) -> list[dict]:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from handlers.core.errors import AdminError
-from handlers.office.lookups import Reference, clean, find_target, optional, resolve_codes
+from handlers.office.lookups import (Reference, check_district_within, check_target_within, clean, find_target,
+                                     optional, resolve_codes)
 from handlers.reports.lifecycle import RouteTrace, resolve_route
 from storage import audit
 from storage import targets as target_store
@@ -45,22 +46,24 @@ class RuleView:
         return text + (f" — {self.note}" if self.note else "")
 
 
-async def list_rules(conn) -> list[RuleView]:
+async def list_rules(conn, *, within: str | None = None) -> list[RuleView]:
+    """The rule table in its order (``within``: only the rules of that district)."""
     names = {r.id: r for r in await target_store.names(conn)}
     return [RuleView(rule.id, rule.position, rule.area, rule.topic_code, rule.district_code, rule.street_code,
                      rule.sector_code, rule.tag_code, rule.stop, rule.watch, rule.note,
                      [names[t].name for t in rule.target_ids],
                      [names[t].name for t in rule.target_ids if names[t].chat_id is None])
-            for rule in await target_store.rules(conn)]
+            for rule in await target_store.rules(conn) if within is None or rule.district_code == within]
 
 
-async def add_rule(conn, target_names: list[str], now, *, area: str | None = None,
-                   topic: str | None = None, district: str | None = None, street: str | None = None,
-                   sector: str | None = None, tag: str | None = None, stop: bool = True, watch: bool = True,
-                   position: int | None = None, note: str | None = None, actor: str = "cli") -> int:
-    """Add a rule sending matching items to the named targets; returns its id. Without a
-    position it goes last (the highest position + 10). ``watch``: the district and street items
-    it sends somewhere are also shown to the city topic group of their topic (知悉)."""
+KEEP = object()  # edit_rule: leave this field as it is
+RULE_FIELDS = ("area", "topic", "district", "street", "sector", "tag", "stop", "watch", "note", "targets")
+
+
+async def _checked(conn, target_names, *, area, topic, district, street, sector, tag, note,
+                   within: str | None) -> tuple[list, dict]:
+    """The targets and the codes of a rule, or a refusal saying why the rule could never match
+    (unknown codes, a street outside its district, an area that cannot carry the place)."""
     names = list(dict.fromkeys(clean(n) for n in target_names if clean(n)))
     if not names:
         raise AdminError("a rule needs at least one target")
@@ -74,16 +77,84 @@ async def add_rule(conn, target_names: list[str], now, *, area: str | None = Non
         raise AdminError("a city-wide item has no district or street: this rule could never match")
     if area == "district" and codes["street"]:
         raise AdminError("a district-level item has no street: this rule could never match")
+    if within is not None:
+        check_district_within(codes["district"], within, "a rule of your office")
+        for target in target_rows:
+            check_target_within(target, within)
     note = optional(note)
     if note and len(note) > 200:
         raise AdminError("a rule note has at most 200 characters")
-    rule_id = await target_store.add_rule(
-        conn, [t.id for t in target_rows], position=position, area=area, topic_code=codes["topic"],
-        district_code=codes["district"], street_code=codes["street"], sector_code=codes["sector"],
-        tag_code=codes["tag"], stop=bool(stop), watch=bool(watch), note=note)
+    fields = {"area": area, "topic_code": codes["topic"], "district_code": codes["district"],
+              "street_code": codes["street"], "sector_code": codes["sector"], "tag_code": codes["tag"],
+              "note": note}
+    return target_rows, fields
+
+
+async def add_rule(conn, target_names: list[str], now, *, area: str | None = None,
+                   topic: str | None = None, district: str | None = None, street: str | None = None,
+                   sector: str | None = None, tag: str | None = None, stop: bool = True, watch: bool = True,
+                   position: int | None = None, note: str | None = None, within: str | None = None,
+                   actor: str = "cli") -> int:
+    """Add a rule sending matching items to the named targets; returns its id. Without a
+    position it goes last (the highest position + 10). ``watch``: the district and street items
+    it sends somewhere are also shown to the city topic group of their topic (知悉)."""
+    target_rows, fields = await _checked(conn, target_names, area=area, topic=topic, district=district,
+                                         street=street, sector=sector, tag=tag, note=note, within=within)
+    rule_id = await target_store.add_rule(conn, [t.id for t in target_rows], position=position,
+                                          stop=bool(stop), watch=bool(watch), **fields)
     rule = next(r for r in await target_store.rules(conn) if r.id == rule_id)
-    await audit.record(conn, actor, "rule.add", _rule_detail(rule, names), now)
+    await audit.record(conn, actor, "rule.add", _rule_detail(rule, [t.name for t in target_rows]), now)
     return rule_id
+
+
+async def edit_rule(conn, rule_id: int, now, *, targets=KEEP, area=KEEP, topic=KEEP, district=KEEP,
+                    street=KEEP, sector=KEEP, tag=KEEP, stop=KEEP, watch=KEEP, note=KEEP,
+                    within: str | None = None, actor: str = "cli") -> RuleView:
+    """Change a rule: a field given replaces the old value (None or "" makes a condition "any"),
+    a field left out stays; the whole rule is checked again as a new one would be. The audit log
+    keeps the rule before and after."""
+    rule, names = await _existing(conn, rule_id, within=within)
+    old = {"area": rule.area, "topic": rule.topic_code, "district": rule.district_code,
+           "street": rule.street_code, "sector": rule.sector_code, "tag": rule.tag_code, "note": rule.note}
+    given = {"area": area, "topic": topic, "district": district, "street": street, "sector": sector,
+             "tag": tag, "note": note}
+    wanted = {k: (old[k] if v is KEEP else v) for k, v in given.items()}
+    if street is not KEEP and district is KEEP and optional(street):
+        wanted["district"] = None  # a new street brings its own district
+    wanted_names = names if targets is KEEP else list(targets)
+    target_rows, fields = await _checked(conn, wanted_names, within=within, **wanted)
+    fields["stop"] = rule.stop if stop is KEEP else bool(stop)
+    fields["watch"] = rule.watch if watch is KEEP else bool(watch)
+    await target_store.change_rule(conn, rule_id, [t.id for t in target_rows], **fields)
+    after, after_names = await _existing(conn, rule_id)
+    await audit.record(conn, actor, "rule.edit", {"before": _rule_detail(rule, names),
+                                                  "after": _rule_detail(after, after_names)}, now)
+    return next(r for r in await list_rules(conn) if r.id == rule_id)
+
+
+async def move_rule(conn, rule_id: int, now, *, up: bool = False, down: bool = False, to: int | None = None,
+                    within: str | None = None, actor: str = "cli") -> list[RuleView]:
+    """Move a rule one place up or down the table, or to place TO (1 = first); the table is
+    then renumbered 10, 20, 30 … in its new order. A district office moves its rule among its
+    district's rules (the places it sees). Returns the table (as the office sees it)."""
+    if sum((bool(up), bool(down), to is not None)) != 1:
+        raise AdminError("move a rule either up, down or to a place in the table")
+    await _existing(conn, rule_id, within=within)
+    rules = await target_store.rules(conn)
+    order = [r.id for r in rules]
+    seen = [r.id for r in rules if within is None or r.district_code == within]
+    place = seen.index(rule_id)
+    new_place = place - 1 if up else place + 1 if down else (to or 0) - 1
+    if not 0 <= new_place < len(seen):
+        raise AdminError(f"rule #{rule_id} cannot move there: the table has places 1 to {len(seen)}"
+                         + (" and it is at the top" if up else " and it is at the bottom" if down else ""))
+    if new_place != place:
+        anchor = seen[new_place]  # the rule whose place it takes: it goes before it (up) or after it (down)
+        order.remove(rule_id)
+        order.insert(order.index(anchor) + (1 if new_place > place else 0), rule_id)
+        await target_store.set_positions(conn, {rid: (i + 1) * 10 for i, rid in enumerate(order)})
+    await audit.record(conn, actor, "rule.move", {"rule_id": rule_id, "from": place + 1, "to": new_place + 1}, now)
+    return await list_rules(conn, within=within)
 
 
 def _rule_detail(rule, target_names: list[str]) -> dict:
@@ -92,23 +163,25 @@ def _rule_detail(rule, target_names: list[str]) -> dict:
             "tag": rule.tag_code, "stop": rule.stop, "watch": rule.watch, "targets": target_names, "note": rule.note}
 
 
-async def _existing(conn, rule_id: int):
+async def _existing(conn, rule_id: int, *, within: str | None = None):
     rule = next((r for r in await target_store.rules(conn) if r.id == rule_id), None)
     if rule is None:
         raise AdminError(f"there is no rule #{rule_id} (see `linkage route list`)")
+    check_district_within(rule.district_code, within, f"rule #{rule_id}")
     return rule, [(await target_store.by_id(conn, t)).name for t in rule.target_ids]
 
 
-async def set_watch(conn, rule_id: int, watch: bool, now, *, actor: str = "cli") -> None:
+async def set_watch(conn, rule_id: int, watch: bool, now, *, within: str | None = None,
+                    actor: str = "cli") -> None:
     """Turn the city topic group's watch (知悉) on or off for one rule."""
-    rule, names = await _existing(conn, rule_id)
+    rule, names = await _existing(conn, rule_id, within=within)
     await target_store.set_watch(conn, rule_id, watch)
     rule.watch = watch
     await audit.record(conn, actor, "rule.watch", _rule_detail(rule, names), now)
 
 
-async def delete_rule(conn, rule_id: int, now, *, actor: str = "cli") -> None:
-    rule, names = await _existing(conn, rule_id)
+async def delete_rule(conn, rule_id: int, now, *, within: str | None = None, actor: str = "cli") -> None:
+    rule, names = await _existing(conn, rule_id, within=within)
     await target_store.delete_rule(conn, rule_id)
     await audit.record(conn, actor, "rule.delete", _rule_detail(rule, names), now)
 
@@ -127,3 +200,39 @@ async def route_test(conn, topic: str, *, district: str | None = None, street: s
     return await resolve_route(conn, area=area, topic=codes["topic"], district=codes["district"],
                                street=codes["street"], sector=codes["sector"], tags=tag_codes,
                                as_if_bound=as_if_bound)
+
+
+@dataclass
+class DryRun:
+    """A route test both ways: once every target's group is bound (planned), and now."""
+    planned: RouteTrace
+    now: RouteTrace
+
+    @property
+    def differs(self) -> bool:
+        return [t.id for t in (*self.now.targets, *self.now.watchers)] != \
+            [t.id for t in (*self.planned.targets, *self.planned.watchers)]
+
+    def lines(self) -> list[str]:
+        out = [*self.planned.lines, "→ " + places(self.planned)]
+        if self.differs:
+            out.append("→ now, with the groups bound so far: " + places(self.now))
+        return out
+
+
+def places(trace: RouteTrace) -> str:
+    def named(targets) -> str:
+        return ", ".join(t.name + (" (not bound)" if t.chat_id is None else "") for t in targets)
+    text = named(trace.targets) or "nowhere yet (the item would wait)"
+    return text + (f"; watch (知悉): {named(trace.watchers)}" if trace.watchers else "")
+
+
+async def dry_run(conn, topic: str, *, district: str | None = None, street: str | None = None,
+                  sector: str | None = None, tags: list[str] = (), within: str | None = None) -> DryRun:
+    """`linkage route test` and the console's dry run: where an item would go once the groups
+    are bound, and now. A district office tries its own district's items."""
+    if within is not None:
+        codes = await resolve_codes(await Reference.load(conn), district=district, street=street)
+        check_district_within(codes["district"], within, "the place tried")
+    fields = {"district": district, "street": street, "sector": sector, "tags": tags}
+    return DryRun(await route_test(conn, topic, **fields, as_if_bound=True), await route_test(conn, topic, **fields))
