@@ -14,5 +14,6 @@ import storage.duplicates  # noqa: E402,F401  report_clusters, report_cluster_it
 import storage.departments  # noqa: E402,F401  departments (承办单位)
 import storage.outcomes  # noqa: E402,F401  item_outcomes (outcome chains), reply_templates
 import storage.points  # noqa: E402,F401  point_rules, point_entries, point_prefs (积分)
+import storage.research  # noqa: E402,F401  research_proposals, _projects, _milestones, _members, _findings, _visits
 
 __all__ = ["metadata"]

@@ -293,6 +293,8 @@ main.add_command(consultation)
 from bot.cli.points import points, record  # noqa: E402
 main.add_command(points)
 main.add_command(record)
+from bot.cli.research import research  # noqa: E402
+main.add_command(research)
 
 
 @main.group()

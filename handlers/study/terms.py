@@ -12,7 +12,8 @@ from handlers.core.i18n import N_
 BUTTON = ButtonData("st", action=("a", "e", "c", "p"), id=int, day=Optional(int))
 
 KINDS = {"study": N_("member study (委员学习)"), "reading": N_("reading class (读书班)"),
-         "training": N_("training (培训)"), "live": N_("live duty broadcast (履职直播)")}
+         "training": N_("training (培训)"), "live": N_("live duty broadcast (履职直播)"),
+         "visit": N_("field visit (调研走访)")}  # a research project's (handlers/research/)
 KIND_ALIASES = {"委员学习": "study", "学习": "study", "读书班": "reading", "培训": "training",
                 "履职直播": "live", "直播": "live"}
 DAY_KINDS = {"self-study": N_("self-study"), "lecture": N_("lecture"), "discussion": N_("discussion")}
