@@ -1,7 +1,7 @@
 """A project's life, for the chat and the command line alike: open it (from a proposal or on its
 own) with its three steps and the call to every member; join or decline, within its places; field
 visits as study-calendar sessions; findings; the steps' reminders (timers
-``research:{id}:step:{milestone}``, the day before each step's date) and their completion; the
+``research:{id}:step:{milestone}:remind``, the day before each step's date) and their completion; the
 research paper (调研报告) delivered to the participants and the office; the room's bind key.
 
 Every call card is an outbox row keyed ``research:{id}:call:{member_id}``."""
@@ -78,7 +78,7 @@ async def open_project(ctx: Ctx, *, title: str, committee: str | None, goal: str
     await audit.record(ctx.conn, actor, "research.open", {"project": project_id, "committee": committee}, ctx.now)
     for m in await store.milestones(ctx.conn, project_id):
         if m.due_at - REMIND_BEFORE > ctx.now:
-            await ctx.schedule(f"research:{project_id}:step:{m.id}", "research.step", m.due_at - REMIND_BEFORE,
+            await ctx.schedule(f"research:{project_id}:step:{m.id}:remind", "research.step", m.due_at - REMIND_BEFORE,
                                payload={"project": project_id, "milestone": m.id}, expires_at=m.due_at)
     if proposal_id is not None:
         await _tell_proposer(ctx, proposal_id, project_id, "accepted", actor)
@@ -215,7 +215,7 @@ async def complete_step(ctx: Ctx, milestone_id: int, *, actor: str = "cli"):
     if milestone.done_at is not None:
         raise ResearchError(f"step #{milestone_id} is already done")
     await store.change_milestone(ctx.conn, milestone.id, done_at=ctx.now)
-    await timers.cancel(ctx.conn, f"research:{project.id}:step:{milestone.id}", ctx.now)
+    await timers.cancel(ctx.conn, f"research:{project.id}:step:{milestone.id}:", ctx.now)
     await audit.record(ctx.conn, actor, "research.step", {"project": project.id, "step": milestone.step}, ctx.now)
     for p in await store.participants(ctx.conn, project.id):
         if p.active and p.reachable and p.telegram_user_id is not None:
