@@ -135,7 +135,7 @@ async def test_a_member_proposes_staff_accept_it_in_chat_and_every_member_is_cal
     # the call reaches every member, across committees and levels, with both buttons
     for user in (pilot.city, pilot.hongqiao, pilot.topic_liaison, pilot.office):
         call = await offered(stack, user, "rs:join:1")
-        assert set(call.button_data.values()) == {"rs:join:1", "rs:decline:1"} and "选准课题" in call.text
+        assert set(call.button_data.values()) == {"rs:join:1", "rs:decline:1"} and "选准调研课题" in call.text
     await press(stack, pilot.city, "rs:join:1")  # an economic committee member joins a social_legal project
     await sb.wait_for(pilot.city, zh.plain("✅ You have joined «{title}». Send findings from /research; field visits "
                                            "come as study-calendar cards.", title="社区养老服务站运营难"), TIMEOUT)
@@ -270,7 +270,7 @@ async def test_visits_findings_progress_steps_and_the_paper_reach_everyone(stack
     assert (await forged(stack, clerk, "rsd:0"))["show_alert"]
     answer = await sb.callback_answer(await sb.press(clerk, progress, data=f"rsd:{first.id}"))
     assert answer["text"] == zh.plain("✓ Done; the participants were told.")
-    await sb.wait_for(pilot.hongqiao, lambda m: "✓" in (m.text or "") and "选准课题" in m.text, TIMEOUT)
+    await sb.wait_for(pilot.hongqiao, lambda m: "✓" in (m.text or "") and "选准调研课题" in m.text, TIMEOUT)
     assert (await forged(stack, clerk, f"rsd:{first.id}"))["text"] == zh.plain("This step is already done.")
 
     # the paper: a document from the director's chat, to the participants and the office
@@ -333,7 +333,7 @@ async def test_step_reminders_fire_across_a_restart_and_a_done_step_stays_quiet(
     await stack.app.scheduler.fire_due()
     await stack.settle()
     reminder = await sb.wait_for(pilot.hongqiao, "⏰", TIMEOUT)
-    assert TITLE in reminder.text and "选准课题" in reminder.text
+    assert TITLE in reminder.text and "选准调研课题" in reminder.text
     assert (await stack.row("timers", key=f"research:{project.id}:step:{first.id}:remind")).status == "done"
     assert (await stack.row("timers", key=f"research:{project.id}:step:{second.id}:remind")).status == "skipped"
     assert not [m for m in await sb.messages(pilot.city) if (m.text or "").startswith("⏰")]  # not a participant
