@@ -76,8 +76,8 @@ async def test_a_members_record_holds_each_part_and_only_their_own(stack, tmp_pa
         await duty.write_all(conn, REGISTRY, now.year, out)
     book = openpyxl.load_workbook(out)
     summary = {row[0]: row for row in book.worksheets[0].iter_rows(values_only=True)}
-    assert summary["C001"][2:] == (6, 0, 1, 1, 1, 51) and summary["H001"][3] == 1
-    assert len(book.worksheets) == 7
+    assert summary["C001"][2:] == (6, 0, 1, 1, 1, 51, 0) and summary["H001"][3] == 1  # …, research projects
+    assert len(book.worksheets) == 8
 
 
 async def test_the_record_on_postgres(pg_stack, tmp_path):

@@ -1,13 +1,13 @@
 """The research projects' part of a member's duty record (履职档案, ``Feature.record_parts``): the
 projects they took part in during the window (joined then), with their findings, the field visits
-they checked in at, and when the research paper was delivered; and the directions they proposed."""
+they checked in at, and when the research paper was delivered. (The directions a member proposed
+are in /my and /mydata.)"""
 
 from __future__ import annotations
 
 from handlers.core.i18n import N_, translator
 from handlers.core.localtime import shown
 from handlers.core.points import RecordSection
-from handlers.research.propose import STATUS
 from storage import research as store
 
 
@@ -23,10 +23,6 @@ async def record_part(conn, member, start, end, lang: str) -> list[RecordSection
         visits = (await store.visits_attended(conn, m.project_id)).get(member.id, 0)
         rows.append([m.title, shown(m.joined_at), t.plain(N_("left")) if m.status == "left" else "",
                      findings.get(m.project_id, 0), visits, shown(m.reported_at) if m.reported_at else ""])
-    proposed = [[p.title, shown(p.created_at), t.plain(STATUS[p.status])]
-                for p in await store.proposals_of(conn, member.id) if start <= p.created_at < end]
     return [RecordSection("research", t.plain(N_("Research projects")),
                           [t.plain(h) for h in (N_("Project"), N_("Joined"), N_("Left"), N_("Findings"),
-                                                N_("Field visits attended"), N_("Research paper delivered"))], rows),
-            RecordSection("research_proposals", t.plain(N_("Research directions proposed")),
-                          [t.plain(h) for h in (N_("Direction"), N_("Proposed"), N_("State"))], proposed)]
+                                                N_("Field visits attended"), N_("Research paper delivered"))], rows)]
