@@ -158,6 +158,21 @@ async def milestones(conn: AsyncConnection, project_id: int) -> list:
                                    .order_by(research_milestones.c.position)))
 
 
+async def steps_due_between(conn: AsyncConnection, start: datetime, end: datetime) -> list:
+    """Steps not yet done of open projects, due in [start, end), with the project's title."""
+    return list(await conn.execute(
+        select(research_milestones, research_projects.c.title)
+        .join(research_projects, research_projects.c.id == research_milestones.c.project_id)
+        .where(research_projects.c.status == "open", research_milestones.c.done_at.is_(None),
+               research_milestones.c.due_at >= start, research_milestones.c.due_at < end)
+        .order_by(research_milestones.c.due_at)))
+
+
+async def joined_project_ids(conn: AsyncConnection, member_id: int) -> set[int]:
+    return set((await conn.execute(select(research_members.c.project_id).where(
+        research_members.c.member_id == member_id, research_members.c.status == "joined"))).scalars())
+
+
 async def milestone(conn: AsyncConnection, milestone_id: int):
     return (await conn.execute(select(research_milestones).where(research_milestones.c.id == milestone_id))).first()
 

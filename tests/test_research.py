@@ -459,3 +459,41 @@ async def test_a_visit_reaches_a_member_who_joins_later_through_the_sessions_lis
     async with stack.app.db.read() as conn:
         member = await people.by_roster_id(conn, "H001")
         assert (await study_store.rsvp(conn, session.id, member.id)).status == "invited"
+
+
+async def test_visits_findings_and_the_paper_on_postgres(pg_stack):
+    await test_visits_findings_progress_steps_and_the_paper_reach_everyone(pg_stack)
+
+
+async def test_capacity_under_a_row_lock_on_postgres(pg_stack):
+    await test_a_full_project_refuses_politely_and_leaving_frees_a_place(pg_stack)
+
+
+async def test_the_room_gets_the_findings_and_the_paper_and_the_digest_names_the_steps(stack):
+    pilot = await stack.pilot()
+    sb = stack.sb
+    project = await open_project(stack, steps=(2, 9, 16))
+    await press(stack, pilot.hongqiao, f"rs:join:{project.id}")
+    key = await office(stack, lambda ctx: projects.room_key(ctx.conn, project.id, ctx.now, hours=48))
+    room = await sb.group("调查研究·适老化改造", members=[pilot.hongqiao.id], admins=[pilot.office.id], forum=True)
+    thread = await sb.topic(room, "适老化改造")
+    await sb.send(pilot.office, f"/bind {key}", chat=room, thread=thread)
+    await sb.wait_for(room, "✅", TIMEOUT, thread=thread)
+    await press(stack, pilot.hongqiao, f"rs:finding:{project.id}")
+    await sb.wait_for(pilot.hongqiao, "/cancel", TIMEOUT)
+    await sb.send(pilot.hongqiao, "楼道扶手普遍缺失。")
+    posted = await sb.wait_for(room, "楼道扶手普遍缺失。", TIMEOUT, thread=thread)
+    assert "赵丽娟" in posted.text and TITLE in posted.text
+    async with stack.app.db.read() as conn:
+        member = await people.by_roster_id(conn, "H001")
+        now = stack.app.clock.now()
+        coming = await views.upcoming(conn, member, now, now + timedelta(days=7), "zh", {})
+        others = await views.upcoming(conn, await people.by_roster_id(conn, "C001"), now, now + timedelta(days=7),
+                                      "zh", {})
+    assert len(coming) == 1 and "选准调研课题" in coming[0] and TITLE in coming[0]
+    assert others == []  # not a participant
+    await office(stack, lambda ctx: projects.deliver_paper(ctx, project.id, file_id="paper-file-id", name="调研报告.pdf",
+                                                          summary="建议加装扶手。"))
+    await stack.settle()
+    in_room = [c for c in await sb.calls("sendDocument") if c["params"].get("chat_id") == room.id]
+    assert in_room and "调研报告" in in_room[0]["params"].get("caption", "")

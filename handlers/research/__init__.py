@@ -33,7 +33,8 @@ FEATURE = Feature(
            director.OPEN.name: director.on_open_text, director.PAPER_FLOW: director.on_paper,
            views.FINDING_FLOW: views.on_finding},
     jobs={"research.step": projects.step_job},
-    recent=[views.recent],
+    upcoming=[views.upcoming],  # the steps of my projects due in the digest's week
+    recent=[views.recent],  # the research papers delivered (调研成果)
     my_parts=[views.my_part],
     menu=[("research", N_("Research projects (调查研究)"), None)],
     help=[(None, N_("/research — research (调查研究): propose a direction, take part in a project, send findings")),

@@ -12,7 +12,7 @@ from handlers.core.flows import file_problem
 from handlers.core.i18n import N_, translator
 from handlers.core.localtime import shown
 from handlers.research import projects
-from handlers.research.common import (ACT, GONE, NOT_OPEN, TEXT_LIMIT, call_card, committee_name, directs, esc,
+from handlers.research.common import (ACT, GONE, NOT_OPEN, STEP_LABELS, TEXT_LIMIT, call_card, committee_name, directs, esc,
                                       may_open, places_text)
 from handlers.research.propose import STATUS
 from storage import conversations, outbox
@@ -163,6 +163,20 @@ async def my_part(ctx: Ctx) -> None:
     await ctx.reply("\n".join(lines))
 
 
+async def upcoming(conn, member, start, end, lang: str, cache: dict) -> list[str]:
+    """The digest's coming-up: the steps of the member's projects due in the window."""
+    key = ("research.steps", start, end)
+    if key not in cache:
+        cache[key] = await store.steps_due_between(conn, start, end)
+    if not cache[key]:
+        return []
+    mine = await store.joined_project_ids(conn, member.id)
+    t = translator(lang)
+    return ["· " + t("Research project <b>{title}</b>: {step} by {time}", title=m.title,
+                     step=t.plain(STEP_LABELS[m.step]), time=shown(m.due_at))
+            for m in cache[key] if m.project_id in mine]
+
+
 async def recent(conn, member, since, until, lang: str, cache: dict) -> list[str]:
     """The digest's news: research papers delivered in the window (the call went to everyone)."""
     key = ("research.reported", since, until)
@@ -191,7 +205,3 @@ async def personal_data(conn, member) -> dict:
         "research_findings": [{"project": f.title, "text": f.text, "file": f.file_kind, "sent_at": f.created_at}
                               for f in await store.findings_of(conn, member.id)],
     }
-
-
-def when(moment) -> str:
-    return shown(moment) if moment else ""
