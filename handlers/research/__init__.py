@@ -7,16 +7,16 @@ send findings; the director delivers the research paper (调研报告) to the pa
 the digest, the duty record and the points.
 
 ``propose`` is the members' proposals and the committee's decision, ``director`` the director's
-chat (open, progress, steps, the paper), ``projects`` a project's life (chat and command line),
+chat (open, progress, steps, the paper), ``visits`` a field visit arranged in chat, ``projects`` a project's life (chat and command line),
 ``views`` what members do and read, ``points``/``record``/``export`` the other features' views."""
 
 from handlers.core.feature import Feature
 from handlers.core.i18n import N_
-from handlers.research import director, points, propose, projects, record, views
+from handlers.research import director, points, propose, projects, record, views, visits
 from handlers.research.common import ACT, MERGE_INTO, MILESTONE, may_open
 
 ACTIONS = {"propose": propose.start, "open": director.start, "join": views.join, "decline": views.decline,
-           "finding": views.finding, "progress": director.progress, "paper": director.paper,
+           "finding": views.finding, "progress": director.progress, "paper": director.paper, "visit": visits.start,
            "accept": propose.accept, "merge": propose.merge, "refuse": propose.refuse}
 
 
@@ -28,10 +28,10 @@ FEATURE = Feature(
     name="research",
     commands={"research": views.cmd_research},
     buttons={ACT: on_button, MERGE_INTO: propose.merge_into, MILESTONE: director.step_done,
-             propose.STEP: propose.on_step, director.STEP: director.on_step},
+             propose.STEP: propose.on_step, director.STEP: director.on_step, visits.STEP: visits.on_step},
     flows={propose.PROPOSE.name: propose.on_text, propose.DECLINE_FLOW: propose.on_decline_text,
            director.OPEN.name: director.on_open_text, director.PAPER_FLOW: director.on_paper,
-           views.FINDING_FLOW: views.on_finding},
+           views.FINDING_FLOW: views.on_finding, visits.VISIT.name: visits.on_text},
     jobs={"research.step": projects.step_job},
     upcoming=[views.upcoming],  # the steps of my projects due in the digest's week
     recent=[views.recent],  # the research papers delivered (调研成果)

@@ -14,10 +14,10 @@ from handlers.core.localtime import shown
 from storage import reference
 from storage import research as store
 
-# a member's and a director's presses: id is a project's (join, decline, finding, progress, paper) or a
+# a member's and a director's presses: id is a project's (join, decline, finding, progress, paper, visit) or a
 # proposal's (accept, merge, refuse); propose and open take none
-ACT = ButtonData("rs", action=("propose", "open", "join", "decline", "finding", "progress", "paper", "accept",
-                               "merge", "refuse"), id=Optional(int))
+ACT = ButtonData("rs", action=("propose", "open", "join", "decline", "finding", "progress", "paper", "visit",
+                               "accept", "merge", "refuse"), id=Optional(int))
 MERGE_INTO = ButtonData("rsm", proposal=int, project=int)  # merge a proposal into this project
 MILESTONE = ButtonData("rsd", milestone=int)  # the director marks a step done
 

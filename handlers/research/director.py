@@ -219,7 +219,8 @@ async def progress_text(ctx: Ctx, project) -> tuple[str, Buttons]:
         return "\n".join(lines), []
     buttons = [[(t.plain("✓ {step} done", step=t.plain(STEP_LABELS[m.step])), MILESTONE.pack(m.id))]
                for m in await store.milestones(ctx.conn, project.id) if m.done_at is None]
-    buttons.append([(t.plain("📄 Deliver the research paper"), ACT.pack("paper", project.id))])
+    buttons.append([(t.plain("🚶 Arrange a field visit"), ACT.pack("visit", project.id)),
+                    (t.plain("📄 Deliver the research paper"), ACT.pack("paper", project.id))])
     return "\n".join(lines), buttons
 
 
