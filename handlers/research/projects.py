@@ -14,7 +14,7 @@ from pathlib import Path
 
 from handlers.core.context import CAPTION_LIMIT, Ctx, split_text
 from handlers.core.i18n import translator
-from handlers.core.localtime import local_at, local_day, parse_date, shown
+from handlers.core.localtime import local_at, parse_date, shown
 from handlers.office import keys
 from handlers.research.common import (MAX_QUESTIONS, QUESTION_LIMIT, STEP_LABELS, STEPS, TEXT_LIMIT, TITLE_LIMIT,
                                       ResearchError, call_card, esc, project_or_fail)
@@ -48,9 +48,10 @@ def step_dates(values, now: datetime, deadline_time: str) -> list[datetime]:
     days = [parse_date(v) for v in values]
     if days != sorted(days) or len(set(days)) != len(days):
         raise ResearchError("the steps' dates must come one after the other")
-    if days[0] < local_day(now):
-        raise ResearchError(f"the first step's date {days[0]} has passed")
-    return [local_at(day, deadline_time) for day in days]
+    dues = [local_at(day, deadline_time) for day in days]
+    if dues[0] <= now:
+        raise ResearchError(f"the first step's date {days[0]} has passed (a step is due at {deadline_time} that day)")
+    return dues
 
 
 async def check_committee(conn, code: str | None) -> None:

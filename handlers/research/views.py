@@ -69,7 +69,7 @@ async def _answer(ctx: Ctx, fields: dict, join: bool) -> None:
     if outcome in (projects.FULL, projects.CLOSED, projects.ALREADY):
         await ctx.answer(text, alert=True)
         return
-    await ctx.answer(clip(text, 200))
+    await ctx.answer()  # the message below says it
     await ctx.reply(ctx.t(ANSWERS[outcome], title=project.title, capacity=project.capacity or 0),
                     buttons=[[(ctx.t.plain("📝 Send a finding"), ACT.pack("finding", project.id))]]
                     if outcome == projects.JOINED else None)
