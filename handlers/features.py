@@ -13,10 +13,10 @@ FEATURES = [  # also the order of the command menus (handlers/core/menus.py)
     notices.FEATURE,   # 通知公告
     deliberation.FEATURE,  # 网络议政
     consultation.FEATURE,  # 远程协商: consultation meetings
+    research.FEATURE,  # 调查研究: research projects
     digests.FEATURE,   # digests, /settings, /stats
     points.FEATURE,    # 积分 and the duty record (履职档案)
     privacy.FEATURE,   # /mydata, retention
     members.FEATURE,   # joining, help, language, cancel
-    research.FEATURE,  # 调查研究: research projects
 ]
 REGISTRY = Registry(FEATURES)

@@ -76,7 +76,7 @@ async def test_a_members_record_holds_each_part_and_only_their_own(stack, tmp_pa
         await duty.write_all(conn, REGISTRY, now.year, out)
     book = openpyxl.load_workbook(out)
     summary = {row[0]: row for row in book.worksheets[0].iter_rows(values_only=True)}
-    assert summary["C001"][2:] == (6, 0, 1, 1, 1, 51, 0) and summary["H001"][3] == 1  # …, research projects
+    assert summary["C001"][2:] == (6, 0, 1, 1, 1, 0, 51) and summary["H001"][3] == 1  # …, research projects, points
     assert len(book.worksheets) == 8
 
 
