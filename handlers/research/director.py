@@ -122,12 +122,9 @@ async def _preview(ctx: Ctx, conv: Conversation) -> str:
     return "\n".join(lines)
 
 
-async def _confirm(ctx: Ctx, conv: Conversation, choice: str) -> bool:
+async def _open(ctx: Ctx, conv: Conversation) -> bool:
     t, d = ctx.t, conv.data
     await flows.resume(ctx, conv)
-    if choice == "cancel":
-        await ctx.reply(t("The project was not opened."))
-        return True
     if not roles.runs_committee(ctx.member, d["committee"]):
         await ctx.reply(t(DIRECTORS_ONLY))
         return True
@@ -146,11 +143,6 @@ async def _confirm(ctx: Ctx, conv: Conversation, choice: str) -> bool:
     return True
 
 
-async def _use_the_buttons(ctx: Ctx, conv: Conversation) -> bool:
-    await ctx.reply(ctx.t("Please choose one of the buttons above, or /cancel to stop."))
-    return False
-
-
 OPEN = flows.Flow("research_open", STEP, [
     Step("committee", N_("<b>New research project.</b> Which committee directs it? /cancel stops."),
          choices=_committees, on_choice=_choose_committee, next="title"),
@@ -161,8 +153,8 @@ OPEN = flows.Flow("research_open", STEP, [
     Step("questions", N_("Send the questions it sets out to answer, one a line, or press No questions."),
          choices=[[(N_("No questions"), "none")]], on_choice=_no_questions, on_text=_take_questions, next="plan"),
     Step("plan", PLAN_HELP, on_text=_take_plan, next="confirm"),
-    Step("confirm", _preview, choices=[[(N_("🔎 Open and call members"), "open"), (N_("✖ Cancel"), "cancel")]],
-         on_choice=_confirm, on_text=_use_the_buttons),
+    flows.confirm_step("confirm", _preview, (N_("🔎 Open and call members"), "open"), _open,
+                       cancelled=N_("The project was not opened.")),
 ], stale=N_("This button is no longer valid."))
 
 

@@ -78,17 +78,9 @@ async def _preview(ctx: Ctx, conv: Conversation) -> str:
                       t("<b>Why</b>"), esc(d["why"]), t("<b>What to find out</b>"), esc(d["questions"])])
 
 
-async def _use_the_buttons(ctx: Ctx, conv: Conversation) -> bool:
-    await ctx.reply(ctx.t("Please choose one of the buttons above, or /cancel to stop."))
-    return False
-
-
-async def _confirm(ctx: Ctx, conv: Conversation, choice: str) -> bool:
+async def _send(ctx: Ctx, conv: Conversation) -> bool:
     t, d = ctx.t, conv.data
     await flows.resume(ctx, conv)
-    if choice == "cancel":
-        await ctx.reply(t("Nothing was sent."))
-        return True
     file = d.get("file") or {}
     proposal_id = await store.add_proposal(ctx.conn, member_id=ctx.member.id, committee_code=d["committee"],
                                            title=d["title"], why=d["why"], questions=d["questions"],
@@ -111,8 +103,7 @@ PROPOSE = flows.Flow("research_propose", STEP, [
          on_text=_taker("questions", TEXT_LIMIT), next="file"),
     Step("file", N_("Add a photo or a document if you like, or press Skip."),
          choices=[[(N_("⏭ Skip"), "skip")]], on_text=_take_file, next="confirm"),
-    Step("confirm", _preview, choices=[[(N_("✅ Send"), "send"), (N_("✖ Cancel"), "cancel")]],
-         on_choice=_confirm, on_text=_use_the_buttons),
+    flows.confirm_step("confirm", _preview, (N_("✅ Send"), "send"), _send, cancelled=N_("Nothing was sent.")),
 ], stale=N_("This button is no longer valid."))
 
 

@@ -89,12 +89,9 @@ async def _preview(ctx: Ctx, conv: Conversation) -> str:
                       esc(d["place"]), t("It goes to the project's participants as a study-calendar card.")])
 
 
-async def _confirm(ctx: Ctx, conv: Conversation, choice: str) -> bool:
+async def _arrange(ctx: Ctx, conv: Conversation) -> bool:
     t, d = ctx.t, conv.data
     await flows.resume(ctx, conv)
-    if choice == "cancel":
-        await ctx.reply(t("No visit was arranged."))
-        return True
     project = await store.project(ctx.conn, d["project"])
     if project is None or not directs(ctx.member, project):
         await ctx.reply(t(DIRECTORS_ONLY))
@@ -113,18 +110,13 @@ async def _confirm(ctx: Ctx, conv: Conversation, choice: str) -> bool:
     return True
 
 
-async def _use_the_buttons(ctx: Ctx, conv: Conversation) -> bool:
-    await ctx.reply(ctx.t("Please choose one of the buttons above, or /cancel to stop."))
-    return False
-
-
 VISIT = flows.Flow("research_visit", STEP, [
     Step("title", N_("<b>Field visit (调研走访).</b> Send what it is, e.g. 走访西于庄街道养老服务站. /cancel stops."),
          on_text=_take_title, next="when"),
     Step("when", WHEN, on_text=_take_when, next="place"),
     Step("place", N_("Where? Send the place, or an online link."), on_text=_take_place, next="confirm"),
-    Step("confirm", _preview, choices=[[(N_("🚶 Arrange it"), "arrange"), (N_("✖ Cancel"), "cancel")]],
-         on_choice=_confirm, on_text=_use_the_buttons),
+    flows.confirm_step("confirm", _preview, (N_("🚶 Arrange it"), "arrange"), _arrange,
+                       cancelled=N_("No visit was arranged.")),
 ], stale=N_("This button is no longer valid."))
 
 
