@@ -188,8 +188,11 @@ async def test_merge_into_a_project_and_decline_with_a_reason_the_member_sees(st
     assert not [m for m in await sb.messages(clerk) if "rs:accept:3" in m.button_data.values()]
     assert (await forged(stack, clerk, "rs:accept:3"))["text"] == zh.plain(DIRECTORS_ONLY)
 
+    card = await offered(stack, clerk, "rs:merge:1")
     await press(stack, clerk, "rs:merge:1")
     await press(stack, clerk, f"rsm:1:{project.id}")
+    decided = await sb.wait_for(clerk, lambda m: m.id == card.id and not m.button_data, TIMEOUT)  # in place
+    assert zh.plain("merged into a project") in decided.text
     told = await sb.wait_for(pilot.hongqiao, "🔗", TIMEOUT)
     assert TITLE in told.text and f"rs:join:{project.id}" in told.button_data.values()
     assert (await stack.row("research_proposals", id=1)).status == "merged"

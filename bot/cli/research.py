@@ -92,7 +92,8 @@ def show(settings: Settings, project_id: int) -> None:
     for n, q in enumerate(p.questions, 1):
         click.echo(f"  Q{n}. {q}")
     for m in steps:
-        click.echo(f"  step {m.id} {m.step}: by {shown(m.due_at)}" + (f", done {shown(m.done_at)}" if m.done_at else ""))
+        done = f", done {shown(m.done_at)}" if m.done_at else ""
+        click.echo(f"  step {m.id} {m.step}: by {shown(m.due_at)}{done}")
     for a in answers:
         click.echo(f"  {a.roster_id} {a.name}: {a.status}, {attended.get(a.member_id, 0)} visits attended")
     for v in visits:

@@ -7,7 +7,8 @@ send findings; the director delivers the research paper (调研报告) to the pa
 the digest, the duty record and the points.
 
 ``propose`` is the members' proposals and the committee's decision, ``director`` the director's
-chat (open, progress, steps, the paper), ``visits`` a field visit arranged in chat, ``projects`` a project's life (chat and command line),
+chat (open, progress, steps, the paper), ``visits`` a field visit arranged in chat, ``projects`` a
+project's life (chat and command line),
 ``views`` what members do and read, ``points``/``record``/``export`` the other features' views."""
 
 from handlers.core.feature import Feature

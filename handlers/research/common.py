@@ -11,7 +11,8 @@ from handlers.core.context import Buttons
 from handlers.core.errors import AdminError
 from handlers.core.i18n import N_, translator
 from handlers.core.localtime import shown
-from storage import reference
+from storage import deliberation as committee_store
+from storage import outbox, people, reference
 from storage import research as store
 
 # a member's and a director's presses: id is a project's (join, decline, finding, progress, paper, visit) or a
@@ -33,6 +34,8 @@ DIRECTORS_ONLY = N_("Only the committee's staff or the office can do this.")
 NOT_OPEN = N_("This project is no longer taking part: its research paper has been delivered.")
 GONE = N_("This button is not valid.")
 OFFICE = "office"  # a proposal's or project's committee choice meaning 委员学习和联络室
+STATUS = {"pending": N_("waiting for the committee"), "accepted": N_("accepted as a project"),
+          "merged": N_("merged into a project"), "declined": N_("not taken up")}  # a proposal's
 
 
 class ResearchError(AdminError):
@@ -94,3 +97,44 @@ async def call_card(conn, project, lang: str) -> tuple[str, Buttons]:
         return "\n".join(lines), []
     return "\n".join(lines), [[(t.plain("🙋 Take part"), ACT.pack("join", project.id)),
                                (t.plain("Not this time"), ACT.pack("decline", project.id))]]
+
+
+# --- a proposed direction's card, as the committee gets it ------------------------------------------
+
+async def deciders(conn, committee_code: str | None) -> list:
+    """Who decides on a proposal: the committee's staff; the office's admins for the office (or a
+    committee with no staff on the bot)."""
+    found = await committee_store.staff_of(conn, committee_code) if committee_code else []
+    return found or await people.admins(conn)
+
+
+async def proposal_card(conn, proposal, lang: str) -> tuple[str, Buttons]:
+    t = translator(lang)
+    author = await people.by_id(conn, proposal.member_id)
+    lines = [t("💡 <b>Proposed research direction</b> #{id} · {committee}", id=proposal.id,
+               committee=await committee_name(conn, proposal.committee_code, lang)),
+             f"<b>{esc(proposal.title)}</b>" + (" 📎" if proposal.file_id else ""),
+             t("Proposed by {name} ({roster})", name=author.name, roster=author.roster_id), "",
+             t("<b>Why</b>"), esc(proposal.why), t("<b>What to find out</b>"), esc(proposal.questions)]
+    if proposal.status != "pending":
+        lines += ["", t(STATUS[proposal.status])]
+        return "\n".join(lines), []
+    return "\n".join(lines), [[(t.plain("✅ Accept as a project"), ACT.pack("accept", proposal.id))],
+                              [(t.plain("🔗 Merge into a project"), ACT.pack("merge", proposal.id)),
+                               (t.plain("✖ Decline"), ACT.pack("refuse", proposal.id))]]
+
+
+def proposal_card_key(proposal_id: int, member_id: int) -> str:
+    return f"research:p{proposal_id}:{member_id}"
+
+
+async def refresh_proposal_cards(ctx, proposal_id: int) -> None:
+    """Once a proposal is decided, every decider's copy shows the decision and loses its buttons."""
+    proposal = await store.proposal(ctx.conn, proposal_id)
+    members = await deciders(ctx.conn, proposal.committee_code)
+    sent = await outbox.message_ids_for(ctx.conn, {proposal_card_key(proposal.id, m.id) for m in members})
+    for member in members:
+        key = proposal_card_key(proposal.id, member.id)
+        if key in sent:
+            text, buttons = await proposal_card(ctx.conn, proposal, member.language)
+            await ctx.edit(member.telegram_user_id, {"$ref": key}, text, buttons=buttons)

@@ -45,7 +45,8 @@ async def write_export(conn, project, path: Path, lang: str = "zh") -> int:
     for v in await store.visits(conn, project.id):
         rsvps = await study_store.rsvps(conn, v.id)
         visit_rows.append([v.id, v.title, _when(v.starts_at), _when(v.ends_at), v.place or v.link or "",
-                           sum(r.status == "attending" for r in rsvps), sum(r.checked_in_at is not None for r in rsvps)])
+                           sum(r.status == "attending" for r in rsvps),
+                           sum(r.checked_in_at is not None for r in rsvps)])
     write_sheets(path, [
         (t.plain(N_("Project")), h(N_("Field"), N_("Value")), details),
         (t.plain(N_("Steps")), h(N_("Step"), N_("Due"), N_("Done")), steps),

@@ -17,7 +17,8 @@ from handlers.core.i18n import translator
 from handlers.core.localtime import local_at, parse_date, shown
 from handlers.office import keys
 from handlers.research.common import (MAX_QUESTIONS, QUESTION_LIMIT, STEP_LABELS, STEPS, TEXT_LIMIT, TITLE_LIMIT,
-                                      ResearchError, call_card, esc, project_or_fail)
+                                      ResearchError, call_card, esc, project_or_fail,
+                                      refresh_proposal_cards)
 from handlers.study import sessions as study_sessions
 from handlers.study.terms import StudyError
 from storage import audit, outbox, people, reference, targets, timers
@@ -286,6 +287,7 @@ async def _tell_proposer(ctx: Ctx, proposal_id: int, project_id: int | None, sta
                                 decided_by=actor, decided_at=ctx.now)
     await audit.record(ctx.conn, actor, f"research.proposal.{status}", {"proposal": proposal_id,
                                                                          "project": project_id}, ctx.now)
+    await refresh_proposal_cards(ctx, proposal_id)
     member = await people.by_id(ctx.conn, proposal.member_id)
     if member is None or not member.active or not member.reachable or member.telegram_user_id is None:
         return

@@ -8,22 +8,19 @@ from __future__ import annotations
 
 from handlers.core import flows, roles
 from handlers.core.buttons import ButtonData
-from handlers.core.context import Buttons, Ctx, clip
+from handlers.core.context import Ctx, clip
 from handlers.core.flows import Step, file_problem
-from handlers.core.i18n import N_, translator
+from handlers.core.i18n import N_
 from handlers.research import director, projects
-from handlers.research.common import (ACT, DIRECTORS_ONLY, GONE, MERGE_INTO, OFFICE, TEXT_LIMIT, TITLE_LIMIT,
-                                      ResearchError, committee_name, esc)
-from storage import conversations, people, reference
-from storage import deliberation as committee_store
+from handlers.research.common import (DIRECTORS_ONLY, GONE, MERGE_INTO, OFFICE, STATUS, TEXT_LIMIT, TITLE_LIMIT,
+                                      ResearchError, committee_name, deciders, esc, proposal_card, proposal_card_key)
+from storage import conversations, reference
 from storage import research as store
 from storage.conversations import Conversation
 
 STEP = ButtonData("rsp", refusal=N_("This button is no longer valid."), step=("committee", "file", "confirm"),
                   value=str)
 DECLINE_FLOW = "research_decline"
-STATUS = {"pending": N_("waiting for the committee"), "accepted": N_("accepted as a project"),
-          "merged": N_("merged into a project"), "declined": N_("not taken up")}
 
 
 async def start(ctx: Ctx, fields: dict) -> None:
@@ -117,34 +114,11 @@ async def on_text(ctx: Ctx, conv: Conversation) -> None:
 
 # --- the committee's card ------------------------------------------------------------------------------
 
-async def deciders(conn, committee_code: str | None) -> list:
-    """Who decides on a proposal: the committee's staff; the office's admins for the office (or a
-    committee with no staff on the bot)."""
-    found = await committee_store.staff_of(conn, committee_code) if committee_code else []
-    return found or await people.admins(conn)
-
-
-async def proposal_card(conn, proposal, lang: str) -> tuple[str, Buttons]:
-    t = translator(lang)
-    author = await people.by_id(conn, proposal.member_id)
-    lines = [t("💡 <b>Proposed research direction</b> #{id} · {committee}", id=proposal.id,
-               committee=await committee_name(conn, proposal.committee_code, lang)),
-             f"<b>{esc(proposal.title)}</b>" + (" 📎" if proposal.file_id else ""),
-             t("Proposed by {name} ({roster})", name=author.name, roster=author.roster_id), "",
-             t("<b>Why</b>"), esc(proposal.why), t("<b>What to find out</b>"), esc(proposal.questions)]
-    if proposal.status != "pending":
-        lines += ["", t(STATUS[proposal.status])]
-        return "\n".join(lines), []
-    return "\n".join(lines), [[(t.plain("✅ Accept as a project"), ACT.pack("accept", proposal.id))],
-                              [(t.plain("🔗 Merge into a project"), ACT.pack("merge", proposal.id)),
-                               (t.plain("✖ Decline"), ACT.pack("refuse", proposal.id))]]
-
-
 async def send_to_committee(ctx: Ctx, proposal) -> int:
     people_ = await deciders(ctx.conn, proposal.committee_code)
     for member in people_:
         text, buttons = await proposal_card(ctx.conn, proposal, member.language)
-        await ctx.send(member.telegram_user_id, text, buttons=buttons, key=f"research:p{proposal.id}:{member.id}")
+        await ctx.send(member.telegram_user_id, text, buttons=buttons, key=proposal_card_key(proposal.id, member.id))
         if proposal.file_id:
             method, field = ("sendPhoto", "photo") if proposal.file_kind == "photo" else ("sendDocument", "document")
             await ctx.call(method, {"chat_id": member.telegram_user_id, field: proposal.file_id},
@@ -185,7 +159,8 @@ async def merge(ctx: Ctx, fields: dict) -> None:
         await ctx.answer(ctx.t.plain("The committee has no open project to merge it into."), alert=True)
         return
     await ctx.reply(ctx.t("Merge «{title}» into which project?", title=proposal.title),
-                    buttons=[[(clip(f"#{p.id} {p.title}", 60), MERGE_INTO.pack(proposal.id, p.id))] for p in open_[:10]])
+                    buttons=[[(clip(f"#{p.id} {p.title}", 60), MERGE_INTO.pack(proposal.id, p.id))]
+                             for p in open_[:10]])
     await ctx.answer()
 
 

@@ -12,9 +12,8 @@ from handlers.core.flows import file_problem
 from handlers.core.i18n import N_, translator
 from handlers.core.localtime import shown
 from handlers.research import projects
-from handlers.research.common import (ACT, GONE, NOT_OPEN, STEP_LABELS, TEXT_LIMIT, call_card, committee_name, directs, esc,
-                                      may_open, places_text)
-from handlers.research.propose import STATUS
+from handlers.research.common import (ACT, GONE, NOT_OPEN, STATUS, STEP_LABELS, TEXT_LIMIT, call_card,
+                                      committee_name, directs, esc, may_open, places_text)
 from storage import conversations, outbox
 from storage import research as store
 from storage.conversations import Conversation

@@ -106,7 +106,8 @@ async def _arrange(ctx: Ctx, conv: Conversation) -> bool:
                           "is delivered."))
         return True
     await ctx.reply(t("🚶 Field visit arranged: study session #{id}. The participants are getting its card; the "
-                      "check-in code to show at the visit: <code>{code}</code>.", id=session.id, code=session.checkin_code))
+                      "check-in code to show at the visit: <code>{code}</code>.", id=session.id,
+                      code=session.checkin_code))
     return True
 
 
