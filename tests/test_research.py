@@ -341,3 +341,27 @@ async def test_a_member_proposes_and_joins_over_http(stack):
 
 async def test_capacity_under_a_row_lock_on_postgres(pg_stack):
     await test_a_full_project_refuses_politely_and_leaving_frees_a_place(pg_stack)
+
+
+async def test_a_proposal_refuses_an_over_long_title_a_wrong_file_and_a_forged_committee(stack):
+    pilot = await stack.pilot()
+    sb = stack.sb
+    await sb.send(pilot.hongqiao, "/research")
+    await press(stack, pilot.hongqiao, "rs:propose")
+    assert (await forged(stack, pilot.hongqiao, "rsp:committee:nowhere"))["show_alert"]
+    await press(stack, pilot.hongqiao, "rsp:committee:office")
+    await sb.wait_for(pilot.hongqiao, zh.plain("Send the direction's title (at most 60 characters)."), TIMEOUT)
+    await sb.send(pilot.hongqiao, "长" * 61)
+    await sb.wait_for(pilot.hongqiao, zh.plain("At most {limit} characters, please. Send a shorter one.", limit=60),
+                      TIMEOUT)
+    for text in ("社区食堂", "老人吃饭难。", "价格？"):
+        await sb.send(pilot.hongqiao, text)
+        await stack.settle()
+    await sb.send_voice(pilot.hongqiao)  # not a photo or a document
+    await sb.wait_for(pilot.hongqiao, zh.plain("Send a photo or a document, or press Skip."), TIMEOUT)
+    await press(stack, pilot.hongqiao, "rsp:file:skip")
+    await sb.send(pilot.hongqiao, "发送")  # a message where a press is asked
+    await sb.wait_for(pilot.hongqiao, zh.plain("Please choose one of the buttons above, or /cancel to stop."), TIMEOUT)
+    await press(stack, pilot.hongqiao, "rsp:confirm:cancel")
+    await sb.wait_for(pilot.hongqiao, zh.plain("Nothing was sent."), TIMEOUT)
+    assert await stack.count("research_proposals") == 0
