@@ -265,6 +265,16 @@ async def test_roles_who_may_open_a_project_and_the_opening_flow(stack):
     await sb.send(pilot.office, "/cancel")
     assert not (await forged(stack, pilot.office, "rs:progress:1")).get("text")  # an admin directs every project
     await stack.sb.wait_for(pilot.office, "📊", TIMEOUT)
+    # the staff of another committee direct their own projects only
+    async def other_staff(ctx):
+        await people.create(ctx.conn, roster_id="S002", name="钱立新", level="city", committee_code="economic",
+                            role="staff", created_at=ctx.now)
+    await office(stack, other_staff)
+    outsider = await stack.world.join("S002", "钱立新")
+    async with stack.app.db.read() as conn:
+        step_id = (await store.milestones(conn, 1))[0].id
+    for data in ("rs:progress:1", "rs:paper:1", "rs:visit:1", f"rsd:{step_id}"):
+        assert (await forged(stack, outsider, data))["text"] == zh.plain(DIRECTORS_ONLY), data
     with pytest.raises(projects.ResearchError):
         await office(stack, lambda ctx: projects.open_project(
             ctx, title="x", committee="nowhere", goal="y", steps=days(stack, 1, 2, 3)))
