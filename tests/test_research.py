@@ -323,7 +323,7 @@ async def test_the_command_line_opens_lists_shows_exports_and_delivers(stack, tm
     book = load_workbook(path)
     assert set(book.sheetnames) >= {"项目", "参与委员", "调研发现", "调研走访"}
     participants = [[c.value for c in row] for row in book["参与委员"].iter_rows()]
-    assert ["H001", "赵丽娟", "joined"] == participants[1][:3]
+    assert ["H001", "赵丽娟", "参加"] == participants[1][:3]
     findings = [[c.value for c in row] for row in book["调研发现"].iter_rows()]
     assert findings[1][4] == "=危险公式 也要原样保存" and book["调研发现"]["E2"].data_type == "s"
     assert any("走访红桥区养老服务中心" in (row[1] or "") for row in

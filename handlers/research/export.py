@@ -14,6 +14,9 @@ from storage import research as store
 from storage import study as study_store
 
 
+ANSWERS = {"joined": N_("taking part"), "declined": N_("not taking part"), "left": N_("left")}
+
+
 def _when(moment) -> str:
     return shown(moment) if moment else ""
 
@@ -38,7 +41,7 @@ async def write_export(conn, project, path: Path, lang: str = "zh") -> int:
     per_member: dict[int, int] = {}
     for f in findings:
         per_member[f.member_id] = per_member.get(f.member_id, 0) + 1
-    answers = [[a.roster_id, a.name, a.status, _when(a.joined_at), _when(a.left_at), per_member.get(a.member_id, 0),
+    answers = [[a.roster_id, a.name, t.plain(ANSWERS.get(a.status, a.status)), _when(a.joined_at), _when(a.left_at), per_member.get(a.member_id, 0),
                 attended.get(a.member_id, 0)] for a in await store.answers(conn, project.id)]
     finding_rows = [[f.id, _when(f.created_at), f.roster_id, f.name, f.text, f.file_kind or ""] for f in findings]
     visit_rows = []
