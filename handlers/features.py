@@ -3,7 +3,7 @@ To add a feature, declare a ``FEATURE`` in its package (handlers/core/feature.py
 here; the registry refuses a command, button prefix, flow or timer kind claimed twice."""
 
 from handlers import consultation, deliberation, digests, members, notices, office, points, privacy, reports, study
-from handlers import oversight, selfservice, serving
+from handlers import oversight, research, selfservice, serving
 from handlers.core.feature import Registry
 from handlers import console  # noqa: E402  the office's web console: /console
 
@@ -14,6 +14,7 @@ FEATURES = [  # also the order of the command menus (handlers/core/menus.py)
     notices.FEATURE,   # 通知公告
     deliberation.FEATURE,  # 网络议政
     consultation.FEATURE,  # 远程协商: consultation meetings
+    research.FEATURE,  # 调查研究: research projects
     oversight.FEATURE,  # 民主监督: oversight items, department replies, ratings, inspections
     digests.FEATURE,   # digests, /settings, /stats
     points.FEATURE,    # 积分 and the duty record (履职档案)

@@ -17,6 +17,7 @@ import storage.points  # noqa: E402,F401  point_rules, point_entries, point_pref
 import storage.selfservice  # noqa: E402,F401  member_phones, year_summaries (a member's self-service)
 import storage.serving  # noqa: E402,F401  guide_pages, contacts (服务委员: /guide, /contacts)
 import storage.console  # noqa: E402,F401  console_links, console_sessions (the office's web console)
+import storage.research  # noqa: E402,F401  research_proposals, _projects, _milestones, _members, _findings, _visits
 
 __all__ = ["metadata"]
 import storage.oversight  # noqa: E402,F401  oversight_items, _steps, _replies, _ratings, _inspections, _findings (民主监督)

@@ -314,6 +314,8 @@ for _group, _command in ((liaison, _office.liaison_remove), (liaison, _office.li
                          (group, _office.group_keys), (group, _office.group_revoke), (route, _office.route_edit),
                          (route, _office.route_move), (member, _office.member_edit), (member, _office.member_list)):
     _group.add_command(_command)
+from bot.cli.research import research  # noqa: E402
+main.add_command(research)
 
 
 @main.group()

@@ -109,6 +109,7 @@ async def run_demo(workdir: Path, *, keep: bool = False, framework: str = "aiogr
         await transcript.settle(2)
         await play_week(app, world, pilot, transcript)
         await play_points(app, world, pilot, transcript)
+        await play_research(app, world, pilot, transcript)
         await play_oversight(app, world, pilot, transcript)
     finally:
         stop.set()
@@ -426,6 +427,45 @@ async def play_points(app: LinkageApp, world: World, pilot, transcript: Transcri
         await app.dispatcher.drain()
         await app.sender.drain(timeout=60)
         await transcript.settle(1)
+
+
+async def play_research(app: LinkageApp, world: World, pilot, transcript: Transcript) -> None:
+    """调查研究: a Hongqiao member proposes a research direction to the social and legal committee,
+    whose staff accept it as a project; the call reaches every member and two of them join."""
+    from datetime import timedelta
+    from handlers.core.localtime import local_day
+    sb = world.sb
+    scene("16. 调查研究: a member proposes a research direction; the committee's staff make it a project; "
+          "the call reaches every member, two join")
+
+    async def settle() -> None:
+        await app.dispatcher.drain()
+        await app.sender.drain(timeout=60)
+        await transcript.settle(1)
+
+    clerk = world.people.get("S001") or await world.join("S001", "周文清")
+    await sb.send(pilot.hongqiao, "/research")
+    await settle()
+    for data in ("rs:propose", "rsp:committee:social_legal"):
+        await world.press_offered(pilot.hongqiao, data)
+        await settle()
+    for text in ("社区养老服务站运营难", "不少街道的养老服务站建成后缺少稳定经费，运营不下去。",
+                 "运营资金从哪里来？\n老年人最需要哪些服务？"):
+        await sb.send(pilot.hongqiao, text)
+        await settle()
+    for data in ("rsp:file:skip", "rsp:confirm:send"):
+        await world.press_offered(pilot.hongqiao, data)
+        await settle()
+    await world.organiser_press(clerk, "rs:accept:")
+    await settle()
+    today = local_day(app.clock.now())
+    await sb.send(clerk, "\n".join(str(today + timedelta(days=n)) for n in (7, 30, 60)) + "\n20")
+    await settle()
+    await world.organiser_press(clerk, "rso:confirm:open")
+    await settle()
+    for user in (pilot.city, pilot.street_liaison):  # an economic committee member and a Hongqiao liaison
+        await world.press_offered(user, "rs:join:1")
+        await settle()
 
 
 async def _member(app: LinkageApp, roster_id: str):

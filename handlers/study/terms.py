@@ -13,7 +13,8 @@ BUTTON = ButtonData("st", action=("a", "e", "c", "p"), id=int, day=Optional(int)
 
 KINDS = {"study": N_("member study (委员学习)"), "reading": N_("reading class (读书班)"),
          "training": N_("training (培训)"), "live": N_("live duty broadcast (履职直播)"),
-         "inspection": N_("inspection (视察)")}
+         "visit": N_("field visit (调研走访)"),  # a research project's (handlers/research/)
+         "inspection": N_("inspection (视察)")}  # an oversight item's (handlers/oversight/)
 KIND_ALIASES = {"委员学习": "study", "学习": "study", "读书班": "reading", "培训": "training",
                 "履职直播": "live", "直播": "live",
                 "视察": "inspection"}
