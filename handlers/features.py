@@ -3,6 +3,7 @@ To add a feature, declare a ``FEATURE`` in its package (handlers/core/feature.py
 here; the registry refuses a command, button prefix, flow or timer kind claimed twice."""
 
 from handlers import consultation, deliberation, digests, members, notices, office, points, privacy, reports, study
+from handlers import channels, publicity
 from handlers.core.feature import Registry
 
 FEATURES = [  # also the order of the command menus (handlers/core/menus.py)
@@ -16,5 +17,7 @@ FEATURES = [  # also the order of the command menus (handlers/core/menus.py)
     points.FEATURE,    # 积分 and the duty record (履职档案)
     privacy.FEATURE,   # /mydata, retention
     members.FEATURE,   # joining, help, language, cancel
+    channels.FEATURE,  # 工作信息、政协动态、党建专栏: channels, feeds
+    publicity.FEATURE,  # the week's publicity draft
 ]
 REGISTRY = Registry(FEATURES)

@@ -14,5 +14,6 @@ import storage.duplicates  # noqa: E402,F401  report_clusters, report_cluster_it
 import storage.departments  # noqa: E402,F401  departments (承办单位)
 import storage.outcomes  # noqa: E402,F401  item_outcomes (outcome chains), reply_templates
 import storage.points  # noqa: E402,F401  point_rules, point_entries, point_prefs (积分)
+import storage.channels  # noqa: E402,F401  channels, channel_editors, channel_items, channel_subscriptions, channel_receipts, channel_feeds, channel_feed_runs, channel_profile_consents
 
 __all__ = ["metadata"]

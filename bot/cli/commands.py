@@ -293,6 +293,9 @@ main.add_command(consultation)
 from bot.cli.points import points, record  # noqa: E402
 main.add_command(points)
 main.add_command(record)
+from bot.cli.channels import channel, publicity  # noqa: E402
+main.add_command(channel)
+main.add_command(publicity)
 
 
 @main.group()
