@@ -15,6 +15,7 @@ from datetime import datetime
 
 from sqlalchemy import (JSON, Boolean, Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint,
                         func, select, update)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.schema import UTCDateTime, members, metadata
@@ -115,8 +116,9 @@ profile_consents = Table(
 
 
 def insert_ignoring_duplicates(conn: AsyncConnection, table):
-    from storage.db import insert_ignoring_duplicates as insert  # storage.db imports this module's tables
-    return insert(conn, table)
+    """As storage.db's (which imports this module's tables through storage.tables)."""
+    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
+    return dialect.insert(table).on_conflict_do_nothing()
 
 
 # --- channels and editors --------------------------------------------------------------------

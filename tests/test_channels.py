@@ -28,6 +28,7 @@ from storage import people
 STACK_TIER = "fast"  # feature logic: once, in-process (tests/fast.py)
 zh = translator("zh")
 TIMEOUT = 30
+HEADING = zh("<b>Channels</b>").removeprefix("<b>").removesuffix("</b>")  # the digest's part
 
 
 async def office(stack, work):
@@ -107,7 +108,9 @@ async def test_editors_post_in_chat_within_their_scope_and_members_get_their_cha
                                 TIMEOUT)
     assert "<现场>" in preview.text and "https://www.hqzx.gov.cn/news/1" in preview.text
     await sb.press(pilot.port_liaison, preview, data="chp:confirm:publish")
-    await sb.wait_for(pilot.port_liaison, "#1", TIMEOUT)
+    await sb.wait_for(pilot.port_liaison, zh("Item #{id} is published in {channel}: {count} members get it now, the "
+                                             "others in their digest. /posts shows how many opened it.",
+                                             id=1, channel="红桥区政协动态", count=3), TIMEOUT)
     await stack.settle()
     # by default: the city channels for everyone, a district's channel for its own members only
     for user in everyone:
@@ -266,6 +269,7 @@ async def test_members_choose_per_channel_and_the_digest_groups_titles_newest_fi
     for choice in ("digest", "off"):
         view = await sb.message(pilot.city, view.id)
         pressed = await sb.callback_answer(await sb.press(pilot.city, view, data=f"chs:{party.id}:{choice}"))
+        assert pressed["text"].startswith(zh.plain("Saved: {channel} — {choice}", channel="党建专栏", choice=""))
         await stack.settle()
     view = await sb.message(pilot.city, view.id)
     assert f"chs:{party.id}:instant" in view.button_data.values()
@@ -286,13 +290,13 @@ async def test_members_choose_per_channel_and_the_digest_groups_titles_newest_fi
 
     await move_to_weekly(stack)
     digest = (await digests_of(stack, pilot.city))[-1].text
-    part = digest.split(zh.plain("Channels"), 1)[1]
+    part = digest.split(HEADING, 1)[1]
     assert "政协动态" in part and part.index("第二条政协动态") < part.index("第一条政协动态")  # newest first
     assert "党建专栏一则" not in digest and "工作信息一则" not in digest  # off, and sent at once
     assert "正文。" not in part  # titles and links, not texts
     raw = next(m for m in await sb.messages(pilot.city) if m.text == digest).raw
     assert any(e.get("url") == "https://www.tjszx.gov.cn/1" for e in raw.get("entities", []))
-    assert zh.plain("Channels") not in (await digests_of(stack, pilot.hongqiao))[-1].text  # all at once
+    assert HEADING not in (await digests_of(stack, pilot.hongqiao))[-1].text  # all at once
 
 
 async def test_the_publicity_draft_holds_only_what_may_be_published(stack, tmp_path):

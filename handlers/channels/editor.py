@@ -100,7 +100,7 @@ async def _preview(ctx: Ctx, conv: Conversation) -> str:
     lines = [t("<b>Preview</b> · {channel}", channel=name), f"<b>{html.escape(conv.data['title'])}</b>", "",
              html.escape(conv.data["body"])]
     if conv.data.get("link"):
-        lines += ["", t("🔗 {link}", link=conv.data["link"])]
+        lines += ["", "🔗 " + html.escape(conv.data["link"])]
     if conv.data.get("file"):
         lines += ["", t("📎 with a {kind}", kind=conv.data["file"]["kind"])]
     return "\n".join(lines)

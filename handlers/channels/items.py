@@ -113,14 +113,13 @@ def choice_of(channel, member, chosen: dict) -> tuple[bool, str]:
 # --- what a member receives -------------------------------------------------------------------------
 
 def _lines(channel, item, lang: str, *, body_units: int | None, with_body: bool = True) -> list[str]:
-    t = translator(lang)
     head = "🌟" if item.kind == "profile" else "🗞"
     lines = [f"{head} <b>{html.escape(channel_name(channel, lang))}</b>", f"<b>{html.escape(item.title)}</b>"]
     body = (item.body or "") if with_body else ""
     if body:
         lines += ["", html.escape(clip(body, body_units) if body_units else body)]
     if item.link:
-        lines += ["", t("🔗 {link}", link=item.link)]
+        lines += ["", "🔗 " + html.escape(item.link)]
     return lines
 
 
