@@ -99,8 +99,7 @@ async def test_new_repeated_and_malformed_entries_failures_backoff_and_recovery(
         first = await stack.row("channel_items", entry_id="tjszx-1")
         assert first.body == "会议&协商" and first.link == "https://www.tjszx.gov.cn/1" and first.kind == "feed"
         assert (await stack.row("channel_items", entry_id="https://www.tjszx.gov.cn/2")) is not None  # id: its link
-        assert copy_of(await sb.messages(pilot.city), first.id) is not None  # instant subscribers get it
-        assert copy_of(await sb.messages(pilot.hongqiao), first.id) is None  # the digest for this one
+        assert copy_of(await sb.messages(pilot.city), first.id) is None  # the first run's backlog: digests only
 
         # nothing before the next fetch is due; then the same entries add nothing, a new one is added
         await fetch_due(stack, 29)
@@ -111,6 +110,9 @@ async def test_new_repeated_and_malformed_entries_failures_backoff_and_recovery(
                           .split("<description>政协动态</description>")[1].removesuffix("</channel></rss>"))
         await fetch_due(stack, 31)
         assert await stack.count("channel_items", feed_id=feed_id) == 3
+        fourth = await stack.row("channel_items", entry_id="tjszx-4")
+        assert copy_of(await sb.messages(pilot.city), fourth.id) is not None  # new entries: at once to instant ones
+        assert copy_of(await sb.messages(pilot.hongqiao), fourth.id) is None  # she takes the channel in the digest
 
         # failures: an HTTP error, then a page that is no feed — each recorded, the retries backing off
         server.status = 500

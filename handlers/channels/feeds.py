@@ -6,7 +6,8 @@ and error, which ``linkage channel feed list`` shows.
 
 New entries become published items of the channel (title, summary as plain text, link),
 de-duplicated by the entry's id (its link when it has none; an entry with neither, or without a
-title, is skipped and counted). The fetch is aiohttp with a timeout and a size cap, the parse
+title, is skipped and counted). The entries of a feed's first successful run are its backlog: they
+are listed in the digests but sent to nobody at once. The fetch is aiohttp with a timeout and a size cap, the parse
 feedparser (which also reads a slightly broken feed; a body that is no feed at all is a failure).
 """
 
@@ -108,11 +109,13 @@ async def store_run(ctx: Ctx, feed, fetched: Fetched) -> int:
     new = 0
     channel = await store.by_id(ctx.conn, feed.channel_id)
     if fetched.ok:
+        # a feed's first success brings its backlog: listed in the digests, sent to nobody at once
+        first = feed.last_success_at is None
         for entry in fetched.entries[:ENTRIES_PER_RUN][::-1]:  # oldest first, so the newest is newest
             if await store.entry_known(ctx.conn, feed.id, entry["id"]):
                 continue
             await items.post(ctx, channel, title=entry["title"], body=entry["summary"], link=entry["link"],
-                             kind="feed", feed_id=feed.id, entry_id=entry["id"])
+                             kind="feed", feed_id=feed.id, entry_id=entry["id"], deliver=not first)
             new += 1
     else:
         log.warning("feed fetch failed", extra={"feed": feed.id, "failures": feed.failures + 1})

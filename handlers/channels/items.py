@@ -183,11 +183,13 @@ def _keyboard(item, lang: str) -> dict:
     return keyboard(_buttons(item, lang))
 
 
-async def publish(ctx: Ctx, item_id: int, *, from_status: str) -> int | None:
-    """Publish an item that is still ``from_status``: delivered to instant subscribers; None when
-    it was not (withdrawn, published already)."""
+async def publish(ctx: Ctx, item_id: int, *, from_status: str, deliver: bool = True) -> int | None:
+    """Publish an item that is still ``from_status``: delivered to instant subscribers (unless not
+    ``deliver``: then only the digests list it); None when it was not (withdrawn, published already)."""
     if not await store.publish_if(ctx.conn, item_id, from_status, ctx.now):
         return None
+    if not deliver:
+        return 0
     item = await store.item(ctx.conn, item_id)
     return await _deliver(ctx, await store.by_id(ctx.conn, item.channel_id), item)
 
@@ -219,7 +221,7 @@ def file_spec(path: str | None) -> dict | None:
 async def post(ctx: Ctx, channel, *, title: str, body: str, link: str | None = None, file: dict | None = None,
                at: datetime | None = None, draft: bool = False, author=None, kind: str = "post",
                profile_member_id: int | None = None, feed_id: int | None = None,
-               entry_id: str | None = None) -> tuple[int, str, int]:
+               entry_id: str | None = None, deliver: bool = True) -> tuple[int, str, int]:
     """Post an item: (item id, its state, how many got it now). The author's rights are the
     caller's check (``may_edit``); a feed's entries have no author."""
     title, body, link = _checked(title, body, link)
@@ -235,7 +237,7 @@ async def post(ctx: Ctx, channel, *, title: str, body: str, link: str | None = N
         return item_id, status, 0
     if status == "draft":
         return item_id, status, 0
-    return item_id, "published", await publish(ctx, item_id, from_status="draft")
+    return item_id, "published", await publish(ctx, item_id, from_status="draft", deliver=deliver)
 
 
 async def publish_job(ctx: Ctx, timer) -> None:
