@@ -344,3 +344,11 @@ async def test_the_publicity_draft_holds_only_what_may_be_published(stack, tmp_p
         draft.week_window("week 49", stack.app.clock.now())
     label, start, end = draft.week_window("2026-W49", stack.app.clock.now())
     assert label == "2026-W49" and (end - start) == timedelta(days=7) and start.isoformat() == "2026-11-29T16:00:00+00:00"
+
+
+async def test_opened_counts_edits_and_withdrawals_on_postgres(pg_stack, tmp_path):
+    await test_opened_counts_edits_and_withdrawals_change_what_members_received(pg_stack, tmp_path)
+
+
+async def test_members_choose_per_channel_on_postgres(pg_stack):
+    await test_members_choose_per_channel_and_the_digest_groups_titles_newest_first(pg_stack)

@@ -178,3 +178,7 @@ def test_atom_is_read_and_html_in_titles_is_plain_text():
     broken = feeds.parse(rss(entry("a", "未闭合的条目", "https://x.cn/a")).replace(b"</rss>", b""))
     assert broken.ok and broken.entries[0]["title"] == "未闭合的条目"  # a slightly broken feed is still read
     assert not feeds.parse(b"\x00\x01 not xml").ok
+
+
+async def test_feeds_on_postgres(pg_stack):
+    await test_new_repeated_and_malformed_entries_failures_backoff_and_recovery(pg_stack)
