@@ -149,6 +149,21 @@ async def test_editors_post_in_chat_within_their_scope_and_members_get_their_cha
     listing = await sb.wait_for(pilot.port_liaison, "#1", TIMEOUT)
     assert "红桥区政协开展委员进社区活动" in listing.text and "十四届常委会" not in listing.text
 
+    # … and withdraws from there, after confirming; another channel's item is not theirs to touch
+    refused = await sb.callback_answer(await sb.press(pilot.port_liaison, listing, data="cha:confirm:2", forge=True))
+    assert refused["text"] == zh.plain(NOT_EDITOR)
+    await sb.press(pilot.port_liaison, listing, data="cha:withdraw:1")
+    ask = await sb.wait_for(pilot.port_liaison, lambda m: "cha:confirm:1" in m.button_data.values(), TIMEOUT)
+    copy = copy_of(await sb.messages(pilot.hongqiao), 1)
+    assert not copy.deleted  # nothing happens before the confirmation
+    done = await sb.callback_answer(await sb.press(pilot.port_liaison, ask, data="cha:confirm:1"))
+    assert not done.get("show_alert")
+    await stack.settle()
+    assert (await sb.message(pilot.hongqiao, copy.id)).deleted
+    assert (await stack.row("channel_items", id=1)).status == "withdrawn"
+    again = await sb.callback_answer(await sb.press(pilot.port_liaison, ask, data="cha:confirm:1", forge=True))
+    assert again["text"] == zh.plain("This button is no longer valid.")
+
 
 async def test_opened_counts_edits_and_withdrawals_change_what_members_received(stack, tmp_path):
     pilot = await stack.pilot()

@@ -21,6 +21,9 @@ from storage.conversations import Conversation
 STEP = ButtonData("chp", refusal=N_("This button is no longer valid."), step=("channel", "extra", "confirm"),
                   value=str)
 NOT_EDITOR = N_("Only the editors of a channel can post to it.")
+# an editor's action on an item listed by /posts: withdraw (asks first), confirm it, publish a draft
+ACTION = ButtonData("cha", refusal=N_("This button is no longer valid."), action=("withdraw", "confirm", "publish"),
+                    item=int)
 
 
 async def _channel_of(ctx: Ctx, conv: Conversation):
@@ -181,6 +184,41 @@ async def list_posts(ctx: Ctx) -> None:
         await ctx.reply(t("Nothing has been posted to your channels yet. /post starts an item."))
         return
     lines = [t("<b>Latest items</b> (received · opened)")]
+    buttons = []
     for row in rows[:15]:
         lines.append(items.stats_line(await items.stats(ctx.conn, row.id), t.lang))
-    await ctx.reply("\n".join(lines))
+        if row.status in ("published", "scheduled"):
+            buttons.append([(t.plain("🗑 Withdraw #{id}", id=row.id), ACTION.pack("withdraw", row.id))])
+        elif row.status == "draft":
+            buttons.append([(t.plain("📢 Publish #{id}", id=row.id), ACTION.pack("publish", row.id))])
+    await ctx.reply("\n".join(lines), buttons=buttons or None)
+
+
+async def on_action(ctx: Ctx, fields: dict) -> None:
+    """/posts' buttons: the editor's right to the item's channel is checked on every press."""
+    t = ctx.t
+    item = await store.item(ctx.conn, fields["item"])
+    channel = item and await store.by_id(ctx.conn, item.channel_id)
+    if channel is None or not await items.may_edit(ctx.conn, ctx.member, channel):
+        await ctx.answer(t.plain(NOT_EDITOR), alert=True)
+        return
+    action = fields["action"]
+    if action == "withdraw":
+        await ctx.answer()
+        await ctx.reply(t("Withdraw item #{id} «{title}»? Copies members received within 48 hours are deleted, "
+                          "older ones say it was withdrawn.", id=item.id, title=item.title),
+                        buttons=[[(t.plain("🗑 Withdraw"), ACTION.pack("confirm", item.id))]])
+        return
+    try:
+        if action == "confirm":
+            changed = await items.withdraw(ctx, item.id)
+            text = t("Item #{id} is withdrawn; {count} received copies are deleted or marked.", id=item.id,
+                     count=changed)
+        else:
+            count = await items.release(ctx, item.id)
+            text = t("Item #{id} is published: {count} members get it now.", id=item.id, count=count)
+    except ChannelError:
+        await ctx.answer(t.plain("This button is no longer valid."), alert=True)
+        return
+    await ctx.answer()
+    await ctx.edit(ctx.event.chat_id, ctx.event.message_id, text)
