@@ -284,8 +284,8 @@ async def _update_copies(ctx: Ctx, item_id: int) -> int:
     changed = 0
     for r in receipts:
         status, message_id = sent.get(message_key(item_id, r.member_id), (None, None))
-        if status is None or r.telegram_user_id is None:
-            continue
+        if status not in ("pending", "sending", "sent") or r.telegram_user_id is None:
+            continue  # never delivered (the member blocked the bot): nothing to change
         ref = message_id if message_id is not None else {"$ref": message_key(item_id, r.member_id)}
         chat = r.telegram_user_id
         if item.status == "withdrawn" and ctx.now - r.sent_at < timedelta(hours=DELETE_HOURS):
