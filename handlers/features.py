@@ -16,8 +16,8 @@ FEATURES = [  # also the order of the command menus (handlers/core/menus.py)
     digests.FEATURE,   # digests, /settings, /stats
     points.FEATURE,    # 积分 and the duty record (履职档案)
     privacy.FEATURE,   # /mydata, retention
-    members.FEATURE,   # joining, help, language, cancel
     channels.FEATURE,  # 工作信息、政协动态、党建专栏: channels, feeds
     publicity.FEATURE,  # the week's publicity draft
+    members.FEATURE,   # joining, help, language, cancel
 ]
 REGISTRY = Registry(FEATURES)

@@ -9,13 +9,15 @@ The package: ``items`` (who may post, publishing, edits, withdrawals, the read b
 """
 
 from handlers.channels import editor, feeds, items, members
+from handlers.core import roles
 from handlers.core.feature import Feature
 from handlers.core.i18n import N_
 
 FEATURE = Feature(
     name="channels",
     commands={"post": editor.start_flow, "posts": editor.list_posts, "channels": members.channels_command},
-    menu=[("channels", N_("Channels you follow"), None)],
+    menu=[("channels", N_("Channels you follow"), None), ("post", N_("Post to a channel"), roles.is_admin),
+          ("posts", N_("Channel items and their read counts"), roles.is_admin)],
     buttons={items.OPEN: items.on_open, members.CHOOSE: members.on_choose, editor.STEP: editor.on_button,
              editor.ACTION: editor.on_action},
     flows={"channel_post": editor.on_flow_text},
