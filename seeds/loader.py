@@ -25,6 +25,7 @@ import yaml
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from handlers.core.audience import parse as parse_audience
 from handlers.core.errors import AdminError
 from handlers.office.roster import import_roster, read_roster_file
 from handlers.office.rules import add_rule
@@ -180,14 +181,14 @@ def channel_rows(reference: dict[str, list[dict]], seed_dir: Path = SEED_DIR) ->
     """channels.yaml: the city channels, then one per district (its name from districts.yaml)."""
     data = read_yaml("channels.yaml", seed_dir)
     rows = [{"code": r["code"], "name_zh": r["name_zh"], "name_en": r["name_en"], "district_code": None,
-             "audience": {"kind": "all"} if r.get("audience", "all") == "all" else r["audience"]}
+             "audience": parse_audience(r.get("audience", "all"))}
             for r in data.get("channels", [])]
     pattern = data.get("district_channels")
     for d in reference["districts"] if pattern else []:
         rows.append({"code": pattern["code"].format(district=d["code"]),
                      "name_zh": pattern["name_zh"].format(name_zh=d["name_zh"]),
                      "name_en": pattern["name_en"].format(name_en=d["name_en"]), "district_code": d["code"],
-                     "audience": {"kind": "all"}})
+                     "audience": parse_audience(pattern.get("audience", "all"))})
     return [{**row, "position": position} for position, row in enumerate(_unique(rows, "channel"), start=1)]
 
 

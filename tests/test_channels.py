@@ -336,6 +336,10 @@ async def test_the_publicity_draft_holds_only_what_may_be_published(stack, tmp_p
             member = await people.by_roster_id(conn, roster_id)
             await store.set_consent(conn, member.id, value, "书面同意", stack.app.clock.now())
             return member.id
+    async with stack.app.db.read() as conn:
+        unasked = (await people.by_roster_id(conn, "C006")).id
+    with pytest.raises(ChannelError, match="consent"):
+        await post(stack, "cppcc_news", "委员风采：杨慧敏", kind="profile", profile_member_id=unasked)
     agreed = await consent("C002", True)
     withdrawn = await consent("C005", True)
     await post(stack, "cppcc_news", "委员风采：李静怡", "深耕医疗卫生领域。", kind="profile", profile_member_id=agreed)

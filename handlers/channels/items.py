@@ -225,6 +225,11 @@ async def post(ctx: Ctx, channel, *, title: str, body: str, link: str | None = N
     """Post an item: (item id, its state, how many got it now). The author's rights are the
     caller's check (``may_edit``); a feed's entries have no author."""
     title, body, link = _checked(title, body, link)
+    if kind == "profile":  # 委员风采: only with the member's recorded consent
+        consent = profile_member_id and await store.consent(ctx.conn, profile_member_id)
+        if not consent or not consent.consent:
+            raise ChannelError("a member profile (委员风采) needs the member's consent: record it first with "
+                               "linkage channel profile MEMBER --consent yes")
     if at is not None and at <= ctx.now:
         raise ChannelError("the publishing time must lie ahead (it is entered in Asia/Shanghai time)")
     status = "draft" if draft else "scheduled" if at is not None else "published"
