@@ -59,7 +59,7 @@ class LinkageApp:
         self._web_runners: list[web.AppRunner] = []
 
     async def start(self, *, use_webhook: bool = False) -> None:
-        await self.db.create_schema()
+        await self.db.ensure_schema()
         self.me = await self.api.start()
         config = self.settings.handler_config(self.me.get("username"))
         self.scheduler = Scheduler(self.db, self.clock, config, on_sent=self.sender.wake,

@@ -19,13 +19,14 @@ import asyncio
 from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from storage.tables import metadata
+from storage import migrate
 
 DURABLE = "linkage_durable"  # execution option read by the SQLite begin hook
+SCHEMA_LOCK = 0x4C4B5343  # the advisory lock key held while the schema is made or upgraded ("LKSC")
 
 
 def insert_ignoring_duplicates(conn: AsyncConnection, table):
@@ -81,9 +82,23 @@ class Database:
             conn.exec_driver_sql(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
-    async def create_schema(self) -> None:
-        async with self.engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
+    async def ensure_schema(self) -> None:
+        """A new database gets every table; an existing one must be at the code's revision
+        (storage/migrate.py raises SchemaOutOfDate, with what to do, when it is not)."""
+        async with self._schema_transaction() as conn:
+            await conn.run_sync(migrate.ensure)
+
+    async def upgrade_schema(self) -> tuple[str | None, str]:
+        """``linkage db upgrade``: (the revision it was at, the one it is at now)."""
+        async with self._schema_transaction() as conn:
+            return await conn.run_sync(migrate.upgrade)
+
+    @asynccontextmanager
+    async def _schema_transaction(self) -> AsyncIterator[AsyncConnection]:
+        async with self.transaction() as conn:
+            if not self.is_sqlite:  # several workers starting at once: one makes the tables, the rest wait
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
+            yield conn
 
     @asynccontextmanager
     async def transaction(self, *, durable: bool = False) -> AsyncIterator[AsyncConnection]:

@@ -39,7 +39,10 @@ class UTCDateTime(TypeDecorator):
         return None if value is None else value.replace(tzinfo=timezone.utc)
 
 
-metadata = MetaData()
+# Constraint names as PostgreSQL gives unnamed ones (members_pkey …): a database made before names
+# were set has the same, and a revision can name a constraint, on SQLite too.
+metadata = MetaData(naming_convention={"pk": "%(table_name)s_pkey", "uq": "%(table_name)s_%(column_0_N_name)s_key",
+                                       "fk": "%(table_name)s_%(column_0_N_name)s_fkey"})
 
 # --- reference data (seeds) -------------------------------------------------
 

@@ -170,7 +170,7 @@ def seeded_sqlite(tmp_path_factory) -> Path:
 
     async def make() -> None:
         db = Database(str(path))
-        await db.create_schema()
+        await db.ensure_schema()
         await load_seeds(db, Clock().now())
         await db.close()
     asyncio.run(make())
@@ -186,7 +186,7 @@ async def open_stack(server: SandboxServer, settings: Settings, use_webhook: boo
     if isinstance(seeded, Path):
         shutil.copyfile(seeded, settings.database)
     app = LinkageApp(settings, api=InProcessApi(server, TOKEN) if fast else None)
-    await app.db.create_schema()
+    await app.db.ensure_schema()
     if not seeded:
         await load_seeds(app.db, app.clock.now())
     await app.start(use_webhook=use_webhook)
@@ -245,7 +245,7 @@ def seeded_postgres():
     async def make() -> None:
         await _admin(url, f"CREATE DATABASE {name}")
         db = Database(f"{url.rpartition('/')[0]}/{name}")
-        await db.create_schema()
+        await db.ensure_schema()
         await load_seeds(db, Clock().now())
         await db.close()  # a template must have no sessions when it is copied
     asyncio.run(make())

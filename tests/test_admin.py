@@ -42,7 +42,7 @@ DISTRICTS = {"heping", "hedong", "hexi", "nankai", "hebei", "hongqiao", "dongli"
 async def db(request, tmp_path):
     if request.param == "sqlite":
         database = Database(str(tmp_path / "linkage.db"))
-        await database.create_schema()
+        await database.ensure_schema()
         yield database
         await database.close()
         return
@@ -60,7 +60,7 @@ async def db(request, tmp_path):
         cparams["server_settings"] = {"search_path": schema}
 
     try:
-        await database.create_schema()
+        await database.ensure_schema()
         yield database
     finally:
         await database.close()

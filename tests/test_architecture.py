@@ -32,7 +32,8 @@ def test_the_import_contracts_hold():
 def test_no_module_in_handlers_or_storage_is_longer_than_a_reader_can_hold():
     long = {str(path.relative_to(ROOT)): lines for package in ("handlers", "storage")
             for path in (ROOT / package).rglob("*.py")
-            if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
+            if "migrations" not in path.parts  # revisions are written by Alembic, read one change at a time
+            and (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
     assert long == {}
 
 

@@ -78,7 +78,7 @@ async def test_the_webhook_stores_every_update_as_sent_and_refuses_what_is_no_up
     """The webhook, like polling, keeps what Telegram sent: no framework reads it first, so an update
     a framework's models reject is never answered 4xx (Telegram would hold back every later one)."""
     db = Database(str(tmp_path / "linkage.db"))
-    await db.create_schema()
+    await db.ensure_schema()
     supervisor = Supervisor(asyncio.Event())
     runner = web.AppRunner(webhook.make_app(db, Clock(), SECRET, asyncio.Event(), supervisor,
                                             supervisor.loop("webhook")))

@@ -74,7 +74,7 @@ async def test_sigkill_mid_burst_loses_nothing_and_duplicates_only_what_was_mid_
     await server.start()
     clock = Clock()
     db = Database(str(tmp_path / "linkage.db"))
-    await db.create_schema()
+    await db.ensure_schema()
     await load_seeds(db, clock.now())
     roster = [{"roster_id": f"T{i + 1:03}", "name": name, "level": "city", "sector": SECTORS[i % len(SECTORS)],
                "role": "member", "language": "zh"} for i, name in enumerate(NAMES)]

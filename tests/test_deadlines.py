@@ -126,7 +126,7 @@ def test_the_office_edits_the_holiday_table_and_the_arithmetic_follows(tmp_path)
 
     async def seed():
         db = Database(path)
-        await db.create_schema()
+        await db.ensure_schema()
         await load_seeds(db, Clock().now(), roster=False)
         await db.close()
 
@@ -187,7 +187,7 @@ async def _outbox_texts(db) -> list[str]:
 
 async def test_deadline_timers_fire_once_across_a_restart_and_follow_calendar_edits(tmp_path):
     db = Database(str(tmp_path / "deadlines.db"))
-    await db.create_schema()
+    await db.ensure_schema()
     clock = Clock()
     await load_seeds(db, clock.now())
     config = HandlerConfig()

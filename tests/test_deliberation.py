@@ -433,6 +433,29 @@ async def test_the_room_mirrors_contributions_as_named_and_a_later_opening_waits
     assert len(upcoming) == 1 and TOPIC in upcoming[0]
 
 
+async def test_a_room_bound_after_members_spoke_gets_what_was_said_in_order(stack):
+    pilot = await stack.pilot()
+    sb = stack.sb
+    topic = await open_topic(stack)
+    await contribute(stack, pilot.hongqiao, topic.id, "绑定前的第一条意见。")
+    stack.app.clock.advance(timedelta(minutes=2))
+    withdrawn = await contribute(stack, pilot.port_liaison, topic.id, "随后撤回的意见。")
+    await sb.press(pilot.port_liaison, withdrawn, data="dl:withdraw:2")
+    await thread_page(stack, pilot.street_liaison, topic.id)
+    await contribute(stack, pilot.street_liaison, topic.id, "绑定前的跟帖。", reply_to=1)
+    key = await office(stack, lambda ctx: topics.room_key(ctx.conn, topic.id, ctx.now, hours=48))
+    room = await sb.group("网络议政·晚绑定", members=[pilot.hongqiao.id], admins=[pilot.office.id])
+    for _ in range(2):  # bound twice: what is posted there already is not posted again
+        await sb.send(pilot.office, f"/bind {key}", chat=room)
+        await sb.wait_for(room, "✅", TIMEOUT)
+        await stack.settle()
+        key = await office(stack, lambda ctx: topics.room_key(ctx.conn, topic.id, ctx.now, hours=48))
+    mirrored = [m.text for m in await sb.messages(room) if m.from_bot and (m.text or "").startswith("🗳")]
+    assert len(mirrored) == 2  # the withdrawn view is not brought in
+    assert "绑定前的第一条意见。" in mirrored[0] and "#1" in mirrored[0]
+    assert "绑定前的跟帖。" in mirrored[1] and zh("reply to #{number}", number=1) in mirrored[1]
+
+
 async def test_staff_open_and_threads_on_postgres(pg_stack):
     await test_staff_open_in_chat_the_audience_contributes_replies_and_pages_through_the_thread(pg_stack)
 

@@ -317,7 +317,7 @@ async def _seeded(tmp_path):
     from seeds.loader import load_seeds
     from storage.db import Database
     db = Database(str(tmp_path / "digest.db"))
-    await db.create_schema()
+    await db.ensure_schema()
     await load_seeds(db, Clock().now())
     return db, Clock().now()
 

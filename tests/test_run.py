@@ -42,7 +42,7 @@ async def test_webhook_answers_only_callers_with_the_secret(sandbox, tmp_path, f
                              log_file=str(tmp_path / "linkage.log"))
     logs.setup("INFO", settings.log_file)
     app = LinkageApp(settings)
-    await app.db.create_schema()
+    await app.db.ensure_schema()
     await load_seeds(app.db, app.clock.now())
     await app.start(use_webhook=True)
     sb = SandboxClient(sandbox.base_url, TOKEN)
@@ -135,7 +135,7 @@ class BotRuns:
 async def bot_runs(sandbox, tmp_path, framework, **env):
     database = tmp_path / "linkage.db"
     db = Database(str(database))
-    await db.create_schema()
+    await db.ensure_schema()
     await load_seeds(db, Clock().now())
     runs = BotRuns(db, SandboxClient(sandbox.base_url, TOKEN), BotProcess({
         "LINKAGE_FRAMEWORK": framework, "LINKAGE_BOT_TOKEN": TOKEN, "LINKAGE_API_BASE": sandbox.base_url,

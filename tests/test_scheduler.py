@@ -28,7 +28,7 @@ PING = Registry([Feature("test", jobs={"test:ping": _ping})])  # a job of its ow
 
 async def _rig(tmp_path):
     db = Database(str(tmp_path / "timers.db"))
-    await db.create_schema()
+    await db.ensure_schema()
     return db, Clock()
 
 

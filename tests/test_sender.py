@@ -26,7 +26,7 @@ async def rig(tmp_path, framework):
     api = make_api(framework, TOKEN, base)
     await api.start()
     db = Database(str(tmp_path / "sender.db"))
-    await db.create_schema()
+    await db.ensure_schema()
     clock = Clock()
     sender = Sender(db, api, clock, per_second=30 * SCALE, per_chat_per_second=1 * SCALE,
                     per_group_per_minute=20 * SCALE)

@@ -242,7 +242,7 @@ async def test_the_inbox_commit_is_durable_and_other_commits_are_not_slowed(tmp_
     """SQLite: the commit Telegram's acknowledgement follows runs synchronous=FULL (2), so it is
     on disk; other transactions keep NORMAL (1)."""
     db = Database(str(tmp_path / "linkage.db"))
-    await db.create_schema()
+    await db.ensure_schema()
     seen = _setting_during_inbox_insert(db, "PRAGMA synchronous")
     assert await inbox.store(db, [UPDATE], Clock().now()) == 1
     assert seen == [2]
@@ -261,7 +261,7 @@ async def test_the_inbox_commit_is_durable_on_postgresql_even_where_the_server_s
     await admin.execute(f"ALTER DATABASE {name} SET synchronous_commit = off")
     db = Database(f"{url.rpartition('/')[0]}/{name}")
     try:
-        await db.create_schema()
+        await db.ensure_schema()
         seen = _setting_during_inbox_insert(db, "SHOW synchronous_commit")
         assert await inbox.store(db, [UPDATE], Clock().now()) == 1
         assert seen == ["on"]

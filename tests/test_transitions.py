@@ -28,7 +28,7 @@ def test_closed_is_the_end_closing_needs_an_outcome_and_withdrawing_is_open_unti
 
 async def test_a_move_the_state_does_not_allow_is_refused_and_changes_nothing(tmp_path):
     db = Database(str(tmp_path / "moves.db"))
-    await db.create_schema()
+    await db.ensure_schema()
     clock = Clock()
     await load_seeds(db, clock.now())
     heard = []

@@ -127,7 +127,7 @@ class BroadcastRig:
     async def setup(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
         await self.server.start()
-        await self.db.create_schema()
+        await self.db.ensure_schema()
         now = self.clock.now()
         await load_seeds(self.db, now, roster=False)
         async with self.db.transaction() as conn:

@@ -372,7 +372,7 @@ async def _linkage_phase(server: SandboxServer, router: EventRouter, session: ai
     tasks: list[asyncio.Task] = []
     try:
         clock = Clock()
-        await db.create_schema()
+        await db.ensure_schema()
         await load_seeds(db, clock.now())
         rows = [{"roster_id": f"B{i:04d}", "name": f"测试委员{i:04d}", "level": "city", "role": "member",
                  "language": "zh"} for i in range(1, members + 1)]

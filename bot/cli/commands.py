@@ -58,7 +58,7 @@ def run(settings: Settings, webhook: bool, framework: str | None) -> None:
         await app.stop()
         return app.supervisor.gave_up
 
-    gave_up = asyncio.run(serve())
+    gave_up = _run(serve())  # an old schema is refused here, with what to do
     if gave_up:
         click.echo(f"linkage run: the {gave_up} loop kept failing (see the log); exiting with status 1", err=True)
         sys.exit(1)
@@ -99,7 +99,7 @@ def seed(settings: Settings, no_roster: bool) -> None:
         settings.database_path_ready()
         db = Database(settings.database)
         try:
-            await db.create_schema()
+            await db.ensure_schema()
             return await load_seeds(db, Clock().now(), roster=not no_roster)
         finally:
             await db.close()
@@ -293,6 +293,8 @@ main.add_command(consultation)
 from bot.cli.points import points, record  # noqa: E402
 main.add_command(points)
 main.add_command(record)
+from bot.cli.db import db  # noqa: E402
+main.add_command(db)
 from bot.cli.channels import channel, publicity  # noqa: E402
 main.add_command(channel)
 main.add_command(publicity)

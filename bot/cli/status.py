@@ -27,7 +27,7 @@ async def show_status(settings: Settings, url: str | None) -> int:
     settings.database_path_ready()
     db = Database(settings.database)
     try:
-        await db.create_schema()
+        await db.ensure_schema()
         now = Clock().now()
         async with db.read() as conn:
             queues = await queue_state(conn, now, dispatcher_stall=DISPATCHER_STALL, sender_stall=SENDER_STALL)

@@ -19,7 +19,7 @@ async def with_db(settings: Settings, work):
     settings.database_path_ready()
     db = Database(settings.database)
     try:
-        await db.create_schema()
+        await db.ensure_schema()
         async with db.transaction() as conn:
             return await work(conn, Clock().now())
     finally:
@@ -30,9 +30,10 @@ async def with_db(settings: Settings, work):
 def refusals_shown():
     """An office operation's refusal becomes click's clean one-line error."""
     from handlers.core.errors import AdminError
+    from storage.migrate import SchemaOutOfDate
     try:
         yield
-    except AdminError as exc:
+    except (AdminError, SchemaOutOfDate) as exc:
         raise click.ClickException(str(exc)) from exc
 
 

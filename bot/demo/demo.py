@@ -91,7 +91,7 @@ async def run_demo(workdir: Path, *, keep: bool = False, framework: str = "aiogr
                         rate_per_group_per_minute=20 * pace, user_messages_per_minute=round(20 * pace),
                         quiet_hours="")  # the demo runs at any hour, on a clock it moves
     app = LinkageApp(settings)
-    await app.db.create_schema()
+    await app.db.ensure_schema()
     counts = await load_seeds(app.db, app.clock.now())
     await app.start()
     sb = SandboxClient(base, DEMO_TOKEN)

@@ -106,17 +106,8 @@ async def _preview(ctx: Ctx, conv: Conversation) -> str:
                       *_body(ctx.t, conv.data["title"], conv.data["text"], conv.data.get("file"))])
 
 
-async def _use_the_buttons(ctx: Ctx, conv: Conversation) -> bool:
-    await ctx.reply(ctx.t("Please use the buttons above: submit the statement, or cancel it."))
-    return False
-
-
-async def _confirm(ctx: Ctx, conv: Conversation, choice: str) -> bool:
+async def _submit(ctx: Ctx, conv: Conversation) -> bool:
     t = ctx.t
-    if choice == "cancel":
-        await flows.resume(ctx, conv)
-        await ctx.reply(t("The statement was not submitted."))
-        return True
     found = await invited_meeting(ctx, conv.data["meeting"])
     if found is None or await _late(ctx, found[0]):
         await flows.resume(ctx, conv)
@@ -140,8 +131,9 @@ STATEMENT = flows.Flow("kstatement", STEP, [
          values={"limit": STATEMENT_LIMIT}, on_text=_take_text, next="file"),
     Step("file", N_("You may attach a document or a photo (the full text, a table), or press Skip."),
          choices=[[(N_("Skip"), "skip")]], on_choice=_skip_file, on_text=_take_file, next="confirm"),
-    Step("confirm", _preview, choices=[[(N_("📝 Submit"), "send"), (N_("✖ Cancel"), "cancel")]],
-         on_choice=_confirm, on_text=_use_the_buttons),
+    flows.confirm_step("confirm", _preview, (N_("📝 Submit"), "send"), _submit,
+                       cancelled=N_("The statement was not submitted."),
+                       hint=N_("Please use the buttons above: submit the statement, or cancel it.")),
 ], stale=N_("This button is no longer valid."))
 
 

@@ -138,6 +138,28 @@ class Flow:
                 return
 
 
+Send = Callable[[Ctx, Conversation], Awaitable[object]]  # a confirm step's go: True ends, STAY stays
+
+
+def confirm_step(name: str, preview: Dynamic, go: tuple[str, str], send: Send, *, cancelled: str,
+                 hint: str = N_("Please choose one of the buttons above, or /cancel to stop.")) -> Step:
+    """The last step of a composing flow: the preview with (go, ✖ Cancel). Cancel ends the flow
+    with ``cancelled`` (an unfinished earlier draft comes back); go runs ``send``; a message
+    instead of a press is answered with ``hint`` and taken as nothing."""
+    async def on_choice(ctx: Ctx, conv: Conversation, choice: str) -> object:
+        if choice == "cancel":
+            await resume(ctx, conv)
+            await ctx.reply(ctx.t(cancelled))
+            return True
+        return await send(ctx, conv)
+
+    async def on_text(ctx: Ctx, conv: Conversation) -> bool:
+        await ctx.reply(ctx.t(hint))
+        return False
+
+    return Step(name, preview, choices=[[go, (N_("✖ Cancel"), "cancel")]], on_choice=on_choice, on_text=on_text)
+
+
 async def suspend_into(ctx: Ctx, flow: str, step: str, data: dict) -> Conversation:
     """Start ``flow`` at ``step``, keeping an unfinished draft to hand back afterwards."""
     current = await conversations.load(ctx.conn, ctx.event.user_id)

@@ -9,7 +9,7 @@ the committee's copies, ``summary`` the closing summary and export, ``common`` w
 
 from handlers.core.feature import Feature
 from handlers.core.i18n import N_
-from handlers.deliberation import committee, contribute, topics, views
+from handlers.deliberation import committee, contribute, mirror, topics, views
 from handlers.deliberation.common import ACT
 
 ACTIONS = {"say": contribute.start, "view": views.view, "reply": contribute.reply, "edit": contribute.edit,
@@ -37,4 +37,5 @@ FEATURE = Feature(
     help=[(None, N_("/deliberations — online deliberation (网络议政): topics open to you, give your view, reply")),
           (committee.may_open, N_("/deliberate — open a deliberation topic for your committee"))],
     personal_data=views.personal_data,
+    on_target_bound=[mirror.on_room_bound],  # a room bound late gets the views given before
 )

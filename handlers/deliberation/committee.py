@@ -138,12 +138,9 @@ async def _preview(ctx: Ctx, conv: Conversation) -> str:
     return "\n".join(lines)
 
 
-async def _confirm(ctx: Ctx, conv: Conversation, choice: str) -> bool:
+async def _open(ctx: Ctx, conv: Conversation) -> bool:
     t, d = ctx.t, conv.data
     await flows.resume(ctx, conv)
-    if choice == "cancel":
-        await ctx.reply(t("The topic was not opened."))
-        return True
     try:
         topic = await topics.open_topic(ctx, title=d["title"], committee=d["committee"], audience_spec=d["audience"],
                                         closes=datetime.fromisoformat(d["closes"]), body=d["body"], file_id=d.get("file_id"),
@@ -156,10 +153,6 @@ async def _confirm(ctx: Ctx, conv: Conversation, choice: str) -> bool:
                       id=topic.id, time=shown(topic.closes_at)))
     return True
 
-
-async def _use_the_buttons(ctx: Ctx, conv: Conversation) -> bool:
-    await ctx.reply(ctx.t("Please choose one of the buttons above, or /cancel to stop."))
-    return False
 
 
 OPEN = flows.Flow("deliberate", STEP, [
@@ -178,8 +171,7 @@ OPEN = flows.Flow("deliberate", STEP, [
          next="closes"),
     Step("closes", N_("When does it close? Send a date and time, like 2026-12-20 18:00."), on_text=_take_closing,
          next="confirm"),
-    Step("confirm", _preview, choices=[[(N_("🗳 Open"), "open"), (N_("✖ Cancel"), "cancel")]],
-         on_choice=_confirm, on_text=_use_the_buttons),
+    flows.confirm_step("confirm", _preview, (N_("🗳 Open"), "open"), _open, cancelled=N_("The topic was not opened.")),
 ], stale=N_("This button is no longer valid."))
 
 

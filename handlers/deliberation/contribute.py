@@ -119,17 +119,8 @@ async def _preview(ctx: Ctx, conv: Conversation) -> str:
     return "\n".join(lines)
 
 
-async def _use_the_buttons(ctx: Ctx, conv: Conversation) -> bool:
-    await ctx.reply(ctx.t("Please choose one of the buttons above, or /cancel to stop."))
-    return False
-
-
-async def _confirm(ctx: Ctx, conv: Conversation, choice: str) -> object:
+async def _send(ctx: Ctx, conv: Conversation) -> object:
     t = ctx.t
-    if choice == "cancel":
-        await flows.resume(ctx, conv)
-        await ctx.reply(t("Nothing was sent."))
-        return True
     topic = await store.by_id(ctx.conn, conv.data["topic"])
     if not is_open(topic, ctx.now) or not may_take_part(ctx.member, topic):
         await flows.resume(ctx, conv)
@@ -169,8 +160,7 @@ SAY = flows.Flow("delib_say", STEP, [
                       "thread. <b>Named to the committee only</b>: the committee sees your name, everyone else "
                       "only an alias."),
          choices=[[(label, value)] for value, label in NAMINGS], on_choice=flows.remember("naming"), next="confirm"),
-    Step("confirm", _preview, choices=[[(N_("✅ Send"), "send"), (N_("✖ Cancel"), "cancel")]],
-         on_choice=_confirm, on_text=_use_the_buttons),
+    flows.confirm_step("confirm", _preview, (N_("✅ Send"), "send"), _send, cancelled=N_("Nothing was sent.")),
 ], stale=N_("This button is no longer valid."))
 
 

@@ -73,6 +73,23 @@ async def post(ctx: Ctx, topic, row, staff: list) -> None:
                            chat_id=member.telegram_user_id, priority=outbox.BULK)
 
 
+async def on_room_bound(ctx: Ctx, target) -> None:
+    """``Feature.on_target_bound``: a topic's room bound after members spoke gets what was said so
+    far, in order (what is already posted there, under its key, is not posted again)."""
+    owner, _, topic_id = (target.name or "").partition(":")
+    if target.kind != "room" or owner != "deliberation" or not topic_id.isdigit():
+        return
+    topic = await store.by_id(ctx.conn, int(topic_id))
+    if topic is None:
+        return
+    said = await store.visible(ctx.conn, topic.id)
+    posted = await outbox.message_ids_for(ctx.conn, {room_key(row.id) for row in said})
+    for row in said:
+        if room_key(row.id) not in posted:
+            await ctx.send(target.chat_id, await text(ctx, topic, row, ctx.config.group_language, committee=False),
+                           thread_id=target.thread_id, is_group=True, key=room_key(row.id), priority=outbox.BULK)
+
+
 async def refresh(ctx: Ctx, topic, contribution_id: int, staff: list) -> None:
     """After an edit, a withdrawal, a hiding or a pin: every copy already sent shows it."""
     row = await store.with_author(ctx.conn, contribution_id)

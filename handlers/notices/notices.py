@@ -229,18 +229,9 @@ async def _preview(ctx: Ctx, conv: Conversation) -> str:
     return "\n".join(lines)
 
 
-async def _use_the_buttons(ctx: Ctx, conv: Conversation) -> bool:
-    await ctx.reply(ctx.t("Please use the buttons above: send the notice, or cancel it."))
-    return False
-
-
-async def _confirm(ctx: Ctx, conv: Conversation, choice: str) -> bool:
-    """Send or cancel; either way the flow ends here (and an unfinished draft comes back)."""
+async def _send(ctx: Ctx, conv: Conversation) -> bool:
+    """Send the notice; the flow ends here either way (and an unfinished draft comes back)."""
     t = ctx.t
-    if choice == "cancel":
-        await flows.resume(ctx, conv)
-        await ctx.reply(t("The notice was not sent."))
-        return True
     try:
         notice_id, count = await send_notice(ctx, title=conv.data["title"], body=conv.data["body"],
                                              spec=conv.data["audience"], sender_id=ctx.member.id)
@@ -260,8 +251,8 @@ NOTICE = flows.Flow("notice", STEP, [
          on_text=_typed_audience, next="title"),
     Step("title", _title_prompt, on_text=_take_title, next="body"),
     Step("body", N_("Now send the text of the notice."), on_text=_take_body, next="confirm"),
-    Step("confirm", _preview, choices=[[(N_("📢 Send"), "send"), (N_("✖ Cancel"), "cancel")]],
-         on_choice=_confirm, on_text=_use_the_buttons),
+    flows.confirm_step("confirm", _preview, (N_("📢 Send"), "send"), _send, cancelled=N_("The notice was not sent."),
+                       hint=N_("Please use the buttons above: send the notice, or cancel it.")),
 ], stale=N_("This button is no longer valid."))
 
 
