@@ -3,7 +3,7 @@ To add a feature, declare a ``FEATURE`` in its package (handlers/core/feature.py
 here; the registry refuses a command, button prefix, flow or timer kind claimed twice."""
 
 from handlers import consultation, deliberation, digests, members, notices, office, points, privacy, reports, study
-from handlers import oversight, research, selfservice, serving
+from handlers import channels, oversight, publicity, research, selfservice, serving
 from handlers.core.feature import Registry
 from handlers import console  # noqa: E402  the office's web console: /console
 
@@ -21,6 +21,8 @@ FEATURES = [  # also the order of the command menus (handlers/core/menus.py)
     privacy.FEATURE,   # /mydata, retention
     serving.FEATURE,   # 服务委员: /guide, /contacts
     selfservice.FEATURE,  # /calendar, /phone, the yearly summary
+    channels.FEATURE,  # 工作信息、政协动态、党建专栏: channels, feeds
+    publicity.FEATURE,  # the week's publicity draft
     members.FEATURE,   # joining, help, language, cancel
     console.FEATURE,   # /console: a sign-in link to the office's web console
 ]

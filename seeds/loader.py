@@ -25,9 +25,11 @@ import yaml
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from handlers.core.audience import parse as parse_audience
 from handlers.core.errors import AdminError
 from handlers.office.roster import import_roster, read_roster_file
 from handlers.office.rules import add_rule
+from storage import channels as channel_store
 from storage import calendar as calendar_store
 from storage import departments as department_store
 from storage import outcomes as outcome_store
@@ -176,6 +178,21 @@ def rule_specs(reference: dict[str, list[dict]], seed_dir: Path = SEED_DIR) -> l
     return specs
 
 
+def channel_rows(reference: dict[str, list[dict]], seed_dir: Path = SEED_DIR) -> list[dict]:
+    """channels.yaml: the city channels, then one per district (its name from districts.yaml)."""
+    data = read_yaml("channels.yaml", seed_dir)
+    rows = [{"code": r["code"], "name_zh": r["name_zh"], "name_en": r["name_en"], "district_code": None,
+             "audience": parse_audience(r.get("audience", "all"))}
+            for r in data.get("channels", [])]
+    pattern = data.get("district_channels")
+    for d in reference["districts"] if pattern else []:
+        rows.append({"code": pattern["code"].format(district=d["code"]),
+                     "name_zh": pattern["name_zh"].format(name_zh=d["name_zh"]),
+                     "name_en": pattern["name_en"].format(name_en=d["name_en"]), "district_code": d["code"],
+                     "audience": parse_audience(pattern.get("audience", "all"))})
+    return [{**row, "position": position} for position, row in enumerate(_unique(rows, "channel"), start=1)]
+
+
 async def _upsert_by_code(conn: AsyncConnection, table, rows: list[dict]) -> int:
     existing = {r.code: r._mapping for r in await conn.execute(select(table))}
     for row in rows:
@@ -218,6 +235,7 @@ async def load_seeds(db, now, *, roster: bool = True, seed_dir: Path | str | Non
         point_rules = point_rule_rows(seed_dir)
         await points_store.add_missing_rules(conn, point_rules, now)
         counts["point_rules"] = len(point_rules)
+        counts["channels"] = await channel_store.add_missing(conn, channel_rows(reference, seed_dir), now)
         if roster:
             report = await import_roster(conn, roster_rows, now, actor="seed")
             if not report.ok:

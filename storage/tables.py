@@ -18,6 +18,7 @@ import storage.selfservice  # noqa: E402,F401  member_phones, year_summaries (a 
 import storage.serving  # noqa: E402,F401  guide_pages, contacts (服务委员: /guide, /contacts)
 import storage.console  # noqa: E402,F401  console_links, console_sessions (the office's web console)
 import storage.research  # noqa: E402,F401  research_proposals, _projects, _milestones, _members, _findings, _visits
+import storage.channels  # noqa: E402,F401  channels, channel_editors, channel_items, channel_subscriptions, channel_receipts, channel_feeds, channel_feed_runs, channel_profile_consents
 
 __all__ = ["metadata"]
 import storage.oversight  # noqa: E402,F401  oversight_items, _steps, _replies, _ratings, _inspections, _findings (民主监督)

@@ -44,7 +44,8 @@ async def test_command_menus_are_registered_in_both_languages(stack):
     assert [c["command"] for c in private_zh["commands"]] == ["submit", "my", "sessions", "checkin", "deliberations",
                                                               "consultations", "research", "oversight", "settings",
                                                               "points", "record", "mydata", "guide", "contacts",
-                                                              "calendar", "phone", "cancel", "language", "help"]
+                                                              "calendar", "phone", "channels", "cancel", "language",
+                                                              "help"]
     assert private_zh["commands"][0]["description"] == zh.plain("Write a social-opinion report")
     groups_zh = next(c for c in commands if c["scope"]["type"] == "all_group_chats" and not c["language_code"])
     assert [c["command"] for c in groups_zh["commands"]] == ["bind", "help"]

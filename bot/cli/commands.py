@@ -316,6 +316,9 @@ for _group, _command in ((liaison, _office.liaison_remove), (liaison, _office.li
     _group.add_command(_command)
 from bot.cli.research import research  # noqa: E402
 main.add_command(research)
+from bot.cli.channels import channel, publicity  # noqa: E402
+main.add_command(channel)
+main.add_command(publicity)
 
 
 @main.group()

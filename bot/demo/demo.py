@@ -111,6 +111,10 @@ async def run_demo(workdir: Path, *, keep: bool = False, framework: str = "aiogr
         await play_points(app, world, pilot, transcript)
         await play_research(app, world, pilot, transcript)
         await play_oversight(app, world, pilot, transcript)
+        scene("18. 栏目: an item posted to 政协动态 reaches members at once, one opens it in full; a Hongqiao member "
+              "takes the channel in the digest, where a feed entry of the CPPCC website (served locally) lands too")
+        from bot.demo.channels_scene import channels_scene
+        await channels_scene(app, world, pilot, transcript)
     finally:
         stop.set()
         await follower

@@ -76,6 +76,7 @@ class Feature:
     on_private_membership: Handler | None = None  # a member blocked or unblocked the bot
     point_sources: Sequence[PointSource] = ()  # events that earn points (handlers/core/points.py)
     record_parts: Sequence[RecordPart] = ()  # sections of a member's duty record (履职档案)
+    settings: Sequence[Handler] = ()  # its part of /settings: replies with its own choices (channels)
 
 
 class Registry:
@@ -106,6 +107,7 @@ class Registry:
         self.on_private_membership = self._one("on_private_membership")
         self.point_sources = [source for f in self.features for source in f.point_sources]
         self.record_parts = [part for f in self.features for part in f.record_parts]
+        self.settings = [part for f in self.features for part in f.settings]
 
     def _merge(self, table: str, what: str, also: Mapping | None = None) -> dict:
         merged: dict = {}

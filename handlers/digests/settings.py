@@ -38,6 +38,8 @@ async def stats_command(ctx: Ctx) -> None:
 async def settings_command(ctx: Ctx) -> None:
     text, buttons = _settings_view(ctx.t, await store.frequency(ctx.conn, ctx.member.id))
     await ctx.reply(text, buttons=buttons)
+    for part in ctx.features.settings:  # the features' own choices (the channels)
+        await part(ctx)
 
 
 async def on_settings_button(ctx: Ctx, fields: dict) -> None:
