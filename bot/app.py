@@ -51,7 +51,8 @@ class LinkageApp:
         self.sender = Sender(self.db, self.api, self.clock, per_second=settings.rate_global_per_second,
                              per_chat_per_second=settings.rate_per_chat_per_second,
                              per_group_per_minute=settings.rate_per_group_per_minute,
-                             concurrency=settings.send_concurrency)
+                             concurrency=settings.send_concurrency, paid_broadcast=settings.paid_broadcast,
+                             paid_per_second=settings.rate_paid_per_second)
         self.dispatcher: Dispatcher | None = None
         self.scheduler: Scheduler | None = None
         self.me: dict = {}
