@@ -220,34 +220,40 @@ class Sender:
             return 1.0
         next_look = 1.0
         starting: list[tuple] = []
-        async with self.db.transaction() as conn:
-            rows = await outbox.due(conn, self.clock.now(), limit=max(200, free * 20), claim=True)  # one per chat
-            refs = _refs([r.params for r in rows], set())
-            ref_rows = await outbox.message_ids_for(conn, refs) if refs else {}
-            now = time.monotonic()  # the claim may have waited for the database
-            for row in rows:
-                if free <= 0 or row.id in self._in_flight:
-                    continue
-                counted = row.chat_id is not None and self.pacer.counts(row.method)
-                paid = counted and self._paid(row)
-                if row.chat_id is not None:
-                    if row.chat_id in self._busy_chats:
-                        continue  # this chat's previous message is still on its way
-                    wait = self.pacer.wait_for(row.chat_id, row.is_group, now, paid) if counted else 0
-                    if wait > 0:
-                        next_look = min(next_look, wait)
+        try:
+            async with self.db.transaction() as conn:
+                rows = await outbox.due(conn, self.clock.now(), limit=max(200, free * 20), claim=True)  # one per chat
+                refs = _refs([r.params for r in rows], set())
+                ref_rows = await outbox.message_ids_for(conn, refs) if refs else {}
+                now = time.monotonic()  # the claim may have waited for the database
+                for row in rows:
+                    if free <= 0 or row.id in self._in_flight:
                         continue
-                params = await self._with_refs(conn, row, ref_rows)
-                if params is None:
-                    continue
-                if paid:
-                    params = {**params, "allow_paid_broadcast": True}
-                # counted at the decision, before the request can leave: the windows stay safe
-                slot = self.pacer.take(row.chat_id, row.is_group, now, paid) if counted else None
-                starting.append((row, params, slot))
-                free -= 1
-            if starting:
-                await outbox.mark_sending(conn, [row.id for row, _, _ in starting])
+                    counted = row.chat_id is not None and self.pacer.counts(row.method)
+                    paid = counted and self._paid(row)
+                    if row.chat_id is not None:
+                        if row.chat_id in self._busy_chats:
+                            continue  # this chat's previous message is still on its way
+                        wait = self.pacer.wait_for(row.chat_id, row.is_group, now, paid) if counted else 0
+                        if wait > 0:
+                            next_look = min(next_look, wait)
+                            continue
+                    params = await self._with_refs(conn, row, ref_rows)
+                    if params is None:
+                        continue
+                    if paid:
+                        params = {**params, "allow_paid_broadcast": True}
+                    # counted at the decision, before the request can leave: the windows stay safe
+                    slot = self.pacer.take(row.chat_id, row.is_group, now, paid) if counted else None
+                    starting.append((row, params, slot))
+                    free -= 1
+                if starting:
+                    await outbox.mark_sending(conn, [row.id for row, _, _ in starting])
+        except BaseException:  # nothing starts: the slots taken count as sent now, and free their chats
+            for _, _, slot in starting:
+                if slot is not None:
+                    slot.done = time.monotonic()
+            raise
         # busy only once really starting: a failed mark must not leave a chat busy for ever
         self._busy_chats.update(row.chat_id for row, _, _ in starting if row.chat_id is not None)
         for row, params, slot in starting:

@@ -48,6 +48,9 @@ class RuntimeSettings(BaseSettings):
     restart_backoff_seconds: float = 1.0
     restart_max_failures: int = 5
     restart_window_seconds: float = 300
+    # several workers on PostgreSQL: a follower tries the leader lock, and the leader checks it
+    # still holds it, this often (bot/leader.py)
+    leader_retry_seconds: float = 1.0
 
     # Telegram's limits (scaled down in tests, never up in production)
     rate_global_per_second: float = 30
