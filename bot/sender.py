@@ -30,6 +30,10 @@ COUNTED = ("send", "copyMessage", "forwardMessage", "edit")  # method prefixes t
 PAID = ("send", "copyMessage")  # the methods that take allow_paid_broadcast
 NEVER = float("inf")  # the finish time of a message still in flight
 EPSILON = 0.001  # seconds: a window that closes exactly as the next message leaves
+# A row whose slot opens within this many seconds is claimed (and marked 'sending') now and leaves
+# the moment its slot opens: the look at the outbox and the claim's commit happen while the window
+# is still full, not after it opened (they cost tens of milliseconds a window on a busy machine).
+LOOKAHEAD = 0.1
 
 
 @dataclass(eq=False)
@@ -231,20 +235,22 @@ class Sender:
                         continue
                     counted = row.chat_id is not None and self.pacer.counts(row.method)
                     paid = counted and self._paid(row)
+                    wait = 0.0
                     if row.chat_id is not None:
                         if row.chat_id in self._busy_chats:
                             continue  # this chat's previous message is still on its way
                         wait = self.pacer.wait_for(row.chat_id, row.is_group, now, paid) if counted else 0
-                        if wait > 0:
-                            next_look = min(next_look, wait)
+                        if wait > LOOKAHEAD:  # (NEVER too: a send in flight decides it)
+                            next_look = min(next_look, wait - LOOKAHEAD)
                             continue
                     params = await self._with_refs(conn, row, ref_rows)
                     if params is None:
                         continue
                     if paid:
                         params = {**params, "allow_paid_broadcast": True}
-                    # counted at the decision, before the request can leave: the windows stay safe
-                    slot = self.pacer.take(row.chat_id, row.is_group, now, paid) if counted else None
+                    # counted now, before the request can leave; a slot that opens within the
+                    # look-ahead is claimed now and its message leaves exactly then
+                    slot = self.pacer.take(row.chat_id, row.is_group, now + wait, paid) if counted else None
                     starting.append((row, params, slot))
                     free -= 1
                 if starting:
@@ -288,6 +294,8 @@ class Sender:
     async def _send(self, row, params: dict, slot: Slot | None) -> None:
         try:
             try:
+                if slot is not None and slot.left > time.monotonic():
+                    await asyncio.sleep(slot.left - time.monotonic())  # late is safe, early never
                 result = await self.api.call(row.method, params)
             finally:
                 if slot is not None:  # answered (or failed): it reached Telegram by now, if at all

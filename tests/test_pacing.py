@@ -16,7 +16,7 @@ from collections import deque
 import pytest
 
 from bot.sandbox.state import Chat, Limits, RateLimiter
-from bot.sender import NEVER, Pacer
+from bot.sender import LOOKAHEAD, NEVER, Pacer
 
 CONCURRENCY = 8
 
@@ -48,17 +48,18 @@ def simulate(pacer: Pacer, messages: list[tuple[int, bool, bool]], rng: random.R
             if chat_id in busy or chat_id in blocked:
                 continue
             wait = pacer.wait_for(chat_id, is_group, clock, paid)
-            if wait > 0:
+            if wait > LOOKAHEAD:
                 blocked.add(chat_id)
-                next_look = min(next_look, clock + wait)
+                next_look = min(next_look, max(clock + wait - LOOKAHEAD, clock + 1e-6))
                 continue
             pending.remove(message)
-            slot = pacer.take(chat_id, is_group, clock, paid)
+            leaves = clock + wait  # claimed now, it leaves when its slot opens (the sender's look-ahead)
+            slot = pacer.take(chat_id, is_group, leaves, paid)
             out = rng.uniform(0, rtt) + (rng.uniform(0, stall) if rng.random() < 0.1 else 0)
             back = rng.uniform(0, rtt) + (rng.uniform(0, stall) if rng.random() < 0.1 else 0)
-            arrivals.append((clock + out, chat_id, is_group, paid))
+            arrivals.append((leaves + out, chat_id, is_group, paid))
             order += 1
-            heapq.heappush(in_flight, (clock + out + back, order, (slot, chat_id)))
+            heapq.heappush(in_flight, (leaves + out + back, order, (slot, chat_id)))
             busy.add(chat_id)
         if in_flight:
             next_look = min(next_look, in_flight[0][0])
