@@ -17,6 +17,7 @@ from bot import poller, webhook
 from bot.adapters import make_api
 from bot.clock import Clock
 from bot.dispatcher import Dispatcher
+from bot.leader import Leadership
 from bot.scheduler import Scheduler
 from bot.sender import Sender
 from bot.settings import Settings
@@ -29,6 +30,7 @@ from handlers.features import REGISTRY
 from storage import people
 from storage.db import Database
 from storage.health import queue_state
+from storage.leader import LeaderLock
 
 log = logging.getLogger("linkage.app")
 
@@ -51,9 +53,14 @@ class LinkageApp:
         self.sender = Sender(self.db, self.api, self.clock, per_second=settings.rate_global_per_second,
                              per_chat_per_second=settings.rate_per_chat_per_second,
                              per_group_per_minute=settings.rate_per_group_per_minute,
-                             concurrency=settings.send_concurrency)
+                             concurrency=settings.send_concurrency, paid_broadcast=settings.paid_broadcast,
+                             paid_per_second=settings.rate_paid_per_second)
         self.dispatcher: Dispatcher | None = None
-        self.scheduler: Scheduler | None = None
+        self.scheduler: Scheduler | None = None  # the leader's, for its term
+        self.config = None
+        self.leadership = Leadership(LeaderLock(self.db.url, on_notify=self.sender.wake.set), self.stop_event,
+                                     begin=self._begin_term, end=self._end_term,
+                                     retry_seconds=settings.leader_retry_seconds)
         self.me: dict = {}
         self._tasks: list[asyncio.Task] = []
         self._web_runners: list[web.AppRunner] = []
@@ -61,13 +68,13 @@ class LinkageApp:
     async def start(self, *, use_webhook: bool = False) -> None:
         await self.db.ensure_schema()
         self.me = await self.api.start()
-        config = self.settings.handler_config(self.me.get("username"))
-        self.scheduler = Scheduler(self.db, self.clock, config, on_sent=self.sender.wake,
-                                   tick_seconds=self.settings.scheduler_tick_seconds)
+        self.config = config = self.settings.handler_config(self.me.get("username"))
         self.dispatcher = Dispatcher(self.db, self.api, self.clock, config, on_sent=self.sender.wake,
-                                     on_timers=self.scheduler.refresh)
+                                     on_timers=self._timers_added)
         await self.register_commands()
-        await self.sender.recover()
+        # SQLite: this process leads, and its term begins before updates are taken, as a start always
+        # did; PostgreSQL: the first worker up leads, the others follow (bot/leader.py)
+        await self.leadership.try_lead()
         if use_webhook:
             await self._start_webhook()
         else:
@@ -75,11 +82,9 @@ class LinkageApp:
             self._watch("poller", lambda beat: poller.poll(self.db, self.api, self.clock, self.stop_event,
                                                            self.dispatcher.wake, timeout=self.settings.poll_timeout,
                                                            on_progress=beat))
-        await self.scheduler.start()
         self._watch("dispatcher", lambda beat: self.dispatcher.run(self.stop_event, on_progress=beat))
-        # the sender's progress is read from the outbox (messages finished), not beaten
-        self._watch("sender", lambda _beat: self.sender.run(self.stop_event), beats=False)
-        self._watch("scheduler", lambda beat: self.scheduler.run(self.stop_event, on_progress=beat))
+        if not self.db.is_sqlite:
+            self._watch("leader", lambda beat: self.leadership.run(on_progress=beat))
         if self.settings.health_port is not None:
             health = web.Application()
             add_health_route(health, self.health)
@@ -89,11 +94,38 @@ class LinkageApp:
             await self._serve(console_app(self.db, config, self.clock), self.settings.console_host,
                               self.settings.console_port)
         log.info("bot started", extra={"framework": self.api.name, "bot": self.me.get("username"),
-                                       "mode": "webhook" if use_webhook else "polling"})
+                                       "mode": "webhook" if use_webhook else "polling",
+                                       "leader": self.leadership.leading})
 
-    def _watch(self, name: str, run, *, beats: bool = True) -> None:
+    async def _begin_term(self, term: asyncio.Event) -> None:
+        """This process leads: re-send what the last leader (or the last stop) left 'sending',
+        rebuild the scheduler from the timers and catch up, then run the sender and the scheduler
+        until the term ends."""
+        await self.sender.recover()
+        self.scheduler = Scheduler(self.db, self.clock, self.config, on_sent=self.sender.wake,
+                                   tick_seconds=self.settings.scheduler_tick_seconds)
+        await self.scheduler.start()
+        scheduler = self.scheduler
+        # the sender's progress is read from the outbox (messages finished), not beaten
+        self._watch("sender", lambda _beat: self.sender.run(term), beats=False, until=term)
+        self._watch("scheduler", lambda beat: scheduler.run(term, on_progress=beat), until=term)
+
+    async def _end_term(self) -> None:
+        """The term ended (the lock lost, or the process stops): let the firing and the sends in
+        hand finish, start nothing new."""
+        scheduler, self.scheduler = self.scheduler, None
+        if scheduler is not None:
+            await scheduler.stop()
+        leaders = [task for task in self._tasks if task.get_name() in ("sender", "scheduler") and not task.done()]
+        await asyncio.gather(*leaders, return_exceptions=True)
+
+    async def _timers_added(self) -> None:
+        if self.scheduler is not None:  # a follower's new timers reach the leader at its next tick
+            await self.scheduler.refresh()
+
+    def _watch(self, name: str, run, *, beats: bool = True, until: asyncio.Event | None = None) -> None:
         """Run ``run(beat)`` supervised; the loop calls ``beat()`` whenever it made progress."""
-        self._tasks.append(self.supervisor.spawn(name, run, beats=beats))
+        self._tasks.append(self.supervisor.spawn(name, run, beats=beats, until=until))
 
     async def _serve(self, app: web.Application, host: str, port: int) -> None:
         runner = web.AppRunner(app)
@@ -110,8 +142,9 @@ class LinkageApp:
         except Exception:
             log.exception("the health check could not read the database")
             queues = None
-        return self.supervisor.report(queues, now, poll_timeout=self.settings.poll_timeout,
-                                      tick_seconds=self.settings.scheduler_tick_seconds)
+        report = self.supervisor.report(queues, now, poll_timeout=self.settings.poll_timeout,
+                                        tick_seconds=self.settings.scheduler_tick_seconds)
+        return {**report, "leader": self.leadership.leading}
 
     async def _start_webhook(self) -> None:
         settings = self.settings
@@ -147,7 +180,9 @@ class LinkageApp:
     async def stop(self) -> None:
         if self.scheduler is not None:
             await self.scheduler.stop()
+            self.scheduler = None
         self.stop_event.set()
+        await self.leadership.close()
         for runner in self._web_runners:
             await runner.cleanup()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -20,7 +20,7 @@ from handlers.features import REGISTRY
 from handlers.core.context import Ctx, HandlerConfig
 from handlers.core.events import Event, MalformedUpdate, parse_update
 from handlers.core.i18n import translator
-from storage import inbox, outbox, people
+from storage import inbox, leader, outbox, people
 from storage.db import Database
 
 log = logging.getLogger("linkage.dispatcher")
@@ -34,16 +34,21 @@ class Dispatcher:
         self.on_sent = on_sent  # wakes the sender when new outbox rows exist
         self.on_timers = on_timers  # tells the scheduler about new timers
         self.handled = 0
+        self.passed = 0  # updates left for a turn later: another worker was handling their sender
 
     async def run(self, stop: asyncio.Event, on_progress: Callable[[], None] = lambda: None) -> None:
         while not stop.is_set():
             self.wake.clear()
-            handled = await self.drain(stop)
+            handled_before, passed_before = self.handled, self.passed
+            batch = await self.drain(stop)
             on_progress()
-            if not handled:
+            passed_only = self.passed > passed_before and self.handled == handled_before
+            if not batch or passed_only:
+                # all passed over (another worker has their senders): look again soon; else when woken
+                timeout = 0.05 if batch else 1.0
                 waiter = asyncio.ensure_future(self.wake.wait())
                 stopper = asyncio.ensure_future(stop.wait())
-                await asyncio.wait({waiter, stopper}, timeout=1.0, return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait({waiter, stopper}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
                 waiter.cancel()
                 stopper.cancel()
 
@@ -65,12 +70,17 @@ class Dispatcher:
             sender_status = await self._sender_status(event) if router.needs_sender_status(event, REGISTRY) else None
             async with self.db.transaction() as conn:
                 now = self.clock.now()
+                if not await inbox.take_turn(conn, update_id):
+                    self.passed += 1  # another worker is on this sender's updates: a turn later
+                    return
                 if not await inbox.claim(conn, update_id, now):
                     return  # handled meanwhile by another drain (or another process)
                 member = await people.by_telegram(conn, event.user_id) if event.user_id else None
                 ctx = Ctx(event=event, conn=conn, now=now, config=self.config, features=REGISTRY, api=self.api,
                           member=member)
                 await router.dispatch(ctx, sender_status)
+                if ctx.sent:
+                    await leader.notify_sender(conn)  # the sender may lead in another process
         except MalformedUpdate as exc:  # the same every time: retrying cannot help
             log.warning("update %s is malformed (%s): parked", update_id, exc)
             await self._count_failure(update_id, None, repr(exc), park=True)

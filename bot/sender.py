@@ -27,66 +27,100 @@ log = logging.getLogger("linkage.sender")
 
 MAX_ATTEMPTS = 12
 COUNTED = ("send", "copyMessage", "forwardMessage", "edit")  # method prefixes that count as messages
-WINDOW_SLACK = 0.05  # seconds: requests arrive a little later than they leave
-# The overall window is where a burst of 30 meets the next one: a stall of either side (a busy
-# event loop, a garbage collection) that delays the first burst's arrival but not the next one's
-# makes 31 in a second. Measured on a loaded 2-core machine: stalls up to ~100 ms, hence 0.2 s
-# (25/s at most instead of 28.6/s; a 2,000-member digest then sees no 429 at all).
-BURST_SLACK = 0.2
+PAID = ("send", "copyMessage")  # the methods that take allow_paid_broadcast
+NEVER = float("inf")  # the finish time of a message still in flight
+EPSILON = 0.001  # seconds: a window that closes exactly as the next message leaves
+# A row whose slot opens within this many seconds is claimed (and marked 'sending') now and leaves
+# the moment its slot opens: the look at the outbox and the claim's commit happen while the window
+# is still full, not after it opened (they cost tens of milliseconds a window on a busy machine).
+LOOKAHEAD = 0.1
+
+
+@dataclass(eq=False)
+class Slot:
+    """One message: it reached Telegram at some moment after ``left`` and before ``done`` (the
+    answer read); ``done`` is NEVER while it is in flight."""
+
+    left: float
+    done: float = NEVER
+
+
+class Window:
+    """At most ``limit`` messages within any ``seconds``, counted as Telegram counts them: when they
+    arrive. The sender cannot see arrivals, but each one lies between the moment its message
+    left and the moment the answer came back; so a message may leave at ``now`` only if fewer than
+    ``limit`` earlier ones finished after ``now - seconds`` (or are still in flight). Whatever the
+    network and the event loop do meanwhile, no ``seconds`` of arrivals then hold ``limit + 1``:
+    of such a crowd, the one that left last would have seen the other ``limit`` still counted.
+    The price is one round trip per window instead of a fixed margin."""
+
+    def __init__(self, limit: float, seconds: float):
+        self.limit, self.seconds = limit, seconds
+        self.slots: deque[Slot] = deque()
+
+    def wait(self, now: float) -> float:
+        """Seconds until one more message may leave (0 = now)."""
+        slots, seconds = self.slots, self.seconds
+        while slots and slots[0].done + seconds + EPSILON <= now:
+            slots.popleft()
+        over = len(slots) - int(self.limit) + 1  # how many of the oldest must be out of the window
+        if over <= 0:
+            return 0.0
+        # left to right only, so a slot stays while an older one is counted (a little conservative)
+        latest = max(slots[i].done for i in range(over))
+        return latest + seconds + EPSILON - now  # NEVER while one of them is in flight
+
+    def add(self, slot: Slot) -> None:
+        self.slots.append(slot)
 
 
 @dataclass
 class Pacer:
-    """Sliding windows, so no second (or minute) ever holds more than the limit."""
+    """Telegram's three limits, each a ``Window`` of finish times: overall per second (the paid
+    broadcasts' own, higher one for rows sent with ``allow_paid_broadcast``), one message per chat
+    per ``1 / per_chat_per_second``, and per group per minute."""
 
     per_second: float
     per_chat_per_second: float
     per_group_per_minute: float
-    overall: deque = field(default_factory=deque)
-    per_group: dict = field(default_factory=lambda: defaultdict(deque))
+    paid_per_second: float = 1000
+    overall: Window = field(init=False)
+    paid: Window = field(init=False)
+    per_group: dict = field(init=False)
     last_in_chat: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.overall = Window(self.per_second, 1.0)
+        self.paid = Window(self.paid_per_second, 1.0)  # every message, paid or not, counts here
+        self.per_group = defaultdict(lambda: Window(self.per_group_per_minute, 60.0))
 
     @staticmethod
     def counts(method: str) -> bool:
         return method.startswith(COUNTED)
 
-    def wait_for(self, chat_id: int, is_group: bool, now: float) -> float:
-        """Seconds until a message to this chat may leave (0 = now)."""
-        waits = [0.0]
-        window = 1.0 + BURST_SLACK
-        while self.overall and now - self.overall[0] >= window:
-            self.overall.popleft()
-        if len(self.overall) >= self.per_second:
-            waits.append(self.overall[0] + window - now)
+    def wait_for(self, chat_id: int, is_group: bool, now: float, paid: bool = False) -> float:
+        """Seconds until a message to this chat may leave (0 = now; NEVER = when a send in
+        flight finishes)."""
+        waits = [self.paid.wait(now)]
+        if not paid:
+            waits.append(self.overall.wait(now))
         last = self.last_in_chat.get(chat_id)
         if last is not None:
-            waits.append(last + 1.0 / self.per_chat_per_second + WINDOW_SLACK - now)
+            waits.append(last.done + 1.0 / self.per_chat_per_second + EPSILON - now)
         if is_group:
-            group = self.per_group[chat_id]
-            minute = 60.0 + WINDOW_SLACK
-            while group and now - group[0] >= minute:
-                group.popleft()
-            if len(group) >= self.per_group_per_minute:
-                waits.append(group[0] + minute - now)
-        return max(waits)
+            waits.append(self.per_group[chat_id].wait(now))
+        return max(0.0, *waits)
 
-    def take(self, chat_id: int, is_group: bool, now: float) -> None:
-        self.overall.append(now)
-        self.last_in_chat[chat_id] = now
+    def take(self, chat_id: int, is_group: bool, now: float, paid: bool = False) -> Slot:
+        """Count a message leaving now; the caller sets the slot's ``done`` once answered."""
+        slot = Slot(now)
+        self.paid.add(slot)
+        if not paid:
+            self.overall.add(slot)
+        self.last_in_chat[chat_id] = slot
         if is_group:
-            self.per_group[chat_id].append(now)
-
-    def restamp(self, taken: list[tuple[int, bool]], leave: float) -> None:
-        """The messages just taken (the last ``len(taken)`` of the window, one per chat) leave at
-        ``leave``, after the database work that followed the decision: stamp them with it, so the
-        windows measure what Telegram sees. A stamp from before that work lets the next window open
-        early whenever the work was slow (a lock wait) and Telegram counts 31 in a second."""
-        for index in range(1, len(taken) + 1):
-            self.overall[-index] = leave
-        for chat_id, is_group in taken:
-            self.last_in_chat[chat_id] = leave
-            if is_group:
-                self.per_group[chat_id][-1] = leave
+            self.per_group[chat_id].add(slot)
+        return slot
 
 
 @dataclass
@@ -123,9 +157,11 @@ def _resolve(value: Any, ids: dict[str, int]) -> Any:
 
 class Sender:
     def __init__(self, db: Database, api: BotApi, clock: Clock, *, per_second: float = 30,
-                 per_chat_per_second: float = 1, per_group_per_minute: float = 20, concurrency: int = 8):
+                 per_chat_per_second: float = 1, per_group_per_minute: float = 20, concurrency: int = 8,
+                 paid_broadcast: bool = False, paid_per_second: float = 1000):
         self.db, self.api, self.clock = db, api, clock
-        self.pacer = Pacer(per_second, per_chat_per_second, per_group_per_minute)
+        self.pacer = Pacer(per_second, per_chat_per_second, per_group_per_minute, paid_per_second)
+        self.paid_broadcast = paid_broadcast
         self.concurrency = concurrency
         self.wake = asyncio.Event()
         self.stats = SenderStats()
@@ -175,49 +211,67 @@ class Sender:
         return False
 
     async def step(self) -> float:
-        """Start every send that may go now; returns how long to wait before looking again."""
+        """Start every send that may go now; returns how long to wait before looking again.
+
+        The rows are claimed in one transaction: read with ``FOR UPDATE SKIP LOCKED`` (PostgreSQL;
+        nothing on SQLite, whose writer is alone anyway), marked 'sending', committed; a second
+        sender (a leader that lost its lock and does not know it yet) passes over them."""
         now = time.monotonic()
         if now < self._paused_until:
             return self._paused_until - now
         free = self.concurrency - len(self._in_flight)
         if free <= 0:
             return 1.0
-        async with self.db.read() as conn:
-            rows = await outbox.due(conn, self.clock.now(), limit=max(200, free * 20))  # one per chat
-            refs = _refs([r.params for r in rows], set())
-            ref_rows = await outbox.message_ids_for(conn, refs) if refs else {}
         next_look = 1.0
         starting: list[tuple] = []
-        for row in rows:
-            if free <= 0 or row.id in self._in_flight:
-                continue
-            counted = row.chat_id is not None and self.pacer.counts(row.method)
-            if row.chat_id is not None:
-                if row.chat_id in self._busy_chats:
-                    continue  # this chat's previous message is still on its way
-                wait = self.pacer.wait_for(row.chat_id, row.is_group, now) if counted else 0
-                if wait > 0:
-                    next_look = min(next_look, wait)
-                    continue
-            params = await self._with_refs(row, ref_rows)
-            if params is None:
-                continue
-            if counted:
-                self.pacer.take(row.chat_id, row.is_group, now)
-            starting.append((row, params))
-            free -= 1
-        if starting:
+        try:
             async with self.db.transaction() as conn:
-                await outbox.mark_sending(conn, [row.id for row, _ in starting])
-            # busy only once really starting: a failed mark must not leave a chat busy for ever
-            self._busy_chats.update(row.chat_id for row, _ in starting if row.chat_id is not None)
-            self.pacer.restamp([(row.chat_id, row.is_group) for row, _ in starting
-                                if row.chat_id is not None and self.pacer.counts(row.method)], time.monotonic())
-            for row, params in starting:
-                self._in_flight[row.id] = asyncio.create_task(self._send(row, params))
+                rows = await outbox.due(conn, self.clock.now(), limit=max(200, free * 20), claim=True)  # one per chat
+                refs = _refs([r.params for r in rows], set())
+                ref_rows = await outbox.message_ids_for(conn, refs) if refs else {}
+                now = time.monotonic()  # the claim may have waited for the database
+                for row in rows:
+                    if free <= 0 or row.id in self._in_flight:
+                        continue
+                    counted = row.chat_id is not None and self.pacer.counts(row.method)
+                    paid = counted and self._paid(row)
+                    wait = 0.0
+                    if row.chat_id is not None:
+                        if row.chat_id in self._busy_chats:
+                            continue  # this chat's previous message is still on its way
+                        wait = self.pacer.wait_for(row.chat_id, row.is_group, now, paid) if counted else 0
+                        if wait > LOOKAHEAD:  # (NEVER too: a send in flight decides it)
+                            next_look = min(next_look, wait - LOOKAHEAD)
+                            continue
+                    params = await self._with_refs(conn, row, ref_rows)
+                    if params is None:
+                        continue
+                    if paid:
+                        params = {**params, "allow_paid_broadcast": True}
+                    # counted now, before the request can leave; a slot that opens within the
+                    # look-ahead is claimed now and its message leaves exactly then
+                    slot = self.pacer.take(row.chat_id, row.is_group, now + wait, paid) if counted else None
+                    starting.append((row, params, slot))
+                    free -= 1
+                if starting:
+                    await outbox.mark_sending(conn, [row.id for row, _, _ in starting])
+        except BaseException:  # nothing starts: the slots taken count as sent now, and free their chats
+            for _, _, slot in starting:
+                if slot is not None:
+                    slot.done = time.monotonic()
+            raise
+        # busy only once really starting: a failed mark must not leave a chat busy for ever
+        self._busy_chats.update(row.chat_id for row, _, _ in starting if row.chat_id is not None)
+        for row, params, slot in starting:
+            self._in_flight[row.id] = asyncio.create_task(self._send(row, params, slot))
         return next_look
 
-    async def _with_refs(self, row, ref_rows: dict) -> dict | None:
+    def _paid(self, row) -> bool:
+        """Bulk rows to members go with ``allow_paid_broadcast`` when the office pays for it."""
+        return (self.paid_broadcast and row.priority == outbox.BULK and not row.is_group
+                and row.method.startswith(PAID))
+
+    async def _with_refs(self, conn, row, ref_rows: dict) -> dict | None:
         """Fill in message ids of earlier rows; None = not yet (or never) possible."""
         wanted = _refs(row.params, set())
         if not wanted:
@@ -231,17 +285,21 @@ class Sender:
                 params = dict(row.params)
                 if params.pop("reply_parameters", None) is not None and not _refs(params, set()):
                     return params  # a reply whose original never arrived goes as a plain message
-                async with self.db.transaction() as conn:
-                    await outbox.mark_final(conn, row.id, "failed", f"{key} was never delivered",
-                                            self.clock.now())
+                await outbox.mark_final(conn, row.id, "failed", f"{key} was never delivered", self.clock.now())
                 self.stats.failed += 1
                 return None
             ids[key] = message_id
         return _resolve(row.params, ids)
 
-    async def _send(self, row, params: dict) -> None:
+    async def _send(self, row, params: dict, slot: Slot | None) -> None:
         try:
-            result = await self.api.call(row.method, params)
+            try:
+                if slot is not None and slot.left > time.monotonic():
+                    await asyncio.sleep(slot.left - time.monotonic())  # late is safe, early never
+                result = await self.api.call(row.method, params)
+            finally:
+                if slot is not None:  # answered (or failed): it reached Telegram by now, if at all
+                    slot.done = time.monotonic()
         except ApiError as exc:
             await self._failed(row, exc)
         except Exception as exc:  # an unexpected error is treated like a network error

@@ -51,12 +51,19 @@ class RuntimeSettings(BaseSettings):
     restart_backoff_seconds: float = 1.0
     restart_max_failures: int = 5
     restart_window_seconds: float = 300
+    # several workers on PostgreSQL: a follower tries the leader lock, and the leader checks it
+    # still holds it, this often (bot/leader.py)
+    leader_retry_seconds: float = 1.0
 
     # Telegram's limits (scaled down in tests, never up in production)
     rate_global_per_second: float = 30
     rate_per_chat_per_second: float = 1
     rate_per_group_per_minute: float = 20
     send_concurrency: int = 8
+    # bulk rows to members (digests, broadcasts) sent with allow_paid_broadcast: up to 1,000/s
+    # instead of 30/s, for 0.1 Telegram Stars a message from the bot's balance
+    paid_broadcast: bool = False
+    rate_paid_per_second: float = 1000
     max_file_mb: int = HandlerConfig.max_file_bytes // MB  # what members send; handlers get it in bytes
 
     @field_validator("quiet_hours", check_fields=False)  # a HandlerConfig field: checked at start, not at 21:00

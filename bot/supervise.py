@@ -66,18 +66,22 @@ class Supervisor:
         return self.loops.setdefault(name, LoopState(name, beats=beats))
 
     def spawn(self, name: str, run: Callable[[Callable[[], None]], Awaitable[None]], *,
-              beats: bool = True) -> asyncio.Task:
-        """Run ``run(progress)`` until the stop event, starting it again whenever it fails."""
+              beats: bool = True, until: asyncio.Event | None = None) -> asyncio.Task:
+        """Run ``run(progress)`` until the stop event (or ``until``: the leader's loops end with its
+        term), starting it again whenever it fails."""
         state = self.loop(name, beats=beats)
-        if not beats:
-            state.state = "running"
-        return asyncio.create_task(self._watch(state, run), name=name)
+        state.state = "running" if not beats else "starting"
+        return asyncio.create_task(self._watch(state, run, until or self.stop), name=name)
 
-    async def _watch(self, state: LoopState, run: Callable[[Callable[[], None]], Awaitable[None]]) -> None:
-        while not self.stop.is_set():
+    async def _watch(self, state: LoopState, run: Callable[[Callable[[], None]], Awaitable[None]],
+                     until: asyncio.Event) -> None:
+        def ended() -> bool:
+            return self.stop.is_set() or until.is_set()
+
+        while not ended():
             try:
                 await run(state.progress)
-                if self.stop.is_set():
+                if ended():
                     break
                 raise RuntimeError(f"the {state.name} loop returned without being stopped")
             except Exception as exc:
@@ -86,7 +90,7 @@ class Supervisor:
                 delay = min(self.max_backoff, self.first_backoff * 2 ** (len(state.failures) - 1))
                 state.state = "restarting"
                 log.warning("starting %s again in %.1f s", state.name, delay)
-                await sleep_unless_stopped(self.stop, delay)
+                await sleep_unless_stopped(until, delay)
                 state.restarts += 1
                 if not state.beats:
                     state.state = "running"

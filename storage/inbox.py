@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, cast, delete, func, select, update
+from sqlalchemy import String, and_, cast, delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.db import Database, insert_ignoring_duplicates
@@ -32,6 +32,32 @@ async def store(db: Database, updates: list[dict], now: datetime) -> int:
 # Who sent an update, read inside the database: as text, since a malformed payload's "id" may be
 # anything (a cast could fail the query, and with it every batch after).
 SENDER_PATHS = [(kind, "from", "id") for kind in ("message", "edited_message", "callback_query", "my_chat_member")]
+
+
+SENDER_LOCKS = 0x4C4B  # the first key of the per-sender advisory locks (the second: the sender's hash)
+
+
+def _sender(table):
+    payload = table.c.payload
+    return func.coalesce(*(payload[path].as_string() for path in SENDER_PATHS), cast(table.c.update_id, String))
+
+
+async def take_turn(conn: AsyncConnection, update_id: int) -> bool:
+    """Several workers on one PostgreSQL drain one inbox: may this transaction handle the update
+    now? Yes when no other worker is handling one of the same sender's (a transaction-scoped
+    advisory lock on the sender, tried, not waited for) and none of the sender's earlier updates
+    is still waiting — a later one never overtakes it, whichever worker reads it first. False:
+    leave it; it comes round again in a later batch. On SQLite one process drains in order: yes."""
+    if conn.dialect.name == "sqlite":
+        return True
+    this = inbox.alias("this")
+    sender = select(_sender(this)).where(this.c.update_id == update_id).scalar_subquery()
+    if not (await conn.execute(select(func.pg_try_advisory_xact_lock(SENDER_LOCKS, func.hashtext(sender))))).scalar():
+        return False
+    earlier = inbox.alias("earlier")
+    waiting = exists().where(and_(earlier.c.status == "new", earlier.c.update_id < update_id,
+                                  _sender(earlier) == sender))
+    return not (await conn.execute(select(waiting))).scalar()
 
 
 async def next_batch(conn: AsyncConnection, limit: int = 50) -> list:

@@ -30,22 +30,26 @@ async def enqueue(conn: AsyncConnection, *, method: str, params: dict, now: date
         "created_at": now})
 
 
-async def due(conn: AsyncConnection, now: datetime, limit: int) -> list:
+async def due(conn: AsyncConnection, now: datetime, limit: int, *, claim: bool = False) -> list:
     """The rows that may go now, interactive before bulk, oldest first: of each chat only its
     earliest unfinished row (and none while that one is being sent or waits for a retry), so a
     chat's messages never overtake each other and a chat with a thousand rows takes one place in
     the batch, not a thousand. Rows addressed to no chat (button answers) are all due. A row that
     never failed and whose time has not come (a reminder held until quiet hours end) does not
-    hold up the chat's later rows: an answer to the member goes past it."""
+    hold up the chat's later rows: an answer to the member goes past it.
+
+    ``claim``: lock the rows for this transaction, passing over rows another transaction holds
+    (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite has no row locks and one writer at a time)."""
     heads = (select(func.min(outbox.c.id))
              .where(outbox.c.status.in_(("pending", "sending")), outbox.c.chat_id.is_not(None),
                     or_(outbox.c.not_before <= now, outbox.c.error.is_not(None), outbox.c.status == "sending"))
              .group_by(outbox.c.chat_id))
-    rows = await conn.execute(
-        select(outbox).where(outbox.c.status == "pending", outbox.c.not_before <= now,
-                             or_(outbox.c.chat_id.is_(None), outbox.c.id.in_(heads)))
-        .order_by(outbox.c.priority, outbox.c.id).limit(limit))
-    return list(rows)
+    query = (select(outbox).where(outbox.c.status == "pending", outbox.c.not_before <= now,
+                                  or_(outbox.c.chat_id.is_(None), outbox.c.id.in_(heads)))
+             .order_by(outbox.c.priority, outbox.c.id).limit(limit))
+    if claim:
+        query = query.with_for_update(skip_locked=True, of=outbox)
+    return list(await conn.execute(query))
 
 
 async def message_ids_for(conn: AsyncConnection, keys: set[str]) -> dict[str, tuple[str, int | None]]:

@@ -153,3 +153,24 @@ async def test_a_chats_backlog_does_not_delay_another_chats_message(rig):
     assert order.index("not behind the backlog") <= 2, order[:5]  # before the backlog's third row
     backlog = [text for text in order if text.startswith("backlog")]
     assert backlog == [f"backlog {i}" for i in range(len(backlog))]  # the chat's own order is kept
+
+
+async def test_paid_broadcast_sends_bulk_rows_with_allow_paid_broadcast_and_answers_stay_unpaid(rig):
+    server, sb, db, clock, unpaid = rig
+    users = [await sb.user(f"P{i}") for i in range(40)]
+    for user in users:
+        await sb.send(user, "/start")
+    sender = Sender(db, unpaid.api, clock, per_second=30 * SCALE, per_chat_per_second=SCALE,
+                    per_group_per_minute=20 * SCALE, paid_broadcast=True, paid_per_second=1000 * SCALE)
+    async with db.transaction() as conn:
+        for user in users:
+            await outbox.enqueue(conn, method="sendMessage", params={"chat_id": user.id, "text": "digest"},
+                                 chat_id=user.id, now=clock.now(), priority=outbox.BULK)
+        await outbox.enqueue(conn, method="sendMessage", params={"chat_id": users[0].id, "text": "an answer"},
+                             chat_id=users[0].id, now=clock.now())
+    assert await sender.drain(timeout=60)
+    calls = {(int(c["params"]["chat_id"]), c["params"]["text"]): c["params"] for c in await sb.calls("sendMessage")}
+    assert all(calls[(u.id, "digest")].get("allow_paid_broadcast") in (True, "true") for u in users)
+    assert "allow_paid_broadcast" not in calls[(users[0].id, "an answer")]
+    stats = await sb.stats()
+    assert stats["paid_broadcasts"] == 40 and stats["rate_limited"] == 0

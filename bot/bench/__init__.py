@@ -1,2 +1,2 @@
-"""``linkage bench``: benchmarks that measure and print (``updates``, ``broadcast``), and the child
-process runner they share with the tests that start ``linkage`` as a real process."""
+"""``linkage bench``: benchmarks that measure and print (``updates``, ``broadcast``, ``failover``),
+and the child process runner they share with the tests that start ``linkage`` as a real process."""

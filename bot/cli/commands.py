@@ -350,4 +350,6 @@ def bench_updates(framework: str, members: int, seconds: float) -> None:
 
 from bot.bench.broadcast import broadcast  # noqa: E402
 bench.add_command(broadcast)
+from bot.bench.failover import failover  # noqa: E402
+bench.add_command(failover)
 

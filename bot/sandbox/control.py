@@ -364,6 +364,7 @@ class Control:
                 "avg_per_second": round(len(sent) / span, 2) if span else float(len(sent)),
                 "sent_per_second": [[s - int(sent[0]), n] for s, n in sorted(per_second.items())],
                 "rate_limited": sum(b.rate_limited for b in bots),
+                "paid_broadcasts": sum(b.paid_broadcasts for b in bots),
                 "faults_fired": sum(f["bot_id"] in ids for f in self.world.faults_fired),
                 "pending_updates": sum(len(b.updates) for b in bots)}
 

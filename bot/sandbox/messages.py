@@ -22,12 +22,13 @@ LINK_PREVIEW_FLAGS = ("is_disabled", "prefer_small_media", "prefer_large_media",
 class MessageMethods:
     """Mixed into ``SandboxServer``: the methods that send and change messages."""
 
-    def _slot(self, bot: BotState, chat: Chat) -> None:
-        wait = bot.limiter.acquire(self.limits, chat, time.monotonic())
+    def _slot(self, bot: BotState, chat: Chat, paid: bool = False) -> None:
+        wait = bot.limiter.acquire(self.limits, chat, time.monotonic(), paid)
         if wait:
             bot.rate_limited += 1
             raise ApiError(429, f"Too Many Requests: retry after {wait}", retry_after=wait)
         bot.sent_at.append(time.time())
+        bot.paid_broadcasts += paid
 
     @staticmethod
     def _formatted(p: Params, field: str, entities_field: str, limit: int, required: bool) -> dict:
@@ -102,7 +103,7 @@ class MessageMethods:
         if thread is None and reply_to is not None:
             thread = chat.messages[reply_to].thread_id  # replies land in the replied message's topic
         markup = self._markup(p)
-        self._slot(bot, chat)
+        self._slot(bot, chat, paid=p.flag("allow_paid_broadcast"))
         msg = chat.add(sender=bot.user, content=content() if callable(content) else content, bot_id=bot.id,
                        thread_id=thread, reply_to=reply_to, reply_markup=markup)
         self.log_message("message", msg)

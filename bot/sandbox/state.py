@@ -40,6 +40,9 @@ class Limits:
     chat_per_second: float = 1.0    # one chat
     chat_burst: int = 3             # short burst allowed in one chat before the 1/s pace applies
     group_per_minute: float = 20.0  # one group/supergroup, all its topics together
+    # messages sent with allow_paid_broadcast skip the 30/s broadcasting limit, up to this many a
+    # second (every message of the bot, paid or not, counts here); the per-chat and group limits stay
+    paid_per_second: float = 1000.0
     scale: float = 1.0
 
     def update(self, values: dict) -> None:
@@ -56,22 +59,29 @@ class Limits:
 
 
 class RateLimiter:
-    """Per-bot flood control: a 1 s window overall, a token bucket per chat, a 60 s window per group."""
+    """Per-bot flood control: a 1 s window overall (of messages sent without allow_paid_broadcast),
+    a 1 s window of all messages (the paid broadcasts' limit), a token bucket per chat, a 60 s
+    window per group."""
 
     def __init__(self) -> None:
         self.window: deque[float] = deque()
+        self.paid_window: deque[float] = deque()
         self.buckets: dict[int, tuple[float, float]] = {}  # chat id -> (tokens, last refill)
         self.groups: dict[int, deque[float]] = {}
 
-    def acquire(self, limits: Limits, chat: Chat, t: float) -> int | None:
-        """Take a slot and return None, or return the whole seconds to wait (taking nothing)."""
+    def acquire(self, limits: Limits, chat: Chat, t: float, paid: bool = False) -> int | None:
+        """Take a slot and return None, or return the whole seconds to wait (taking nothing).
+        ``paid``: the message was sent with allow_paid_broadcast."""
         if not limits.enabled:
             return None
         waits = []
-        per_second = limits.per_second * limits.scale
-        _expire(self.window, t - 1)
-        if len(self.window) >= per_second:
-            waits.append(self.window[-math.ceil(per_second)] + 1 - t)
+        windows = [(self.paid_window, limits.paid_per_second * limits.scale)]
+        if not paid:
+            windows.append((self.window, limits.per_second * limits.scale))
+        for window, per_second in windows:
+            _expire(window, t - 1)
+            if len(window) >= per_second:
+                waits.append(window[-math.ceil(per_second)] + 1 - t)
         rate, cap = limits.chat_per_second * limits.scale, max(1.0, limits.chat_burst * limits.scale)
         tokens, last = self.buckets.get(chat.id, (cap, t))
         tokens = min(cap, tokens + (t - last) * rate)
@@ -86,7 +96,8 @@ class RateLimiter:
                 waits.append(group[-math.ceil(per_minute)] + 60 - t)
         if waits:
             return max(1, math.ceil(max(waits)))
-        self.window.append(t)
+        for window, _ in windows:
+            window.append(t)
         self.buckets[chat.id] = (tokens - 1, t)
         if group is not None:
             group.append(t)
@@ -284,6 +295,7 @@ class BotState:
         self.statuses: Counter[int] = Counter()
         self.sent_at: list[float] = []        # times of counted (rate-limited) actions performed
         self.rate_limited = 0
+        self.paid_broadcasts = 0              # messages sent with allow_paid_broadcast (0.1 Stars each)
 
     @property
     def user(self) -> dict:
