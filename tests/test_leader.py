@@ -25,7 +25,7 @@ NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 async def pg():
     async with fresh_postgres_database() as url:
         db = Database(url)
-        await db.create_schema()
+        await db.ensure_schema()
         yield db
         await db.close()
 
