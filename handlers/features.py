@@ -2,10 +2,9 @@
 To add a feature, declare a ``FEATURE`` in its package (handlers/core/feature.py) and list it
 here; the registry refuses a command, button prefix, flow or timer kind claimed twice."""
 
-from handlers import consultation, deliberation, digests, members, notices, office, points, privacy, reports, study
-from handlers import channels, oversight, publicity, research, selfservice, serving
+from handlers import (channels, console, consultation, deliberation, digests, members, notices, office, oversight,
+                      points, privacy, publicity, reports, research, selfservice, serving, study)
 from handlers.core.feature import Registry
-from handlers import console  # noqa: E402  the office's web console: /console
 
 FEATURES = [  # also the order of the command menus (handlers/core/menus.py)
     reports.FEATURE,   # 社情民意信息: submit, /my, cards, deadlines, co-signers

@@ -23,6 +23,7 @@ from bot.cli import main as cli_main
 from bot.console.app import make_app
 from bot.console.auth import REFUSALS
 from bot.console.web import COOKIE
+from handlers.core.localtime import local_day
 from handlers.console.signin import login_link_for
 from handlers.core.context import Ctx
 from handlers.core.errors import AdminError
@@ -325,7 +326,7 @@ async def test_exports_download_in_scope_and_refuse_bad_input(stack):
         await sign_in(client, stack, "Q001")
         page = await text(await client.get("/exports"))
         csrf = csrf_of(page)
-        today = stack.app.clock.now().date().isoformat()
+        today = local_day(stack.app.clock.now()).isoformat()  # the office's day (Asia/Shanghai), as the form means it
         form = {"csrf": csrf, "from": "2020-01-01", "to": "2099-01-01", "format": "csv"}
         too_long = await client.post("/exports/reports", data=form)
         assert too_long.status == 400 and zh.plain("A period is at most a year.") in await text(too_long)
@@ -408,7 +409,7 @@ async def test_a_member_who_reads_english_gets_the_console_in_english(stack):
 
 async def test_the_console_and_the_command_line_export_the_same_rows(stack, tmp_path, monkeypatch):
     await reports_world(stack)
-    today = stack.app.clock.now().date().isoformat()
+    today = local_day(stack.app.clock.now()).isoformat()  # the office's day
     monkeypatch.setenv("LINKAGE_DATABASE", stack.app.settings.database)
     out = tmp_path / "cli.csv"
     result = await asyncio.to_thread(CliRunner().invoke, cli_main, ["export", "reports", "--from", today, "--to", today,
