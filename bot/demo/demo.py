@@ -15,6 +15,7 @@ from aiohttp import web
 from bot import logs
 from bot.app import LinkageApp
 from bot.sandbox import Limits, SandboxClient, SandboxServer
+from bot.demo.channels_scene import channels_scene
 from bot.demo.scenario import World, build_pilot, consultation_scene
 from bot.settings import Settings
 from seeds.loader import load_seeds
@@ -113,7 +114,6 @@ async def run_demo(workdir: Path, *, keep: bool = False, framework: str = "aiogr
         await play_oversight(app, world, pilot, transcript)
         scene("18. 栏目: an item posted to 政协动态 reaches members at once, one opens it in full; a Hongqiao member "
               "takes the channel in the digest, where a feed entry of the CPPCC website (served locally) lands too")
-        from bot.demo.channels_scene import channels_scene
         await channels_scene(app, world, pilot, transcript)
     finally:
         stop.set()
