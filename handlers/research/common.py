@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import html
 
-from handlers.core import roles
+from handlers.core import flows, roles
 from handlers.core.buttons import ButtonData, Optional
-from handlers.core.context import Buttons
+from handlers.core.context import Buttons, Ctx
 from handlers.core.errors import AdminError
 from handlers.core.i18n import N_, translator
 from handlers.core.localtime import shown
 from storage import deliberation as committee_store
 from storage import outbox, people, reference
 from storage import research as store
+from storage.conversations import Conversation
 
 # a member's and a director's presses: id is a project's (join, decline, finding, progress, paper, visit) or a
 # proposal's (accept, merge, refuse); propose and open take none
@@ -138,3 +139,25 @@ async def refresh_proposal_cards(ctx, proposal_id: int) -> None:
         if key in sent:
             text, buttons = await proposal_card(ctx.conn, proposal, member.language)
             await ctx.edit(member.telegram_user_id, {"$ref": key}, text, buttons=buttons)
+
+
+async def choose_committee(ctx: Ctx, conv: Conversation, code: str) -> bool:
+    """A flow's choice of the committee a proposal or project is for (or the office)."""
+    if code != OFFICE and code not in {row.code for row in await reference.rows_of(ctx.conn, "committee")}:
+        return False
+    conv.data["committee"] = None if code == OFFICE else code
+    return True
+
+
+def take_text(key: str, limit: int):
+    """A flow's text step that keeps at most ``limit`` characters under ``key``."""
+    async def take(ctx: Ctx, conv: Conversation) -> bool:
+        text = await flows.text_input(ctx)
+        if text is None:
+            return False
+        if len(text) > limit:
+            await ctx.reply(ctx.t("At most {limit} characters, please. Send a shorter one.", limit=limit))
+            return False
+        conv.data[key] = text
+        return True
+    return take

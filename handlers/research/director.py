@@ -13,7 +13,7 @@ from handlers.core.flows import Step, file_problem
 from handlers.core.i18n import N_
 from handlers.core.localtime import show_span, shown
 from handlers.research import projects
-from handlers.research.common import (ACT, DIRECTORS_ONLY, GONE, MILESTONE, NOT_OPEN, OFFICE, STEP_LABELS, TEXT_LIMIT,
+from handlers.research.common import (choose_committee, take_text, ACT, DIRECTORS_ONLY, GONE, MILESTONE, NOT_OPEN, OFFICE, STEP_LABELS, TEXT_LIMIT,
                                       TITLE_LIMIT, ResearchError, committee_name, directs, esc, may_open,
                                       milestone_lines, places_text)
 from storage import conversations, reference
@@ -55,26 +55,6 @@ async def _committees(ctx: Ctx, conv: Conversation):
     rows = await reference.rows_of(ctx.conn, "committee")
     return flows.grid([(reference.name(row, ctx.t.lang), row.code) for row in rows], 2) + [
         [(await committee_name(ctx.conn, None, ctx.t.lang), OFFICE)]]
-
-
-async def _choose_committee(ctx: Ctx, conv: Conversation, code: str) -> bool:
-    if code != OFFICE and code not in {row.code for row in await reference.rows_of(ctx.conn, "committee")}:
-        return False
-    conv.data["committee"] = None if code == OFFICE else code
-    return True
-
-
-def _taker(key: str, limit: int):
-    async def take(ctx: Ctx, conv: Conversation) -> bool:
-        text = await flows.text_input(ctx)
-        if text is None:
-            return False
-        if len(text) > limit:
-            await ctx.reply(ctx.t("At most {limit} characters, please. Send a shorter one.", limit=limit))
-            return False
-        conv.data[key] = text
-        return True
-    return take
 
 
 async def _take_questions(ctx: Ctx, conv: Conversation) -> bool:
@@ -145,10 +125,10 @@ async def _open(ctx: Ctx, conv: Conversation) -> bool:
 
 OPEN = flows.Flow("research_open", STEP, [
     Step("committee", N_("<b>New research project.</b> Which committee directs it? /cancel stops."),
-         choices=_committees, on_choice=_choose_committee, next="title"),
+         choices=_committees, on_choice=choose_committee, next="title"),
     Step("title", N_("<b>New research project.</b> Send its title (at most 60 characters). /cancel stops."),
-         on_text=_taker("title", TITLE_LIMIT), next="goal"),
-    Step("goal", N_("Send the project's goal: what the research is for."), on_text=_taker("goal", TEXT_LIMIT),
+         on_text=take_text("title", TITLE_LIMIT), next="goal"),
+    Step("goal", N_("Send the project's goal: what the research is for."), on_text=take_text("goal", TEXT_LIMIT),
          next="questions"),
     Step("questions", N_("Send the questions it sets out to answer, one a line, or press No questions."),
          choices=[[(N_("No questions"), "none")]], on_choice=_no_questions, on_text=_take_questions, next="plan"),

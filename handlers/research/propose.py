@@ -12,7 +12,7 @@ from handlers.core.context import Ctx, clip
 from handlers.core.flows import Step, file_problem
 from handlers.core.i18n import N_
 from handlers.research import director, projects
-from handlers.research.common import (DIRECTORS_ONLY, GONE, MERGE_INTO, OFFICE, STATUS, TEXT_LIMIT, TITLE_LIMIT,
+from handlers.research.common import (choose_committee, take_text, DIRECTORS_ONLY, GONE, MERGE_INTO, OFFICE, STATUS, TEXT_LIMIT, TITLE_LIMIT,
                                       ResearchError, committee_name, deciders, esc, proposal_card, proposal_card_key)
 from storage import conversations, reference
 from storage import research as store
@@ -32,26 +32,6 @@ async def _committees(ctx: Ctx, conv: Conversation):
     rows = await reference.rows_of(ctx.conn, "committee")
     choices = [(clip(reference.name(row, ctx.t.lang), 30), row.code) for row in rows]
     return flows.grid(choices, 2) + [[(await committee_name(ctx.conn, None, ctx.t.lang), OFFICE)]]
-
-
-async def _choose_committee(ctx: Ctx, conv: Conversation, code: str) -> bool:
-    if code != OFFICE and code not in {row.code for row in await reference.rows_of(ctx.conn, "committee")}:
-        return False
-    conv.data["committee"] = None if code == OFFICE else code
-    return True
-
-
-def _taker(key: str, limit: int):
-    async def take(ctx: Ctx, conv: Conversation) -> bool:
-        text = await flows.text_input(ctx)
-        if text is None:
-            return False
-        if len(text) > limit:
-            await ctx.reply(ctx.t("At most {limit} characters, please. Send a shorter one.", limit=limit))
-            return False
-        conv.data[key] = text
-        return True
-    return take
 
 
 async def _take_file(ctx: Ctx, conv: Conversation) -> bool:
@@ -91,13 +71,13 @@ async def _send(ctx: Ctx, conv: Conversation) -> bool:
 
 PROPOSE = flows.Flow("research_propose", STEP, [
     Step("committee", N_("<b>Propose a research direction.</b> Which committee should take it up? /cancel stops."),
-         choices=_committees, on_choice=_choose_committee, next="title"),
-    Step("title", N_("Send the direction's title (at most 60 characters)."), on_text=_taker("title", TITLE_LIMIT),
+         choices=_committees, on_choice=choose_committee, next="title"),
+    Step("title", N_("Send the direction's title (at most 60 characters)."), on_text=take_text("title", TITLE_LIMIT),
          next="why"),
-    Step("why", N_("Why is it worth researching? Send a few sentences."), on_text=_taker("why", TEXT_LIMIT),
+    Step("why", N_("Why is it worth researching? Send a few sentences."), on_text=take_text("why", TEXT_LIMIT),
          next="questions"),
     Step("questions", N_("What should the research find out? One question a line."),
-         on_text=_taker("questions", TEXT_LIMIT), next="file"),
+         on_text=take_text("questions", TEXT_LIMIT), next="file"),
     Step("file", N_("Add a photo or a document if you like, or press Skip."),
          choices=[[(N_("⏭ Skip"), "skip")]], on_text=_take_file, next="confirm"),
     flows.confirm_step("confirm", _preview, (N_("✅ Send"), "send"), _send, cancelled=N_("Nothing was sent.")),
