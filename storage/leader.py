@@ -73,6 +73,7 @@ async def leader_pid(conn: AsyncConnection) -> int | None:
         return None
     return (await conn.execute(text(
         "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
+        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"  # a lock per database
         " AND ((classid::bigint << 32) | objid::bigint) = :key"), {"key": LOCK_KEY})).scalar()
 
 
