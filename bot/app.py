@@ -18,6 +18,7 @@ from bot.adapters import make_api
 from bot.clock import Clock
 from bot.dispatcher import Dispatcher
 from bot.leader import Leadership
+from bot.metrics import LATE_SECONDS, Metrics
 from bot.scheduler import Scheduler
 from bot.sender import Sender
 from bot.settings import Settings
@@ -29,7 +30,7 @@ from handlers.core.i18n import LANGUAGES
 from handlers.features import REGISTRY
 from storage import people
 from storage.db import Database
-from storage.health import queue_state
+from storage.health import metric_counts, queue_state
 from storage.leader import LeaderLock
 
 log = logging.getLogger("linkage.app")
@@ -61,6 +62,7 @@ class LinkageApp:
         self.leadership = Leadership(LeaderLock(self.db.url, on_notify=self.sender.wake.set), self.stop_event,
                                      begin=self._begin_term, end=self._end_term,
                                      retry_seconds=settings.leader_retry_seconds)
+        self.metrics = Metrics()
         self.me: dict = {}
         self._tasks: list[asyncio.Task] = []
         self._web_runners: list[web.AppRunner] = []
@@ -70,7 +72,7 @@ class LinkageApp:
         self.me = await self.api.start()
         self.config = config = self.settings.handler_config(self.me.get("username"))
         self.dispatcher = Dispatcher(self.db, self.api, self.clock, config, on_sent=self.sender.wake,
-                                     on_timers=self._timers_added)
+                                     on_timers=self._timers_added, on_handled=self.metrics.handling.observe)
         await self.register_commands()
         # SQLite: this process leads, and its term begins before updates are taken, as a start always
         # did; PostgreSQL: the first worker up leads, the others follow (bot/leader.py)
@@ -89,6 +91,10 @@ class LinkageApp:
             health = web.Application()
             add_health_route(health, self.health)
             await self._serve(health, self.settings.health_host, self.settings.health_port)
+        if self.settings.metrics_port is not None:
+            metrics = web.Application()
+            self.metrics.add_route(metrics, self.metrics_now)
+            await self._serve(metrics, self.settings.metrics_host, self.settings.metrics_port)
         if self.settings.console_port is not None:  # the office's web console (bot/console/)
             from bot.console.app import make_app as console_app
             await self._serve(console_app(self.db, config, self.clock), self.settings.console_host,
@@ -145,6 +151,16 @@ class LinkageApp:
         report = self.supervisor.report(queues, now, poll_timeout=self.settings.poll_timeout,
                                         tick_seconds=self.settings.scheduler_tick_seconds)
         return {**report, "leader": self.leadership.leading}
+
+    async def metrics_now(self) -> dict:
+        """What /metrics reports at this moment: this process's counts and the database's queues."""
+        async with self.db.read() as conn:
+            numbers = await metric_counts(conn, self.clock.now(), late_seconds=LATE_SECONDS)
+        stats = self.sender.stats
+        return {**numbers, "leader": self.leadership.leading,
+                "handled": self.dispatcher.handled, "failed": self.dispatcher.failed,
+                "sends": {"ok": stats.sent, "429": stats.rate_limited, "403": stats.blocked, "400": stats.failed,
+                          "retried": stats.retried}}
 
     async def _start_webhook(self) -> None:
         settings = self.settings

@@ -28,12 +28,14 @@ log = logging.getLogger("linkage.dispatcher")
 
 class Dispatcher:
     def __init__(self, db: Database, api: BotApi, clock: Clock, config: HandlerConfig,
-                 on_sent: asyncio.Event, on_timers=None):
+                 on_sent: asyncio.Event, on_timers=None, on_handled=None):
         self.db, self.api, self.clock, self.config = db, api, clock, config
         self.wake = asyncio.Event()
         self.on_sent = on_sent  # wakes the sender when new outbox rows exist
         self.on_timers = on_timers  # tells the scheduler about new timers
+        self.on_handled = on_handled  # told each handled update's seconds (the metrics' histogram)
         self.handled = 0
+        self.failed = 0  # failed attempts (each retried, then parked)
         self.passed = 0  # updates left for a turn later: another worker was handling their sender
 
     async def run(self, stop: asyncio.Event, on_progress: Callable[[], None] = lambda: None) -> None:
@@ -90,6 +92,8 @@ class Dispatcher:
             await self._count_failure(update_id, event, repr(exc))
             return
         self.handled += 1
+        if self.on_handled is not None:
+            self.on_handled(time.perf_counter() - started)
         self.on_sent.set()
         if ctx.timers_added and self.on_timers is not None:
             await self.on_timers()
@@ -100,6 +104,7 @@ class Dispatcher:
     async def _count_failure(self, update_id: int, event: Event | None, error: str, *, park: bool = False) -> None:
         """Count a failed attempt (parking the update after the last one); a member whose update
         is parked is told so in their private chat."""
+        self.failed += 1
         async with self.db.transaction() as conn:
             now = self.clock.now()
             parked = await inbox.mark_attempt_failed(conn, update_id, error, now, park=park)

@@ -43,6 +43,9 @@ class RuntimeSettings(BaseSettings):
     # /healthz for `linkage run` (also on the webhook server in webhook mode); None = no health port
     health_port: int | None = None
     health_host: str = "127.0.0.1"
+    # Prometheus metrics for `linkage run` (bot/metrics.py): GET /metrics; None = not served
+    metrics_port: int | None = None
+    metrics_host: str = "127.0.0.1"
     # the office's web console inside `linkage run` (bot/console/); None = not served there
     console_port: int | None = None
     console_host: str = "127.0.0.1"

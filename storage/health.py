@@ -9,7 +9,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import outbox as outbox_store
-from storage.schema import inbox, outbox
+from storage.schema import inbox, outbox, timers
 
 
 @dataclass
@@ -52,3 +52,12 @@ async def queue_state(conn: AsyncConnection, now: datetime, *, dispatcher_stall:
         sender_stalled = f"a message has been due for more than {sender_stall:.0f} s and none was sent"
     return QueueState(inbox_counts, await outbox_store.counts(conn), oldest_new, oldest_due,
                       dispatcher_stalled, sender_stalled)
+
+
+async def metric_counts(conn: AsyncConnection, now: datetime, *, late_seconds: float) -> dict:
+    """For /metrics: the outbox and inbox by state, and the timers due now and those late."""
+    due = select(func.count()).select_from(timers).where(timers.c.status == "pending", timers.c.due_at <= now)
+    late = due.where(timers.c.due_at <= now - timedelta(seconds=late_seconds))
+    return {"outbox": await outbox_store.counts(conn),
+            "inbox": dict((await conn.execute(select(inbox.c.status, func.count()).group_by(inbox.c.status))).all()),
+            "timers_due": (await conn.execute(due)).scalar_one(), "timers_late": (await conn.execute(late)).scalar_one()}
