@@ -217,6 +217,21 @@ async def text_or_voice(ctx: Ctx, *, empty_msgid: str = N_("Please send text, or
     return ctx.t.plain(VOICE_TEXT, seconds=voice.duration or 0), voice.record()
 
 
+async def take_photo_or_document(ctx: Ctx, conv: Conversation, flow: Flow) -> bool:
+    """An optional attachment step of ``flow``: a photo or a document within the limits is kept in the
+    draft as ``file``; anything else is answered with why, and the step's buttons (Skip) again."""
+    file = ctx.event.attachments[0] if ctx.event.attachments else None
+    if file is None or file.kind not in ("photo", "document"):
+        await ctx.reply(ctx.t("Send a photo or a document, or press Skip."), buttons=await flow.buttons(ctx, conv))
+        return False
+    problem = file_problem(ctx, file)
+    if problem:
+        await ctx.reply(problem, buttons=await flow.buttons(ctx, conv))
+        return False
+    conv.data["file"] = {"file_id": file.file_id, "kind": file.kind}
+    return True
+
+
 def file_problem(ctx: Ctx, file) -> str | None:
     """Why a file a member sent cannot be kept (a report's attachment, a contribution's, a statement's), or None."""
     t = ctx.t

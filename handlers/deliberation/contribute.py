@@ -16,7 +16,6 @@ from handlers.deliberation import mirror
 from handlers.deliberation.common import (ACT, CLOSED, NOT_INVITED, WHOLE_TOPIC, esc, is_open, may_still_change, may_take_part,
                                           question_label)
 from handlers.deliberation.topics import committee_people
-from handlers.core.flows import file_problem
 from storage import deliberation as store
 from storage.conversations import Conversation
 
@@ -95,16 +94,7 @@ async def _take_text(ctx: Ctx, conv: Conversation) -> bool:
 
 
 async def _take_file(ctx: Ctx, conv: Conversation) -> bool:
-    file = ctx.event.attachments[0] if ctx.event.attachments else None
-    if file is None or file.kind not in ("photo", "document"):
-        await ctx.reply(ctx.t("Send a photo or a document, or press Skip."), buttons=await SAY.buttons(ctx, conv))
-        return False
-    problem = file_problem(ctx, file)
-    if problem:
-        await ctx.reply(problem, buttons=await SAY.buttons(ctx, conv))
-        return False
-    conv.data["file"] = {"file_id": file.file_id, "kind": file.kind}
-    return True
+    return await flows.take_photo_or_document(ctx, conv, SAY)
 
 
 async def _preview(ctx: Ctx, conv: Conversation) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from handlers.core import flows, roles
 from handlers.core.buttons import ButtonData
 from handlers.core.context import Ctx, clip
-from handlers.core.flows import Step, file_problem
+from handlers.core.flows import Step
 from handlers.core.i18n import N_
 from handlers.research import director, projects
 from handlers.research.common import (choose_committee, take_text, DIRECTORS_ONLY, GONE, MERGE_INTO, OFFICE, STATUS, TEXT_LIMIT, TITLE_LIMIT,
@@ -35,16 +35,7 @@ async def _committees(ctx: Ctx, conv: Conversation):
 
 
 async def _take_file(ctx: Ctx, conv: Conversation) -> bool:
-    file = ctx.event.attachments[0] if ctx.event.attachments else None
-    if file is None or file.kind not in ("photo", "document"):
-        await ctx.reply(ctx.t("Send a photo or a document, or press Skip."), buttons=await PROPOSE.buttons(ctx, conv))
-        return False
-    problem = file_problem(ctx, file)
-    if problem:
-        await ctx.reply(problem, buttons=await PROPOSE.buttons(ctx, conv))
-        return False
-    conv.data["file"] = {"file_id": file.file_id, "kind": file.kind}
-    return True
+    return await flows.take_photo_or_document(ctx, conv, PROPOSE)
 
 
 async def _preview(ctx: Ctx, conv: Conversation) -> str:
