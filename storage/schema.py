@@ -323,6 +323,7 @@ outbox = Table(
     Column("error", Text),
 )
 Index("ix_outbox_due", outbox.c.status, outbox.c.priority, outbox.c.not_before, outbox.c.id)
+Index("ix_outbox_sent_at", outbox.c.sent_at)  # a new leader counts the last minute's sends
 
 audit_log = Table(
     "audit_log", metadata,
