@@ -77,6 +77,16 @@ async def mark_final(conn: AsyncConnection, row_id: int, status: str, error: str
                        .values(status=status, error=error[:1000], sent_at=now))
 
 
+async def cancel_pending(conn: AsyncConnection, keys: set[str], reason: str, now: datetime) -> set[str]:
+    """Rows of ``keys`` not yet taken by the sender never go ('cancelled'); returns their keys
+    (a row already 'sending' cannot be called back)."""
+    if not keys:
+        return set()
+    rows = await conn.execute(update(outbox).where(outbox.c.key.in_(keys), outbox.c.status == "pending")
+                              .values(status="cancelled", error=reason, sent_at=now).returning(outbox.c.key))
+    return {key for (key,) in rows}
+
+
 async def retry_later(conn: AsyncConnection, row_id: int, at: datetime, error: str,
                       count_attempt: bool = True) -> None:
     values: dict[str, Any] = {"status": "pending", "not_before": at, "error": error[:1000]}
