@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,10 +14,12 @@ from aiohttp import web
 
 from bot.clock import Clock
 from handlers.console import signin
-from handlers.core.context import HandlerConfig
+from handlers.core.context import Ctx, HandlerConfig
+from handlers.core.errors import AdminError
 from handlers.core.i18n import translator
 from handlers.core.localtime import shown
 from handlers.core.roles import Scope
+from handlers.features import REGISTRY
 from storage.db import Database
 
 HERE = Path(__file__).parent
@@ -119,3 +122,50 @@ async def form_of(request: web.Request) -> dict[str, str]:
 def see_other(path: str) -> web.HTTPSeeOther:
     """After a change, answer with a redirect to a page (raise it): a reload does not repeat the change."""
     return web.HTTPSeeOther(path)
+
+
+def office_ctx(request: web.Request, conn) -> Ctx:
+    """The context an office operation runs in, as on the command line: no update, no sender
+    (what it sends goes to the outbox, its timers to the scheduler)."""
+    return Ctx.offline(conn, now(request), request.app[CONFIG], REGISTRY)
+
+
+def id_in_path(request: web.Request, name: str) -> int:
+    """A numeric id from the route; anything else is a page that does not exist."""
+    raw = request.match_info[name]
+    if not raw.isdigit() or len(raw) > 9:
+        raise web.HTTPNotFound()
+    return int(raw)
+
+
+def field_named(message: str, fields: dict[str, tuple[str, ...]], default: str) -> str:
+    """The form field a refusal is about: the first whose words the (English) message names."""
+    lowered = message.lower()
+    return next((name for name, words in fields.items() if any(w in lowered for w in words)), default)
+
+
+async def attempt(request: web.Request, work, again) -> web.StreamResponse:
+    """A change through an office operation: ``work(conn, form, session)`` runs in one transaction
+    and returns the page to go to (303). A refusal (AdminError) answers ``again(message, form)``
+    (the page again, status 400, the message beside its field): the transaction is rolled back."""
+    form = await form_of(request)
+    try:
+        async with write(request) as conn:
+            target = await work(conn, form, session_of(request))
+    except AdminError as exc:
+        return await again(str(exc), form)
+    raise see_other(target)
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+async def download(request: web.Request, name: str, make, *, changes: bool = False) -> web.Response:
+    """A file an office operation writes (``make(conn, path)``), as a download named ``name``;
+    ``changes``: the operation writes to the database too (the points' collection)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / name
+        async with (write(request) if changes else read(request)) as conn:
+            await make(conn, path)
+        body = path.read_bytes()
+    return web.Response(body=body, content_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'})

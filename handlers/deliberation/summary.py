@@ -33,6 +33,12 @@ def counts(rows) -> dict:
             "participants": len({r.member_id for r in rows})}
 
 
+async def listing(conn, *, committee: str | None = None, statuses: tuple[str, ...] | None = None) -> list[tuple]:
+    """[(topic, its counts)], newest first: every topic, or one committee's (the console's scope)."""
+    return [(topic, counts(await store.visible(conn, topic.id))) for topic in await store.listing(conn, statuses)
+            if committee is None or topic.committee_code == committee]
+
+
 async def _names(conn, kind: str, lang: str) -> dict:
     return {row.code: reference.name(row, lang) for row in await reference.rows_of(conn, kind)}
 
