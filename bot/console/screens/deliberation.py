@@ -19,7 +19,7 @@ from storage import reference
 OPEN_FIELDS = ("title", "committee", "audience", "opens", "closes", "body", "link", "questions")
 FIELD_WORDS = {"title": ("title",), "committee": ("committee",), "body": ("background",), "link": ("link",),
                "questions": ("question",), "audience": ("audience",), "closes": ("time",)}
-STATUS = {"scheduled": N_("to open"), "open": N_("open"), "closed": N_("closed")}
+STATUS = {"scheduled": N_("to open"), "open": N_("open for views"), "closed": N_("closed for views")}
 
 
 def _committee_of(request) -> str | None:

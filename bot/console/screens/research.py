@@ -23,7 +23,7 @@ from storage import research as store
 
 FIELD_WORDS = {"proposal": ("proposal",), "title": ("title",), "goal": ("goal",), "questions": ("question",),
                "capacity": ("places",), "committee": ("committee",), "steps": ("step", "date")}
-PROJECT_STATUS = {"open": N_("open"), "reported": N_("paper delivered")}
+PROJECT_STATUS = {"open": N_("under way"), "reported": N_("paper delivered")}
 
 
 def _sees(request):
