@@ -1,5 +1,6 @@
 """What every console page uses: the app's keys, ``render``, ``read``/``write`` (a transaction),
-``refuse`` (the refusal page), the session cookie, and :class:`Screen` (one per screen module)."""
+``refuse`` (the refusal page), the session cookie, :class:`Screen` (one per screen module), and
+for the screens that act: ``office_ctx``, ``attempt`` (a change and its refusal) and ``download``."""
 
 from __future__ import annotations
 
