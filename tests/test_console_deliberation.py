@@ -142,5 +142,5 @@ async def test_the_console_and_the_command_line_moderate_the_same_rows(stack):
                                   data={"csrf": csrf_of(page), "reason": "再次"})
         assert again.status == 400 and "is hidden" in await text(again)
     code, out = await linkage(stack, "deliberation", "show", str(topic))
-    assert "[pinned]" in out.splitlines()[[i for i, line in enumerate(out.splitlines()) if f"(id {first})" in line][0]]
-    assert "[hidden: 重复]" in out
+    assert code == 0 and "[pinned]" in next(line for line in out.splitlines() if f"(id {first})" in line)
+    assert "[hidden: 重复]" in next(line for line in out.splitlines() if f"(id {second})" in line)

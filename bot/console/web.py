@@ -139,6 +139,14 @@ def id_in_path(request: web.Request, name: str) -> int:
     return int(raw)
 
 
+def committees_own(request: web.Request, row):
+    """The row (a topic, a project, a proposal) if the session's scope runs its committee
+    (``committee_code``, None: the office's own); another committee's does not exist here (404)."""
+    if row is None or not session_of(request).scope.sees_committee(row.committee_code):
+        raise web.HTTPNotFound()
+    return row
+
+
 def field_named(message: str, fields: dict[str, tuple[str, ...]], default: str) -> str:
     """The form field a refusal is about: the first whose words the (English) message names."""
     lowered = message.lower()

@@ -4,8 +4,8 @@ answers, field visits, findings and who attended what (``linkage research show``
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from handlers.research.common import project_or_fail
 from storage import research as store

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.console.web import (Screen, attempt, download, field_named, id_in_path, office_ctx, read, render, session_of)
+from bot.console.web import (Screen, attempt, committees_own, download, field_named, id_in_path, office_ctx, read,
+                             render, session_of)
 from handlers.core.i18n import N_
 from handlers.core.roles import CITY, COMMITTEE
 from handlers.deliberation import summary, topics
@@ -56,11 +57,7 @@ async def open_(request: web.Request) -> web.StreamResponse:
 
 
 async def _topic(request: web.Request, conn, topic_id: int):
-    """The topic, if this console's scope runs its committee (another's does not exist here)."""
-    topic = await store.by_id(conn, topic_id)
-    if topic is None or not session_of(request).scope.sees_committee(topic.committee_code):
-        raise web.HTTPNotFound()
-    return topic
+    return committees_own(request, await store.by_id(conn, topic_id))
 
 
 async def topic_page(request: web.Request, *, topic_id: int | None = None, errors: dict | None = None,

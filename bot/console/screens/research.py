@@ -11,7 +11,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.console.web import (Screen, attempt, download, field_named, id_in_path, office_ctx, read, render, session_of)
+from bot.console.web import (Screen, attempt, committees_own, download, field_named, id_in_path, office_ctx, read,
+                             render, session_of)
 from handlers.core.errors import AdminError
 from handlers.core.i18n import N_
 from handlers.core.roles import CITY, COMMITTEE
@@ -69,10 +70,7 @@ async def _from_proposal(request, conn, waiting) -> dict:
 
 
 async def _proposal_in_scope(request, conn, proposal_id: int):
-    proposal = await store.proposal(conn, proposal_id)
-    if proposal is None or not _sees(request)(proposal.committee_code):
-        raise web.HTTPNotFound()  # another committee's proposal does not exist here
-    return proposal
+    return committees_own(request, await store.proposal(conn, proposal_id))
 
 
 async def open_(request: web.Request) -> web.StreamResponse:
@@ -122,10 +120,7 @@ async def proposal_act(request: web.Request) -> web.StreamResponse:
 
 
 async def _project(request, conn, project_id: int):
-    project = await store.project(conn, project_id)
-    if project is None or not _sees(request)(project.committee_code):
-        raise web.HTTPNotFound()
-    return project
+    return committees_own(request, await store.project(conn, project_id))
 
 
 async def project_page(request: web.Request, *, project_id: int | None = None, errors: dict | None = None,
