@@ -144,3 +144,7 @@ async def test_the_console_and_the_command_line_moderate_the_same_rows(stack):
     code, out = await linkage(stack, "deliberation", "show", str(topic))
     assert code == 0 and "[pinned]" in next(line for line in out.splitlines() if f"(id {first})" in line)
     assert "[hidden: 重复]" in next(line for line in out.splitlines() if f"(id {second})" in line)
+
+
+async def test_the_deliberation_screen_on_postgres(pg_stack):
+    await test_staff_open_moderate_close_conclude_and_export_their_committees_topic(pg_stack)

@@ -81,6 +81,7 @@ async def test_rules_board_corrections_and_export_from_the_city_office(stack):
 
 
 async def test_a_district_office_sees_and_corrects_its_own_members_only(stack):
+    heping = await entries(stack, "P001")
     async with console(stack) as client:
         await sign_in(client, stack, "Q001")  # Hongqiao
         page = await text(await client.get("/points"))
@@ -93,7 +94,7 @@ async def test_a_district_office_sees_and_corrects_its_own_members_only(stack):
         assert other.status == 400 and "not in your district" in await text(other)
         forged = await client.post("/points/member/correct?member=P001", data={"csrf": csrf, "points": "5",
                                                                                "reason": "伪造"})
-        assert forged.status == 400 and await entries(stack, "P001") == []
+        assert forged.status == 400 and await entries(stack, "P001") == heping
         assert (await client.post("/points/member/correct?member=H001",
                                   data={"csrf": csrf, "points": "3", "reason": "补录"})).status == 200
         workbook = load_workbook(io.BytesIO(await (await client.get("/points/export.xlsx")).read()))
@@ -105,3 +106,8 @@ async def test_a_district_office_sees_and_corrects_its_own_members_only(stack):
     async with console(stack) as client:
         await sign_in(client, stack, "S001")
         assert (await client.get("/points")).status == 403
+
+
+async def test_the_points_screen_on_postgres(pg_stack):
+    await test_rules_board_corrections_and_export_from_the_city_office(pg_stack)
+    await test_a_district_office_sees_and_corrects_its_own_members_only(pg_stack)

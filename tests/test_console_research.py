@@ -155,3 +155,7 @@ async def test_the_console_and_the_command_line_change_the_same_rows(stack):
     code, out = await linkage(stack, "research", "list")
     assert code == 0 and "方向decline" not in out and "方向merge" in out
     assert (await linkage(stack, "research", "decline", str(made["decline"]), "--reason", "再次"))[0] != 0
+
+
+async def test_the_research_screen_on_postgres(pg_stack):
+    await test_staff_open_decide_mark_a_step_deliver_the_paper_and_export(pg_stack)
