@@ -108,6 +108,14 @@ async def test_staff_open_decide_mark_a_step_deliver_the_paper_and_export(stack)
         assert (await client.post(f"/research/step/{step}/done", data={"csrf": csrf})).status == 200
         again = await client.post(f"/research/step/{step}/done", data={"csrf": csrf})
         assert again.status == 400 and "already done" in await text(again)
+        visit = {"csrf": csrf, "title": "走访西于庄养老服务站", "place": "西于庄街道", "capacity": "",
+                 "start": f"{days(stack, -1)[0]}T09:00", "end": f"{days(stack, -1)[0]}T11:00"}
+        past = await client.post(f"/research/{made['ours']}/visit", data=visit)
+        assert past.status == 400 and "past" in await text(past) and await stack.count("research_visits") == 0
+        visit.update(start=f"{days(stack, 5)[0]}T09:00", end=f"{days(stack, 5)[0]}T11:00")
+        assert (await client.post(f"/research/{made['ours']}/visit", data=visit)).status == 200
+        session = await stack.row("study_sessions", title="走访西于庄养老服务站")
+        assert session.kind == "visit" and await stack.count("research_visits", session_id=session.id) == 1
         empty = await client.post(f"/research/{made['ours']}/paper", data={"csrf": csrf, "summary": "摘要"})
         assert empty.status == 400 and "choose the paper's file" in await text(empty)
         form = FormData()
@@ -120,7 +128,7 @@ async def test_staff_open_decide_mark_a_step_deliver_the_paper_and_export(stack)
         workbook = load_workbook(io.BytesIO(await (await client.get(f"/research/{made['ours']}/export.xlsx")).read()))
         assert [r[4] for r in workbook.worksheets[3].iter_rows(min_row=2, values_only=True)] == ["运营资金不足。"]
     staff_id = (await stack.row("members", roster_id="S001")).id
-    for action in ("research.open", "research.proposal.merged", "research.proposal.accepted", "research.step",
+    for action in ("research.open", "study.add", "research.proposal.merged", "research.proposal.accepted", "research.step",
                    "research.paper"):
         assert f"console:member:{staff_id}" in [r.actor for r in await audit_rows(stack, action)], action
 

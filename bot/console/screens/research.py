@@ -1,6 +1,7 @@
 """Research (调查研究): the projects with their counts and the proposals waiting (accepted as a
 project, merged into one, or declined with a reason the member is told), a project opened with its
-three steps, a project's page — steps marked done, who answered the call, field visits, findings —
+three steps, a project's page — steps marked done, who answered the call, field visits (arranged
+here as study-calendar sessions), findings —
 the research paper delivered as an upload, and the project's workbook — the operations of
 `linkage research` (handlers/research/projects.py). Committee staff see and direct their own
 committee's projects and proposals; the city office every committee's and the office's own."""
@@ -124,7 +125,7 @@ async def _project(request, conn, project_id: int):
 
 
 async def project_page(request: web.Request, *, project_id: int | None = None, errors: dict | None = None,
-                       status: int = 200) -> web.Response:
+                       values: dict | None = None, status: int = 200) -> web.Response:
     project_id = project_id or id_in_path(request, "project_id")
     lang = session_of(request).member.language
     async with read(request) as conn:
@@ -135,7 +136,8 @@ async def project_page(request: web.Request, *, project_id: int | None = None, e
     for f in view.findings:
         found[f.member_id] = found.get(f.member_id, 0) + 1
     return render(request, "research/project.html", status=status, view=view, p=view.project, committee=committee,
-                  steps=STEP_LABELS, answers=ANSWERS, found=found, statuses=PROJECT_STATUS, errors=errors or {})
+                  steps=STEP_LABELS, answers=ANSWERS, found=found, statuses=PROJECT_STATUS, errors=errors or {},
+                  values=values or {})
 
 
 async def step_done(request: web.Request) -> web.StreamResponse:
@@ -150,6 +152,26 @@ async def step_done(request: web.Request) -> web.StreamResponse:
 
     async def again(message, form):
         return await project_page(request, project_id=project.id, errors={"steps": message}, status=400)
+    return await attempt(request, work, again)
+
+
+async def visit(request: web.Request) -> web.StreamResponse:
+    """A field visit (调研走访): a study-calendar session for the participants, as `linkage research visit`."""
+    project_id = id_in_path(request, "project_id")
+
+    async def work(conn, form, session):
+        await _project(request, conn, project_id)
+        capacity = form.get("capacity", "")
+        if capacity and not capacity.isdigit():
+            raise ResearchError("the number of places is a whole number (leave it empty for no limit)")
+        await projects.add_visit(office_ctx(request, conn), project_id, title=form.get("title", ""),
+                                 start=form.get("start", ""), end=form.get("end", ""), place=form.get("place") or None,
+                                 link=form.get("link") or None, capacity=int(capacity) if capacity else None,
+                                 actor=session.actor)
+        return f"/research/{project_id}#visits"
+
+    async def again(message, form):
+        return await project_page(request, project_id=project_id, errors={"visit": message}, values=form, status=400)
     return await attempt(request, work, again)
 
 
@@ -193,4 +215,5 @@ SCREEN = Screen("research", N_("Research"), "/research", allowed=lambda scope: s
                         ("GET", "/research/{project_id}", project_page),
                         ("GET", "/research/{project_id}/export.xlsx", export),
                         ("POST", "/research/{project_id}/paper", paper),
+                        ("POST", "/research/{project_id}/visit", visit),
                         ("POST", "/research/step/{milestone_id}/done", step_done)])
