@@ -38,7 +38,8 @@ async def page(request: web.Request, *, errors: dict | None = None, values: dict
                                      statuses=(shown_status,) if shown_status in STATUS else None)
         committees = [(c.code, reference.name(c, lang)) for c in await reference.rows_of(conn, "committee")]
     return render(request, "deliberation/page.html", status=status, rows=rows, statuses=STATUS,
-                  shown_status=shown_status, committees=committees, errors=errors or {}, values=values or {})
+                  shown_status=shown_status, committees=committees, committee_names=dict(committees),
+                  errors=errors or {}, values=values or {})
 
 
 async def open_(request: web.Request) -> web.StreamResponse:

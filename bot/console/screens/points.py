@@ -22,6 +22,8 @@ from storage import people
 from storage import points as store
 
 GROUPINGS = {"district": N_("by district"), "level": N_("by level"), "sector": N_("by sector")}
+GROUP_NAMES = {"district": {"-": N_("city level")}, "level": {"city": N_("city level"), "district": N_("district level")},
+               "sector": {"-": N_("not given")}}  # the board's codes and its "-" (no group) as the office reads them
 
 
 def _whole(text: str, what: str) -> int:
@@ -54,7 +56,7 @@ async def page(request: web.Request, *, errors: dict | None = None, status: int 
         groups = await board.board(conn, by, *board.window(first, last, now(request)), top=20,
                                    within=session.scope.district)
     return render(request, "points/page.html", status=status, rules=rules, groups=groups, by=by,
-                  groupings=GROUPINGS, first=first, last=last, year=today.year, errors=errors)
+                  groupings=GROUPINGS, group_names=GROUP_NAMES[by], first=first, last=last, year=today.year, errors=errors)
 
 
 async def rule_set(request: web.Request) -> web.StreamResponse:

@@ -51,8 +51,8 @@ async def page(request: web.Request, *, errors: dict | None = None, values: dict
     merge_into = {p.id: [r for r, _, _ in rows if r.status == "open" and r.committee_code == p.committee_code]
                   for p in waiting}
     return render(request, "research/page.html", status=status, rows=rows, waiting=waiting, names=names,
-                  merge_into=merge_into, committees=committees, statuses=PROJECT_STATUS, office=OFFICE,
-                  errors=errors or {}, values=values)
+                  merge_into=merge_into, committees=committees, committee_names=dict(committees),
+                  statuses=PROJECT_STATUS, office=OFFICE, errors=errors or {}, values=values)
 
 
 async def _proposer(conn, member_id: int) -> str:
