@@ -46,6 +46,7 @@ async def test_rules_board_corrections_and_export_from_the_city_office(stack):
         assert (await client.post("/points/rule/report.submit", data={"csrf": csrf, "points": "4", "cap": "20"})).status == 200
         changed = await stack.row("point_rules", key="report.submit")
         assert (changed.points, changed.cap_per_month) == (4, 20)
+        assert (await client.post("/points/recompute", data={"csrf": csrf})).status == 200
         code, out = await linkage(stack, "points", "rules")
         assert code == 0 and "4  cap 20/month" in next(line for line in out.splitlines() if "report.submit" in line)
 
@@ -76,7 +77,7 @@ async def test_rules_board_corrections_and_export_from_the_city_office(stack):
         totals = {row[0]: row[-1] for row in workbook.worksheets[0].iter_rows(min_row=2, values_only=True)}
         assert totals["P001"] == 5 and "H001" in totals
     office_id = (await stack.row("members", roster_id="O001")).id
-    for action in ("points_rule_set", "points_correct"):
+    for action in ("points_rule_set", "points_correct", "points_recompute"):
         assert f"console:member:{office_id}" in [r.actor for r in await audit_rows(stack, action)], action
 
 
@@ -90,6 +91,7 @@ async def test_a_district_office_sees_and_corrects_its_own_members_only(stack):
         csrf = csrf_of(page)
         refused = await client.post("/points/rule/report.submit", data={"csrf": csrf, "points": "9", "cap": ""})
         assert refused.status == 403 and (await stack.row("point_rules", key="report.submit")).points != 9
+        assert (await client.post("/points/recompute", data={"csrf": csrf})).status == 403
         other = await client.get("/points/member", params={"member": "P001"})
         assert other.status == 400 and "not in your district" in await text(other)
         forged = await client.post("/points/member/correct?member=P001", data={"csrf": csrf, "points": "5",

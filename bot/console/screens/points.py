@@ -1,6 +1,6 @@
 """Points (积分): the rules table (points and monthly cap edited, audited — the city office's, like
 `linkage points rule set`), the board by district, level or sector for a period, a member's entries
-of a year with a correction (a reason needed), and the year's workbook as a download — the
+of a year with a correction (a reason needed), and the year's workbook as a download, the ledger recomputed under today's rules — the
 operations of `linkage points` (handlers/points/). A district office sees, corrects and exports its
 own district's members only and reads the rules table."""
 
@@ -59,10 +59,13 @@ async def page(request: web.Request, *, errors: dict | None = None, status: int 
                   groupings=GROUPINGS, group_names=GROUP_NAMES[by], first=first, last=last, year=today.year, errors=errors)
 
 
-async def rule_set(request: web.Request) -> web.StreamResponse:
-    session = session_of(request)
-    if session.scope.kind != CITY:
+def _city_only(request) -> None:
+    if session_of(request).scope.kind != CITY:
         raise refuse(403, N_("Outside what you manage"), N_("The points rules are kept by the city office."))
+
+
+async def rule_set(request: web.Request) -> web.StreamResponse:
+    _city_only(request)
     key = request.match_info["key"]
 
     async def work(conn, form, session):
@@ -75,6 +78,19 @@ async def rule_set(request: web.Request) -> web.StreamResponse:
 
     async def again(message, form):
         return await page(request, errors={f"rule:{key}": message}, status=400)
+    return await attempt(request, work, again)
+
+
+async def recompute(request: web.Request) -> web.StreamResponse:
+    """Every entry but the corrections rebuilt under today's rules, as `linkage points recompute`."""
+    _city_only(request)
+
+    async def work(conn, form, session):
+        await ledger.recompute(conn, REGISTRY, now(request), actor=session.actor)
+        return "/points#rules"
+
+    async def again(message, form):
+        return await page(request, errors={"recompute": message}, status=400)
     return await attempt(request, work, again)
 
 
@@ -130,5 +146,6 @@ async def export(request: web.Request) -> web.Response:
 
 SCREEN = Screen("points", N_("Points"), "/points", allowed=lambda scope: scope.kind in (CITY, DISTRICT),
                 routes=[("GET", "/points", page), ("POST", "/points/rule/{key}", rule_set),
+                        ("POST", "/points/recompute", recompute),
                         ("GET", "/points/member", member_page), ("POST", "/points/member/correct", correct),
                         ("GET", "/points/export.xlsx", export)])
