@@ -64,7 +64,8 @@ async def test_rules_board_corrections_and_export_from_the_city_office(stack):
         assert "补录" in member_page and "+7" in member_page
         path = "/points/member/correct?member=P001"
         for form, problem in (({"points": "5", "reason": ""}, "needs a reason"), ({"points": "五", "reason": "补"}, "whole number"),
-                              ({"points": "0", "reason": "补"}, "changes nothing")):
+                              ({"points": "0", "reason": "补"}, "changes nothing"),
+                              ({"points": "-99999999999", "reason": "补"}, "at most 6 digits")):
             refused = await client.post(path, data={"csrf": csrf, **form})
             assert refused.status == 400 and problem in await text(refused), form
         nobody = await client.get("/points/member", params={"member": "NOBODY"})

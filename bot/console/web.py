@@ -139,6 +139,15 @@ def id_in_path(request: web.Request, name: str) -> int:
     return int(raw)
 
 
+def number_in(text: str, what: str, *, digits: int = 6, signed: bool = False) -> int:
+    """A whole number typed in a form (at most ``digits`` digits: a column's integer holds it), or
+    a refusal (AdminError) naming ``what``."""
+    unsigned = text[1:] if signed and text[:1] in ("+", "-") else text
+    if not unsigned.isdigit() or len(unsigned) > digits:
+        raise AdminError(f"{what} is a whole number of at most {digits} digits, not {text!r}")
+    return int(text)
+
+
 def committees_own(request: web.Request, row):
     """The row (a topic, a project, a proposal) if the session's scope runs its committee
     (``committee_code``, None: the office's own); another committee's does not exist here (404)."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.console.web import Screen, attempt, download, now, refuse, render, session_of, write
+from bot.console.web import Screen, attempt, download, now, number_in, refuse, render, session_of, write
 from handlers.console.dashboard import PeriodError, period
 from handlers.core.errors import AdminError
 from handlers.core.i18n import N_, translator
@@ -24,13 +24,6 @@ from storage import points as store
 GROUPINGS = {"district": N_("by district"), "level": N_("by level"), "sector": N_("by sector")}
 GROUP_NAMES = {"district": {"-": N_("city level")}, "level": {"city": N_("city level"), "district": N_("district level")},
                "sector": {"-": N_("not given")}}  # the board's codes and its "-" (no group) as the office reads them
-
-
-def _whole(text: str, what: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise AdminError(f"{what} is a whole number, not {text!r}") from None
 
 
 def _year(request) -> int:
@@ -72,8 +65,8 @@ async def rule_set(request: web.Request) -> web.StreamResponse:
         if await store.rule(conn, key) is None:
             raise web.HTTPNotFound()  # a rule the table does not have: nothing to edit
         cap = form.get("cap", "")
-        await ledger.set_rule(conn, key, now(request), points=_whole(form.get("points", ""), "points"),
-                              cap_per_month=_whole(cap, "the cap") if cap else None, actor=session.actor)
+        await ledger.set_rule(conn, key, now(request), points=number_in(form.get("points", ""), "points"),
+                              cap_per_month=number_in(cap, "the cap") if cap else None, actor=session.actor)
         return "/points#rules"
 
     async def again(message, form):
@@ -126,7 +119,7 @@ async def correct(request: web.Request) -> web.StreamResponse:
 
     async def work(conn, form, session):
         member = await _member(request, conn, ref)
-        await ledger.correct(conn, member.roster_id, _whole(form.get("points", ""), "points"), form.get("reason", ""),
+        await ledger.correct(conn, member.roster_id, number_in(form.get("points", ""), "points", signed=True), form.get("reason", ""),
                              now(request), actor=session.actor, within=session.scope.district)
         return f"/points/member?member={member.roster_id}"
 

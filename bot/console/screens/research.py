@@ -12,8 +12,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.console.web import (Screen, attempt, committees_own, download, field_named, id_in_path, office_ctx, read,
-                             render, session_of)
+from bot.console.web import (Screen, attempt, committees_own, download, field_named, id_in_path, number_in, office_ctx,
+                             read, render, session_of)
 from handlers.core.errors import AdminError
 from handlers.core.i18n import N_
 from handlers.core.roles import CITY, COMMITTEE
@@ -76,19 +76,18 @@ async def _proposal_in_scope(request, conn, proposal_id: int):
 
 async def open_(request: web.Request) -> web.StreamResponse:
     async def work(conn, form, session):
-        proposal_id = int(form["proposal"]) if form.get("proposal", "").isdigit() else None
+        proposal_id = number_in(form["proposal"], "the proposal", digits=9) if form.get("proposal") else None
         committee = _committee(request, form.get("committee", ""))
         if proposal_id is not None:
             proposal = await _proposal_in_scope(request, conn, proposal_id)
             await projects.pending_proposal(conn, proposal_id)
             committee = proposal.committee_code
         capacity = form.get("capacity", "")
-        if capacity and not capacity.isdigit():
-            raise ResearchError("the number of places is a whole number (leave it empty for no limit)")
         project = await projects.open_project(
             office_ctx(request, conn), title=form.get("title", ""), committee=committee, goal=form.get("goal", ""),
             questions=form.get("questions", "").splitlines(),
-            steps=[form.get(step, "") for step in STEP_LABELS], capacity=int(capacity) if capacity else None,
+            steps=[form.get(step, "") for step in STEP_LABELS],
+            capacity=number_in(capacity, "the number of places") if capacity else None,
             proposal_id=proposal_id, opened_by=session.member.id, actor=session.actor)
         return f"/research/{project.id}"
 
@@ -106,11 +105,9 @@ async def proposal_act(request: web.Request) -> web.StreamResponse:
         await _proposal_in_scope(request, conn, proposal_id)
         ctx = office_ctx(request, conn)
         if action == "merge":
-            into = form.get("project", "")
-            if not into.isdigit():
-                raise ResearchError("choose the project to merge it into")
-            await _project(request, conn, int(into))
-            await projects.merge_proposal(ctx, proposal_id, int(into), actor=session.actor)
+            into = number_in(form.get("project", ""), "the project to merge it into", digits=9)
+            await _project(request, conn, into)
+            await projects.merge_proposal(ctx, proposal_id, into, actor=session.actor)
         else:
             await projects.decline_proposal(ctx, proposal_id, form.get("reason", ""), actor=session.actor)
         return "/research"
@@ -162,11 +159,10 @@ async def visit(request: web.Request) -> web.StreamResponse:
     async def work(conn, form, session):
         await _project(request, conn, project_id)
         capacity = form.get("capacity", "")
-        if capacity and not capacity.isdigit():
-            raise ResearchError("the number of places is a whole number (leave it empty for no limit)")
         await projects.add_visit(office_ctx(request, conn), project_id, title=form.get("title", ""),
                                  start=form.get("start", ""), end=form.get("end", ""), place=form.get("place") or None,
-                                 link=form.get("link") or None, capacity=int(capacity) if capacity else None,
+                                 link=form.get("link") or None,
+                                 capacity=number_in(capacity, "the number of places") if capacity else None,
                                  actor=session.actor)
         return f"/research/{project_id}#visits"
 
