@@ -65,8 +65,8 @@ async def rule_set(request: web.Request) -> web.StreamResponse:
         if await store.rule(conn, key) is None:
             raise web.HTTPNotFound()  # a rule the table does not have: nothing to edit
         cap = form.get("cap", "")
-        await ledger.set_rule(conn, key, now(request), points=number_in(form.get("points", ""), "points"),
-                              cap_per_month=number_in(cap, "the cap") if cap else None, actor=session.actor)
+        await ledger.set_rule(conn, key, now(request), points=number_in(form.get("points", ""), "points", signed=True),
+                              cap_per_month=number_in(cap, "the cap", signed=True) if cap else None, actor=session.actor)
         return "/points#rules"
 
     async def again(message, form):
