@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from openpyxl import load_workbook
 
+from handlers.core.i18n import translator
 from handlers.core.localtime import local
 from handlers.deliberation import topics
 from storage import deliberation as store
@@ -20,6 +21,7 @@ from tests.test_console import audit_rows, console, csrf_of, office, sign_in, te
 from tests.test_console_office import linkage
 
 STACK_TIER = "fast"
+zh = translator("zh")
 
 
 def later(stack, hours: int) -> str:
@@ -91,6 +93,7 @@ async def test_staff_open_moderate_close_conclude_and_export_their_committees_to
         assert (await client.post(f"/deliberation/contribution/{first}/pin", data={"csrf": csrf})).status == 200
         shown = await text(await client.get(page))
         assert "离题" in shown and "📌" in shown
+        assert zh.plain("By district: {tally}", tally="红桥区 1") in shown  # the hidden view's author no longer counts
 
         # the committee's export, then close and conclude
         export = await client.get(f"{page}/export.xlsx")

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from bot.console.web import (Screen, attempt, committees_own, download, field_named, id_in_path, office_ctx, read,
                              render, session_of)
-from handlers.core.i18n import N_
+from handlers.core.i18n import N_, translator
 from handlers.core.roles import CITY, COMMITTEE
 from handlers.deliberation import summary, topics
 from handlers.deliberation.common import committee_name, question_label
@@ -68,10 +68,12 @@ async def topic_page(request: web.Request, *, topic_id: int | None = None, error
     async with read(request) as conn:
         topic = await _topic(request, conn, topic_id)
         said = await store.not_withdrawn(conn, topic.id)
+        visible = [r for r in said if r.status == "visible"]
         committee = await committee_name(conn, topic.committee_code, lang)
+        took_part = await summary.tallies(conn, visible, translator(lang).plain, lang)
     numbers = {r.id: r.number for r in said}
     return render(request, "deliberation/topic.html", status=status, topic=topic, said=said, numbers=numbers,
-                  counts=summary.counts([r for r in said if r.status == "visible"]), committee=committee,
+                  counts=summary.counts(visible), took_part=took_part, committee=committee,
                   statuses=STATUS, question=lambda say, position: question_label(say, topic, position),
                   errors=errors or {})
 
