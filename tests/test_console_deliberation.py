@@ -95,6 +95,10 @@ async def test_staff_open_moderate_close_conclude_and_export_their_committees_to
         assert "离题" in shown and "📌" in shown
         assert zh.plain("By district: {tally}", tally="红桥区 1") in shown  # the hidden view's author no longer counts
 
+        # a one-time key for the topic's room, shown once
+        keyed = await text(await client.post(f"{page}/room", data={"csrf": csrf}))
+        assert "/bind " in keyed and await stack.count("targets", name=f"deliberation:{ours}") == 1
+
         # the committee's export, then close and conclude
         export = await client.get(f"{page}/export.xlsx")
         sheet = load_workbook(io.BytesIO(await export.read())).active

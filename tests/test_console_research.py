@@ -116,6 +116,9 @@ async def test_staff_open_decide_mark_a_step_deliver_the_paper_and_export(stack)
         assert (await client.post(f"/research/{made['ours']}/visit", data=visit)).status == 200
         session = await stack.row("study_sessions", title="走访西于庄养老服务站")
         assert session.kind == "visit" and await stack.count("research_visits", session_id=session.id) == 1
+        keyed = await text(await client.post(f"/research/{made['ours']}/room", data={"csrf": csrf}))
+        assert "/bind " in keyed and await stack.count("targets", name=f"research:{made['ours']}") == 1
+        assert (await client.post(f"/research/{made['theirs']}/room", data={"csrf": csrf})).status == 404
         empty = await client.post(f"/research/{made['ours']}/paper", data={"csrf": csrf, "summary": "摘要"})
         assert empty.status == 400 and "choose the paper's file" in await text(empty)
         form = FormData()

@@ -175,6 +175,17 @@ async def attempt(request: web.Request, work, again) -> web.StreamResponse:
     raise see_other(target)
 
 
+async def room_key(request: web.Request, make) -> tuple[str | None, dict]:
+    """A topic's or project's room key (``make(conn, hours, actor)``, its module's ``room_key``):
+    (the key, shown once; no errors), or (None, the refusal beside the room's form)."""
+    session = session_of(request)
+    try:
+        async with write(request) as conn:
+            return await make(conn, request.app[CONFIG].bind_key_hours, session.actor), {}
+    except AdminError as exc:
+        return None, {"room": str(exc)}
+
+
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.console.web import (Screen, attempt, committees_own, download, field_named, id_in_path, office_ctx, read,
-                             render, session_of)
+from bot.console.web import (CONFIG, Screen, attempt, committees_own, download, field_named, id_in_path, now, office_ctx,
+                             read, render, room_key, session_of)
 from handlers.core.i18n import N_, translator
 from handlers.core.roles import CITY, COMMITTEE
 from handlers.deliberation import summary, topics
@@ -62,7 +62,7 @@ async def _topic(request: web.Request, conn, topic_id: int):
 
 
 async def topic_page(request: web.Request, *, topic_id: int | None = None, errors: dict | None = None,
-                     status: int = 200) -> web.Response:
+                     issued: str | None = None, status: int = 200) -> web.Response:
     topic_id = topic_id or id_in_path(request, "topic_id")
     lang = session_of(request).member.language
     async with read(request) as conn:
@@ -75,7 +75,7 @@ async def topic_page(request: web.Request, *, topic_id: int | None = None, error
     return render(request, "deliberation/topic.html", status=status, topic=topic, said=said, numbers=numbers,
                   counts=summary.counts(visible), took_part=took_part, committee=committee,
                   statuses=STATUS, question=lambda say, position: question_label(say, topic, position),
-                  errors=errors or {})
+                  errors=errors or {}, issued=issued, hours=request.app[CONFIG].bind_key_hours)
 
 
 async def topic_act(request: web.Request) -> web.StreamResponse:
@@ -113,6 +113,16 @@ async def moderate(request: web.Request) -> web.StreamResponse:
     return await attempt(request, work, again)
 
 
+async def room(request: web.Request) -> web.Response:
+    """A one-time key for the topic's own group or forum topic (`linkage deliberation room`)."""
+    topic_id = id_in_path(request, "topic_id")
+    async with read(request) as conn:
+        await _topic(request, conn, topic_id)
+    key, errors = await room_key(request, lambda conn, hours, actor: topics.room_key(
+        conn, topic_id, now(request), hours=hours, actor=actor))
+    return await topic_page(request, topic_id=topic_id, errors=errors, issued=key, status=400 if errors else 200)
+
+
 async def export(request: web.Request) -> web.Response:
     topic_id = id_in_path(request, "topic_id")
     lang = session_of(request).member.language
@@ -128,4 +138,5 @@ SCREEN = Screen("deliberation", N_("Online deliberation"), "/deliberation",
                         ("GET", "/deliberation/{topic_id}", topic_page),
                         ("GET", "/deliberation/{topic_id}/export.xlsx", export),
                         ("POST", r"/deliberation/{topic_id}/{action:close|conclude}", topic_act),
+                        ("POST", "/deliberation/{topic_id}/room", room),
                         ("POST", r"/deliberation/contribution/{contribution_id}/{action:hide|pin}", moderate)])

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.console.web import (Screen, attempt, committees_own, download, field_named, id_in_path, number_in, office_ctx,
-                             read, render, session_of)
+from bot.console.web import (CONFIG, Screen, attempt, committees_own, download, field_named, id_in_path, now, number_in,
+                             office_ctx, read, render, room_key, session_of)
 from handlers.core.errors import AdminError
 from handlers.core.i18n import N_
 from handlers.core.roles import CITY, COMMITTEE
@@ -122,7 +122,7 @@ async def _project(request, conn, project_id: int):
 
 
 async def project_page(request: web.Request, *, project_id: int | None = None, errors: dict | None = None,
-                       values: dict | None = None, status: int = 200) -> web.Response:
+                       values: dict | None = None, issued: str | None = None, status: int = 200) -> web.Response:
     project_id = project_id or id_in_path(request, "project_id")
     lang = session_of(request).member.language
     async with read(request) as conn:
@@ -134,7 +134,7 @@ async def project_page(request: web.Request, *, project_id: int | None = None, e
         found[f.member_id] = found.get(f.member_id, 0) + 1
     return render(request, "research/project.html", status=status, view=view, p=view.project, committee=committee,
                   steps=STEP_LABELS, answers=ANSWERS, found=found, statuses=PROJECT_STATUS, errors=errors or {},
-                  values=values or {})
+                  values=values or {}, issued=issued, hours=request.app[CONFIG].bind_key_hours)
 
 
 async def step_done(request: web.Request) -> web.StreamResponse:
@@ -196,6 +196,17 @@ async def paper(request: web.Request) -> web.StreamResponse:
     return await attempt(request, work, again)
 
 
+async def room(request: web.Request) -> web.Response:
+    """A one-time key for the project's group or forum topic (`linkage research room`): findings and
+    the paper are posted there."""
+    project_id = id_in_path(request, "project_id")
+    async with read(request) as conn:
+        await _project(request, conn, project_id)
+    key, errors = await room_key(request, lambda conn, hours, actor: projects.room_key(
+        conn, project_id, now(request), hours=hours, actor=actor))
+    return await project_page(request, project_id=project_id, errors=errors, issued=key, status=400 if errors else 200)
+
+
 async def export(request: web.Request) -> web.Response:
     project_id = id_in_path(request, "project_id")
     lang = session_of(request).member.language
@@ -212,4 +223,5 @@ SCREEN = Screen("research", N_("Research"), "/research", allowed=lambda scope: s
                         ("GET", "/research/{project_id}/export.xlsx", export),
                         ("POST", "/research/{project_id}/paper", paper),
                         ("POST", "/research/{project_id}/visit", visit),
+                        ("POST", "/research/{project_id}/room", room),
                         ("POST", "/research/step/{milestone_id}/done", step_done)])
