@@ -116,10 +116,11 @@ async def moderate(request: web.Request) -> web.StreamResponse:
 async def room(request: web.Request) -> web.Response:
     """A one-time key for the topic's own group or forum topic (`linkage deliberation room`)."""
     topic_id = id_in_path(request, "topic_id")
-    async with read(request) as conn:
+
+    async def make(conn, hours, actor):
         await _topic(request, conn, topic_id)
-    key, errors = await room_key(request, lambda conn, hours, actor: topics.room_key(
-        conn, topic_id, now(request), hours=hours, actor=actor))
+        return await topics.room_key(conn, topic_id, now(request), hours=hours, actor=actor)
+    key, errors = await room_key(request, make)
     return await topic_page(request, topic_id=topic_id, errors=errors, issued=key, status=400 if errors else 200)
 
 

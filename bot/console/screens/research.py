@@ -200,10 +200,11 @@ async def room(request: web.Request) -> web.Response:
     """A one-time key for the project's group or forum topic (`linkage research room`): findings and
     the paper are posted there."""
     project_id = id_in_path(request, "project_id")
-    async with read(request) as conn:
+
+    async def make(conn, hours, actor):
         await _project(request, conn, project_id)
-    key, errors = await room_key(request, lambda conn, hours, actor: projects.room_key(
-        conn, project_id, now(request), hours=hours, actor=actor))
+        return await projects.room_key(conn, project_id, now(request), hours=hours, actor=actor)
+    key, errors = await room_key(request, make)
     return await project_page(request, project_id=project_id, errors=errors, issued=key, status=400 if errors else 200)
 
 
