@@ -57,12 +57,8 @@ def open_(settings: Settings, body: str | None, file: str | None, **fields) -> N
 def list_(settings: Settings) -> None:
     """Every topic, newest first, with its counts."""
     from handlers.core.localtime import shown
-    from handlers.deliberation.summary import counts
-    from storage import deliberation as store
-
-    async def work(ctx):
-        return [(t, counts(await store.visible(ctx.conn, t.id))) for t in await store.listing(ctx.conn)]
-    rows = _run(settings, work)
+    from handlers.deliberation.summary import listing
+    rows = _run(settings, lambda ctx: listing(ctx.conn))
     if not rows:
         click.echo("no deliberation topics yet")
     for topic, c in rows:

@@ -54,13 +54,8 @@ def open_(settings: Settings, select_by: str, visit_by: str, exchange_by: str, p
 def list_(settings: Settings) -> None:
     """Every project, newest first, with its counts; then the proposals waiting."""
     from handlers.core.localtime import shown
-    from storage import research as store
-
-    async def work(ctx):
-        rows = [(p, await store.joined_count(ctx.conn, p.id), len(await store.findings(ctx.conn, p.id)))
-                for p in await store.projects(ctx.conn)]
-        return rows, [p for p in await store.proposals(ctx.conn) if p.status == "pending"]
-    rows, waiting = _run(settings, work)
+    from handlers.research.overview import listing
+    rows, waiting = _run(settings, lambda ctx: listing(ctx.conn))
     if not rows:
         click.echo("no research projects yet")
     for p, joined, findings in rows:
@@ -77,28 +72,22 @@ def list_(settings: Settings) -> None:
 def show(settings: Settings, project_id: int) -> None:
     """One project: its steps, participants, visits and findings (names: this is the directors' view)."""
     from handlers.core.localtime import shown, show_span
-    from handlers.research.common import project_or_fail
-    from storage import research as store
-
-    async def work(ctx):
-        p = await project_or_fail(ctx.conn, project_id)
-        return (p, await store.milestones(ctx.conn, p.id), await store.answers(ctx.conn, p.id),
-                await store.visits(ctx.conn, p.id), await store.findings(ctx.conn, p.id),
-                await store.visits_attended(ctx.conn, p.id))
-    p, steps, answers, visits, findings, attended = _run(settings, work)
+    from handlers.research.overview import details
+    view = _run(settings, lambda ctx: details(ctx.conn, project_id))
+    p = view.project
     click.echo(f"research project #{p.id}: {p.title} ({p.status}), {p.committee_code or 'office'}, "
                f"places {p.capacity or 'no limit'}")
     click.echo(f"goal: {p.goal}")
     for n, q in enumerate(p.questions, 1):
         click.echo(f"  Q{n}. {q}")
-    for m in steps:
+    for m in view.steps:
         done = f", done {shown(m.done_at)}" if m.done_at else ""
         click.echo(f"  step {m.id} {m.step}: by {shown(m.due_at)}{done}")
-    for a in answers:
-        click.echo(f"  {a.roster_id} {a.name}: {a.status}, {attended.get(a.member_id, 0)} visits attended")
-    for v in visits:
+    for a in view.answers:
+        click.echo(f"  {a.roster_id} {a.name}: {a.status}, {view.attended.get(a.member_id, 0)} visits attended")
+    for v in view.visits:
         click.echo(f"  visit: session #{v.id} {show_span(v.starts_at, v.ends_at)} {v.title}")
-    for f in findings:
+    for f in view.findings:
         click.echo(f"  finding #{f.id} {shown(f.created_at)} {f.roster_id} {f.name}: {f.text}"
                    + (f" [{f.file_kind}]" if f.file_kind else ""))
     if p.reported_at:

@@ -5,6 +5,8 @@ It calls the same office operations as the CLI and the chat (handlers/…, stora
 never SQL of its own. Pieces:
 
 - web.py — what every page uses: ``render``, ``read``/``write``, ``refuse``, :class:`Screen`;
+  ``office_ctx`` (the Ctx an operation that sends runs in), ``attempt`` (a change: 303, or the page
+  again with the refusal beside its field), ``download`` (a file an operation writes);
 - app.py — ``make_app(db, config, clock)``: the aiohttp application, its middlewares (refusal
   pages, the session, CSRF on every POST, security headers) and ``render()``;
 - auth.py — sign-in through a one-time link (handlers/console/signin.py), sign-out;

@@ -1,8 +1,10 @@
 """What every console page uses: the app's keys, ``render``, ``read``/``write`` (a transaction),
-``refuse`` (the refusal page), the session cookie, and :class:`Screen` (one per screen module)."""
+``refuse`` (the refusal page), the session cookie, :class:`Screen` (one per screen module), and
+for the screens that act: ``office_ctx``, ``attempt`` (a change and its refusal) and ``download``."""
 
 from __future__ import annotations
 
+import tempfile
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,10 +15,12 @@ from aiohttp import web
 
 from bot.clock import Clock
 from handlers.console import signin
-from handlers.core.context import HandlerConfig
+from handlers.core.context import Ctx, HandlerConfig
+from handlers.core.errors import AdminError
 from handlers.core.i18n import translator
 from handlers.core.localtime import shown
 from handlers.core.roles import Scope
+from handlers.features import REGISTRY
 from storage.db import Database
 
 HERE = Path(__file__).parent
@@ -119,3 +123,78 @@ async def form_of(request: web.Request) -> dict[str, str]:
 def see_other(path: str) -> web.HTTPSeeOther:
     """After a change, answer with a redirect to a page (raise it): a reload does not repeat the change."""
     return web.HTTPSeeOther(path)
+
+
+def office_ctx(request: web.Request, conn) -> Ctx:
+    """The context an office operation runs in, as on the command line: no update, no sender
+    (what it sends goes to the outbox, its timers to the scheduler)."""
+    return Ctx.offline(conn, now(request), request.app[CONFIG], REGISTRY)
+
+
+def id_in_path(request: web.Request, name: str) -> int:
+    """A numeric id from the route; anything else is a page that does not exist."""
+    raw = request.match_info[name]
+    if not raw.isdigit() or len(raw) > 9:
+        raise web.HTTPNotFound()
+    return int(raw)
+
+
+def number_in(text: str, what: str, *, digits: int = 6, signed: bool = False) -> int:
+    """A whole number typed in a form (at most ``digits`` digits: a column's integer holds it), or
+    a refusal (AdminError) naming ``what``."""
+    unsigned = text[1:] if signed and text[:1] in ("+", "-") else text
+    if not unsigned.isdigit() or len(unsigned) > digits:
+        raise AdminError(f"{what} is a whole number of at most {digits} digits, not {text!r}")
+    return int(text)
+
+
+def committees_own(request: web.Request, row):
+    """The row (a topic, a project, a proposal) if the session's scope runs its committee
+    (``committee_code``, None: the office's own); another committee's does not exist here (404)."""
+    if row is None or not session_of(request).scope.sees_committee(row.committee_code):
+        raise web.HTTPNotFound()
+    return row
+
+
+def field_named(message: str, fields: dict[str, tuple[str, ...]], default: str) -> str:
+    """The form field a refusal is about: the first whose words the (English) message names."""
+    lowered = message.lower()
+    return next((name for name, words in fields.items() if any(w in lowered for w in words)), default)
+
+
+async def attempt(request: web.Request, work, again) -> web.StreamResponse:
+    """A change through an office operation: ``work(conn, form, session)`` runs in one transaction
+    and returns the page to go to (303). A refusal (AdminError) answers ``again(message, form)``
+    (the page again, status 400, the message beside its field): the transaction is rolled back."""
+    form = await form_of(request)
+    try:
+        async with write(request) as conn:
+            target = await work(conn, form, session_of(request))
+    except AdminError as exc:
+        return await again(str(exc), form)
+    raise see_other(target)
+
+
+async def room_key(request: web.Request, make) -> tuple[str | None, dict]:
+    """A topic's or project's room key (``make(conn, hours, actor)``, its module's ``room_key``):
+    (the key, shown once; no errors), or (None, the refusal beside the room's form)."""
+    session = session_of(request)
+    try:
+        async with write(request) as conn:
+            return await make(conn, request.app[CONFIG].bind_key_hours, session.actor), {}
+    except AdminError as exc:
+        return None, {"room": str(exc)}
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+async def download(request: web.Request, name: str, make, *, changes: bool = False) -> web.Response:
+    """A file an office operation writes (``make(conn, path)``), as a download named ``name``;
+    ``changes``: the operation writes to the database too (the points' collection)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / name
+        async with (write(request) if changes else read(request)) as conn:
+            await make(conn, path)
+        body = path.read_bytes()
+    return web.Response(body=body, content_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -33,6 +33,12 @@ def counts(rows) -> dict:
             "participants": len({r.member_id for r in rows})}
 
 
+async def listing(conn, *, committee: str | None = None, statuses: tuple[str, ...] | None = None) -> list[tuple]:
+    """[(topic, its counts)], newest first: every topic, or one committee's (the console's scope)."""
+    return [(topic, counts(await store.visible(conn, topic.id))) for topic in await store.listing(conn, statuses)
+            if committee is None or topic.committee_code == committee]
+
+
 async def _names(conn, kind: str, lang: str) -> dict:
     return {row.code: reference.name(row, lang) for row in await reference.rows_of(conn, kind)}
 
@@ -44,20 +50,28 @@ def _tally(t, people: dict, key, names: dict | None = None) -> str:
     return "、".join(parts) if t.lang == "zh" else ", ".join(parts)
 
 
+async def tallies(conn, rows, say, lang: str) -> list[str]:
+    """Who took part, by level, district and sector (none without authors); ``say``: a translator
+    (HTML) or its ``plain`` (the console's page)."""
+    authors = {r.member_id: r for r in rows}
+    if not authors:
+        return []
+    t = translator(lang)
+    return [say("By level: {tally}", tally=_tally(t, authors, lambda r: r.level)),
+            say("By district: {tally}", tally=_tally(t, authors, lambda r: r.district_code,
+                                                     await _names(conn, "district", lang))),
+            say("By sector: {tally}", tally=_tally(t, authors, lambda r: r.sector_code,
+                                                   await _names(conn, "sector", lang)))]
+
+
 async def summary(conn, topic, lang: str) -> tuple[str, Buttons]:
     """The closing summary for the committee, with the button that writes the conclusion."""
     t = translator(lang)
     rows = await store.visible(conn, topic.id)
     c = counts(rows)
-    authors = {r.member_id: r for r in rows}
     lines = [t("📊 <b>Deliberation closed: {title}</b>", title=topic.title),
              t("{contributions} contributions, {replies} replies, {participants} participants", **c)]
-    if authors:
-        lines += [t("By level: {tally}", tally=_tally(t, authors, lambda r: r.level)),
-                  t("By district: {tally}", tally=_tally(t, authors, lambda r: r.district_code,
-                                                         await _names(conn, "district", lang))),
-                  t("By sector: {tally}", tally=_tally(t, authors, lambda r: r.sector_code,
-                                                       await _names(conn, "sector", lang)))]
+    lines += await tallies(conn, rows, t, lang)
     for position in [*range(1, len(topic.questions) + 1), None]:
         said = [r for r in rows if r.question == position and r.parent_id is None]
         if not said:

@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 from handlers.core.context import Ctx
 from handlers.core.errors import AdminError
 from handlers.core.localtime import local, local_at, local_day
+from handlers.office.lookups import check_member_within
 from storage import audit, people
 from storage import points as store
 
@@ -91,11 +92,14 @@ async def recompute(conn, features, now: datetime, *, actor: str) -> int:
     return added
 
 
-async def correct(conn, roster_ref: str, amount: int, reason: str, now: datetime, *, actor: str) -> int:
-    """The office's correction: an entry of its own with its reason (audited); returns the member id."""
+async def correct(conn, roster_ref: str, amount: int, reason: str, now: datetime, *, actor: str,
+                  within: str | None = None) -> int:
+    """The office's correction: an entry of its own with its reason (audited); returns the member id.
+    ``within``: a district office corrects its own district's members only."""
     member = await people.find(conn, roster_ref)
     if member is None:
         raise AdminError(f"no member {roster_ref!r}")
+    check_member_within(member, within)
     reason = reason.strip()
     if not reason:
         raise AdminError("a correction needs a reason")

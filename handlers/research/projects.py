@@ -278,6 +278,14 @@ async def deliver_paper(ctx: Ctx, project_id: int, *, file_id: str | None = None
     return len(recipients)
 
 
+def paper_path(config, project_id: int, name: str) -> Path:
+    """Where a paper uploaded through the console is kept until the sender has sent it (and after):
+    beside the office's charts, var/research/project-3-报告.pdf by default."""
+    folder = Path(config.charts_dir).parent / "research"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"project-{project_id}-{Path(name).name or 'paper'}"
+
+
 # --- proposals: merged or declined (accepted ones open a project above) ---------------------------------
 
 async def _tell_proposer(ctx: Ctx, proposal_id: int, project_id: int | None, status: str, actor: str,
