@@ -224,6 +224,7 @@ MATRIX = {  # roster id → what each page answers
     "S001": {"/dashboard": 403, "/reports": 403, "city": 403, "hongqiao": 403, "heping": 403, "/audit": 200,
              "/exports": 403},
 }
+MATRIX = {r: MATRIX[r] | {"/consultation": s, "/oversight": s} for r, s in {"O001": 200, "Q001": 403, "S001": 200}.items()}
 
 
 async def test_scope_matrix(stack):

@@ -3,6 +3,7 @@ here in the nav's order."""
 
 from bot.console.screens import audit, dashboard, exports, reports
 from bot.console.screens import calendar, groups, roster, rules
+from bot.console.screens import consultation, oversight
 
 SCREEN_LIST = [
     dashboard.SCREEN,  # numbers for a period, the chart, oldest unclaimed, the outbox's health
@@ -13,4 +14,5 @@ SCREEN_LIST = [
     groups.SCREEN,     # groups and liaisons: targets, bound chats, bind keys issued and revoked, liaisons
     rules.SCREEN,      # routing: the rule table (add, edit, move, delete) and the dry run beside it
     calendar.SCREEN,   # study sessions and their answers, notices and read counts, a digest previewed, holidays
+    consultation.SCREEN, oversight.SCREEN,  # meetings: registrations, check-ins, statements · items and their steps
 ]
