@@ -1,5 +1,5 @@
-"""What the committees' screens (oversight, consultation) share: the committee a staff member's
-console is limited to, the audience they may address, a form's whole number, and the form field an
+"""What the committees' screens (oversight, consultation) share: a message in the reader's language,
+the committee a staff member's console is limited to, the audience they may address, a form's whole number, and the form field an
 office operation's refusal is about."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from aiohttp import web
 from bot.console.web import CONFIG, now, session_of
 from handlers.core.context import Ctx
 from handlers.core.errors import AdminError
-from handlers.core.i18n import N_
+from handlers.core.i18n import N_, translator
 from handlers.core.roles import COMMITTEE
 from handlers.features import REGISTRY
 
@@ -18,6 +18,11 @@ WHOLE_NUMBER = N_("Enter a whole number.")
 
 def ctx_of(conn, request: web.Request) -> Ctx:
     return Ctx.offline(conn, now(request), request.app[CONFIG], REGISTRY)
+
+
+def said(request: web.Request, msgid: str) -> str:
+    """A console message in the signed-in member's language."""
+    return translator(session_of(request).member.language).plain(msgid)
 
 
 def committee_of(request: web.Request) -> str | None:

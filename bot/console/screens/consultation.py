@@ -13,14 +13,14 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.console.committees import audience_for, committee_of, ctx_of, field_of, ours
+from bot.console.committees import audience_for, committee_of, ctx_of, field_of, ours, said
 from bot.console.web import Screen, form_of, read, render, see_other, session_of, write
 from handlers.consultation.export import export
 from handlers.consultation.meetings import add_meeting, announce, set_venues, summary
 from handlers.consultation.statements import decide_request, decide_statement
 from handlers.consultation.terms import ANSWERS, REQUEST_STATUS, STATEMENT_STATUS
 from handlers.core.errors import AdminError
-from handlers.core.i18n import N_, translator
+from handlers.core.i18n import N_
 from handlers.core.roles import CITY, COMMITTEE
 from storage import consultation as store
 from storage import reference
@@ -141,8 +141,8 @@ async def download(request: web.Request) -> web.StreamResponse:
     m = await _meeting(request)
     kind = (await form_of(request)).get("format", "")
     if kind not in EXPORTS:
-        return await meeting_page(request, errors={"export": translator(session_of(request).member.language).plain(
-            N_("Choose the compilation of statements (DOCX) or the workbook (XLSX)."))}, status=400)
+        return await meeting_page(request, errors={"export": said(request, N_(
+            "Choose the compilation of statements (DOCX) or the workbook (XLSX)."))}, status=400)
     with tempfile.TemporaryDirectory() as tmp:
         async with read(request) as conn:
             path = await export(ctx_of(conn, request), m.id, Path(tmp) / f"consultation-{m.id}.{kind}",

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.console.committees import WHOLE_NUMBER, audience_for, committee_of, ctx_of, field_of, number, ours
+from bot.console.committees import (WHOLE_NUMBER, audience_for, committee_of, ctx_of, field_of, number, ours,
+                                    said)
 from bot.console.web import Screen, form_of, read, render, see_other, session_of, write
 from handlers.core.errors import AdminError
 from handlers.core.i18n import N_, translator
@@ -37,8 +38,7 @@ async def page(request: web.Request, *, errors: dict | None = None, values: dict
     wanted = request.query.get("status", "")
     errors = dict(errors or {})
     if wanted and wanted not in STATUS:
-        errors["status"], wanted = translator(session_of(request).member.language).plain(
-            N_("Choose a status from the list.")), ""
+        errors["status"], wanted = said(request, N_("Choose a status from the list.")), ""
     async with read(request) as conn:
         items = [row for row in await store.listing(conn, status=wanted or None) if ours(request, row)]
         departments = await department_store.listed(conn)
@@ -57,7 +57,7 @@ async def open_(request: web.Request) -> web.Response:
         due_days, statement = number(values["due_days"]), number(values["statement"])
     except ValueError:
         field = "due_days" if values["due_days"] and not values["due_days"].isdigit() else "statement"
-        return await page(request, errors={field: WHOLE_NUMBER}, values=values, status=400)
+        return await page(request, errors={field: said(request, WHOLE_NUMBER)}, values=values, status=400)
     committee = committee_of(request) or values["committee"] or None
     try:
         async with write(request) as conn:
@@ -111,7 +111,7 @@ async def act(request: web.Request) -> web.Response:
     try:
         due_days = number(values.get("due_days", ""))
     except ValueError:
-        return await item_page(request, errors={action: WHOLE_NUMBER}, values=values, status=400)
+        return await item_page(request, errors={action: said(request, WHOLE_NUMBER)}, values=values, status=400)
     try:
         async with write(request) as conn:
             ctx = ctx_of(conn, request)
@@ -137,7 +137,7 @@ async def inspect(request: web.Request) -> web.Response:
     try:
         capacity = number(values["capacity"])
     except ValueError:
-        return await item_page(request, errors={"capacity": WHOLE_NUMBER}, values=values, status=400)
+        return await item_page(request, errors={"capacity": said(request, WHOLE_NUMBER)}, values=values, status=400)
     try:
         async with write(request) as conn:
             await create_inspection(ctx_of(conn, request), [item.id], title=values["title"],
