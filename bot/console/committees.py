@@ -1,12 +1,13 @@
 """What the committees' screens (oversight, consultation) share: a message in the reader's language,
-the committee a staff member's console is limited to, the audience they may address, a form's whole number, and the form field an
+the committee a staff member's console is limited to and the rows it manages, the audience they
+may address, a form's whole number, and the form field an
 office operation's refusal is about."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from bot.console.web import CONFIG, now, session_of
+from bot.console.web import CONFIG, now, read, session_of
 from handlers.core.context import Ctx
 from handlers.core.errors import AdminError
 from handlers.core.i18n import N_, translator
@@ -35,6 +36,24 @@ def ours(request: web.Request, row) -> bool:
     """A meeting or an item this console manages: any for the city, its committee's for its staff."""
     within = committee_of(request)
     return within is None or row.committee_code == within
+
+
+def path_id(request: web.Request, key: str) -> int:
+    """The id in the path at ``key`` (404 for anything but a plausible number)."""
+    raw = request.match_info[key]
+    if not raw.isdigit() or len(raw) > 9:
+        raise web.HTTPNotFound()
+    return int(raw)
+
+
+async def owned(request: web.Request, key: str, load):
+    """The row ``load(conn, id)`` finds for the path's id, if this console manages it: another
+    committee's meeting or item does not exist for its staff (404)."""
+    async with read(request) as conn:
+        row = await load(conn, path_id(request, key))
+    if row is None or not ours(request, row):
+        raise web.HTTPNotFound()
+    return row
 
 
 def audience_for(request: web.Request, typed: str) -> str:

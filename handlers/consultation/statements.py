@@ -187,15 +187,20 @@ async def _to_organisers(ctx: Ctx, m, kind: str, row_id: int) -> None:
                            chat_id=person.telegram_user_id, priority=outbox.BULK)
 
 
+async def _undecided(ctx: Ctx, load, row_id: int, waiting: str, name: str):
+    """(the statement or request, its meeting) while it waits for the organisers' decision."""
+    row = await load(ctx.conn, row_id)
+    if row is None:
+        raise ConsultationError(f"there is no {name} #{row_id}")
+    if row.status != waiting:
+        raise ConsultationError(f"{name} #{row.id} is {row.status}: it was already decided")
+    return row, await store.meeting(ctx.conn, row.consultation_id)
+
+
 async def decide_statement(ctx: Ctx, statement_id: int, *, accept: bool, note: str = "", actor: str = "cli"):
     """The organisers accept a submitted statement (it takes the next place in the order) or return
     it with a note; its author is told. The chat's buttons and the console call this."""
-    row = await store.statement(ctx.conn, statement_id)
-    if row is None:
-        raise ConsultationError(f"there is no statement #{statement_id}")
-    if row.status != "submitted":
-        raise ConsultationError(f"statement #{row.id} is {row.status}: it was already decided")
-    m = await store.meeting(ctx.conn, row.consultation_id)
+    row, m = await _undecided(ctx, store.statement, statement_id, "submitted", "statement")
     if accept:
         position = len(await store.statements(ctx.conn, m.id, status="accepted")) + 1
         await store.change_statement(ctx.conn, row.id, status="accepted", position=position, decided_at=ctx.now)
@@ -217,12 +222,7 @@ async def decide_statement(ctx: Ctx, statement_id: int, *, accept: bool, note: s
 
 async def decide_request(ctx: Ctx, request_id: int, *, accept: bool, actor: str = "cli"):
     """The organisers accept or decline a pending request to speak; its author is told."""
-    row = await store.speak_request(ctx.conn, request_id)
-    if row is None:
-        raise ConsultationError(f"there is no request to speak #{request_id}")
-    if row.status != "pending":
-        raise ConsultationError(f"request to speak #{row.id} is {row.status}: it was already decided")
-    m = await store.meeting(ctx.conn, row.consultation_id)
+    row, m = await _undecided(ctx, store.speak_request, request_id, "pending", "request to speak")
     status = "accepted" if accept else "declined"
     await store.change_speak_request(ctx.conn, row.id, status=status, decided_at=ctx.now)
     msgid = (N_("🎤 Your request to speak at {meeting} was accepted.") if accept

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.console.committees import audience_for, committee_of, ctx_of, field_of, ours, said
+from bot.console.committees import audience_for, committee_of, ctx_of, field_of, ours, owned, path_id, said
 from bot.console.web import Screen, form_of, read, render, see_other, session_of, write
 from handlers.consultation.export import export
 from handlers.consultation.meetings import add_meeting, announce, set_venues, summary
@@ -66,14 +66,7 @@ async def add(request: web.Request) -> web.Response:
 
 
 async def _meeting(request):
-    raw = request.match_info["meeting_id"]
-    if not raw.isdigit() or len(raw) > 9:
-        raise web.HTTPNotFound()
-    async with read(request) as conn:
-        m = await store.meeting(conn, int(raw))
-    if m is None or not ours(request, m):
-        raise web.HTTPNotFound()  # another committee's meeting does not exist for its staff
-    return m
+    return await owned(request, "meeting_id", store.meeting)
 
 
 async def meeting_page(request: web.Request, *, errors: dict | None = None, values: dict | None = None,
@@ -117,14 +110,13 @@ async def announce_(request: web.Request) -> web.Response:
 
 async def decide(request: web.Request) -> web.Response:
     """A statement accepted or returned (with a note), a request to speak accepted or declined."""
-    kind, action, raw = request.match_info["kind"], request.match_info["action"], request.match_info["row_id"]
+    kind, action = request.match_info["kind"], request.match_info["action"]
     if (kind, action) not in {("statement", a) for a in STATEMENT_ACTIONS} | {("request", a) for a in REQUEST_ACTIONS}:
         raise web.HTTPNotFound()
-    if not raw.isdigit() or len(raw) > 9:
-        raise web.HTTPNotFound()
+    row_id = path_id(request, "row_id")
     m = await _meeting(request)
     async with read(request) as conn:
-        row = await (store.statement if kind == "statement" else store.speak_request)(conn, int(raw))
+        row = await (store.statement if kind == "statement" else store.speak_request)(conn, row_id)
     if row is None or row.consultation_id != m.id:
         raise web.HTTPNotFound()  # a forged id: another meeting's statement is not this page's
     note = (await form_of(request)).get("note", "")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.console.committees import (WHOLE_NUMBER, audience_for, committee_of, ctx_of, field_of, number, ours,
-                                    said)
+                                    owned, said)
 from bot.console.web import Screen, form_of, read, render, see_other, session_of, write
 from handlers.core.errors import AdminError
 from handlers.core.i18n import N_, translator
@@ -71,14 +71,7 @@ async def open_(request: web.Request) -> web.Response:
 
 
 async def _item(request):
-    raw = request.match_info["item_id"]
-    if not raw.isdigit() or len(raw) > 9:
-        raise web.HTTPNotFound()
-    async with read(request) as conn:
-        item = await store.with_department(conn, int(raw))
-    if item is None or not ours(request, item):
-        raise web.HTTPNotFound()  # another committee's item does not exist for its staff
-    return item
+    return await owned(request, "item_id", store.with_department)
 
 
 async def item_page(request: web.Request, *, errors: dict | None = None, values: dict | None = None,
