@@ -310,3 +310,10 @@ async def test_consultation_scope_and_forged_ids(stack):
         await sign_in(client, stack, "Q001")
         assert (await client.get("/consultation")).status == 403
 
+
+
+# --- the same on PostgreSQL (skipped, saying why, without LINKAGE_TEST_POSTGRES_URL) ---------------
+
+async def test_committee_screens_on_postgres(pg_stack):
+    await test_oversight_scope_committee_staff_see_and_change_only_their_committee(pg_stack)
+    await test_consultation_draft_venues_announce_statements_and_export(pg_stack)
