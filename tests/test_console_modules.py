@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from pathlib import Path
 
+from aiohttp import FormData
 from sqlalchemy import select
 
 from handlers.core.context import Ctx
@@ -90,11 +92,15 @@ async def test_oversight_open_send_reply_close_with_bad_input_refused_beside_the
         assert sent.status == 303
         empty = await client.post(f"/oversight/{item_id}/reply", data={"csrf": csrf, "text": ""})
         assert empty.status == 400 and await stack.count("oversight_replies") == 0
-        replied = await client.post(f"/oversight/{item_id}/reply", data={"csrf": csrf, "text": "已协调开放车位80个。"},
-                                    allow_redirects=False)
+        form = FormData()
+        form.add_field("csrf", csrf)
+        form.add_field("text", "已协调开放车位80个。")
+        form.add_field("file", b"%PDF-1.4 reply", filename="../办理情况.pdf", content_type="application/pdf")
+        replied = await client.post(f"/oversight/{item_id}/reply", data=form, allow_redirects=False)
         assert replied.status == 303
         page = await text(await client.get(f"/oversight/{item_id}"))
         assert "已协调开放车位80个。" in page and "函件已发" in page and zh.plain("the department replied") in page
+        assert "办理情况.pdf" in page
         filtered = await text(await client.get("/oversight", params={"status": "closed"}))
         assert SUBJECT not in filtered
         assert zh.plain("Choose a status from the list.") in await text(await client.get("/oversight?status=bogus"))
@@ -103,6 +109,9 @@ async def test_oversight_open_send_reply_close_with_bad_input_refused_beside_the
     assert row.status == "department_replied" and row.due_days == 5 and row.committee_code == "social_legal"
     steps = await rows(stack, "oversight_steps", item_id=item_id)
     assert {s.actor for s in steps} == {f"console:member:{office_id}"}
+    reply = await stack.row("oversight_replies", item_id=item_id)
+    assert reply.file_name == "办理情况.pdf" and Path(reply.file_path).read_bytes() == b"%PDF-1.4 reply"
+    assert Path(reply.file_path).parent.name == "oversight"  # kept beside the charts, not where the upload said
 
     # the command line closes the same item; the console shows the step
     code, output = await linkage(stack, "oversight", "close", str(item_id), "--reason", "已按期整改")

@@ -1,12 +1,16 @@
 """Oversight (民主监督): the items with a status filter, opening one (`linkage oversight open`), an
 item's page — its chain of states (who, why), the department's replies, the members' ratings, its
 inspections and findings — and the steps the office takes: send it to the department, record the
-reply, close it, plan an inspection. The same operations as `linkage oversight` and the chat
+reply (with its document, if any), close it, plan an inspection. The same operations as `linkage oversight` and the chat
 (handlers/oversight/items.py, inspections.py). The city office sees every item; a committee's
 staff the items their committee follows up (and opens items for it only). A rating's or a step's
 author who sent the report anonymously stays "anonymous member", as in the export."""
 
 from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from urllib.parse import unquote
 
 from aiohttp import web
 
@@ -105,20 +109,34 @@ async def act(request: web.Request) -> web.Response:
         due_days = number(values.get("due_days", ""))
     except ValueError:
         return await item_page(request, errors={action: said(request, WHOLE_NUMBER)}, values=values, status=400)
-    try:
-        async with write(request) as conn:
-            ctx = ctx_of(conn, request)
-            if action == "send":
-                await send_item(ctx, item.id, due_days=due_days, reason=values.get("reason", ""), actor=session.actor)
-            elif action == "reply":
-                await record_reply(ctx, item.id, text=values.get("text", ""), actor=session.actor)
-            elif action == "close":
-                await close_item(ctx, item.id, reason=values.get("reason", ""), actor=session.actor)
-            else:
-                raise web.HTTPNotFound()
-    except AdminError as exc:
-        return await item_page(request, errors={action: str(exc)}, values=values, status=400)
+    with tempfile.TemporaryDirectory() as tmp:
+        document = await _document(request, Path(tmp)) if action == "reply" else None
+        try:
+            async with write(request) as conn:
+                ctx = ctx_of(conn, request)
+                if action == "send":
+                    await send_item(ctx, item.id, due_days=due_days, reason=values.get("reason", ""),
+                                    actor=session.actor)
+                elif action == "reply":  # the document is kept in var/oversight/ and sent to the raisers
+                    await record_reply(ctx, item.id, text=values.get("text", ""), file=document, actor=session.actor)
+                elif action == "close":
+                    await close_item(ctx, item.id, reason=values.get("reason", ""), actor=session.actor)
+                else:
+                    raise web.HTTPNotFound()
+        except AdminError as exc:
+            return await item_page(request, errors={action: str(exc)}, values=values, status=400)
     raise see_other(f"/oversight/{item.id}")
+
+
+async def _document(request: web.Request, folder: Path) -> Path | None:
+    """The reply's uploaded document, saved under its own name (no path) in ``folder``; None if none."""
+    upload = (await request.post()).get("file")
+    if not getattr(upload, "filename", None):
+        return None
+    name = unquote(upload.filename).replace("\\", "/").rsplit("/", 1)[-1].strip()[-100:]  # (some clients quote it)
+    path = folder / (name if name not in ("", ".", "..") else "reply")
+    path.write_bytes(upload.file.read())
+    return path
 
 
 async def inspect(request: web.Request) -> web.Response:
