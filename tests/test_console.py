@@ -224,8 +224,10 @@ MATRIX = {  # roster id → what each page answers
     "S001": {"/dashboard": 403, "/reports": 403, "city": 403, "hongqiao": 403, "heping": 403, "/audit": 200,
              "/exports": 403},
 }
-for roster_id, statuses in {"O001": (200, 200, 200), "Q001": (403, 403, 200), "S001": (200, 200, 403)}.items():
-    MATRIX[roster_id].update(zip(("/deliberation", "/research", "/points"), statuses))  # committees' work, points
+COMMITTEE_WORK = ("/deliberation", "/research", "/consultation", "/oversight")  # the committees' work, then points
+for roster_id, statuses in {"O001": (200, 200, 200, 200, 200), "Q001": (403, 403, 403, 403, 200),
+                            "S001": (200, 200, 200, 200, 403)}.items():
+    MATRIX[roster_id].update(zip((*COMMITTEE_WORK, "/points"), statuses))
 
 
 async def test_scope_matrix(stack):

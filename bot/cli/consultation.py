@@ -102,6 +102,29 @@ def speaker(settings: Settings, statement_id: int, off: bool) -> None:
     click.echo(f"statement #{statement_id}: {'written only' if off else 'speaks in person'}")
 
 
+@consultation.command("decide")
+@click.argument("statement_id", type=int)
+@click.argument("decision", type=click.Choice(["accept", "return"]))
+@click.option("--note", default="", help="what the author should change (needed to return it)")
+@click.pass_obj
+def decide(settings: Settings, statement_id: int, decision: str, note: str) -> None:
+    """Accept a submitted statement or return it with a note; its author is told."""
+    from handlers.consultation.statements import decide_statement
+    _run(settings, lambda ctx: decide_statement(ctx, statement_id, accept=decision == "accept", note=note))
+    click.echo(f"statement #{statement_id}: {'accepted' if decision == 'accept' else 'returned'}")
+
+
+@consultation.command("request")
+@click.argument("request_id", type=int)
+@click.argument("decision", type=click.Choice(["accept", "decline"]))
+@click.pass_obj
+def request(settings: Settings, request_id: int, decision: str) -> None:
+    """Accept or decline a request to speak; its author is told."""
+    from handlers.consultation.statements import decide_request
+    _run(settings, lambda ctx: decide_request(ctx, request_id, accept=decision == "accept"))
+    click.echo(f"request to speak #{request_id}: {decision}ed")
+
+
 @consultation.command("respond")
 @click.argument("statement_id", type=int)
 @click.option("--department", required=True, help="the department's code (linkage department list)")

@@ -11,6 +11,8 @@ never SQL of its own. Pieces:
   pages, the session, CSRF on every POST, security headers) and ``render()``;
 - auth.py — sign-in through a one-time link (handlers/console/signin.py), sign-out;
 - screens/ — one module per screen; ``screens/__init__.py`` lists them (the nav's order);
+- committees.py — what the committees' screens (consultation, oversight) share: the scoped row of
+  a path's id, the audience a committee's staff may address, a refusal's field;
 - templates/ — ``layout.html`` (every page extends it), ``refusal.html``, ``_forms.html``
   (field errors), one folder per screen; static/console.css (CJK font stack, readable on a phone).
 

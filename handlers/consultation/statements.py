@@ -23,14 +23,15 @@ from handlers.consultation.cards import (
     where_from,
 )
 from handlers.consultation.meetings import order, speaker
-from handlers.consultation.terms import ORGANISER, STATEMENT_LIMIT, STEP, TITLE_LIMIT, TOPIC_LIMIT, esc
+from handlers.consultation.terms import (ORGANISER, STATEMENT_LIMIT, STEP, TITLE_LIMIT, TOPIC_LIMIT,
+                                        ConsultationError, esc)
 from handlers.core import flows
 from handlers.core.context import Buttons, Ctx, clip
 from handlers.core.flows import Step
 from handlers.core.i18n import N_, translator
 from handlers.core.localtime import shown
 from storage import consultation as store
-from storage import outbox, people
+from storage import audit, outbox, people
 from storage.conversations import Conversation
 
 log = logging.getLogger("linkage.consultation")
@@ -186,6 +187,51 @@ async def _to_organisers(ctx: Ctx, m, kind: str, row_id: int) -> None:
                            chat_id=person.telegram_user_id, priority=outbox.BULK)
 
 
+async def _undecided(ctx: Ctx, load, row_id: int, waiting: str, name: str):
+    """(the statement or request, its meeting) while it waits for the organisers' decision."""
+    row = await load(ctx.conn, row_id)
+    if row is None:
+        raise ConsultationError(f"there is no {name} #{row_id}")
+    if row.status != waiting:
+        raise ConsultationError(f"{name} #{row.id} is {row.status}: it was already decided")
+    return row, await store.meeting(ctx.conn, row.consultation_id)
+
+
+async def decide_statement(ctx: Ctx, statement_id: int, *, accept: bool, note: str = "", actor: str = "cli"):
+    """The organisers accept a submitted statement (it takes the next place in the order) or return
+    it with a note; its author is told. The chat's buttons and the console call this."""
+    row, m = await _undecided(ctx, store.statement, statement_id, "submitted", "statement")
+    if accept:
+        position = len(await store.statements(ctx.conn, m.id, status="accepted")) + 1
+        await store.change_statement(ctx.conn, row.id, status="accepted", position=position, decided_at=ctx.now)
+        await tell(ctx, row.member_id, N_("✅ Your written statement <b>{title}</b> for {meeting} was accepted."),
+                   title=row.title, meeting=m.title)
+    else:
+        note = (note or "").strip()
+        if not note or len(note) > NOTE_LIMIT:
+            raise ConsultationError(f"returning a statement needs a note for its author (at most {NOTE_LIMIT} "
+                                    "characters)")
+        await store.change_statement(ctx.conn, row.id, status="returned", note=note, decided_at=ctx.now)
+        await tell(ctx, row.member_id, N_("↩ Your written statement <b>{title}</b> for {meeting} was returned by "
+                                          "the organisers with this note:\n{note}\nYou may submit a revised one "
+                                          "from the invitation card before the deadline."),
+                   title=row.title, meeting=m.title, note=note)
+    status = "accepted" if accept else "returned"
+    await audit.record(ctx.conn, actor, f"consultation.statement_{status}", {"statement": row.id}, ctx.now)
+
+
+async def decide_request(ctx: Ctx, request_id: int, *, accept: bool, actor: str = "cli"):
+    """The organisers accept or decline a pending request to speak; its author is told."""
+    row, m = await _undecided(ctx, store.speak_request, request_id, "pending", "request to speak")
+    status = "accepted" if accept else "declined"
+    await store.change_speak_request(ctx.conn, row.id, status=status, decided_at=ctx.now)
+    msgid = (N_("🎤 Your request to speak at {meeting} was accepted.") if accept
+             else N_("Your request to speak at {meeting} was declined this time. You may still comment during "
+                     "the meeting."))
+    await tell(ctx, row.member_id, msgid, meeting=m.title)
+    await audit.record(ctx.conn, actor, f"consultation.request_{status}", {"request": row.id}, ctx.now)
+
+
 async def on_organiser(ctx: Ctx, fields: dict) -> None:
     """ko:a / r / p / u:STATEMENT accept, return, speaks in person, earlier · ko:sa / sd:REQUEST accept, decline."""
     action, row_id = fields["action"], fields["id"]
@@ -210,18 +256,11 @@ async def on_organiser(ctx: Ctx, fields: dict) -> None:
         await ctx.reply(ctx.t("Send the note for the author of <b>{title}</b>: what to change (/cancel keeps the "
                               "statement waiting).", title=row.title))
         return
+    actor = f"member:{ctx.member.id}"
     if kind == "st":
-        position = len(await store.statements(ctx.conn, m.id, status="accepted")) + 1
-        await store.change_statement(ctx.conn, row.id, status="accepted", position=position, decided_at=ctx.now)
-        await tell(ctx, row.member_id, N_("✅ Your written statement <b>{title}</b> for {meeting} was accepted."),
-                           title=row.title, meeting=m.title)
+        await decide_statement(ctx, row.id, accept=True, actor=actor)
     else:
-        status = "accepted" if action == "sa" else "declined"
-        await store.change_speak_request(ctx.conn, row.id, status=status, decided_at=ctx.now)
-        msgid = (N_("🎤 Your request to speak at {meeting} was accepted.") if status == "accepted"
-                 else N_("Your request to speak at {meeting} was declined this time. You may still comment during "
-                         "the meeting."))
-        await tell(ctx, row.member_id, msgid, meeting=m.title)
+        await decide_request(ctx, row.id, accept=action == "sa", actor=actor)
     await ctx.answer(ctx.t.plain("Done: the member was told."))
     text, buttons = await organiser_copy(ctx, ctx.t, kind, row.id)
     await ctx.edit(ctx.event.chat_id, ctx.event.message_id, text, buttons=buttons)
@@ -256,14 +295,13 @@ async def on_note_text(ctx: Ctx, conv: Conversation) -> None:
     row = await store.statement(ctx.conn, conv.data["statement"])
     m = await store.meeting(ctx.conn, row.consultation_id)
     await flows.resume(ctx, conv)
-    if not may_organise(ctx, m) or row.status != "submitted":
+    try:
+        if not may_organise(ctx, m):
+            raise ConsultationError("only the organisers may return a statement")
+        await decide_statement(ctx, row.id, accept=False, note=note, actor=f"member:{ctx.member.id}")
+    except ConsultationError:
         await ctx.reply(ctx.t("This statement can no longer be returned."))
         return
-    await store.change_statement(ctx.conn, row.id, status="returned", note=note, decided_at=ctx.now)
-    await tell(ctx, row.member_id, N_("↩ Your written statement <b>{title}</b> for {meeting} was returned by "
-                                              "the organisers with this note:\n{note}\nYou may submit a revised one "
-                                              "from the invitation card before the deadline."),
-                       title=row.title, meeting=m.title, note=note)
     await ctx.reply(ctx.t("Returned with your note; the author was told."))
     text, buttons = await organiser_copy(ctx, ctx.t, "st", row.id)
     await ctx.edit(ctx.event.chat_id, conv.data["message"], text, buttons=buttons)
