@@ -84,7 +84,7 @@ async def set_template(conn, kind: str, text: str, now, *, topic: str | None = N
     may hold {code}. True: added, False: replaced."""
     if kind not in TEMPLATE_KINDS:
         raise AdminError("unknown template kind '{kind}': one of {template_kinds}",
-                         kind=kind, template_kinds=', '.join(TEMPLATE_KINDS))
+                         kind=kind, template_kinds=", ".join(TEMPLATE_KINDS))
     text = clean(text)
     if not text or len(text) > 1000:
         raise AdminError("a template needs a text of up to 1000 characters")
@@ -99,7 +99,7 @@ async def delete_template(conn, kind: str, now, *, topic: str | None = None, act
     False: there was none."""
     if kind not in TEMPLATE_KINDS:
         raise AdminError("unknown template kind '{kind}': one of {template_kinds}",
-                         kind=kind, template_kinds=', '.join(TEMPLATE_KINDS))
+                         kind=kind, template_kinds=", ".join(TEMPLATE_KINDS))
     topic_code = (await resolve_codes(await Reference.load(conn), topic=topic))["topic"]
     deleted = await outcome_store.delete_template(conn, kind, topic_code, now)
     if deleted:

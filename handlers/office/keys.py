@@ -53,7 +53,7 @@ async def make_bind_key(conn, name: str, kind: str, now, *, hours: int, level: s
         raise AdminError("a target name has at most {target_name_limit} characters",
                          target_name_limit=TARGET_NAME_LIMIT)
     if kind not in KINDS:
-        raise AdminError("kind '{kind}' is not valid: use {kinds}", kind=kind, kinds=', '.join(KINDS))
+        raise AdminError("kind '{kind}' is not valid: use {kinds}", kind=kind, kinds=", ".join(KINDS))
     if hours <= 0:
         raise AdminError("a bind key must be valid for at least one hour")
     if level is not None and level not in LEVELS:
@@ -164,7 +164,7 @@ async def list_keys(conn, now, *, target: str | None = None, state: str | None =
     """The bind keys issued (newest first), each named by its id — never the key itself."""
     if state is not None and state not in KEY_STATES:
         raise AdminError("state '{state}' is not valid: use {key_states}",
-                         state=state, key_states=', '.join(KEY_STATES))
+                         state=state, key_states=", ".join(KEY_STATES))
     target_id = None
     if optional(target):
         found = await find_target(conn, target)

@@ -80,7 +80,8 @@ async def resolve_codes(ref: Reference, *, topic=None, district=None, street=Non
         if out["district"] and out["district"] != street_district:
             raise AdminError("street '{street}' is not in district '{district}' (it belongs to "
                              "'{street_district}')",
-                             field="street", street=out["street"], district=out["district"], street_district=street_district)
+                             field="street", street=out["street"], district=out["district"],
+                             street_district=street_district)
         out["district"] = street_district
     return out
 

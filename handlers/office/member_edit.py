@@ -39,7 +39,7 @@ async def edit_member(conn, member_ref: str, now, *, active=KEEP, within: str | 
     unknown = sorted(set(changes) - set(EDITABLE))
     if unknown:
         raise AdminError("cannot edit {unknown}: a member's fields are {editable}",
-                         unknown=', '.join(unknown), editable=', '.join(EDITABLE))
+                         unknown=", ".join(unknown), editable=", ".join(EDITABLE))
     member = await find_member(conn, member_ref)
     check_member_within(member, within)
     row = await current_values(conn, member)

@@ -117,12 +117,12 @@ def _validate_row(raw: dict, number: int, ref: Reference, target_names: set[str]
     if v["roster_id"]:
         if v["roster_id"] in first_row_of:
             errors.append(RowError("roster_id", "duplicate roster_id '{roster_id}' (first on row {first_row})",
-                                                roster_id=v['roster_id'], first_row=first_row_of[v['roster_id']]))
+                                                roster_id=v["roster_id"], first_row=first_row_of[v["roster_id"]]))
         else:
             first_row_of[v["roster_id"]] = number
     level = v["level"].lower()
     if v["level"] and level not in LEVELS:
-        errors.append(RowError("level", "level '{level}' is not valid: use city or district", level=v['level']))
+        errors.append(RowError("level", "level '{level}' is not valid: use city or district", level=v["level"]))
     codes: dict[str, str | None] = {}
     for kind in ("district", "street", "sector", "committee"):
         try:
@@ -137,13 +137,14 @@ def _validate_row(raw: dict, number: int, ref: Reference, target_names: set[str]
         elif codes["district"] and codes["district"] != street_district:
             errors.append(RowError("street", "street '{street}' is not in district '{district}' (it belongs "
                                              "to '{street_district}')",
-                                             street=codes['street'], district=codes['district'], street_district=street_district))
+                                             street=codes["street"], district=codes["district"],
+                                             street_district=street_district))
     if level == "district" and not v["district"] and codes["district"] is None:
         errors.append(RowError("district", "district is required for a district-level member"))
     role = (v["role"] or "member").lower()
     if role not in ROLES:
         errors.append(RowError("role", "role '{role}' is not valid: use {roles}",
-                                       role=v['role'], roles=', '.join(ROLES)))
+                                       role=v["role"], roles=", ".join(ROLES)))
     elif role == STAFF and not codes["committee"]:
         errors.append(RowError("committee", "role staff (专委会工作人员) needs the committee the member works for"))
     elif role == DISTRICT_ADMIN and not codes["district"]:
@@ -152,7 +153,7 @@ def _validate_row(raw: dict, number: int, ref: Reference, target_names: set[str]
     language = (v["language"] or "zh").lower()
     if language not in LANGUAGES:
         errors.append(RowError("language", "language '{language}' is not valid: use zh or en",
-                                           language=v['language']))
+                                           language=v["language"]))
     liaison_for = [n.strip() for n in v["liaison_for"].split(";") if n.strip()]
     for name in liaison_for:
         if name not in target_names:
@@ -226,7 +227,7 @@ async def check_row_within(conn, result: RowResult, values: dict, within: str) -
     existing = await people.by_roster_id(conn, values["roster_id"]) if values["roster_id"] else None
     if existing is not None and existing.district_code != within:
         result.errors.append(RowError("roster_id", "roster_id '{roster_id}' is a member of another district",
-                                                   roster_id=values['roster_id']))
+                                                   roster_id=values["roster_id"]))
 
 
 def read_roster_file(path) -> list[dict]:
@@ -252,7 +253,7 @@ def read_roster_file(path) -> list[dict]:
             workbook.close()
     else:
         raise AdminError("cannot read roster file '{name}': the file type '{suffix}' is not supported; use "
-                         ".csv (UTF-8) or .xlsx", name=path.name, suffix=suffix or '(none)')
+                         ".csv (UTF-8) or .xlsx", name=path.name, suffix=suffix or "(none)")
     if not table:
         return []
     header = [clean(h).lower() for h in table[0]]
@@ -260,7 +261,7 @@ def read_roster_file(path) -> list[dict]:
     if missing:
         raise AdminError("{name}: the header row lacks the column(s) {missing}; expected columns: "
                          "{roster_columns}",
-                         name=path.name, missing=', '.join(missing), roster_columns=','.join(ROSTER_COLUMNS))
+                         name=path.name, missing=", ".join(missing), roster_columns=','.join(ROSTER_COLUMNS))
     rows = []
     for number, cells in enumerate(table[1:], start=2):
         # an exported "'=x" is the name "=x" again; bidi controls in a name could reorder a card

@@ -63,7 +63,7 @@ async def export_reports(conn, path: Path, start: date, end: date, now: datetime
     """Write the period's reports to ``path`` (.csv or .xlsx); returns how many were written."""
     if path.suffix.lower() not in FORMATS:
         raise AdminError("the file must end in {formats}: {name}",
-                         formats=' or '.join(FORMATS), name=path.name)
+                         formats=" or ".join(FORMATS), name=path.name)
     if end < start:
         raise AdminError("the period ends ({end}) before it starts ({start})", end=end, start=start)
     if district is not None and await reference.district(conn, district) is None:

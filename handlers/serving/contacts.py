@@ -88,9 +88,9 @@ async def _clean(conn, values: dict) -> dict:
                              field_name=field, length=len(str(out[field])), limit=limit)
     if out.get("phone") and not PHONE.match(out["phone"]):
         raise AdminError("a phone number is digits, spaces, +, - and parentheses, not {phone!r}",
-                         phone=out['phone'])
+                         phone=out["phone"])
     if out.get("email") and not EMAIL.match(out["email"]):
-        raise AdminError("not an e-mail address: {email!r}", email=out['email'])
+        raise AdminError("not an e-mail address: {email!r}", email=out["email"])
     out["position"] = int(out.get("position") or 0)
     return out
 
@@ -99,7 +99,7 @@ async def add(conn, values: dict, now, *, actor: str) -> int:
     clean = await _clean(conn, values)
     if await store.contact_named(conn, clean["scope"], clean["code"], clean["name_zh"]) is not None:
         raise AdminError("there is already an entry {name_zh!r} there: use `linkage contacts edit ID`",
-                         name_zh=clean['name_zh'])
+                         name_zh=clean["name_zh"])
     contact_id = await store.add_contact(conn, **clean, updated_at=now)
     await audit.record(conn, actor, "contacts.add", {"contact": contact_id, "name": clean["name_zh"]}, now)
     return contact_id
@@ -140,7 +140,7 @@ async def import_rows(conn, rows: list, now, *, actor: str) -> tuple[int, int]:
         unknown = sorted(set(values) - set(FIELDS))
         if unknown:
             raise AdminError("entry {number}: unknown field(s) {unknown}",
-                             number=number, unknown=', '.join(unknown))
+                             number=number, unknown=", ".join(unknown))
         try:
             clean = await _clean(conn, {k: (str(v) if v is not None and k != "position" else v)
                                         for k, v in values.items()})

@@ -35,7 +35,8 @@ def parse_days(spec: str | list) -> list[tuple[str, str]]:
             name = DAY_KIND_ALIASES.get(part.strip().lower(), part.strip().lower())
             if name not in DAY_KINDS:
                 raise StudyError("day {day}: kind {kind!r} must be one of {day_kinds} (several joined by "
-                                 "+)", field="days", day=len(days) + 1, kind=part.strip(), day_kinds=', '.join(DAY_KINDS))
+                                 "+)", field="days", day=len(days) + 1, kind=part.strip(),
+                                 day_kinds=", ".join(DAY_KINDS))
             kinds.append(name)
         assignment = " ".join(assignment.split())
         if not assignment:

@@ -239,7 +239,7 @@ async def set_materials(ctx: Ctx, session_id: int, *, link: str | None = None, f
         raise StudyError("session #{session_id} was cancelled", session_id=session_id)
     if to not in MATERIALS_TO:
         raise StudyError("materials go to {materials_to}, not {to!r}",
-                         materials_to=' or '.join(MATERIALS_TO), to=to)
+                         materials_to=" or ".join(MATERIALS_TO), to=to)
     if sum(x is not None for x in (link, file, file_id)) != 1:
         raise StudyError("give exactly one of --link, --file or --file-id")
     if link is not None:

@@ -35,7 +35,7 @@ def parse_kind(value: str) -> str:
     kind = KIND_ALIASES.get(value.strip(), value.strip().lower())
     if kind not in KINDS:
         raise StudyError("kind must be one of {kinds} (or 委员学习, 读书班, 培训, 履职直播), not {value!r}", field="kind",
-                         kinds=', '.join(KINDS), value=value)
+                         kinds=", ".join(KINDS), value=value)
     return kind
 
 

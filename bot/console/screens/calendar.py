@@ -37,6 +37,7 @@ PLAN_FIELDS = ("title", "start_date", "days", "audience", "remind_at")
 PLAN_ERRORS = ("title", "start", "days", "audience", "remind_at")  # the fields add_plan's refusals name
 PLAN_STATUS = {"active": N_("active"), "cancelled": N_("cancelled")}
 DIGEST_KINDS = ("weekly", "liaison", "office")
+FORM_TIME = "%Y-%m-%dT%H:%M"  # a datetime-local input's value
 
 
 def _ctx(conn, request) -> Ctx:
@@ -151,7 +152,7 @@ async def session_page(request: web.Request, *, errors: dict | None = None, valu
     view = await _session_view(request)
     s = view.session
     current = {"title": s.title, "place": s.place or "", "link": s.link or "",
-               "start": local(s.starts_at).strftime("%Y-%m-%dT%H:%M"), "end": local(s.ends_at).strftime("%Y-%m-%dT%H:%M")}
+               "start": local(s.starts_at).strftime(FORM_TIME), "end": local(s.ends_at).strftime(FORM_TIME)}
     return render(request, "calendar/session.html", status=status, view=view, s=s, kinds=KINDS,
                   statuses=SESSION_STATUS, states=STATE_LABELS, errors=errors or {}, values=values or current,
                   local=local)
@@ -241,7 +242,8 @@ async def holiday_set(request: web.Request) -> web.Response:
                 await set_day(conn, day, values["kind"], values["name"], now(request), request.app[CONFIG],
                               actor=session.actor)
     except AdminError as exc:
-        return await page(request, errors={"holiday": refusal_text(request, exc)}, values={f"holiday_{k}": v for k, v in values.items()},
+        return await page(request, errors={"holiday": refusal_text(request, exc)},
+                          values={f"holiday_{k}": v for k, v in values.items()},
                           status=400)
     return web.Response(status=303, headers={"Location": f"/calendar?year={day.year}#holidays"})
 
