@@ -24,8 +24,12 @@ LOCALE=zh_CN
 POT="$LOCALES/$DOMAIN.pot"
 PO="$LOCALES/$LOCALE/LC_MESSAGES/$DOMAIN.po"
 
+# An office operation's refusal is its error's first argument (handlers/core/errors.py), a roster
+# row's problem RowError's second; tests/test_i18n.py reads this list and checks it is complete.
 "$PYBABEL" extract -F babel.cfg \
     -k t -k plain -k at -k group_t -k N_ \
+    -k AdminError -k StudyError -k NoticeError -k ChannelError -k ResearchError -k DeliberationError \
+    -k ConsultationError -k OversightError -k RowError:2 \
     --no-location --sort-output \
     --project=Linkage \
     -o "$POT" bot handlers

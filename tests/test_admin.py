@@ -410,7 +410,8 @@ async def test_watching_is_turned_off_per_rule(db):
         street_item = await route_test(conn, "smart_parking", district="hongqiao", street="hongqiao_xiyuzhuang")
         await set_watch(conn, street_rule.id, False, NOW)
         street_unwatched = await route_test(conn, "smart_parking", district="hongqiao", street="hongqiao_xiyuzhuang")
-        quiet = await add_rule(conn, ["district:hongqiao"], NOW, topic="mobility_maas", position=1, watch=False)
+        quiet = await add_rule(conn, ["district:hongqiao"], NOW, topic="mobility_maas", position=1, watch=False,
+                               stop=False)  # (a stop rule here would leave the topic's own rule nothing)
         shown = next(r for r in await list_rules(conn) if r.id == quiet)
         with pytest.raises(AdminError, match="no rule #9999"):
             await set_watch(conn, 9999, False, NOW)
@@ -501,6 +502,6 @@ async def test_add_rule_rejects_bad_input_without_writing(db):
     assert await count(db, routing_rules) == rules_before
     assert await count(db, audit_log) == audit_before
     async with db.transaction() as conn:  # a street brings its district along
-        rule_id = await add_rule(conn, ["office"], NOW, street="hongqiao_xigu")
+        rule_id = await add_rule(conn, ["office"], NOW, street="hongqiao_xigu", stop=False, position=1)
         view = next(r for r in await list_rules(conn) if r.id == rule_id)
-    assert (view.district, view.street, view.position) == ("hongqiao", "hongqiao_xigu", 730)
+    assert (view.district, view.street, view.position) == ("hongqiao", "hongqiao_xigu", 1)

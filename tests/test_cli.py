@@ -69,3 +69,28 @@ def test_mistakes_get_a_clear_message_and_change_nothing(tmp_path):
     assert code != 0 and "nothing was imported" in out
     code, out = _linkage(db, "route", "test", "--topic", "no_such_topic")
     assert code != 0 and "Traceback" not in out
+
+
+def test_a_rule_a_stop_rule_above_would_leave_nothing_is_refused(tmp_path):
+    """`linkage route add` refuses a rule shadowed by an earlier stop rule (in English, naming it),
+    takes it before that rule, and refuses moving it below again."""
+    db = tmp_path / "linkage.db"
+    _linkage(db, "seed")
+    before = _linkage(db, "route", "list")[1]
+    port = next(line for line in before.splitlines() if "Hongqiao pilot: district port" in line).split()[0][1:]
+    code, out = _linkage(db, "route", "add", "district:hongqiao", "--topic", "smart_parking", "--district", "hongqiao")
+    assert code != 0 and f"this rule could never match: rule #{port}, earlier in the table, stops the routing" in out
+    assert _linkage(db, "route", "list")[1] == before  # nothing written
+    code, out = _linkage(db, "route", "add", "district:hongqiao", "--topic", "smart_parking", "--district", "hongqiao",
+                         "--before", port)
+    assert code == 0 and out.startswith("rule #")
+    rule_id = out.split("#")[1].split()[0]
+    table = _linkage(db, "route", "list")[1].splitlines()
+    ours = next(i for i, line in enumerate(table) if line.startswith(f"#{rule_id} "))
+    assert table[ours + 1].startswith(f"#{port} ")
+    code, out = _linkage(db, "route", "move", rule_id, "--down")
+    assert code != 0 and f"rule #{port}, earlier in the table" in out
+    code, out = _linkage(db, "route", "edit", port, "--topic", "smart_parking")  # now ours takes all the port's
+    assert code != 0 and f"this rule could never match: rule #{rule_id}, earlier in the table" in out
+    code, out = _linkage(db, "route", "add", "sector:economics", "--sector", "economics", "--continue")
+    assert code == 0 and out.startswith("rule #")  # at the end, and no stop rule above takes all its items

@@ -79,6 +79,23 @@ def csrf_of(page: str) -> str:
     return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
 
 
+def beside(page: str, field: str, form: str = "") -> str:
+    """The refusal a form (the first, or the one whose action is ``form``) shows beside its field
+    ``field`` (in the field's paragraph), as read; "" if none."""
+    if form:
+        page = page.split(f'action="{form}"', 1)[1]
+    after = page.split(f'name="{field}"', 1)[1].split("</p>", 1)[0]
+    found = re.search(r'<span class="error" role="alert">([^<]*)</span>', after)
+    return html.unescape(found.group(1)) if found else ""
+
+
+def zh(msgid: str, **values) -> str:
+    """An office operation's refusal as a Chinese page shows it (the catalog's translation)."""
+    chinese = AdminError(msgid, **values).translated("zh")
+    assert chinese != str(AdminError(msgid, **values)), f"{msgid!r} has no Chinese translation"
+    return chinese
+
+
 async def audit_rows(stack, action: str) -> list:
     async with stack.app.db.read() as conn:
         return list(await conn.execute(select(audit_log).where(audit_log.c.action == action)))

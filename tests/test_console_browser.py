@@ -17,6 +17,7 @@ from aiohttp.test_utils import TestServer
 
 from bot.console.app import make_app
 from handlers.core.i18n import translator
+from handlers.office.rules import list_rules
 from tests.test_console import link_for, reports_world
 
 STACK_TIER = "fast"
@@ -77,6 +78,9 @@ async def test_sign_in_dashboard_report_claim_state_sign_out(stack, tmp_path):
                 await add.locator("input[name=targets]").fill("district:hongqiao")
                 await add.locator("select[name=topic]").select_option("smart_parking")
                 await add.locator("select[name=district]").select_option("hongqiao")
+                async with stack.app.db.read() as conn:  # before the district port: it takes every Hongqiao report
+                    port = next(r.id for r in await list_rules(conn) if r.note == "Hongqiao pilot: district port")
+                await add.locator("select[name=before]").select_option(str(port))
                 await add.get_by_role("button", name=zh.plain("Add rule")).click()
                 await page.wait_for_url("**/rules?done=added*")
                 assert "topic=smart_parking district=hongqiao" in await page.locator("table.rules").inner_text()

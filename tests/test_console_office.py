@@ -12,7 +12,8 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from bot.cli import main
-from tests.test_console import console, csrf_of, sign_in
+from handlers.office.lookups import UNKNOWN
+from tests.test_console import audit_rows, beside, console, csrf_of, sign_in, zh
 
 STACK_TIER = "fast"
 ROSTER = ("roster_id,name,level,district,street,sector,committee,role,language,liaison_for\n"
@@ -57,7 +58,8 @@ async def test_a_roster_is_checked_before_anything_is_written(stack):
         bad = await upload(client, csrf, "roster.csv", ROSTER)
         html = await bad.text()
         assert bad.status == 400 and await members(stack) == before
-        assert re.search(r"<td>3</td><td>W002</td><td>district</td><td>unknown district &#39;atlantis&#39;</td>", html)
+        # the row's problem in Chinese, in its row and column (the file's column names stay as they are)
+        assert f"<td>3</td><td>W002</td><td>district</td><td>{zh(UNKNOWN['district'], value='atlantis')}</td>" in html
         only_valid = re.search(r'name="rows" value="([^"]*)"', html)
         assert only_valid and 'name="only_valid"' in html  # offered: the one valid row
         wrong = await upload(client, csrf, "roster.pdf", "x")
@@ -84,7 +86,10 @@ async def test_a_roster_is_checked_before_anything_is_written(stack):
                                                                 "sector": "", "committee": "", "role": "member",
                                                                 "language": "zh", "active": "1"})
         html = await refused.text()
-        assert refused.status == 400 and "name is required" in html and "is not in district" in html
+        assert refused.status == 400 and beside(html, "name") == zh("{column} is required", column="name")
+        assert beside(html, "street") == zh("street '{street}' is not in district '{district}' (it belongs to "
+                                            "'{street_district}')", street="hongqiao_xigu", district="heping",
+                                            street_district="hongqiao")
         assert await members(stack, roster_id="W001", district_code="hongqiao", name="网上新委员") == 1
         assert (await linkage(stack, "member", "edit", "W001", "--language", "en"))[0] == 0
         assert 'value="en" selected' in await (await client.get("/roster/member/W001")).text()
@@ -132,9 +137,10 @@ async def test_groups_keys_and_liaisons_from_the_console(stack):
         revoked = await client.post("/groups/revoke", data={"csrf": csrf, "key": key_id})
         assert revoked.status == 200 and "open" not in (await linkage(stack, "group", "keys", "--target", "sector:economics"))[1]
         again = await client.post("/groups/revoke", data={"csrf": csrf, "key": key_id})
-        assert again.status == 400 and "revoked already" in await again.text()
+        assert again.status == 400 and zh("key {id} of {name} cannot be revoked: it is {state} already", id=key_id,
+                                          name="sector:economics", state="revoked") in await again.text()
         bad = await client.post("/groups/key", data={"csrf": csrf, "target": "street:moon", "kind": "street"})
-        assert bad.status == 400 and "unknown street" in await bad.text()
+        assert bad.status == 400 and zh(UNKNOWN["street"], value="moon") in await bad.text()
         assert (await client.post("/groups/liaison/add", data={"csrf": csrf, "member": "H002",
                                                               "target": "district:hongqiao"})).status == 200
         code, out = (await linkage(stack, "liaison", "list", "district:hongqiao"))
@@ -150,11 +156,16 @@ async def test_groups_keys_and_liaisons_from_the_console(stack):
         assert "district:hongqiao" in html and "topic:smart_parking" not in html
         refused = await client.post("/groups/liaison/add", data={"csrf": csrf_of(html), "member": "H002",
                                                                 "target": "topic:smart_parking"})
-        assert refused.status == 400 and "not one of your district" in await refused.text()
+        assert refused.status == 400 and zh("target '{name}' is not one of your district's ({within})",
+                                            name="topic:smart_parking", within="hongqiao") in await refused.text()
 
 
 RULE = {"targets": "district:hongqiao", "area": "", "topic": "smart_parking", "district": "hongqiao", "street": "",
         "sector": "", "tag": "", "note": "控制台", "stop": "1", "watch": "1"}
+
+
+SHADOWED = ("this rule could never match: rule #{shadow}, earlier in the table, stops the routing of every item it "
+            "matches (put this rule before it)")
 
 
 async def test_routing_table_and_dry_run_from_the_console(stack):
@@ -163,23 +174,34 @@ async def test_routing_table_and_dry_run_from_the_console(stack):
         html = await (await client.get("/rules")).text()
         csrf = csrf_of(html)
         before = (await linkage(stack, "route", "list"))[1].splitlines()
-        added = await client.post("/rules/add", data={"csrf": csrf, **RULE}, allow_redirects=False)
+        port = next(line for line in before if "Hongqiao pilot: district port" in line).split()[0][1:]
+        # at the end of the table the district port, a stop rule for every Hongqiao item, would take all its items
+        shadowed = await client.post("/rules/add", data={"csrf": csrf, **RULE})
+        assert shadowed.status == 400 and zh(SHADOWED, shadow=port) in await shadowed.text()
+        assert (await linkage(stack, "route", "list"))[1].splitlines() == before
+        added = await client.post("/rules/add", data={"csrf": csrf, **RULE, "before": port}, allow_redirects=False)
         assert added.status == 303
         after = (await linkage(stack, "route", "list"))[1].splitlines()
-        assert len(after) == len(before) + 1 and "topic=smart_parking district=hongqiao → district:hongqiao" in after[-1]
-        rule_id = after[-1].split()[0][1:]
+        ours = next(i for i, line in enumerate(after) if "topic=smart_parking district=hongqiao → district:hongqiao" in line)
+        assert len(after) == len(before) + 1 and after[ours + 1].startswith(f"#{port} ")
+        rule_id = after[ours].split()[0][1:]
         never = await client.post("/rules/add", data={"csrf": csrf, **RULE, "area": "city"})
-        html = await never.text()
-        assert never.status == 400 and "could never match" in html
+        assert never.status == 400 and beside(await never.text(), "area") == zh(
+            "a city-wide item has no district or street: this rule could never match")
         assert len((await linkage(stack, "route", "list"))[1].splitlines()) == len(after)
         wrong_street = await client.post(f"/rules/{rule_id}", data={"csrf": csrf, **RULE, "district": "heping",
                                                                    "street": "hongqiao_xigu"})
-        assert wrong_street.status == 400 and "is not in district" in await wrong_street.text()
+        assert wrong_street.status == 400 and beside(await wrong_street.text(), "street") == zh(
+            "street '{street}' is not in district '{district}' (it belongs to '{street_district}')",
+            street="hongqiao_xigu", district="heping", street_district="hongqiao")
         saved = await client.post(f"/rules/{rule_id}", data={"csrf": csrf, **RULE, "stop": ""}, allow_redirects=False)
-        assert saved.status == 303 and f"#{rule_id} " in (await linkage(stack, "route", "list"))[1] \
-            and "[continue]" in (await linkage(stack, "route", "list"))[1].splitlines()[-1]
+        assert saved.status == 303 and "[continue]" in (await linkage(stack, "route", "list"))[1].splitlines()[ours]
         moved = await client.post(f"/rules/{rule_id}/move", data={"csrf": csrf, "direction": "up"}, allow_redirects=False)
-        assert moved.status == 303 and (await linkage(stack, "route", "list"))[1].splitlines()[-2].startswith(f"#{rule_id} ")
+        assert moved.status == 303 and (await linkage(stack, "route", "list"))[1].splitlines()[ours - 1].startswith(f"#{rule_id} ")
+        await client.post(f"/rules/{rule_id}/move", data={"csrf": csrf, "direction": "down"})  # back above the port
+        below = await client.post(f"/rules/{rule_id}/move", data={"csrf": csrf, "direction": "down"})
+        assert below.status == 400 and zh(SHADOWED, shadow=port) in await below.text()
+        assert (await linkage(stack, "route", "list"))[1].splitlines()[ours].startswith(f"#{rule_id} ")  # not moved
         trial = await client.get("/rules/try", params={"topic": "smart_parking", "district": "hongqiao"})
         html = await trial.text()
         assert trial.status == 200 and "district:hongqiao" in html
@@ -195,7 +217,8 @@ async def test_routing_table_and_dry_run_from_the_console(stack):
         city_rule = (await linkage(stack, "route", "list"))[1].splitlines()[-1].split()[0][1:]
         assert (await client.get(f"/rules/{city_rule}")).status == 404
         outside = await client.get("/rules/try", params={"topic": "smart_parking", "district": "heping"})
-        assert outside.status == 400 and "must be in your district" in await outside.text()
+        assert outside.status == 400 and beside(await outside.text(), "district", "/rules/try") == zh(
+            "the place tried must be in your district ({within})", within="hongqiao")
 
 
 async def test_calendar_notices_digest_preview_and_holidays_from_the_console(stack):
@@ -210,7 +233,8 @@ async def test_calendar_notices_digest_preview_and_holidays_from_the_console(sta
         csrf = csrf_of(await (await client.get("/calendar")).text())
         past = await client.post("/calendar/session", data={"csrf": csrf, **session, "start": later(-2), "end": later(-1)})
         html = await past.text()
-        assert past.status == 400 and "is in the past" in html and 'value="控制台学习会"' in html
+        assert past.status == 400 and 'value="控制台学习会"' in html and beside(html, "start") == zh(
+            "the start ({starts_at} Asia/Shanghai) is in the past", starts_at=later(-2).replace("T", " "))
         assert "控制台学习会" not in (await linkage(stack, "study", "list"))[1]
         bad_capacity = await client.post("/calendar/session", data={"csrf": csrf, **session, "capacity": "many"})
         assert bad_capacity.status == 400
@@ -221,11 +245,24 @@ async def test_calendar_notices_digest_preview_and_holidays_from_the_console(sta
         assert "控制台学习会" in listed and "[announced]" in listed  # the same row, seen by the command line
         page = await (await client.get(path)).text()
         assert "控制台学习会" in page and "市政协三楼" in page
-        moved = await client.post(path + "/move", data={"csrf": csrf, "start": later(-3), "end": later(-2)})
-        assert moved.status == 400 and "must be in the future" in await moved.text()
-        moved = await client.post(path + "/move", data={"csrf": csrf, "start": later(74), "end": later(75)},
-                                  allow_redirects=False)
-        assert moved.status == 303
+        edit = {"csrf": csrf, "title": "控制台学习会", "place": "市政协三楼", "link": "", "start": later(50), "end": later(52)}
+        moved = await client.post(path + "/edit", data={**edit, "start": later(-3), "end": later(-2)})
+        assert moved.status == 400 and beside(await moved.text(), "start") == zh(
+            "the start ({starts_at} Asia/Shanghai) is in the past", starts_at=later(-3).replace("T", " "))
+        linked = await client.post(path + "/edit", data={**edit, "link": "ftp://x"})
+        assert linked.status == 400 and beside(await linked.text(), "link") == zh(
+            "the link must start with http:// or https://, not {link!r}", link="ftp://x")
+        untitled = await client.post(path + "/edit", data={**edit, "title": " "})
+        assert untitled.status == 400 and beside(await untitled.text(), "title") == zh(
+            "a title is needed (at most 200 characters)")
+        assert "控制台学习会" in (await linkage(stack, "study", "list"))[1]  # nothing changed
+        edited = await client.post(path + "/edit", data={**edit, "title": "控制台专题学习会", "place": "市政协五楼",
+                                                         "start": later(74), "end": later(75)}, allow_redirects=False)
+        assert edited.status == 303
+        shown = (await linkage(stack, "study", "show", path.rsplit("/", 1)[1]))[1]
+        assert "控制台专题学习会" in shown and "市政协五楼" in shown and later(74)[-5:] in shown
+        entry = (await audit_rows(stack, "study.edit"))[-1]
+        assert entry.actor.startswith("console:member:") and set(entry.detail["changed"]) == {"title", "place", "time"}
         assert (await client.post(path + "/nonsense", data={"csrf": csrf})).status == 404
         cancelled = await client.post(path + "/cancel", data={"csrf": csrf}, allow_redirects=False)
         assert cancelled.status == 303 and "[cancelled]" in (await linkage(stack, "study", "list"))[1]
@@ -235,7 +272,9 @@ async def test_calendar_notices_digest_preview_and_holidays_from_the_console(sta
 
         bad = await client.post("/calendar/notice", data={"csrf": csrf, "title": "通知", "body": "内容",
                                                           "audience": "planet:mars"})
-        assert bad.status == 400 and "audience must be one of" in await bad.text()
+        assert bad.status == 400 and beside(await bad.text(), "audience", "/calendar/notice") == zh(
+            "audience must be one of {kinds} (e.g. district:hongqiao), not {text!r}",
+            kinds="all, level, district, committee, sector, list", text="planet:mars")
         sent = await client.post("/calendar/notice", data={"csrf": csrf, "title": "控制台通知", "body": "请按时参加。",
                                                            "audience": "list:H001,C001"}, allow_redirects=False)
         assert sent.status == 303
@@ -252,7 +291,10 @@ async def test_calendar_notices_digest_preview_and_holidays_from_the_console(sta
         plan = {"csrf": csrf, "title": "控制台读书班", "start_date": first_day, "audience": "district:hongqiao",
                 "days": "self-study:读《政协章程》;discussion:交流研讨", "remind_at": ""}
         bad_days = await client.post("/calendar/plan", data={**plan, "days": "swimming:游泳"})
-        assert bad_days.status == 400 and "must be one of" in await bad_days.text()
+        from handlers.study.terms import DAY_KINDS
+        assert bad_days.status == 400 and beside(await bad_days.text(), "days", "/calendar/plan") == zh(
+            "day {day}: kind {kind!r} must be one of {day_kinds} (several joined by +)", day=1, kind="swimming",
+            day_kinds=", ".join(DAY_KINDS))
         added_plan = await client.post("/calendar/plan", data=plan, allow_redirects=False)
         assert added_plan.status == 303 and "控制台读书班" in (await linkage(stack, "study", "plan", "list"))[1]
         plan_id = re.search(r'action="/calendar/plan/(\d+)/cancel"', await (await client.get("/calendar")).text()).group(1)
@@ -263,7 +305,8 @@ async def test_calendar_notices_digest_preview_and_holidays_from_the_console(sta
         year = start.year + 1
         wrong = await client.post("/calendar/holiday/set", data={"csrf": csrf, "day": "tomorrow", "kind": "holiday",
                                                                  "name": "x"})
-        assert wrong.status == 400 and "is not a date" in await wrong.text()
+        assert wrong.status == 400 and zh("'{text}' is not a date; write it as YYYY-MM-DD, e.g. 2027-02-09",
+                                          text="tomorrow") in await wrong.text()
         saved = await client.post("/calendar/holiday/set", data={"csrf": csrf, "day": f"{year}-06-01",
                                                                  "kind": "holiday", "name": "控制台假日"},
                                   allow_redirects=False)
@@ -275,7 +318,7 @@ async def test_calendar_notices_digest_preview_and_holidays_from_the_console(sta
     async with console(stack) as client:  # the Hongqiao district office: its district's sessions and notices
         await sign_in(client, stack, "Q001")
         html = await (await client.get("/calendar")).text()
-        assert "控制台学习会" in html and "控制台通知" not in html  # for district:hongqiao, and for a list
+        assert "控制台专题学习会" in html and "控制台通知" not in html  # for district:hongqiao, and for a list
         assert "全市学习会" not in html and (await client.get(citywide.headers["Location"])).status == 404
         assert (await client.get(path)).status == 200 and (await client.get(sent.headers["Location"])).status == 404
         csrf = csrf_of(html)

@@ -7,6 +7,7 @@ fill in the new ``msgstr`` entries in Chinese, and run the tests again.
 
 from __future__ import annotations
 
+import ast
 import re
 import string
 import unicodedata
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
-from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.frontend import parse_keywords, parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 from handlers.core import i18n
@@ -24,8 +25,9 @@ from handlers.core.i18n import Html, translator
 ROOT = Path(__file__).resolve().parent.parent
 PO = ROOT / "handlers" / "locales" / "zh_CN" / "LC_MESSAGES" / "linkage.po"
 SOURCE_DIRS = ("bot", "handlers")
-# The same keywords as scripts/update-catalog.sh: pybabel's defaults plus ours.
-KEYWORDS = {**DEFAULT_KEYWORDS, "t": None, "plain": None, "at": None, "group_t": None, "N_": None}
+# The same keywords as scripts/update-catalog.sh (read from it): pybabel's defaults plus ours.
+SCRIPT_KEYWORDS = parse_keywords(re.findall(r"-k (\S+)", (ROOT / "scripts" / "update-catalog.sh").read_text()))
+KEYWORDS = {**DEFAULT_KEYWORDS, **SCRIPT_KEYWORDS}
 HINT = "Run scripts/update-catalog.sh, then translate the new entries in " + str(PO.relative_to(ROOT))
 
 HTML_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
@@ -83,6 +85,52 @@ def test_every_msgid_in_the_code_is_translated():
             missing.append(f"  {where}: {msgid!r}")
     assert not missing, (f"{len(missing)} message(s) have no Chinese translation in the catalog. {HINT}.\n"
                          + "\n".join(missing))
+
+
+def _refusal_classes(trees) -> set[str]:
+    """AdminError and its subclasses that keep its (msgid, **values) form (no __init__ of their own)."""
+    family, grew = {"AdminError"}, True
+    while grew:
+        grew = False
+        for tree in trees:
+            for node in ast.walk(tree):
+                if (isinstance(node, ast.ClassDef) and node.name not in family
+                        and any(getattr(b, "id", None) in family for b in node.bases)
+                        and not any(isinstance(f, ast.FunctionDef) and f.name == "__init__" for f in node.body)):
+                    family.add(node.name)
+                    grew = True
+    return family
+
+
+def test_every_refusal_is_a_msgid_in_the_catalog():
+    """An office operation's refusal (``raise AdminError("…", value=…)``, a roster row's RowError)
+    is a literal msgid the extraction finds and the catalog translates, never an f-string."""
+    files = [f for d in SOURCE_DIRS for f in sorted((ROOT / d).rglob("*.py"))]
+    trees = [ast.parse(f.read_text(encoding="utf-8")) for f in files]
+    family = _refusal_classes(trees)
+    assert {"AdminError", "StudyError", "NoticeError"} <= family
+    assert family | {"RowError"} <= set(SCRIPT_KEYWORDS), (
+        f"add {sorted(family | {'RowError'} - set(SCRIPT_KEYWORDS))} as -k keywords in scripts/update-catalog.sh")
+    catalog, literal, computed = load_catalog(), [], []
+    for path, tree in zip(files, trees):
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)  # Error(…), module.Error(…)
+            if name not in family | {"RowError"}:
+                continue
+            index = 1 if name == "RowError" else 0
+            message = node.args[index] if len(node.args) > index else None
+            where = f"{path.relative_to(ROOT)}:{node.lineno}"
+            if isinstance(message, ast.Constant) and isinstance(message.value, str):
+                literal.append((where, message.value))
+            elif message is None or isinstance(message, (ast.JoinedStr, ast.BinOp, ast.Call, ast.IfExp)):
+                computed.append(where)  # (a name handed on is an N_ msgid: check_district_within's)
+    assert not computed, "refusals built at run time (use a msgid and values):\n  " + "\n  ".join(computed)
+    assert len(literal) > 250
+    missing = [f"  {where}: {msgid!r}" for where, msgid in literal
+               if catalog.get(msgid) is None or not catalog.get(msgid).string]
+    assert not missing, f"{len(missing)} refusal(s) without a Chinese translation. {HINT}.\n" + "\n".join(missing)
 
 
 FULL_WIDTH = re.compile(r"[\u3000-\u303f\uff01-\uff5e]")

@@ -78,7 +78,7 @@ async def test_a_district_office_reaches_only_its_district(db):
         with pytest.raises(AdminError, match="must be in your district"):
             await add_rule(conn, ["district:hongqiao"], NOW, topic="smart_parking", within="hongqiao")
         await add_rule(conn, ["district:hongqiao"], NOW, topic="smart_parking", district="hongqiao",
-                       within="hongqiao")
+                       before=await port_rule(conn), within="hongqiao")
         assert all(r.district == "hongqiao" for r in await list_rules(conn, within="hongqiao"))
         city_rule = next(r for r in await list_rules(conn) if r.district is None)
         with pytest.raises(AdminError, match=f"rule #{city_rule.id} must be in your district"):
@@ -119,9 +119,15 @@ async def test_keys_are_listed_by_id_and_a_revoked_key_binds_nothing(db):
 
 # --- routing rules ------------------------------------------------------------------------------
 
+async def port_rule(conn) -> int:
+    """The seeds' Hongqiao district port: a stop rule for every Hongqiao item."""
+    return next(r.id for r in await list_rules(conn) if r.note == "Hongqiao pilot: district port")
+
+
 async def test_a_rule_edited_is_checked_again_and_a_never_matching_one_is_refused(db):
     async with db.transaction() as conn:
-        rule_id = await add_rule(conn, ["topic:smart_parking"], NOW, topic="smart_parking", district="hongqiao")
+        rule_id = await add_rule(conn, ["topic:smart_parking"], NOW, topic="smart_parking", district="hongqiao",
+                                 before=await port_rule(conn))
         for changes, problem in (({"district": "heping", "street": "hongqiao_xigu"}, "is not in district"),
                                  ({"area": "city"}, "could never match"),
                                  ({"topic": "moon"}, "unknown topic 'moon'"),
@@ -148,22 +154,26 @@ async def test_a_rule_edited_is_checked_again_and_a_never_matching_one_is_refuse
 
 async def test_rules_move_up_down_and_to_a_place_and_the_walk_follows(db):
     async with db.transaction() as conn:
-        first = await add_rule(conn, ["topic:smart_parking"], NOW, topic="smart_parking", position=1)
-        second = await add_rule(conn, ["district:hongqiao"], NOW, topic="smart_parking", position=2)
-        trial = await dry_run(conn, "smart_parking", district="hongqiao")
+        # two stop rules an item can both match, neither matching everything the other does
+        first = await add_rule(conn, ["topic:smart_parking"], NOW, topic="smart_parking", district="hongqiao",
+                               position=1)
+        second = await add_rule(conn, ["district:hongqiao"], NOW, district="hongqiao", sector="economics", position=2)
+        trial = await dry_run(conn, "smart_parking", district="hongqiao", sector="economics")
         assert [t.name for t in trial.planned.targets] == ["topic:smart_parking"]  # the first one stops
         table = await move_rule(conn, second, NOW, up=True)
         assert [r.id for r in table][:2] == [second, first]
         assert [r.position for r in table] == [10 * (i + 1) for i in range(len(table))]
-        trial = await dry_run(conn, "smart_parking", district="hongqiao")
+        trial = await dry_run(conn, "smart_parking", district="hongqiao", sector="economics")
         assert [t.name for t in trial.planned.targets] == ["district:hongqiao"]
         assert trial.lines()[-1].startswith("→ now, with the groups bound so far: ")  # nothing is bound
-        table = await move_rule(conn, second, NOW, to=len(table))
-        assert table[-1].id == second
+        with pytest.raises(AdminError, match=rf"could never match: rule #{await port_rule(conn)}, earlier"):
+            await move_rule(conn, second, NOW, to=len(table))  # below the district port, which takes every item
+        table = await move_rule(conn, first, NOW, down=True)
+        assert [r.id for r in table].index(first) == 2
         with pytest.raises(AdminError, match="at the bottom"):
-            await move_rule(conn, second, NOW, down=True)
+            await move_rule(conn, table[-1].id, NOW, down=True)
         with pytest.raises(AdminError, match="at the top"):
-            await move_rule(conn, first, NOW, up=True)
+            await move_rule(conn, second, NOW, up=True)
         with pytest.raises(AdminError, match="places 1 to"):
             await move_rule(conn, first, NOW, to=0)
         with pytest.raises(AdminError, match="either up, down or to"):
@@ -352,13 +362,17 @@ async def test_the_bot_refuses_a_removed_liaison_and_a_revoked_key(stack):
 
 async def test_a_district_office_moves_its_rule_among_its_own(db):
     async with db.transaction() as conn:
-        ours = await add_rule(conn, ["district:hongqiao"], NOW, topic="smart_parking", district="hongqiao")
+        port = await port_rule(conn)
+        ours = await add_rule(conn, ["district:hongqiao"], NOW, topic="smart_parking", district="hongqiao",
+                              before=port, within="hongqiao")
         mine = [r.id for r in await list_rules(conn, within="hongqiao")]
-        assert mine[-1] == ours and len(mine) > 2
+        assert mine[-2:] == [ours, port] and len(mine) > 3
         table = await move_rule(conn, ours, NOW, up=True, within="hongqiao")
-        assert [r.id for r in table] == [*mine[:-2], ours, mine[-2]]  # before its district's previous rule
+        assert [r.id for r in table] == [*mine[:-3], ours, mine[-3], port]  # before its district's previous rule
         everything = [r.id for r in await list_rules(conn)]
-        assert everything.index(ours) == everything.index(mine[-2]) - 1  # and nothing else moved past it
+        assert everything.index(ours) == everything.index(mine[-3]) - 1  # and nothing else moved past it
+        with pytest.raises(AdminError, match=rf"could never match: rule #{port}, earlier"):
+            await move_rule(conn, ours, NOW, to=len(mine), within="hongqiao")  # below the port: refused
         table = await move_rule(conn, ours, NOW, to=1, within="hongqiao")
         assert table[0].id == ours
         with pytest.raises(AdminError, match="places 1 to"):

@@ -378,7 +378,7 @@ async def test_moving_and_cancelling_a_session_reschedules_and_drops_its_reminde
     session = await add_session(stack, title="改期", start=soon(stack, days=3), end=soon(stack, days=3, hours=2),
                                 audience_spec="list:C002")
     new_day = day_after(stack, 5)
-    moved = await office(stack, lambda ctx: sessions.move_session(
+    moved = await office(stack, lambda ctx: sessions.edit_session(
         ctx, session.id, start=f"{new_day} 09:00", end=f"{new_day} 11:00"))
     notice = await stack.sb.wait_for(member, "🔁", TIMEOUT)
     assert f"{new_day} 09:00–11:00" in notice.text
@@ -393,6 +393,40 @@ async def test_moving_and_cancelling_a_session_reschedules_and_drops_its_reminde
     async with stack.app.db.read() as conn:
         ours = [r.status for r in await conn.execute(select(timers).where(timers.c.key.like(f"study:{session.id}:%")))]
     assert ours and set(ours) == {"skipped"}
+
+
+async def test_editing_a_session_tells_a_new_place_and_keeps_the_answers(stack):
+    sb = stack.sb
+    member = await stack.world.join("C002", "李静怡")
+    session = await add_session(stack, title="专题学习", start=soon(stack, days=3), end=soon(stack, days=3, hours=2),
+                                audience_spec="list:C002")
+    card = await card_of(stack, member, session.id)
+    await sb.callback_answer(await sb.press(member, card, data=f"st:a:{session.id}"))  # attending
+    renamed = await office(stack, lambda ctx: sessions.edit_session(ctx, session.id, title="专题学习会"))
+    assert (renamed.title, renamed.revision) == ("专题学习会", 0)  # a title alone is not announced again
+    placed = zh.plain("📍 The place of this session has changed:")
+    assert await bot_texts(stack, member, placed) == []
+    with pytest.raises(AdminError, match="give a place") as refused:
+        await office(stack, lambda ctx: sessions.edit_session(ctx, session.id, place=""))
+    assert refused.value.field == "place"
+    with pytest.raises(AdminError, match="in the past") as refused:
+        await office(stack, lambda ctx: sessions.edit_session(ctx, session.id, start=soon(stack, hours=-1)))
+    assert refused.value.field == "start"
+    moved = await office(stack, lambda ctx: sessions.edit_session(ctx, session.id, place="委员之家·第二学习室"))
+    told = await sb.wait_for(member, placed, TIMEOUT)
+    assert "第二学习室" in told.text
+    assert "专题学习会" in told.text and moved.revision == 1
+    assert (await rsvp(stack, session.id, "C002")).status == "attending"  # the answer is kept
+    async with stack.app.db.read() as conn:  # the reminders follow the revision
+        pending = {r.key for r in await conn.execute(select(timers).where(timers.c.key.like("study:%")))
+                   if r.status == "pending"}
+    assert pending == {f"study:{session.id}:{name}:r1" for name in ("remind:2880", "remind:120", "open")}
+    out = await asyncio.to_thread(CliRunner().invoke, cli_main, [
+        "--database", stack.app.settings.database, "study", "edit", str(session.id), "--link", "https://meeting.example/1"],
+        catch_exceptions=False, env={"LINKAGE_QUIET_HOURS": ""})
+    stack.app.sender.wake.set()
+    assert out.exit_code == 0 and "https://meeting.example/1" not in out.output and "第二学习室" in out.output
+    assert (await sb.wait_for(member, lambda m: m.from_bot and "meeting.example" in (m.text or ""), TIMEOUT))
 
 
 # --- reading plans -------------------------------------------------------------------------------

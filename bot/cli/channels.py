@@ -103,7 +103,7 @@ def channel_post(settings: Settings, channel_code: str, title: str, body: str, f
         if profile_ref:
             member = await people.find(ctx.conn, profile_ref)
             if member is None:
-                raise items.ChannelError(f"no member {profile_ref!r}")
+                raise items.ChannelError("no member {profile_ref!r}", profile_ref=profile_ref)
             profile_id = member.id  # items.post refuses it without the member's recorded consent
         return await items.post(ctx, channel, title=title, body=body, link=link, file=items.file_spec(file_path),
                                 at=at, draft=draft, kind="profile" if profile_id else "post",

@@ -237,6 +237,7 @@ def route_list(settings: Settings) -> None:
 @click.option("--no-watch", "no_watch", is_flag=True,
               help="Do not show the district and street items of this rule to their city topic group (知悉).")
 @click.option("--position", type=int)
+@click.option("--before", type=int, metavar="RULE_ID", help="Put it just before this rule (see `linkage route list`).")
 @click.pass_obj
 def route_add(settings: Settings, targets: tuple[str, ...], keep_going: bool, no_watch: bool, **fields) -> None:
     """Add a rule sending matching items to TARGETS (names)."""

@@ -47,10 +47,11 @@ def notice() -> None:
 def notice_send(settings: Settings, title: str, body: str, audience_text: str, remind_after_hours: int | None) -> None:
     """Send a notice to everyone in the audience now."""
     from handlers.core import audience
+    from handlers.core.errors import AdminError
     from handlers.notices.notices import send_notice
     try:
         spec = audience.parse(audience_text)
-    except ValueError as exc:
+    except AdminError as exc:
         raise click.BadParameter(str(exc), param_hint="--audience") from exc
 
     async def work(conn, now):

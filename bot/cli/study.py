@@ -90,17 +90,23 @@ def cancel(settings: Settings, session_id: int) -> None:
     click.echo(f"session #{session_id} cancelled; {told} member(s) told")
 
 
-@study.command("move")
+@study.command("edit")
 @click.argument("session_id", type=int)
-@click.option("--start", required=True, help="Asia/Shanghai")
-@click.option("--end", required=True, help="Asia/Shanghai")
+@click.option("--title")
+@click.option("--place")
+@click.option("--link", help='online link (http:// or https://); "" removes it')
+@click.option("--start", help='Asia/Shanghai, e.g. "2026-12-03 14:30"')
+@click.option("--end", help="Asia/Shanghai")
 @click.pass_obj
-def move(settings: Settings, session_id: int, start: str, end: str) -> None:
-    """Move a session: reminders are rescheduled and everyone invited is told."""
-    from handlers.study.sessions import move_session
+def edit(settings: Settings, session_id: int, **fields) -> None:
+    """Change a session's title, place, link or time; everyone invited is told of a new time or
+    place (and the reminders follow a new time)."""
+    from handlers.study.sessions import KEEP, edit_session
     from handlers.core.localtime import show_span
-    row = _run(settings, lambda ctx: move_session(ctx, session_id, start=start, end=end))
-    click.echo(f"session #{row.id} moved to {show_span(row.starts_at, row.ends_at)} Asia/Shanghai")
+    changes = {k: KEEP if v is None else v for k, v in fields.items()}
+    row = _run(settings, lambda ctx: edit_session(ctx, session_id, **changes))
+    click.echo(f"session #{row.id}: {row.title}, {show_span(row.starts_at, row.ends_at)} Asia/Shanghai, "
+               f"{row.place or row.link}")
 
 
 @study.command("materials")

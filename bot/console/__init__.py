@@ -33,8 +33,9 @@ How to add a screen (e.g. "rules"):
 4. A change is a POST (``form_of(request)`` gives its fields) that calls an office operation inside
    ``write(request)`` with ``actor=session.actor`` ("console:member:12"), so the audit log says it
    came through the console and who did it, then ``raise see_other(path)``. A refusal (AdminError,
-   or the screen's own check) is rendered again with ``errors={"field": message}`` and status 400:
-   the message beside its field, nothing changed (the transaction is rolled back).
+   or the screen's own check) is rendered again with ``errors=refusal_of(request, exc, default,
+   fields=…)`` (the operation's ``exc.field``, in the reader's language) and status 400: the
+   message beside its field, nothing changed (the transaction is rolled back).
 5. Tests: tests/test_console.py's ``console(stack)`` client, ``sign_in(client, stack, roster_id)``
    and ``csrf_of(page)``; add the screen's row to the scope matrix there.
 """

@@ -60,7 +60,7 @@ def render(request: web.Request, template: str, *, status: int = 200, **values) 
     page = env.get_template(template).render(
         t=t.plain, lang=t.lang, session=session, scope=session.scope if session else None,
         nav=visible_screens(request, session.scope) if session else [], path=request.path,
-        csrf=session.csrf if session else "", shown=shown, **values)
+        csrf=session.csrf if session else "", shown=shown, refusal=lambda error: error.text(t), **values)
     return web.Response(text=page, status=status, content_type="text/html", charset="utf-8")
 
 
@@ -82,6 +82,18 @@ def now(request: web.Request):
 
 def session_of(request: web.Request) -> signin.Session:
     return request[SESSION]
+
+
+def refusal_text(request: web.Request, exc: AdminError) -> str:
+    """An office operation's refusal in the reader's language (``str(exc)`` is the English)."""
+    return exc.text(translator(_lang(request)))
+
+
+def refusal_of(request: web.Request, exc: AdminError, default: str, *, fields=None, prefix: str = "") -> dict:
+    """A refusal as a form's ``errors``: beside the field it names (``exc.field``, if the form has
+    it: ``fields``), else beside ``default``; ``prefix`` tells a page's forms apart ("plan_")."""
+    field = exc.field if exc.field and (fields is None or exc.field in fields) else default
+    return {prefix + field: refusal_text(request, exc)}
 
 
 def refusal_page(request: web.Request, refusal: Refusal) -> web.Response:

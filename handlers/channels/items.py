@@ -79,10 +79,11 @@ async def add_editor(ctx: Ctx, channel_code: str, member_ref: str, actor: str) -
     channel = await channel_by_code(ctx.conn, channel_code)
     member = await people.find(ctx.conn, member_ref)
     if member is None:
-        raise ChannelError(f"no member {member_ref!r}")
+        raise ChannelError("no member {member_ref!r}", member_ref=member_ref)
     if not in_scope(member, channel):
         where = f"district {channel.district_code}" if channel.district_code else "the city level"
-        raise ChannelError(f"{member.roster_id} cannot edit {channel.code}: its editors are staff of {where}")
+        raise ChannelError("{roster_id} cannot edit {code}: its editors are staff of {where}",
+                           roster_id=member.roster_id, code=channel.code, where=where)
     await store.add_editor(ctx.conn, channel.id, member.id, ctx.now)
     await audit.record(ctx.conn, actor, "channel.editor.add", {"channel": channel.code, "member": member.roster_id},
                        ctx.now)
@@ -93,7 +94,7 @@ async def channel_by_code(conn, code: str):
     channel = await store.by_code(conn, code)
     if channel is None:
         known = ", ".join(c.code for c in await store.all_channels(conn))
-        raise ChannelError(f"no channel {code!r} (channels: {known})")
+        raise ChannelError("no channel {code!r} (channels: {known})", code=code, known=known)
     return channel
 
 
@@ -199,9 +200,11 @@ def _checked(title: str, body: str, link: str | None) -> tuple[str, str, str | N
     if not title:
         raise ChannelError("an item needs a title")
     if len(title) > TITLE_LIMIT:
-        raise ChannelError(f"the title is {len(title)} characters; the limit is {TITLE_LIMIT}")
+        raise ChannelError("the title is {length} characters; the limit is {title_limit}",
+                           length=len(title), title_limit=TITLE_LIMIT)
     if len(body) > BODY_LIMIT:
-        raise ChannelError(f"the text is {len(body)} characters; the limit is {BODY_LIMIT}")
+        raise ChannelError("the text is {length} characters; the limit is {body_limit}",
+                           length=len(body), body_limit=BODY_LIMIT)
     if link is not None and (len(link) > LINK_LIMIT or not link.startswith(("https://", "http://"))):
         raise ChannelError("the link must be an http:// or https:// address of at most 1000 characters")
     return title, body, link
@@ -213,7 +216,7 @@ def file_spec(path: str | None) -> dict | None:
         return None
     file = Path(path).expanduser().resolve()
     if not file.is_file():
-        raise ChannelError(f"no file {path}")
+        raise ChannelError("no file {path}", path=path)
     kind = "photo" if file.suffix.lower() in (".jpg", ".jpeg", ".png") else "document"
     return {"kind": kind, "value": {"$file": str(file)}, "name": file.name}
 
@@ -254,7 +257,7 @@ async def release(ctx: Ctx, item_id: int) -> int:
     """A draft published now."""
     count = await publish(ctx, item_id, from_status="draft")
     if count is None:
-        raise ChannelError(f"item #{item_id} is not a draft")
+        raise ChannelError("item #{item_id} is not a draft", item_id=item_id)
     return count
 
 
@@ -263,7 +266,7 @@ async def edit(ctx: Ctx, item_id: int, *, title: str | None = None, body: str | 
     """Change an item; what members received is edited in place. Returns the copies edited."""
     item = await item_or_error(ctx.conn, item_id)
     if item.status == "withdrawn":
-        raise ChannelError(f"item #{item_id} was withdrawn; it cannot be edited")
+        raise ChannelError("item #{item_id} was withdrawn; it cannot be edited", item_id=item_id)
     new_title, new_body, new_link = _checked(item.title if title is None else title,
                                              item.body if body is None else body,
                                              item.link if link is None else link)
@@ -276,7 +279,7 @@ async def withdraw(ctx: Ctx, item_id: int) -> int:
     say it was withdrawn. Returns the copies changed."""
     item = await item_or_error(ctx.conn, item_id)
     if item.status == "withdrawn":
-        raise ChannelError(f"item #{item_id} was withdrawn already")
+        raise ChannelError("item #{item_id} was withdrawn already", item_id=item_id)
     await store.update_item(ctx.conn, item_id, status="withdrawn", withdrawn_at=ctx.now)
     return await _update_copies(ctx, item_id)
 
@@ -312,7 +315,7 @@ async def _update_copies(ctx: Ctx, item_id: int) -> int:
 async def item_or_error(conn, item_id: int):
     item = await store.item(conn, item_id)
     if item is None:
-        raise ChannelError(f"no channel item #{item_id}")
+        raise ChannelError("no channel item #{item_id}", item_id=item_id)
     return item
 
 

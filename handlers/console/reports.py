@@ -130,7 +130,7 @@ async def report_page(conn, scope: Scope, code: str, lang: str, *, revealed: boo
     """Everything about one report the scope may see; AdminError when there is no such report for it."""
     item = await item_store.by_code(conn, code)
     if item is None or not scope.sees_item(item):
-        raise AdminError(N_("There is no such report among those you manage."))
+        raise AdminError("There is no such report among those you manage.")
     t = translator(lang)
     author = await people.by_id(conn, item.author_id)
     signed = [r for r in await cosign_store.of_item(conn, item.id)]
@@ -159,8 +159,8 @@ async def reveal(conn, scope: Scope, code: str, now: datetime, *, actor: str, la
     """Show an anonymous author to an office admin: written to the audit log first."""
     item = await item_store.by_code(conn, code)
     if item is None or not scope.sees_item(item):
-        raise AdminError(N_("There is no such report among those you manage."))
+        raise AdminError("There is no such report among those you manage.")
     if not may_reveal(scope, item):
-        raise AdminError(N_("Only the city office may reveal the author of an anonymous report."))
+        raise AdminError("Only the city office may reveal the author of an anonymous report.")
     await audit.record(conn, actor, "console.reveal_author", {"item": item.code}, now)
     return await report_page(conn, scope, code, lang, revealed=True)

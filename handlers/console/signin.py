@@ -50,8 +50,8 @@ def link_url(config: HandlerConfig, token: str) -> str:
 async def login_link(conn, member, now: datetime, config: HandlerConfig, *, actor: str) -> str:
     """A one-time sign-in link for ``member``; refused for anyone who may not use the console."""
     if console_scope(member) is None:
-        raise AdminError(f"{member.roster_id} may not use the console: only office admins (admin), district "
-                         "office admins (district_admin) and committee staff (staff) may")
+        raise AdminError("{roster_id} may not use the console: only office admins (admin), district office "
+                         "admins (district_admin) and committee staff (staff) may", roster_id=member.roster_id)
     token = await store.create_link(conn, member.id, now, now + timedelta(minutes=config.console_link_minutes))
     await audit.record(conn, actor, "console.link", {"member": member.roster_id}, now)
     return link_url(config, token)
@@ -61,7 +61,8 @@ async def login_link_for(conn, member_ref: str, now: datetime, config: HandlerCo
     """``linkage console login-link MEMBER``: by roster id or unique name."""
     member = await people.find(conn, member_ref)
     if member is None:
-        raise AdminError(f"no member '{member_ref}' (give a roster id, or a name that is unique)")
+        raise AdminError("no member '{member_ref}' (give a roster id, or a name that is unique)",
+                         member_ref=member_ref)
     return await login_link(conn, member, now, config, actor=actor)
 
 

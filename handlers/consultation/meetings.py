@@ -20,6 +20,7 @@ from handlers.consultation.cards import card, reachable, tell
 from handlers.consultation.terms import REMINDER_MINUTES, ConsultationError, esc
 from handlers.core import audience
 from handlers.core.context import CAPTION_LIMIT, Ctx, split_text
+from handlers.core.errors import AdminError
 from handlers.core.i18n import N_, translator
 from handlers.office.keys import make_bind_key
 from handlers.core.localtime import parse_local, shown
@@ -44,7 +45,8 @@ def _when(value: str | datetime) -> datetime:
 async def meeting_or_fail(conn, meeting_id: int):
     m = await store.meeting(conn, meeting_id, lock=True)
     if m is None:
-        raise ConsultationError(f"there is no consultation #{meeting_id} (see: linkage consultation list)")
+        raise ConsultationError("there is no consultation #{meeting_id} (see: linkage consultation list)",
+                                meeting_id=meeting_id)
     return m
 
 
@@ -52,7 +54,7 @@ async def _host(conn, committee: str, host: str | None):
     if host:
         member = await people.by_roster_id(conn, host)
         if member is None or not member.active:
-            raise ConsultationError(f"no active member with roster id {host!r} to host the meeting")
+            raise ConsultationError("no active member with roster id {host!r} to host the meeting", host=host)
         return member
     staff = await store.committee_staff(conn, committee) or await people.admins(conn)
     if not staff:
@@ -70,19 +72,21 @@ async def add_meeting(ctx: Ctx, *, title: str, theme: str, committee: str, start
     if not theme or len(theme) > 2000:
         raise ConsultationError("a theme is needed (at most 2000 characters)")
     if await store.committee(ctx.conn, committee) is None:
-        raise ConsultationError(f"there is no committee {committee!r} (seeds/committees.yaml)")
+        raise ConsultationError("there is no committee {committee!r} (seeds/committees.yaml)",
+                                committee=committee)
     starts_at, ends_at = _when(starts), _when(ends)
     if ends_at <= starts_at:
         raise ConsultationError("the end must come after the start")
     if starts_at <= ctx.now:
-        raise ConsultationError(f"the start ({shown(starts_at)} Asia/Shanghai) is in the past")
+        raise ConsultationError("the start ({starts_at} Asia/Shanghai) is in the past",
+                                starts_at=shown(starts_at))
     deadline = _when(statements_by) if statements_by else starts_at
     if not ctx.now < deadline <= starts_at:
         raise ConsultationError("the statements' deadline must be in the future and not after the start")
     try:
         spec = audience.parse(audience_spec)
-    except ValueError as exc:
-        raise ConsultationError(str(exc)) from None
+    except AdminError as exc:
+        raise ConsultationError.like(exc) from None
     host_row = await _host(ctx.conn, committee, host)
     meeting_id = await store.create(ctx.conn, title=title, theme=theme, committee_code=committee, host_id=host_row.id,
                                     audience=spec, starts_at=starts_at, ends_at=ends_at, statements_by=deadline,
@@ -97,16 +101,18 @@ def _venue(text: str, kind: str) -> dict:
     wanted = 2 if kind == "main" else 3
     if len(parts) != wanted:
         shape = "PLACE|LINK" if kind == "main" else "NAME|PLACE|LINK"
-        raise ConsultationError(f"a {kind} venue is written {shape}, not {text!r}")
+        raise ConsultationError("a {kind} venue is written {shape}, not {text!r}",
+                                kind=kind, shape=shape, text=text)
     name, place, link = ("主会场", *parts) if kind == "main" else parts
     if not name or len(name) > 100:
-        raise ConsultationError(f"a sub-venue needs a name (at most 100 characters): {text!r}")
+        raise ConsultationError("a sub-venue needs a name (at most 100 characters): {text!r}", text=text)
     if not place and not link:
-        raise ConsultationError(f"venue {name}: give a place, a link, or both")
+        raise ConsultationError("venue {name}: give a place, a link, or both", name=name)
     if link and (not re.match(r"https?://\S+$", link) or len(link) > 500):
-        raise ConsultationError(f"venue {name}: the link must start with http:// or https://, not {link!r}")
+        raise ConsultationError("venue {name}: the link must start with http:// or https://, not {link!r}",
+                                name=name, link=link)
     if len(place) > 200:
-        raise ConsultationError(f"venue {name}: the place has at most 200 characters")
+        raise ConsultationError("venue {name}: the place has at most 200 characters", name=name)
     return {"kind": kind, "name": name, "place": place or None, "link": link or None}
 
 
@@ -114,7 +120,7 @@ async def set_venues(ctx: Ctx, meeting_id: int, *, main: str, subs: list[str] = 
     """The main venue and the sub-venues (replacing earlier ones, before the announcement)."""
     m = await meeting_or_fail(ctx.conn, meeting_id)
     if m.status != "draft":
-        raise ConsultationError(f"consultation #{m.id} was announced: its venues can no longer change")
+        raise ConsultationError("consultation #{id} was announced: its venues can no longer change", id=m.id)
     await store.replace_venues(ctx.conn, m.id, [_venue(main, "main"), *(_venue(s, "sub") for s in subs)])
     await audit.record(ctx.conn, actor, "consultation.venues", {"consultation": m.id, "subs": len(subs)}, ctx.now)
     return await store.venues(ctx.conn, m.id)
@@ -128,11 +134,12 @@ async def announce(ctx: Ctx, meeting_id: int, *, actor: str = "cli") -> int:
     """Invitation cards to the audience and the reminders' timers; returns how many were invited."""
     m = await meeting_or_fail(ctx.conn, meeting_id)
     if m.status != "draft":
-        raise ConsultationError(f"consultation #{m.id} was already announced")
+        raise ConsultationError("consultation #{id} was already announced", id=m.id)
     if m.starts_at <= ctx.now:
-        raise ConsultationError(f"consultation #{m.id} has already begun")
+        raise ConsultationError("consultation #{id} has already begun", id=m.id)
     if not await store.venues(ctx.conn, m.id):
-        raise ConsultationError(f"consultation #{m.id} has no venues yet: linkage consultation venues {m.id} --main ...")
+        raise ConsultationError("consultation #{id} has no venues yet: linkage consultation venues {id} "
+                                "--main ...", id=m.id)
     await store.change(ctx.conn, m.id, status="announced", announced_at=ctx.now)
     m = await store.meeting(ctx.conn, m.id)
     invited = 0
@@ -166,7 +173,7 @@ async def room_key(ctx: Ctx, meeting_id: int, *, actor: str = "cli") -> str:
 async def _statement_or_fail(conn, statement_id: int):
     s = await store.statement(conn, statement_id)
     if s is None:
-        raise ConsultationError(f"there is no statement #{statement_id}")
+        raise ConsultationError("there is no statement #{statement_id}", statement_id=statement_id)
     return s
 
 
@@ -178,7 +185,8 @@ async def order(ctx: Ctx, meeting_id: int, statement_ids: list[int], *, actor: s
     for sid in statement_ids:
         s = await _statement_or_fail(ctx.conn, sid)
         if s.consultation_id != m.id or s.status != "accepted":
-            raise ConsultationError(f"statement #{sid} is not an accepted statement of consultation #{m.id}")
+            raise ConsultationError("statement #{sid} is not an accepted statement of consultation #{id}",
+                                    sid=sid, id=m.id)
     rest = [s.id for s in await store.statements(ctx.conn, m.id, status="accepted") if s.id not in statement_ids]
     for position, sid in enumerate([*statement_ids, *rest], start=1):
         await store.change_statement(ctx.conn, sid, position=position)
@@ -189,7 +197,8 @@ async def speaker(ctx: Ctx, statement_id: int, *, in_person: bool = True, actor:
     """Mark (or unmark) the author of an accepted statement as speaking in person; they are told."""
     s = await _statement_or_fail(ctx.conn, statement_id)
     if s.status != "accepted":
-        raise ConsultationError(f"statement #{s.id} is {s.status}: only an accepted one is spoken")
+        raise ConsultationError("statement #{id} is {status}: only an accepted one is spoken",
+                                id=s.id, status=s.status)
     await store.change_statement(ctx.conn, s.id, in_person=in_person)
     await audit.record(ctx.conn, actor, "consultation.speaker", {"statement": s.id, "in_person": in_person}, ctx.now)
     if in_person and s.in_person is False:
@@ -202,12 +211,14 @@ async def respond(ctx: Ctx, statement_id: int, *, department: str, body: str, ac
     s = await _statement_or_fail(ctx.conn, statement_id)
     d = await departments.by_code(ctx.conn, department)
     if d is None or not d.active:
-        raise ConsultationError(f"there is no active department {department!r} (see: linkage department list)")
+        raise ConsultationError("there is no active department {department!r} (see: linkage department list)",
+                                department=department)
     body = (body or "").strip()
     if not body or len(body) > 3000:
         raise ConsultationError("a response needs a body (at most 3000 characters)")
     if s.status != "accepted":
-        raise ConsultationError(f"statement #{s.id} is {s.status}: departments respond to accepted statements")
+        raise ConsultationError("statement #{id} is {status}: departments respond to accepted statements",
+                                id=s.id, status=s.status)
     response_id = await store.add_response(ctx.conn, statement_id=s.id, department_code=d.code, body=body, at=ctx.now)
     await audit.record(ctx.conn, actor, "consultation.respond", {"statement": s.id, "department": d.code}, ctx.now)
     member = await people.by_id(ctx.conn, s.member_id)
@@ -233,9 +244,10 @@ async def push_file(ctx: Ctx, meeting_id: int, kind: str, path: str | Path, *, a
     m = await meeting_or_fail(ctx.conn, meeting_id)
     file = Path(path).resolve()
     if not file.is_file():
-        raise ConsultationError(f"{path} is not a file")
+        raise ConsultationError("{path} is not a file", path=path)
     if file.stat().st_size > ctx.config.max_file_bytes:
-        raise ConsultationError(f"{path} is larger than the limit of {ctx.config.max_file_bytes // 2**20} MB")
+        raise ConsultationError("{path} is larger than the limit of {mb} MB",
+                                path=path, mb=ctx.config.max_file_bytes // 2**20)
     digest = hashlib.sha256(file.read_bytes()).hexdigest()[:12]
     sent = 0
     for r in await participants(ctx.conn, m.id):

@@ -187,13 +187,21 @@ async def _to_organisers(ctx: Ctx, m, kind: str, row_id: int) -> None:
                            chat_id=person.telegram_user_id, priority=outbox.BULK)
 
 
+UNDECIDED = {  # what is decided: (no such row, decided already)
+    "statement": (N_("there is no statement #{id}"), N_("statement #{id} is {status}: it was already decided")),
+    "request": (N_("there is no request to speak #{id}"),
+                N_("request to speak #{id} is {status}: it was already decided")),
+}
+
+
 async def _undecided(ctx: Ctx, load, row_id: int, waiting: str, name: str):
     """(the statement or request, its meeting) while it waits for the organisers' decision."""
+    missing, decided = UNDECIDED[name]
     row = await load(ctx.conn, row_id)
     if row is None:
-        raise ConsultationError(f"there is no {name} #{row_id}")
+        raise ConsultationError(missing, id=row_id)
     if row.status != waiting:
-        raise ConsultationError(f"{name} #{row.id} is {row.status}: it was already decided")
+        raise ConsultationError(decided, id=row.id, status=row.status)
     return row, await store.meeting(ctx.conn, row.consultation_id)
 
 
@@ -209,8 +217,8 @@ async def decide_statement(ctx: Ctx, statement_id: int, *, accept: bool, note: s
     else:
         note = (note or "").strip()
         if not note or len(note) > NOTE_LIMIT:
-            raise ConsultationError(f"returning a statement needs a note for its author (at most {NOTE_LIMIT} "
-                                    "characters)")
+            raise ConsultationError("returning a statement needs a note for its author (at most {limit} characters)",
+                                    limit=NOTE_LIMIT)
         await store.change_statement(ctx.conn, row.id, status="returned", note=note, decided_at=ctx.now)
         await tell(ctx, row.member_id, N_("↩ Your written statement <b>{title}</b> for {meeting} was returned by "
                                           "the organisers with this note:\n{note}\nYou may submit a revised one "
@@ -222,7 +230,7 @@ async def decide_statement(ctx: Ctx, statement_id: int, *, accept: bool, note: s
 
 async def decide_request(ctx: Ctx, request_id: int, *, accept: bool, actor: str = "cli"):
     """The organisers accept or decline a pending request to speak; its author is told."""
-    row, m = await _undecided(ctx, store.speak_request, request_id, "pending", "request to speak")
+    row, m = await _undecided(ctx, store.speak_request, request_id, "pending", "request")
     status = "accepted" if accept else "declined"
     await store.change_speak_request(ctx.conn, row.id, status=status, decided_at=ctx.now)
     msgid = (N_("🎤 Your request to speak at {meeting} was accepted.") if accept

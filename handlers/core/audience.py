@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 
+from handlers.core.errors import AdminError
 from handlers.core.i18n import N_, translator
 from storage import reference
 
@@ -16,18 +17,19 @@ AUDIENCE_LABELS = {"all": N_("all members"), "level:city": N_("city-level member
 
 def parse(text: str) -> dict:
     """'all', 'level:city', 'district:hongqiao', 'committee:economic', 'sector:education',
-    'list:C001,H002' → a spec; ValueError with a clear message otherwise."""
+    'list:C001,H002' → a spec; an AdminError about ``audience`` otherwise."""
     kind, _, value = text.strip().partition(":")
     if kind not in KINDS:
-        raise ValueError(f"audience must be one of {', '.join(KINDS)} (e.g. district:hongqiao), not {text!r}")
+        raise AdminError("audience must be one of {kinds} (e.g. district:hongqiao), not {text!r}", field="audience",
+                         kinds=", ".join(KINDS), text=text)
     if kind == "all":
         return {"kind": "all"}
     if not value:
-        raise ValueError(f"audience {kind} needs a value, e.g. {kind}:...")
+        raise AdminError("audience {kind} needs a value, e.g. {kind}:...", field="audience", kind=kind)
     if kind == "list":
         return {"kind": "list", "roster_ids": [v.strip() for v in value.split(",") if v.strip()]}
     if kind == "level" and value not in ("city", "district"):
-        raise ValueError("level must be city or district")
+        raise AdminError("level must be city or district", field="audience")
     return {"kind": kind, "value": value}
 
 

@@ -59,8 +59,8 @@ def quiet_until(moment: datetime, spec: str) -> datetime | None:
     return local_at(day, end) if inside else None
 
 
-def parse_local(text: str) -> datetime:
-    """'2026-12-03 14:30' (Asia/Shanghai) → an aware UTC datetime."""
+def parse_local(text: str, *, field: str | None = None) -> datetime:
+    """'2026-12-03 14:30' (Asia/Shanghai) → an aware UTC datetime (``field``: the input it came from)."""
     cleaned = " ".join(str(text).strip().replace("T", " ").split())
     for pattern in ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"):
         try:
@@ -69,23 +69,23 @@ def parse_local(text: str) -> datetime:
         except ValueError:
             continue
     else:
-        raise AdminError(f"time {text!r} must look like 2026-12-03 14:30 (Asia/Shanghai)")
+        raise AdminError("time {text!r} must look like 2026-12-03 14:30 (Asia/Shanghai)", field=field, text=text)
     return naive.replace(tzinfo=SHANGHAI).astimezone(timezone.utc)
 
 
-def parse_date(text: str | date) -> date:
+def parse_date(text: str | date, *, field: str | None = None) -> date:
     if isinstance(text, date):
         return text
     try:
         return date.fromisoformat(str(text).strip())
     except ValueError:
-        raise AdminError(f"date {text!r} must look like 2026-12-07") from None
+        raise AdminError("date {text!r} must look like 2026-12-07", field=field, text=text) from None
 
 
-def parse_clock(text: str) -> str:
+def parse_clock(text: str, *, field: str | None = None) -> str:
     match = re.fullmatch(r"(\d{1,2}):(\d{2})", str(text).strip())
     if not match or int(match[1]) > 23 or int(match[2]) > 59:
-        raise AdminError(f"time of day {text!r} must look like 08:30")
+        raise AdminError("time of day {text!r} must look like 08:30", field=field, text=text)
     return f"{int(match[1]):02d}:{match[2]}"
 
 

@@ -98,7 +98,7 @@ async def _no_questions(ctx: Ctx, conv: Conversation, value: str) -> bool:
 async def _audience(ctx: Ctx, conv: Conversation, typed: str) -> bool:
     try:
         conv.data["audience"] = audience.parse(typed)
-    except ValueError:
+    except AdminError:
         await ctx.reply(ctx.t("That audience is not valid. Examples: all, level:city, district:hongqiao, "
                               "committee:economic, sector:education, list:C001,C002."))
         return False

@@ -54,7 +54,8 @@ def may_still_change(contribution, now) -> bool:
 async def topic_or_fail(conn, deliberation_id: int, *, lock: bool = False):
     topic = await store.by_id(conn, deliberation_id, lock=lock)
     if topic is None:
-        raise DeliberationError(f"there is no deliberation #{deliberation_id} (see: linkage deliberation list)")
+        raise DeliberationError("there is no deliberation #{deliberation_id} (see: linkage deliberation list)",
+                                deliberation_id=deliberation_id)
     return topic
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from handlers.core import audience, roles
 from handlers.core.context import Ctx
+from handlers.core.errors import AdminError
 from handlers.core.i18n import translator
 from handlers.deliberation import mirror, summary
 from handlers.deliberation.common import (MAX_QUESTIONS, QUESTION_LIMIT, TITLE_LIMIT, DeliberationError, card,
@@ -41,15 +42,16 @@ def _when(value: str | datetime | None, default: datetime) -> datetime:
 
 async def check_committee(conn, code: str) -> None:
     if code not in {row.code for row in await reference.rows_of(conn, "committee")}:
-        raise DeliberationError(f"there is no committee {code!r}")
+        raise DeliberationError("there is no committee {code!r}", code=code)
 
 
 def clean_questions(questions) -> list[str]:
     cleaned = [" ".join(q.split()) for q in questions or () if q and q.strip()]
     if len(cleaned) > MAX_QUESTIONS:
-        raise DeliberationError(f"a topic has at most {MAX_QUESTIONS} questions")
+        raise DeliberationError("a topic has at most {max_questions} questions", max_questions=MAX_QUESTIONS)
     if any(len(q) > QUESTION_LIMIT for q in cleaned):
-        raise DeliberationError(f"a question has at most {QUESTION_LIMIT} characters")
+        raise DeliberationError("a question has at most {question_limit} characters",
+                                question_limit=QUESTION_LIMIT)
     return cleaned
 
 
@@ -60,18 +62,20 @@ async def open_topic(ctx: Ctx, *, title: str, committee: str, audience_spec: str
     title = " ".join((title or "").split())
     body = (body or "").strip()
     if not title or len(title) > TITLE_LIMIT:
-        raise DeliberationError(f"a title is needed (at most {TITLE_LIMIT} characters)")
+        raise DeliberationError("a title is needed (at most {title_limit} characters)",
+                                title_limit=TITLE_LIMIT)
     if not body and not file_id:
         raise DeliberationError("a topic needs a background: --body or --file")
     if len(body) > BODY_LIMIT:
-        raise DeliberationError(f"the background is {len(body)} characters; the limit is {BODY_LIMIT}")
+        raise DeliberationError("the background is {length} characters; the limit is {body_limit}",
+                                length=len(body), body_limit=BODY_LIMIT)
     if link and not re.match(r"https?://\S+$", link):
-        raise DeliberationError(f"the link must start with http:// or https://, not {link!r}")
+        raise DeliberationError("the link must start with http:// or https://, not {link!r}", link=link)
     await check_committee(ctx.conn, committee)
     try:
         spec = audience.parse(audience_spec) if isinstance(audience_spec, str) else audience_spec
-    except ValueError as exc:
-        raise DeliberationError(str(exc)) from None
+    except AdminError as exc:
+        raise DeliberationError.like(exc) from None
     if not await people.in_audience(ctx.conn, spec):
         raise DeliberationError("nobody on the roster who uses the bot is in that audience")
     opens_at, closes_at = _when(opens, ctx.now), _when(closes, ctx.now)
@@ -123,7 +127,7 @@ async def close_topic(ctx: Ctx, topic_id: int, *, actor: str = "cli") -> Path:
     """Close the thread; the committee's staff and the opener get the summary and the export."""
     topic = await topic_or_fail(ctx.conn, topic_id, lock=True)
     if topic.status == "closed":
-        raise DeliberationError(f"deliberation #{topic_id} is already closed")
+        raise DeliberationError("deliberation #{topic_id} is already closed", topic_id=topic_id)
     await store.change(ctx.conn, topic.id, status="closed", closes_at=min(topic.closes_at, ctx.now))
     await timers.cancel(ctx.conn, f"deliberation:{topic.id}:", ctx.now)  # closed early: nothing left to fire
     await audit.record(ctx.conn, actor, "deliberation.close", {"deliberation": topic.id}, ctx.now)
@@ -171,12 +175,13 @@ async def conclude(ctx: Ctx, topic_id: int, body: str, *, actor: str = "cli") ->
     """The committee's conclusion (议政结论), to every participant; returns how many."""
     body = (body or "").strip()
     if not body or len(body) > CONCLUSION_LIMIT:
-        raise DeliberationError(f"a conclusion needs text (at most {CONCLUSION_LIMIT} characters)")
+        raise DeliberationError("a conclusion needs text (at most {conclusion_limit} characters)",
+                                conclusion_limit=CONCLUSION_LIMIT)
     topic = await topic_or_fail(ctx.conn, topic_id, lock=True)
     if topic.status != "closed":
-        raise DeliberationError(f"deliberation #{topic_id} is still open: close it first")
+        raise DeliberationError("deliberation #{topic_id} is still open: close it first", topic_id=topic_id)
     if topic.conclusion:
-        raise DeliberationError(f"deliberation #{topic_id} already has its conclusion")
+        raise DeliberationError("deliberation #{topic_id} already has its conclusion", topic_id=topic_id)
     await store.change(ctx.conn, topic.id, conclusion=body, concluded_at=ctx.now)
     await audit.record(ctx.conn, actor, "deliberation.conclude", {"deliberation": topic.id}, ctx.now)
     authors = {row.member_id for row in await store.visible(ctx.conn, topic.id)}
@@ -202,14 +207,16 @@ async def moderate(ctx: Ctx, contribution_id: int, action: str, *, reason: str |
     in chat, whose role is checked here. Returns the contribution as it is now."""
     row = await store.contribution(ctx.conn, contribution_id)
     if row is None:
-        raise DeliberationError(f"there is no contribution #{contribution_id}")
+        raise DeliberationError("there is no contribution #{contribution_id}", contribution_id=contribution_id)
     topic = await store.by_id(ctx.conn, row.deliberation_id)
     if by is not None and not roles.runs_committee(by, topic.committee_code):
         raise DeliberationError("only the committee's staff or an office admin may moderate")
     if row.status != "visible":
-        raise DeliberationError(f"contribution #{contribution_id} is {row.status}")
+        raise DeliberationError("contribution #{contribution_id} is {status}",
+                                contribution_id=contribution_id, status=row.status)
     if action == "pin" and row.parent_id is not None:
-        raise DeliberationError(f"contribution #{contribution_id} is a reply: pin the contribution it answers")
+        raise DeliberationError("contribution #{contribution_id} is a reply: pin the contribution it answers",
+                                contribution_id=contribution_id)
     if action == "hide":
         reason = (reason or "").strip()
         if not reason:

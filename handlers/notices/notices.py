@@ -72,17 +72,20 @@ async def send_notice(ctx: Ctx, *, title: str, body: str, spec: dict, sender_id:
     """Send a notice to everyone the audience addresses now; returns (notice id, recipients)."""
     title, body = title.strip(), body.strip()
     if not title or not body:
-        raise NoticeError("a notice needs a title and a body")
+        raise NoticeError("a notice needs a title and a body", field="body" if title else "title")
     if len(title) > TITLE_LIMIT:
-        raise NoticeError(f"the title is {len(title)} characters; the limit is {TITLE_LIMIT}")
+        raise NoticeError("the title is {length} characters; the limit is {title_limit}", field="title",
+                          length=len(title), title_limit=TITLE_LIMIT)
     if len(body) > BODY_LIMIT:
-        raise NoticeError(f"the body is {len(body)} characters; the limit is {BODY_LIMIT}")
+        raise NoticeError("the body is {length} characters; the limit is {body_limit}", field="body",
+                          length=len(body), body_limit=BODY_LIMIT)
     hours = ctx.config.notice_remind_hours if remind_after_hours is None else remind_after_hours
     if hours < 0:
         raise NoticeError("the reminder delay cannot be negative")
     recipients = await _reachable(ctx.conn, spec)
     if not recipients:
-        raise NoticeError(f"nobody reachable is in the audience {audience_text(spec)}")
+        raise NoticeError("nobody reachable is in the audience {audience_text}", field="audience",
+                          audience_text=audience_text(spec))
     notice_id = await store.create(ctx.conn, title=title, body=body, audience=spec, sender_id=sender_id,
                                    remind_after_hours=hours or None, now=ctx.now,
                                    member_ids=[m.id for m in recipients])
@@ -175,7 +178,7 @@ async def _choose_audience(ctx: Ctx, conv: Conversation, typed: str) -> bool:
     t = ctx.t
     try:
         spec = audience.parse(typed)
-    except ValueError:
+    except AdminError:
         await ctx.reply(t("That audience is not valid. Examples: all, level:city, district:hongqiao, "
                           "committee:economic, sector:education, list:C001,C002."))
         return False

@@ -20,7 +20,8 @@ TEMPLATE_KINDS = ("reply", *(kind for kind in OUTCOME_LABELS if kind != "duplica
 async def _find(conn, code: str):
     department = await department_store.by_code(conn, clean(code))
     if department is None:
-        raise AdminError(f"no department with the code '{clean(code)}' (see `linkage department list --all`)")
+        raise AdminError("no department with the code '{code}' (see `linkage department list --all`)",
+                         code=clean(code))
     return department
 
 
@@ -39,9 +40,11 @@ async def add_department(conn, code: str, name_zh: str, name_en: str, now, *, di
                          actor: str = "cli") -> int:
     code = clean(code)
     if not CODE.match(code):
-        raise AdminError(f"a department code is lowercase letters, digits and _ (e.g. city_transport), not '{code}'")
+        raise AdminError("a department code is lowercase letters, digits and _ (e.g. city_transport), not "
+                         "'{code}'", code=code)
     if await department_store.by_code(conn, code) is not None:
-        raise AdminError(f"the department code '{code}' is taken (rename it, or retire it and pick another code)")
+        raise AdminError("the department code '{code}' is taken (rename it, or retire it and pick another "
+                         "code)", code=code)
     name_zh, name_en = _names(name_zh, name_en)
     district_code = (await resolve_codes(await Reference.load(conn), district=district))["district"]
     department_id = await department_store.add(conn, now, code=code, name_zh=name_zh, name_en=name_en,
@@ -80,7 +83,8 @@ async def set_template(conn, kind: str, text: str, now, *, topic: str | None = N
     """The template for a kind (an outcome, or "reply") and a topic (none: every topic); the text
     may hold {code}. True: added, False: replaced."""
     if kind not in TEMPLATE_KINDS:
-        raise AdminError(f"unknown template kind '{kind}': one of {', '.join(TEMPLATE_KINDS)}")
+        raise AdminError("unknown template kind '{kind}': one of {template_kinds}",
+                         kind=kind, template_kinds=", ".join(TEMPLATE_KINDS))
     text = clean(text)
     if not text or len(text) > 1000:
         raise AdminError("a template needs a text of up to 1000 characters")
@@ -94,7 +98,8 @@ async def delete_template(conn, kind: str, now, *, topic: str | None = None, act
     """Liaisons are no longer offered the template of this kind and topic (none: the general one).
     False: there was none."""
     if kind not in TEMPLATE_KINDS:
-        raise AdminError(f"unknown template kind '{kind}': one of {', '.join(TEMPLATE_KINDS)}")
+        raise AdminError("unknown template kind '{kind}': one of {template_kinds}",
+                         kind=kind, template_kinds=", ".join(TEMPLATE_KINDS))
     topic_code = (await resolve_codes(await Reference.load(conn), topic=topic))["topic"]
     deleted = await outcome_store.delete_template(conn, kind, topic_code, now)
     if deleted:

@@ -33,9 +33,11 @@ async def invite_link(conn, member_ref: str, now, *, days: int, bot_username: st
                       within: str | None = None, actor: str = "cli") -> str:
     """A one-time deep link that binds the member's Telegram account: https://t.me/BOT?start=CODE."""
     member = await find_member(conn, member_ref)
-    check_district_within(member.district_code, within, f"member {member.roster_id}")
+    check_district_within(member.district_code, within, N_("member {roster_id} must be in your district ({within})"),
+                          roster_id=member.roster_id)
     if not member.active:
-        raise AdminError(f"member {member.roster_id} ({member.name}) is not active")
+        raise AdminError("member {roster_id} ({name}) is not active",
+                         roster_id=member.roster_id, name=member.name)
     _days(days)
     username = _bot(bot_username)
     code = await people.create_invite(conn, member.id, now, days)
@@ -79,10 +81,10 @@ async def _filtered(conn, filters: Filters, *, within: str | None, joined: bool 
     codes = await resolve_codes(await Reference.load(conn), district=filters.district, sector=filters.sector,
                                 committee=filters.committee)
     if filters.level is not None and filters.level not in LEVELS:
-        raise AdminError(f"level '{filters.level}' is not valid: use city or district")
+        raise AdminError("level '{level}' is not valid: use city or district", level=filters.level)
     district = codes["district"]
     if within is not None:
-        check_district_within(district or within, within, "the members invited")
+        check_district_within(district or within, within, N_("the members invited must be in your district ({within})"))
         district = within
     rows = await people.roster(conn, district=district, level=filters.level, sector=codes["sector"],
                                committee=codes["committee"], joined=joined)
@@ -91,8 +93,11 @@ async def _filtered(conn, filters: Filters, *, within: str | None, joined: bool 
         known = {r.roster_id for r in rows}
         missing = [r for r in wanted if r not in known]
         if missing:
-            raise AdminError(f"not among the members chosen (unknown, inactive, outside the filters"
-                             f"{' or joined already' if joined is False else ''}): {', '.join(missing)}")
+            if joined is False:
+                raise AdminError("not among the members chosen (unknown, inactive, outside the filters or joined "
+                                 "already): {missing}", missing=", ".join(missing))
+            raise AdminError("not among the members chosen (unknown, inactive, outside the filters): {missing}",
+                             missing=", ".join(missing))
         rows = [r for r in rows if r.roster_id in set(wanted)]
     return rows
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from handlers.core.errors import AdminError
+from handlers.core.i18n import N_
 from handlers.office.lookups import (LEVELS, Reference, check_district_within, check_target_within, clean,
                                      find_member, find_target, optional, resolve_codes)
 from storage import audit
@@ -49,16 +50,18 @@ async def make_bind_key(conn, name: str, kind: str, now, *, hours: int, level: s
     if not name:
         raise AdminError("a target needs a name, e.g. topic:smart_parking or district:hongqiao")
     if len(name) > TARGET_NAME_LIMIT:
-        raise AdminError(f"a target name has at most {TARGET_NAME_LIMIT} characters")
+        raise AdminError("a target name has at most {target_name_limit} characters",
+                         target_name_limit=TARGET_NAME_LIMIT)
     if kind not in KINDS:
-        raise AdminError(f"kind '{kind}' is not valid: use {', '.join(KINDS)}")
+        raise AdminError("kind '{kind}' is not valid: use {kinds}", kind=kind, kinds=", ".join(KINDS))
     if hours <= 0:
         raise AdminError("a bind key must be valid for at least one hour")
     if level is not None and level not in LEVELS:
-        raise AdminError(f"level '{level}' is not valid: use city or district")
+        raise AdminError("level '{level}' is not valid: use city or district", level=level)
     existing = await target_store.by_name(conn, name)
     if existing is not None and existing.kind != kind:
-        raise AdminError(f"target '{name}' exists with kind '{existing.kind}', not '{kind}'")
+        raise AdminError("target '{name}' exists with kind '{kind}', not '{wanted}'",
+                         name=name, kind=existing.kind, wanted=kind)
     prefix, _, suffix = name.partition(":")
     from_name = suffix if prefix == kind and suffix else None
 
@@ -71,7 +74,7 @@ async def make_bind_key(conn, name: str, kind: str, now, *, hours: int, level: s
               or (existing.sector_code if existing else None))
     codes = await resolve_codes(ref, topic=topic, district=district, street=street, sector=sector)
     if codes["sector"] and kind != "sector":
-        raise AdminError(f"a {kind} target takes no sector")
+        raise AdminError("a {kind} target takes no sector", kind=kind)
     member = None
     if kind == "topic":
         if not codes["topic"]:
@@ -110,10 +113,10 @@ async def make_bind_key(conn, name: str, kind: str, now, *, hours: int, level: s
         if any(codes.values()):
             raise AdminError("a person target takes no topic, district or street")
         if prefix != "person" or not suffix:
-            raise AdminError("a person target is named person:<roster id>")
+            raise AdminError("a person target is named person:ROSTER_ID")
         member = await find_member(conn, suffix)
         source, default_level = member, member.level
-    check_district_within(codes["district"], within, "the target")
+    check_district_within(codes["district"], within, N_("the target must be in your district ({within})"))
     default_zh, default_en = default_titles(kind, source)
     values = {
         "name": name, "kind": kind, "level": level or (existing.level if existing else default_level),
@@ -160,7 +163,8 @@ async def list_keys(conn, now, *, target: str | None = None, state: str | None =
                     within: str | None = None) -> list[KeyView]:
     """The bind keys issued (newest first), each named by its id — never the key itself."""
     if state is not None and state not in KEY_STATES:
-        raise AdminError(f"state '{state}' is not valid: use {', '.join(KEY_STATES)}")
+        raise AdminError("state '{state}' is not valid: use {key_states}",
+                         state=state, key_states=", ".join(KEY_STATES))
     target_id = None
     if optional(target):
         found = await find_target(conn, target)
@@ -179,17 +183,18 @@ async def revoke_bind_key(conn, key_ref: str, now, *, within: str | None = None,
         raise AdminError("name the key: its id from `linkage group keys`, or the key itself")
     found = await target_store.keys_with_prefix(conn, ref) if len(ref) >= 6 else []
     if len(found) > 1:
-        raise AdminError(f"more than one key starts with '{ref}': give more of its id")
+        raise AdminError("more than one key starts with '{ref}': give more of its id", ref=ref)
     if not found:
-        raise AdminError(f"no bind key '{ref}' (see `linkage group keys`)")
+        raise AdminError("no bind key '{ref}' (see `linkage group keys`)", ref=ref)
     row = found[0]
     target = await target_store.by_id(conn, row.target_id)
     check_target_within(target, within)
     view = _view(next(r for r in await target_store.keys(conn, row.target_id) if r.key_hash == row.key_hash), now)
     if view.state != "open":
-        raise AdminError(f"key {view.id} of {target.name} cannot be revoked: it is {view.state} already")
+        raise AdminError("key {id} of {name} cannot be revoked: it is {state} already",
+                         id=view.id, name=target.name, state=view.state)
     if not await target_store.revoke_key(conn, row.key_hash, now):
-        raise AdminError(f"key {view.id} of {target.name} was used meanwhile")
+        raise AdminError("key {id} of {name} was used meanwhile", id=view.id, name=target.name)
     await audit.record(conn, actor, "bind_key.revoke", {"key": view.id, "target": target.name}, now)
     view.state, view.revoked_at = "revoked", now
     return view

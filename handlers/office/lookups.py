@@ -5,11 +5,15 @@ read raises :class:`AdminError` saying what was wrong."""
 from __future__ import annotations
 
 from handlers.core.errors import AdminError
+from handlers.core.i18n import N_
 from storage import people, reference
 from storage import targets as target_store
 
 LEVELS = ("city", "district")
 REFERENCE_KINDS = ("district", "street", "sector", "committee", "topic", "tag")
+UNKNOWN = {"district": N_("unknown district '{value}'"), "street": N_("unknown street '{value}'"),
+           "sector": N_("unknown sector '{value}'"), "committee": N_("unknown committee '{value}'"),
+           "topic": N_("unknown topic '{value}'"), "tag": N_("unknown tag '{value}'")}  # one msgid per kind
 
 
 def clean(value) -> str:
@@ -70,12 +74,14 @@ async def resolve_codes(ref: Reference, *, topic=None, district=None, street=Non
         try:
             out[kind] = ref.code(kind, optional(value))
         except KeyError:
-            raise AdminError(f"unknown {kind} '{clean(value)}'") from None
+            raise AdminError(UNKNOWN[kind], field=kind, value=clean(value)) from None
     if out["street"]:
         street_district = ref.row("street", out["street"]).district_code
         if out["district"] and out["district"] != street_district:
-            raise AdminError(f"street '{out['street']}' is not in district '{out['district']}' "
-                             f"(it belongs to '{street_district}')")
+            raise AdminError("street '{street}' is not in district '{district}' (it belongs to "
+                             "'{street_district}')",
+                             field="street", street=out["street"], district=out["district"],
+                             street_district=street_district)
         out["district"] = street_district
     return out
 
@@ -83,14 +89,16 @@ async def resolve_codes(ref: Reference, *, topic=None, district=None, street=Non
 async def find_member(conn, member_ref: str):
     member = await people.find(conn, clean(member_ref))
     if member is None:
-        raise AdminError(f"no member with roster id or unique name '{clean(member_ref)}'")
+        raise AdminError("no member with roster id or unique name '{member_ref}'",
+                         field="member", member_ref=clean(member_ref))
     return member
 
 
 async def find_target(conn, name: str):
     target = await target_store.by_name(conn, clean(name))
     if target is None:
-        raise AdminError(f"unknown target '{clean(name)}' (see `linkage route list` or seeds/targets.yaml)")
+        raise AdminError("unknown target '{name}' (see `linkage route list` or seeds/targets.yaml)",
+                         field="target", name=clean(name))
     return target
 
 
@@ -100,14 +108,17 @@ async def find_target(conn, name: str):
 
 def check_member_within(member, within: str | None) -> None:
     if within is not None and member.district_code != within:
-        raise AdminError(f"member {member.roster_id} is not in your district ({within})")
+        raise AdminError("member {roster_id} is not in your district ({within})",
+                         field="member", roster_id=member.roster_id, within=within)
 
 
 def check_target_within(target, within: str | None) -> None:
     if within is not None and target.district_code != within:
-        raise AdminError(f"target '{target.name}' is not one of your district's ({within})")
+        raise AdminError("target '{name}' is not one of your district's ({within})",
+                         field="target", name=target.name, within=within)
 
 
-def check_district_within(district_code: str | None, within: str | None, what: str = "this") -> None:
+def check_district_within(district_code: str | None, within: str | None, msgid: str, **values) -> None:
+    """``msgid`` (an N_ msgid with ``{within}``) says what must be in the office's district."""
     if within is not None and district_code != within:
-        raise AdminError(f"{what} must be in your district ({within})")
+        raise AdminError(msgid, field="district", within=within, **values)

@@ -20,6 +20,9 @@ class MemberEditError(AdminError):
         super().__init__("; ".join(errors))
         self.errors = errors
 
+    def text(self, t) -> str:
+        return "；".join(e.text(t) for e in self.errors)
+
 
 async def current_values(conn, member) -> dict[str, str]:
     """The member as a roster row (codes; empty for none)."""
@@ -35,7 +38,8 @@ async def edit_member(conn, member_ref: str, now, *, active=KEEP, within: str | 
     whether they are active. Returns the names of the fields that changed (empty: nothing did)."""
     unknown = sorted(set(changes) - set(EDITABLE))
     if unknown:
-        raise AdminError(f"cannot edit {', '.join(unknown)}: a member's fields are {', '.join(EDITABLE)}")
+        raise AdminError("cannot edit {unknown}: a member's fields are {editable}",
+                         unknown=", ".join(unknown), editable=", ".join(EDITABLE))
     member = await find_member(conn, member_ref)
     check_member_within(member, within)
     row = await current_values(conn, member)

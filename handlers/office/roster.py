@@ -13,7 +13,7 @@ from handlers.core.cells import read_cell
 from handlers.core.context import without_bidi_controls
 from handlers.core.errors import AdminError
 from handlers.core.roles import DISTRICT_ADMIN, ROLES, STAFF
-from handlers.office.lookups import LEVELS, Reference, clean
+from handlers.office.lookups import LEVELS, UNKNOWN, Reference, clean
 from storage import audit, people
 from storage import targets as target_store
 
@@ -25,13 +25,17 @@ _LIMITS = {"roster_id": 32, "name": 64}  # the members table's column sizes
 
 
 class RowError(str):
-    """One problem of a row, naming the column it is in (``field``); reads as its message."""
+    """One problem of a row, naming the column it is in (``field``); reads as its English message,
+    ``text(t)`` in the reader's language (a msgid with values, like :class:`AdminError`)."""
     field: str
 
-    def __new__(cls, field_name: str, problem: str) -> "RowError":
-        error = super().__new__(cls, problem)
-        error.field = field_name
+    def __new__(cls, field_name: str, msgid: str, **values) -> "RowError":
+        error = super().__new__(cls, str(AdminError(msgid, **values)))
+        error.field, error.msgid, error.values = field_name, msgid, values
         return error
+
+    def text(self, t) -> str:
+        return AdminError(self.msgid, **self.values).text(t)
 
 
 @dataclass
@@ -105,38 +109,42 @@ def _validate_row(raw: dict, number: int, ref: Reference, target_names: set[str]
     errors = result.errors
     for column in REQUIRED_COLUMNS:
         if not v[column]:
-            errors.append(RowError(column, f"{column} is required"))
+            errors.append(RowError(column, "{column} is required", column=column))
     for column, limit in _LIMITS.items():
         if len(v[column]) > limit:
-            errors.append(RowError(column, f"{column} is longer than {limit} characters"))
+            errors.append(RowError(column, "{column} is longer than {limit} characters",
+                                           column=column, limit=limit))
     if v["roster_id"]:
         if v["roster_id"] in first_row_of:
-            errors.append(RowError("roster_id", f"duplicate roster_id '{v['roster_id']}' "
-                                               f"(first on row {first_row_of[v['roster_id']]})"))
+            errors.append(RowError("roster_id", "duplicate roster_id '{roster_id}' (first on row {first_row})",
+                                                roster_id=v["roster_id"], first_row=first_row_of[v["roster_id"]]))
         else:
             first_row_of[v["roster_id"]] = number
     level = v["level"].lower()
     if v["level"] and level not in LEVELS:
-        errors.append(RowError("level", f"level '{v['level']}' is not valid: use city or district"))
+        errors.append(RowError("level", "level '{level}' is not valid: use city or district", level=v["level"]))
     codes: dict[str, str | None] = {}
     for kind in ("district", "street", "sector", "committee"):
         try:
             codes[kind] = ref.code(kind, v[kind] or None)
         except KeyError:
             codes[kind] = None
-            errors.append(RowError(kind, f"unknown {kind} '{v[kind]}'"))
+            errors.append(RowError(kind, UNKNOWN[kind], value=v[kind]))
     if codes["street"]:
         street_district = ref.row("street", codes["street"]).district_code
         if codes["district"] is None and not v["district"]:
             codes["district"] = street_district
         elif codes["district"] and codes["district"] != street_district:
-            errors.append(RowError("street", f"street '{codes['street']}' is not in district "
-                                             f"'{codes['district']}' (it belongs to '{street_district}')"))
+            errors.append(RowError("street", "street '{street}' is not in district '{district}' (it belongs "
+                                             "to '{street_district}')",
+                                             street=codes["street"], district=codes["district"],
+                                             street_district=street_district))
     if level == "district" and not v["district"] and codes["district"] is None:
         errors.append(RowError("district", "district is required for a district-level member"))
     role = (v["role"] or "member").lower()
     if role not in ROLES:
-        errors.append(RowError("role", f"role '{v['role']}' is not valid: use {', '.join(ROLES)}"))
+        errors.append(RowError("role", "role '{role}' is not valid: use {roles}",
+                                       role=v["role"], roles=", ".join(ROLES)))
     elif role == STAFF and not codes["committee"]:
         errors.append(RowError("committee", "role staff (专委会工作人员) needs the committee the member works for"))
     elif role == DISTRICT_ADMIN and not codes["district"]:
@@ -144,11 +152,12 @@ def _validate_row(raw: dict, number: int, ref: Reference, target_names: set[str]
                                            "works for"))
     language = (v["language"] or "zh").lower()
     if language not in LANGUAGES:
-        errors.append(RowError("language", f"language '{v['language']}' is not valid: use zh or en"))
+        errors.append(RowError("language", "language '{language}' is not valid: use zh or en",
+                                           language=v["language"]))
     liaison_for = [n.strip() for n in v["liaison_for"].split(";") if n.strip()]
     for name in liaison_for:
         if name not in target_names:
-            errors.append(RowError("liaison_for", f"liaison_for: unknown target '{name}'"))
+            errors.append(RowError("liaison_for", "liaison_for: unknown target '{name}'", name=name))
     values = {"roster_id": v["roster_id"], "name": v["name"], "level": level,
               "district_code": codes["district"], "street_code": codes["street"],
               "sector_code": codes["sector"], "committee_code": codes["committee"],
@@ -211,13 +220,14 @@ async def import_roster(conn, rows: list[dict], now, *, check_only: bool = False
 async def check_row_within(conn, result: RowResult, values: dict, within: str) -> None:
     """A district office imports its own district's members, and makes no office admin."""
     if values["district_code"] != within:
-        result.errors.append(RowError("district", f"not your district: your office manages the members of {within}"))
+        result.errors.append(RowError("district", "not your district: your office manages the members of "
+                                                  "{within}", within=within))
     if values["role"] == "admin":
         result.errors.append(RowError("role", "only the city office makes office admins"))
     existing = await people.by_roster_id(conn, values["roster_id"]) if values["roster_id"] else None
     if existing is not None and existing.district_code != within:
-        result.errors.append(RowError("roster_id", f"roster_id '{values['roster_id']}' is a member of "
-                                                   "another district"))
+        result.errors.append(RowError("roster_id", "roster_id '{roster_id}' is a member of another district",
+                                                   roster_id=values["roster_id"]))
 
 
 def read_roster_file(path) -> list[dict]:
@@ -231,8 +241,8 @@ def read_roster_file(path) -> list[dict]:
         try:
             text = path.read_text(encoding="utf-8-sig")
         except UnicodeDecodeError:
-            raise AdminError(f"{path.name} is not UTF-8 text: save it as \"CSV UTF-8\" (or as .xlsx) "
-                             "and try again") from None
+            raise AdminError('{name} is not UTF-8 text: save it as "CSV UTF-8" (or as .xlsx) and try again',
+                             name=path.name) from None
         table = list(csv.reader(io.StringIO(text, newline="")))
     elif suffix == ".xlsx":
         import openpyxl
@@ -242,15 +252,16 @@ def read_roster_file(path) -> list[dict]:
         finally:
             workbook.close()
     else:
-        raise AdminError(f"cannot read roster file '{path.name}': the file type '{suffix or '(none)'}' "
-                         "is not supported; use .csv (UTF-8) or .xlsx")
+        raise AdminError("cannot read roster file '{name}': the file type '{suffix}' is not supported; use "
+                         ".csv (UTF-8) or .xlsx", name=path.name, suffix=suffix or "(none)")
     if not table:
         return []
     header = [clean(h).lower() for h in table[0]]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
-        raise AdminError(f"{path.name}: the header row lacks the column(s) {', '.join(missing)}; "
-                         f"expected columns: {','.join(ROSTER_COLUMNS)}")
+        raise AdminError("{name}: the header row lacks the column(s) {missing}; expected columns: "
+                         "{roster_columns}",
+                         name=path.name, missing=", ".join(missing), roster_columns=','.join(ROSTER_COLUMNS))
     rows = []
     for number, cells in enumerate(table[1:], start=2):
         # an exported "'=x" is the name "=x" again; bidi controls in a name could reorder a card

@@ -3,9 +3,10 @@ targets, and a dry run of where an item would go now."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from handlers.core.errors import AdminError
+from handlers.core.i18n import N_
 from handlers.office.lookups import (Reference, check_district_within, check_target_within, clean, find_target,
                                      optional, resolve_codes)
 from handlers.reports.lifecycle import RouteTrace, resolve_route
@@ -66,24 +67,25 @@ async def _checked(conn, target_names, *, area, topic, district, street, sector,
     (unknown codes, a street outside its district, an area that cannot carry the place)."""
     names = list(dict.fromkeys(clean(n) for n in target_names if clean(n)))
     if not names:
-        raise AdminError("a rule needs at least one target")
+        raise AdminError("a rule needs at least one target", field="targets")
     target_rows = [await find_target(conn, n) for n in names]
     area = optional(area)
     if area is not None and area not in AREAS:
-        raise AdminError(f"area '{area}' is not valid: use city, district or street")
+        raise AdminError("area '{area}' is not valid: use city, district or street", field="area", area=area)
     codes = await resolve_codes(await Reference.load(conn), topic=topic, district=district,
                                 street=street, sector=sector, tag=tag)
     if area == "city" and (codes["district"] or codes["street"]):
-        raise AdminError("a city-wide item has no district or street: this rule could never match")
+        raise AdminError("a city-wide item has no district or street: this rule could never match", field="area")
     if area == "district" and codes["street"]:
-        raise AdminError("a district-level item has no street: this rule could never match")
+        raise AdminError("a district-level item has no street: this rule could never match", field="area")
     if within is not None:
-        check_district_within(codes["district"], within, "a rule of your office")
+        check_district_within(codes["district"], within,
+                              N_("a rule of your office must be in your district ({within})"))
         for target in target_rows:
             check_target_within(target, within)
     note = optional(note)
     if note and len(note) > 200:
-        raise AdminError("a rule note has at most 200 characters")
+        raise AdminError("a rule note has at most 200 characters", field="note")
     fields = {"area": area, "topic_code": codes["topic"], "district_code": codes["district"],
               "street_code": codes["street"], "sector_code": codes["sector"], "tag_code": codes["tag"],
               "note": note}
@@ -93,15 +95,31 @@ async def _checked(conn, target_names, *, area, topic, district, street, sector,
 async def add_rule(conn, target_names: list[str], now, *, area: str | None = None,
                    topic: str | None = None, district: str | None = None, street: str | None = None,
                    sector: str | None = None, tag: str | None = None, stop: bool = True, watch: bool = True,
-                   position: int | None = None, note: str | None = None, within: str | None = None,
-                   actor: str = "cli") -> int:
+                   position: int | None = None, before: int | None = None, note: str | None = None,
+                   within: str | None = None, actor: str = "cli") -> int:
     """Add a rule sending matching items to the named targets; returns its id. Without a
-    position it goes last (the highest position + 10). ``watch``: the district and street items
-    it sends somewhere are also shown to the city topic group of their topic (知悉)."""
+    position it goes last (the highest position + 10); ``before`` (a rule's id) puts it just
+    before that rule. ``watch``: the district and street items it sends somewhere are also shown
+    to the city topic group of their topic (知悉). A rule that could never match is refused."""
     target_rows, fields = await _checked(conn, target_names, area=area, topic=topic, district=district,
                                          street=street, sector=sector, tag=tag, note=note, within=within)
+    if before is not None:
+        await _existing(conn, before, within=within)
+    rules = await target_store.rules(conn)
+    new = target_store.Rule(0, position or 0, stop=bool(stop), watch=bool(watch), **fields)
+    if before is not None:
+        place = next(i for i, r in enumerate(rules) if r.id == before)
+    elif position is not None:  # after the rules of the same position (ties go by id)
+        place = next((i for i, r in enumerate(rules) if r.position > position), len(rules))
+    else:
+        place = len(rules)
+    refuse_shadowed([*rules[:place], new, *rules[place:]], new)
     rule_id = await target_store.add_rule(conn, [t.id for t in target_rows], position=position,
                                           stop=bool(stop), watch=bool(watch), **fields)
+    if before is not None:
+        order = [r.id for r in rules]
+        order.insert(place, rule_id)
+        await target_store.set_positions(conn, {rid: (i + 1) * 10 for i, rid in enumerate(order)})
     rule = next(r for r in await target_store.rules(conn) if r.id == rule_id)
     await audit.record(conn, actor, "rule.add", _rule_detail(rule, [t.name for t in target_rows]), now)
     return rule_id
@@ -125,6 +143,8 @@ async def edit_rule(conn, rule_id: int, now, *, targets=KEEP, area=KEEP, topic=K
     target_rows, fields = await _checked(conn, wanted_names, within=within, **wanted)
     fields["stop"] = rule.stop if stop is KEEP else bool(stop)
     fields["watch"] = rule.watch if watch is KEEP else bool(watch)
+    changed = replace(rule, **fields)
+    refuse_shadowed([changed if r.id == rule_id else r for r in await target_store.rules(conn)], changed)
     await target_store.change_rule(conn, rule_id, [t.id for t in target_rows], **fields)
     after, after_names = await _existing(conn, rule_id)
     await audit.record(conn, actor, "rule.edit", {"before": _rule_detail(rule, names),
@@ -146,15 +166,46 @@ async def move_rule(conn, rule_id: int, now, *, up: bool = False, down: bool = F
     place = seen.index(rule_id)
     new_place = place - 1 if up else place + 1 if down else (to or 0) - 1
     if not 0 <= new_place < len(seen):
-        raise AdminError(f"rule #{rule_id} cannot move there: the table has places 1 to {len(seen)}"
-                         + (" and it is at the top" if up else " and it is at the bottom" if down else ""))
+        if up:
+            raise AdminError("rule #{rule_id} is at the top already", rule_id=rule_id)
+        if down:
+            raise AdminError("rule #{rule_id} is at the bottom already", rule_id=rule_id)
+        raise AdminError("rule #{rule_id} cannot move there: the table has places 1 to {places}",
+                         rule_id=rule_id, places=len(seen))
     if new_place != place:
         anchor = seen[new_place]  # the rule whose place it takes: it goes before it (up) or after it (down)
         order.remove(rule_id)
         order.insert(order.index(anchor) + (1 if new_place > place else 0), rule_id)
+        by_id = {r.id: r for r in rules}
+        refuse_shadowed([by_id[rid] for rid in order], by_id[rule_id], field="table")
         await target_store.set_positions(conn, {rid: (i + 1) * 10 for i, rid in enumerate(order)})
     await audit.record(conn, actor, "rule.move", {"rule_id": rule_id, "from": place + 1, "to": new_place + 1}, now)
     return await list_rules(conn, within=within)
+
+
+CONDITION_COLUMNS = ("area", "topic_code", "district_code", "street_code", "sector_code", "tag_code")
+
+
+def covers(earlier, later) -> bool:
+    """Does rule ``earlier`` match every item ``later`` matches (each of its conditions "any" or the same)?"""
+    return all(getattr(earlier, c) is None or getattr(earlier, c) == getattr(later, c) for c in CONDITION_COLUMNS)
+
+
+def refuse_shadowed(order: list, rule, *, field: str = "position") -> None:
+    """Refuse ``rule`` (being added, edited or moved; ``order`` is the table as the change would
+    leave it) if it could never match because a stop rule earlier in the table stops the routing of
+    every item it matches — or if, a stop rule itself, it leaves a later rule nothing. Shadowing
+    is judged as if every target were bound (a stop rule whose targets are unbound stops nothing
+    today, but will once they are)."""
+    place = next(i for i, r in enumerate(order) if r is rule)
+    shadow = next((r for r in order[:place] if r.stop and covers(r, rule)), None)
+    if shadow is not None:
+        raise AdminError("this rule could never match: rule #{shadow}, earlier in the table, stops the routing "
+                         "of every item it matches (put this rule before it)", field=field, shadow=shadow.id)
+    hidden = next((r for r in order[place + 1:] if covers(rule, r)), None) if rule.stop else None
+    if hidden is not None:
+        raise AdminError("rule #{hidden}, later in the table, could never match: this stop rule stops the "
+                         "routing of every item it matches", field=field, hidden=hidden.id)
 
 
 def _rule_detail(rule, target_names: list[str]) -> dict:
@@ -166,8 +217,9 @@ def _rule_detail(rule, target_names: list[str]) -> dict:
 async def _existing(conn, rule_id: int, *, within: str | None = None):
     rule = next((r for r in await target_store.rules(conn) if r.id == rule_id), None)
     if rule is None:
-        raise AdminError(f"there is no rule #{rule_id} (see `linkage route list`)")
-    check_district_within(rule.district_code, within, f"rule #{rule_id}")
+        raise AdminError("there is no rule #{rule_id} (see `linkage route list`)", rule_id=rule_id)
+    check_district_within(rule.district_code, within, N_("rule #{rule_id} must be in your district ({within})"),
+                          rule_id=rule_id)
     return rule, [(await target_store.by_id(conn, t)).name for t in rule.target_ids]
 
 
@@ -192,7 +244,7 @@ async def route_test(conn, topic: str, *, district: str | None = None, street: s
     target's group is bound)? The area is the street when a street is given, the district when a
     district is given, else the whole city."""
     if not optional(topic):
-        raise AdminError("a route test needs a topic")
+        raise AdminError("a route test needs a topic", field="topic")
     ref = await Reference.load(conn)
     codes = await resolve_codes(ref, topic=topic, district=district, street=street, sector=sector)
     tag_codes = tuple([(await resolve_codes(ref, tag=tag))["tag"] for tag in tags])
@@ -233,6 +285,6 @@ async def dry_run(conn, topic: str, *, district: str | None = None, street: str 
     are bound, and now. A district office tries its own district's items."""
     if within is not None:
         codes = await resolve_codes(await Reference.load(conn), district=district, street=street)
-        check_district_within(codes["district"], within, "the place tried")
+        check_district_within(codes["district"], within, N_("the place tried must be in your district ({within})"))
     fields = {"district": district, "street": street, "sector": sector, "tags": tags}
     return DryRun(await route_test(conn, topic, **fields, as_if_bound=True), await route_test(conn, topic, **fields))

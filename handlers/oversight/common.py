@@ -71,5 +71,6 @@ def department_name(row, lang: str) -> str:
 async def item_or_fail(conn, item_id: int, *, lock: bool = False):
     item = await store.by_id(conn, item_id, lock=lock)
     if item is None:
-        raise OversightError(f"there is no oversight item #{item_id} (see: linkage oversight list)")
+        raise OversightError("there is no oversight item #{item_id} (see: linkage oversight list)",
+                             item_id=item_id)
     return item

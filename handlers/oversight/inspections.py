@@ -21,7 +21,7 @@ async def _items(ctx: Ctx, item_ids, by) -> list:
         if by is not None and not may_run(by, item):
             raise OversightError("only an office admin or the item's committee staff may do this")
         if item.status == CLOSED:
-            raise OversightError(f"oversight item #{item.id} is closed")
+            raise OversightError("oversight item #{id} is closed", id=item.id)
         found.append(item)
     if not found:
         raise OversightError("an inspection is linked to at least one oversight item")
@@ -60,7 +60,8 @@ async def link_session(ctx: Ctx, item_ids, session_id: int, *, by=None, actor: s
     items = await _items(ctx, item_ids, by)
     session = await study_store.session(ctx.conn, session_id)
     if session is None or session.status == "cancelled":
-        raise OversightError(f"there is no session #{session_id} to link (see: linkage study list)")
+        raise OversightError("there is no session #{session_id} to link (see: linkage study list)",
+                             session_id=session_id)
     await _after_link(ctx, session, items, f"member:{by.id}" if by is not None else actor)
     return session
 

@@ -48,7 +48,8 @@ def _check_runs(by, item) -> None:
 async def move(ctx: Ctx, item, status: str, actor: str, reason: str = "", **values):
     """The item's next status (checked against MOVES), its step recorded; returns the item as it is now."""
     if status not in MOVES[item.status]:
-        raise OversightError(f"oversight item #{item.id} is {item.status}: it cannot become {status}")
+        raise OversightError("oversight item #{id} is {status}: it cannot become {wanted}",
+                             id=item.id, status=item.status, wanted=status)
     await store.change(ctx.conn, item.id, status=status, updated_at=ctx.now, **values)
     await store.add_step(ctx.conn, item.id, item.status, status, actor, reason, ctx.now)
     await audit.record(ctx.conn, actor, f"oversight.{status}", {"item": item.id}, ctx.now)
@@ -58,7 +59,8 @@ async def move(ctx: Ctx, item, status: str, actor: str, reason: str = "", **valu
 def _due_days(value) -> int:
     days = DEFAULT_DUE_DAYS if value in (None, "") else int(value)
     if not 1 <= days <= MAX_DUE_DAYS:
-        raise OversightError(f"the department's time to reply is 1 to {MAX_DUE_DAYS} working days, not {days}")
+        raise OversightError("the department's time to reply is 1 to {max_due_days} working days, not {days}",
+                             max_due_days=MAX_DUE_DAYS, days=days)
     return days
 
 
@@ -72,7 +74,7 @@ async def _raisers(ctx: Ctx, source_kind: str, source, raised_by) -> list[int]:
     for ref in raised_by or ():
         member = await people.find(ctx.conn, ref.strip())
         if member is None:
-            raise OversightError(f"there is no member {ref!r} on the roster")
+            raise OversightError("there is no member {ref!r} on the roster", ref=ref)
         if member.id not in found:
             found.append(member.id)
     return found
@@ -86,27 +88,30 @@ async def open_item(ctx: Ctx, *, subject: str, department: str, promise: str, re
     subject = " ".join((subject or "").split())
     promise = (promise or "").strip()
     if not subject or len(subject) > SUBJECT_LIMIT:
-        raise OversightError(f"a subject is needed (at most {SUBJECT_LIMIT} characters)")
+        raise OversightError("a subject is needed (at most {subject_limit} characters)",
+                             subject_limit=SUBJECT_LIMIT)
     if not promise or len(promise) > PROMISE_LIMIT:
-        raise OversightError(f"say what was promised (--promise, at most {PROMISE_LIMIT} characters)")
+        raise OversightError("say what was promised (--promise, at most {promise_limit} characters)",
+                             promise_limit=PROMISE_LIMIT)
     if report and statement:
         raise OversightError("an item comes from one report or one statement, not both")
     if committee and committee not in {row.code for row in await reference.rows_of(ctx.conn, "committee")}:
-        raise OversightError(f"there is no committee {committee!r}")
+        raise OversightError("there is no committee {committee!r}", committee=committee)
     if by is not None and not may_open(by, committee):
         raise OversightError("only an office admin or that committee's staff may open an oversight item")
     dept = await department_store.by_code(ctx.conn, (department or "").strip())
     if dept is None or not dept.active:
-        raise OversightError(f"there is no active department {department!r} (see: linkage department list)")
+        raise OversightError("there is no active department {department!r} (see: linkage department list)",
+                             department=department)
     source_kind, source = "own", None
     if report:
         source_kind, source = "report", await report_store.by_code(ctx.conn, report.strip().upper())
         if source is None:
-            raise OversightError(f"there is no report {report!r}")
+            raise OversightError("there is no report {report!r}", report=report)
     elif statement:
         source_kind, source = "statement", await consultation_store.statement(ctx.conn, int(statement))
         if source is None:
-            raise OversightError(f"there is no consultation statement #{statement}")
+            raise OversightError("there is no consultation statement #{statement}", statement=statement)
     raisers = await _raisers(ctx, source_kind, source, raised_by)
     actor = _actor(by, actor)
     item_id = await store.create(ctx.conn, subject=subject, department_id=dept.id, promise=promise,
@@ -151,16 +156,18 @@ async def record_reply(ctx: Ctx, item_id: int, *, text: str, file: str | Path | 
     """The department's reply as the office records it; each raiser gets a card to rate it."""
     text = (text or "").strip()
     if not text or len(text) > REPLY_LIMIT:
-        raise OversightError(f"the reply needs its text (--text, at most {REPLY_LIMIT} characters)")
+        raise OversightError("the reply needs its text (--text, at most {reply_limit} characters)",
+                             reply_limit=REPLY_LIMIT)
     item = await item_or_fail(ctx.conn, item_id, lock=True)
     _check_runs(by, item)
     if item.status not in AWAITING_REPLY:
-        raise OversightError(f"oversight item #{item.id} is {item.status}: send it to the department first")
+        raise OversightError("oversight item #{id} is {status}: send it to the department first",
+                             id=item.id, status=item.status)
     kept = None
     if file is not None:
         source = Path(file)
         if not source.is_file():
-            raise OversightError(f"there is no file {str(file)!r}")
+            raise OversightError("there is no file {file!r}", file=str(file))
         kept = files_dir(ctx) / f"oversight-{item.id}-{item.round}-{source.name}"
         shutil.copyfile(source, kept)
     actor = _actor(by, actor)
@@ -210,9 +217,10 @@ async def close_item(ctx: Ctx, item_id: int, *, reason: str = "", by=None, actor
     _check_runs(by, item)
     reason = (reason or "").strip()
     if item.status != "rated" and not reason:
-        raise OversightError(f"oversight item #{item.id} is {item.status}, not rated: closing it needs --reason")
+        raise OversightError("oversight item #{id} is {status}, not rated: closing it needs --reason",
+                             id=item.id, status=item.status)
     if len(reason) > REASON_LIMIT:
-        raise OversightError(f"the reason has at most {REASON_LIMIT} characters")
+        raise OversightError("the reason has at most {reason_limit} characters", reason_limit=REASON_LIMIT)
     item = await move(ctx, item, CLOSED, _actor(by, actor), reason, closed_at=ctx.now)
     await timers.cancel(ctx.conn, f"oversight:{item.id}:", ctx.now)
     item = await store.with_department(ctx.conn, item.id)

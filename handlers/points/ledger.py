@@ -98,7 +98,7 @@ async def correct(conn, roster_ref: str, amount: int, reason: str, now: datetime
     ``within``: a district office corrects its own district's members only."""
     member = await people.find(conn, roster_ref)
     if member is None:
-        raise AdminError(f"no member {roster_ref!r}")
+        raise AdminError("no member {roster_ref!r}", roster_ref=roster_ref)
     check_member_within(member, within)
     reason = reason.strip()
     if not reason:
@@ -118,7 +118,7 @@ async def set_rule(conn, key: str, now: datetime, *, points: int, cap_per_month:
     """Change a rule's points (and its monthly cap: None removes it; False leaves it), audited."""
     rule = await store.rule(conn, key)
     if rule is None:
-        raise AdminError(f"no points rule {key!r} (see `linkage points rules`)")
+        raise AdminError("no points rule {key!r} (see `linkage points rules`)", key=key)
     if points < 0:
         raise AdminError("a rule's points cannot be negative (a correction can)")
     cap = rule.cap_per_month if cap_per_month is False else cap_per_month

@@ -70,7 +70,7 @@ async def write_member(conn, features, roster_ref: str, year: int, path) -> int:
     """The office's ``linkage record MEMBER``: the member's year as .xlsx or .pdf (zh); returns rows."""
     member = await people.find(conn, roster_ref)
     if member is None:
-        raise AdminError(f"no member {roster_ref!r}")
+        raise AdminError("no member {roster_ref!r}", roster_ref=roster_ref)
     sections = await member_record(conn, features, member, year, "zh")
     title = translator("zh").plain("Duty record {year}: {name}", year=year, name=member.name)
     content = files.member_pdf(title, sections) if path.suffix.lower() == ".pdf" else files.member_workbook(sections)

@@ -39,7 +39,7 @@ def week_window(week: str | None, now: datetime) -> tuple[str, datetime, datetim
             year, number = week.upper().split("-W")
             monday = date.fromisocalendar(int(year), int(number), 1)
         except ValueError:
-            raise ChannelError(f"the week must look like 2026-W49, not {week!r}") from None
+            raise ChannelError("the week must look like 2026-W49, not {week!r}", week=week) from None
     else:
         today = local_day(now)
         monday = today - timedelta(days=today.weekday())

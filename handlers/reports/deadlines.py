@@ -328,17 +328,19 @@ def parse_day(text: str) -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise AdminError(f"'{text}' is not a date; write it as YYYY-MM-DD, e.g. 2027-02-09") from None
+        raise AdminError("'{text}' is not a date; write it as YYYY-MM-DD, e.g. 2027-02-09", text=text) from None
 
 
 async def set_day(conn, day: date, kind: str, name: str, now: datetime, config: HandlerConfig, *,
                   actor: str = "cli") -> int:
     """Make a date a holiday or a make-up workday; returns how many pending nudges moved."""
     if kind not in calendar_store.KINDS:
-        raise AdminError(f"kind must be one of {', '.join(calendar_store.KINDS)}, not '{kind}'")
+        raise AdminError("kind must be one of {kinds}, not '{kind}'",
+                         kinds=", ".join(calendar_store.KINDS), kind=kind)
     name = (name or "").strip()
     if not name or len(name) > calendar_store.NAME_LIMIT:
-        raise AdminError(f"give the day a name of 1 to {calendar_store.NAME_LIMIT} characters, e.g. 春节")
+        raise AdminError("give the day a name of 1 to {limit} characters, e.g. 春节",
+                         limit=calendar_store.NAME_LIMIT)
     before = await calendar_store.get(conn, day)
     await calendar_store.put(conn, day, kind, name, "office", now)
     await audit.record(conn, actor, "holiday.set", {
@@ -352,7 +354,7 @@ async def remove_day(conn, day: date, now: datetime, config: HandlerConfig, *, a
     """The date follows the weekday rule again (also after a re-seed); returns nudges moved."""
     before = await calendar_store.get(conn, day)
     if before is None or before.kind == "normal":
-        raise AdminError(f"{day} is not in the holiday table")
+        raise AdminError("{day} is not in the holiday table", day=day)
     await calendar_store.put(conn, day, "normal", "", "office", now)
     await audit.record(conn, actor, "holiday.remove", {
         "day": day.isoformat(), "before": {"kind": before.kind, "name": before.name, "source": before.source}}, now)

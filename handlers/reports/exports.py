@@ -62,11 +62,13 @@ async def export_reports(conn, path: Path, start: date, end: date, now: datetime
                          reveal_anonymous: bool = False, lang: str = "zh", actor: str = "cli") -> int:
     """Write the period's reports to ``path`` (.csv or .xlsx); returns how many were written."""
     if path.suffix.lower() not in FORMATS:
-        raise AdminError(f"the file must end in {' or '.join(FORMATS)}: {path.name}")
+        raise AdminError("the file must end in {formats}: {name}",
+                         formats=" or ".join(FORMATS), name=path.name)
     if end < start:
-        raise AdminError(f"the period ends ({end}) before it starts ({start})")
+        raise AdminError("the period ends ({end}) before it starts ({start})", end=end, start=start)
     if district is not None and await reference.district(conn, district) is None:
-        raise AdminError(f"no district with the code {district!r} (see seeds/districts.yaml)")
+        raise AdminError("no district with the code {district!r} (see seeds/districts.yaml)",
+                         district=district)
     rows = await report_rows(conn, start, end, district=district, reveal_anonymous=reveal_anonymous, lang=lang)
     t = translator(lang)
     write_table(path, [t.plain(column) for column in COLUMNS], rows)

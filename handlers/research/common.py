@@ -67,7 +67,8 @@ async def committee_name(conn, code: str | None, lang: str) -> str:
 async def project_or_fail(conn, project_id: int, *, lock: bool = False):
     row = await store.project(conn, project_id, lock=lock)
     if row is None:
-        raise ResearchError(f"there is no research project #{project_id} (see: linkage research list)")
+        raise ResearchError("there is no research project #{project_id} (see: linkage research list)",
+                            project_id=project_id)
     return row
 
 

@@ -34,9 +34,10 @@ PAPER_SUMMARY_LIMIT = 1000
 def clean_questions(questions) -> list[str]:
     cleaned = [" ".join(q.split()) for q in questions or () if q and q.strip()]
     if len(cleaned) > MAX_QUESTIONS:
-        raise ResearchError(f"a project has at most {MAX_QUESTIONS} questions")
+        raise ResearchError("a project has at most {max_questions} questions", max_questions=MAX_QUESTIONS)
     if any(len(q) > QUESTION_LIMIT for q in cleaned):
-        raise ResearchError(f"a question has at most {QUESTION_LIMIT} characters")
+        raise ResearchError("a question has at most {question_limit} characters",
+                            question_limit=QUESTION_LIMIT)
     return cleaned
 
 
@@ -51,13 +52,14 @@ def step_dates(values, now: datetime, deadline_time: str) -> list[datetime]:
         raise ResearchError("the steps' dates must come one after the other")
     dues = [local_at(day, deadline_time) for day in days]
     if dues[0] <= now:
-        raise ResearchError(f"the first step's date {days[0]} has passed (a step is due at {deadline_time} that day)")
+        raise ResearchError("the first step's date {day} has passed (a step is due at {deadline_time} that "
+                            "day)", day=days[0], deadline_time=deadline_time)
     return dues
 
 
 async def check_committee(conn, code: str | None) -> None:
     if code is not None and code not in {row.code for row in await reference.rows_of(conn, "committee")}:
-        raise ResearchError(f"there is no committee {code!r}")
+        raise ResearchError("there is no committee {code!r}", code=code)
 
 
 async def open_project(ctx: Ctx, *, title: str, committee: str | None, goal: str, questions=(), steps,
@@ -66,9 +68,9 @@ async def open_project(ctx: Ctx, *, title: str, committee: str | None, goal: str
     """Create a project and send the call to every member; ``steps``: the three dates."""
     title, goal = " ".join((title or "").split()), (goal or "").strip()
     if not title or len(title) > TITLE_LIMIT:
-        raise ResearchError(f"a title is needed (at most {TITLE_LIMIT} characters)")
+        raise ResearchError("a title is needed (at most {title_limit} characters)", title_limit=TITLE_LIMIT)
     if not goal or len(goal) > TEXT_LIMIT:
-        raise ResearchError(f"a goal is needed (at most {TEXT_LIMIT} characters)")
+        raise ResearchError("a goal is needed (at most {text_limit} characters)", text_limit=TEXT_LIMIT)
     if capacity is not None and capacity < 1:
         raise ResearchError("the number of places must be at least 1 (leave it out for no limit)")
     await check_committee(ctx.conn, committee)
@@ -153,16 +155,18 @@ async def add_visit(ctx: Ctx, project_id: int, *, title: str, start, end, place:
     reminders and check-in are the calendar's; linked through research_visits."""
     project = await project_or_fail(ctx.conn, project_id)
     if project.status != "open":
-        raise ResearchError(f"project #{project_id} has delivered its paper; no more visits")
+        raise ResearchError("project #{project_id} has delivered its paper; no more visits",
+                            project_id=project_id)
     roster = [p.roster_id for p in await store.participants(ctx.conn, project.id)]
     if not roster:
-        raise ResearchError(f"nobody has joined project #{project_id} yet: a visit needs participants")
+        raise ResearchError("nobody has joined project #{project_id} yet: a visit needs participants",
+                            project_id=project_id)
     try:
         session = await study_sessions.add_session(
             ctx, title=title, kind="visit", start=start, end=end, place=place, link=link,
             audience_spec={"kind": "list", "roster_ids": roster}, capacity=capacity, actor=actor)
     except StudyError as exc:
-        raise ResearchError(str(exc)) from None
+        raise ResearchError.like(exc) from None
     await store.link_visit(ctx.conn, project.id, session.id, ctx.now)
     return session
 
@@ -212,10 +216,10 @@ async def complete_step(ctx: Ctx, milestone_id: int, *, actor: str = "cli"):
     """The director marks a step done; the participants are told. Returns (project, milestone)."""
     milestone = await store.milestone(ctx.conn, milestone_id)
     if milestone is None:
-        raise ResearchError(f"there is no step #{milestone_id}")
+        raise ResearchError("there is no step #{milestone_id}", milestone_id=milestone_id)
     project = await project_or_fail(ctx.conn, milestone.project_id)
     if milestone.done_at is not None:
-        raise ResearchError(f"step #{milestone_id} is already done")
+        raise ResearchError("step #{milestone_id} is already done", milestone_id=milestone_id)
     await store.change_milestone(ctx.conn, milestone.id, done_at=ctx.now)
     await timers.cancel(ctx.conn, f"research:{project.id}:step:{milestone.id}:", ctx.now)
     await audit.record(ctx.conn, actor, "research.step", {"project": project.id, "step": milestone.step}, ctx.now)
@@ -235,18 +239,20 @@ async def deliver_paper(ctx: Ctx, project_id: int, *, file_id: str | None = None
     file, or a local file the bot uploads); the project is then done. Returns how many got it."""
     project = await project_or_fail(ctx.conn, project_id, lock=True)
     if project.status != "open":
-        raise ResearchError(f"project #{project_id} has already delivered its paper")
+        raise ResearchError("project #{project_id} has already delivered its paper", project_id=project_id)
     if (file_id is None) == (path is None):
         raise ResearchError("give the paper as one file")
     summary = (summary or "").strip()
     if len(summary) > PAPER_SUMMARY_LIMIT:
-        raise ResearchError(f"the summary has at most {PAPER_SUMMARY_LIMIT} characters")
+        raise ResearchError("the summary has at most {paper_summary_limit} characters",
+                            paper_summary_limit=PAPER_SUMMARY_LIMIT)
     if path is not None:
         resolved = Path(path).resolve()
         if not resolved.is_file():
-            raise ResearchError(f"{path} is not a file")
+            raise ResearchError("{path} is not a file", path=path)
         if resolved.stat().st_size > ctx.config.max_file_bytes:
-            raise ResearchError(f"{path} is larger than the limit of {ctx.config.max_file_bytes // 2**20} MB")
+            raise ResearchError("{path} is larger than the limit of {mb} MB",
+                                path=path, mb=ctx.config.max_file_bytes // 2**20)
         document, name = {"$file": str(resolved)}, name or resolved.name
     else:
         document = file_id
@@ -319,9 +325,10 @@ async def _tell_proposer(ctx: Ctx, proposal_id: int, project_id: int | None, sta
 async def pending_proposal(conn, proposal_id: int):
     proposal = await store.proposal(conn, proposal_id)
     if proposal is None:
-        raise ResearchError(f"there is no proposal #{proposal_id}")
+        raise ResearchError("there is no proposal #{proposal_id}", proposal_id=proposal_id)
     if proposal.status != "pending":
-        raise ResearchError(f"proposal #{proposal_id} is already {proposal.status}")
+        raise ResearchError("proposal #{proposal_id} is already {status}",
+                            proposal_id=proposal_id, status=proposal.status)
     return proposal
 
 
@@ -329,9 +336,9 @@ async def merge_proposal(ctx: Ctx, proposal_id: int, project_id: int, *, actor: 
     proposal = await pending_proposal(ctx.conn, proposal_id)
     project = await project_or_fail(ctx.conn, project_id)
     if project.status != "open":
-        raise ResearchError(f"project #{project_id} has delivered its paper")
+        raise ResearchError("project #{project_id} has delivered its paper", project_id=project_id)
     if project.committee_code != proposal.committee_code:
-        raise ResearchError(f"project #{project_id} belongs to another committee")
+        raise ResearchError("project #{project_id} belongs to another committee", project_id=project_id)
     await _tell_proposer(ctx, proposal.id, project.id, "merged", actor)
 
 

@@ -91,7 +91,7 @@ def buttons_for(member, year: int) -> list:
 async def send_year(ctx: Ctx, year: int, *, dry_run: bool = False) -> int:
     """Every joined member's summary of ``year`` not queued yet; returns how many (would be) queued."""
     if not 2000 <= year <= local_day(ctx.now).year + 1:
-        raise AdminError(f"year {year} is not one Linkage can summarise (2000 to next year)")
+        raise AdminError("year {year} is not one Linkage can summarise (2000 to next year)", year=year)
     collect = ctx.features.jobs.get("points.collect")  # the ledger up to this moment, through the registry
     if collect is not None and not dry_run:
         await collect(ctx, None)

@@ -71,24 +71,26 @@ async def _clean(conn, values: dict) -> dict:
     out = {k: (None if v == "" else v) for k, v in out.items()}
     scope = out.get("scope")
     if scope not in SCOPES:
-        raise AdminError(f"the scope is office, district or committee, not {scope!r}")
+        raise AdminError("the scope is office, district or committee, not {scope!r}", scope=scope)
     if scope == "office":
         out["code"] = None
     else:
         codes = {row.code for row in await reference.rows_of(conn, scope)}
         if out.get("code") not in codes:
-            raise AdminError(f"a {scope} entry needs --code, one of the {scope} codes (seeds/{scope}s.yaml), "
-                             f"not {out.get('code')!r}")
+            raise AdminError("a {scope} entry needs --code, one of the {scope} codes (seeds/{scope}s.yaml), "
+                             "not {code!r}", scope=scope, code=out.get('code'))
     if not out.get("name_zh"):
         raise AdminError("an entry needs a name (--name-zh)")
     out["name_en"] = out.get("name_en") or out["name_zh"]
     for field, limit in LIMITS.items():
         if out.get(field) is not None and len(str(out[field])) > limit:
-            raise AdminError(f"{field} has {len(str(out[field]))} characters; at most {limit}")
+            raise AdminError("{field_name} has {length} characters; at most {limit}",
+                             field_name=field, length=len(str(out[field])), limit=limit)
     if out.get("phone") and not PHONE.match(out["phone"]):
-        raise AdminError(f"a phone number is digits, spaces, +, - and parentheses, not {out['phone']!r}")
+        raise AdminError("a phone number is digits, spaces, +, - and parentheses, not {phone!r}",
+                         phone=out["phone"])
     if out.get("email") and not EMAIL.match(out["email"]):
-        raise AdminError(f"not an e-mail address: {out['email']!r}")
+        raise AdminError("not an e-mail address: {email!r}", email=out["email"])
     out["position"] = int(out.get("position") or 0)
     return out
 
@@ -96,7 +98,8 @@ async def _clean(conn, values: dict) -> dict:
 async def add(conn, values: dict, now, *, actor: str) -> int:
     clean = await _clean(conn, values)
     if await store.contact_named(conn, clean["scope"], clean["code"], clean["name_zh"]) is not None:
-        raise AdminError(f"there is already an entry {clean['name_zh']!r} there: use `linkage contacts edit ID`")
+        raise AdminError("there is already an entry {name_zh!r} there: use `linkage contacts edit ID`",
+                         name_zh=clean["name_zh"])
     contact_id = await store.add_contact(conn, **clean, updated_at=now)
     await audit.record(conn, actor, "contacts.add", {"contact": contact_id, "name": clean["name_zh"]}, now)
     return contact_id
@@ -105,7 +108,8 @@ async def add(conn, values: dict, now, *, actor: str) -> int:
 async def edit(conn, contact_id: int, changes: dict, now, *, actor: str) -> None:
     row = await store.contact(conn, contact_id)
     if row is None:
-        raise AdminError(f"there is no contact #{contact_id} (see `linkage contacts list`)")
+        raise AdminError("there is no contact #{contact_id} (see `linkage contacts list`)",
+                         contact_id=contact_id)
     changes = {k: v for k, v in changes.items() if v is not None}
     if not changes:
         raise AdminError("nothing to change: give at least one option (--phone, --name-zh …)")
@@ -117,7 +121,8 @@ async def edit(conn, contact_id: int, changes: dict, now, *, actor: str) -> None
 async def delete(conn, contact_id: int, now, *, actor: str) -> None:
     row = await store.contact(conn, contact_id)
     if row is None:
-        raise AdminError(f"there is no contact #{contact_id} (see `linkage contacts list`)")
+        raise AdminError("there is no contact #{contact_id} (see `linkage contacts list`)",
+                         contact_id=contact_id)
     await store.delete_contact(conn, contact_id)
     await audit.record(conn, actor, "contacts.delete", {"contact": contact_id, "name": row.name_zh}, now)
 
@@ -131,15 +136,16 @@ async def import_rows(conn, rows: list, now, *, actor: str) -> tuple[int, int]:
     added = updated = 0
     for number, values in enumerate(rows, start=1):
         if not isinstance(values, dict):
-            raise AdminError(f"entry {number} is not a mapping of fields")
+            raise AdminError("entry {number} is not a mapping of fields", number=number)
         unknown = sorted(set(values) - set(FIELDS))
         if unknown:
-            raise AdminError(f"entry {number}: unknown field(s) {', '.join(unknown)}")
+            raise AdminError("entry {number}: unknown field(s) {unknown}",
+                             number=number, unknown=", ".join(unknown))
         try:
             clean = await _clean(conn, {k: (str(v) if v is not None and k != "position" else v)
                                         for k, v in values.items()})
         except AdminError as exc:
-            raise AdminError(f"entry {number}: {exc}") from None
+            raise AdminError("entry {number}: {exc}", number=number, exc=exc) from None
         found = await store.contact_named(conn, clean["scope"], clean["code"], clean["name_zh"])
         if found is None:
             await store.add_contact(conn, **clean, updated_at=now)

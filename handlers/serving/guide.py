@@ -93,7 +93,8 @@ async def show(conn, key: str, lang: str) -> str:
     """A page as the office wrote it: the title as its first ``#`` line, then the body."""
     row = await store.guide_page(conn, key, lang)
     if row is None:
-        raise AdminError(f"there is no guide page {key!r} in {lang} (see `linkage guide list`)")
+        raise AdminError("there is no guide page {key!r} in {lang} (see `linkage guide list`)",
+                         key=key, lang=lang)
     return f"# {row.title}\n\n{row.body}\n"
 
 
@@ -101,7 +102,8 @@ def parse_page(raw: bytes, *, title: str | None = None) -> tuple[str, str]:
     """A page file: UTF-8 text, its first ``# heading`` line the title; returns (title, body) or
     raises what is wrong with it."""
     if len(raw) > FILE_LIMIT:
-        raise AdminError(f"the file has {len(raw)} bytes; a guide page is at most {FILE_LIMIT} (a short text)")
+        raise AdminError("the file has {size} bytes; a guide page is at most {file_limit} (a short text)",
+                         size=len(raw), file_limit=FILE_LIMIT)
     if b"\x00" in raw:
         raise AdminError("the file is not text (it holds NUL bytes): give a UTF-8 Markdown or text file")
     try:
@@ -115,7 +117,8 @@ def parse_page(raw: bytes, *, title: str | None = None) -> tuple[str, str]:
     if not title:
         raise AdminError("the page needs a title: start the file with a line '# Title'")
     if len(title) > TITLE_LIMIT:
-        raise AdminError(f"the title has {len(title)} characters; it is a button's label: at most {TITLE_LIMIT}")
+        raise AdminError("the title has {length} characters; it is a button's label: at most {title_limit}",
+                         length=len(title), title_limit=TITLE_LIMIT)
     return title, body
 
 
@@ -123,15 +126,17 @@ async def edit(conn, key: str, raw: bytes, lang: str, now, *, actor: str) -> int
     """Replace (or add) a page in one language from a file; audited. Refused when the page would
     not fit one Telegram message (4,096 characters as Telegram counts them). Returns its length."""
     if not KEY.match(key):
-        raise AdminError(f"a page's name is lower-case letters, digits and _ (at most 24), not {key!r}")
+        raise AdminError("a page's name is lower-case letters, digits and _ (at most 24), not {key!r}",
+                         key=key)
     if lang not in LANGS:
-        raise AdminError(f"the language is zh or en, not {lang!r}")
+        raise AdminError("the language is zh or en, not {lang!r}", lang=lang)
     existing = await store.guide_page(conn, key, lang)  # a file without "# title" keeps the page's
     title, body = parse_page(raw, title=existing.title if existing is not None else None)
     length = telegram_len(page_text(_Row(title, body)))
     if length > TEXT_LIMIT:
-        raise AdminError(f"the page is {length} characters as Telegram counts them; one message holds {TEXT_LIMIT}: "
-                         f"shorten it by {length - TEXT_LIMIT}, or split it into two pages")
+        raise AdminError("the page is {length} characters as Telegram counts them; one message holds "
+                         "{text_limit}: shorten it by {excess}, or split it into two pages",
+                         length=length, text_limit=TEXT_LIMIT, excess=length - TEXT_LIMIT)
     await store.put_guide_page(conn, key, lang, now, title=title, body=body, actor=actor)
     await audit.record(conn, actor, "guide.edit", {"page": key, "lang": lang, "chars": length}, now)
     return length
@@ -148,12 +153,13 @@ def seed_rows(data: dict) -> list[dict]:
     for position, page in enumerate(data.get("pages") or [], start=1):
         key = page["key"]
         if not KEY.match(key):
-            raise AdminError(f"seeds/guide.yaml: bad page key {key!r}")
+            raise AdminError("seeds/guide.yaml: bad page key {key!r}", key=key)
         for lang in LANGS:
             if page.get(lang):
                 title, body = parse_page(page[lang].encode())
                 if telegram_len(page_text(_Row(title, body))) > TEXT_LIMIT:
-                    raise AdminError(f"seeds/guide.yaml: page {key} ({lang}) is over {TEXT_LIMIT} characters")
+                    raise AdminError("seeds/guide.yaml: page {key} ({lang}) is over {text_limit} characters",
+                                     key=key, lang=lang, text_limit=TEXT_LIMIT)
                 rows.append({"key": key, "lang": lang, "position": position * 10, "title": title, "body": body})
     return rows
 

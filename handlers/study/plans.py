@@ -27,23 +27,26 @@ def parse_days(spec: str | list) -> list[tuple[str, str]]:
         else:
             match = re.match(r"\s*([^:：]+)[:：](.*)$", entry, re.S)
             if not match:
-                raise StudyError(f"day {len(days) + 1}: write kind:assignment, e.g. self-study:读《……》第一章")
+                raise StudyError("day {day}: write kind:assignment, e.g. self-study:读《……》第一章", field="days",
+                                 day=len(days) + 1)
             kinds_text, assignment = match[1], match[2]
         kinds = []
         for part in re.split(r"[+＋,]", kinds_text.strip()):
             name = DAY_KIND_ALIASES.get(part.strip().lower(), part.strip().lower())
             if name not in DAY_KINDS:
-                raise StudyError(f"day {len(days) + 1}: kind {part.strip()!r} must be one of "
-                                 f"{', '.join(DAY_KINDS)} (several joined by +)")
+                raise StudyError("day {day}: kind {kind!r} must be one of {day_kinds} (several joined by "
+                                 "+)", field="days", day=len(days) + 1, kind=part.strip(),
+                                 day_kinds=", ".join(DAY_KINDS))
             kinds.append(name)
         assignment = " ".join(assignment.split())
         if not assignment:
-            raise StudyError(f"day {len(days) + 1}: say what to do, e.g. self-study:读《……》第一章")
+            raise StudyError("day {day}: say what to do, e.g. self-study:读《……》第一章", field="days",
+                             day=len(days) + 1)
         days.append(("+".join(kinds), assignment))
     if not days:
-        raise StudyError("a plan needs at least one day")
+        raise StudyError("a plan needs at least one day", field="days")
     if len(days) > 60:
-        raise StudyError("a plan has at most 60 days")
+        raise StudyError("a plan has at most 60 days", field="days")
     return days
 
 
@@ -54,11 +57,12 @@ async def add_plan(ctx: Ctx, *, title: str, start_date: str | date, days, audien
     is told now. Returns the plan's id."""
     title = " ".join((title or "").split())
     if not title or len(title) > 200:
-        raise StudyError("a title is needed (at most 200 characters)")
-    first = parse_date(start_date)
+        raise StudyError("a title is needed (at most 200 characters)", field="title")
+    first = parse_date(start_date, field="start")
     if first < local_day(ctx.now):
-        raise StudyError(f"the plan would begin in the past ({first}); today is {local_day(ctx.now)} in Asia/Shanghai")
-    clock = parse_clock(remind_at or ctx.config.study_plan_remind_at)
+        raise StudyError("the plan would begin in the past ({first}); today is {today} in Asia/Shanghai",
+                         field="start", first=first, today=local_day(ctx.now))
+    clock = parse_clock(remind_at or ctx.config.study_plan_remind_at, field="remind_at")
     spec = parse_audience(audience_spec)
     parsed = parse_days(days)
     plan_id = await store.create_plan(
@@ -147,9 +151,9 @@ async def cancel_plan(ctx: Ctx, plan_id: int, *, actor: str = "cli") -> int:
     """Stop a plan's daily reminders; returns how many were dropped."""
     p = await store.plan(ctx.conn, plan_id)
     if p is None:
-        raise StudyError(f"there is no plan #{plan_id} (see: linkage study plan list)")
+        raise StudyError("there is no plan #{plan_id} (see: linkage study plan list)", plan_id=plan_id)
     if p.status == "cancelled":
-        raise StudyError(f"plan #{plan_id} is already cancelled")
+        raise StudyError("plan #{plan_id} is already cancelled", plan_id=plan_id)
     await store.change_plan(ctx.conn, plan_id, status="cancelled")
     dropped = await timers.cancel(ctx.conn, f"study:plan:{plan_id}:", ctx.now)
     await audit.record(ctx.conn, actor, "study.plan_cancel", {"plan": plan_id}, ctx.now)

@@ -1,4 +1,5 @@
-"""The office's sessions: add, announce, move, cancel, attach materials (chat and CLI share these).
+"""The office's sessions: add, announce, edit (title, place, link, time), cancel, attach materials
+(chat, CLI and console share these).
 
 - Announcing sends each member of the audience (bulk priority) a card with RSVP buttons; an
   RSVP row (``invited``) is kept per member. Members who match the audience later (they joined
@@ -43,7 +44,8 @@ def _reminders(value, default: tuple[int, ...]) -> list[int]:
     try:
         minutes = sorted({int(p) for p in parts}, reverse=True)
     except ValueError:
-        raise StudyError(f"reminders must be minutes before the start, e.g. 2880,120 — not {value!r}") from None
+        raise StudyError("reminders must be minutes before the start, e.g. 2880,120 — not {value!r}",
+                         value=value) from None
     if any(m <= 0 or m > 60 * 24 * 60 for m in minutes):
         raise StudyError("each reminder must be between 1 minute and 60 days before the start")
     return minutes
@@ -53,35 +55,50 @@ def _suffix(session) -> str:
     return f":r{session.revision}" if session.revision else ""
 
 
+def _when(value: str | datetime, field: str) -> datetime:
+    return value if isinstance(value, datetime) else parse_local(value, field=field)
+
+
+def _checked_times(ctx: Ctx, starts_at: datetime, ends_at: datetime) -> None:
+    if ends_at <= starts_at:
+        raise StudyError("the end must come after the start", field="end")
+    if starts_at <= ctx.now:
+        raise StudyError("the start ({starts_at} Asia/Shanghai) is in the past", field="start",
+                         starts_at=shown(starts_at))
+
+
+def _checked_details(title: str, place: str | None, link: str | None) -> dict:
+    """A session's title, place and link as stored, or a refusal beside the field that is wrong."""
+    title = " ".join((title or "").split())
+    if not title or len(title) > 200:
+        raise StudyError("a title is needed (at most 200 characters)", field="title")
+    place = (place or "").strip() or None
+    link = (link or "").strip() or None
+    if not place and not link:
+        raise StudyError("give a place (--place) or an online link (--link), or both", field="place")
+    if link and not re.match(r"https?://\S+$", link):
+        raise StudyError("the link must start with http:// or https://, not {link!r}", field="link", link=link)
+    if place and len(place) > 200 or link and len(link) > 500:
+        raise StudyError("the place (200) or the link (500 characters) is too long",
+                         field="place" if place and len(place) > 200 else "link")
+    return {"title": title, "place": place, "link": link}
+
+
 async def add_session(ctx: Ctx, *, title: str, kind: str, start: str | datetime, end: str | datetime,
                       place: str | None = None, link: str | None = None, audience_spec="all",
                       capacity: int | None = None, reminders=None, draft: bool = False, actor: str = "cli"):
     """Create a session (and announce it unless ``draft``); returns the session row."""
-    title = " ".join((title or "").split())
-    if not title or len(title) > 200:
-        raise StudyError("a title is needed (at most 200 characters)")
-    starts_at = start if isinstance(start, datetime) else parse_local(start)
-    ends_at = end if isinstance(end, datetime) else parse_local(end)
-    if ends_at <= starts_at:
-        raise StudyError("the end must come after the start")
-    if starts_at <= ctx.now:
-        raise StudyError(f"the start ({shown(starts_at)} Asia/Shanghai) is in the past")
-    place = (place or "").strip() or None
-    link = (link or "").strip() or None
-    if not place and not link:
-        raise StudyError("give a place (--place) or an online link (--link), or both")
-    if link and not re.match(r"https?://\S+$", link):
-        raise StudyError(f"the link must start with http:// or https://, not {link!r}")
-    if place and len(place) > 200 or link and len(link) > 500:
-        raise StudyError("the place (200) or the link (500 characters) is too long")
+    details = _checked_details(title, place, link)
+    starts_at, ends_at = _when(start, "start"), _when(end, "end")
+    _checked_times(ctx, starts_at, ends_at)
     if capacity is not None and capacity < 1:
-        raise StudyError("capacity must be at least 1 (leave it out for no limit)")
+        raise StudyError("capacity must be at least 1 (leave it out for no limit)", field="capacity")
     session_id = await store.create_session(
-        ctx.conn, title=title, kind=parse_kind(kind), starts_at=starts_at, ends_at=ends_at, place=place, link=link,
+        ctx.conn, **details, kind=parse_kind(kind), starts_at=starts_at, ends_at=ends_at,
         audience=parse_audience(audience_spec), capacity=capacity,
         reminders=_reminders(reminders, ctx.config.study_reminder_minutes), status="draft", revision=0,
         created_by=actor, created_at=ctx.now)
-    await audit.record(ctx.conn, actor, "study.add", {"session": session_id, "title": title}, ctx.now)
+    await audit.record(ctx.conn, actor, "study.add", {"session": session_id, "title": details["title"]}, ctx.now)
     if not draft:
         await announce(ctx, session_id, actor=actor)
     return await store.session(ctx.conn, session_id)
@@ -90,7 +107,7 @@ async def add_session(ctx: Ctx, *, title: str, kind: str, start: str | datetime,
 async def _session_or_fail(conn, session_id: int):
     row = await store.session(conn, session_id, lock=True)
     if row is None:
-        raise StudyError(f"there is no session #{session_id} (see: linkage study list)")
+        raise StudyError("there is no session #{session_id} (see: linkage study list)", session_id=session_id)
     return row
 
 
@@ -98,9 +115,10 @@ async def announce(ctx: Ctx, session_id: int, *, actor: str = "cli") -> int:
     """Send the invitation cards (bulk) and schedule the reminders; returns how many were invited."""
     s = await _session_or_fail(ctx.conn, session_id)
     if s.status != "draft":
-        raise StudyError(f"session #{session_id} is {s.status}: only a draft can be announced")
+        raise StudyError("session #{session_id} is {status}: only a draft can be announced",
+                         session_id=session_id, status=s.status)
     if s.starts_at <= ctx.now:
-        raise StudyError(f"session #{session_id} has already begun")
+        raise StudyError("session #{session_id} has already begun", session_id=session_id)
     await store.change_session(ctx.conn, s.id, status="announced", announced_at=ctx.now)
     s = await store.session(ctx.conn, s.id)
     invited = 0
@@ -148,24 +166,42 @@ async def _schedule(ctx: Ctx, s) -> None:
                            payload={"session": s.id, "revision": s.revision})
 
 
-async def move_session(ctx: Ctx, session_id: int, *, start: str | datetime, end: str | datetime,
+KEEP = object()  # edit_session: leave this as it is
+CHANGED = {("time",): N_("🔁 The time of this session has changed:"),
+           ("place",): N_("📍 The place of this session has changed:"),
+           ("time", "place"): N_("🔁 The time and place of this session have changed:")}
+
+
+async def edit_session(ctx: Ctx, session_id: int, *, title=KEEP, place=KEEP, link=KEEP, start=KEEP, end=KEEP,
                        actor: str = "cli"):
-    """A new time: the old timers are cancelled, new ones scheduled, everyone invited told
-    (with fresh buttons). Answers are kept."""
+    """Change a session's title, place, link or time (what is left out stays; the whole is
+    checked as a new session is). A new time or place is told to everyone invited, with fresh
+    buttons (answers are kept); a new time also cancels the old timers and schedules new ones."""
     s = await _session_or_fail(ctx.conn, session_id)
     if s.status == "cancelled":
-        raise StudyError(f"session #{session_id} was cancelled")
-    starts_at = start if isinstance(start, datetime) else parse_local(start)
-    ends_at = end if isinstance(end, datetime) else parse_local(end)
-    if ends_at <= starts_at or starts_at <= ctx.now:
-        raise StudyError("the new start must be in the future and before the new end")
-    cancelled = await timers.cancel(ctx.conn, f"study:{s.id}:", ctx.now)
-    await store.change_session(ctx.conn, s.id, starts_at=starts_at, ends_at=ends_at, revision=s.revision + 1)
+        raise StudyError("session #{session_id} was cancelled", session_id=session_id)
+    details = _checked_details(s.title if title is KEEP else title, s.place if place is KEEP else place,
+                               s.link if link is KEEP else link)
+    starts_at = s.starts_at if start is KEEP else _when(start, "start")
+    ends_at = s.ends_at if end is KEEP else _when(end, "end")
+    moved = (starts_at, ends_at) != (s.starts_at, s.ends_at)
+    if moved:
+        _checked_times(ctx, starts_at, ends_at)
+    changed = [k for k, v in details.items() if getattr(s, k) != v] + (["time"] if moved else [])
+    told = tuple(k for k, of in (("time", {"time"}), ("place", {"place", "link"})) if of & set(changed))
+    if not changed:
+        return s
+    cancelled = 0
+    if told:  # the cards and timers are keyed by the revision: a new one sends and schedules them afresh
+        cancelled = await timers.cancel(ctx.conn, f"study:{s.id}:", ctx.now)
+    await store.change_session(ctx.conn, s.id, **details, starts_at=starts_at, ends_at=ends_at,
+                               revision=s.revision + 1 if told else s.revision)
     s = await store.session(ctx.conn, s.id)
-    if s.status == "announced":
-        await _send_cards(ctx, s, intro=N_("🔁 The time of this session has changed:"))
+    if told and s.status == "announced":
+        await _send_cards(ctx, s, intro=CHANGED[told])
         await _schedule(ctx, s)
-    await audit.record(ctx.conn, actor, "study.move", {"session": s.id, "starts_at": starts_at.isoformat(),
+    await audit.record(ctx.conn, actor, "study.edit", {"session": s.id, "changed": changed,
+                                                       "starts_at": starts_at.isoformat(),
                                                        "timers_cancelled": cancelled}, ctx.now)
     return s
 
@@ -174,9 +210,9 @@ async def cancel_session(ctx: Ctx, session_id: int, *, actor: str = "cli") -> in
     """Cancel a session: its timers are dropped and everyone invited is told; returns how many."""
     s = await _session_or_fail(ctx.conn, session_id)
     if s.status == "cancelled":
-        raise StudyError(f"session #{session_id} is already cancelled")
+        raise StudyError("session #{session_id} is already cancelled", session_id=session_id)
     if s.ends_at <= ctx.now:
-        raise StudyError(f"session #{session_id} is over; there is nothing to cancel")
+        raise StudyError("session #{session_id} is over; there is nothing to cancel", session_id=session_id)
     await timers.cancel(ctx.conn, f"study:{s.id}:", ctx.now)
     await store.change_session(ctx.conn, s.id, status="cancelled", cancelled_at=ctx.now)
     told = 0
@@ -200,21 +236,23 @@ async def set_materials(ctx: Ctx, session_id: int, *, link: str | None = None, f
     pushed when the session ends — or now, if it is over. Returns what happens, in words."""
     s = await _session_or_fail(ctx.conn, session_id)
     if s.status == "cancelled":
-        raise StudyError(f"session #{session_id} was cancelled")
+        raise StudyError("session #{session_id} was cancelled", session_id=session_id)
     if to not in MATERIALS_TO:
-        raise StudyError(f"materials go to {' or '.join(MATERIALS_TO)}, not {to!r}")
+        raise StudyError("materials go to {materials_to}, not {to!r}",
+                         materials_to=" or ".join(MATERIALS_TO), to=to)
     if sum(x is not None for x in (link, file, file_id)) != 1:
         raise StudyError("give exactly one of --link, --file or --file-id")
     if link is not None:
         if not re.match(r"https?://\S+$", link) or len(link) > 500:
-            raise StudyError(f"the link must start with http:// or https://, not {link!r}")
+            raise StudyError("the link must start with http:// or https://, not {link!r}", link=link)
         materials = {"kind": "link", "value": link, "name": name, "to": to}
     elif file is not None:
         path = Path(file).resolve()
         if not path.is_file():
-            raise StudyError(f"{file} is not a file")
+            raise StudyError("{file} is not a file", file=file)
         if path.stat().st_size > ctx.config.max_file_bytes:
-            raise StudyError(f"{file} is larger than the limit of {ctx.config.max_file_bytes // 2**20} MB")
+            raise StudyError("{file} is larger than the limit of {mb} MB",
+                             file=file, mb=ctx.config.max_file_bytes // 2**20)
         materials = {"kind": "document", "value": {"$file": str(path)}, "name": name or path.name, "to": to}
     else:
         materials = {"kind": "document", "value": file_id, "name": name, "to": to}

@@ -34,7 +34,8 @@ class StudyError(AdminError):
 def parse_kind(value: str) -> str:
     kind = KIND_ALIASES.get(value.strip(), value.strip().lower())
     if kind not in KINDS:
-        raise StudyError(f"kind must be one of {', '.join(KINDS)} (or 委员学习, 读书班, 培训, 履职直播), not {value!r}")
+        raise StudyError("kind must be one of {kinds} (or 委员学习, 读书班, 培训, 履职直播), not {value!r}", field="kind",
+                         kinds=", ".join(KINDS), value=value)
     return kind
 
 
@@ -43,8 +44,8 @@ def parse_audience(value) -> dict:
         return value
     try:
         return audience.parse(value)
-    except ValueError as exc:
-        raise StudyError(str(exc)) from None
+    except AdminError as exc:
+        raise StudyError.like(exc) from None
 
 
 def spec_text(spec: dict) -> str:

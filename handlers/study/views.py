@@ -81,7 +81,7 @@ async def list_sessions(conn, now: datetime, *, include_past: bool = False) -> l
 async def show_session(conn, session_id: int) -> SessionView:
     s = await store.session(conn, session_id)
     if s is None:
-        raise StudyError(f"there is no session #{session_id} (see: linkage study list)")
+        raise StudyError("there is no session #{session_id} (see: linkage study list)", session_id=session_id)
     counts = await store.counts(conn, [s.id])
     return SessionView(s, counts[s.id], await store.rsvps(conn, s.id), await store.waiting_list(conn, s.id))
 
@@ -89,7 +89,7 @@ async def show_session(conn, session_id: int) -> SessionView:
 async def checkin_code(conn, session_id: int) -> str:
     s = await store.session(conn, session_id)
     if s is None:
-        raise StudyError(f"there is no session #{session_id} (see: linkage study list)")
+        raise StudyError("there is no session #{session_id} (see: linkage study list)", session_id=session_id)
     return s.checkin_code
 
 

@@ -1,4 +1,4 @@
-"""Calendar, notices, digests: study sessions (add, move, cancel, announce a draft; RSVPs, the
+"""Calendar, notices, digests: study sessions (add, edit, cancel, announce a draft; RSVPs, the
 waiting list and attendance), a notice composed and its read counts, a member's digest previewed,
 the holiday table — the operations of `linkage study`, `notice`, `digest preview` and `holidays`.
 A district office sees and makes the sessions and notices addressed to its district (their
@@ -11,7 +11,7 @@ import html
 import re
 from aiohttp import web
 
-from bot.console.web import CONFIG, Screen, refuse, now, read, render, session_of, write
+from bot.console.web import CONFIG, Screen, refuse, now, read, refusal_of, refusal_text, render, session_of, write
 from handlers.core import audience
 from handlers.core.context import Ctx
 from handlers.core.errors import AdminError
@@ -23,7 +23,7 @@ from handlers.features import REGISTRY
 from handlers.notices.notices import send_notice, summary
 from handlers.reports.deadlines import parse_day, remove_day, set_day
 from handlers.study.plans import add_plan, cancel_plan
-from handlers.study.sessions import add_session, announce, cancel_session, move_session
+from handlers.study.sessions import add_session, announce, cancel_session, edit_session
 from handlers.study.terms import KINDS, SESSION_STATUS, STATE_LABELS
 from handlers.study.views import list_plans, list_sessions, show_session
 from storage import calendar as calendar_store
@@ -31,26 +31,17 @@ from storage import notices as notice_store
 from storage import people
 
 SESSION_FIELDS = ("title", "kind", "start", "end", "place", "link", "audience", "capacity")
+EDIT_FIELDS = ("title", "place", "link", "start", "end")  # what a session's page changes
 NOTICE_FIELDS = ("title", "body", "audience")
 PLAN_FIELDS = ("title", "start_date", "days", "audience", "remind_at")
+PLAN_ERRORS = ("title", "start", "days", "audience", "remind_at")  # the fields add_plan's refusals name
 PLAN_STATUS = {"active": N_("active"), "cancelled": N_("cancelled")}
 DIGEST_KINDS = ("weekly", "liaison", "office")
+FORM_TIME = "%Y-%m-%dT%H:%M"  # a datetime-local input's value
 
 
 def _ctx(conn, request) -> Ctx:
     return Ctx.offline(conn, now(request), request.app[CONFIG], REGISTRY)
-
-
-def field_of(message: str, fields) -> str:
-    """The field a refusal is about: the first field the message names."""
-    lowered = message.lower()
-    for name, words in (("title", ("title",)), ("body", ("body",)), ("audience", ("audience",)),
-                        ("capacity", ("capacity",)), ("link", ("link",)), ("place", ("place",)),
-                        ("end", ("end",)), ("start", ("start", "past", "date")), ("days", ("day ", "days")),
-                        ("remind_at", ("time", "clock", ":")), ("kind", ("kind",))):
-        if name in fields and any(w in lowered for w in words):
-            return name
-    return fields[0]
 
 
 def _within(request) -> str | None:
@@ -105,8 +96,9 @@ async def session_add(request: web.Request) -> web.Response:
                                     start=values["start"].replace("T", " "), end=values["end"].replace("T", " "),
                                     place=values["place"], link=values["link"], audience_spec=_audience(values["audience"], _within(request)),
                                     capacity=capacity, draft=values["draft"] == "1", actor=session.actor)
-    except (AdminError, ValueError) as exc:
-        return await page(request, errors={field_of(str(exc), SESSION_FIELDS): str(exc)}, values=values, status=400)
+    except AdminError as exc:
+        return await page(request, errors=refusal_of(request, exc, "title", fields=SESSION_FIELDS), values=values,
+                          status=400)
     return web.Response(status=303, headers={"Location": f"/calendar/session/{row.id}"})
 
 
@@ -118,9 +110,9 @@ async def plan_add(request: web.Request) -> web.Response:
             await add_plan(_ctx(conn, request), title=values["title"], start_date=values["start_date"],
                            days=values["days"], audience_spec=_audience(values["audience"], _within(request)),
                            remind_at=values["remind_at"] or None, actor=session.actor)
-    except (AdminError, ValueError) as exc:
-        field = "plan_" + field_of(str(exc), ("title", "start", "days", "audience", "remind_at"))
-        return await page(request, errors={field: str(exc)}, values={f"plan_{k}": v for k, v in values.items()},
+    except AdminError as exc:
+        return await page(request, errors=refusal_of(request, exc, "title", fields=PLAN_ERRORS, prefix="plan_"),
+                          values={f"plan_{k}": v for k, v in values.items()},
                           status=400)
     return web.Response(status=303, headers={"Location": "/calendar#plans"})
 
@@ -137,7 +129,7 @@ async def plan_cancel(request: web.Request) -> web.Response:
         async with write(request) as conn:
             await cancel_plan(_ctx(conn, request), plan.id, actor=session_of(request).actor)
     except AdminError as exc:
-        return await page(request, errors={"plan_cancel": str(exc)}, status=400)
+        return await page(request, errors={"plan_cancel": refusal_text(request, exc)}, status=400)
     return web.Response(status=303, headers={"Location": "/calendar#plans"})
 
 
@@ -155,22 +147,28 @@ async def _session_view(request):
     return view
 
 
-async def session_page(request: web.Request, *, errors: dict | None = None, status: int = 200) -> web.Response:
+async def session_page(request: web.Request, *, errors: dict | None = None, values: dict | None = None,
+                       status: int = 200) -> web.Response:
     view = await _session_view(request)
-    return render(request, "calendar/session.html", status=status, view=view, s=view.session, kinds=KINDS,
-                  statuses=SESSION_STATUS, states=STATE_LABELS, errors=errors or {}, local=local)
+    s = view.session
+    current = {"title": s.title, "place": s.place or "", "link": s.link or "",
+               "start": local(s.starts_at).strftime(FORM_TIME), "end": local(s.ends_at).strftime(FORM_TIME)}
+    return render(request, "calendar/session.html", status=status, view=view, s=s, kinds=KINDS,
+                  statuses=SESSION_STATUS, states=STATE_LABELS, errors=errors or {}, values=values or current,
+                  local=local)
 
 
 async def session_act(request: web.Request) -> web.Response:
     view = await _session_view(request)
     action = request.match_info["action"]
-    values = await _form(request, ("start", "end"))
+    values = await _form(request, EDIT_FIELDS)
     session = session_of(request)
     try:
         async with write(request) as conn:
             ctx = _ctx(conn, request)
-            if action == "move":
-                await move_session(ctx, view.session.id, start=values["start"].replace("T", " "),
+            if action == "edit":
+                await edit_session(ctx, view.session.id, title=values["title"], place=values["place"],
+                                   link=values["link"], start=values["start"].replace("T", " "),
                                    end=values["end"].replace("T", " "), actor=session.actor)
             elif action == "cancel":
                 await cancel_session(ctx, view.session.id, actor=session.actor)
@@ -178,8 +176,10 @@ async def session_act(request: web.Request) -> web.Response:
                 await announce(ctx, view.session.id, actor=session.actor)
             else:
                 raise web.HTTPNotFound()
-    except (AdminError, ValueError) as exc:
-        return await session_page(request, errors={action: str(exc)}, status=400)
+    except AdminError as exc:
+        errors = refusal_of(request, exc, "title", fields=EDIT_FIELDS) if action == "edit" else \
+            {action: refusal_text(request, exc)}
+        return await session_page(request, errors=errors, values=values if action == "edit" else None, status=400)
     return web.Response(status=303, headers={"Location": f"/calendar/session/{view.session.id}"})
 
 
@@ -191,8 +191,8 @@ async def notice_send(request: web.Request) -> web.Response:
         async with write(request) as conn:
             notice_id, _ = await send_notice(_ctx(conn, request), title=values["title"], body=values["body"],
                                              spec=spec, sender_id=session.member.id)
-    except (AdminError, ValueError) as exc:
-        return await page(request, errors={"notice_" + field_of(str(exc), NOTICE_FIELDS): str(exc)},
+    except AdminError as exc:
+        return await page(request, errors=refusal_of(request, exc, "title", fields=NOTICE_FIELDS, prefix="notice_"),
                           values={f"notice_{k}": v for k, v in values.items()}, status=400)
     return web.Response(status=303, headers={"Location": f"/calendar/notice/{notice_id}"})
 
@@ -242,7 +242,8 @@ async def holiday_set(request: web.Request) -> web.Response:
                 await set_day(conn, day, values["kind"], values["name"], now(request), request.app[CONFIG],
                               actor=session.actor)
     except AdminError as exc:
-        return await page(request, errors={"holiday": str(exc)}, values={f"holiday_{k}": v for k, v in values.items()},
+        return await page(request, errors={"holiday": refusal_text(request, exc)},
+                          values={f"holiday_{k}": v for k, v in values.items()},
                           status=400)
     return web.Response(status=303, headers={"Location": f"/calendar?year={day.year}#holidays"})
 

@@ -64,7 +64,7 @@ async def download(request: web.Request) -> web.StreamResponse:
                 await export_reports(conn, path, first, last, now(request), district=district,
                                      reveal_anonymous=values["reveal"], lang=t.lang, actor=session.actor)
         except AdminError as exc:
-            return await _form(request, values, {"district": str(exc)}, status=400)
+            return await _form(request, values, {"district": exc.text(t)}, status=400)
         body = path.read_bytes()
     return web.Response(body=body, content_type=FORMATS[values["format"]], headers={
         "Content-Disposition": f'attachment; filename="{path.name}"'})

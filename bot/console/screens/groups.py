@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.console.web import CONFIG, Screen, now, read, render, session_of, write
+from bot.console.web import CONFIG, Screen, now, read, refusal_text, render, session_of, write
 from handlers.core.errors import AdminError
 from handlers.core.i18n import N_
 from handlers.core.roles import CITY, DISTRICT
@@ -37,7 +37,7 @@ async def _act(request, work, field: str, done: str):
         async with write(request) as conn:
             result = await work(conn, form, session)
     except AdminError as exc:
-        return await page(request, errors={field: str(exc)}, status=400)
+        return await page(request, errors={field: refusal_text(request, exc)}, status=400)
     if isinstance(result, dict):
         return await page(request, issued=result)
     return await page(request, done=done if result is not False else N_("Nothing changed."))

@@ -31,7 +31,7 @@ async def page(request: web.Request) -> web.Response:
         try:
             report = await reports.report_page(conn, session.scope, request.match_info["code"], lang)
         except AdminError as exc:
-            raise refuse(404, N_("Not found"), str(exc)) from None
+            raise refuse(404, N_("Not found"), exc.msgid, **exc.values) from None
     return render(request, "reports/page.html", r=report)
 
 
@@ -43,7 +43,7 @@ async def reveal(request: web.Request) -> web.Response:
             report = await reports.reveal(conn, session.scope, request.match_info["code"], now(request),
                                           actor=session.actor, lang=lang)
         except AdminError as exc:
-            raise refuse(403, N_("Not allowed"), str(exc)) from None
+            raise refuse(403, N_("Not allowed"), exc.msgid, **exc.values) from None
     return render(request, "reports/page.html", r=report)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.console.web import CONFIG, MAX_UPLOAD, Screen, now, read, render, session_of, write
+from bot.console.web import CONFIG, MAX_UPLOAD, Screen, now, read, refusal_of, refusal_text, render, session_of, write
 from handlers.core.errors import AdminError
 from handlers.core.i18n import N_
 from handlers.core.roles import CITY, DISTRICT, ROLES
@@ -85,7 +85,7 @@ async def import_file(request: web.Request) -> web.Response:
             try:
                 rows = read_roster_file(path)
             except AdminError as exc:
-                return await page(request, upload_error=str(exc), status=400)
+                return await page(request, upload_error=refusal_text(request, exc), status=400)
             except Exception:  # a damaged XLSX: openpyxl's own errors are many
                 return await page(request, upload_error=N_("The file cannot be read: save it again as .xlsx or "
                                                            "as CSV UTF-8."), status=400)
@@ -131,9 +131,11 @@ async def member_save(request: web.Request) -> web.Response:
             changed = await edit_member(conn, member.roster_id, now(request), active=active if member.active != active
                                         else KEEP, within=_within(request), actor=session.actor, **values)
     except MemberEditError as exc:
-        return await member_page(request, errors={e.field: str(e) for e in exc.errors}, values=values, status=400)
+        return await member_page(request, errors={e.field: refusal_text(request, e) for e in exc.errors}, values=values,
+                                 status=400)
     except AdminError as exc:
-        return await member_page(request, errors={"name": str(exc)}, values=values, status=400)
+        return await member_page(request, errors=refusal_of(request, exc, "name", fields=EDITABLE), values=values,
+                                 status=400)
     return await member_page(request, saved=changed)
 
 
@@ -150,7 +152,7 @@ async def invites(request: web.Request) -> web.StreamResponse:
                                       filters=filters, within=_within(request), lang=session.member.language,
                                       actor=session.actor)
     except AdminError as exc:
-        return await page(request, invite_error=str(exc), status=400)
+        return await page(request, invite_error=refusal_text(request, exc), status=400)
     if form.get("format") == "csv":
         return web.Response(body=invites_csv(rows, lang=session.member.language), content_type="text/csv",
                             charset="utf-8", headers={"Content-Disposition": 'attachment; filename="invites.csv"'})

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.console.web import Screen, now, read, render, session_of, write
+from bot.console.web import Screen, now, read, refusal_of, refusal_text, render, session_of, write
 from handlers.core.errors import AdminError
 from handlers.core.i18n import N_
 from handlers.core.roles import CITY, DISTRICT
@@ -16,24 +16,11 @@ from storage import reference
 from storage import targets as target_store
 
 CONDITIONS = ("area", "topic", "district", "street", "sector", "tag")
+RULE_FIELDS = (*CONDITIONS, "targets", "note")
+ERROR_FIELDS = (*RULE_FIELDS, "position")  # a refusal naming none of them is about the targets
 TRY_FIELDS = ("topic", "district", "street", "sector", "tag")
 AREA_LABELS = {"city": N_("city-wide items"), "district": N_("district-level items"), "street": N_("street-level items")}
 assert tuple(AREA_LABELS) == AREAS
-
-
-def field_of(message: str, fields=CONDITIONS + ("targets", "note")) -> str:
-    """The form field an office operation's refusal is about (beside which it is shown)."""
-    lowered = message.lower()
-    if "could never match" in lowered and "area" in fields:
-        return "area"
-    if "target" in lowered:
-        return "targets"
-    if "note" in lowered:
-        return "note"
-    for name in ("street", "district", "topic", "sector", "tag", "area"):
-        if f"{name} '" in lowered or f"a {name}" in lowered or name in lowered.split(":")[0]:
-            return name if name in fields else fields[0]
-    return fields[0]
 
 
 async def _options(conn, lang: str) -> dict:
@@ -44,7 +31,7 @@ async def _options(conn, lang: str) -> dict:
 
 
 def _form_values(form) -> dict:
-    return {k: str(form.get(k, "")).strip() for k in (*CONDITIONS, "targets", "note")} | {
+    return {k: str(form.get(k, "")).strip() for k in (*RULE_FIELDS, "before")} | {
         "stop": form.get("stop") == "1", "watch": form.get("watch") == "1"}
 
 
@@ -57,7 +44,7 @@ async def page(request: web.Request, *, errors: dict | None = None, values: dict
         rules = await list_rules(conn, within=within)
         options = await _options(conn, session.member.language)
         targets = await target_store.listed(conn, district=within)
-    defaults = {k: "" for k in (*CONDITIONS, "targets", "note")} | {"stop": True, "watch": True,
+    defaults = {k: "" for k in RULE_FIELDS} | {"stop": True, "watch": True,
                                                                        "district": within or ""}
     return render(request, "rules/page.html", status=status, rules=rules, options=options, targets=targets,
                   errors=errors or {}, values=values or defaults, trial=trial, tried=tried or {"district": within or ""},
@@ -74,16 +61,18 @@ async def add(request: web.Request) -> web.Response:
     values = _form_values(await request.post())
     session = session_of(request)
     changes = _changes(values)
+    before = int(values["before"]) if values["before"].isdigit() and len(values["before"]) < 10 else None
     try:
         async with write(request) as conn:
-            rule_id = await add_rule(conn, changes.pop("targets"), now(request), within=session.scope.district,
-                                     actor=session.actor, **changes)
+            rule_id = await add_rule(conn, changes.pop("targets"), now(request), before=before,
+                                     within=session.scope.district, actor=session.actor, **changes)
     except AdminError as exc:
-        return await page(request, errors={field_of(str(exc)): str(exc)}, values=values, status=400)
+        return await page(request, errors=refusal_of(request, exc, "targets", fields=ERROR_FIELDS), values=values,
+                          status=400)
     return _done("added", rule_id)
 
 
-DONE = {"added": N_("Rule #{id} was added at the end of the table."), "saved": N_("Rule #{id} was saved."),
+DONE = {"added": N_("Rule #{id} was added."), "saved": N_("Rule #{id} was saved."),
         "moved": N_("Rule #{id} was moved."), "deleted": N_("Rule #{id} was deleted.")}
 
 
@@ -134,7 +123,8 @@ async def edit_save(request: web.Request) -> web.Response:
             await edit_rule(conn, rule.id, now(request), within=session.scope.district, actor=session.actor,
                             **_changes(values))
     except AdminError as exc:
-        return await edit_page(request, errors={field_of(str(exc)): str(exc)}, values=values, status=400)
+        return await edit_page(request, errors=refusal_of(request, exc, "targets", fields=ERROR_FIELDS), values=values,
+                               status=400)
     return _done("saved", rule.id)
 
 
@@ -147,7 +137,7 @@ async def move(request: web.Request) -> web.Response:
             await move_rule(conn, rule.id, now(request), up=direction == "up", down=direction == "down",
                             within=session.scope.district, actor=session.actor)
     except AdminError as exc:
-        return await page(request, errors={"table": str(exc)}, status=400)
+        return await page(request, errors={"table": refusal_text(request, exc)}, status=400)
     return _done("moved", rule.id)
 
 
@@ -169,7 +159,8 @@ async def try_route(request: web.Request) -> web.Response:
                                   street=tried["street"] or None, sector=tried["sector"] or None,
                                   tags=[tried["tag"]] if tried["tag"] else [], within=session.scope.district)
     except AdminError as exc:
-        return await page(request, tried=tried, try_error={field_of(str(exc), TRY_FIELDS): str(exc)}, status=400)
+        return await page(request, tried=tried, try_error=refusal_of(request, exc, "topic", fields=TRY_FIELDS),
+                          status=400)
     return await page(request, trial=trial, tried=tried)
 
 
