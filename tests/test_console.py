@@ -89,7 +89,7 @@ def beside(page: str, field: str, form: str = "") -> str:
     return html.unescape(found.group(1)) if found else ""
 
 
-def zh(msgid: str, **values) -> str:
+def refusal_zh(msgid: str, **values) -> str:
     """An office operation's refusal as a Chinese page shows it (the catalog's translation)."""
     chinese = AdminError(msgid, **values).translated("zh")
     assert chinese != str(AdminError(msgid, **values)), f"{msgid!r} has no Chinese translation"

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from bot.cli import main
 from handlers.office.lookups import UNKNOWN
-from tests.test_console import audit_rows, beside, console, csrf_of, sign_in, zh
+from tests.test_console import audit_rows, beside, console, csrf_of, sign_in, refusal_zh
 
 STACK_TIER = "fast"
 ROSTER = ("roster_id,name,level,district,street,sector,committee,role,language,liaison_for\n"
@@ -59,7 +59,7 @@ async def test_a_roster_is_checked_before_anything_is_written(stack):
         html = await bad.text()
         assert bad.status == 400 and await members(stack) == before
         # the row's problem in Chinese, in its row and column (the file's column names stay as they are)
-        assert f"<td>3</td><td>W002</td><td>district</td><td>{zh(UNKNOWN['district'], value='atlantis')}</td>" in html
+        assert f"<td>3</td><td>W002</td><td>district</td><td>{refusal_zh(UNKNOWN['district'], value='atlantis')}</td>" in html
         only_valid = re.search(r'name="rows" value="([^"]*)"', html)
         assert only_valid and 'name="only_valid"' in html  # offered: the one valid row
         wrong = await upload(client, csrf, "roster.pdf", "x")
@@ -86,8 +86,8 @@ async def test_a_roster_is_checked_before_anything_is_written(stack):
                                                                 "sector": "", "committee": "", "role": "member",
                                                                 "language": "zh", "active": "1"})
         html = await refused.text()
-        assert refused.status == 400 and beside(html, "name") == zh("{column} is required", column="name")
-        assert beside(html, "street") == zh("street '{street}' is not in district '{district}' (it belongs to "
+        assert refused.status == 400 and beside(html, "name") == refusal_zh("{column} is required", column="name")
+        assert beside(html, "street") == refusal_zh("street '{street}' is not in district '{district}' (it belongs to "
                                             "'{street_district}')", street="hongqiao_xigu", district="heping",
                                             street_district="hongqiao")
         assert await members(stack, roster_id="W001", district_code="hongqiao", name="网上新委员") == 1
@@ -137,10 +137,10 @@ async def test_groups_keys_and_liaisons_from_the_console(stack):
         revoked = await client.post("/groups/revoke", data={"csrf": csrf, "key": key_id})
         assert revoked.status == 200 and "open" not in (await linkage(stack, "group", "keys", "--target", "sector:economics"))[1]
         again = await client.post("/groups/revoke", data={"csrf": csrf, "key": key_id})
-        assert again.status == 400 and zh("key {id} of {name} cannot be revoked: it is {state} already", id=key_id,
+        assert again.status == 400 and refusal_zh("key {id} of {name} cannot be revoked: it is {state} already", id=key_id,
                                           name="sector:economics", state="revoked") in await again.text()
         bad = await client.post("/groups/key", data={"csrf": csrf, "target": "street:moon", "kind": "street"})
-        assert bad.status == 400 and zh(UNKNOWN["street"], value="moon") in await bad.text()
+        assert bad.status == 400 and refusal_zh(UNKNOWN["street"], value="moon") in await bad.text()
         assert (await client.post("/groups/liaison/add", data={"csrf": csrf, "member": "H002",
                                                               "target": "district:hongqiao"})).status == 200
         code, out = (await linkage(stack, "liaison", "list", "district:hongqiao"))
@@ -156,7 +156,7 @@ async def test_groups_keys_and_liaisons_from_the_console(stack):
         assert "district:hongqiao" in html and "topic:smart_parking" not in html
         refused = await client.post("/groups/liaison/add", data={"csrf": csrf_of(html), "member": "H002",
                                                                 "target": "topic:smart_parking"})
-        assert refused.status == 400 and zh("target '{name}' is not one of your district's ({within})",
+        assert refused.status == 400 and refusal_zh("target '{name}' is not one of your district's ({within})",
                                             name="topic:smart_parking", within="hongqiao") in await refused.text()
 
 
@@ -177,7 +177,7 @@ async def test_routing_table_and_dry_run_from_the_console(stack):
         port = next(line for line in before if "Hongqiao pilot: district port" in line).split()[0][1:]
         # at the end of the table the district port, a stop rule for every Hongqiao item, would take all its items
         shadowed = await client.post("/rules/add", data={"csrf": csrf, **RULE})
-        assert shadowed.status == 400 and zh(SHADOWED, shadow=port) in await shadowed.text()
+        assert shadowed.status == 400 and refusal_zh(SHADOWED, shadow=port) in await shadowed.text()
         assert (await linkage(stack, "route", "list"))[1].splitlines() == before
         added = await client.post("/rules/add", data={"csrf": csrf, **RULE, "before": port}, allow_redirects=False)
         assert added.status == 303
@@ -186,12 +186,12 @@ async def test_routing_table_and_dry_run_from_the_console(stack):
         assert len(after) == len(before) + 1 and after[ours + 1].startswith(f"#{port} ")
         rule_id = after[ours].split()[0][1:]
         never = await client.post("/rules/add", data={"csrf": csrf, **RULE, "area": "city"})
-        assert never.status == 400 and beside(await never.text(), "area") == zh(
+        assert never.status == 400 and beside(await never.text(), "area") == refusal_zh(
             "a city-wide item has no district or street: this rule could never match")
         assert len((await linkage(stack, "route", "list"))[1].splitlines()) == len(after)
         wrong_street = await client.post(f"/rules/{rule_id}", data={"csrf": csrf, **RULE, "district": "heping",
                                                                    "street": "hongqiao_xigu"})
-        assert wrong_street.status == 400 and beside(await wrong_street.text(), "street") == zh(
+        assert wrong_street.status == 400 and beside(await wrong_street.text(), "street") == refusal_zh(
             "street '{street}' is not in district '{district}' (it belongs to '{street_district}')",
             street="hongqiao_xigu", district="heping", street_district="hongqiao")
         saved = await client.post(f"/rules/{rule_id}", data={"csrf": csrf, **RULE, "stop": ""}, allow_redirects=False)
@@ -200,7 +200,7 @@ async def test_routing_table_and_dry_run_from_the_console(stack):
         assert moved.status == 303 and (await linkage(stack, "route", "list"))[1].splitlines()[ours - 1].startswith(f"#{rule_id} ")
         await client.post(f"/rules/{rule_id}/move", data={"csrf": csrf, "direction": "down"})  # back above the port
         below = await client.post(f"/rules/{rule_id}/move", data={"csrf": csrf, "direction": "down"})
-        assert below.status == 400 and zh(SHADOWED, shadow=port) in await below.text()
+        assert below.status == 400 and refusal_zh(SHADOWED, shadow=port) in await below.text()
         assert (await linkage(stack, "route", "list"))[1].splitlines()[ours].startswith(f"#{rule_id} ")  # not moved
         trial = await client.get("/rules/try", params={"topic": "smart_parking", "district": "hongqiao"})
         html = await trial.text()
@@ -217,7 +217,7 @@ async def test_routing_table_and_dry_run_from_the_console(stack):
         city_rule = (await linkage(stack, "route", "list"))[1].splitlines()[-1].split()[0][1:]
         assert (await client.get(f"/rules/{city_rule}")).status == 404
         outside = await client.get("/rules/try", params={"topic": "smart_parking", "district": "heping"})
-        assert outside.status == 400 and beside(await outside.text(), "district", "/rules/try") == zh(
+        assert outside.status == 400 and beside(await outside.text(), "district", "/rules/try") == refusal_zh(
             "the place tried must be in your district ({within})", within="hongqiao")
 
 
@@ -233,7 +233,7 @@ async def test_calendar_notices_digest_preview_and_holidays_from_the_console(sta
         csrf = csrf_of(await (await client.get("/calendar")).text())
         past = await client.post("/calendar/session", data={"csrf": csrf, **session, "start": later(-2), "end": later(-1)})
         html = await past.text()
-        assert past.status == 400 and 'value="控制台学习会"' in html and beside(html, "start") == zh(
+        assert past.status == 400 and 'value="控制台学习会"' in html and beside(html, "start") == refusal_zh(
             "the start ({starts_at} Asia/Shanghai) is in the past", starts_at=later(-2).replace("T", " "))
         assert "控制台学习会" not in (await linkage(stack, "study", "list"))[1]
         bad_capacity = await client.post("/calendar/session", data={"csrf": csrf, **session, "capacity": "many"})
@@ -247,13 +247,13 @@ async def test_calendar_notices_digest_preview_and_holidays_from_the_console(sta
         assert "控制台学习会" in page and "市政协三楼" in page
         edit = {"csrf": csrf, "title": "控制台学习会", "place": "市政协三楼", "link": "", "start": later(50), "end": later(52)}
         moved = await client.post(path + "/edit", data={**edit, "start": later(-3), "end": later(-2)})
-        assert moved.status == 400 and beside(await moved.text(), "start") == zh(
+        assert moved.status == 400 and beside(await moved.text(), "start") == refusal_zh(
             "the start ({starts_at} Asia/Shanghai) is in the past", starts_at=later(-3).replace("T", " "))
         linked = await client.post(path + "/edit", data={**edit, "link": "ftp://x"})
-        assert linked.status == 400 and beside(await linked.text(), "link") == zh(
+        assert linked.status == 400 and beside(await linked.text(), "link") == refusal_zh(
             "the link must start with http:// or https://, not {link!r}", link="ftp://x")
         untitled = await client.post(path + "/edit", data={**edit, "title": " "})
-        assert untitled.status == 400 and beside(await untitled.text(), "title") == zh(
+        assert untitled.status == 400 and beside(await untitled.text(), "title") == refusal_zh(
             "a title is needed (at most 200 characters)")
         assert "控制台学习会" in (await linkage(stack, "study", "list"))[1]  # nothing changed
         edited = await client.post(path + "/edit", data={**edit, "title": "控制台专题学习会", "place": "市政协五楼",
@@ -272,7 +272,7 @@ async def test_calendar_notices_digest_preview_and_holidays_from_the_console(sta
 
         bad = await client.post("/calendar/notice", data={"csrf": csrf, "title": "通知", "body": "内容",
                                                           "audience": "planet:mars"})
-        assert bad.status == 400 and beside(await bad.text(), "audience", "/calendar/notice") == zh(
+        assert bad.status == 400 and beside(await bad.text(), "audience", "/calendar/notice") == refusal_zh(
             "audience must be one of {kinds} (e.g. district:hongqiao), not {text!r}",
             kinds="all, level, district, committee, sector, list", text="planet:mars")
         sent = await client.post("/calendar/notice", data={"csrf": csrf, "title": "控制台通知", "body": "请按时参加。",
@@ -292,7 +292,7 @@ async def test_calendar_notices_digest_preview_and_holidays_from_the_console(sta
                 "days": "self-study:读《政协章程》;discussion:交流研讨", "remind_at": ""}
         bad_days = await client.post("/calendar/plan", data={**plan, "days": "swimming:游泳"})
         from handlers.study.terms import DAY_KINDS
-        assert bad_days.status == 400 and beside(await bad_days.text(), "days", "/calendar/plan") == zh(
+        assert bad_days.status == 400 and beside(await bad_days.text(), "days", "/calendar/plan") == refusal_zh(
             "day {day}: kind {kind!r} must be one of {day_kinds} (several joined by +)", day=1, kind="swimming",
             day_kinds=", ".join(DAY_KINDS))
         added_plan = await client.post("/calendar/plan", data=plan, allow_redirects=False)
@@ -305,7 +305,7 @@ async def test_calendar_notices_digest_preview_and_holidays_from_the_console(sta
         year = start.year + 1
         wrong = await client.post("/calendar/holiday/set", data={"csrf": csrf, "day": "tomorrow", "kind": "holiday",
                                                                  "name": "x"})
-        assert wrong.status == 400 and zh("'{text}' is not a date; write it as YYYY-MM-DD, e.g. 2027-02-09",
+        assert wrong.status == 400 and refusal_zh("'{text}' is not a date; write it as YYYY-MM-DD, e.g. 2027-02-09",
                                           text="tomorrow") in await wrong.text()
         saved = await client.post("/calendar/holiday/set", data={"csrf": csrf, "day": f"{year}-06-01",
                                                                  "kind": "holiday", "name": "控制台假日"},

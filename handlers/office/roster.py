@@ -220,8 +220,8 @@ async def import_roster(conn, rows: list[dict], now, *, check_only: bool = False
 async def check_row_within(conn, result: RowResult, values: dict, within: str) -> None:
     """A district office imports its own district's members, and makes no office admin."""
     if values["district_code"] != within:
-        result.errors.append(RowError("district", "not your district: your office manages the members of "
-                                                  "{within}", within=within))
+        result.errors.append(RowError("district", "not your district: you manage the members of {within}",
+                                      within=within))
     if values["role"] == "admin":
         result.errors.append(RowError("role", "only the city office makes office admins"))
     existing = await people.by_roster_id(conn, values["roster_id"]) if values["roster_id"] else None

@@ -80,7 +80,7 @@ async def _checked(conn, target_names, *, area, topic, district, street, sector,
         raise AdminError("a district-level item has no street: this rule could never match", field="area")
     if within is not None:
         check_district_within(codes["district"], within,
-                              N_("a rule of your office must be in your district ({within})"))
+                              N_("a rule of yours must be in your district ({within})"))
         for target in target_rows:
             check_target_within(target, within)
     note = optional(note)
