@@ -12,10 +12,12 @@ import html
 import io
 import re
 from contextlib import asynccontextmanager
+from pathlib import Path
 from datetime import timedelta
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from babel.messages.pofile import read_po
 from click.testing import CliRunner
 from sqlalchemy import select
 
@@ -87,6 +89,21 @@ def beside(page: str, field: str, form: str = "") -> str:
     after = page.split(f'name="{field}"', 1)[1].split("</p>", 1)[0]
     found = re.search(r'<span class="error" role="alert">([^<]*)</span>', after)
     return html.unescape(found.group(1)) if found else ""
+
+
+def refused_zh(fragment: str) -> str:
+    """What a Chinese page shows for the refusal whose English contains ``fragment``: its catalog
+    translation up to the first value ({…}; several msgids must agree on it), so a page still in
+    English fails."""
+    found = {m.id: m.string.split("{", 1)[0].split("“", 1)[0] for m in _CATALOG
+             if m.id and isinstance(m.id, str) and fragment in m.id}
+    assert len(set(found.values())) == 1, f"{fragment!r} is in {len(found)} msgids: {list(found)[:5]}"
+    shown = next(iter(found.values()))
+    assert shown, f"{list(found)}: the translation begins with a value"
+    return shown
+
+
+_CATALOG = read_po(open(Path(__file__).parents[1] / "handlers/locales/zh_CN/LC_MESSAGES/linkage.po", "rb"))
 
 
 def refusal_zh(msgid: str, **values) -> str:

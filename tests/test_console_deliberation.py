@@ -17,7 +17,7 @@ from handlers.core.localtime import local
 from handlers.deliberation import topics
 from storage import deliberation as store
 from storage import people
-from tests.test_console import audit_rows, console, csrf_of, office, sign_in, text
+from tests.test_console import refused_zh, audit_rows, console, csrf_of, office, sign_in, text
 from tests.test_console_office import linkage
 
 STACK_TIER = "fast"
@@ -68,10 +68,10 @@ async def test_staff_open_moderate_close_conclude_and_export_their_committees_to
         form = {"csrf": csrf, "title": "社区养老", "audience": "district:hongqiao", "closes": later(stack, -1),
                 "body": "背景。", "questions": "谁出钱？\n谁牵头？"}
         past = await client.post("/deliberation/open", data=form)
-        assert past.status == 400 and "closing time must come after" in await text(past)
+        assert past.status == 400 and refused_zh("closing time must come after") in await text(past)
         assert "社区养老" in await text(past)  # the form keeps what was typed
         untitled = await client.post("/deliberation/open", data={**form, "title": "", "closes": later(stack, 24)})
-        assert untitled.status == 400 and "a title is needed" in await text(untitled)
+        assert untitled.status == 400 and "需要填写标题" in await text(untitled)
         nobody = await client.post("/deliberation/open", data={**form, "audience": "district:atlantis",
                                                                "closes": later(stack, 24)})
         assert nobody.status == 400 and await stack.count("deliberations") == before
@@ -85,7 +85,7 @@ async def test_staff_open_moderate_close_conclude_and_export_their_committees_to
         # moderation: a reason is needed to hide; the author is told; a pin puts one first
         page = f"/deliberation/{ours}"
         silent = await client.post(f"/deliberation/contribution/{second}/hide", data={"csrf": csrf, "reason": ""})
-        assert silent.status == 400 and "hiding needs a reason" in await text(silent)
+        assert silent.status == 400 and refused_zh("hiding needs a reason") in await text(silent)
         assert (await stack.row("contributions", id=second)).status == "visible"
         hid = await client.post(f"/deliberation/contribution/{second}/hide", data={"csrf": csrf, "reason": "离题"})
         assert hid.status == 200 and str(hid.url).endswith(page)
@@ -105,7 +105,7 @@ async def test_staff_open_moderate_close_conclude_and_export_their_committees_to
         texts = [r[9] for r in sheet.iter_rows(min_row=2, values_only=True)]
         assert export.status == 200 and texts == ["建议设立专项资金。", "建议分楼层协商。"]
         early = await client.post(f"{page}/conclude", data={"csrf": csrf, "conclusion": "结论"})
-        assert early.status == 400 and "still open" in await text(early)
+        assert early.status == 400 and refused_zh("still open") in await text(early)
         assert (await client.post(f"{page}/close", data={"csrf": csrf})).status == 200
         assert (await stack.row("deliberations", id=ours)).status == "closed"
         assert (await client.post(f"{page}/conclude", data={"csrf": csrf, "conclusion": "形成三条建议。"})).status == 200
@@ -147,7 +147,7 @@ async def test_the_console_and_the_command_line_moderate_the_same_rows(stack):
         assert (await client.post(f"/deliberation/contribution/{first}/pin", data={"csrf": csrf_of(page)})).status == 200
         again = await client.post(f"/deliberation/contribution/{second}/hide",
                                   data={"csrf": csrf_of(page), "reason": "再次"})
-        assert again.status == 400 and "is hidden" in await text(again)
+        assert again.status == 400 and refused_zh("contribution #{contribution_id} is {status}") in await text(again)
     code, out = await linkage(stack, "deliberation", "show", str(topic))
     assert code == 0 and "[pinned]" in next(line for line in out.splitlines() if f"(id {first})" in line)
     assert "[hidden: 重复]" in next(line for line in out.splitlines() if f"(id {second})" in line)

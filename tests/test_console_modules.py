@@ -22,7 +22,7 @@ from handlers.oversight import items
 from storage import consultation as consultation_store
 from storage import cosign, people
 from storage import items as report_store
-from tests.test_console import console, csrf_of, sign_in, text
+from tests.test_console import refused_zh, console, csrf_of, sign_in, text
 from tests.test_console_office import linkage
 
 STACK_TIER = "fast"
@@ -65,12 +65,12 @@ async def test_oversight_open_send_reply_close_with_bad_input_refused_beside_the
         csrf = csrf_of(await page.text())
         good = {"csrf": csrf, "subject": SUBJECT, "department": "city_transport", "promise": PROMISE,
                 "raised_by": "C001,H001", "committee": "social_legal", "due_days": "10"}
-        for field, bad, message in (("subject", "", "a subject is needed"),
-                                    ("department", "atlantis", "there is no active department"),
-                                    ("raised_by", "C001,X999", "there is no member 'X999'"),
+        for field, bad, message in (("subject", "", "需要填写事项名称"),
+                                    ("department", "atlantis", refused_zh("there is no active department")),
+                                    ("raised_by", "C001,X999", refused_zh("there is no member {ref!r} on the roster")),
                                     ("due_days", "ten", zh.plain("Enter a whole number.")),
-                                    ("due_days", "500", "1 to 120 working days"),
-                                    ("report", "SQ-2000-99999", "there is no report")):
+                                    ("due_days", "500", refused_zh("the department's time to reply is 1 to {max_due_days}")),
+                                    ("report", "SQ-2000-99999", refused_zh("there is no report"))):
             refused = await client.post("/oversight/open", data={**good, field: bad})
             shown = await text(refused)
             assert refused.status == 400 and message in shown, (field, shown)
@@ -84,9 +84,9 @@ async def test_oversight_open_send_reply_close_with_bad_input_refused_beside_the
 
         # closing an item nobody rated needs a reason; a reply before it was sent is refused
         refused = await client.post(f"/oversight/{item_id}/close", data={"csrf": csrf, "reason": ""})
-        assert refused.status == 400 and "closing it needs --reason" in await text(refused)
+        assert refused.status == 400 and refused_zh("closing it needs --reason") in await text(refused)
         refused = await client.post(f"/oversight/{item_id}/reply", data={"csrf": csrf, "text": "已办理。"})
-        assert refused.status == 400 and "send it to the department first" in await text(refused)
+        assert refused.status == 400 and refused_zh("send it to the department first") in await text(refused)
         sent = await client.post(f"/oversight/{item_id}/send", data={"csrf": csrf, "due_days": "5", "reason": "函件已发"},
                                  allow_redirects=False)
         assert sent.status == 303
@@ -211,11 +211,11 @@ async def test_consultation_draft_venues_announce_statements_and_export(stack):
         page = await client.get("/consultation")
         assert page.status == 200
         csrf = csrf_of(await page.text())
-        for field, bad, message in (("title", "", "a title is needed"), ("starts", at(stack, days=-1), "in the past"),
-                                    ("ends", at(stack, days=2), "the end must come after the start"),
-                                    ("committee", "atlantis", "there is no committee"),
-                                    ("host", "X999", "no active member with roster id 'X999'"),
-                                    ("audience", "everyone", "audience must be one of")):
+        for field, bad, message in (("title", "", "需要填写标题"), ("starts", at(stack, days=-1), "已过"),
+                                    ("ends", at(stack, days=2), refused_zh("the end must come after the start")),
+                                    ("committee", "atlantis", refused_zh("there is no committee")),
+                                    ("host", "X999", refused_zh("no active member with roster id {host!r}")),
+                                    ("audience", "everyone", refused_zh("audience must be one of"))):
             refused = await client.post("/consultation/add", data=meeting_form(stack, csrf, **{field: bad}))
             assert refused.status == 400 and message in await text(refused), (field, await text(refused))
         assert await stack.count("consultations") == 0
@@ -224,10 +224,10 @@ async def test_consultation_draft_venues_announce_statements_and_export(stack):
         meeting_id = int(made.headers["Location"].rsplit("/", 1)[1])
         page = f"/consultation/{meeting_id}"
         refused = await client.post(f"{page}/announce", data={"csrf": csrf})
-        assert refused.status == 400 and "has no venues yet" in await text(refused)
+        assert refused.status == 400 and refused_zh("has no venues yet") in await text(refused)
         refused = await client.post(f"{page}/venues", data={"csrf": csrf, "main_place": "", "main_link": "",
                                                             "subs": ""})
-        assert refused.status == 400 and "give a place, a link, or both" in await text(refused)
+        assert refused.status == 400 and refused_zh("give a place, a link, or both") in await text(refused)
         refused = await client.post(f"{page}/venues", data={"csrf": csrf, "main_place": MAIN_PLACE,
                                                             "main_link": "ftp://x", "subs": ""})
         assert refused.status == 400 and await stack.count("consultation_venues") == 0
@@ -254,9 +254,9 @@ async def test_consultation_draft_venues_announce_statements_and_export(stack):
         accepted = await client.post(f"{page}/statement/{first}/accept", data={"csrf": csrf}, allow_redirects=False)
         assert accepted.status == 303
         again = await client.post(f"{page}/statement/{first}/accept", data={"csrf": csrf})
-        assert again.status == 400 and "already decided" in await text(again)
+        assert again.status == 400 and refused_zh("statement #{id} is {status}: it was already decided") in await text(again)
         no_note = await client.post(f"{page}/statement/{second}/return", data={"csrf": csrf, "note": ""})
-        assert no_note.status == 400 and "needs a note" in await text(no_note)
+        assert no_note.status == 400 and refused_zh("needs a note") in await text(no_note)
         assert (await stack.row("consultation_statements", id=second)).status == "submitted"
         returned = await client.post(f"{page}/statement/{second}/return", data={"csrf": csrf, "note": "请补充数据。"},
                                      allow_redirects=False)

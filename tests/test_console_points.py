@@ -11,7 +11,7 @@ import io
 from openpyxl import load_workbook
 
 from handlers.core.localtime import local_day
-from tests.test_console import audit_rows, console, csrf_of, sign_in, text
+from tests.test_console import refused_zh, audit_rows, console, csrf_of, sign_in, text
 from tests.test_console_office import linkage
 
 STACK_TIER = "fast"
@@ -36,8 +36,8 @@ async def test_rules_board_corrections_and_export_from_the_city_office(stack):
 
         # a rule edited; bad input answered beside the rule and nothing changed
         rule = await stack.row("point_rules", key="report.submit")
-        for form, problem in (({"points": "许多", "cap": ""}, "whole number"), ({"points": "-1", "cap": ""}, "negative"),
-                              ({"points": "3", "cap": "-2"}, "cap cannot be negative")):
+        for form, problem in (({"points": "许多", "cap": ""}, "整数"), ({"points": "-1", "cap": ""}, "不能为负数"),
+                              ({"points": "3", "cap": "-2"}, refused_zh("cap cannot be negative"))):
             refused = await client.post("/points/rule/report.submit", data={"csrf": csrf, **form})
             assert refused.status == 400 and problem in await text(refused), form
         assert await stack.row("point_rules", key="report.submit") == rule
@@ -63,13 +63,13 @@ async def test_rules_board_corrections_and_export_from_the_city_office(stack):
         member_page = await text(await client.get("/points/member", params={"member": "P001"}))
         assert "补录" in member_page and "+7" in member_page
         path = "/points/member/correct?member=P001"
-        for form, problem in (({"points": "5", "reason": ""}, "needs a reason"), ({"points": "五", "reason": "补"}, "whole number"),
-                              ({"points": "0", "reason": "补"}, "changes nothing"),
-                              ({"points": "-99999999999", "reason": "补"}, "at most 6 digits")):
+        for form, problem in (({"points": "5", "reason": ""}, "需要说明理由"), ({"points": "五", "reason": "补"}, "整数"),
+                              ({"points": "0", "reason": "补"}, refused_zh("changes nothing")),
+                              ({"points": "-99999999999", "reason": "补"}, refused_zh("a whole number of at most"))):
             refused = await client.post(path, data={"csrf": csrf, **form})
             assert refused.status == 400 and problem in await text(refused), form
         nobody = await client.get("/points/member", params={"member": "NOBODY"})
-        assert nobody.status == 400 and "no member 'NOBODY'" in await text(nobody)
+        assert nobody.status == 400 and refused_zh("no member {roster_ref!r}") in await text(nobody)
         assert len(await entries(stack, "P001")) == 1
         assert (await client.post(path, data={"csrf": csrf, "points": "-2", "reason": "重复计分"})).status == 200
         assert sorted(e.amount for e in await entries(stack, "P001")) == [-2, 7]
@@ -94,7 +94,7 @@ async def test_a_district_office_sees_and_corrects_its_own_members_only(stack):
         assert refused.status == 403 and (await stack.row("point_rules", key="report.submit")).points != 9
         assert (await client.post("/points/recompute", data={"csrf": csrf})).status == 403
         other = await client.get("/points/member", params={"member": "P001"})
-        assert other.status == 400 and "not in your district" in await text(other)
+        assert other.status == 400 and "不属于本区" in await text(other)
         forged = await client.post("/points/member/correct?member=P001", data={"csrf": csrf, "points": "5",
                                                                                "reason": "伪造"})
         assert forged.status == 400 and await entries(stack, "P001") == heping

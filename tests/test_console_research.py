@@ -18,7 +18,7 @@ from handlers.core.localtime import local_day
 from handlers.research import projects
 from storage import people
 from storage import research as store
-from tests.test_console import audit_rows, console, csrf_of, office, sign_in, text
+from tests.test_console import refused_zh, audit_rows, console, csrf_of, office, sign_in, text
 from tests.test_console_office import linkage
 
 STACK_TIER = "fast"
@@ -73,9 +73,9 @@ async def test_staff_open_decide_mark_a_step_deliver_the_paper_and_export(stack)
 
         # opening: each refusal beside its field, nothing written; then one for the staff's own committee
         before = await stack.count("research_projects")
-        for changes, field_text in (({"select": days(stack, -1)[0]}, "has passed"), ({"goal": ""}, "a goal is needed"),
-                                    ({"capacity": "许多"}, "whole number"),
-                                    ({"visit": days(stack, 2)[0]}, "one after the other")):
+        for changes, field_text in (({"select": days(stack, -1)[0]}, "已过"), ({"goal": ""}, "需要填写目标"),
+                                    ({"capacity": "许多"}, "整数"),
+                                    ({"visit": days(stack, 2)[0]}, refused_zh("one after the other"))):
             refused = await client.post("/research/open", data=opening(csrf, stack, **changes))
             assert refused.status == 400 and field_text in await text(refused), changes
             assert "摸清养老服务站" in await text(refused) or changes == {"goal": ""}
@@ -95,7 +95,7 @@ async def test_staff_open_decide_mark_a_step_deliver_the_paper_and_export(stack)
                                   data={"csrf": csrf, "project": str(made["ours"])})).status == 200
         assert (await stack.row("research_proposals", id=made["merge"])).status == "merged"
         silent = await client.post(f"/research/proposal/{made['decline']}/decline", data={"csrf": csrf, "reason": ""})
-        assert silent.status == 400 and "declining needs a reason" in await text(silent)
+        assert silent.status == 400 and refused_zh("declining needs a reason") in await text(silent)
         accepted = await client.post("/research/open", data=opening(csrf, stack, proposal=str(made["decline"]),
                                                                     title="方向decline"), allow_redirects=False)
         assert accepted.status == 303
@@ -107,11 +107,11 @@ async def test_staff_open_decide_mark_a_step_deliver_the_paper_and_export(stack)
         step = (await stack.row("research_milestones", project_id=made["ours"], step="select")).id
         assert (await client.post(f"/research/step/{step}/done", data={"csrf": csrf})).status == 200
         again = await client.post(f"/research/step/{step}/done", data={"csrf": csrf})
-        assert again.status == 400 and "already done" in await text(again)
+        assert again.status == 400 and refused_zh("step #{milestone_id} is already done") in await text(again)
         visit = {"csrf": csrf, "title": "走访西于庄养老服务站", "place": "西于庄街道", "capacity": "",
                  "start": f"{days(stack, -1)[0]}T09:00", "end": f"{days(stack, -1)[0]}T11:00"}
         past = await client.post(f"/research/{made['ours']}/visit", data=visit)
-        assert past.status == 400 and "past" in await text(past) and await stack.count("research_visits") == 0
+        assert past.status == 400 and refused_zh("the start ({starts_at} Asia/Shanghai) is in the past") in await text(past) and await stack.count("research_visits") == 0
         visit.update(start=f"{days(stack, 5)[0]}T09:00", end=f"{days(stack, 5)[0]}T11:00")
         assert (await client.post(f"/research/{made['ours']}/visit", data=visit)).status == 200
         session = await stack.row("study_sessions", title="走访西于庄养老服务站")
@@ -120,7 +120,7 @@ async def test_staff_open_decide_mark_a_step_deliver_the_paper_and_export(stack)
         assert "/bind " in keyed and await stack.count("targets", name=f"research:{made['ours']}") == 1
         assert (await client.post(f"/research/{made['theirs']}/room", data={"csrf": csrf})).status == 404
         empty = await client.post(f"/research/{made['ours']}/paper", data={"csrf": csrf, "summary": "摘要"})
-        assert empty.status == 400 and "choose the paper's file" in await text(empty)
+        assert empty.status == 400 and refused_zh("choose the paper's file") in await text(empty)
         form = FormData()
         form.add_field("csrf", csrf)
         form.add_field("summary", "三条建议。")

@@ -7,18 +7,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.console.web import CONFIG, now, read, session_of
-from handlers.core.context import Ctx
+from bot.console.web import read, refusal_text, session_of
 from handlers.core.errors import AdminError
 from handlers.core.i18n import N_, translator
 from handlers.core.roles import COMMITTEE
-from handlers.features import REGISTRY
 
 WHOLE_NUMBER = N_("Enter a whole number.")
-
-
-def ctx_of(conn, request: web.Request) -> Ctx:
-    return Ctx.offline(conn, now(request), request.app[CONFIG], REGISTRY)
 
 
 def said(request: web.Request, msgid: str) -> str:
@@ -64,7 +58,8 @@ def audience_for(request: web.Request, typed: str) -> str:
         return typed or "all"
     typed = typed or f"committee:{within}"
     if typed != f"committee:{within}" and not typed.startswith("list:"):
-        raise AdminError(f"the audience of a committee's staff is committee:{within} or a list of members")
+        raise AdminError("the audience of a committee's staff is committee:{committee} or a list of members",
+                         committee=within)
     return typed
 
 
@@ -77,7 +72,11 @@ def number(text: str) -> int | None:
     return int(text)
 
 
-def field_of(message: str, words: tuple, fields) -> str:
-    """The field a refusal is about: the first of ``words`` ((field, (word, …)), …) its message names."""
-    lowered = message.lower()
-    return next((name for name, names in words if name in fields and any(w in lowered for w in names)), fields[0])
+def refusal_beside(request, exc: AdminError, words: tuple, fields) -> dict:
+    """A refusal as a form's ``errors``, in the reader's language, beside the field it is about: the
+    one it names (``exc.field``), else the first of ``words`` ((field, (word, …)), …) its English
+    text names, else the form's first."""
+    lowered = str(exc).lower()
+    field = exc.field if exc.field in fields else next(
+        (name for name, names in words if name in fields and any(w in lowered for w in names)), fields[0])
+    return {field: refusal_text(request, exc)}

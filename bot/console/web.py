@@ -151,12 +151,12 @@ def id_in_path(request: web.Request, name: str) -> int:
     return int(raw)
 
 
-def number_in(text: str, what: str, *, digits: int = 6, signed: bool = False) -> int:
+def number_in(text: str, *, digits: int = 6, signed: bool = False) -> int:
     """A whole number typed in a form (at most ``digits`` digits: a column's integer holds it), or
-    a refusal (AdminError) naming ``what``."""
+    a refusal (AdminError), shown beside the field."""
     unsigned = text[1:] if signed and text[:1] in ("+", "-") else text
     if not unsigned.isdigit() or len(unsigned) > digits:
-        raise AdminError(f"{what} is a whole number of at most {digits} digits, not {text!r}")
+        raise AdminError("a whole number of at most {digits} digits, not {text!r}", digits=digits, text=text)
     return int(text)
 
 
@@ -183,7 +183,7 @@ async def attempt(request: web.Request, work, again) -> web.StreamResponse:
         async with write(request) as conn:
             target = await work(conn, form, session_of(request))
     except AdminError as exc:
-        return await again(str(exc), form)
+        return await again(refusal_text(request, exc), form)
     raise see_other(target)
 
 
@@ -195,7 +195,7 @@ async def room_key(request: web.Request, make) -> tuple[str | None, dict]:
         async with write(request) as conn:
             return await make(conn, request.app[CONFIG].bind_key_hours, session.actor), {}
     except AdminError as exc:
-        return None, {"room": str(exc)}
+        return None, {"room": refusal_text(request, exc)}
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

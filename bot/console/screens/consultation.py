@@ -13,8 +13,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.console.committees import audience_for, committee_of, ctx_of, field_of, ours, owned, path_id, said
-from bot.console.web import Screen, form_of, read, render, see_other, session_of, write
+from bot.console.committees import audience_for, committee_of, refusal_beside, ours, owned, path_id, said
+from bot.console.web import Screen, form_of, office_ctx, read, refusal_text, render, see_other, session_of, write
 from handlers.consultation.export import export
 from handlers.consultation.meetings import add_meeting, announce, set_venues, summary
 from handlers.consultation.statements import decide_request, decide_statement
@@ -54,13 +54,13 @@ async def add(request: web.Request) -> web.Response:
     session = session_of(request)
     try:
         async with write(request) as conn:
-            m = await add_meeting(ctx_of(conn, request), title=values["title"], theme=values["theme"],
+            m = await add_meeting(office_ctx(request, conn), title=values["title"], theme=values["theme"],
                                   committee=committee_of(request) or values["committee"], starts=_moment(values["starts"]),
                                   ends=_moment(values["ends"]), audience_spec=audience_for(request, values["audience"]),
                                   host=values["host"] or None, statements_by=_moment(values["statements_by"]) or None,
                                   actor=session.actor)
     except (AdminError, ValueError) as exc:
-        return await page(request, errors={field_of(str(exc), FIELD_WORDS, ADD_FIELDS): str(exc)}, values=values,
+        return await page(request, errors=refusal_beside(request, exc, FIELD_WORDS, ADD_FIELDS), values=values,
                           status=400)
     raise see_other(f"/consultation/{m.id}")
 
@@ -90,9 +90,9 @@ async def _change(request, work, field: str, values: dict | None = None) -> web.
     m = await _meeting(request)
     try:
         async with write(request) as conn:
-            await work(ctx_of(conn, request), m, session_of(request).actor)
+            await work(office_ctx(request, conn), m, session_of(request).actor)
     except AdminError as exc:
-        return await meeting_page(request, errors={field: str(exc)}, values=values, status=400)
+        return await meeting_page(request, errors={field: refusal_text(request, exc)}, values=values, status=400)
     raise see_other(f"/consultation/{m.id}#{field}")
 
 
@@ -137,7 +137,7 @@ async def download(request: web.Request) -> web.StreamResponse:
             "Choose the compilation of statements (DOCX) or the workbook (XLSX)."))}, status=400)
     with tempfile.TemporaryDirectory() as tmp:
         async with read(request) as conn:
-            path = await export(ctx_of(conn, request), m.id, Path(tmp) / f"consultation-{m.id}.{kind}",
+            path = await export(office_ctx(request, conn), m.id, Path(tmp) / f"consultation-{m.id}.{kind}",
                                 lang=session_of(request).member.language)
         body = path.read_bytes()
     return web.Response(body=body, content_type=EXPORTS[kind],

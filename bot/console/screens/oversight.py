@@ -14,9 +14,9 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
-from bot.console.committees import (WHOLE_NUMBER, audience_for, committee_of, ctx_of, field_of, number, ours,
+from bot.console.committees import (WHOLE_NUMBER, audience_for, committee_of, refusal_beside, number, ours,
                                     owned, said)
-from bot.console.web import Screen, form_of, read, render, see_other, session_of, write
+from bot.console.web import Screen, form_of, office_ctx, read, refusal_text, render, see_other, session_of, write
 from handlers.core.errors import AdminError
 from handlers.core.i18n import N_, translator
 from handlers.core.roles import CITY, COMMITTEE
@@ -65,12 +65,12 @@ async def open_(request: web.Request) -> web.Response:
     committee = committee_of(request) or values["committee"] or None
     try:
         async with write(request) as conn:
-            item = await open_item(ctx_of(conn, request), subject=values["subject"], department=values["department"],
+            item = await open_item(office_ctx(request, conn), subject=values["subject"], department=values["department"],
                                    promise=values["promise"], report=values["report"] or None, statement=statement,
                                    committee=committee, raised_by=[r for r in values["raised_by"].split(",") if r.strip()],
                                    due_days=due_days, actor=session.actor)
     except AdminError as exc:
-        return await page(request, errors={field_of(str(exc), FIELD_WORDS, OPEN_FIELDS): str(exc)}, values=values, status=400)
+        return await page(request, errors=refusal_beside(request, exc, FIELD_WORDS, OPEN_FIELDS), values=values, status=400)
     raise see_other(f"/oversight/{item.id}")
 
 
@@ -113,7 +113,7 @@ async def act(request: web.Request) -> web.Response:
         document = await _document(request, Path(tmp)) if action == "reply" else None
         try:
             async with write(request) as conn:
-                ctx = ctx_of(conn, request)
+                ctx = office_ctx(request, conn)
                 if action == "send":
                     await send_item(ctx, item.id, due_days=due_days, reason=values.get("reason", ""),
                                     actor=session.actor)
@@ -124,7 +124,7 @@ async def act(request: web.Request) -> web.Response:
                 else:
                     raise web.HTTPNotFound()
         except AdminError as exc:
-            return await item_page(request, errors={action: str(exc)}, values=values, status=400)
+            return await item_page(request, errors={action: refusal_text(request, exc)}, values=values, status=400)
     raise see_other(f"/oversight/{item.id}")
 
 
@@ -151,12 +151,12 @@ async def inspect(request: web.Request) -> web.Response:
         return await item_page(request, errors={"capacity": said(request, WHOLE_NUMBER)}, values=values, status=400)
     try:
         async with write(request) as conn:
-            await create_inspection(ctx_of(conn, request), [item.id], title=values["title"],
+            await create_inspection(office_ctx(request, conn), [item.id], title=values["title"],
                                     start=values["start"].replace("T", " "), end=values["end"].replace("T", " "),
                                     place=values["place"] or None, audience_spec=audience_for(request, values["audience"]),
                                     capacity=capacity, actor=session.actor)
     except (AdminError, ValueError) as exc:
-        return await item_page(request, errors={field_of(str(exc), FIELD_WORDS, INSPECT_FIELDS): str(exc)}, values=values,
+        return await item_page(request, errors=refusal_beside(request, exc, FIELD_WORDS, INSPECT_FIELDS), values=values,
                                status=400)
     raise see_other(f"/oversight/{item.id}#inspections")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.console.web import Screen, attempt, download, now, number_in, refuse, render, session_of, write
+from bot.console.web import Screen, attempt, download, now, number_in, refusal_text, refuse, render, session_of, write
 from handlers.console.dashboard import PeriodError, period
 from handlers.core.errors import AdminError
 from handlers.core.i18n import N_, translator
@@ -65,8 +65,8 @@ async def rule_set(request: web.Request) -> web.StreamResponse:
         if await store.rule(conn, key) is None:
             raise web.HTTPNotFound()  # a rule the table does not have: nothing to edit
         cap = form.get("cap", "")
-        await ledger.set_rule(conn, key, now(request), points=number_in(form.get("points", ""), "points", signed=True),
-                              cap_per_month=number_in(cap, "the cap", signed=True) if cap else None, actor=session.actor)
+        await ledger.set_rule(conn, key, now(request), points=number_in(form.get("points", ""), signed=True),
+                              cap_per_month=number_in(cap, signed=True) if cap else None, actor=session.actor)
         return "/points#rules"
 
     async def again(message, form):
@@ -91,7 +91,7 @@ async def _member(request, conn, ref: str):
     """The member named, if this console's scope reaches them (else the message for the field)."""
     member = await people.find(conn, ref) if ref else None
     if member is None:
-        raise AdminError(f"no member {ref!r}")
+        raise AdminError("no member {roster_ref!r}", roster_ref=ref)
     check_member_within(member, session_of(request).scope.district)
     return member
 
@@ -108,7 +108,7 @@ async def member_page(request: web.Request, *, errors: dict | None = None, statu
             entries = await store.of_member(conn, member.id, start=start, end=end)
             total = await store.total(conn, member.id, start, end)
     except AdminError as exc:
-        return await page(request, errors={"member": str(exc)}, status=400)
+        return await page(request, errors={"member": refusal_text(request, exc)}, status=400)
     lang = session.member.language
     return render(request, "points/member.html", status=status, member=member, year=year, total=total,
                   entries=[(e, entry_reason(e, rules, lang)) for e in entries], errors=errors or {})
@@ -119,7 +119,7 @@ async def correct(request: web.Request) -> web.StreamResponse:
 
     async def work(conn, form, session):
         member = await _member(request, conn, ref)
-        await ledger.correct(conn, member.roster_id, number_in(form.get("points", ""), "points", signed=True), form.get("reason", ""),
+        await ledger.correct(conn, member.roster_id, number_in(form.get("points", ""), signed=True), form.get("reason", ""),
                              now(request), actor=session.actor, within=session.scope.district)
         return f"/points/member?member={member.roster_id}"
 

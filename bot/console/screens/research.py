@@ -76,7 +76,7 @@ async def _proposal_in_scope(request, conn, proposal_id: int):
 
 async def open_(request: web.Request) -> web.StreamResponse:
     async def work(conn, form, session):
-        proposal_id = number_in(form["proposal"], "the proposal", digits=9) if form.get("proposal") else None
+        proposal_id = number_in(form["proposal"], digits=9) if form.get("proposal") else None
         committee = _committee(request, form.get("committee", ""))
         if proposal_id is not None:
             proposal = await _proposal_in_scope(request, conn, proposal_id)
@@ -87,7 +87,7 @@ async def open_(request: web.Request) -> web.StreamResponse:
             office_ctx(request, conn), title=form.get("title", ""), committee=committee, goal=form.get("goal", ""),
             questions=form.get("questions", "").splitlines(),
             steps=[form.get(step, "") for step in STEP_LABELS],
-            capacity=number_in(capacity, "the number of places") if capacity else None,
+            capacity=number_in(capacity) if capacity else None,
             proposal_id=proposal_id, opened_by=session.member.id, actor=session.actor)
         return f"/research/{project.id}"
 
@@ -105,7 +105,7 @@ async def proposal_act(request: web.Request) -> web.StreamResponse:
         await _proposal_in_scope(request, conn, proposal_id)
         ctx = office_ctx(request, conn)
         if action == "merge":
-            into = number_in(form.get("project", ""), "the project to merge it into", digits=9)
+            into = number_in(form.get("project", ""), digits=9)
             await _project(request, conn, into)
             await projects.merge_proposal(ctx, proposal_id, into, actor=session.actor)
         else:
@@ -162,7 +162,7 @@ async def visit(request: web.Request) -> web.StreamResponse:
         await projects.add_visit(office_ctx(request, conn), project_id, title=form.get("title", ""),
                                  start=form.get("start", ""), end=form.get("end", ""), place=form.get("place") or None,
                                  link=form.get("link") or None,
-                                 capacity=number_in(capacity, "the number of places") if capacity else None,
+                                 capacity=number_in(capacity) if capacity else None,
                                  actor=session.actor)
         return f"/research/{project_id}#visits"
 
