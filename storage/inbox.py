@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, and_, cast, delete, exists, func, select, update
+from sqlalchemy import String, and_, bindparam, cast, delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.db import Database, insert_ignoring_duplicates
@@ -60,22 +60,25 @@ async def take_turn(conn: AsyncConnection, update_id: int) -> bool:
     return not (await conn.execute(select(waiting))).scalar()
 
 
+def _next_batch_query():
+    """Built once: the statement's construction and cache key cost more than running it."""
+    waiting = select(inbox.c.update_id, inbox.c.payload, inbox.c.attempts, inbox.c.received_at,
+                     func.row_number().over(partition_by=_sender(inbox), order_by=inbox.c.update_id).label("round")) \
+        .where(inbox.c.status == "new").subquery()
+    return (select(waiting.c.update_id, waiting.c.payload, waiting.c.attempts, waiting.c.received_at)
+            .order_by(waiting.c["round"], waiting.c.update_id).limit(bindparam("limit")))
+
+
+NEXT_BATCH = _next_batch_query()
+
+
 async def next_batch(conn: AsyncConnection, limit: int = 50) -> list:
     """The next updates to handle, fair across senders: everybody's oldest waiting update first,
     then everybody's second, and so on, in update_id order within each round. One sender's
     flood of thousands therefore never holds back another person's update by more than a round,
     and each sender's own updates keep their order (a conversation's steps, a retried update
     before the ones after it). An update with no sender is a sender of its own."""
-    payload = inbox.c.payload
-    sender = func.coalesce(*(payload[path].as_string() for path in SENDER_PATHS),
-                           cast(inbox.c.update_id, String))
-    waiting = select(inbox.c.update_id, inbox.c.payload, inbox.c.attempts, inbox.c.received_at,
-                     func.row_number().over(partition_by=sender, order_by=inbox.c.update_id).label("round")) \
-        .where(inbox.c.status == "new").subquery()
-    rows = await conn.execute(
-        select(waiting.c.update_id, waiting.c.payload, waiting.c.attempts, waiting.c.received_at)
-        .order_by(waiting.c["round"], waiting.c.update_id).limit(limit))
-    return list(rows)
+    return list(await conn.execute(NEXT_BATCH, {"limit": limit}))
 
 
 async def claim(conn: AsyncConnection, update_id: int, now: datetime) -> bool:
