@@ -23,17 +23,10 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from storage import migrate
-from storage.dialect import dialect_insert
 
 DURABLE = "linkage_durable"  # execution option read by the SQLite begin hook
 SYNCHRONOUS = "linkage_synchronous"  # the SQLite connection's synchronous level, in its info
 SCHEMA_LOCK = 0x4C4B5343  # the advisory lock key held while the schema is made or upgraded ("LKSC")
-
-
-def insert_ignoring_duplicates(conn: AsyncConnection, table):
-    """INSERT that silently skips rows whose unique key already exists (one statement, where a
-    look-up first would be two)."""
-    return dialect_insert(conn, table).on_conflict_do_nothing()
 
 
 def database_url(value: str) -> str:

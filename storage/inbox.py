@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import String, and_, bindparam, cast, delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.db import Database, insert_ignoring_duplicates
+from storage.db import Database
+from storage.dialect import insert_ignoring_duplicates
 from storage.schema import inbox
 
 MAX_ATTEMPTS = 3

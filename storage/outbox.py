@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.db import insert_ignoring_duplicates
+from storage.dialect import insert_ignoring_duplicates
 from storage.schema import outbox
 
 INTERACTIVE, BULK = 0, 1
