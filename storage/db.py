@@ -48,7 +48,10 @@ class Database:
         # a failed statement's parameters are report texts and names: never in an error message or log
         kwargs: dict = {"echo": echo, "hide_parameters": True}
         if self.is_sqlite:
-            kwargs["connect_args"] = {"timeout": 30}
+            # Every use of a connection ends its transaction (commit, or the rollback of
+            # Connection.close): the pool's own rollback at check-in would be one more trip to
+            # aiosqlite's thread for every transaction, doing nothing.
+            kwargs.update(connect_args={"timeout": 30}, pool_reset_on_return=None)
         else:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)

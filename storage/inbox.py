@@ -19,15 +19,13 @@ async def store(db: Database, updates: list[dict], now: datetime) -> int:
     The commit is durable (survives a power cut): Telegram is told next that they arrived."""
     if not updates:
         return 0
-    ids = [u["update_id"] for u in updates]
     async with db.transaction(durable=True) as conn:
-        seen = set((await conn.execute(select(inbox.c.update_id).where(inbox.c.update_id.in_(ids)))).scalars())
-        await conn.execute(
-            insert_ignoring_duplicates(conn, inbox),
+        stored = await conn.execute(
+            insert_ignoring_duplicates(conn, inbox).returning(inbox.c.update_id),  # the new ones only
             [{"update_id": u["update_id"], "payload": u, "received_at": now, "status": "new",
               "attempts": 0} for u in updates],
         )
-        return len(set(ids) - seen)
+        return len(stored.all())
 
 
 # Who sent an update, read inside the database: as text, since a malformed payload's "id" may be
