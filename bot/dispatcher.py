@@ -25,6 +25,8 @@ from storage.db import Database
 
 log = logging.getLogger("linkage.dispatcher")
 
+BATCH = 50  # updates read from the inbox at a time
+
 
 class Dispatcher:
     def __init__(self, db: Database, api: BotApi, clock: Clock, config: HandlerConfig,
@@ -41,13 +43,17 @@ class Dispatcher:
     async def run(self, stop: asyncio.Event, on_progress: Callable[[], None] = lambda: None) -> None:
         while not stop.is_set():
             self.wake.clear()
-            handled_before, passed_before = self.handled, self.passed
+            handled_before, passed_before, failed_before = self.handled, self.passed, self.failed
             batch = await self.drain(stop)
             on_progress()
-            passed_only = self.passed > passed_before and self.handled == handled_before
-            if not batch or passed_only:
+            passed = self.passed > passed_before
+            passed_only = passed and self.handled == handled_before
+            # a batch shorter than a full one left nothing behind: what arrived since woke us (the
+            # inbox is not read again for nothing); a failed attempt comes round again at once
+            done = batch < BATCH and not passed and self.failed == failed_before
+            if done or passed_only:
                 # all passed over (another worker has their senders): look again soon; else when woken
-                timeout = 0.05 if batch else 1.0
+                timeout = 0.05 if passed_only else 1.0
                 waiter = asyncio.ensure_future(self.wake.wait())
                 stopper = asyncio.ensure_future(stop.wait())
                 await asyncio.wait({waiter, stopper}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
@@ -57,7 +63,7 @@ class Dispatcher:
     async def drain(self, stop: asyncio.Event | None = None) -> int:
         """Handle what is in the inbox now; returns how many updates were handled."""
         async with self.db.read() as conn:
-            batch = await inbox.next_batch(conn)
+            batch = await inbox.next_batch(conn, BATCH)
         for row in batch:
             if stop is not None and stop.is_set():
                 break  # what is left stays in the inbox for the next start
@@ -94,7 +100,8 @@ class Dispatcher:
         self.handled += 1
         if self.on_handled is not None:
             self.on_handled(time.perf_counter() - started)
-        self.on_sent.set()
+        if ctx.sent:
+            self.on_sent.set()
         if ctx.timers_added and self.on_timers is not None:
             await self.on_timers()
         log.info("update handled", extra={"update_id": update_id, "kind": event.kind,

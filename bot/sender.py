@@ -177,8 +177,9 @@ class Sender:
         self._paused_until = 0.0
         self._in_flight: dict[int, asyncio.Task] = {}
         self._busy_chats: set[int] = set()
-        self._delivered: list[tuple[int, int | None]] = []  # written in batches: fewer transactions
-        self._recording = asyncio.Lock()
+        # answered rows not yet marked sent: the next look at the outbox marks them in its own
+        # transaction (one per batch, not one per message); until then they stay 'sending'
+        self._delivered: list[tuple[int, int | None]] = []
 
     async def recover(self) -> int:
         """At start (or on taking the lead): count in Telegram's windows what the last sender sent
@@ -207,6 +208,7 @@ class Sender:
                         waiter.cancel()
         if self._in_flight:  # finish the work in hand, start nothing new
             await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+        await self._record_delivered()
 
     async def drain(self, timeout: float = 60) -> bool:
         """Send until the outbox has nothing due (tests and the demo); True if it emptied."""
@@ -231,15 +233,17 @@ class Sender:
         nothing on SQLite, whose writer is alone anyway), marked 'sending', committed; a second
         sender (a leader that lost its lock and does not know it yet) passes over them."""
         now = time.monotonic()
-        if now < self._paused_until:
-            return self._paused_until - now
         free = self.concurrency - len(self._in_flight)
-        if free <= 0:
-            return 1.0
+        if now < self._paused_until or free <= 0:
+            await self._record_delivered()
+            return self._paused_until - now if now < self._paused_until else 1.0
         next_look = 1.0
         starting: list[tuple] = []
+        delivered, self._delivered = self._delivered, []
         try:
             async with self.db.transaction() as conn:
+                if delivered:  # first: a chat's next row is due only once its previous one is marked
+                    await outbox.mark_sent(conn, delivered, self.clock.now())
                 rows = await outbox.due(conn, self.clock.now(), limit=max(200, free * 20), claim=True)  # one per chat
                 refs = _refs([r.params for r in rows], set())
                 ref_rows = await outbox.message_ids_for(conn, refs) if refs else {}
@@ -270,6 +274,7 @@ class Sender:
                 if starting:
                     await outbox.mark_sending(conn, [row.id for row, _, _ in starting])
         except BaseException:  # nothing starts: the slots taken count as sent now, and free their chats
+            self._delivered = delivered + self._delivered  # still to be marked
             for _, _, slot in starting:
                 if slot is not None:
                     slot.done = time.monotonic()
@@ -321,7 +326,6 @@ class Sender:
             await self._failed(row, ApiError("network", repr(exc)))
         else:
             self._delivered.append((row.id, result.get("message_id") if isinstance(result, dict) else None))
-            await self._record_delivered()
             self.stats.sent += 1
             log.info("sent", extra={"outbox_id": row.id, "method": row.method, "chat_id": row.chat_id})
         finally:
@@ -330,12 +334,16 @@ class Sender:
             self.wake.set()
 
     async def _record_delivered(self) -> None:
-        """Mark delivered rows sent; sends that finish together share one transaction."""
-        async with self._recording:
-            batch, self._delivered = self._delivered, []
-            if batch:
+        """Mark the answered rows sent in a transaction of their own (when no look at the outbox
+        is about to: paused, every send slot busy, stopping)."""
+        batch, self._delivered = self._delivered, []
+        if batch:
+            try:
                 async with self.db.transaction() as conn:
                     await outbox.mark_sent(conn, batch, self.clock.now())
+            except BaseException:
+                self._delivered = batch + self._delivered
+                raise
 
     async def _failed(self, row, exc: ApiError) -> None:
         now = self.clock.now()

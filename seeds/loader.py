@@ -29,6 +29,7 @@ from handlers.core.audience import parse as parse_audience
 from handlers.core.errors import AdminError
 from handlers.office.roster import import_roster, read_roster_file
 from handlers.office.rules import add_rule
+from storage import cache as reference_cache
 from storage import channels as channel_store
 from storage import calendar as calendar_store
 from storage import departments as department_store
@@ -216,6 +217,7 @@ async def load_seeds(db, now, *, roster: bool = True, seed_dir: Path | str | Non
 
     counts: dict[str, int] = {}
     async with db.transaction() as conn:
+        await reference_cache.changed(conn)  # every process reads the reference rows afresh after this
         for name, table in (("districts", districts), ("streets", streets), ("sectors", sectors),
                             ("committees", committees), ("domains", domains), ("topics", topics), ("tags", tags)):
             counts[name] = await _upsert_by_code(conn, table, reference[name])

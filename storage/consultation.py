@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.db import insert_ignoring_duplicates
+from storage.dialect import insert_ignoring_duplicates
 from storage.schema import (
     committees,
     consultation_checkins,

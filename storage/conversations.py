@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.dialect import dialect_insert
 from storage.schema import conversations
 
 
@@ -25,9 +26,9 @@ async def load(conn: AsyncConnection, user_id: int) -> Conversation | None:
 
 
 async def save(conn: AsyncConnection, conv: Conversation, now: datetime) -> None:
-    await conn.execute(delete(conversations).where(conversations.c.user_id == conv.user_id))
-    await conn.execute(conversations.insert().values(
-        user_id=conv.user_id, flow=conv.flow, step=conv.step, data=conv.data, updated_at=now))
+    values = {"flow": conv.flow, "step": conv.step, "data": conv.data, "updated_at": now}
+    await conn.execute(dialect_insert(conn, conversations).values(user_id=conv.user_id, **values)
+                       .on_conflict_do_update(index_elements=[conversations.c.user_id], set_=values))
 
 
 async def clear(conn: AsyncConnection, user_id: int) -> None:

@@ -20,20 +20,13 @@ from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
 from sqlalchemy import event, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from storage import migrate
 
 DURABLE = "linkage_durable"  # execution option read by the SQLite begin hook
+SYNCHRONOUS = "linkage_synchronous"  # the SQLite connection's synchronous level, in its info
 SCHEMA_LOCK = 0x4C4B5343  # the advisory lock key held while the schema is made or upgraded ("LKSC")
-
-
-def insert_ignoring_duplicates(conn: AsyncConnection, table):
-    """INSERT that silently skips rows whose unique key already exists (one statement, where a
-    look-up first would be two)."""
-    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
-    return dialect.insert(table).on_conflict_do_nothing()
 
 
 def database_url(value: str) -> str:
@@ -55,7 +48,10 @@ class Database:
         # a failed statement's parameters are report texts and names: never in an error message or log
         kwargs: dict = {"echo": echo, "hide_parameters": True}
         if self.is_sqlite:
-            kwargs["connect_args"] = {"timeout": 30}
+            # Every use of a connection ends its transaction (commit, or the rollback of
+            # Connection.close): the pool's own rollback at check-in would be one more trip to
+            # aiosqlite's thread for every transaction, doing nothing.
+            kwargs.update(connect_args={"timeout": 30}, pool_reset_on_return=None)
         else:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
@@ -77,9 +73,12 @@ class Database:
 
         @event.listens_for(sync_engine, "begin")
         def _on_begin(conn):
-            # SQLite refuses to change the safety level inside a transaction: set it just before.
-            durable = conn.get_execution_options().get(DURABLE, False)
-            conn.exec_driver_sql(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+            # SQLite refuses to change the safety level inside a transaction: set it just before,
+            # and only when it changes (the connection remembers it: one statement less per transaction).
+            level = "FULL" if conn.get_execution_options().get(DURABLE, False) else "NORMAL"
+            if conn.connection.info.get(SYNCHRONOUS) != level:
+                conn.exec_driver_sql(f"PRAGMA synchronous={level}")
+                conn.connection.info[SYNCHRONOUS] = level
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     async def ensure_schema(self) -> None:

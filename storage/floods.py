@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import Column, Integer, String, Table, case, delete
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.dialect import dialect_insert
 from storage.schema import UTCDateTime, metadata
 
 flood_counters = Table(
@@ -24,8 +24,7 @@ flood_counters = Table(
 async def hit(conn: AsyncConnection, key: str, now: datetime, window: timedelta) -> int:
     """Count one hit on ``key``; returns the hits of the current window, this one included. A
     window opens with the first hit after the previous one has ended."""
-    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
-    insert = dialect.insert(flood_counters).values(key=key, window_start=now, hits=1)
+    insert = dialect_insert(conn, flood_counters).values(key=key, window_start=now, hits=1)
     ended = flood_counters.c.window_start <= now - window
     upsert = insert.on_conflict_do_update(index_elements=[flood_counters.c.key], set_={
         "hits": case((ended, 1), else_=flood_counters.c.hits + 1),

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, and_, cast, delete, exists, func, select, update
+from sqlalchemy import String, and_, bindparam, cast, delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.db import Database, insert_ignoring_duplicates
+from storage.db import Database
+from storage.dialect import insert_ignoring_duplicates
 from storage.schema import inbox
 
 MAX_ATTEMPTS = 3
@@ -18,15 +19,13 @@ async def store(db: Database, updates: list[dict], now: datetime) -> int:
     The commit is durable (survives a power cut): Telegram is told next that they arrived."""
     if not updates:
         return 0
-    ids = [u["update_id"] for u in updates]
     async with db.transaction(durable=True) as conn:
-        seen = set((await conn.execute(select(inbox.c.update_id).where(inbox.c.update_id.in_(ids)))).scalars())
-        await conn.execute(
-            insert_ignoring_duplicates(conn, inbox),
+        stored = await conn.execute(
+            insert_ignoring_duplicates(conn, inbox).returning(inbox.c.update_id),  # the new ones only
             [{"update_id": u["update_id"], "payload": u, "received_at": now, "status": "new",
               "attempts": 0} for u in updates],
         )
-        return len(set(ids) - seen)
+        return len(stored.all())
 
 
 # Who sent an update, read inside the database: as text, since a malformed payload's "id" may be
@@ -60,22 +59,25 @@ async def take_turn(conn: AsyncConnection, update_id: int) -> bool:
     return not (await conn.execute(select(waiting))).scalar()
 
 
+def _next_batch_query():
+    """Built once: the statement's construction and cache key cost more than running it."""
+    waiting = select(inbox.c.update_id, inbox.c.payload, inbox.c.attempts, inbox.c.received_at,
+                     func.row_number().over(partition_by=_sender(inbox), order_by=inbox.c.update_id).label("round")) \
+        .where(inbox.c.status == "new").subquery()
+    return (select(waiting.c.update_id, waiting.c.payload, waiting.c.attempts, waiting.c.received_at)
+            .order_by(waiting.c["round"], waiting.c.update_id).limit(bindparam("limit")))
+
+
+NEXT_BATCH = _next_batch_query()
+
+
 async def next_batch(conn: AsyncConnection, limit: int = 50) -> list:
     """The next updates to handle, fair across senders: everybody's oldest waiting update first,
     then everybody's second, and so on, in update_id order within each round. One sender's
     flood of thousands therefore never holds back another person's update by more than a round,
     and each sender's own updates keep their order (a conversation's steps, a retried update
     before the ones after it). An update with no sender is a sender of its own."""
-    payload = inbox.c.payload
-    sender = func.coalesce(*(payload[path].as_string() for path in SENDER_PATHS),
-                           cast(inbox.c.update_id, String))
-    waiting = select(inbox.c.update_id, inbox.c.payload, inbox.c.attempts, inbox.c.received_at,
-                     func.row_number().over(partition_by=sender, order_by=inbox.c.update_id).label("round")) \
-        .where(inbox.c.status == "new").subquery()
-    rows = await conn.execute(
-        select(waiting.c.update_id, waiting.c.payload, waiting.c.attempts, waiting.c.received_at)
-        .order_by(waiting.c["round"], waiting.c.update_id).limit(limit))
-    return list(rows)
+    return list(await conn.execute(NEXT_BATCH, {"limit": limit}))
 
 
 async def claim(conn: AsyncConnection, update_id: int, now: datetime) -> bool:

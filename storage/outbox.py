@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.db import insert_ignoring_duplicates
+from storage.dialect import insert_ignoring_duplicates
 from storage.schema import outbox
 
 INTERACTIVE, BULK = 0, 1
@@ -31,6 +31,22 @@ async def enqueue(conn: AsyncConnection, *, method: str, params: dict, now: date
         "created_at": now})
 
 
+def _due_query(claim: bool):
+    """Built once per kind (see ``due``): constructing it and its cache key cost more than running it."""
+    now = bindparam("now", type_=outbox.c.not_before.type)
+    heads = (select(func.min(outbox.c.id))
+             .where(outbox.c.status.in_(("pending", "sending")), outbox.c.chat_id.is_not(None),
+                    or_(outbox.c.not_before <= now, outbox.c.error.is_not(None), outbox.c.status == "sending"))
+             .group_by(outbox.c.chat_id))
+    query = (select(outbox).where(outbox.c.status == "pending", outbox.c.not_before <= now,
+                                  or_(outbox.c.chat_id.is_(None), outbox.c.id.in_(heads)))
+             .order_by(outbox.c.priority, outbox.c.id).limit(bindparam("limit")))
+    return query.with_for_update(skip_locked=True, of=outbox) if claim else query
+
+
+DUE = {claim: _due_query(claim) for claim in (False, True)}
+
+
 async def due(conn: AsyncConnection, now: datetime, limit: int, *, claim: bool = False) -> list:
     """The rows that may go now, interactive before bulk, oldest first: of each chat only its
     earliest unfinished row (and none while that one is being sent or waits for a retry), so a
@@ -41,16 +57,7 @@ async def due(conn: AsyncConnection, now: datetime, limit: int, *, claim: bool =
 
     ``claim``: lock the rows for this transaction, passing over rows another transaction holds
     (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite has no row locks and one writer at a time)."""
-    heads = (select(func.min(outbox.c.id))
-             .where(outbox.c.status.in_(("pending", "sending")), outbox.c.chat_id.is_not(None),
-                    or_(outbox.c.not_before <= now, outbox.c.error.is_not(None), outbox.c.status == "sending"))
-             .group_by(outbox.c.chat_id))
-    query = (select(outbox).where(outbox.c.status == "pending", outbox.c.not_before <= now,
-                                  or_(outbox.c.chat_id.is_(None), outbox.c.id.in_(heads)))
-             .order_by(outbox.c.priority, outbox.c.id).limit(limit))
-    if claim:
-        query = query.with_for_update(skip_locked=True, of=outbox)
-    return list(await conn.execute(query))
+    return list(await conn.execute(DUE[claim], {"now": now, "limit": limit}))
 
 
 async def message_ids_for(conn: AsyncConnection, keys: set[str]) -> dict[str, tuple[str, int | None]]:

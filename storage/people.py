@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.db import insert_ignoring_duplicates
+from storage.dialect import insert_ignoring_duplicates
 from storage.schema import districts, invites, member_aliases, members, streets, target_liaisons
 
 ALIAS_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud on the phone

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage import cache
 from storage.schema import (bind_keys, members, routing_rules, rule_targets, target_liaisons,
                             targets)
 
@@ -19,30 +20,36 @@ def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+async def _all(conn: AsyncConnection) -> tuple:
+    """Every target in id order, from the per-process cache (storage/cache.py): every change of
+    targets and rules below goes with ``cache.changed``."""
+    async def load(conn: AsyncConnection) -> tuple:
+        return tuple(await conn.execute(select(targets).order_by(targets.c.id)))
+    return await cache.cached(conn, "targets", load)
+
+
 async def by_id(conn: AsyncConnection, target_id: int):
-    return (await conn.execute(select(targets).where(targets.c.id == target_id))).first()
+    return next((t for t in await _all(conn) if t.id == target_id), None)
 
 
 async def by_name(conn: AsyncConnection, name: str):
-    return (await conn.execute(select(targets).where(targets.c.name == name))).first()
+    return next((t for t in await _all(conn) if t.name == name), None)
 
 
 async def names(conn: AsyncConnection) -> list:
-    """Every target's id, name and chat (None while unbound)."""
-    return list(await conn.execute(select(targets.c.id, targets.c.name, targets.c.chat_id)))
+    """Every target (its id, name and chat: None while unbound)."""
+    return list(await _all(conn))
 
 
 async def listed(conn: AsyncConnection, *, district: str | None = None) -> list:
     """Every target (of a district), by kind and name."""
-    query = select(targets)
-    if district is not None:
-        query = query.where(targets.c.district_code == district)
-    return list(await conn.execute(query.order_by(targets.c.kind, targets.c.name)))
+    return sorted((t for t in await _all(conn) if district is None or t.district_code == district),
+                  key=lambda t: (t.kind, t.name))
 
 
 async def by_chat(conn: AsyncConnection, chat_id: int, thread_id: int | None):
     """The target bound to this chat (and forum topic); a topic falls back to the whole group."""
-    rows = (await conn.execute(select(targets).where(targets.c.chat_id == chat_id))).all()
+    rows = await in_chat(conn, chat_id)
     exact = [r for r in rows if r.thread_id == thread_id]
     if exact:
         return exact[0]
@@ -50,35 +57,28 @@ async def by_chat(conn: AsyncConnection, chat_id: int, thread_id: int | None):
 
 
 async def in_chat(conn: AsyncConnection, chat_id: int) -> list:
-    return list(await conn.execute(select(targets).where(targets.c.chat_id == chat_id)))
+    return [t for t in await _all(conn) if t.chat_id == chat_id]
 
 
 async def office(conn: AsyncConnection):
-    return (await conn.execute(select(targets).where(targets.c.kind == "office")
-                               .order_by(targets.c.id))).first()
+    return next((t for t in await _all(conn) if t.kind == "office"), None)
 
 
 async def of_kind(conn: AsyncConnection, kind: str, *, topic: str | None = None,
                   district: str | None = None, level: str | None = None) -> list:
-    query = select(targets).where(targets.c.kind == kind)
-    if topic:
-        query = query.where(targets.c.topic_code == topic)
-    if district:
-        query = query.where(targets.c.district_code == district)
-    if level:
-        query = query.where(targets.c.level == level)
-    return list(await conn.execute(query.order_by(targets.c.id)))
+    return [t for t in await _all(conn) if t.kind == kind and (not topic or t.topic_code == topic)
+            and (not district or t.district_code == district) and (not level or t.level == level)]
 
 
 async def bound_peers(conn: AsyncConnection, level: str, exclude_id: int) -> list:
     """Bound targets of one level: where an item may be forwarded."""
-    return list(await conn.execute(
-        select(targets).where(targets.c.level == level, targets.c.chat_id.is_not(None),
-                              targets.c.id != exclude_id).order_by(targets.c.kind, targets.c.id)))
+    return sorted((t for t in await _all(conn) if t.level == level and t.chat_id is not None and t.id != exclude_id),
+                  key=lambda t: (t.kind, t.id))
 
 
 async def upsert(conn: AsyncConnection, **values) -> int:
     existing = await by_name(conn, values["name"])
+    await cache.changed(conn)
     if existing:
         await conn.execute(update(targets).where(targets.c.id == existing.id).values(
             **{k: v for k, v in values.items() if k not in ("chat_id", "thread_id", "bound_at")}))
@@ -107,6 +107,7 @@ async def bind(conn: AsyncConnection, key: str, chat_id: int, thread_id: int | N
         .values(used_at=now).returning(bind_keys.c.target_id))).scalar()
     if target_id is None:
         return None
+    await cache.changed(conn)
     # A chat (or topic) serves one target: an older binding of the same place is released.
     await conn.execute(update(targets).where(targets.c.chat_id == chat_id,
                                              _same_thread(thread_id), targets.c.id != target_id)
@@ -146,6 +147,7 @@ def _same_thread(thread_id: int | None):
 async def unbind_chat(conn: AsyncConnection, chat_id: int) -> list:
     """The bot left or was removed from a chat: its targets stop receiving items."""
     lost = await in_chat(conn, chat_id)
+    await cache.changed(conn)
     await conn.execute(update(targets).where(targets.c.chat_id == chat_id)
                        .values(chat_id=None, thread_id=None, bound_at=None))
     return lost
@@ -214,17 +216,23 @@ class Rule:
 
 
 async def rules(conn: AsyncConnection) -> list[Rule]:
+    """The routing rules in order, from the per-process cache (storage/cache.py)."""
+    return list(await cache.cached(conn, "rules", _load_rules))
+
+
+async def _load_rules(conn: AsyncConnection) -> tuple[Rule, ...]:
     links: dict[int, list[int]] = {}
     for rule_id, target_id in await conn.execute(select(rule_targets.c.rule_id, rule_targets.c.target_id)
                                                  .order_by(rule_targets.c.target_id)):
         links.setdefault(rule_id, []).append(target_id)
     rows = await conn.execute(select(routing_rules).order_by(routing_rules.c.position, routing_rules.c.id))
-    return [Rule(r.id, r.position, r.area, r.topic_code, r.district_code, r.street_code, r.sector_code,
-                 r.tag_code, r.stop, r.watch, r.note, links.get(r.id, [])) for r in rows]
+    return tuple(Rule(r.id, r.position, r.area, r.topic_code, r.district_code, r.street_code, r.sector_code,
+                      r.tag_code, r.stop, r.watch, r.note, links.get(r.id, [])) for r in rows)
 
 
 async def add_rule(conn: AsyncConnection, target_ids: list[int], *, position: int | None = None,
                    **fields) -> int:
+    await cache.changed(conn)
     if position is None:
         position = ((await conn.execute(select(func.max(routing_rules.c.position)))).scalar_one() or 0) + 10
     rule_id = (await conn.execute(routing_rules.insert().values(position=position, **fields))).inserted_primary_key[0]
@@ -234,12 +242,14 @@ async def add_rule(conn: AsyncConnection, target_ids: list[int], *, position: in
 
 
 async def set_watch(conn: AsyncConnection, rule_id: int, watch: bool) -> None:
+    await cache.changed(conn)
     await conn.execute(update(routing_rules).where(routing_rules.c.id == rule_id).values(watch=watch))
 
 
 async def change_rule(conn: AsyncConnection, rule_id: int, target_ids: list[int] | None = None,
                       **fields) -> None:
     """Change a rule's conditions, flags or note, and (when given) replace its targets."""
+    await cache.changed(conn)
     if fields:
         await conn.execute(update(routing_rules).where(routing_rules.c.id == rule_id).values(**fields))
     if target_ids is not None:
@@ -250,11 +260,13 @@ async def change_rule(conn: AsyncConnection, rule_id: int, target_ids: list[int]
 
 async def set_positions(conn: AsyncConnection, positions: dict[int, int]) -> None:
     """Renumber rules: rule id -> position."""
+    await cache.changed(conn)
     for rule_id, position in positions.items():
         await conn.execute(update(routing_rules).where(routing_rules.c.id == rule_id).values(position=position))
 
 
 async def delete_rule(conn: AsyncConnection, rule_id: int) -> bool:
+    await cache.changed(conn)
     await conn.execute(delete(rule_targets).where(rule_targets.c.rule_id == rule_id))
     result = await conn.execute(delete(routing_rules).where(routing_rules.c.id == rule_id))
     return bool(result.rowcount)

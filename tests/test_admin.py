@@ -23,6 +23,7 @@ from handlers.office.roster import ROSTER_COLUMNS, import_roster, read_roster_fi
 from handlers.office.rules import add_rule, delete_rule, list_rules, route_test, set_watch
 from handlers.core.errors import AdminError
 from seeds.loader import SEED_DIR, load_seeds, reference_rows
+from storage import cache
 from storage import reference
 from storage import targets as target_store
 from storage.db import Database
@@ -74,8 +75,9 @@ async def count(db, table, *where) -> int:
 
 
 async def bind(db, *names: str) -> None:
-    """Bind targets directly, as `/bind KEY` in a group would."""
+    """Bind targets directly, as `/bind KEY` in a group would (telling the reference cache so)."""
     async with db.transaction() as conn:
+        await cache.changed(conn)
         for offset, name in enumerate(names):
             result = await conn.execute(update(targets).where(targets.c.name == name)
                                         .values(chat_id=-1001000000000 - offset, bound_at=NOW))

@@ -23,6 +23,7 @@ from handlers.core.i18n import translator
 from handlers.reports import transitions
 from handlers.reports.transitions import route_item
 from seeds.loader import load_seeds, read_yaml
+from storage import cache
 from storage import calendar as calendar_store
 from storage import items as item_store
 from storage import people
@@ -197,6 +198,7 @@ async def test_deadline_timers_fire_once_across_a_restart_and_follow_calendar_ed
             await conn.execute(update(members).where(members.c.roster_id == roster_id)
                                .values(telegram_user_id=user_id))
         await conn.execute(update(targets).where(targets.c.name == "topic:smart_parking").values(chat_id=-777))
+        await cache.changed(conn)  # as /bind would
         author = await people.by_roster_id(conn, "C001")
         code = await item_store.next_code(conn, monday.year)
         item_id = await item_store.create(

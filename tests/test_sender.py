@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bot.adapters import make_api
 from bot.clock import Clock
@@ -165,6 +165,33 @@ async def test_a_new_leaders_sender_counts_what_the_last_one_sent_this_second(tm
         await api.close()
         await db.close()
         await server.stop()
+
+
+async def test_answered_rows_are_marked_sent_together_by_the_next_look(rig):
+    """One transaction per sent batch: the rows answered since the last look are marked sent by
+    the next look, in its own transaction; until then they stay 'sending' (a crash would send them
+    again) and their chat's next row waits."""
+    server, sb, db, clock, sender = rig
+    users = [await sb.user(f"B{i}") for i in range(5)]
+    for user in users:
+        await sb.send(user, "/start")
+        await _queue(db, clock, user.id, ["first", "second"])
+    await sender.step()  # claims each chat's first row
+    await asyncio.gather(*sender._in_flight.values())  # every one answered
+    assert [status for _, status, _ in await _statuses(db)] == ["sending", "pending"] * 5
+    commits: list[int] = []
+
+    def committed(_conn) -> None:
+        commits.append(1)
+    event.listen(db.engine.sync_engine, "commit", committed)
+    await sender.step()
+    event.remove(db.engine.sync_engine, "commit", committed)
+    assert len(commits) == 1  # the five marks, and the look at what is due now, in one transaction
+    assert [status for _, status, _ in await _statuses(db)][::2] == ["sent"] * 5
+    assert await sender.drain(timeout=30)
+    assert {status for _, status, _ in await _statuses(db)} == {"sent"}
+    for user in users:
+        assert [m.text for m in await sb.messages(user) if m.from_bot] == ["first", "second"]
 
 
 async def test_a_chats_backlog_does_not_delay_another_chats_message(rig):
