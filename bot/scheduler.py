@@ -5,7 +5,7 @@ with ``misfire_grace_time=None``: APScheduler 3's default would silently drop an
 than a second late. The safety tick is ``run``, a supervised loop (a failing date job is only
 logged by APScheduler; the next tick fires what it missed). Each firing goes through
 ``handlers.core.scheduled.fire``, which runs a timer once however often it is woken (tick, date
-job, catch-up after a restart).
+job, catch-up after a restart); a ``Chunked`` job's chunks each through ``fire_chunk``.
 """
 
 from __future__ import annotations
@@ -74,7 +74,10 @@ class Scheduler:
                 if not batch:
                     break
                 for timer in batch:
-                    outcome = await self.in_transaction(lambda ctx, t=timer: scheduled.fire(ctx, t))
+                    if isinstance(self.features.jobs.get(timer.kind), scheduled.Chunked):
+                        outcome = await self._fire_in_chunks(timer)
+                    else:
+                        outcome = await self.in_transaction(lambda ctx, t=timer: scheduled.fire(ctx, t))
                     self.fired[outcome] += 1
                     ran += outcome == "done"
                 await self.in_transaction(scheduled.plan)
@@ -82,6 +85,17 @@ class Scheduler:
             self.on_sent.set()
         await self.refresh()
         return ran
+
+    async def _fire_in_chunks(self, timer) -> str:
+        """A chunked job: what its chunks share read once in a snapshot that holds up no writer,
+        then each chunk in a short transaction of its own, members' updates committing between."""
+        job = self.features.jobs[timer.kind]
+        async with self.db.snapshot() as conn:
+            prepared = await job.prepare(Ctx.offline(conn, self.clock.now(), self.config, self.features), timer)
+        while (outcome := await self.in_transaction(
+                lambda ctx: scheduled.fire_chunk(ctx, timer, prepared))) == "more":
+            await asyncio.sleep(0)  # the write lock is fair: a waiting update goes before the next chunk
+        return outcome
 
     async def in_transaction(self, work):
         """Run ``work(ctx)`` in one transaction with a system context (no incoming update)."""

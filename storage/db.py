@@ -16,8 +16,9 @@ turns it on for itself.
 from __future__ import annotations
 
 import asyncio
-from contextlib import asynccontextmanager
-from typing import AsyncIterator
+import time
+from contextlib import asynccontextmanager, contextmanager
+from typing import AsyncIterator, Callable
 
 from sqlalchemy import event, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -25,7 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from storage import migrate
 
-DURABLE = "linkage_durable"  # execution option read by the SQLite begin hook
+DURABLE = "linkage_durable"  # execution options read by the SQLite begin hook
+SNAPSHOT = "linkage_snapshot"
 SCHEMA_LOCK = 0x4C4B5343  # the advisory lock key held while the schema is made or upgraded ("LKSC")
 
 
@@ -50,6 +52,8 @@ def database_url(value: str) -> str:
 class Database:
     def __init__(self, url: str, *, echo: bool = False):
         self.url = database_url(url)
+        # Told the seconds of every write transaction when set (a bench's, or the slow-transaction log).
+        self.on_write: Callable[[float], None] | None = None
         self.is_sqlite = self.url.startswith("sqlite")
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
         # a failed statement's parameters are report texts and names: never in an error message or log
@@ -78,9 +82,9 @@ class Database:
         @event.listens_for(sync_engine, "begin")
         def _on_begin(conn):
             # SQLite refuses to change the safety level inside a transaction: set it just before.
-            durable = conn.get_execution_options().get(DURABLE, False)
-            conn.exec_driver_sql(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            options = conn.get_execution_options()
+            conn.exec_driver_sql(f"PRAGMA synchronous={'FULL' if options.get(DURABLE) else 'NORMAL'}")
+            conn.exec_driver_sql("BEGIN" if options.get(SNAPSHOT) else "BEGIN IMMEDIATE")
 
     async def ensure_schema(self) -> None:
         """A new database gets every table; an existing one must be at the code's revision
@@ -105,20 +109,47 @@ class Database:
         """One write transaction: everything in it commits together or not at all. ``durable``:
         the commit also survives a power cut once it returned (see the module's docstring)."""
         if self._write_lock is None:
-            async with self.engine.begin() as conn:
-                if durable:
-                    await conn.exec_driver_sql("SET LOCAL synchronous_commit = on")
-                yield conn
+            with self._timed():
+                async with self.engine.begin() as conn:
+                    if durable:
+                        await conn.exec_driver_sql("SET LOCAL synchronous_commit = on")
+                    yield conn
             return
         async with self._write_lock:
-            async with self.engine.connect() as conn:
-                if durable:
-                    await conn.execution_options(**{DURABLE: True})
-                async with conn.begin():
-                    yield conn
+            with self._timed():  # from the lock taken to the commit: what other writers wait for
+                async with self.engine.connect() as conn:
+                    if durable:
+                        await conn.execution_options(**{DURABLE: True})
+                    async with conn.begin():
+                        yield conn
+
+    @contextmanager
+    def _timed(self):
+        if self.on_write is None:
+            yield
+            return
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.on_write(time.perf_counter() - started)
 
     # Reads go through a transaction too on SQLite: it is cheap, and it keeps one way in.
     read = transaction
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[AsyncConnection]:
+        """A read-only transaction that holds up no writer, for a long read (what a digest to
+        100,000 members needs): SQLite, a deferred BEGIN on a connection of its own outside the
+        write lock (WAL lets it read beside the one writer, its view fixed at its first read);
+        PostgreSQL, a READ ONLY transaction."""
+        async with self.engine.connect() as conn:
+            if self.is_sqlite:
+                await conn.execution_options(**{SNAPSHOT: True})
+            async with conn.begin():
+                if not self.is_sqlite:
+                    await conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+                yield conn
 
     async def close(self) -> None:
         await self.engine.dispose()

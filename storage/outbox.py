@@ -20,14 +20,24 @@ from storage.schema import outbox
 INTERACTIVE, BULK = 0, 1
 
 
-async def enqueue(conn: AsyncConnection, *, method: str, params: dict, now: datetime,
-                  chat_id: int | None = None, is_group: bool = False, key: str | None = None,
-                  priority: int = INTERACTIVE, not_before: datetime | None = None) -> None:
-    """Queue one call; a row whose ``key`` already exists is left as it is (once per key)."""
-    await conn.execute(insert_ignoring_duplicates(conn, outbox), {
-        "key": key, "method": method, "params": params, "chat_id": chat_id, "is_group": is_group,
-        "priority": priority, "status": "pending", "attempts": 0, "not_before": not_before or now,
-        "created_at": now})
+def row(*, method: str, params: dict, now: datetime, chat_id: int | None = None, is_group: bool = False,
+        key: str | None = None, priority: int = INTERACTIVE, not_before: datetime | None = None) -> dict:
+    """One call as an outbox row, for ``enqueue_many``."""
+    return {"key": key, "method": method, "params": params, "chat_id": chat_id, "is_group": is_group,
+            "priority": priority, "status": "pending", "attempts": 0, "not_before": not_before or now,
+            "created_at": now}
+
+
+async def enqueue(conn: AsyncConnection, **call: Any) -> None:
+    """Queue one call (``row``'s arguments); a row whose ``key`` already exists is left as it is
+    (once per key)."""
+    await enqueue_many(conn, [row(**call)])
+
+
+async def enqueue_many(conn: AsyncConnection, rows: list[dict]) -> None:
+    """Queue several rows in one statement (each skipped if its key exists)."""
+    if rows:
+        await conn.execute(insert_ignoring_duplicates(conn, outbox), rows)
 
 
 async def due(conn: AsyncConnection, now: datetime, limit: int, *, claim: bool = False) -> list:

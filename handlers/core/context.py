@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import html
 import re
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, AsyncIterator, Protocol
 
 from handlers.core.events import Event
 from handlers.core.feature import Registry
@@ -64,6 +65,7 @@ class HandlerConfig:
     digest_weekday: int = 0  # 0 = Monday: the members' weekly digest and the office's statistics
     digest_time: str = "09:00"  # weekly and daily digests
     digest_liaison_time: str = "08:00"  # the liaisons' queue, on working days
+    digest_chunk: int = 500  # members whose digests one transaction writes (a firing is many of them)
     charts_dir: str = "var/charts"  # where the office's chart images are written
     # deadlines (handlers/deadlines.py): working days to claim, to reply first, to an outcome;
     # a working day ends at deadline_time (Asia/Shanghai), when deadlines fall and nudges go
@@ -190,6 +192,7 @@ class Ctx:
     member: Any = None  # the sender's member row, if the sender is a known member
     sent: list[dict] = field(default_factory=list)
     timers_added: int = 0  # the scheduler looks again when a handler added timers
+    batch: list[dict] | None = None  # outbox rows held for one INSERT (``batched``)
 
     @classmethod
     def offline(cls, conn: AsyncConnection, now: datetime, config: HandlerConfig, features: Registry) -> "Ctx":
@@ -208,9 +211,24 @@ class Ctx:
         quiet hours waits until they end; interactive ones — replies, cards — never wait."""
         if priority == outbox.BULK and (until := quiet_until(self.now, self.config.quiet_hours)) is not None:
             not_before = max(not_before or self.now, until)
-        await outbox.enqueue(self.conn, method=method, params=params, now=self.now, chat_id=chat_id,
-                             is_group=is_group, key=key, priority=priority, not_before=not_before)
+        row = outbox.row(method=method, params=params, now=self.now, chat_id=chat_id, is_group=is_group, key=key,
+                         priority=priority, not_before=not_before)
+        if self.batch is not None:
+            self.batch.append(row)
+        else:
+            await outbox.enqueue_many(self.conn, [row])
         self.sent.append({"method": method, "chat_id": chat_id})
+
+    @asynccontextmanager
+    async def batched(self) -> AsyncIterator[None]:
+        """The calls queued inside go to the outbox in one multi-row INSERT at the end (a digest's
+        chunk: hundreds of rows, one statement)."""
+        self.batch = []
+        try:
+            yield
+            await outbox.enqueue_many(self.conn, self.batch)
+        finally:
+            self.batch = None
 
     async def schedule(self, key: str, kind: str, due_at: datetime, *, payload: dict | None = None,
                        expires_at: datetime | None = None) -> bool:

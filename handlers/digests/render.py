@@ -84,7 +84,7 @@ async def news_lines(conn, news: News, member, t, *, period_label: str, upcoming
         lines += ["", t("<b>Tianjin, {period}</b> (new · answered · adopted)", period=period_label),
                   *_number_lines(news, news.city, t)]
     if member.district_code and member.district_code in news.districts:
-        mine = await news.district_numbers(conn, member.district_code)
+        mine = news.by_district.get(member.district_code)
         if mine:
             lines += ["", t("<b>{district}, {period}</b> (new · answered · adopted)", district=reference.name(
                 news.districts[member.district_code], t.lang), period=period_label), *_number_lines(news, mine, t)]

@@ -1,0 +1,36 @@
+"""digest runs resume from a cursor; the digest window's indexes on items and item_events
+
+Revision ID: 0003
+Revises: 0002
+Created: 2026-12-02 18:43:49.862120
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0003'
+down_revision = '0002'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('digest_runs', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('cursor', sa.Integer(), nullable=True))
+
+    with op.batch_alter_table('item_events', schema=None) as batch_op:
+        batch_op.create_index('ix_item_events_created', ['created_at'], unique=False)
+
+    with op.batch_alter_table('items', schema=None) as batch_op:
+        batch_op.create_index('ix_items_created', ['created_at'], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('items', schema=None) as batch_op:
+        batch_op.drop_index('ix_items_created')
+
+    with op.batch_alter_table('item_events', schema=None) as batch_op:
+        batch_op.drop_index('ix_item_events_created')
+
+    with op.batch_alter_table('digest_runs', schema=None) as batch_op:
+        batch_op.drop_column('cursor')
