@@ -87,15 +87,22 @@ class Scheduler:
         return ran
 
     async def _fire_in_chunks(self, timer) -> str:
-        """A chunked job: what its chunks share read once in a snapshot that holds up no writer,
-        then each chunk in a short transaction of its own, members' updates committing between."""
+        """A chunked job: what its chunks share read once, each chunk read and rendered in a
+        snapshot that holds up no writer, then written in a short transaction of its own, members'
+        updates committing between."""
         job = self.features.jobs[timer.kind]
-        async with self.db.snapshot() as conn:
-            prepared = await job.prepare(Ctx.offline(conn, self.clock.now(), self.config, self.features), timer)
-        while (outcome := await self.in_transaction(
-                lambda ctx: scheduled.fire_chunk(ctx, timer, prepared))) == "more":
+        log.info("timer firing in chunks", extra={"timer": timer.key})
+        prepared = await self.in_snapshot(lambda ctx: job.prepare(ctx, timer))
+        while True:
+            chunk = await self.in_snapshot(lambda ctx: job.read(ctx, timer, prepared))
+            outcome = await self.in_transaction(lambda ctx: scheduled.fire_chunk(ctx, timer, prepared, chunk))
+            if outcome != "more":
+                return outcome
             await asyncio.sleep(0)  # the write lock is fair: a waiting update goes before the next chunk
-        return outcome
+
+    async def in_snapshot(self, work):
+        async with self.db.snapshot() as conn:
+            return await work(Ctx.offline(conn, self.clock.now(), self.config, self.features))
 
     async def in_transaction(self, work):
         """Run ``work(ctx)`` in one transaction with a system context (no incoming update)."""

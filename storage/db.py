@@ -38,6 +38,15 @@ def insert_ignoring_duplicates(conn: AsyncConnection, table):
     return dialect.insert(table).on_conflict_do_nothing()
 
 
+async def insert_rows(conn: AsyncConnection, table, rows: list[dict]) -> None:
+    """Rows with their ids given, many in one statement (a benchmark's data); on PostgreSQL the
+    table's id sequence is then moved past them, so later inserts do not collide."""
+    await conn.execute(table.insert(), rows)
+    if conn.dialect.name == "postgresql":
+        await conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                                f"(SELECT max(id) FROM {table.name}))"))
+
+
 def database_url(value: str) -> str:
     """Accept a bare file path or a SQLAlchemy URL; pick the async drivers."""
     if "://" not in value:

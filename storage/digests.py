@@ -119,8 +119,9 @@ async def open_count(conn: AsyncConnection, open_statuses: tuple[str, ...]) -> i
 
 async def own_items(conn: AsyncConnection, author_ids: list[int], *, open_statuses: tuple[str, ...],
                     since: datetime) -> dict[int, list]:
-    """Per author: their open items, and those closed or resolved since ``since``."""
-    query = select(items).where(items.c.author_id.in_(author_ids), or_(
+    """Per author: their open items, and those closed or resolved since ``since`` (what a digest
+    shows of each: code, title, status)."""
+    query = select(items.c.id, items.c.author_id, items.c.code, items.c.title, items.c.status).where(items.c.author_id.in_(author_ids), or_(
         items.c.status.in_(open_statuses), items.c.closed_at >= since,
         and_(items.c.outcome.is_not(None), items.c.updated_at >= since)))
     found: dict[int, list] = defaultdict(list)
@@ -130,12 +131,13 @@ async def own_items(conn: AsyncConnection, author_ids: list[int], *, open_status
 
 
 async def latest_events(conn: AsyncConnection, item_ids: list[int]) -> dict[int, object]:
-    """The most recent event of each item."""
+    """The most recent event of each item: its kind, where it went, when."""
     if not item_ids:
         return {}
     last = (select(func.max(item_events.c.id)).where(item_events.c.item_id.in_(item_ids))
             .group_by(item_events.c.item_id))
-    rows = await conn.execute(select(item_events).where(item_events.c.id.in_(last)))
+    rows = await conn.execute(select(item_events.c.item_id, item_events.c.kind, item_events.c.to_target_id,
+                                     item_events.c.created_at).where(item_events.c.id.in_(last)))
     return {row.item_id: row for row in rows}
 
 

@@ -8,10 +8,11 @@ Recurring work (weekly digests) declares a planner (``Feature.planners``) that m
 next occurrence exists; planners run at start and after every firing.
 
 Work too big for one short transaction (a digest to 100,000 members) is a ``Chunked`` job: the
-scheduler runs its ``step`` again and again, each in a transaction of its own (``fire_chunk``),
-and marks the timer done in the transaction of the last one. The job keeps where it got to in
-its own tables, written with each chunk's rows, so a restart after a crash resumes after the
-last committed chunk; what every chunk shares is read once per firing by ``prepare``.
+scheduler reads and renders each chunk in a read-only snapshot, then writes it in a short
+transaction of its own (``fire_chunk``), and marks the timer done in the transaction of the last
+one. The job keeps where it got to in its own tables, written with each chunk's rows, so a
+restart after a crash resumes after the last committed chunk; what every chunk shares is read
+once per firing by ``prepare``.
 """
 
 from __future__ import annotations
@@ -28,17 +29,20 @@ log = logging.getLogger("linkage.scheduled")
 
 @dataclass(frozen=True)
 class Chunked:
-    """A job done in chunks. ``prepare(ctx, timer)`` reads what every chunk shares (once per
-    firing; the scheduler runs it in a read-only snapshot that holds up no writer) and returns it;
-    ``step(ctx, timer, prepared)`` does the next chunk and returns True once nothing is left."""
+    """A job done in chunks. ``prepare(ctx, timer)`` reads what every chunk shares, once per
+    firing; ``read(ctx, timer, prepared)`` reads and renders the next chunk (the scheduler runs
+    both in a read-only snapshot that holds up no writer); ``write(ctx, timer, prepared, chunk)``
+    writes it in a short transaction and returns True once nothing is left (False also when
+    another process wrote that chunk first: the next ``read`` sees how far it got)."""
 
     prepare: Callable[[Ctx, Any], Awaitable[Any]]
-    step: Callable[[Ctx, Any, Any], Awaitable[bool]]
+    read: Callable[[Ctx, Any, Any], Awaitable[Any]]
+    write: Callable[[Ctx, Any, Any, Any], Awaitable[bool]]
 
     async def __call__(self, ctx: Ctx, timer) -> None:
         """All the chunks in the caller's one transaction (a direct call, a test)."""
         prepared = await self.prepare(ctx, timer)
-        while not await self.step(ctx, timer, prepared):
+        while not await self.write(ctx, timer, prepared, await self.read(ctx, timer, prepared)):
             pass
 
 
@@ -75,15 +79,16 @@ async def fire(ctx: Ctx, timer) -> str:
     return _fired(ctx, timer)
 
 
-async def fire_chunk(ctx: Ctx, timer, prepared) -> str:
-    """One chunk of a ``Chunked`` timer's job: 'more' (call again, in a new transaction), or as
-    ``fire``. The timer's row is locked first (PostgreSQL), so a leader that has not yet noticed
-    it lost its lock waits for the new one's chunk and then sees how far it got."""
+async def fire_chunk(ctx: Ctx, timer, prepared, chunk) -> str:
+    """Write one chunk of a ``Chunked`` timer's job (read just before): 'more' (read the next and
+    call again, in a new transaction), or as ``fire``. The timer's row is locked first
+    (PostgreSQL), so a leader that has not yet noticed it lost its lock waits for the new one's
+    chunk, and its own write then finds the job's cursor moved."""
     if not await timers.lock_pending(ctx.conn, timer.key):
         return "gone"
     if _expired(ctx, timer):
         return await _skip(ctx, timer)
-    if not await chunked(ctx, timer).step(ctx, timer, prepared):
+    if not await chunked(ctx, timer).write(ctx, timer, prepared, chunk):
         return "more"
     await timers.take(ctx.conn, timer.key, "done", ctx.now)
     return _fired(ctx, timer)

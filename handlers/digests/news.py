@@ -31,6 +31,8 @@ class News:
     # Scratch space for the upcoming-sessions hooks, one per firing: a digest to thousands reads
     # the calendar once, not once per member.
     cache: dict = field(default_factory=dict)
+    # The lines every member of one language and district gets alike (numbers, highlights), rendered once.
+    rendered: dict = field(default_factory=dict)
     upcoming: Sequence[Upcoming] = ()  # the features' "Coming up" hooks
     recent: Sequence[Recent] = ()  # the features' news of the window (conclusions, outcomes)
 

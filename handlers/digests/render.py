@@ -77,8 +77,9 @@ def _highlight_lines(news: News, member, t) -> list[str]:
     return lines
 
 
-async def news_lines(conn, news: News, member, t, *, period_label: str, upcoming_days: int) -> list[str]:
-    """The parts of a digest that are not about the member's own reports (empty: nothing new)."""
+def _shared_lines(news: News, member, t, period_label: str) -> list[str]:
+    """The city's and the member's district's numbers and the highlights: the same for every
+    member of one language and district."""
     lines: list[str] = []
     if news.city:
         lines += ["", t("<b>Tianjin, {period}</b> (new · answered · adopted)", period=period_label),
@@ -91,6 +92,15 @@ async def news_lines(conn, news: News, member, t, *, period_label: str, upcoming
     highlights = _highlight_lines(news, member, t)
     if highlights:
         lines += ["", t("<b>Adopted (采用)</b>"), *highlights]
+    return lines
+
+
+async def news_lines(conn, news: News, member, t, *, period_label: str, upcoming_days: int) -> list[str]:
+    """The parts of a digest that are not about the member's own reports (empty: nothing new)."""
+    shared = (t.lang, member.district_code, period_label)
+    if shared not in news.rendered:
+        news.rendered[shared] = _shared_lines(news, member, t, period_label)
+    lines = list(news.rendered[shared])
     lines += await _hook_lines(news.recent, conn, member, news.since, news.until, t.lang, news.cache)
     sessions = await _hook_lines(news.upcoming, conn, member, news.until,
                                  news.until + timedelta(days=upcoming_days), t.lang, news.cache)

@@ -1,12 +1,14 @@
 """The digests' jobs: each writes one outbox row per recipient for its period and skips everyone
 whose row exists (once per period). The members' digests (weekly, daily, instant) are ``Chunked``:
 the window's news is read once per firing, then each chunk of ``digest_chunk`` members — their
-own reports, choices and rows, read and written set-based — is a short transaction of its own,
-so members' updates commit between chunks and a crash resumes after the last chunk written.
+own reports and choices read set-based — is rendered in a read-only snapshot and written (its rows
+in one INSERT, and the run's cursor) in a short transaction of its own, so members' updates commit
+between chunks and a crash resumes after the last chunk written.
 ``send_now`` is the command line's way to fill the current period."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -23,6 +25,9 @@ from storage import digests as store
 from storage import outbox, people
 
 log = logging.getLogger("linkage.digest")
+# Members rendered between yields to the event loop: rendering is CPU in the bot's one loop, so a
+# member's update (and the transaction it holds on SQLite) waits at most a slice, not a chunk.
+RENDER_SLICE = 20
 
 
 @dataclass
@@ -50,24 +55,41 @@ async def prepare(ctx: Ctx, kind: str, due: datetime) -> Firing:
     return Firing(kind, due, None if kind == "instant" and not news.adoptions else news)
 
 
-async def members_chunk(ctx: Ctx, firing: Firing) -> bool:
-    """The next ``digest_chunk`` members' digests, after the last member the run reached (its
-    cursor, written with these rows); True once every member has had theirs. A member whose row
-    exists is skipped, so a run started again (``linkage digest send``) adds nothing."""
+@dataclass
+class Chunk:
+    """The next members' digests, rendered, to be written."""
+
+    after: int  # the run's cursor they were read after
+    last: int | None  # the last of these members (None: there were none)
+    finished: bool  # no member after them
+    rows: list[dict] = field(default_factory=list)  # their outbox rows
+    created: int = 0  # members with a digest among them
+
+
+async def _cursor(conn, period: str) -> int:
+    run = await store.run(conn, period)
+    return (run.cursor or 0) if run is not None else 0
+
+
+async def read_chunk(ctx: Ctx, firing: Firing) -> Chunk:
+    """The next ``digest_chunk`` members after the run's cursor, their own reports and choices read
+    set-based, and their digests rendered (a member whose row exists is skipped, so a run started
+    again — ``linkage digest send`` — adds nothing)."""
+    after, limit = await _cursor(ctx.conn, firing.period), ctx.config.digest_chunk
     if firing.news is None:
-        return True
-    period, limit = firing.period, ctx.config.digest_chunk
-    run = await store.run(ctx.conn, period)
-    batch = await store.recipients(ctx.conn, after=(run.cursor or 0) if run is not None else 0, limit=limit,
+        return Chunk(after, None, True)
+    batch = await store.recipients(ctx.conn, after=after, limit=limit,
                                    frequency=None if firing.kind == "weekly" else firing.kind)
     ids = [m.id for m in batch]
-    done = await store.queued_keys(ctx.conn, [row_key(period, i) for i in ids])
+    chunk = Chunk(after, ids[-1] if ids else None, len(batch) < limit)
+    done = await store.queued_keys(ctx.conn, [row_key(firing.period, i) for i in ids])
     prefs = await store.frequencies(ctx.conn, ids)
     own = await OwnItems.load(ctx.conn, ids, firing.news.since, firing.targets) if firing.kind == "weekly" else None
-    created = 0
-    async with ctx.batched():
-        for member in batch:
-            key = row_key(period, member.id)
+    with ctx.holding() as chunk.rows:
+        for index, member in enumerate(batch):
+            if index % RENDER_SLICE == 0:
+                await asyncio.sleep(0)  # let a member's update in this process go on between slices
+            key = row_key(firing.period, member.id)
             if key in done:
                 continue
             text = await render_member(ctx.conn, member, kind=firing.kind, due=firing.due, news=firing.news, own=own,
@@ -75,18 +97,31 @@ async def members_chunk(ctx: Ctx, firing: Firing) -> bool:
                                        daily_news=firing.daily_news)
             if text is not None:
                 await ctx.send(member.telegram_user_id, text, key=key, priority=outbox.BULK)
-                created += 1
-    finished = len(batch) < limit
-    await store.advance_run(ctx.conn, period, firing.kind, created, None if finished else ids[-1], ctx.now)
-    firing.created += created
-    if finished and firing.kind == "weekly":
-        log.info("weekly digest queued", extra={"period": period, "rows": (await store.run(ctx.conn, period)).recipients})
-    return finished
+                chunk.created += 1
+    return chunk
+
+
+async def write_chunk(ctx: Ctx, firing: Firing, chunk: Chunk) -> bool:
+    """The chunk's rows and the run's cursor, in one short transaction; True when the run is done.
+    Nothing is written when the cursor moved since the chunk was read (another process wrote it)."""
+    if firing.news is None:
+        return True
+    if await _cursor(ctx.conn, firing.period) != chunk.after:
+        return False
+    await outbox.enqueue_many(ctx.conn, chunk.rows)
+    await store.advance_run(ctx.conn, firing.period, firing.kind, chunk.created, None if chunk.finished else chunk.last,
+                            ctx.now)
+    firing.created += chunk.created
+    if chunk.finished and firing.kind == "weekly":
+        log.info("weekly digest queued", extra={"period": firing.period,
+                                                "rows": (await store.run(ctx.conn, firing.period)).recipients})
+    return chunk.finished
 
 
 def _members_job(kind: str) -> Chunked:
     return Chunked(prepare=lambda ctx, timer: prepare(ctx, kind, timer.due_at),
-                   step=lambda ctx, timer, firing: members_chunk(ctx, firing))
+                   read=lambda ctx, timer, firing: read_chunk(ctx, firing),
+                   write=lambda ctx, timer, firing, chunk: write_chunk(ctx, firing, chunk))
 
 
 WEEKLY, DAILY, INSTANT = _members_job("weekly"), _members_job("daily"), _members_job("instant")
@@ -104,7 +139,7 @@ async def send_members(ctx: Ctx, kind: str, due: datetime) -> int:
     """The members' digest of ``kind`` for the period ending at ``due``, every chunk in the
     caller's transaction; returns rows created."""
     firing = await prepare(ctx, kind, due)
-    while not await members_chunk(ctx, firing):
+    while not await write_chunk(ctx, firing, await read_chunk(ctx, firing)):
         pass
     return firing.created
 
