@@ -5,6 +5,7 @@ of ``linkage run`` — resumes after the last chunk written: every member gets e
 from __future__ import annotations
 
 import asyncio
+from contextlib import AsyncExitStack
 
 import pytest
 from sqlalchemy import select
@@ -22,6 +23,7 @@ from storage import digests as store
 from storage import timers
 from storage.db import Database, insert_rows
 from storage.schema import members, outbox
+from tests.conftest import fresh_postgres_database
 
 MEMBERS = 23
 CHUNK = 5  # five chunks: 5 + 5 + 5 + 5 + 3
@@ -33,10 +35,19 @@ async def _digest_rows(db: Database, period: str) -> list:
                                        .where(outbox.c.key.like(f"digest:{period}:%"))))
 
 
-@pytest.fixture
-async def rig(tmp_path):
-    """A seeded SQLite file, MEMBERS members bound to Telegram, the weekly digest's timer due."""
-    db = Database(str(tmp_path / "linkage.db"))
+@pytest.fixture(params=["sqlite", "postgres"])
+async def rig(tmp_path, request):
+    """A seeded database (a SQLite file, or PostgreSQL's), MEMBERS members bound to Telegram, the
+    weekly digest's timer due."""
+    async with AsyncExitStack() as stack:
+        url = str(tmp_path / "linkage.db") if request.param == "sqlite" else \
+            await stack.enter_async_context(fresh_postgres_database())
+        db = Database(url)
+        stack.push_async_callback(db.close)
+        yield await _seeded(db)
+
+
+async def _seeded(db: Database):
     clock = Clock()
     await db.ensure_schema()
     await load_seeds(db, clock.now(), roster=False)
@@ -48,11 +59,7 @@ async def rig(tmp_path):
              "language": "zh", "telegram_user_id": 7_000_000 + i, "reachable": True, "active": True,
              "created_at": clock.now()} for i in range(1, MEMBERS + 1)])
         await timers.schedule(conn, schedule.timer_key("weekly", due), "digest_weekly", due)
-    scheduler = Scheduler(db, clock, config, asyncio.Event(), features=REGISTRY)
-    try:
-        yield db, scheduler, schedule.period_of("weekly", due)
-    finally:
-        await db.close()
+    return db, Scheduler(db, clock, config, asyncio.Event(), features=REGISTRY), schedule.period_of("weekly", due)
 
 
 async def test_the_weekly_digest_is_written_in_chunks_each_in_a_transaction_of_its_own(rig):
