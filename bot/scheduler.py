@@ -38,7 +38,8 @@ class Scheduler:
         self.aps = AsyncIOScheduler(timezone=timezone.utc, job_defaults={
             "misfire_grace_time": None, "coalesce": True, "max_instances": 1})
         self._firing = asyncio.Lock()
-        self.fired = {"done": 0, "skipped": 0, "gone": 0}
+        self.fired = {"done": 0, "skipped": 0, "gone": 0, "paused": 0}
+        self._stopping = False  # a chunked firing stops between chunks (the next leader resumes it)
 
     async def start(self) -> None:
         await self.in_transaction(scheduled.plan)
@@ -71,7 +72,7 @@ class Scheduler:
             while True:
                 async with self.db.read() as conn:
                     batch = await timers.due(conn, self.clock.now())
-                if not batch:
+                if not batch or self._stopping:
                     break
                 for timer in batch:
                     if isinstance(self.features.jobs.get(timer.kind), scheduled.Chunked):
@@ -98,6 +99,8 @@ class Scheduler:
             outcome = await self.in_transaction(lambda ctx: scheduled.fire_chunk(ctx, timer, prepared, chunk))
             if outcome != "more":
                 return outcome
+            if self._stopping:
+                return "paused"
             await asyncio.sleep(0)  # the write lock is fair: a waiting update goes before the next chunk
 
     async def in_snapshot(self, work):
@@ -111,5 +114,6 @@ class Scheduler:
             return await work(ctx)
 
     async def stop(self) -> None:
-        async with self._firing:  # let a firing in progress finish
+        self._stopping = True
+        async with self._firing:  # let a firing in progress finish (a chunked one, its chunk)
             self.aps.shutdown(wait=False)

@@ -1,8 +1,8 @@
-"""digest runs resume from a cursor; the digest window's indexes on items and item_events
+"""digest runs resume from a cursor; indexes for the digest window's reads and the sender's look at the outbox
 
 Revision ID: 0003
 Revises: 0002
-Created: 2026-12-02 18:43:49.862120
+Created: 2026-12-02 19:06:57.778480
 """
 
 import sqlalchemy as sa
@@ -24,8 +24,16 @@ def upgrade() -> None:
     with op.batch_alter_table('items', schema=None) as batch_op:
         batch_op.create_index('ix_items_created', ['created_at'], unique=False)
 
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.create_index('ix_outbox_chat', ['chat_id', 'id'], unique=False)
+        batch_op.create_index('ix_outbox_pending', ['status', 'priority', 'id'], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.drop_index('ix_outbox_pending')
+        batch_op.drop_index('ix_outbox_chat')
+
     with op.batch_alter_table('items', schema=None) as batch_op:
         batch_op.drop_index('ix_items_created')
 
