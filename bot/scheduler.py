@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import timezone
 from typing import Callable
 
@@ -23,10 +24,11 @@ from handlers.core import scheduled
 from handlers.core.context import Ctx, HandlerConfig
 from handlers.core.feature import Registry
 from handlers.features import REGISTRY
-from storage import timers
+from storage import inbox, timers
 from storage.db import Database
 
 log = logging.getLogger("linkage.scheduler")
+MEMBERS_FIRST = 1.0  # seconds a chunked firing may wait between chunks for members' updates
 
 
 class Scheduler:
@@ -101,7 +103,19 @@ class Scheduler:
                 return outcome
             if self._stopping:
                 return "paused"
+            await self._members_first()
+
+    async def _members_first(self) -> None:
+        """Between two chunks: while members' updates wait in the inbox, leave the loop and the
+        database to the dispatcher (for at most ``MEMBERS_FIRST`` seconds), so a digest to 100,000
+        members slows itself down rather than the members' answers."""
+        deadline = time.monotonic() + MEMBERS_FIRST
+        while True:
             await asyncio.sleep(0)  # the write lock is fair: a waiting update goes before the next chunk
+            async with self.db.snapshot() as conn:
+                if not await inbox.any_waiting(conn) or time.monotonic() >= deadline:
+                    return
+            await asyncio.sleep(0.01)
 
     async def in_snapshot(self, work):
         async with self.db.snapshot() as conn:
