@@ -188,19 +188,21 @@ async def send_office(ctx: Ctx, due: datetime) -> int:
     return len(admins)
 
 
-async def send_now(ctx: Ctx, kind: str) -> tuple[str, int]:
-    """Queue the digest of ``kind`` for the current period now (idempotent per period):
-    (period, rows created)."""
-    config = ctx.config
+def current_due(kind: str, now: datetime, config) -> datetime:
+    """When the current period of ``kind`` fell due (the period ``linkage digest send`` fills)."""
     if kind in ("weekly", "office"):
-        due = current_weekly(ctx.now, config)
-        sent = await (send_members(ctx, "weekly", due) if kind == "weekly" else send_office(ctx, due))
-    elif kind == "liaison":
-        due = local_at(local_day(ctx.now), config.digest_liaison_time)
-        sent = await send_liaison(ctx, due)
-    elif kind == "daily":
-        due = local_at(local_day(ctx.now), config.digest_time)
-        sent = await send_members(ctx, "daily", due)
+        return current_weekly(now, config)
+    if kind in ("liaison", "daily"):
+        return local_at(local_day(now), config.digest_liaison_time if kind == "liaison" else config.digest_time)
+    raise ValueError(f"kind must be weekly, daily, liaison or office, not {kind!r}")
+
+
+async def send_now(ctx: Ctx, kind: str) -> tuple[str, int]:
+    """Queue the digest of ``kind`` for the current period now, in the caller's transaction
+    (idempotent per period): (period, rows created)."""
+    due = current_due(kind, ctx.now, ctx.config)
+    if kind in ("weekly", "daily"):
+        sent = await send_members(ctx, kind, due)
     else:
-        raise ValueError(f"kind must be weekly, daily, liaison or office, not {kind!r}")
+        sent = await (send_office(ctx, due) if kind == "office" else send_liaison(ctx, due))
     return period_of(kind, due), sent
