@@ -13,8 +13,8 @@ import asyncio
 import logging
 import time
 from collections import defaultdict, deque
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.clock import Clock
@@ -26,7 +26,7 @@ from storage.db import Database
 log = logging.getLogger("linkage.sender")
 
 MAX_ATTEMPTS = 12
-COUNTED = ("send", "copyMessage", "forwardMessage", "edit")  # method prefixes that count as messages
+COUNTED = outbox.COUNTED
 PAID = ("send", "copyMessage")  # the methods that take allow_paid_broadcast
 NEVER = float("inf")  # the finish time of a message still in flight
 EPSILON = 0.001  # seconds: a window that closes exactly as the next message leaves
@@ -87,9 +87,10 @@ class Pacer:
     overall: Window = field(init=False)
     paid: Window = field(init=False)
     per_group: dict = field(init=False)
-    last_in_chat: dict = field(default_factory=dict)
+    last_in_chat: dict = field(init=False)
 
     def __post_init__(self) -> None:
+        self.last_in_chat = {}
         self.overall = Window(self.per_second, 1.0)
         self.paid = Window(self.paid_per_second, 1.0)  # every message, paid or not, counts here
         self.per_group = defaultdict(lambda: Window(self.per_group_per_minute, 60.0))
@@ -110,6 +111,14 @@ class Pacer:
         if is_group:
             waits.append(self.per_group[chat_id].wait(now))
         return max(0.0, *waits)
+
+    def count_earlier(self, sends: list, now: datetime, monotonic_now: float) -> None:
+        """Count another sender's messages (chat_id, is_group, sent_at; None = in flight, may
+        arrive any moment: counted as arriving now), oldest first."""
+        def done(sent_at):
+            return monotonic_now if sent_at is None else monotonic_now - max(0.0, (now - sent_at).total_seconds())
+        for chat_id, is_group, sent_at in sorted(sends, key=lambda s: (s[2] is None, s[2] or now)):
+            self.take(chat_id, is_group, done(sent_at)).done = done(sent_at)
 
     def take(self, chat_id: int, is_group: bool, now: float, paid: bool = False) -> Slot:
         """Count a message leaving now; the caller sets the slot's ``done`` once answered."""
@@ -172,9 +181,14 @@ class Sender:
         self._recording = asyncio.Lock()
 
     async def recover(self) -> int:
-        """At start: rows a crash left 'sending' go out again."""
+        """At start (or on taking the lead): count in Telegram's windows what the last sender sent
+        in the last minute, so the two together keep the limits; then rows a crash left 'sending'
+        go out again."""
+        now = self.clock.now()
+        self.pacer = replace(self.pacer)  # empty windows: what was sent before is read back below
         async with self.db.transaction() as conn:
-            count = await outbox.requeue_interrupted(conn, self.clock.now())
+            self.pacer.count_earlier(await outbox.recent_sends(conn, now - timedelta(seconds=60)), now, time.monotonic())
+            count = await outbox.requeue_interrupted(conn, now)
         self.stats.requeued_at_start = count
         if count:
             log.warning("re-sending %d messages interrupted by the last stop", count)

@@ -18,6 +18,7 @@ from storage.db import insert_ignoring_duplicates
 from storage.schema import outbox
 
 INTERACTIVE, BULK = 0, 1
+COUNTED = ("send", "copyMessage", "forwardMessage", "edit")  # method prefixes Telegram counts as messages
 
 
 def row(*, method: str, params: dict, now: datetime, chat_id: int | None = None, is_group: bool = False,
@@ -91,12 +92,34 @@ async def mark_final(conn: AsyncConnection, row_id: int, status: str, error: str
                        .values(status=status, error=error[:1000], sent_at=now))
 
 
+async def cancel_pending(conn: AsyncConnection, keys: set[str], reason: str, now: datetime) -> set[str]:
+    """Rows of ``keys`` not yet taken by the sender never go ('cancelled'); returns their keys
+    (a row already 'sending' cannot be called back)."""
+    if not keys:
+        return set()
+    rows = await conn.execute(update(outbox).where(outbox.c.key.in_(keys), outbox.c.status == "pending")
+                              .values(status="cancelled", error=reason, sent_at=now).returning(outbox.c.key))
+    return {key for (key,) in rows}
+
+
 async def retry_later(conn: AsyncConnection, row_id: int, at: datetime, error: str,
                       count_attempt: bool = True) -> None:
     values: dict[str, Any] = {"status": "pending", "not_before": at, "error": error[:1000]}
     if not count_attempt:  # a 429 is Telegram's pacing, not the row's fault
         values["attempts"] = outbox.c.attempts - 1
     await conn.execute(update(outbox).where(outbox.c.id == row_id).values(**values))
+
+
+async def recent_sends(conn: AsyncConnection, since: datetime) -> list:
+    """What reached Telegram (or may have) since ``since``: (chat_id, is_group, sent_at) of the
+    rows sent since then, and of the rows still 'sending' with sent_at None (a dead sender's
+    messages in flight), so a new sender counts them in Telegram's windows."""
+    counted = or_(*(outbox.c.method.startswith(prefix) for prefix in COUNTED))
+    rows = await conn.execute(select(outbox.c.chat_id, outbox.c.is_group, outbox.c.status, outbox.c.sent_at)
+                              .where(outbox.c.chat_id.is_not(None), counted,
+                                     or_(outbox.c.status == "sending",
+                                         (outbox.c.sent_at >= since) & (outbox.c.status == "sent"))))
+    return [(chat_id, is_group, None if status == "sending" else sent_at) for chat_id, is_group, status, sent_at in rows]
 
 
 async def requeue_interrupted(conn: AsyncConnection, now: datetime) -> int:

@@ -310,6 +310,7 @@ outbox = Table(
     Column("error", Text),
 )
 Index("ix_outbox_due", outbox.c.status, outbox.c.priority, outbox.c.not_before, outbox.c.id)
+Index("ix_outbox_sent_at", outbox.c.sent_at)  # a new leader counts the last minute's sends
 # the sender's look (storage/outbox.py ``due``): pending rows in the order they go; each chat's rows in order
 Index("ix_outbox_pending", outbox.c.status, outbox.c.priority, outbox.c.id)
 Index("ix_outbox_chat", outbox.c.chat_id, outbox.c.id)

@@ -13,6 +13,7 @@ from datetime import timedelta
 import pytest
 from click.testing import CliRunner
 from docx import Document
+from sqlalchemy import func, select
 
 from bot.cli import main as cli
 from handlers.channels import items
@@ -24,6 +25,7 @@ from handlers.features import REGISTRY
 from handlers.publicity import draft
 from storage import channels as store
 from storage import people
+from storage.schema import outbox as outbox_table
 
 STACK_TIER = "fast"  # feature logic: once, in-process (tests/fast.py)
 zh = translator("zh")
@@ -233,6 +235,21 @@ async def test_opened_counts_edits_and_withdrawals_change_what_members_received(
     refused = await sb.callback_answer(await sb.press(pilot.hongqiao, old, data=f"chi:{item_id}", forge=True))
     assert refused["text"] == zh.plain("This item was withdrawn.")
 
+    # withdrawn while its copies still wait in the outbox: they never go out, nothing to delete
+    async def post_and_withdraw(ctx):
+        posted, _, count = await items.post(ctx, await store.by_code(ctx.conn, "cppcc_news"), title="误发的稿件",
+                                            body="草稿。")
+        return posted, count, await items.withdraw(ctx, posted)
+    hasty, count, changed = await office(stack, post_and_withdraw)
+    await stack.settle()
+    assert changed == count == 8  # the latecomer too
+    assert copy_of(await sb.messages(pilot.city), hasty) is None
+    assert not [m for m in await sb.messages(pilot.city) if "误发的稿件" in (m.text or "")]
+    async with app.db.read() as conn:
+        statuses = await conn.execute(select(outbox_table.c.status, func.count()).group_by(outbox_table.c.status)
+                                      .where(outbox_table.c.key.like(f"chan:{hasty}:%")))
+        assert dict(statuses.all()) == {"cancelled": 8}
+
     # bad input changes nothing
     for bad, message in (({"title": ""}, "needs a title"), ({"title": "长" * 101}, "limit is 100"),
                          ({"title": "t", "link": "javascript:alert(1)"}, "http")):
@@ -240,7 +257,7 @@ async def test_opened_counts_edits_and_withdrawals_change_what_members_received(
             await post(stack, "cppcc_news", bad.pop("title"), **bad)
     with pytest.raises(ChannelError, match="must lie ahead"):
         await post(stack, "cppcc_news", "过去", at=app.clock.now() - timedelta(minutes=1))
-    assert await stack.count("channel_items") == 2
+    assert await stack.count("channel_items") == 3
 
 
 async def test_a_scheduled_item_goes_out_once_across_a_restart_and_a_withdrawn_one_never(stack):

@@ -135,6 +135,38 @@ async def test_rows_interrupted_by_a_crash_are_sent_again(rig):
     await asyncio.sleep(0)
 
 
+async def test_a_new_leaders_sender_counts_what_the_last_one_sent_this_second(tmp_path, framework):
+    """A leader dies after a second's worth of messages; the next leader's sender, started at once
+    on the same outbox, waits for that second to pass instead of sending a second's worth on top
+    (Telegram's real limits here: 30 messages in a few milliseconds fill the second)."""
+    server = SandboxServer(limits=Limits())
+    base = await server.start()
+    api = make_api(framework, TOKEN, base)
+    await api.start()
+    db = Database(str(tmp_path / "handover.db"))
+    await db.ensure_schema()
+    sb = SandboxClient(base, TOKEN)
+    clock = Clock()
+    try:
+        users = [await sb.user(f"U{i}") for i in range(30)]
+        for user in users:
+            await sb.send(user, "/start")
+            await _queue(db, clock, user.id, [f"{user.id}-first"])
+        assert await Sender(db, api, clock).drain(timeout=30)
+        for user in users:
+            await _queue(db, clock, user.id, [f"{user.id}-second"])
+        successor = Sender(db, api, clock)
+        await successor.recover()
+        assert await successor.drain(timeout=30)
+        assert (await sb.stats())["rate_limited"] == 0
+        assert successor.stats.sent == 30
+    finally:
+        await sb.close()
+        await api.close()
+        await db.close()
+        await server.stop()
+
+
 async def test_a_chats_backlog_does_not_delay_another_chats_message(rig):
     """A stranger's flood of refusals, a digest to one chat: 300 rows of one chat wait at its
     pace (1/s), while another chat's single later row goes out at once, not after them."""

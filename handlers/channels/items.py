@@ -285,8 +285,12 @@ async def _update_copies(ctx: Ctx, item_id: int) -> int:
     item = await store.item(ctx.conn, item_id)
     channel = await store.by_id(ctx.conn, item.channel_id)
     receipts = await store.receipts(ctx.conn, item_id)
-    sent = await outbox.message_ids_for(ctx.conn, {message_key(item_id, r.member_id) for r in receipts})
-    changed = 0
+    keys = {message_key(item_id, r.member_id) for r in receipts}
+    # a withdrawn item's copies still queued never go out (a digest's backlog may hold them for minutes)
+    cancelled = (await outbox.cancel_pending(ctx.conn, keys, "withdrawn", ctx.now)
+                 if item.status == "withdrawn" else set())
+    sent = await outbox.message_ids_for(ctx.conn, keys)
+    changed = len(cancelled)
     for r in receipts:
         status, message_id = sent.get(message_key(item_id, r.member_id), (None, None))
         if status not in ("pending", "sending", "sent") or r.telegram_user_id is None:
