@@ -43,8 +43,7 @@ from bot.bench.failover import admin_execute
 from bot.bench.process import BotProcess
 from bot.bench.updates import commit_times, percentile
 from bot.clock import Clock
-from bot.sandbox import SandboxClient, SandboxServer
-from bot.sandbox.client import SbUser
+from bot.sandbox import SandboxClient, SandboxServer, SbUser
 from handlers.core.context import HandlerConfig
 from handlers.digests import schedule as digest_schedule
 from seeds.loader import load_seeds
@@ -75,7 +74,6 @@ class ScaleResult:
     data_seconds: float = 0.0
     build_seconds: float = 0.0
     rows: int = 0
-    chunks: int = 0  # write transactions of the digest (rows / chunk, rounded up)
     longest_write_ms: float = 0.0
     writes: int = 0  # write transactions while it built
     updates: int = 0  # members' updates that arrived while it built
@@ -262,7 +260,6 @@ class ScaleRig:
             arrived = (await conn.execute(select(inbox.c.update_id, inbox.c.received_at)
                                           .where(inbox.c.status == "done"))).all()
         result.rows = run.recipients if run is not None else 0
-        result.chunks = -(-self.n // self.chunk)
         def latencies(since: float, until: float) -> list[float]:
             return [committed[u] - at.timestamp() for u, at in arrived if since <= at.timestamp() <= until
                     and u in committed]
