@@ -35,6 +35,16 @@ from storage.leader import LeaderLock
 
 log = logging.getLogger("linkage.app")
 
+
+def slow_transaction_log(threshold: float):
+    """A write transaction held the database at least ``threshold`` seconds: every other writer
+    (members' updates on SQLite) waited that long. Only the time is logged."""
+    def on_write(seconds: float) -> None:
+        if seconds >= threshold:
+            log.warning("slow write transaction", extra={"ms": round(seconds * 1000, 1)})
+    return on_write
+
+
 class LinkageApp:
     def __init__(self, settings: Settings, *, clock: Clock | None = None, api: BotApi | None = None,
                  db: Database | None = None):
@@ -47,6 +57,8 @@ class LinkageApp:
         self.api = api
         settings.database_path_ready()
         self.db = db or Database(settings.database)
+        if settings.slow_transaction_ms is not None:
+            self.db.on_write = slow_transaction_log(settings.slow_transaction_ms / 1000)
         self.stop_event = asyncio.Event()
         self.supervisor = Supervisor(self.stop_event, max_failures=settings.restart_max_failures,
                                      window=settings.restart_window_seconds,

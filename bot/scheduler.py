@@ -5,13 +5,14 @@ with ``misfire_grace_time=None``: APScheduler 3's default would silently drop an
 than a second late. The safety tick is ``run``, a supervised loop (a failing date job is only
 logged by APScheduler; the next tick fires what it missed). Each firing goes through
 ``handlers.core.scheduled.fire``, which runs a timer once however often it is woken (tick, date
-job, catch-up after a restart).
+job, catch-up after a restart); a ``Chunked`` job's chunks each through ``fire_chunk``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import timezone
 from typing import Callable
 
@@ -23,10 +24,11 @@ from handlers.core import scheduled
 from handlers.core.context import Ctx, HandlerConfig
 from handlers.core.feature import Registry
 from handlers.features import REGISTRY
-from storage import timers
+from storage import inbox, timers
 from storage.db import Database
 
 log = logging.getLogger("linkage.scheduler")
+MEMBERS_FIRST = 1.0  # seconds a chunked firing may wait between chunks for members' updates
 
 
 class Scheduler:
@@ -38,7 +40,8 @@ class Scheduler:
         self.aps = AsyncIOScheduler(timezone=timezone.utc, job_defaults={
             "misfire_grace_time": None, "coalesce": True, "max_instances": 1})
         self._firing = asyncio.Lock()
-        self.fired = {"done": 0, "skipped": 0, "gone": 0}
+        self.fired = {"done": 0, "skipped": 0, "gone": 0, "paused": 0}
+        self._stopping = False  # a chunked firing stops between chunks (the next leader resumes it)
 
     async def start(self) -> None:
         await self.in_transaction(scheduled.plan)
@@ -71,10 +74,13 @@ class Scheduler:
             while True:
                 async with self.db.read() as conn:
                     batch = await timers.due(conn, self.clock.now())
-                if not batch:
+                if not batch or self._stopping:
                     break
                 for timer in batch:
-                    outcome = await self.in_transaction(lambda ctx, t=timer: scheduled.fire(ctx, t))
+                    if isinstance(self.features.jobs.get(timer.kind), scheduled.Chunked):
+                        outcome = await self._fire_in_chunks(timer)
+                    else:
+                        outcome = await self.in_transaction(lambda ctx, t=timer: scheduled.fire(ctx, t))
                     self.fired[outcome] += 1
                     ran += outcome == "done"
                 await self.in_transaction(scheduled.plan)
@@ -83,6 +89,38 @@ class Scheduler:
         await self.refresh()
         return ran
 
+    async def _fire_in_chunks(self, timer) -> str:
+        """A chunked job: what its chunks share read once, each chunk read and rendered in a
+        snapshot that holds up no writer, then written in a short transaction of its own, members'
+        updates committing between."""
+        job = self.features.jobs[timer.kind]
+        log.info("timer firing in chunks", extra={"timer": timer.key})
+        prepared = await self.in_snapshot(lambda ctx: job.prepare(ctx, timer))
+        while True:
+            chunk = await self.in_snapshot(lambda ctx: job.read(ctx, timer, prepared))
+            outcome = await self.in_transaction(lambda ctx: scheduled.fire_chunk(ctx, timer, prepared, chunk))
+            if outcome != "more":
+                return outcome
+            if self._stopping:
+                return "paused"
+            await self._members_first()
+
+    async def _members_first(self) -> None:
+        """Between two chunks: while members' updates wait in the inbox, leave the loop and the
+        database to the dispatcher (for at most ``MEMBERS_FIRST`` seconds), so a digest to 100,000
+        members slows itself down rather than the members' answers."""
+        deadline = time.monotonic() + MEMBERS_FIRST
+        while True:
+            await asyncio.sleep(0)  # the write lock is fair: a waiting update goes before the next chunk
+            async with self.db.snapshot() as conn:
+                if not await inbox.any_waiting(conn) or time.monotonic() >= deadline:
+                    return
+            await asyncio.sleep(0.01)
+
+    async def in_snapshot(self, work):
+        async with self.db.snapshot() as conn:
+            return await work(Ctx.offline(conn, self.clock.now(), self.config, self.features))
+
     async def in_transaction(self, work):
         """Run ``work(ctx)`` in one transaction with a system context (no incoming update)."""
         async with self.db.transaction() as conn:
@@ -90,5 +128,6 @@ class Scheduler:
             return await work(ctx)
 
     async def stop(self) -> None:
-        async with self._firing:  # let a firing in progress finish
+        self._stopping = True
+        async with self._firing:  # let a firing in progress finish (a chunked one, its chunk)
             self.aps.shutdown(wait=False)

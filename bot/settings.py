@@ -33,6 +33,8 @@ class RuntimeSettings(BaseSettings):
     database: str = "var/linkage.db"  # a file path (SQLite) or postgresql://...
     log_file: str | None = None
     log_level: str = "INFO"
+    # log every write transaction that held the database at least this long (ms; None = off)
+    slow_transaction_ms: float | None = None
 
     webhook_url: str | None = None  # public URL Telegram posts to (with --webhook)
     webhook_secret: SecretStr | None = None

@@ -113,6 +113,12 @@ async def rsvp(conn: AsyncConnection, meeting_id: int, member_id: int):
         consultation_rsvps.c.consultation_id == meeting_id, consultation_rsvps.c.member_id == member_id))).first()
 
 
+async def answered_pairs(conn: AsyncConnection, meeting_ids: list[int]) -> set[tuple[int, int]]:
+    """(meeting, member) of every answer on record for these meetings."""
+    return set((await conn.execute(select(consultation_rsvps.c.consultation_id, consultation_rsvps.c.member_id)
+                                   .where(consultation_rsvps.c.consultation_id.in_(meeting_ids)))).all())
+
+
 async def ensure_rsvp(conn: AsyncConnection, meeting_id: int, member_id: int, now: datetime):
     await conn.execute(insert_ignoring_duplicates(conn, consultation_rsvps).values(
         consultation_id=meeting_id, member_id=member_id, answer="invited", updated_at=now))

@@ -16,17 +16,28 @@ turns it on for itself.
 from __future__ import annotations
 
 import asyncio
-from contextlib import asynccontextmanager
-from typing import AsyncIterator
+import time
+from contextlib import asynccontextmanager, contextmanager
+from typing import AsyncIterator, Callable
 
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from storage import migrate
 
-DURABLE = "linkage_durable"  # execution option read by the SQLite begin hook
+DURABLE = "linkage_durable"  # execution options read by the SQLite begin hook
+SNAPSHOT = "linkage_snapshot"
 SYNCHRONOUS = "linkage_synchronous"  # the SQLite connection's synchronous level, in its info
 SCHEMA_LOCK = 0x4C4B5343  # the advisory lock key held while the schema is made or upgraded ("LKSC")
+
+
+async def insert_rows(conn: AsyncConnection, table, rows: list[dict]) -> None:
+    """Rows with their ids given, many in one statement (a benchmark's data); on PostgreSQL the
+    table's id sequence is then moved past them, so later inserts do not collide."""
+    await conn.execute(table.insert(), rows)
+    if conn.dialect.name == "postgresql":
+        await conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                                f"(SELECT max(id) FROM {table.name}))"))
 
 
 def database_url(value: str) -> str:
@@ -43,6 +54,8 @@ def database_url(value: str) -> str:
 class Database:
     def __init__(self, url: str, *, echo: bool = False):
         self.url = database_url(url)
+        # Told the seconds of every write transaction when set (a bench's, or the slow-transaction log).
+        self.on_write: Callable[[float], None] | None = None
         self.is_sqlite = self.url.startswith("sqlite")
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
         # a failed statement's parameters are report texts and names: never in an error message or log
@@ -75,11 +88,12 @@ class Database:
         def _on_begin(conn):
             # SQLite refuses to change the safety level inside a transaction: set it just before,
             # and only when it changes (the connection remembers it: one statement less per transaction).
-            level = "FULL" if conn.get_execution_options().get(DURABLE, False) else "NORMAL"
+            options = conn.get_execution_options()
+            level = "FULL" if options.get(DURABLE, False) else "NORMAL"
             if conn.connection.info.get(SYNCHRONOUS) != level:
                 conn.exec_driver_sql(f"PRAGMA synchronous={level}")
                 conn.connection.info[SYNCHRONOUS] = level
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            conn.exec_driver_sql("BEGIN" if options.get(SNAPSHOT) else "BEGIN IMMEDIATE")
 
     async def ensure_schema(self) -> None:
         """A new database gets every table; an existing one must be at the code's revision
@@ -104,20 +118,47 @@ class Database:
         """One write transaction: everything in it commits together or not at all. ``durable``:
         the commit also survives a power cut once it returned (see the module's docstring)."""
         if self._write_lock is None:
-            async with self.engine.begin() as conn:
-                if durable:
-                    await conn.exec_driver_sql("SET LOCAL synchronous_commit = on")
-                yield conn
+            with self._timed():
+                async with self.engine.begin() as conn:
+                    if durable:
+                        await conn.exec_driver_sql("SET LOCAL synchronous_commit = on")
+                    yield conn
             return
         async with self._write_lock:
-            async with self.engine.connect() as conn:
-                if durable:
-                    await conn.execution_options(**{DURABLE: True})
-                async with conn.begin():
-                    yield conn
+            with self._timed():  # from the lock taken to the commit: what other writers wait for
+                async with self.engine.connect() as conn:
+                    if durable:
+                        await conn.execution_options(**{DURABLE: True})
+                    async with conn.begin():
+                        yield conn
+
+    @contextmanager
+    def _timed(self):
+        if self.on_write is None:
+            yield
+            return
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.on_write(time.perf_counter() - started)
 
     # Reads go through a transaction too on SQLite: it is cheap, and it keeps one way in.
     read = transaction
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[AsyncConnection]:
+        """A read-only transaction that holds up no writer, for a long read (what a digest to
+        100,000 members needs): SQLite, a deferred BEGIN on a connection of its own outside the
+        write lock (WAL lets it read beside the one writer, its view fixed at its first read);
+        PostgreSQL, a READ ONLY transaction."""
+        async with self.engine.connect() as conn:
+            if self.is_sqlite:
+                await conn.execution_options(**{SNAPSHOT: True})
+            async with conn.begin():
+                if not self.is_sqlite:
+                    await conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+                yield conn
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Integer, String, Table, and_, func, or_, select
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.schema import (UTCDateTime, item_events, item_tags, item_targets, items, members, metadata, outbox,
@@ -28,7 +28,14 @@ digest_runs = Table(
     Column("kind", String(16), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("recipients", Integer, nullable=False),
+    # the last member an unfinished run has written rows for (written with each chunk's rows): a
+    # restart resumes after it; NULL once the run went through every member
+    Column("cursor", Integer),
 )
+
+# A firing reads one window (a week, a day, an hour) of a million reports and their events.
+Index("ix_items_created", items.c.created_at)
+Index("ix_item_events_created", item_events.c.created_at)
 
 
 # --- preferences ----------------------------------------------------------------------
@@ -39,9 +46,10 @@ async def frequency(conn: AsyncConnection, member_id: int) -> str:
     return value or DEFAULT_FREQUENCY
 
 
-async def frequencies(conn: AsyncConnection) -> dict[int, str]:
-    """Every stored choice; members without one get ``DEFAULT_FREQUENCY``."""
-    return dict((await conn.execute(select(digest_prefs.c.member_id, digest_prefs.c.frequency))).all())
+async def frequencies(conn: AsyncConnection, member_ids: list[int]) -> dict[int, str]:
+    """These members' stored choices; members without one get ``DEFAULT_FREQUENCY``."""
+    return dict((await conn.execute(select(digest_prefs.c.member_id, digest_prefs.c.frequency)
+                                    .where(digest_prefs.c.member_id.in_(member_ids)))).all())
 
 
 async def set_frequency(conn: AsyncConnection, member_id: int, value: str, now: datetime) -> None:
@@ -68,24 +76,39 @@ async def record_run(conn: AsyncConnection, period: str, kind: str, recipients: 
                                                        recipients=recipients))
 
 
+async def advance_run(conn: AsyncConnection, period: str, kind: str, added: int, cursor: int | None,
+                      now: datetime) -> None:
+    """A chunk of a run is written: ``added`` more recipients, and the run has reached member
+    ``cursor`` (None: it is finished)."""
+    if await run(conn, period) is None:
+        await conn.execute(digest_runs.insert().values(period=period, kind=kind, created_at=now, recipients=added,
+                                                       cursor=cursor))
+    else:
+        await conn.execute(update(digest_runs).where(digest_runs.c.period == period).values(
+            recipients=digest_runs.c.recipients + added, cursor=cursor))
+
+
 async def recent_runs(conn: AsyncConnection, limit: int = 10) -> list:
     return list(await conn.execute(select(digest_runs).order_by(digest_runs.c.created_at.desc()).limit(limit)))
 
 
-async def queued_keys(conn: AsyncConnection, period: str) -> set[str]:
-    """The outbox keys already written for a period (``digest:{period}:{member_id}``): who has it."""
-    prefix = f"digest:{period}:"
-    rows = await conn.execute(select(outbox.c.key).where(outbox.c.key.startswith(prefix, autoescape=True)))
-    return set(rows.scalars())
+async def queued_keys(conn: AsyncConnection, keys: list[str]) -> set[str]:
+    """Which of these outbox keys (``digest:{period}:{member_id}``) are written already: who has it."""
+    return set((await conn.execute(select(outbox.c.key).where(outbox.c.key.in_(keys)))).scalars()) if keys else set()
 
 
 # --- what a digest shows ----------------------------------------------------------------
 
-async def recipients(conn: AsyncConnection) -> list:
-    """Members a digest may go to: active and bound to Telegram, reachable."""
-    return list(await conn.execute(select(members).where(
-        members.c.active.is_(True), members.c.telegram_user_id.is_not(None), members.c.reachable.is_(True))
-        .order_by(members.c.id)))
+async def recipients(conn: AsyncConnection, *, after: int = 0, limit: int | None = None,
+                     frequency: str | None = None) -> list:
+    """Members a digest may go to — active and bound to Telegram, reachable —, by id, from the
+    first after ``after``; with ``frequency``, only those who chose it."""
+    query = select(members).where(members.c.active.is_(True), members.c.telegram_user_id.is_not(None),
+                                  members.c.reachable.is_(True), members.c.id > after)
+    if frequency is not None:
+        query = query.join(digest_prefs, digest_prefs.c.member_id == members.c.id).where(
+            digest_prefs.c.frequency == frequency)
+    return list(await conn.execute(query.order_by(members.c.id).limit(limit)))
 
 
 async def open_count(conn: AsyncConnection, open_statuses: tuple[str, ...]) -> int:
@@ -94,13 +117,13 @@ async def open_count(conn: AsyncConnection, open_statuses: tuple[str, ...]) -> i
                                .where(items.c.status.in_(open_statuses)))).scalar_one()
 
 
-async def own_items(conn: AsyncConnection, author_ids: list[int] | None, *, open_statuses: tuple[str, ...],
+async def own_items(conn: AsyncConnection, author_ids: list[int], *, open_statuses: tuple[str, ...],
                     since: datetime) -> dict[int, list]:
-    """Per author: their open items, and those closed or resolved since ``since``."""
-    query = select(items).where(or_(items.c.status.in_(open_statuses), items.c.closed_at >= since,
-                                    and_(items.c.outcome.is_not(None), items.c.updated_at >= since)))
-    if author_ids is not None:
-        query = query.where(items.c.author_id.in_(author_ids))
+    """Per author: their open items, and those closed or resolved since ``since`` (what a digest
+    shows of each: code, title, status)."""
+    query = select(items.c.id, items.c.author_id, items.c.code, items.c.title, items.c.status).where(items.c.author_id.in_(author_ids), or_(
+        items.c.status.in_(open_statuses), items.c.closed_at >= since,
+        and_(items.c.outcome.is_not(None), items.c.updated_at >= since)))
     found: dict[int, list] = defaultdict(list)
     for row in await conn.execute(query.order_by(items.c.id)):
         found[row.author_id].append(row)
@@ -108,12 +131,13 @@ async def own_items(conn: AsyncConnection, author_ids: list[int] | None, *, open
 
 
 async def latest_events(conn: AsyncConnection, item_ids: list[int]) -> dict[int, object]:
-    """The most recent event of each item."""
+    """The most recent event of each item: its kind, where it went, when."""
     if not item_ids:
         return {}
     last = (select(func.max(item_events.c.id)).where(item_events.c.item_id.in_(item_ids))
             .group_by(item_events.c.item_id))
-    rows = await conn.execute(select(item_events).where(item_events.c.id.in_(last)))
+    rows = await conn.execute(select(item_events.c.item_id, item_events.c.kind, item_events.c.to_target_id,
+                                     item_events.c.created_at).where(item_events.c.id.in_(last)))
     return {row.item_id: row for row in rows}
 
 
@@ -126,25 +150,41 @@ async def numbers(conn: AsyncConnection, since: datetime, until: datetime, *, by
     """New / answered / adopted items in [since, until), grouped by ``by`` (topic_code or
     district_code of the item), optionally only the items of one district. Answered counts the
     items that got a reply or an 'answered' outcome in the window; adopted, the adoptions."""
-    group = items.c[by]
+    return await _numbers(conn, since, until, [items.c[by]], district)
+
+
+async def district_numbers(conn: AsyncConnection, since: datetime, until: datetime) -> dict[str, dict]:
+    """``numbers`` by topic for every district at once: district code → topic code → counts."""
+    found: dict[str, dict] = defaultdict(dict)
+    for (district, topic), row in (await _numbers(conn, since, until, [items.c.district_code, items.c.topic_code],
+                                                  None)).items():
+        if district is not None:
+            found[district][topic] = row
+    return dict(found)
+
+
+async def _numbers(conn: AsyncConnection, since: datetime, until: datetime, group: list, district: str | None) -> dict:
+    def key(row):
+        return row[0] if len(group) == 1 else tuple(row[:len(group)])
+
     # a report merged into another is that one's: counted once, as the original
     where = [items.c.duplicate_of.is_(None), *([] if district is None else [items.c.district_code == district])]
     table: dict[str, dict[str, int]] = defaultdict(_empty)
-    for key, count in await conn.execute(
-            select(group, func.count()).where(items.c.created_at >= since, items.c.created_at < until, *where)
-            .group_by(group)):
-        table[key]["new"] = count
+    for row in await conn.execute(
+            select(*group, func.count()).where(items.c.created_at >= since, items.c.created_at < until, *where)
+            .group_by(*group)):
+        table[key(row)]["new"] = row[-1]
     answered = or_(item_events.c.kind == "replied",
                    and_(item_events.c.kind == "outcome", item_events.c.status_to == "answered"))
     adopted = and_(item_events.c.kind == "outcome", item_events.c.status_to == "adopted")
     for name, condition in (("answered", answered), ("adopted", adopted)):
         rows = await conn.execute(
-            select(group, func.count(func.distinct(item_events.c.item_id)))
+            select(*group, func.count(func.distinct(item_events.c.item_id)))
             .select_from(item_events.join(items, items.c.id == item_events.c.item_id))
             .where(item_events.c.created_at >= since, item_events.c.created_at < until, condition, *where)
-            .group_by(group))
-        for key, count in rows:
-            table[key][name] = count
+            .group_by(*group))
+        for row in rows:
+            table[key(row)][name] = row[-1]
     return dict(table)
 
 

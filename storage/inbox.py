@@ -80,6 +80,11 @@ async def next_batch(conn: AsyncConnection, limit: int = 50) -> list:
     return list(await conn.execute(NEXT_BATCH, {"limit": limit}))
 
 
+async def any_waiting(conn: AsyncConnection) -> bool:
+    """Is any update waiting to be handled?"""
+    return (await conn.execute(select(inbox.c.update_id).where(inbox.c.status == "new").limit(1))).first() is not None
+
+
 async def claim(conn: AsyncConnection, update_id: int, now: datetime) -> bool:
     """Mark a new update done inside the transaction that handles it; False if another drain
     already did (the row lock makes a concurrent claim wait, then find it done)."""

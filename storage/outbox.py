@@ -21,25 +21,41 @@ INTERACTIVE, BULK = 0, 1
 COUNTED = ("send", "copyMessage", "forwardMessage", "edit")  # method prefixes Telegram counts as messages
 
 
-async def enqueue(conn: AsyncConnection, *, method: str, params: dict, now: datetime,
-                  chat_id: int | None = None, is_group: bool = False, key: str | None = None,
-                  priority: int = INTERACTIVE, not_before: datetime | None = None) -> None:
-    """Queue one call; a row whose ``key`` already exists is left as it is (once per key)."""
-    await conn.execute(insert_ignoring_duplicates(conn, outbox), {
-        "key": key, "method": method, "params": params, "chat_id": chat_id, "is_group": is_group,
-        "priority": priority, "status": "pending", "attempts": 0, "not_before": not_before or now,
-        "created_at": now})
+def row(*, method: str, params: dict, now: datetime, chat_id: int | None = None, is_group: bool = False,
+        key: str | None = None, priority: int = INTERACTIVE, not_before: datetime | None = None) -> dict:
+    """One call as an outbox row, for ``enqueue_many``."""
+    return {"key": key, "method": method, "params": params, "chat_id": chat_id, "is_group": is_group,
+            "priority": priority, "status": "pending", "attempts": 0, "not_before": not_before or now,
+            "created_at": now}
+
+
+async def enqueue(conn: AsyncConnection, **call: Any) -> None:
+    """Queue one call (``row``'s arguments); a row whose ``key`` already exists is left as it is
+    (once per key)."""
+    await enqueue_many(conn, [row(**call)])
+
+
+async def enqueue_many(conn: AsyncConnection, rows: list[dict]) -> None:
+    """Queue several rows in one statement (each skipped if its key exists)."""
+    if rows:
+        await conn.execute(insert_ignoring_duplicates(conn, outbox), rows)
 
 
 def _due_query(claim: bool):
-    """Built once per kind (see ``due``): constructing it and its cache key cost more than running it."""
+    """Built once per kind (see ``due``): constructing it and its cache key cost more than running it.
+
+    A row is its chat's head when no earlier row of that chat is unfinished (and due, retried or
+    being sent): a look along (chat_id, id) per candidate, candidates walked in (priority, id)
+    order until ``limit`` are found, so 100,000 queued digest rows cost a look no more than 10."""
     now = bindparam("now", type_=outbox.c.not_before.type)
-    heads = (select(func.min(outbox.c.id))
-             .where(outbox.c.status.in_(("pending", "sending")), outbox.c.chat_id.is_not(None),
-                    or_(outbox.c.not_before <= now, outbox.c.error.is_not(None), outbox.c.status == "sending"))
-             .group_by(outbox.c.chat_id))
+    earlier = outbox.alias("earlier")
+    blocked = (select(earlier.c.id)
+               .where(earlier.c.chat_id == outbox.c.chat_id, earlier.c.id < outbox.c.id,
+                      earlier.c.status.in_(("pending", "sending")),
+                      or_(earlier.c.not_before <= now, earlier.c.error.is_not(None), earlier.c.status == "sending"))
+               .exists())
     query = (select(outbox).where(outbox.c.status == "pending", outbox.c.not_before <= now,
-                                  or_(outbox.c.chat_id.is_(None), outbox.c.id.in_(heads)))
+                                  or_(outbox.c.chat_id.is_(None), ~blocked))
              .order_by(outbox.c.priority, outbox.c.id).limit(bindparam("limit")))
     return query.with_for_update(skip_locked=True, of=outbox) if claim else query
 

@@ -168,9 +168,10 @@ async def steps_due_between(conn: AsyncConnection, start: datetime, end: datetim
         .order_by(research_milestones.c.due_at)))
 
 
-async def joined_project_ids(conn: AsyncConnection, member_id: int) -> set[int]:
-    return set((await conn.execute(select(research_members.c.project_id).where(
-        research_members.c.member_id == member_id, research_members.c.status == "joined"))).scalars())
+async def joined_pairs(conn: AsyncConnection, project_ids: list[int]) -> set[tuple[int, int]]:
+    """(project, member) of everyone who joined these projects."""
+    return set((await conn.execute(select(research_members.c.project_id, research_members.c.member_id).where(
+        research_members.c.project_id.in_(project_ids), research_members.c.status == "joined"))).all())
 
 
 async def milestone(conn: AsyncConnection, milestone_id: int):

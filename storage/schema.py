@@ -4,21 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import (
-    JSON,
-    BigInteger,
-    Boolean,
-    Column,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
-)
+from sqlalchemy import (JSON, BigInteger, Boolean, Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table,
+                        Text, UniqueConstraint)
 from sqlalchemy.types import TypeDecorator
 
 
@@ -324,6 +311,9 @@ outbox = Table(
 )
 Index("ix_outbox_due", outbox.c.status, outbox.c.priority, outbox.c.not_before, outbox.c.id)
 Index("ix_outbox_sent_at", outbox.c.sent_at)  # a new leader counts the last minute's sends
+# the sender's look (storage/outbox.py ``due``): pending rows in the order they go; each chat's rows in order
+Index("ix_outbox_pending", outbox.c.status, outbox.c.priority, outbox.c.id)
+Index("ix_outbox_chat", outbox.c.chat_id, outbox.c.id)
 
 audit_log = Table(
     "audit_log", metadata,

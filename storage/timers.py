@@ -56,3 +56,10 @@ async def reschedule(conn: AsyncConnection, key: str, due_at: datetime, expires_
     """Move a pending timer to a new time (a timer that already fired stays as it was)."""
     await conn.execute(update(timers).where(timers.c.key == key, timers.c.status == "pending")
                        .values(due_at=due_at, expires_at=expires_at))
+
+
+async def lock_pending(conn: AsyncConnection, key: str) -> bool:
+    """Is the timer still pending? Its row stays locked to the end of the transaction (PostgreSQL;
+    SQLite's one writer needs no lock)."""
+    row = (await conn.execute(select(timers.c.status).where(timers.c.key == key).with_for_update())).first()
+    return row is not None and row.status == "pending"

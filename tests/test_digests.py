@@ -21,7 +21,7 @@ from handlers.features import REGISTRY
 from handlers.digests import charts, render, schedule
 from handlers.digests.news import News, OwnItems
 from handlers.digests.preview import preview
-from handlers.digests.send import send_now, send_weekly
+from handlers.digests.send import send_members, send_now
 from handlers.reports import lifecycle
 from handlers.core import scheduled
 from handlers.core.context import Ctx, HandlerConfig
@@ -156,7 +156,7 @@ async def test_a_weekly_timer_fired_twice_sends_each_digest_once(stack):
                                                  timer))
     assert outcomes == ["done", "gone"]
     async with app.db.transaction() as conn:  # the job itself run again for the same period
-        assert await send_weekly(Ctx.offline(conn, app.clock.now(), config, REGISTRY), due) == 0
+        assert await send_members(Ctx.offline(conn, app.clock.now(), config, REGISTRY), "weekly", due) == 0
     prefix = f"digest:weekly:{local_day(due)}:"
     async with app.db.read() as conn:
         keys = list((await conn.execute(select(outbox.c.key).where(outbox.c.key.startswith(prefix)))).scalars())

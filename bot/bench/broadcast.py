@@ -16,8 +16,8 @@ in the middle of the same digest:
 4. Optionally (``latency``, ``--latency-ms``) every sendMessage is held that long before the
    sandbox answers, as a round trip to Telegram's servers takes, so more rows are in flight.
 5. ``linkage run`` (``python -m bot.cli run``) as a child process, its sender at Telegram's
-   real pace (the defaults). At start its scheduler fires the timer: one transaction writes the
-   N outbox rows; the sender drains them.
+   real pace (the defaults). At start its scheduler fires the timer: chunks of 500 members write
+   the N outbox rows; the sender drains them.
 
 Figures come from the sandbox (what it received, when, and how many 429s it answered) and from
 the bot's database (rows queued, sent, caught 'sending').
@@ -92,7 +92,7 @@ class BroadcastResult:
             f"linkage bench broadcast — {self.members} members, framework {self.framework}, sandbox enforcing "
             f"Telegram's limits (30/s per bot, 1/s per chat, 20/min per group), sendMessage held "
             f"{self.latency * 1000:.0f} ms",
-            f"  digest rows queued in one transaction: {self.queued} (bot start → rows written "
+            f"  digest rows queued: {self.queued} (bot start → rows written "
             f"{self.build_seconds:.1f} s)",
             f"  delivered: {self.delivered}/{self.members} members, {self.missing} missing, "
             f"{self.duplicates} duplicates",

@@ -85,7 +85,8 @@ def _admin_dsn(url: str) -> str:
     return "postgresql://" + url.split("://", 1)[1]
 
 
-async def _admin(url: str, statement: str) -> None:
+async def admin_execute(url: str, statement: str) -> None:
+    """One statement on the server's administrative connection (CREATE or DROP DATABASE)."""
     conn = await asyncpg.connect(_admin_dsn(url))
     try:
         await conn.execute(statement)
@@ -107,7 +108,7 @@ class FailoverRig(BroadcastRig):
         self.ports = free_ports(workers)
 
     async def setup(self) -> None:
-        await _admin(self.admin_url, f"CREATE DATABASE {self.scratch}")
+        await admin_execute(self.admin_url, f"CREATE DATABASE {self.scratch}")
         await super().setup()
 
     def worker_env(self, index: int) -> dict:
@@ -157,7 +158,7 @@ class FailoverRig(BroadcastRig):
     async def close(self) -> None:
         await asyncio.gather(*(w.stop() for w in self.workers), return_exceptions=True)
         await super().close()
-        await _admin(self.admin_url, f"DROP DATABASE IF EXISTS {self.scratch} WITH (FORCE)")
+        await admin_execute(self.admin_url, f"DROP DATABASE IF EXISTS {self.scratch} WITH (FORCE)")
 
     async def run(self) -> FailoverResult:
         """Start, kill the leader half way, wait until every row is sent; the figures."""

@@ -353,4 +353,6 @@ from bot.bench.broadcast import broadcast  # noqa: E402
 bench.add_command(broadcast)
 from bot.bench.failover import failover  # noqa: E402
 bench.add_command(failover)
+from bot.bench.scale import scale  # noqa: E402
+bench.add_command(scale)
 

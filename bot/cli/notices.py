@@ -127,6 +127,31 @@ def digest_preview(settings: Settings, member_ref: str, kind: str, as_html: bool
         click.echo(f"chart: {chart}")
 
 
+async def _send_in_chunks(settings: Settings, kind: str) -> tuple[str, int]:
+    """The members' digest as the scheduler writes it: the news read once, then each chunk read in
+    a snapshot and written in a short transaction of its own, so a running bot's members are not
+    held up."""
+    from bot.clock import Clock
+    from handlers.digests import send
+    from storage.db import Database
+
+    settings.database_path_ready()
+    db, clock = Database(settings.database), Clock()
+    try:
+        await db.ensure_schema()
+        async with db.snapshot() as conn:
+            firing = await send.prepare(_ctx(settings, conn, clock.now()), kind,
+                                        send.current_due(kind, clock.now(), settings.handler_config()))
+        while True:
+            async with db.snapshot() as conn:
+                chunk = await send.read_chunk(_ctx(settings, conn, clock.now()), firing)
+            async with db.transaction() as conn:
+                if await send.write_chunk(_ctx(settings, conn, clock.now()), firing, chunk):
+                    return firing.period, firing.created
+    finally:
+        await db.close()
+
+
 @digest.command("send")
 @click.option("--kind", type=click.Choice(["weekly", "daily", "liaison", "office"]), default="weekly",
               show_default=True)
@@ -134,6 +159,9 @@ def digest_preview(settings: Settings, member_ref: str, kind: str, as_html: bool
 def digest_send(settings: Settings, kind: str) -> None:
     """Queue the digest of the current period now (once per period: a second run adds nothing)."""
     from handlers.digests.send import send_now
-    period, created = _run(_with_db(settings, lambda conn, now: send_now(_ctx(settings, conn, now), kind)))
+    if kind in ("weekly", "daily"):  # to every member: in chunks, beside a running bot
+        period, created = _run(_send_in_chunks(settings, kind))
+    else:
+        period, created = _run(_with_db(settings, lambda conn, now: send_now(_ctx(settings, conn, now), kind)))
     click.echo(f"digest {period}: {created} new outbox rows"
                + ("" if created else " (already queued for this period, or nobody to send it to)"))

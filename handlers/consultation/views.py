@@ -41,8 +41,13 @@ async def my_part(ctx: Ctx) -> None:
     await ctx.reply("\n".join(lines))
 
 
-async def _invited(conn, m, member) -> bool:
-    return audience.addresses(m.audience, member) or await store.rsvp(conn, m.id, member.id) is not None
+async def _invited(conn, meetings: list, member, cache: dict) -> list:
+    """Which of these meetings invited the member: by their audience, or by an answer on record
+    (every member's answers read once per digest firing, not once per member)."""
+    key = ("consultation:answered", tuple(m.id for m in meetings))
+    if key not in cache:
+        cache[key] = await store.answered_pairs(conn, [m.id for m in meetings]) if meetings else set()
+    return [m for m in meetings if audience.addresses(m.audience, member) or (m.id, member.id) in cache[key]]
 
 
 async def upcoming(conn, member, start, end, lang: str, cache: dict) -> list[str]:
@@ -53,7 +58,7 @@ async def upcoming(conn, member, start, end, lang: str, cache: dict) -> list[str
                       if start <= m.starts_at < end]
     t = translator(lang)
     return [f"· {show_span(m.starts_at, m.ends_at)} " + t("🏛 <b>{title}</b> (专题协商会)", title=m.title)
-            for m in cache[key] if await _invited(conn, m, member)]
+            for m in await _invited(conn, cache[key], member, cache)]
 
 
 async def recent(conn, member, since, until, lang: str, cache: dict) -> list[str]:
@@ -62,7 +67,8 @@ async def recent(conn, member, since, until, lang: str, cache: dict) -> list[str
     if key not in cache:
         cache[key] = [(m, len(await store.statements(conn, m.id, status="accepted")),
                        len(await store.responses(conn, m.id))) for m in await store.ended_between(conn, since, until)]
-    held = [(m, n, r) for m, n, r in cache[key] if await _invited(conn, m, member)]
+    invited = {m.id for m in await _invited(conn, [m for m, _, _ in cache[key]], member, cache)}
+    held = [(m, n, r) for m, n, r in cache[key] if m.id in invited]
     if not held:
         return []
     t = translator(lang)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import html
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Iterator, Protocol
 
 from handlers.core.events import Event
 from handlers.core.feature import Registry
@@ -64,6 +65,7 @@ class HandlerConfig:
     digest_weekday: int = 0  # 0 = Monday: the members' weekly digest and the office's statistics
     digest_time: str = "09:00"  # weekly and daily digests
     digest_liaison_time: str = "08:00"  # the liaisons' queue, on working days
+    digest_chunk: int = 500  # members whose digests one transaction writes (a firing is many of them)
     charts_dir: str = "var/charts"  # where the office's chart images are written
     # deadlines (handlers/deadlines.py): working days to claim, to reply first, to an outcome;
     # a working day ends at deadline_time (Asia/Shanghai), when deadlines fall and nudges go
@@ -137,20 +139,24 @@ def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
     """Split HTML at line breaks so each part is within Telegram's limit as Telegram counts
     it. Our HTML never spans lines, so each part stays well-formed; a single overlong line is
     cut between characters, its open tags closed and reopened across the cut."""
+    if not text.startswith("\n") and telegram_len(text) <= limit:  # most texts: one part as it is
+        return [text]
     parts: list[str] = []
-    current = ""
+    current, units = "", 0  # units: telegram_len(current), kept line by line (no tag or entity spans a line)
     for line in text.split("\n"):
-        if telegram_len(line) > limit:  # fill the current part, then whole parts of the line
-            room = limit - telegram_len(current) - 1 if current else limit
+        size = telegram_len(line)
+        if size > limit:  # fill the current part, then whole parts of the line
+            room = limit - units - 1 if current else limit
             first, *whole, line = _cut_line(line, limit, max(room, 0))
             parts += [f"{current}\n{first}" if current else first, *whole]
-            current = ""
-        candidate = f"{current}\n{line}" if current else line
-        if telegram_len(candidate) > limit:
+            current, units, size = "", 0, telegram_len(line)
+        if not current:
+            current, units = line, size
+        elif units + 1 + size > limit:
             parts.append(current)
-            current = line
+            current, units = line, size
         else:
-            current = candidate
+            current, units = f"{current}\n{line}", units + 1 + size
     if current or not parts:
         parts.append(current)
     return parts
@@ -190,6 +196,7 @@ class Ctx:
     member: Any = None  # the sender's member row, if the sender is a known member
     sent: list[dict] = field(default_factory=list)
     timers_added: int = 0  # the scheduler looks again when a handler added timers
+    held: list[dict] | None = None  # outbox rows kept, not written (``holding``)
 
     @classmethod
     def offline(cls, conn: AsyncConnection, now: datetime, config: HandlerConfig, features: Registry) -> "Ctx":
@@ -208,9 +215,23 @@ class Ctx:
         quiet hours waits until they end; interactive ones — replies, cards — never wait."""
         if priority == outbox.BULK and (until := quiet_until(self.now, self.config.quiet_hours)) is not None:
             not_before = max(not_before or self.now, until)
-        await outbox.enqueue(self.conn, method=method, params=params, now=self.now, chat_id=chat_id,
-                             is_group=is_group, key=key, priority=priority, not_before=not_before)
+        row = outbox.row(method=method, params=params, now=self.now, chat_id=chat_id, is_group=is_group, key=key,
+                         priority=priority, not_before=not_before)
+        if self.held is not None:
+            self.held.append(row)
+        else:
+            await outbox.enqueue_many(self.conn, [row])
         self.sent.append({"method": method, "chat_id": chat_id})
+
+    @contextmanager
+    def holding(self) -> Iterator[list[dict]]:
+        """The calls queued inside are kept in the list it gives instead of written (a digest's
+        chunk is rendered in a read-only snapshot; its rows go to the outbox in one INSERT after)."""
+        self.held = []
+        try:
+            yield self.held
+        finally:
+            self.held = None
 
     async def schedule(self, key: str, kind: str, due_at: datetime, *, payload: dict | None = None,
                        expires_at: datetime | None = None) -> bool:

@@ -27,10 +27,12 @@ class News:
     topics: dict[str, object]
     districts: dict[str, object]
     chains: dict[int, list] = field(default_factory=dict)  # the adopted items' outcome chains
-    _by_district: dict[str, dict] = field(default_factory=dict)
+    by_district: dict[str, dict] = field(default_factory=dict)  # district code -> its numbers by topic
     # Scratch space for the upcoming-sessions hooks, one per firing: a digest to thousands reads
     # the calendar once, not once per member.
     cache: dict = field(default_factory=dict)
+    # The lines every member of one language and district gets alike (numbers, highlights), rendered once.
+    rendered: dict = field(default_factory=dict)
     upcoming: Sequence[Upcoming] = ()  # the features' "Coming up" hooks
     recent: Sequence[Recent] = ()  # the features' news of the window (conclusions, outcomes)
 
@@ -43,18 +45,13 @@ class News:
                    {t.code: t for t in await reference.all_topics(conn)},
                    {d.code: d for d in await reference.all_districts(conn)},
                    chains=await outcome_store.chains(conn, [a.id for a in adoptions]),
-                   upcoming=getattr(hooks, "upcoming", ()), recent=getattr(hooks, "recent", ()))
+                   by_district=await store.district_numbers(conn, since, until), upcoming=getattr(hooks, "upcoming", ()), recent=getattr(hooks, "recent", ()))
 
     @classmethod
     async def week_and_day(cls, conn, due: datetime, hooks) -> tuple["News", "News"]:
         """The week's news for the weekly digest, and the last day's for members who chose daily."""
         return (await cls.load(conn, due - timedelta(days=7), due, hooks),
                 await cls.load(conn, due - timedelta(days=1), due, hooks))
-
-    async def district_numbers(self, conn, code: str) -> dict[str, dict[str, int]]:
-        if code not in self._by_district:
-            self._by_district[code] = await store.numbers(conn, self.since, self.until, district=code)
-        return self._by_district[code]
 
     def empty(self) -> bool:
         return not self.city and not self.adoptions
@@ -71,10 +68,14 @@ class OwnItems:
     chains: dict[int, list] = field(default_factory=dict)
 
     @classmethod
-    async def load(cls, conn, author_ids: list[int] | None, since: datetime) -> "OwnItems":
+    async def load(cls, conn, author_ids: list[int], since: datetime,
+                   targets: dict[int, dict[str, str]] | None = None) -> "OwnItems":
+        """These authors' reports (``targets``: the names of targets already looked up, shared by
+        the chunks of one firing)."""
         found = await store.own_items(conn, author_ids, open_statuses=item_store.OPEN, since=since)
         ids = [i.id for rows in found.values() for i in rows]
-        return cls(found, await store.latest_events(conn, ids), {}, await outcome_store.chains(conn, ids))
+        return cls(found, await store.latest_events(conn, ids), {} if targets is None else targets,
+                   await outcome_store.chains(conn, ids))
 
 
 @dataclass

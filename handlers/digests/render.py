@@ -77,20 +77,30 @@ def _highlight_lines(news: News, member, t) -> list[str]:
     return lines
 
 
-async def news_lines(conn, news: News, member, t, *, period_label: str, upcoming_days: int) -> list[str]:
-    """The parts of a digest that are not about the member's own reports (empty: nothing new)."""
+def _shared_lines(news: News, member, t, period_label: str) -> list[str]:
+    """The city's and the member's district's numbers and the highlights: the same for every
+    member of one language and district."""
     lines: list[str] = []
     if news.city:
         lines += ["", t("<b>Tianjin, {period}</b> (new · answered · adopted)", period=period_label),
                   *_number_lines(news, news.city, t)]
     if member.district_code and member.district_code in news.districts:
-        mine = await news.district_numbers(conn, member.district_code)
+        mine = news.by_district.get(member.district_code)
         if mine:
             lines += ["", t("<b>{district}, {period}</b> (new · answered · adopted)", district=reference.name(
                 news.districts[member.district_code], t.lang), period=period_label), *_number_lines(news, mine, t)]
     highlights = _highlight_lines(news, member, t)
     if highlights:
         lines += ["", t("<b>Adopted (采用)</b>"), *highlights]
+    return lines
+
+
+async def news_lines(conn, news: News, member, t, *, period_label: str, upcoming_days: int) -> list[str]:
+    """The parts of a digest that are not about the member's own reports (empty: nothing new)."""
+    shared = (t.lang, member.district_code, period_label)
+    if shared not in news.rendered:
+        news.rendered[shared] = _shared_lines(news, member, t, period_label)
+    lines = list(news.rendered[shared])
     lines += await _hook_lines(news.recent, conn, member, news.since, news.until, t.lang, news.cache)
     sessions = await _hook_lines(news.upcoming, conn, member, news.until,
                                  news.until + timedelta(days=upcoming_days), t.lang, news.cache)

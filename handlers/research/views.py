@@ -165,15 +165,14 @@ async def my_part(ctx: Ctx) -> None:
 async def upcoming(conn, member, start, end, lang: str, cache: dict) -> list[str]:
     """The digest's coming-up: the steps of the member's projects due in the window."""
     key = ("research.steps", start, end)
-    if key not in cache:
-        cache[key] = await store.steps_due_between(conn, start, end)
-    if not cache[key]:
-        return []
-    mine = await store.joined_project_ids(conn, member.id)
+    if key not in cache:  # the steps, and who joined their projects: once per digest firing
+        steps = await store.steps_due_between(conn, start, end)
+        cache[key] = steps, await store.joined_pairs(conn, list({m.project_id for m in steps})) if steps else set()
+    steps, joined = cache[key]
     t = translator(lang)
     return ["· " + t("Research project <b>{title}</b>: {step} by {time}", title=m.title,
                      step=t.plain(STEP_LABELS[m.step]), time=shown(m.due_at))
-            for m in cache[key] if m.project_id in mine]
+            for m in steps if (m.project_id, member.id) in joined]
 
 
 async def recent(conn, member, since, until, lang: str, cache: dict) -> list[str]:
