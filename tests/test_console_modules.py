@@ -51,6 +51,12 @@ def at(stack, **delta) -> str:
     return local(stack.app.clock.now() + timedelta(**delta)).strftime("%Y-%m-%dT%H:%M")
 
 
+def beside(page: str, field: str, message: str) -> bool:
+    """The message is shown beside the form's field (in the paragraph of its input)."""
+    paragraph = page.split(f'name="{field}"', 1)[-1].split("</p>", 1)[0]
+    return 'class="error"' in paragraph and message in paragraph
+
+
 async def member_id(stack, roster_id: str) -> int:
     return (await stack.row("members", roster_id=roster_id)).id
 
@@ -73,7 +79,7 @@ async def test_oversight_open_send_reply_close_with_bad_input_refused_beside_the
                                     ("report", "SQ-2000-99999", refused_zh("there is no report"))):
             refused = await client.post("/oversight/open", data={**good, field: bad})
             shown = await text(refused)
-            assert refused.status == 400 and message in shown, (field, shown)
+            assert refused.status == 400 and beside(shown, field, message), (field, shown)
             assert re.search(r'<input name="subject" value="' + (SUBJECT if field != "subject" else ""), shown)
         assert await stack.count("oversight_items") == 0
         opened = await client.post("/oversight/open", data=good, allow_redirects=False)
@@ -213,11 +219,13 @@ async def test_consultation_draft_venues_announce_statements_and_export(stack):
         csrf = csrf_of(await page.text())
         for field, bad, message in (("title", "", "需要填写标题"), ("starts", at(stack, days=-1), "已过"),
                                     ("ends", at(stack, days=2), refused_zh("the end must come after the start")),
+                                    ("ends", "", refused_zh("time {text!r} must look like 2026-12-03 14:30")),
+                                    ("statements_by", "2026-13-01T10:00", refused_zh("time {text!r} must look like 2026-12-03 14:30")),
                                     ("committee", "atlantis", refused_zh("there is no committee")),
                                     ("host", "X999", refused_zh("no active member with roster id {host!r}")),
                                     ("audience", "everyone", refused_zh("audience must be one of"))):
             refused = await client.post("/consultation/add", data=meeting_form(stack, csrf, **{field: bad}))
-            assert refused.status == 400 and message in await text(refused), (field, await text(refused))
+            assert refused.status == 400 and beside(await text(refused), field, message), field
         assert await stack.count("consultations") == 0
         made = await client.post("/consultation/add", data=meeting_form(stack, csrf), allow_redirects=False)
         assert made.status == 303, re.findall(r'class="error"[^<]*', await made.text())

@@ -20,22 +20,20 @@ from handlers.consultation.meetings import add_meeting, announce, set_venues, su
 from handlers.consultation.statements import decide_request, decide_statement
 from handlers.consultation.terms import ANSWERS, REQUEST_STATUS, STATEMENT_STATUS
 from handlers.core.errors import AdminError
+from handlers.core.localtime import parse_local
 from handlers.core.i18n import N_
 from handlers.core.roles import CITY, COMMITTEE
 from storage import consultation as store
 from storage import reference
 
 ADD_FIELDS = ("title", "theme", "committee", "starts", "ends", "audience", "host", "statements_by")
-FIELD_WORDS = (("host", ("host", "roster id")), ("committee", ("committee",)),
+FIELD_WORDS = (("audience", ("audience", "level")), ("host", ("host", "roster id")), ("committee", ("committee",)),
                ("statements_by", ("deadline",)), ("ends", ("end",)), ("starts", ("start", "past", "date", "time")),
-               ("audience", ("audience", "level")), ("theme", ("theme",)), ("title", ("title",)))
+               ("theme", ("theme",)), ("title", ("title",)))
 EXPORTS = {"docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+MOMENTS = ("starts", "ends", "statements_by")  # add_meeting's times (the deadline may be empty)
 STATEMENT_ACTIONS, REQUEST_ACTIONS = ("accept", "return"), ("accept", "decline")
-
-
-def _moment(text: str) -> str:
-    return text.replace("T", " ")  # a datetime-local field's value, as the operations read it
 
 
 async def page(request: web.Request, *, errors: dict | None = None, values: dict | None = None,
@@ -52,12 +50,19 @@ async def add(request: web.Request) -> web.Response:
     form = await form_of(request)
     values = {name: form.get(name, "") for name in ADD_FIELDS}
     session = session_of(request)
+    moments, errors = {}, {}
+    for name in MOMENTS:  # each time's refusal beside its own field
+        try:
+            moments[name] = parse_local(values[name]) if values[name] or name != "statements_by" else None
+        except AdminError as exc:
+            errors[name] = refusal_text(request, exc)
+    if errors:
+        return await page(request, errors=errors, values=values, status=400)
     try:
         async with write(request) as conn:
             m = await add_meeting(office_ctx(request, conn), title=values["title"], theme=values["theme"],
-                                  committee=committee_of(request) or values["committee"], starts=_moment(values["starts"]),
-                                  ends=_moment(values["ends"]), audience_spec=audience_for(request, values["audience"]),
-                                  host=values["host"] or None, statements_by=_moment(values["statements_by"]) or None,
+                                  committee=committee_of(request) or values["committee"], **moments,
+                                  audience_spec=audience_for(request, values["audience"]), host=values["host"] or None,
                                   actor=session.actor)
     except (AdminError, ValueError) as exc:
         return await page(request, errors=refusal_beside(request, exc, FIELD_WORDS, ADD_FIELDS), values=values,

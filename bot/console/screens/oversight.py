@@ -30,10 +30,10 @@ from storage import people, reference
 
 OPEN_FIELDS = ("subject", "department", "promise", "report", "statement", "raised_by", "committee", "due_days")
 INSPECT_FIELDS = ("title", "start", "end", "place", "audience", "capacity")
-FIELD_WORDS = (("statement", ("statement",)), ("report", ("report",)), ("raised_by", ("member",)),
-               ("committee", ("committee",)), ("department", ("department",)), ("promise", ("promise",)),
-               ("due_days", ("working days",)), ("subject", ("subject",)), ("capacity", ("capacity",)),
-               ("audience", ("audience",)), ("end", ("end",)), ("start", ("start", "past", "date", "time")),
+FIELD_WORDS = (("audience", ("audience",)), ("statement", ("statement",)), ("report", ("report",)),
+               ("raised_by", ("member",)), ("committee", ("committee",)), ("due_days", ("working days",)),
+               ("department", ("department",)), ("promise", ("promise",)), ("subject", ("subject",)),
+               ("capacity", ("capacity",)), ("end", ("end",)), ("start", ("start", "past", "date", "time")),
                ("title", ("title",)), ("place", ("place",)))
 
 
