@@ -115,10 +115,9 @@ class Pacer:
     def count_earlier(self, sends: list, now: datetime, monotonic_now: float) -> None:
         """Count another sender's messages (chat_id, is_group, sent_at; None = in flight, may
         arrive any moment: counted as arriving now), oldest first."""
-        def done(sent_at):
-            return monotonic_now if sent_at is None else monotonic_now - max(0.0, (now - sent_at).total_seconds())
         for chat_id, is_group, sent_at in sorted(sends, key=lambda s: (s[2] is None, s[2] or now)):
-            self.take(chat_id, is_group, done(sent_at)).done = done(sent_at)
+            done = monotonic_now - (0.0 if sent_at is None else max(0.0, (now - sent_at).total_seconds()))
+            self.take(chat_id, is_group, done).done = done
 
     def take(self, chat_id: int, is_group: bool, now: float, paid: bool = False) -> Slot:
         """Count a message leaving now; the caller sets the slot's ``done`` once answered."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.console.web import read, refusal_text, session_of
+from bot.console.web import read, refusal_of, session_of
 from handlers.core.errors import AdminError
 from handlers.core.i18n import N_, translator
 from handlers.core.roles import COMMITTEE
@@ -77,6 +77,5 @@ def refusal_beside(request, exc: AdminError, words: tuple, fields) -> dict:
     one it names (``exc.field``), else the first of ``words`` ((field, (word, …)), …) its English
     text names, else the form's first."""
     lowered = str(exc).lower()
-    field = exc.field if exc.field in fields else next(
-        (name for name, names in words if name in fields and any(w in lowered for w in names)), fields[0])
-    return {field: refusal_text(request, exc)}
+    guessed = next((name for name, names in words if name in fields and any(w in lowered for w in names)), fields[0])
+    return refusal_of(request, exc, guessed, fields=fields)
