@@ -122,6 +122,7 @@ class LinkageApp:
         await self.sender.recover()
         self.scheduler = Scheduler(self.db, self.clock, self.config, on_sent=self.sender.wake,
                                    tick_seconds=self.settings.scheduler_tick_seconds)
+        self.sender.write_drafts = self.scheduler.write_drafts  # the features write the drafts it sends
         await self.scheduler.start()
         scheduler = self.scheduler
         # the sender's progress is read from the outbox (messages finished), not beaten

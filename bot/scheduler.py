@@ -5,7 +5,9 @@ with ``misfire_grace_time=None``: APScheduler 3's default would silently drop an
 than a second late. The safety tick is ``run``, a supervised loop (a failing date job is only
 logged by APScheduler; the next tick fires what it missed). Each firing goes through
 ``handlers.core.scheduled.fire``, which runs a timer once however often it is woken (tick, date
-job, catch-up after a restart); a ``Chunked`` job's chunks each through ``fire_chunk``.
+job, catch-up after a restart); a ``Chunked`` job's chunks each through ``fire_chunk``. The
+leader's scheduler also writes the drafts its sender asks for (``write_drafts``), in the same kind
+of context as a timer's job.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.clock import Clock
 from bot.supervise import sleep_unless_stopped
-from handlers.core import scheduled
+from handlers.core import drafts, scheduled
 from handlers.core.context import Ctx, HandlerConfig
 from handlers.core.feature import Registry
 from handlers.features import REGISTRY
@@ -116,6 +118,13 @@ class Scheduler:
                 if not await inbox.any_waiting(conn) or time.monotonic() >= deadline:
                     return
             await asyncio.sleep(0.01)
+
+    async def write_drafts(self, limit: int) -> int:
+        """The sender's next drafts (at most ``limit``), written by the features that queued them:
+        what they share read in a snapshot, then written in one short transaction; returns how many
+        (handlers/core/drafts.py)."""
+        await self.in_snapshot(lambda ctx: drafts.prepare(ctx, limit))
+        return await self.in_transaction(lambda ctx: drafts.write(ctx, limit))
 
     async def in_snapshot(self, work):
         async with self.db.snapshot() as conn:

@@ -5,6 +5,8 @@ The sender keeps all three, keeps each chat's messages in order, pauses everythi
 for ``retry_after``, marks 403 recipients unreachable, fails a 400 once with its reason, and
 retries network errors and 5xx with backoff. A row is marked 'sending' before the call, so a
 crash leaves it 'sending' and the next start sends it again (a rare duplicate beats a loss).
+Drafts (a digest's messages, handlers/core/drafts.py) are written ``DRAFTS_AHEAD`` seconds of
+sending ahead: whenever fewer messages than that wait, the next ones, in a short transaction.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 from bot.clock import Clock
 from bot.transport import ApiError, BotApi
@@ -34,6 +36,10 @@ EPSILON = 0.001  # seconds: a window that closes exactly as the next message lea
 # the moment its slot opens: the look at the outbox and the claim's commit happen while the window
 # is still full, not after it opened (they cost tens of milliseconds a window on a busy machine).
 LOOKAHEAD = 0.1
+DRAFTS_AHEAD = 2.0  # seconds of sending written ahead from the drafts
+DRAFTS_MAX = 200  # drafts written in one transaction at most (each a digest rendered: ~1 ms)
+DRAFTS_IDLE = 0.25  # seconds between looks for drafts while the last look found none
+DRAFTS_RETRY = 5.0  # seconds before drafts are tried again after writing them failed
 
 
 @dataclass(eq=False)
@@ -163,11 +169,18 @@ def _resolve(value: Any, ids: dict[str, int]) -> Any:
     return value
 
 
+WriteDrafts = Callable[[int], Awaitable[int]]  # (at most how many) -> drafts written (Scheduler.write_drafts)
+
+
 class Sender:
     def __init__(self, db: Database, api: BotApi, clock: Clock, *, per_second: float = 30,
                  per_chat_per_second: float = 1, per_group_per_minute: float = 20, concurrency: int = 8,
-                 paid_broadcast: bool = False, paid_per_second: float = 1000):
+                 paid_broadcast: bool = False, paid_per_second: float = 1000,
+                 write_drafts: WriteDrafts | None = None):
         self.db, self.api, self.clock = db, api, clock
+        self.write_drafts = write_drafts
+        self.drafts_ahead = min(DRAFTS_MAX, int(DRAFTS_AHEAD * (paid_per_second if paid_broadcast else per_second)))
+        self._drafts_look = 0.0  # time.monotonic() of the next look for drafts
         self.pacer = Pacer(per_second, per_chat_per_second, per_group_per_minute, paid_per_second)
         self.paid_broadcast = paid_broadcast
         self.concurrency = concurrency
@@ -216,7 +229,7 @@ class Sender:
             delay = await self.step()
             async with self.db.read() as conn:
                 counts = await outbox.counts(conn)
-            if not counts.get("pending") and not counts.get("sending") and not self._in_flight:
+            if not any(counts.get(status) for status in outbox.UNSENT) and not self._in_flight:
                 return True
             pause = min(max(delay, 0.01), 0.2)
             if self._in_flight:  # a send that finishes may let the next one go: look again then
@@ -282,7 +295,23 @@ class Sender:
         self._busy_chats.update(row.chat_id for row, _, _ in starting if row.chat_id is not None)
         for row, params, slot in starting:
             self._in_flight[row.id] = asyncio.create_task(self._send(row, params, slot))
+        if len(rows) - len(starting) < self.drafts_ahead and await self._write_drafts():
+            return 0.0  # look again now: the drafts just written may go
         return next_look
+
+    async def _write_drafts(self) -> int:
+        """Messages from the next drafts, when fewer than ``drafts_ahead`` wait (at most once a
+        ``DRAFTS_IDLE`` while there were none)."""
+        if self.write_drafts is None or time.monotonic() < self._drafts_look:
+            return 0
+        try:
+            written = await self.write_drafts(self.drafts_ahead)
+        except Exception:  # the messages already written keep going; the drafts wait for the next try
+            log.exception("drafts not written")
+            self._drafts_look = time.monotonic() + DRAFTS_RETRY
+            return 0
+        self._drafts_look = 0.0 if written else time.monotonic() + DRAFTS_IDLE
+        return written
 
     def _paid(self, row) -> bool:
         """Bulk rows to members go with ``allow_paid_broadcast`` when the office pays for it."""
@@ -297,7 +326,7 @@ class Sender:
         ids: dict[str, int] = {}
         for key in wanted:
             status, message_id = ref_rows.get(key, ("missing", None))
-            if status in ("pending", "sending"):
+            if status in outbox.UNSENT:
                 return None
             if status != "sent" or message_id is None:
                 params = dict(row.params)

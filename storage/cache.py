@@ -8,11 +8,15 @@ reads that row once (one indexed look-up in place of the reads it saves), so a c
 by another process — a ``linkage`` command, another worker on PostgreSQL — is seen by the next
 transaction here. A transaction that changed the data reads it from the database until it ends:
 what it saw must not outlive a rollback.
+
+``kept`` is a per-database store for values that do not change once read (a past window's news,
+read once per digest firing and process).
 """
 
 from __future__ import annotations
 
 import weakref
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -68,3 +72,13 @@ async def changed(conn: AsyncConnection) -> None:
     await conn.execute(update(counters).where(counters.c.name == VERSION).values(value=counters.c.value + 1))
     copies, transaction = _of(conn)
     copies.version, copies.values, copies.checked, copies.changing = None, {}, None, transaction
+
+
+_kept: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def kept(conn: AsyncConnection, name: str) -> OrderedDict:
+    """This process's store ``name`` for this database (per engine, like the reference copies),
+    oldest entries first: the caller decides what it keeps and for how long."""
+    stores = _kept.setdefault(conn.sync_connection.engine, {})
+    return stores.setdefault(name, OrderedDict())

@@ -6,8 +6,11 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, and_, func, or_, select, update
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, and_, cast, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage import outbox as outbox_store
+from storage.dialect import insert_ignoring_duplicates
 
 from storage.schema import (UTCDateTime, item_events, item_tags, item_targets, items, members, metadata, outbox,
                             target_liaisons)
@@ -33,9 +36,11 @@ digest_runs = Table(
     Column("cursor", Integer),
 )
 
-# A firing reads one window (a week, a day, an hour) of a million reports and their events.
-Index("ix_items_created", items.c.created_at)
+# A digest reads one window (a week, a day, an hour) of a million reports and their events: the new
+# ones counted from the index alone, the replies and outcomes found by kind.
+Index("ix_items_created", items.c.created_at, items.c.duplicate_of, items.c.district_code, items.c.topic_code)
 Index("ix_item_events_created", item_events.c.created_at)
+Index("ix_item_events_kind_created", item_events.c.kind, item_events.c.created_at)
 
 
 # --- preferences ----------------------------------------------------------------------
@@ -99,16 +104,51 @@ async def queued_keys(conn: AsyncConnection, keys: list[str]) -> set[str]:
 
 # --- what a digest shows ----------------------------------------------------------------
 
-async def recipients(conn: AsyncConnection, *, after: int = 0, limit: int | None = None,
-                     frequency: str | None = None) -> list:
-    """Members a digest may go to — active and bound to Telegram, reachable —, by id, from the
-    first after ``after``; with ``frequency``, only those who chose it."""
-    query = select(members).where(members.c.active.is_(True), members.c.telegram_user_id.is_not(None),
-                                  members.c.reachable.is_(True), members.c.id > after)
+def _recipients(query, frequency: str | None):
+    """Members a digest may go to — active and bound to Telegram, reachable —; with ``frequency``,
+    only those who chose it."""
+    query = query.where(members.c.active.is_(True), members.c.telegram_user_id.is_not(None),
+                        members.c.reachable.is_(True))
     if frequency is not None:
         query = query.join(digest_prefs, digest_prefs.c.member_id == members.c.id).where(
             digest_prefs.c.frequency == frequency)
-    return list(await conn.execute(query.order_by(members.c.id).limit(limit)))
+    return query
+
+
+async def recipients(conn: AsyncConnection, *, frequency: str | None = None, ids: list[int] | None = None) -> list:
+    """The members a digest may go to (``_recipients``), by id; with ``ids``, only those."""
+    query = _recipients(select(members), frequency)
+    if ids is not None:
+        query = query.where(members.c.id.in_(ids))
+    return list(await conn.execute(query.order_by(members.c.id)))
+
+
+async def next_recipients(conn: AsyncConnection, *, after: int, limit: int,
+                          frequency: str | None) -> tuple[int, int | None]:
+    """Of the next ``limit`` recipients after member ``after``: how many there are, and the last one's id."""
+    chunk = _recipients(select(members.c.id), frequency).where(members.c.id > after).order_by(
+        members.c.id).limit(limit).subquery()
+    count, last = (await conn.execute(select(func.count(), func.max(chunk.c.id)))).one()
+    return count, last
+
+
+async def queue_drafts(conn: AsyncConnection, *, after: int, last: int, frequency: str | None, key_prefix: str,
+                       args: dict[str, str], not_before: datetime, now: datetime) -> int:
+    """A draft outbox row (storage/outbox.py) for every recipient after member ``after`` up to
+    ``last``, in one INSERT … SELECT: key ``{key_prefix}{member id}``, params ``args`` and
+    ``"member": member id``; a recipient whose key exists is skipped. Returns the drafts written."""
+    json_object = func.json_object if conn.dialect.name == "sqlite" else func.json_build_object
+    pairs = [literal(part, String) for name, value in args.items() for part in (name, value)]
+    drafts = _recipients(select(
+        literal(key_prefix, String) + cast(members.c.id, String), literal("sendMessage", String),
+        json_object(*pairs, literal("member", String), members.c.id), members.c.telegram_user_id,
+        literal(False), literal(outbox_store.BULK), literal(outbox_store.DRAFT, String), literal(0),
+        literal(not_before, UTCDateTime), literal(now, UTCDateTime)), frequency).where(
+        members.c.id > after, members.c.id <= last).order_by(members.c.id)
+    columns = ["key", "method", "params", "chat_id", "is_group", "priority", "status", "attempts", "not_before",
+               "created_at"]
+    result = await conn.execute(insert_ignoring_duplicates(conn, outbox).from_select(columns, drafts))
+    return result.rowcount
 
 
 async def open_count(conn: AsyncConnection, open_statuses: tuple[str, ...]) -> int:
@@ -153,14 +193,20 @@ async def numbers(conn: AsyncConnection, since: datetime, until: datetime, *, by
     return await _numbers(conn, since, until, [items.c[by]], district)
 
 
-async def district_numbers(conn: AsyncConnection, since: datetime, until: datetime) -> dict[str, dict]:
-    """``numbers`` by topic for every district at once: district code → topic code → counts."""
-    found: dict[str, dict] = defaultdict(dict)
+async def city_and_district_numbers(conn: AsyncConnection, since: datetime,
+                                    until: datetime) -> tuple[dict[str, dict[str, int]], dict[str, dict]]:
+    """``numbers`` by topic for the city and for every district, from one set of queries (the city's
+    are the sums of every district's and the city-wide reports'): (topic code → counts, district
+    code → topic code → counts)."""
+    city: dict[str, dict[str, int]] = defaultdict(_empty)
+    by_district: dict[str, dict] = defaultdict(dict)
     for (district, topic), row in (await _numbers(conn, since, until, [items.c.district_code, items.c.topic_code],
                                                   None)).items():
+        for name, count in row.items():
+            city[topic][name] += count
         if district is not None:
-            found[district][topic] = row
-    return dict(found)
+            by_district[district][topic] = row
+    return dict(city), dict(by_district)
 
 
 async def _numbers(conn: AsyncConnection, since: datetime, until: datetime, group: list, district: str | None) -> dict:

@@ -17,7 +17,7 @@ class QueueState:
     inbox: dict[str, int]  # status -> count (new, done, failed = parked)
     outbox: dict[str, int]
     oldest_new_update: datetime | None  # received_at of the oldest update not yet handled
-    oldest_due_message: datetime | None  # not_before of the oldest pending message already due
+    oldest_due_message: datetime | None  # not_before of the oldest pending message (or draft) already due
     dispatcher_stalled: str | None  # why, or None
     sender_stalled: str | None
 
@@ -38,8 +38,9 @@ async def queue_state(conn: AsyncConnection, now: datetime, *, dispatcher_stall:
     inbox_counts = dict((await conn.execute(select(inbox.c.status, func.count()).group_by(inbox.c.status))).all())
     oldest_new = (await conn.execute(select(func.min(inbox.c.received_at))
                                      .where(inbox.c.status == "new"))).scalar_one()
+    waiting = outbox.c.status.in_(("pending", outbox_store.DRAFT))  # a draft: a message to write, then send
     oldest_due = (await conn.execute(select(func.min(outbox.c.not_before))
-                                     .where(outbox.c.status == "pending", outbox.c.not_before <= now))).scalar_one()
+                                     .where(waiting, outbox.c.not_before <= now))).scalar_one()
     dispatcher_stalled = sender_stalled = None
     # the "nothing finished recently" look-ups scan, so they run only when work is already old
     since = now - timedelta(seconds=dispatcher_stall)

@@ -4,6 +4,11 @@ as the change that caused it, and drained by the one sender (``bot/sender.py``).
 A row may carry a ``key`` so that later rows can point at the message it produced:
 ``{"$ref": key}`` anywhere in ``params`` is replaced by that message's id at send time
 (editing a card in place, replying to a card).
+
+A row may also be a *draft* (status 'draft'; ``params`` say which feature writes it and what it
+needs, ``{"draft": name, ...}``): a message decided now and written just before it is sent
+(``handlers/core/drafts.py``), so a digest to 100,000 members costs one small row each when it
+fires and its texts are rendered at the sender's pace.
 """
 
 from __future__ import annotations
@@ -18,14 +23,17 @@ from storage.dialect import insert_ignoring_duplicates
 from storage.schema import outbox
 
 INTERACTIVE, BULK = 0, 1
+DRAFT = "draft"
+UNSENT = (DRAFT, "pending", "sending")  # the rows whose message has not yet reached Telegram
 COUNTED = ("send", "copyMessage", "forwardMessage", "edit")  # method prefixes Telegram counts as messages
 
 
 def row(*, method: str, params: dict, now: datetime, chat_id: int | None = None, is_group: bool = False,
-        key: str | None = None, priority: int = INTERACTIVE, not_before: datetime | None = None) -> dict:
+        key: str | None = None, priority: int = INTERACTIVE, not_before: datetime | None = None,
+        status: str = "pending") -> dict:
     """One call as an outbox row, for ``enqueue_many``."""
     return {"key": key, "method": method, "params": params, "chat_id": chat_id, "is_group": is_group,
-            "priority": priority, "status": "pending", "attempts": 0, "not_before": not_before or now,
+            "priority": priority, "status": status, "attempts": 0, "not_before": not_before or now,
             "created_at": now}
 
 
@@ -76,6 +84,35 @@ async def due(conn: AsyncConnection, now: datetime, limit: int, *, claim: bool =
     return list(await conn.execute(DUE[claim], {"now": now, "limit": limit}))
 
 
+async def drafts(conn: AsyncConnection, now: datetime, limit: int, *, claim: bool = False) -> list:
+    """The next drafts due to be written, in the order they go; ``claim``: locked for this
+    transaction (another sender passes over them: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL)."""
+    query = (select(outbox).where(outbox.c.status == DRAFT, outbox.c.not_before <= now)
+             .order_by(outbox.c.priority, outbox.c.id).limit(limit))
+    return list(await conn.execute(query.with_for_update(skip_locked=True) if claim else query))
+
+
+async def fill_drafts(conn: AsyncConnection, written: list[tuple[Any, list[dict] | None]], now: datetime) -> None:
+    """Drafts written: (the draft's row, its messages as ``row`` dicts). The draft's row becomes the
+    first message (keeping its key and its place in its chat's order), later parts are queued after
+    it; a draft with no message (nothing to say by now) is 'cancelled', one that could not be
+    written (None) 'failed'."""
+    for status, error, unwritten in (("cancelled", "nothing to send", []), ("failed", "could not be written", None)):
+        ids = [draft.id for draft, messages in written if messages == unwritten]
+        if ids:
+            await conn.execute(update(outbox).where(outbox.c.id.in_(ids))
+                               .values(status=status, error=error, sent_at=now))
+    filled = [(draft, messages) for draft, messages in written if messages]
+    if filled:
+        await conn.execute(update(outbox).where(outbox.c.id == bindparam("row_id")).values(
+            status="pending", method=bindparam("m"), params=bindparam("p"), chat_id=bindparam("c"),
+            not_before=bindparam("at")),
+            [{"row_id": draft.id, "m": first["method"], "p": first["params"], "c": first["chat_id"],
+              "at": first["not_before"]}
+             for draft, (first, *_) in filled])
+        await enqueue_many(conn, [part for _, (_, *later) in filled for part in later])
+
+
 async def message_ids_for(conn: AsyncConnection, keys: set[str]) -> dict[str, tuple[str, int | None]]:
     rows = await conn.execute(select(outbox.c.key, outbox.c.status, outbox.c.message_id)
                               .where(outbox.c.key.in_(keys)))
@@ -105,7 +142,7 @@ async def cancel_pending(conn: AsyncConnection, keys: set[str], reason: str, now
     (a row already 'sending' cannot be called back)."""
     if not keys:
         return set()
-    rows = await conn.execute(update(outbox).where(outbox.c.key.in_(keys), outbox.c.status == "pending")
+    rows = await conn.execute(update(outbox).where(outbox.c.key.in_(keys), outbox.c.status.in_((DRAFT, "pending")))
                               .values(status="cancelled", error=reason, sent_at=now).returning(outbox.c.key))
     return {key for (key,) in rows}
 
@@ -151,6 +188,6 @@ async def blank_finished(conn: AsyncConnection, before: datetime) -> int:
     """Empty the params (the texts, an uploaded file) of rows finished before ``before``; the key
     and message id stay, so an old card can still be edited in place."""
     result = await conn.execute(update(outbox).where(
-        outbox.c.status.notin_(("pending", "sending")), outbox.c.created_at < before,
+        outbox.c.status.notin_(UNSENT), outbox.c.created_at < before,
         outbox.c.params["blanked"].as_boolean().is_(None)).values(params={"blanked": True}))
     return result.rowcount

@@ -151,7 +151,7 @@ async def outbox_emptied(db, sender_wake: asyncio.Event, timeout: float = 30) ->
     while time.monotonic() < deadline:
         async with db.read() as conn:
             counts = await outbox.counts(conn)
-        if not counts.get("pending") and not counts.get("sending"):
+        if not any(counts.get(status) for status in outbox.UNSENT):
             return True
         sender_wake.set()
         await asyncio.sleep(0.005)

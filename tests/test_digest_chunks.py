@@ -5,6 +5,7 @@ of ``linkage run`` — resumes after the last chunk written: every member gets e
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from contextlib import AsyncExitStack
 
 import pytest
@@ -13,26 +14,33 @@ from sqlalchemy import select
 from bot.bench.broadcast import BroadcastRig
 from bot.bench.process import BotProcess
 from bot.clock import Clock
+from bot.sandbox import SandboxServer
 from bot.scheduler import Scheduler
+from bot.sender import Sender
+from handlers.core import drafts as drafts_core
 from handlers.core import scheduled
-from handlers.core.context import HandlerConfig
+from handlers.core.context import Ctx, HandlerConfig
+from handlers.core.feature import DraftWriter, Feature, Registry
 from handlers.digests import schedule
 from handlers.features import REGISTRY
 from seeds.loader import load_seeds
 from storage import digests as store
-from storage import timers
+from storage import outbox, timers
 from storage.db import Database, insert_rows
-from storage.schema import members, outbox
+from storage.schema import members
+from storage.schema import outbox as outbox_table
 from tests.conftest import fresh_postgres_database
+from tests.fast import InProcessApi
 
 MEMBERS = 23
+TOKEN = "6200000007:digest-chunks"
 CHUNK = 5  # five chunks: 5 + 5 + 5 + 5 + 3
 
 
 async def _digest_rows(db: Database, period: str) -> list:
     async with db.read() as conn:
-        return list(await conn.execute(select(outbox.c.key, outbox.c.chat_id, outbox.c.created_at)
-                                       .where(outbox.c.key.like(f"digest:{period}:%"))))
+        return list(await conn.execute(select(outbox_table.c.key, outbox_table.c.chat_id, outbox_table.c.created_at)
+                                       .where(outbox_table.c.key.like(f"digest:{period}:%"))))
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -107,6 +115,74 @@ async def test_a_firing_interrupted_between_chunks_resumes_where_it_stopped(rig)
         {w.key: w.created_at for w in written}  # the first chunks were not written again
     async with db.read() as conn:
         assert (await store.run(conn, period)).recipients == MEMBERS
+
+
+async def test_the_digest_is_drafts_until_the_sender_writes_each_just_before_it_goes(rig):
+    """Firing queues one small draft per member; the sender has them written a few seconds of
+    sending ahead, each rendered then: a member who left meanwhile gets nothing."""
+    db, scheduler, period = rig
+    assert await scheduler.fire_due() == 1
+    async with db.read() as conn:
+        drafts = list(await conn.execute(select(outbox_table.c.status, outbox_table.c.params)
+                                         .where(outbox_table.c.key.like(f"digest:{period}:%"))))
+    assert len(drafts) == MEMBERS and {d.status for d in drafts} == {"draft"}
+    assert all(d.params["draft"] == "digest" and "text" not in d.params for d in drafts)
+    async with db.transaction() as conn:  # a member leaves after the digest fired, before it is written
+        await conn.execute(members.update().where(members.c.id == 3).values(active=False))
+
+    server = SandboxServer()
+    bot = server.world.bot(TOKEN)
+    for i in range(1, MEMBERS + 1):
+        server.world.new_user(f"委员{i:03d}", id=7_000_000 + i).started.add(bot.id)
+    sender = Sender(db, InProcessApi(server, TOKEN), scheduler.clock, per_second=5,
+                    write_drafts=scheduler.write_drafts)
+    await sender.step()  # the first look writes drafts_ahead of them (two seconds at 5/s), no more
+    statuses = await _statuses(db, period)
+    assert sender.drafts_ahead == 10 and statuses["draft"] == MEMBERS - 10
+    assert await sender.drain(timeout=30)
+    statuses = await _statuses(db, period)
+    assert (statuses["sent"], statuses["cancelled"]) == (MEMBERS - 1, 1)
+    for i in range(1, MEMBERS + 1):
+        texts = [m.text for m in server.world.private_chat(bot, server.world.users[7_000_000 + i]).messages.values()]
+        assert [t.split(" · ")[0] for t in texts] == ([] if i == 3 else ["📰 每周动态"]), i
+
+
+async def _statuses(db: Database, period: str) -> Counter:
+    async with db.read() as conn:
+        return Counter((await conn.execute(select(outbox_table.c.status)
+                                           .where(outbox_table.c.key.like(f"digest:{period}:%")))).scalars())
+
+
+async def test_a_draft_becomes_its_messages_or_is_cancelled_or_fails_alone(tmp_path):
+    """The drafts' core: a draft's row becomes its first message (keeping its key and place), more
+    parts follow; nothing to say cancels it; a draft its writer left out, or whose writer no
+    feature declares, fails — and the others still go."""
+    db = Database(str(tmp_path / "drafts.db"))
+    await db.ensure_schema()
+    now = Clock().now()
+
+    async def write(ctx, drafts):
+        by_member = {d.params["n"]: d.id for d in drafts}
+        written = {by_member[2]: []}  # nothing to say; 3 is left out: it could not be written
+        with ctx.holding() as written[by_member[1]]:
+            await ctx.send(101, "第一部分\n" + "长" * 4096)  # over Telegram's limit: two messages
+        return written
+
+    features = Registry([Feature(name="test", drafts={"test": DraftWriter(write=write)})])
+    async with db.transaction() as conn:
+        await outbox.enqueue_many(conn, [
+            outbox.row(method="sendMessage", params={"draft": name, "n": n}, chat_id=100 + n, key=f"d:{n}", now=now,
+                       priority=outbox.BULK, status=outbox.DRAFT) for name, n in (("test", 1), ("test", 2), ("test", 3),
+                                                                                  ("gone", 4))])
+    async with db.transaction() as conn:
+        assert await drafts_core.write(Ctx.offline(conn, now, HandlerConfig(quiet_hours=""), features), 10) == 4
+    async with db.read() as conn:
+        rows = list(await conn.execute(select(outbox_table.c.key, outbox_table.c.status, outbox_table.c.params)
+                                       .order_by(outbox_table.c.id)))
+    assert [(r.key, r.status) for r in rows] == [("d:1", "pending"), ("d:2", "cancelled"), ("d:3", "failed"),
+                                                 ("d:4", "failed"), (None, "pending")]
+    assert rows[0].params["text"] == "第一部分" and rows[-1].params["text"] == "长" * 4096
+    await db.close()
 
 
 class ChunkedRig(BroadcastRig):

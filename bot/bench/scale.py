@@ -14,13 +14,16 @@ A benchmark, not a test: it measures and prints, it asserts nothing.
 3. ``TALKERS`` members send ``/help`` in turn, ``RATE`` messages a second in all, through the
    sandbox, from ``BEFORE`` seconds before the digest (their baseline) until after it.
 4. The current week's digest timer is added, due now: the bot's scheduler fires it through the real
-   path (``Scheduler.fire_due``, its chunks each in a transaction of their own).
+   path (``Scheduler.fire_due``, its chunks of drafts each in a transaction of their own), and the
+   bot's sender starts sending it at Telegram's pace, each digest written from its draft just
+   before it goes (handlers/core/drafts.py); the bench watches ``AFTER`` seconds of that.
 
 Figures, from the bot's log and database: the digest's build time (the scheduler's "timer firing in
 chunks" → "timer fired" lines), the rows written, the longest write transaction while it built (the
 time from SQLite's write lock taken to the commit; on PostgreSQL, begin to commit), the members'
 updates that arrived meanwhile and their p50 / p99 from arrival in the inbox to the commit of their
-transaction, and the bot process's peak RSS (``VmHWM``: start-up, data and digest included).
+transaction; the same for the ``AFTER`` seconds of sending, with the digests sent; and the bot
+process's peak RSS (``VmHWM``: start-up, data and digest included).
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.bench.failover import admin_execute
 from bot.bench.process import BotProcess
@@ -50,13 +53,14 @@ from seeds.loader import load_seeds
 from storage import digests as digest_store
 from storage import reference, timers
 from storage.db import Database, insert_rows
-from storage.schema import inbox, item_events, items, members
+from storage.schema import inbox, item_events, items, members, outbox
 
 TOKEN = "7100000004:scale-bench"
 USER_BASE = 6_200_000_000
 TALKERS = 20  # members using the bot while the digest builds
 RATE = 10.0  # their messages per second, in all
-BEFORE = 5.0  # seconds of their traffic before the digest (the baseline) and after it
+BEFORE = 5.0  # seconds of their traffic before the digest (the baseline)
+AFTER = 10.0  # seconds of it after the digest was built, while the sender sends it
 WEEKS = 10  # the reports' span
 BATCH = 20_000  # rows a statement while building the data
 START_TIMEOUT = 300.0
@@ -71,6 +75,7 @@ class ScaleResult:
     reports: int
     database: str
     chunk: int
+    after: float  # seconds of sending watched after the build
     data_seconds: float = 0.0
     build_seconds: float = 0.0
     rows: int = 0
@@ -82,6 +87,12 @@ class ScaleResult:
     p99_ms: float = 0.0
     max_ms: float = 0.0
     peak_rss_mb: float = 0.0
+    # the AFTER seconds after it: the sender sending at Telegram's pace, writing the drafts as it goes
+    sent: int = 0  # digests sent (each written from its draft just before)
+    sending_longest_write_ms: float = 0.0
+    sending_writes: int = 0
+    sending_updates: int = 0
+    sending_p99_ms: float = 0.0
 
     def report(self) -> str:
         return "\n".join([
@@ -93,6 +104,9 @@ class ScaleResult:
             f"while it built)",
             f"  members' updates while it built: {self.updates}, arrival → commit p50 {self.p50_ms:.0f} ms, "
             f"p99 {self.p99_ms:.0f} ms, max {self.max_ms:.0f} ms (before the digest: p99 {self.baseline_p99_ms:.0f} ms)",
+            f"  then {self.after:.0f} s of sending: {self.sent} digests written from their drafts and sent, longest write "
+            f"transaction {self.sending_longest_write_ms:.0f} ms (of {self.sending_writes}), members' updates "
+            f"{self.sending_updates}, p99 {self.sending_p99_ms:.0f} ms",
             f"  peak RSS of the bot process: {self.peak_rss_mb:.0f} MB",
         ])
 
@@ -116,9 +130,9 @@ def peak_rss(pid: int) -> int:
 
 
 class ScaleRig:
-    def __init__(self, workdir: Path, members: int, reports: int, *, url: str | None = None, chunk: int = 500,
-                 seed: int = 20261202):
-        self.workdir, self.n, self.m, self.chunk = Path(workdir), members, reports, chunk
+    def __init__(self, workdir: Path, members: int, reports: int, *, url: str | None = None,
+                 chunk: int = HandlerConfig.digest_chunk, after: float = AFTER, seed: int = 20261202):
+        self.workdir, self.n, self.m, self.chunk, self.after = Path(workdir), members, reports, chunk, after
         self.random = random.Random(seed)
         self.clock = Clock()
         self.config = HandlerConfig(quiet_hours="")
@@ -227,7 +241,7 @@ class ScaleRig:
             async with self.db.transaction() as conn:
                 await timers.schedule(conn, key, "digest_weekly", self.due)
             await self.bot.wait_until(lambda: self._fired(key), timeout=max(600.0, self.n / 50))
-            await asyncio.sleep(2)  # and a little after it
+            await asyncio.sleep(self.after)  # the sending, its drafts written as it goes
             stop.set()
             await talkers
         await asyncio.sleep(2)  # let the last updates commit
@@ -251,14 +265,20 @@ class ScaleRig:
         start = next(at for at, _, text in lines if "timer firing in chunks" in text and f"timer={key}" in text)
         end = next(at for at, _, text in lines if "timer fired" in text and f"timer={key}" in text)
         result.build_seconds = end - start
-        writes = [float(re.search(r"ms=([\d.]+)", text).group(1)) for at, _, text in lines
-                  if "slow write transaction" in text and start <= at <= end + 0.001]
-        result.writes, result.longest_write_ms = len(writes), max(writes, default=0.0)
+        def writes(since: float, until: float) -> list[float]:
+            return [float(re.search(r"ms=([\d.]+)", text).group(1)) for at, _, text in lines
+                    if "slow write transaction" in text and since <= at <= until + 0.001]
+
+        build, sending = writes(start, end), writes(end, end + self.after)
+        result.writes, result.longest_write_ms = len(build), max(build, default=0.0)
+        result.sending_writes, result.sending_longest_write_ms = len(sending), max(sending, default=0.0)
         committed = commit_times(self.bot.log_file)
         async with self.db.read() as conn:
             run = await digest_store.run(conn, self.period)
             arrived = (await conn.execute(select(inbox.c.update_id, inbox.c.received_at)
                                           .where(inbox.c.status == "done"))).all()
+            result.sent = (await conn.execute(select(func.count()).select_from(outbox).where(
+                outbox.c.key.like(f"digest:{self.period}:%"), outbox.c.status == "sent"))).scalar_one()
         result.rows = run.recipients if run is not None else 0
         def latencies(since: float, until: float) -> list[float]:
             return [committed[u] - at.timestamp() for u, at in arrived if since <= at.timestamp() <= until
@@ -266,11 +286,14 @@ class ScaleRig:
 
         baseline = latencies(start - BEFORE + 1, start)
         result.baseline_p99_ms = percentile(baseline, 99) * 1000 if baseline else 0.0
-        latencies = latencies(start, end)
-        result.updates = len(latencies)
-        if latencies:
-            result.p50_ms, result.p99_ms = percentile(latencies, 50) * 1000, percentile(latencies, 99) * 1000
-            result.max_ms = max(latencies) * 1000
+        during = latencies(start, end)
+        result.updates = len(during)
+        if during:
+            result.p50_ms, result.p99_ms = percentile(during, 50) * 1000, percentile(during, 99) * 1000
+            result.max_ms = max(during) * 1000
+        after = latencies(end, end + self.after)
+        result.sending_updates = len(after)
+        result.sending_p99_ms = percentile(after, 99) * 1000 if after else 0.0
 
     async def close(self) -> None:
         if self.bot is not None:
@@ -281,10 +304,10 @@ class ScaleRig:
             await admin_execute(self.admin_url, f"DROP DATABASE IF EXISTS {self.url.rsplit('/', 1)[1]} WITH (FORCE)")
 
 
-async def run_scale(members: int, reports: int, url: str | None, chunk: int, log) -> ScaleResult:
+async def run_scale(members: int, reports: int, url: str | None, chunk: int, log, after: float = AFTER) -> ScaleResult:
     workdir = Path(tempfile.mkdtemp(prefix="linkage-scale-"))
-    rig = ScaleRig(workdir, members, reports, url=url, chunk=chunk)
-    result = ScaleResult(members, reports, "PostgreSQL" if url else "SQLite", chunk)
+    rig = ScaleRig(workdir, members, reports, url=url, chunk=chunk, after=after)
+    result = ScaleResult(members, reports, "PostgreSQL" if url else "SQLite", chunk, after)
     try:
         log(f"building {members} members and {reports} reports...")
         result.data_seconds = await rig.build()

@@ -128,9 +128,9 @@ def digest_preview(settings: Settings, member_ref: str, kind: str, as_html: bool
 
 
 async def _send_in_chunks(settings: Settings, kind: str) -> tuple[str, int]:
-    """The members' digest as the scheduler writes it: the news read once, then each chunk read in
-    a snapshot and written in a short transaction of its own, so a running bot's members are not
-    held up."""
+    """The members' digest as the scheduler queues it: each chunk's end read in a snapshot, its
+    drafts written in a short transaction of its own, so a running bot's members are not held up
+    (the running bot's sender writes each digest from its draft as it sends)."""
     from bot.clock import Clock
     from handlers.digests import send
     from storage.db import Database

@@ -65,7 +65,7 @@ class HandlerConfig:
     digest_weekday: int = 0  # 0 = Monday: the members' weekly digest and the office's statistics
     digest_time: str = "09:00"  # weekly and daily digests
     digest_liaison_time: str = "08:00"  # the liaisons' queue, on working days
-    digest_chunk: int = 500  # members whose digests one transaction writes (a firing is many of them)
+    digest_chunk: int = 2000  # members whose digest drafts one transaction writes (a firing is many of them)
     charts_dir: str = "var/charts"  # where the office's chart images are written
     # deadlines (handlers/deadlines.py): working days to claim, to reply first, to an outcome;
     # a working day ends at deadline_time (Asia/Shanghai), when deadlines fall and nudges go

@@ -44,6 +44,17 @@ CheckIn = Callable[["Ctx", str], Awaitable[bool]]
 
 
 @dataclass(frozen=True)
+class DraftWriter:
+    """Writes a feature's drafts (handlers/core/drafts.py). ``prepare(ctx, drafts)`` reads, in a
+    read-only snapshot, what the next drafts share and keeps it (once per process: a digest
+    firing's news); ``write(ctx, drafts)``, in the sender's short transaction, queues each draft's
+    message(s) with ``ctx.send`` inside ``ctx.holding()`` and returns them by draft row id (none:
+    nothing to send by now; a draft left out of the answer could not be written, and fails)."""
+    write: Callable[["Ctx", list], Awaitable[dict[int, list[dict]]]]
+    prepare: Callable[["Ctx", list], Awaitable[None]] | None = None
+
+
+@dataclass(frozen=True)
 class CalendarEntry:
     """One thing coming up for a member (/calendar): when (UTC), and its HTML line in their language."""
     at: datetime
@@ -60,6 +71,7 @@ class Feature:
     group_buttons: Mapping[ButtonData, ButtonHandler] = field(default_factory=dict)  # in bound groups
     flows: Mapping[str, FlowHandler] = field(default_factory=dict)  # a member's text inside a conversation
     jobs: Mapping[str, Job] = field(default_factory=dict)  # timer kind -> what runs when it falls due
+    drafts: Mapping[str, DraftWriter] = field(default_factory=dict)  # writers of messages written as they go
     planners: Sequence[Planner] = ()  # make sure the next occurrence of recurring work is planned
     upcoming: Sequence[Upcoming] = ()  # lines for the digests' "Coming up"
     calendar: Sequence[Calendar] = ()  # the member's dated entries for /calendar (sessions, deadlines, closings)
@@ -91,6 +103,7 @@ class Registry:
         self.group_buttons = self._merge_buttons("group_buttons")
         self.flows = self._merge("flows", "flow {}")
         self.jobs = self._merge("jobs", "timer kind {}")
+        self.drafts = self._merge("drafts", "draft writer {}")
         self.planners = [p for f in self.features for p in f.planners]
         self.upcoming = [u for f in self.features for u in f.upcoming]
         self.calendar = [c for f in self.features for c in f.calendar]

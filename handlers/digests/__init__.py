@@ -24,14 +24,16 @@ that keeps the next occurrence of each in the timers table; times in Asia/Shangh
 
 Each digest is ONE outbox row per recipient, key ``digest:{period}:{member_id}`` (e.g.
 ``digest:weekly:2026-06-15:42``; a text over 4096 characters goes as several messages, the
-key on the last), at bulk priority. The members' digests are written in chunks
-(``scheduled.Chunked``): the window's news is read once per firing, then each chunk of
-``digest_chunk`` members (500) is read and rendered in a read-only snapshot and written — its
-rows and the run's cursor (``digest_runs.cursor``) — in a short transaction of its own, so
-members' updates commit between chunks and a crash between chunks resumes after the last one
-written; a crash mid-send resumes from the outbox, and each member gets it once (a duplicate
-only for a row caught 'sending' at the kill). Firing again — a second timer, ``linkage digest
-send`` — skips every recipient whose row exists: once per period.
+first in that row), at bulk priority. The members' digests are queued in chunks
+(``scheduled.Chunked``) as *drafts* (handlers/core/drafts.py): each chunk of ``digest_chunk``
+members (2,000) is one INSERT … SELECT of their drafts with the run's cursor
+(``digest_runs.cursor``), in a short transaction of its own, so members' updates commit between
+chunks and a crash between chunks resumes after the last one written. The sender has each draft
+written just before it goes (``send.write_digests``): the window's news read once per firing and
+process, the members' own reports read set-based per batch. A crash mid-send resumes from the
+outbox, and each member gets it once (a duplicate only for a row caught 'sending' at the kill).
+Firing again — a second timer, ``linkage digest send`` — skips every recipient whose row exists:
+once per period.
 
 Upcoming sessions come from the features' ``upcoming`` hooks (``ctx.features.upcoming``; the
 study calendar declares one: ``async def hook(conn, member, start, end, lang, cache) -> list[str]``,
@@ -54,6 +56,7 @@ FEATURE = Feature(
     commands={"settings": settings.settings_command, "stats": settings.stats_command},
     menu=[("settings", N_("How often news reaches you"), None), ("stats", N_("This week's numbers"), roles.is_admin)],
     buttons={settings.FREQUENCY: settings.on_settings_button},
+    drafts={send.DRAFT: send.DIGESTS},
     jobs={"digest_weekly": send.WEEKLY, "digest_daily": send.DAILY,
           "digest_instant": send.INSTANT, "digest_liaison": send.fire_liaison,
           "digest_office": send.fire_office},

@@ -41,11 +41,11 @@ class News:
         """The window's news; ``hooks`` (the feature registry, ``ctx.features``) gives the
         features' "Coming up" and news lines."""
         adoptions = await store.adoptions(conn, since, until)
-        return cls(since, until, await store.numbers(conn, since, until), adoptions,
-                   {t.code: t for t in await reference.all_topics(conn)},
+        city, by_district = await store.city_and_district_numbers(conn, since, until)
+        return cls(since, until, city, adoptions, {t.code: t for t in await reference.all_topics(conn)},
                    {d.code: d for d in await reference.all_districts(conn)},
-                   chains=await outcome_store.chains(conn, [a.id for a in adoptions]),
-                   by_district=await store.district_numbers(conn, since, until), upcoming=getattr(hooks, "upcoming", ()), recent=getattr(hooks, "recent", ()))
+                   chains=await outcome_store.chains(conn, [a.id for a in adoptions]), by_district=by_district,
+                   upcoming=getattr(hooks, "upcoming", ()), recent=getattr(hooks, "recent", ()))
 
     @classmethod
     async def week_and_day(cls, conn, due: datetime, hooks) -> tuple["News", "News"]:
