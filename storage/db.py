@@ -2,7 +2,8 @@
 
 SQLite: one file in WAL mode, a busy timeout, and ``BEGIN IMMEDIATE`` for every write
 transaction so a read-then-write never fails with "database is locked"; writers inside
-one process are also queued on an asyncio lock, which keeps SQLite's single writer calm.
+one process are also queued on an asyncio lock, which keeps SQLite's single writer calm. Its
+driver is aiosqlite with one trip to aiosqlite's thread per statement (storage/sqlite_driver.py).
 PostgreSQL: the same schema through asyncpg, for deployments that outgrow one machine.
 
 Durability: SQLite runs ``synchronous=NORMAL`` (WAL), which survives a crash of the process
