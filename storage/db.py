@@ -2,7 +2,8 @@
 
 SQLite: one file in WAL mode, a busy timeout, and ``BEGIN IMMEDIATE`` for every write
 transaction so a read-then-write never fails with "database is locked"; writers inside
-one process are also queued on an asyncio lock, which keeps SQLite's single writer calm.
+one process are also queued on an asyncio lock, which keeps SQLite's single writer calm. Its
+driver is aiosqlite with one trip to aiosqlite's thread per statement (storage/sqlite_driver.py).
 PostgreSQL: the same schema through asyncpg, for deployments that outgrow one machine.
 
 Durability: SQLite runs ``synchronous=NORMAL`` (WAL), which survives a crash of the process
@@ -21,6 +22,7 @@ from contextlib import asynccontextmanager, contextmanager
 from typing import AsyncIterator, Callable
 
 from sqlalchemy import event, text
+from sqlalchemy.dialects import registry
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from storage import migrate
@@ -40,14 +42,19 @@ async def insert_rows(conn: AsyncConnection, table, rows: list[dict]) -> None:
                                 f"(SELECT max(id) FROM {table.name}))"))
 
 
+# aiosqlite with one trip to its thread per statement (storage/sqlite_driver.py)
+registry.register("sqlite.linkage", "storage.sqlite_driver", "SQLiteDialect_linkage")
+
+
 def database_url(value: str) -> str:
     """Accept a bare file path or a SQLAlchemy URL; pick the async drivers."""
     if "://" not in value:
-        return f"sqlite+aiosqlite:///{value}"
-    if value.startswith("sqlite:///"):
-        return value.replace("sqlite:///", "sqlite+aiosqlite:///", 1)
-    if value.startswith(("postgres://", "postgresql://")):
-        return "postgresql+asyncpg://" + value.split("://", 1)[1]
+        return f"sqlite+linkage:///{value}"
+    scheme, rest = value.split("://", 1)
+    if scheme in ("sqlite", "sqlite+aiosqlite"):
+        return f"sqlite+linkage://{rest}"
+    if scheme in ("postgres", "postgresql"):
+        return f"postgresql+asyncpg://{rest}"
     return value
 
 

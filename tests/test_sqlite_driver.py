@@ -1,0 +1,84 @@
+"""SQLite's driver (storage/sqlite_driver.py): every statement is one trip to aiosqlite's thread,
+and what SQLAlchemy reads of a statement is unchanged: rows, counts, new ids, RETURNING, errors.
+
+A trip is counted where aiosqlite's thread logs it ("executing …", once per function it runs)."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Iterator
+
+import pytest
+from sqlalchemy import exc, select
+
+from storage import outbox as outbox_store
+from storage.db import Database
+from storage.schema import outbox
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+
+
+class _Trips(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += record.msg == "executing %s"
+
+
+@contextmanager
+def trips() -> Iterator[_Trips]:
+    logger = logging.getLogger("aiosqlite")
+    counter, level = _Trips(), logger.level
+    logger.addHandler(counter)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield counter
+    finally:
+        logger.removeHandler(counter)
+        logger.setLevel(level)
+
+
+def call(chat_id: int, key: str | None = None) -> dict:
+    return outbox_store.row(method="sendMessage", params={"chat_id": chat_id, "text": "你好"}, now=NOW,
+                            chat_id=chat_id, key=key)
+
+
+@pytest.fixture
+async def db(tmp_path):
+    db = Database(str(tmp_path / "trips.db"))
+    await db.ensure_schema()
+    yield db
+    await db.close()
+
+
+async def test_each_statement_is_one_trip_and_reads_as_before(db):
+    async with db.transaction() as conn:
+        with trips() as many:
+            await outbox_store.enqueue_many(conn, [call(1, "a"), call(2, "b"), call(3)])  # executemany
+        with trips() as one:
+            new_id = (await conn.execute(outbox.insert().values(call(4)))).inserted_primary_key[0]  # lastrowid
+        with trips() as read:
+            rows = (await conn.execute(select(outbox.c.id, outbox.c.chat_id).order_by(outbox.c.id))).all()
+        with trips() as returning:
+            cancelled = await outbox_store.cancel_pending(conn, {"a", "b"}, "test", NOW)
+        with trips() as counted:
+            await outbox_store.mark_sending(conn, [new_id])
+            requeued = await outbox_store.requeue_interrupted(conn, NOW)  # its rowcount
+    assert [row.chat_id for row in rows] == [1, 2, 3, 4] and rows[-1].id == new_id
+    assert cancelled == {"a", "b"} and requeued == 1
+    assert (many.count, one.count, read.count, returning.count, counted.count) == (1, 1, 1, 1, 2)
+
+
+async def test_a_failed_statement_raises_as_before_and_the_connection_goes_on(db):
+    async with db.transaction() as conn:
+        await outbox_store.enqueue_many(conn, [call(1, "a")])
+    with pytest.raises(exc.IntegrityError), trips() as failed:
+        async with db.transaction() as conn:
+            await conn.execute(outbox.insert().values(call(2, "a")))  # the key exists
+    assert failed.count == 3  # BEGIN IMMEDIATE, the INSERT, the ROLLBACK
+    async with db.read() as conn:
+        assert (await conn.execute(select(outbox.c.chat_id))).scalars().all() == [1]
