@@ -47,7 +47,7 @@ from handlers.digests import schedule as digest_schedule
 from handlers.core.context import HandlerConfig
 from seeds.loader import load_seeds
 from storage import items as item_store
-from storage import timers
+from storage import outbox, timers
 from storage.db import Database
 from storage.schema import members
 
@@ -250,11 +250,12 @@ class BroadcastRig:
         return False
 
     async def wait_done(self, timeout: float = 300) -> dict[str, int]:
-        """Until no digest row is pending or sending; returns the rows by status."""
+        """Until no digest row is still to be sent (a draft, pending or sending); returns the rows by
+        status."""
         deadline = time.monotonic() + timeout
         while True:
             rows = await self.rows()
-            if not rows.get("pending") and not rows.get("sending"):
+            if not any(rows.get(status) for status in outbox.UNSENT):
                 return rows
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the digest did not finish within {timeout:.0f} s: {rows}")
