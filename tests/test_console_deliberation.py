@@ -14,10 +14,11 @@ from openpyxl import load_workbook
 
 from handlers.core.i18n import translator
 from handlers.core.localtime import local
-from handlers.deliberation import topics
+from handlers.core.errors import Term
+from handlers.deliberation import summary, topics
 from storage import deliberation as store
 from storage import people
-from tests.test_console import refused_zh, audit_rows, console, csrf_of, office, sign_in, text
+from tests.test_console import refused_zh, refusal_zh, audit_rows, console, csrf_of, office, sign_in, text
 from tests.test_console_office import linkage
 
 STACK_TIER = "fast"
@@ -147,7 +148,9 @@ async def test_the_console_and_the_command_line_moderate_the_same_rows(stack):
         assert (await client.post(f"/deliberation/contribution/{first}/pin", data={"csrf": csrf_of(page)})).status == 200
         again = await client.post(f"/deliberation/contribution/{second}/hide",
                                   data={"csrf": csrf_of(page), "reason": "再次"})
-        assert again.status == 400 and refused_zh("contribution #{contribution_id} is {status}") in await text(again)
+        # the status too in Chinese: 意见 #N 的状态为已隐藏。
+        assert again.status == 400 and refusal_zh("contribution #{contribution_id} is {status}", contribution_id=second,
+                                                  status=Term(summary.STATUS["hidden"])) in await text(again)
     code, out = await linkage(stack, "deliberation", "show", str(topic))
     assert code == 0 and "[pinned]" in next(line for line in out.splitlines() if f"(id {first})" in line)
     assert "[hidden: 重复]" in next(line for line in out.splitlines() if f"(id {second})" in line)

@@ -14,7 +14,9 @@ from pathlib import Path
 from aiohttp import FormData
 from sqlalchemy import select
 
+from handlers.consultation.terms import STATEMENT_STATUS
 from handlers.core.context import Ctx
+from handlers.core.errors import Term
 from handlers.core.i18n import translator
 from handlers.core.localtime import local
 from handlers.features import REGISTRY
@@ -22,7 +24,7 @@ from handlers.oversight import items
 from storage import consultation as consultation_store
 from storage import cosign, people
 from storage import items as report_store
-from tests.test_console import refused_zh, console, csrf_of, sign_in, text
+from tests.test_console import refused_zh, refusal_zh, console, csrf_of, sign_in, text
 from tests.test_console_office import linkage
 
 STACK_TIER = "fast"
@@ -262,7 +264,8 @@ async def test_consultation_draft_venues_announce_statements_and_export(stack):
         accepted = await client.post(f"{page}/statement/{first}/accept", data={"csrf": csrf}, allow_redirects=False)
         assert accepted.status == 303
         again = await client.post(f"{page}/statement/{first}/accept", data={"csrf": csrf})
-        assert again.status == 400 and refused_zh("statement #{id} is {status}: it was already decided") in await text(again)
+        assert again.status == 400 and refusal_zh("statement #{id} is {status}: it was already decided", id=first,
+                                                  status=Term(STATEMENT_STATUS["accepted"])) in await text(again)
         no_note = await client.post(f"{page}/statement/{second}/return", data={"csrf": csrf, "note": ""})
         assert no_note.status == 400 and refused_zh("needs a note") in await text(no_note)
         assert (await stack.row("consultation_statements", id=second)).status == "submitted"

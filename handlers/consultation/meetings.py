@@ -17,10 +17,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from handlers.consultation.cards import card, reachable, tell
-from handlers.consultation.terms import REMINDER_MINUTES, ConsultationError, esc
+from handlers.consultation.terms import REMINDER_MINUTES, STATEMENT_STATUS, ConsultationError, esc
 from handlers.core import audience
 from handlers.core.context import CAPTION_LIMIT, Ctx, split_text
-from handlers.core.errors import AdminError
+from handlers.core.errors import AdminError, Term
 from handlers.core.i18n import N_, translator
 from handlers.office.keys import make_bind_key
 from handlers.core.localtime import parse_local, shown
@@ -198,7 +198,7 @@ async def speaker(ctx: Ctx, statement_id: int, *, in_person: bool = True, actor:
     s = await _statement_or_fail(ctx.conn, statement_id)
     if s.status != "accepted":
         raise ConsultationError("statement #{id} is {status}: only an accepted one is spoken",
-                                id=s.id, status=s.status)
+                                id=s.id, status=Term(STATEMENT_STATUS[s.status]))
     await store.change_statement(ctx.conn, s.id, in_person=in_person)
     await audit.record(ctx.conn, actor, "consultation.speaker", {"statement": s.id, "in_person": in_person}, ctx.now)
     if in_person and s.in_person is False:
@@ -218,7 +218,7 @@ async def respond(ctx: Ctx, statement_id: int, *, department: str, body: str, ac
         raise ConsultationError("a response needs a body (at most 3000 characters)")
     if s.status != "accepted":
         raise ConsultationError("statement #{id} is {status}: departments respond to accepted statements",
-                                id=s.id, status=s.status)
+                                id=s.id, status=Term(STATEMENT_STATUS[s.status]))
     response_id = await store.add_response(ctx.conn, statement_id=s.id, department_code=d.code, body=body, at=ctx.now)
     await audit.record(ctx.conn, actor, "consultation.respond", {"statement": s.id, "department": d.code}, ctx.now)
     member = await people.by_id(ctx.conn, s.member_id)

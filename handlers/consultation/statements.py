@@ -23,13 +23,14 @@ from handlers.consultation.cards import (
     where_from,
 )
 from handlers.consultation.meetings import order, speaker
-from handlers.consultation.terms import (ORGANISER, STATEMENT_LIMIT, STEP, TITLE_LIMIT, TOPIC_LIMIT,
-                                        ConsultationError, esc)
+from handlers.consultation.terms import (ORGANISER, REQUEST_STATUS, STATEMENT_LIMIT, STATEMENT_STATUS, STEP,
+                                        TITLE_LIMIT, TOPIC_LIMIT, ConsultationError, esc)
 from handlers.core import flows
 from handlers.core.context import Buttons, Ctx, clip
 from handlers.core.flows import Step
 from handlers.core.i18n import N_, translator
 from handlers.core.localtime import shown
+from handlers.core.errors import Term
 from storage import consultation as store
 from storage import audit, outbox, people
 from storage.conversations import Conversation
@@ -187,6 +188,7 @@ async def _to_organisers(ctx: Ctx, m, kind: str, row_id: int) -> None:
                            chat_id=person.telegram_user_id, priority=outbox.BULK)
 
 
+STATUSES = {"statement": STATEMENT_STATUS, "request": REQUEST_STATUS}
 UNDECIDED = {  # what is decided: (no such row, decided already)
     "statement": (N_("there is no statement #{id}"), N_("statement #{id} is {status}: it was already decided")),
     "request": (N_("there is no request to speak #{id}"),
@@ -201,7 +203,7 @@ async def _undecided(ctx: Ctx, load, row_id: int, waiting: str, name: str):
     if row is None:
         raise ConsultationError(missing, id=row_id)
     if row.status != waiting:
-        raise ConsultationError(decided, id=row.id, status=row.status)
+        raise ConsultationError(decided, id=row.id, status=Term(STATUSES[name][row.status]))
     return row, await store.meeting(ctx.conn, row.consultation_id)
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from handlers.core import audience, roles
 from handlers.core.context import Ctx
-from handlers.core.errors import AdminError
+from handlers.core.errors import AdminError, Term
 from handlers.core.i18n import translator
 from handlers.deliberation import mirror, summary
 from handlers.deliberation.common import (MAX_QUESTIONS, QUESTION_LIMIT, TITLE_LIMIT, DeliberationError, card,
@@ -213,7 +213,7 @@ async def moderate(ctx: Ctx, contribution_id: int, action: str, *, reason: str |
         raise DeliberationError("only the committee's staff or an office admin may moderate")
     if row.status != "visible":
         raise DeliberationError("contribution #{contribution_id} is {status}",
-                                contribution_id=contribution_id, status=row.status)
+                                contribution_id=contribution_id, status=Term(summary.STATUS[row.status]))
     if action == "pin" and row.parent_id is not None:
         raise DeliberationError("contribution #{contribution_id} is a reply: pin the contribution it answers",
                                 contribution_id=contribution_id)

@@ -19,9 +19,10 @@ from pathlib import Path
 from handlers.core.context import Ctx
 from handlers.core.i18n import translator
 from handlers.core.localtime import shown
+from handlers.core.errors import Term
 from handlers.oversight.common import (AWAITING_REPLY, CLOSED, DEFAULT_DUE_DAYS, MAX_DUE_DAYS, MOVES, OPENED,
                                        PROMISE_LIMIT, RATE, RATINGS, REASON_LIMIT, REOPENED, REPLIED, REPLY_LIMIT,
-                                       SENT, SUBJECT_LIMIT, OversightError, department_name, esc, item_or_fail,
+                                       SENT, STATUS, SUBJECT_LIMIT, OversightError, department_name, esc, item_or_fail,
                                        may_open, may_run)
 from handlers.reports.deadlines import add_working_days, end_of_day
 from storage import audit, cosign, outbox, people, reference, timers
@@ -49,7 +50,7 @@ async def move(ctx: Ctx, item, status: str, actor: str, reason: str = "", **valu
     """The item's next status (checked against MOVES), its step recorded; returns the item as it is now."""
     if status not in MOVES[item.status]:
         raise OversightError("oversight item #{id} is {status}: it cannot become {wanted}",
-                             id=item.id, status=item.status, wanted=status)
+                             id=item.id, status=Term(STATUS[item.status]), wanted=Term(STATUS[status]))
     await store.change(ctx.conn, item.id, status=status, updated_at=ctx.now, **values)
     await store.add_step(ctx.conn, item.id, item.status, status, actor, reason, ctx.now)
     await audit.record(ctx.conn, actor, f"oversight.{status}", {"item": item.id}, ctx.now)
@@ -162,7 +163,7 @@ async def record_reply(ctx: Ctx, item_id: int, *, text: str, file: str | Path | 
     _check_runs(by, item)
     if item.status not in AWAITING_REPLY:
         raise OversightError("oversight item #{id} is {status}: send it to the department first",
-                             id=item.id, status=item.status)
+                             id=item.id, status=Term(STATUS[item.status]))
     kept = None
     if file is not None:
         source = Path(file)
@@ -218,7 +219,7 @@ async def close_item(ctx: Ctx, item_id: int, *, reason: str = "", by=None, actor
     reason = (reason or "").strip()
     if item.status != "rated" and not reason:
         raise OversightError("oversight item #{id} is {status}, not rated: closing it needs --reason",
-                             id=item.id, status=item.status)
+                             id=item.id, status=Term(STATUS[item.status]))
     if len(reason) > REASON_LIMIT:
         raise OversightError("the reason has at most {reason_limit} characters", reason_limit=REASON_LIMIT)
     item = await move(ctx, item, CLOSED, _actor(by, actor), reason, closed_at=ctx.now)

@@ -15,9 +15,10 @@ from pathlib import Path
 from handlers.core.context import CAPTION_LIMIT, Ctx, split_text
 from handlers.core.i18n import translator
 from handlers.core.localtime import local_at, parse_date, shown
+from handlers.core.errors import Term
 from handlers.office import keys
-from handlers.research.common import (MAX_QUESTIONS, QUESTION_LIMIT, STEP_LABELS, STEPS, TEXT_LIMIT, TITLE_LIMIT,
-                                      ResearchError, call_card, esc, project_or_fail,
+from handlers.research.common import (MAX_QUESTIONS, QUESTION_LIMIT, STATUS, STEP_LABELS, STEPS, TEXT_LIMIT,
+                                      TITLE_LIMIT, ResearchError, call_card, esc, project_or_fail,
                                       refresh_proposal_cards)
 from handlers.study import sessions as study_sessions
 from handlers.study.terms import StudyError
@@ -328,7 +329,7 @@ async def pending_proposal(conn, proposal_id: int):
         raise ResearchError("there is no proposal #{proposal_id}", proposal_id=proposal_id)
     if proposal.status != "pending":
         raise ResearchError("proposal #{proposal_id} is already {status}",
-                            proposal_id=proposal_id, status=proposal.status)
+                            proposal_id=proposal_id, status=Term(STATUS[proposal.status]))
     return proposal
 
 

@@ -23,9 +23,10 @@ from pathlib import Path
 from handlers.core.context import CAPTION_LIMIT, Ctx, split_text
 from handlers.core.i18n import N_, translator
 from handlers.study.cards import card, esc
-from handlers.study.terms import StudyError, parse_audience, parse_kind
+from handlers.study.terms import SESSION_STATUS, StudyError, parse_audience, parse_kind
 from handlers.study.times import checkin_opens
 from handlers.core.localtime import parse_local, show_span, shown
+from handlers.core.errors import Term
 from storage import audit, outbox, people, timers
 from storage import study as store
 
@@ -116,7 +117,7 @@ async def announce(ctx: Ctx, session_id: int, *, actor: str = "cli") -> int:
     s = await _session_or_fail(ctx.conn, session_id)
     if s.status != "draft":
         raise StudyError("session #{session_id} is {status}: only a draft can be announced",
-                         session_id=session_id, status=s.status)
+                         session_id=session_id, status=Term(SESSION_STATUS[s.status]))
     if s.starts_at <= ctx.now:
         raise StudyError("session #{session_id} has already begun", session_id=session_id)
     await store.change_session(ctx.conn, s.id, status="announced", announced_at=ctx.now)
