@@ -16,8 +16,8 @@ in the middle of the same digest:
 4. Optionally (``latency``, ``--latency-ms``) every sendMessage is held that long before the
    sandbox answers, as a round trip to Telegram's servers takes, so more rows are in flight.
 5. ``linkage run`` (``python -m bot.cli run``) as a child process, its sender at Telegram's
-   real pace (the defaults). At start its scheduler fires the timer: chunks of 500 members write
-   the N outbox rows; the sender drains them.
+   real pace (the defaults). At start its scheduler fires the timer: chunks of members write the
+   N drafts; the sender has each written just before it sends it.
 
 Figures come from the sandbox (what it received, when, and how many 429s it answered) and from
 the bot's database (rows queued, sent, caught 'sending').
