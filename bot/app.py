@@ -123,6 +123,7 @@ class LinkageApp:
         self.scheduler = Scheduler(self.db, self.clock, self.config, on_sent=self.sender.wake,
                                    tick_seconds=self.settings.scheduler_tick_seconds)
         self.sender.write_drafts = self.scheduler.write_drafts  # the features write the drafts it sends
+        self.scheduler.on_chunk = self.sender.drafts_queued
         await self.scheduler.start()
         scheduler = self.scheduler
         # the sender's progress is read from the outbox (messages finished), not beaten

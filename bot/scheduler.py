@@ -44,6 +44,7 @@ class Scheduler:
         self._firing = asyncio.Lock()
         self.fired = {"done": 0, "skipped": 0, "gone": 0, "paused": 0}
         self._stopping = False  # a chunked firing stops between chunks (the next leader resumes it)
+        self.on_chunk: Callable[[], None] = lambda: None  # told after each chunk: it may have queued drafts
 
     async def start(self) -> None:
         await self.in_transaction(scheduled.plan)
@@ -101,6 +102,7 @@ class Scheduler:
         while True:
             chunk = await self.in_snapshot(lambda ctx: job.read(ctx, timer, prepared))
             outcome = await self.in_transaction(lambda ctx: scheduled.fire_chunk(ctx, timer, prepared, chunk))
+            self.on_chunk()
             if outcome != "more":
                 return outcome
             if self._stopping:

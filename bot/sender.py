@@ -38,7 +38,9 @@ EPSILON = 0.001  # seconds: a window that closes exactly as the next message lea
 LOOKAHEAD = 0.1
 DRAFTS_AHEAD = 2.0  # seconds of sending written ahead from the drafts
 DRAFTS_MAX = 200  # drafts written in one transaction at most (each a digest rendered: ~1 ms)
-DRAFTS_IDLE = 0.25  # seconds between looks for drafts while the last look found none
+# seconds between looks for drafts while the last look found none: drafts queued by this process's
+# scheduler are looked for at once (``drafts_queued``), those of a command or another worker by then
+DRAFTS_IDLE = 5.0
 DRAFTS_RETRY = 5.0  # seconds before drafts are tried again after writing them failed
 
 
@@ -298,6 +300,11 @@ class Sender:
         if len(rows) - len(starting) < self.drafts_ahead and await self._write_drafts():
             return 0.0  # look again now: the drafts just written may go
         return next_look
+
+    def drafts_queued(self) -> None:
+        """Drafts may have been queued (a chunk of a digest): look for them at the next step."""
+        self._drafts_look = 0.0
+        self.wake.set()
 
     async def _write_drafts(self) -> int:
         """Messages from the next drafts, when fewer than ``drafts_ahead`` wait (at most once a
