@@ -167,6 +167,20 @@ async def test_a_weekly_timer_fired_twice_sends_each_digest_once(stack):
     assert (await stack.row("timers", key=schedule.timer_key("weekly", due + timedelta(days=7)))) is not None
 
 
+async def test_a_bot_back_soon_after_a_digests_time_still_sends_it_and_one_back_too_late_does_not(stack):
+    """Down across the weekly digest's time: back a minute later, the planner (run at start) adds
+    that occurrence, due now; back a day and more later, only the next week's."""
+    app, config = stack.app, stack.app.dispatcher.config
+    due = schedule.next_weekly(app.clock.now() + timedelta(days=7), config)  # no timer for it yet
+    for back, planned in ((timedelta(days=1, minutes=1), False), (timedelta(minutes=1), True)):
+        async with app.db.transaction() as conn:
+            await scheduled.plan(Ctx.offline(conn, due + back, config, REGISTRY))
+        timer = await stack.row("timers", key=schedule.timer_key("weekly", due))
+        assert (timer is not None) == planned
+        assert await stack.row("timers", key=schedule.timer_key("weekly", due + timedelta(days=7))) is not None
+    assert timer.status == "pending" and timer.expires_at > due + timedelta(minutes=1)
+
+
 async def test_settings_choose_how_often_the_news_comes(stack):
     pilot = await stack.pilot()
     sb = stack.sb

@@ -76,10 +76,20 @@ def row_key(period: str, member_id: int) -> str:
 
 
 async def plan_digests(ctx: Ctx) -> None:
-    """Make sure the next occurrence of every digest has its timer."""
-    config = ctx.config
-    weekly = next_weekly(ctx.now, config)
-    plans = [("weekly", weekly), ("office", weekly), ("daily", next_daily(ctx.now, config)),
-             ("instant", next_hour(ctx.now)), ("liaison", await next_liaison(ctx.conn, ctx.now, config))]
-    for kind, due in plans:
-        await ctx.schedule(timer_key(kind, due), f"digest_{kind}", due, expires_at=due + USEFUL[kind])
+    """Make sure the next occurrence of every digest has its timer, and so does one whose time
+    has passed while it is still worth sending: a bot down across a digest's time and back a
+    minute later still sends it (the first occurrence after ``now - USEFUL`` is that one)."""
+    for kind in USEFUL:
+        for due in {await _next(ctx, kind, ctx.now - USEFUL[kind]), await _next(ctx, kind, ctx.now)}:
+            await ctx.schedule(timer_key(kind, due), f"digest_{kind}", due, expires_at=due + USEFUL[kind])
+
+
+async def _next(ctx: Ctx, kind: str, after: datetime) -> datetime:
+    """The first time of this digest strictly after ``after``."""
+    if kind in ("weekly", "office"):
+        return next_weekly(after, ctx.config)
+    if kind == "daily":
+        return next_daily(after, ctx.config)
+    if kind == "instant":
+        return next_hour(after)
+    return await next_liaison(ctx.conn, after, ctx.config)
