@@ -194,6 +194,8 @@ class Sender:
         # answered rows not yet marked sent: the next look at the outbox marks them in its own
         # transaction (one per batch, not one per message); until then they stay 'sending'
         self._delivered: list[tuple[int, int | None]] = []
+        self._left_behind = False  # the last look passed over due rows (a busy chat, a pace, no slot)
+        self._look_at = 0.0  # time.monotonic() when the last look said to look again
 
     async def recover(self) -> int:
         """At start (or on taking the lead): count in Telegram's windows what the last sender sent
@@ -211,18 +213,30 @@ class Sender:
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            woken = self.wake.is_set()  # new rows were queued
             self.wake.clear()
-            delay = await self.step()
-            if delay > 0:
-                waiters = {asyncio.ensure_future(self.wake.wait()), asyncio.ensure_future(stop.wait()),
-                           *self._in_flight.values()}
-                await asyncio.wait(waiters, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
-                for waiter in waiters:
-                    if waiter not in self._in_flight.values():
-                        waiter.cancel()
+            if not woken and not self._left_behind and time.monotonic() < self._look_at:
+                # only answers came back, and the last look left nothing behind: no look is needed
+                # to see that nothing is due, only the answered rows marked
+                await self._record_delivered()
+                delay = self._look_at - time.monotonic()
+            else:
+                delay = await self.step()
+                self._look_at = time.monotonic() + delay
+            await self._wait(stop, delay)
         if self._in_flight:  # finish the work in hand, start nothing new
             await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
         await self._record_delivered()
+
+    async def _wait(self, stop: asyncio.Event, timeout: float) -> None:
+        """Until woken (new rows), stopped, a send answered or ``timeout`` passed."""
+        if timeout <= 0:
+            return
+        waiters = {asyncio.ensure_future(self.wake.wait()), asyncio.ensure_future(stop.wait())}
+        await asyncio.wait(waiters | set(self._in_flight.values()), timeout=timeout,
+                           return_when=asyncio.FIRST_COMPLETED)
+        for waiter in waiters:
+            waiter.cancel()
 
     async def drain(self, timeout: float = 60) -> bool:
         """Send until the outbox has nothing due (tests and the demo); True if it emptied."""
@@ -249,16 +263,19 @@ class Sender:
         now = time.monotonic()
         free = self.concurrency - len(self._in_flight)
         if now < self._paused_until or free <= 0:
+            self._left_behind = True
             await self._record_delivered()
             return self._paused_until - now if now < self._paused_until else 1.0
         next_look = 1.0
         starting: list[tuple] = []
         delivered, self._delivered = self._delivered, []
+        self._left_behind = True  # until this look has seen every due row start
         try:
             async with self.db.transaction() as conn:
                 if delivered:  # first: a chat's next row is due only once its previous one is marked
                     await outbox.mark_sent(conn, delivered, self.clock.now())
-                rows = await outbox.due(conn, self.clock.now(), limit=max(200, free * 20), claim=True)  # one per chat
+                limit = max(200, free * 20)
+                rows = await outbox.due(conn, self.clock.now(), limit=limit, claim=True)  # one per chat
                 refs = _refs([r.params for r in rows], set())
                 ref_rows = await outbox.message_ids_for(conn, refs) if refs else {}
                 now = time.monotonic()  # the claim may have waited for the database
@@ -287,6 +304,8 @@ class Sender:
                     free -= 1
                 if starting:
                     await outbox.mark_sending(conn, [row.id for row, _, _ in starting])
+                left = [row for row in rows if row.id not in self._in_flight]
+                self._left_behind = len(left) > len(starting) or len(rows) == limit
         except BaseException:  # nothing starts: the slots taken count as sent now, and free their chats
             self._delivered = delivered + self._delivered  # still to be marked
             for _, _, slot in starting:
@@ -366,7 +385,6 @@ class Sender:
         finally:
             self._in_flight.pop(row.id, None)
             self._busy_chats.discard(row.chat_id)
-            self.wake.set()
 
     async def _record_delivered(self) -> None:
         """Mark the answered rows sent in a transaction of their own (when no look at the outbox

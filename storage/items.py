@@ -77,6 +77,13 @@ async def by_id(conn: AsyncConnection, item_id: int):
     return (await conn.execute(select(items).where(items.c.id == item_id))).first()
 
 
+async def by_ids(conn: AsyncConnection, item_ids: list[int]) -> list:
+    """The items that exist of ``item_ids``, in that order."""
+    found = {row.id: row for row in await conn.execute(select(items).where(items.c.id.in_(item_ids)))} \
+        if item_ids else {}
+    return [found[item_id] for item_id in item_ids if item_id in found]
+
+
 async def by_code(conn: AsyncConnection, code: str):
     return (await conn.execute(select(items).where(items.c.code == code.upper()))).first()
 

@@ -1,18 +1,30 @@
-"""SQLite through aiosqlite, one trip to its thread per statement (the URL ``sqlite+linkage://``,
-registered by storage/db.py).
+"""SQLite through aiosqlite, with as few trips to its thread as can be (the URL
+``sqlite+linkage://``, registered by storage/db.py).
 
 aiosqlite runs every call on its sqlite3 connection in a thread of its own; each call is a queue
-put, a hand-off to that thread and a wake-up of the event loop. SQLAlchemy's adapter
-(``sqlalchemy.dialects.sqlite.aiosqlite``) makes three or four per statement: the cursor, the
-execute, the fetch of its rows, the close — a third of the bot's GIL time with ~20 statements an
-update. Here a statement runs whole as one function in the thread (aiosqlite's
-``Connection._execute``: its own way to run a function there): the execute, every row fetched, the
-cursor closed; the cursor SQLAlchemy holds keeps what it reads afterwards (rows, description,
-rowcount, lastrowid). Commit, rollback and the connection's setup stay a trip each.
+put, a hand-off to that thread and a wake-up of the event loop through its self-pipe — more CPU
+than the short statement it carries. SQLAlchemy's adapter (``sqlalchemy.dialects.sqlite.aiosqlite``)
+makes three or four per statement: the cursor, the execute, the fetch of its rows, the close.
+
+Here a statement runs whole as one function (``_run``): the execute, every row fetched, the cursor
+closed; the cursor SQLAlchemy holds keeps what it reads afterwards (rows, description, rowcount,
+lastrowid). Where it runs:
+
+- inside a write transaction (after ``BEGIN IMMEDIATE`` returned), on the event loop itself, with
+  no trip at all: the transaction holds SQLite's write lock, so its statements never wait for
+  another writer, and they are short (the longest, a digest's chunk, about 100 ms). Members'
+  updates waited for that lock anyway; only network I/O pauses for a statement's length.
+- everything else in aiosqlite's thread, one trip each (aiosqlite's ``Connection._execute``: its
+  own way to run a function there): ``BEGIN IMMEDIATE``, which may wait up to the busy timeout for
+  another process's writer; a snapshot's reads (a deferred ``BEGIN``), which may be long; commit
+  and rollback, which may wait for the disk. (Setting ``PRAGMA synchronous``, just before a
+  transaction begins, touches no file: on the loop too.)
 
 Subclassed, not copied: only the cursor of an ordinary (buffered) statement is new. Server-side
 cursors (``stream``, ``yield_per``; the project uses none) keep SQLAlchemy's own. The adapter's
-connect builds its connection class by name, so ``connect`` re-wraps that connection in ours.
+connect builds its connection class by name, so ``connect`` re-wraps that connection in ours; the
+sqlite3 connection is opened with ``check_same_thread=False`` so the loop's thread may use it too
+(never at once with aiosqlite's: each statement waits for the one before it).
 """
 
 from __future__ import annotations
@@ -52,41 +64,64 @@ class _Ran:
         self.description, self.rowcount, self.lastrowid, self.arraysize = None, -1, None, 1
 
     def close(self) -> None:
-        """Nothing to close: the statement's sqlite3 cursor was closed in the thread."""
+        """Nothing to close: the statement's sqlite3 cursor was closed where it ran."""
+
+
+WRITE_BEGIN = "BEGIN IMMEDIATE"
+SAFETY_LEVEL = "PRAGMA synchronous="  # a connection's setting: it touches no file, so never waits
 
 
 class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     __slots__ = ()
     _awaitable_cursor_close = False  # the adapter's close calls _Ran.close: no trip
 
+    def _keep(self, ran: tuple) -> None:
+        rows, *outcome = ran
+        self._rows = collections.deque(rows)
+        self._cursor.description, self._cursor.rowcount, self._cursor.lastrowid = outcome
+
     def _make_new_cursor(self, connection) -> _Ran:
-        return _Ran()  # no sqlite3 cursor yet: each statement makes its own in the thread
+        return _Ran()  # no sqlite3 cursor yet: each statement makes its own where it runs
 
     def _aenter_cursor(self, cursor: _Ran) -> _Ran:
         return cursor
 
     async def _execute_async(self, operation, parameters) -> None:
-        await self._execute_in_thread(operation, parameters, many=False)
+        await self._statement(operation, parameters, many=False)
 
     async def _executemany_async(self, operation, seq_of_parameters) -> None:
-        await self._execute_in_thread(operation, seq_of_parameters, many=True)
+        await self._statement(operation, seq_of_parameters, many=True)
 
-    async def _execute_in_thread(self, operation, parameters, *, many: bool) -> None:
-        async with self._adapt_connection._execute_mutex:
+    async def _statement(self, operation, parameters, *, many: bool) -> None:
+        adapt = self._adapt_connection
+        if adapt.writing or operation.startswith(SAFETY_LEVEL):  # on the loop, no trip (see the docstring)
+            self._keep(_run(self._connection._conn, operation, parameters, many))
+            return
+        async with adapt._execute_mutex:
             connection = self._connection
-            rows, *outcome = await connection._execute(_run, connection._conn, operation, parameters, many)
-            self._rows = collections.deque(rows)
-            self._cursor.description, self._cursor.rowcount, self._cursor.lastrowid = outcome
+            self._keep(await connection._execute(_run, connection._conn, operation, parameters, many))
+        adapt.writing = operation == WRITE_BEGIN
 
 
 class _OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
+    __slots__ = ("writing",)  # inside a write transaction: its statements run on the loop
     _cursor_cls = _OneTripCursor
+
+    def commit(self) -> None:
+        self.writing = False
+        super().commit()
+
+    def rollback(self) -> None:
+        self.writing = False
+        super().rollback()
 
 
 class _OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
     def connect(self, *arg: Any, **kw: Any) -> _OneTripConnection:
-        return _OneTripConnection(self, super().connect(*arg, **kw)._connection)
+        kw["check_same_thread"] = False  # SQLAlchemy's own default for a file; the loop's thread uses it too
+        connection = _OneTripConnection(self, super().connect(*arg, **kw)._connection)
+        connection.writing = False
+        return connection
 
 
 class SQLiteDialect_linkage(SQLiteDialect_aiosqlite):

@@ -1,5 +1,6 @@
-"""SQLite's driver (storage/sqlite_driver.py): every statement is one trip to aiosqlite's thread,
-and what SQLAlchemy reads of a statement is unchanged: rows, counts, new ids, RETURNING, errors.
+"""SQLite's driver (storage/sqlite_driver.py): inside a write transaction a statement makes no trip
+to aiosqlite's thread, elsewhere (a snapshot's reads, BEGIN IMMEDIATE, commit) one each; what
+SQLAlchemy reads of a statement is unchanged either way: rows, counts, new ids, RETURNING, errors.
 
 A trip is counted where aiosqlite's thread logs it ("executing …", once per function it runs)."""
 
@@ -55,22 +56,40 @@ async def db(tmp_path):
     await db.close()
 
 
-async def test_each_statement_is_one_trip_and_reads_as_before(db):
-    async with db.transaction() as conn:
-        with trips() as many:
-            await outbox_store.enqueue_many(conn, [call(1, "a"), call(2, "b"), call(3)])  # executemany
-        with trips() as one:
-            new_id = (await conn.execute(outbox.insert().values(call(4)))).inserted_primary_key[0]  # lastrowid
-        with trips() as read:
-            rows = (await conn.execute(select(outbox.c.id, outbox.c.chat_id).order_by(outbox.c.id))).all()
-        with trips() as returning:
-            cancelled = await outbox_store.cancel_pending(conn, {"a", "b"}, "test", NOW)
-        with trips() as counted:
-            await outbox_store.mark_sending(conn, [new_id])
-            requeued = await outbox_store.requeue_interrupted(conn, NOW)  # its rowcount
+async def statements(conn) -> list[int]:
+    """Every kind of statement SQLAlchemy reads differently, each in its own ``trips()``."""
+    with trips() as many:
+        await outbox_store.enqueue_many(conn, [call(1, "a"), call(2, "b"), call(3)])  # executemany
+    with trips() as one:
+        new_id = (await conn.execute(outbox.insert().values(call(4)))).inserted_primary_key[0]  # lastrowid
+    with trips() as read:
+        rows = (await conn.execute(select(outbox.c.id, outbox.c.chat_id).order_by(outbox.c.id))).all()
+    with trips() as returning:
+        cancelled = await outbox_store.cancel_pending(conn, {"a", "b"}, "test", NOW)
+    with trips() as counted:
+        await outbox_store.mark_sending(conn, [new_id])
+        requeued = await outbox_store.requeue_interrupted(conn, NOW)  # its rowcount
     assert [row.chat_id for row in rows] == [1, 2, 3, 4] and rows[-1].id == new_id
     assert cancelled == {"a", "b"} and requeued == 1
-    assert (many.count, one.count, read.count, returning.count, counted.count) == (1, 1, 1, 1, 2)
+    return [many.count, one.count, read.count, returning.count, counted.count]
+
+
+async def test_a_write_transactions_statements_make_no_trip_and_read_as_before(db):
+    with trips() as whole:
+        async with db.transaction() as conn:
+            assert await statements(conn) == [0, 0, 0, 0, 0]
+    assert whole.count == 2  # BEGIN IMMEDIATE (it may wait for another process's writer), COMMIT
+
+
+async def test_a_snapshots_reads_are_one_trip_each(db):
+    async with db.transaction() as conn:
+        await outbox_store.enqueue_many(conn, [call(1, "a")])
+    async with db.snapshot() as conn:
+        with trips() as read:
+            rows = (await conn.execute(select(outbox.c.chat_id))).scalars().all()
+        with trips() as again:  # after a read in the thread, the next one goes there too
+            assert (await conn.execute(select(outbox.c.key))).scalars().all() == ["a"]
+    assert rows == [1] and (read.count, again.count) == (1, 1)
 
 
 async def test_a_failed_statement_raises_as_before_and_the_connection_goes_on(db):
@@ -79,6 +98,10 @@ async def test_a_failed_statement_raises_as_before_and_the_connection_goes_on(db
     with pytest.raises(exc.IntegrityError), trips() as failed:
         async with db.transaction() as conn:
             await conn.execute(outbox.insert().values(call(2, "a")))  # the key exists
-    assert failed.count == 3  # BEGIN IMMEDIATE, the INSERT, the ROLLBACK
+    assert failed.count == 2  # BEGIN IMMEDIATE, the ROLLBACK (the INSERT ran on the loop)
     async with db.read() as conn:
         assert (await conn.execute(select(outbox.c.chat_id))).scalars().all() == [1]
+    with trips() as after:  # the rollback ended the write transaction: outside one, a trip again
+        async with db.snapshot() as conn:
+            await conn.execute(select(outbox.c.chat_id))
+    assert after.count == 3  # BEGIN, the SELECT, the COMMIT

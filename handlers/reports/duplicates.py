@@ -47,8 +47,7 @@ async def find(ctx: Ctx, conv: Conversation) -> bool:
 
 
 async def _shown(ctx: Ctx, conv: Conversation) -> list:
-    return [item for item_id in conv.data.get("similar", [])
-            if (item := await item_store.by_id(ctx.conn, item_id)) is not None]
+    return await item_store.by_ids(ctx.conn, conv.data.get("similar", []))
 
 
 async def _may_join(ctx: Ctx, item) -> bool:

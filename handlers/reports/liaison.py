@@ -36,9 +36,11 @@ async def _check(ctx: Ctx, item_id: int, target_id: int, action: str, *, on_card
     placement = item and target and await item_store.placement(ctx.conn, item_id, target_id)
     if on_card and placement is not None:
         here = await target_store.by_chat(ctx.conn, ctx.event.chat_id, ctx.event.thread_id)
-        sent = await outbox.message_ids_for(ctx.conn, {placement.card_key})
-        if here is None or here.id != target_id or \
-                sent.get(placement.card_key, (None, None))[1] != ctx.event.message_id:
+        status, message_id = (await outbox.message_ids_for(ctx.conn, {placement.card_key})).get(
+            placement.card_key, (None, None))
+        # the card's own message, or — while the card is on its way and its id not yet recorded —
+        # a press in the group the report is placed in
+        if here is None or here.id != target_id or (message_id != ctx.event.message_id and status != "sending"):
             placement = None
     if placement is None:
         await ctx.answer(t.plain("This button is not valid here, or the report has moved on."), alert=True)
