@@ -3,6 +3,8 @@ which may use them)."""
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -16,3 +18,17 @@ def insert_ignoring_duplicates(conn: AsyncConnection, table):
     """INSERT that silently skips rows whose unique key already exists (one statement, where a
     look-up first would be two)."""
     return dialect_insert(conn, table).on_conflict_do_nothing()
+
+
+def built_once(build: Callable[[Callable], Any]) -> Callable[[AsyncConnection], Any]:
+    """A hot path's statement, built once per dialect: ``build`` gets that dialect's ``insert``.
+    Constructing a statement and its cache key costs more than running it; a statement kept
+    (with ``bindparam`` for what changes) does both once."""
+    built: dict[str, Any] = {}
+
+    def statement(conn: AsyncConnection):
+        name = conn.dialect.name
+        if name not in built:
+            built[name] = build(sqlite.insert if name == "sqlite" else postgresql.insert)
+        return built[name]
+    return statement

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Column, Integer, String, Table, case, delete
+from sqlalchemy import Column, Integer, String, Table, bindparam, case, delete
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.dialect import dialect_insert
+from storage.dialect import built_once
 from storage.schema import UTCDateTime, metadata
 
 flood_counters = Table(
@@ -21,15 +21,23 @@ flood_counters = Table(
 )
 
 
+def _hit(insert):
+    upsert = insert(flood_counters)
+    ended = flood_counters.c.window_start <= bindparam("ended_before")
+    return upsert.on_conflict_do_update(index_elements=[flood_counters.c.key], set_={
+        "hits": case((ended, 1), else_=flood_counters.c.hits + 1),
+        "window_start": case((ended, upsert.excluded.window_start), else_=flood_counters.c.window_start),
+    }).returning(flood_counters.c.hits)
+
+
+HIT = built_once(_hit)  # every update counts one
+
+
 async def hit(conn: AsyncConnection, key: str, now: datetime, window: timedelta) -> int:
     """Count one hit on ``key``; returns the hits of the current window, this one included. A
     window opens with the first hit after the previous one has ended."""
-    insert = dialect_insert(conn, flood_counters).values(key=key, window_start=now, hits=1)
-    ended = flood_counters.c.window_start <= now - window
-    upsert = insert.on_conflict_do_update(index_elements=[flood_counters.c.key], set_={
-        "hits": case((ended, 1), else_=flood_counters.c.hits + 1),
-        "window_start": case((ended, insert.excluded.window_start), else_=flood_counters.c.window_start)})
-    return (await conn.execute(upsert.returning(flood_counters.c.hits))).scalar_one()
+    return (await conn.execute(HIT(conn), {"key": key, "window_start": now, "hits": 1,
+                                           "ended_before": now - window})).scalar_one()
 
 
 async def forget_before(conn: AsyncConnection, before: datetime) -> int:

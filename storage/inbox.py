@@ -8,10 +8,13 @@ from sqlalchemy import String, and_, bindparam, cast, delete, exists, func, sele
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.db import Database
-from storage.dialect import insert_ignoring_duplicates
+from storage.dialect import built_once
 from storage.schema import inbox
 
 MAX_ATTEMPTS = 3
+
+
+STORE = built_once(lambda insert: insert(inbox).on_conflict_do_nothing().returning(inbox.c.update_id))  # new ones
 
 
 async def store(db: Database, updates: list[dict], now: datetime) -> int:
@@ -21,7 +24,7 @@ async def store(db: Database, updates: list[dict], now: datetime) -> int:
         return 0
     async with db.transaction(durable=True) as conn:
         stored = await conn.execute(
-            insert_ignoring_duplicates(conn, inbox).returning(inbox.c.update_id),  # the new ones only
+            STORE(conn),
             [{"update_id": u["update_id"], "payload": u, "received_at": now, "status": "new",
               "attempts": 0} for u in updates],
         )
@@ -85,12 +88,14 @@ async def any_waiting(conn: AsyncConnection) -> bool:
     return (await conn.execute(select(inbox.c.update_id).where(inbox.c.status == "new").limit(1))).first() is not None
 
 
+CLAIM = (update(inbox).where(inbox.c.update_id == bindparam("update"), inbox.c.status == "new")
+         .values(status="done", handled_at=bindparam("at")))  # built once: every update
+
+
 async def claim(conn: AsyncConnection, update_id: int, now: datetime) -> bool:
     """Mark a new update done inside the transaction that handles it; False if another drain
     already did (the row lock makes a concurrent claim wait, then find it done)."""
-    result = await conn.execute(update(inbox).where(inbox.c.update_id == update_id, inbox.c.status == "new")
-                                .values(status="done", handled_at=now))
-    return result.rowcount == 1
+    return (await conn.execute(CLAIM, {"update": update_id, "at": now})).rowcount == 1
 
 
 async def mark_attempt_failed(conn: AsyncConnection, update_id: int, error: str, now: datetime, *,

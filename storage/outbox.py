@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.dialect import insert_ignoring_duplicates
+from storage.dialect import built_once
 from storage.schema import outbox
 
 INTERACTIVE, BULK = 0, 1
@@ -43,10 +43,13 @@ async def enqueue(conn: AsyncConnection, **call: Any) -> None:
     await enqueue_many(conn, [row(**call)])
 
 
+ENQUEUE = built_once(lambda insert: insert(outbox).on_conflict_do_nothing())  # a row whose key exists: skipped
+
+
 async def enqueue_many(conn: AsyncConnection, rows: list[dict]) -> None:
     """Queue several rows in one statement (each skipped if its key exists)."""
     if rows:
-        await conn.execute(insert_ignoring_duplicates(conn, outbox), rows)
+        await conn.execute(ENQUEUE(conn), rows)
 
 
 def _due_query(claim: bool):
@@ -119,16 +122,20 @@ async def message_ids_for(conn: AsyncConnection, keys: set[str]) -> dict[str, tu
     return {key: (status, message_id) for key, status, message_id in rows}
 
 
+# built once: each batch of sends makes both
+MARK_SENDING = (update(outbox).where(outbox.c.id.in_(bindparam("ids", expanding=True)))
+                .values(status="sending", attempts=outbox.c.attempts + 1))
+MARK_SENT = (update(outbox).where(outbox.c.id == bindparam("row_id"))
+             .values(status="sent", message_id=bindparam("mid"), sent_at=bindparam("at"), error=None))
+
+
 async def mark_sending(conn: AsyncConnection, row_ids: list[int]) -> None:
-    await conn.execute(update(outbox).where(outbox.c.id.in_(row_ids))
-                       .values(status="sending", attempts=outbox.c.attempts + 1))
+    await conn.execute(MARK_SENDING, {"ids": row_ids})
 
 
 async def mark_sent(conn: AsyncConnection, sent: list[tuple[int, int | None]], now: datetime) -> None:
     """Rows delivered: (row id, Telegram message id or None)."""
-    await conn.execute(update(outbox).where(outbox.c.id == bindparam("row_id"))
-                       .values(status="sent", message_id=bindparam("mid"), sent_at=now, error=None),
-                       [{"row_id": row_id, "mid": message_id} for row_id, message_id in sent])
+    await conn.execute(MARK_SENT, [{"row_id": row_id, "mid": message_id, "at": now} for row_id, message_id in sent])
 
 
 async def mark_final(conn: AsyncConnection, row_id: int, status: str, error: str, now: datetime) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.dialect import insert_ignoring_duplicates
@@ -15,9 +15,12 @@ ALIAS_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud o
 ALIAS_LENGTH = 6
 
 
+BY_TELEGRAM = select(members).where(members.c.telegram_user_id == bindparam("user"),  # built once: every update
+                                    members.c.active.is_(True))
+
+
 async def by_telegram(conn: AsyncConnection, user_id: int):
-    return (await conn.execute(select(members).where(members.c.telegram_user_id == user_id,
-                                                     members.c.active.is_(True)))).first()
+    return (await conn.execute(BY_TELEGRAM, {"user": user_id})).first()
 
 
 async def by_id(conn: AsyncConnection, member_id: int):

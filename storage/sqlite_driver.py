@@ -14,10 +14,12 @@ lastrowid). Where it runs:
   no trip at all: the transaction holds SQLite's write lock, so its statements never wait for
   another writer, and they are short (the longest, a digest's chunk, about 100 ms). Members'
   updates waited for that lock anyway; only network I/O pauses for a statement's length.
+- ``BEGIN IMMEDIATE`` on the loop too, with the busy timeout at 0 for it: it takes the write lock
+  at once, or fails at once when another process (a ``linkage`` command) holds it; only then does
+  it go to the thread, which waits there up to the busy timeout.
 - everything else in aiosqlite's thread, one trip each (aiosqlite's ``Connection._execute``: its
-  own way to run a function there): ``BEGIN IMMEDIATE``, which may wait up to the busy timeout for
-  another process's writer; a snapshot's reads (a deferred ``BEGIN``), which may be long; commit
-  and rollback, which may wait for the disk. (Setting ``PRAGMA synchronous``, just before a
+  own way to run a function there): a snapshot's reads (a deferred ``BEGIN``), which may be long;
+  commit and rollback, which may wait for the disk. (Setting ``PRAGMA synchronous``, just before a
   transaction begins, touches no file: on the loop too.)
 
 Subclassed, not copied: only the cursor of an ordinary (buffered) statement is new. Server-side
@@ -38,6 +40,9 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (AsyncAdapt_aiosqlite_connectio
                                                   AsyncAdapt_aiosqlite_dbapi, SQLiteDialect_aiosqlite)
 
 
+WRITE_BEGIN = "BEGIN IMMEDIATE"
+
+
 def _run(conn: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> tuple:
     """In aiosqlite's thread: the statement, its rows and what SQLAlchemy reads of the cursor."""
     cursor = conn.cursor()
@@ -55,6 +60,21 @@ def _run(conn: sqlite3.Connection, operation: str, parameters: Any, many: bool) 
         cursor.close()
 
 
+def _begin_at_once(conn: sqlite3.Connection, busy_ms: int) -> bool:
+    """``BEGIN IMMEDIATE`` on the loop, unless another process holds the write lock: with the busy
+    timeout at 0 it fails at once instead of waiting (False: the caller waits in the thread)."""
+    conn.execute("PRAGMA busy_timeout=0")
+    try:
+        conn.execute(WRITE_BEGIN)
+        return True
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            return False
+        raise
+    finally:
+        conn.execute(f"PRAGMA busy_timeout={busy_ms}")
+
+
 class _Ran:
     """What SQLAlchemy's cursor adapter reads of a driver cursor, kept from the last statement."""
 
@@ -67,7 +87,6 @@ class _Ran:
         """Nothing to close: the statement's sqlite3 cursor was closed where it ran."""
 
 
-WRITE_BEGIN = "BEGIN IMMEDIATE"
 SAFETY_LEVEL = "PRAGMA synchronous="  # a connection's setting: it touches no file, so never waits
 
 
@@ -97,6 +116,10 @@ class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         if adapt.writing or operation.startswith(SAFETY_LEVEL):  # on the loop, no trip (see the docstring)
             self._keep(_run(self._connection._conn, operation, parameters, many))
             return
+        if operation == WRITE_BEGIN and _begin_at_once(self._connection._conn, adapt.busy_ms):
+            self._keep(([], None, -1, None))
+            adapt.writing = True
+            return
         async with adapt._execute_mutex:
             connection = self._connection
             self._keep(await connection._execute(_run, connection._conn, operation, parameters, many))
@@ -104,7 +127,8 @@ class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class _OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ("writing",)  # inside a write transaction: its statements run on the loop
+    # writing: inside a write transaction, whose statements run on the loop; busy_ms: the busy timeout
+    __slots__ = ("writing", "busy_ms")
     _cursor_cls = _OneTripCursor
 
     def commit(self) -> None:
@@ -121,6 +145,7 @@ class _OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
         kw["check_same_thread"] = False  # SQLAlchemy's own default for a file; the loop's thread uses it too
         connection = _OneTripConnection(self, super().connect(*arg, **kw)._connection)
         connection.writing = False
+        connection.busy_ms = int(kw.get("timeout", 5.0) * 1000)  # sqlite3's own default: 5 s
         return connection
 
 

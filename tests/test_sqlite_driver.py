@@ -1,12 +1,15 @@
-"""SQLite's driver (storage/sqlite_driver.py): inside a write transaction a statement makes no trip
-to aiosqlite's thread, elsewhere (a snapshot's reads, BEGIN IMMEDIATE, commit) one each; what
-SQLAlchemy reads of a statement is unchanged either way: rows, counts, new ids, RETURNING, errors.
+"""SQLite's driver (storage/sqlite_driver.py): a write transaction makes one trip to aiosqlite's
+thread, its commit (its BEGIN IMMEDIATE too while another process holds the write lock: that wait
+is in the thread); a snapshot's statements one each; what SQLAlchemy reads of a statement is
+unchanged either way: rows, counts, new ids, RETURNING, errors.
 
 A trip is counted where aiosqlite's thread logs it ("executing …", once per function it runs)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import sqlite3
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Iterator
@@ -78,7 +81,36 @@ async def test_a_write_transactions_statements_make_no_trip_and_read_as_before(d
     with trips() as whole:
         async with db.transaction() as conn:
             assert await statements(conn) == [0, 0, 0, 0, 0]
-    assert whole.count == 2  # BEGIN IMMEDIATE (it may wait for another process's writer), COMMIT
+    assert whole.count == 1  # the COMMIT
+
+
+async def test_while_another_process_writes_begin_waits_in_the_thread_and_the_loop_goes_on(db, tmp_path):
+    other = sqlite3.connect(tmp_path / "trips.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process's writer holds the lock
+    ticks = 0
+
+    async def ticker():
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.01)
+
+    async def write():
+        async with db.transaction() as conn:
+            await outbox_store.enqueue_many(conn, [call(1, "a")])
+
+    beat = asyncio.create_task(ticker())
+    with trips() as waited:
+        writing = asyncio.create_task(write())
+        await asyncio.sleep(0.3)
+        assert not writing.done() and ticks >= 10  # waiting for the lock, the loop not held up
+        other.execute("COMMIT")
+        await writing
+    beat.cancel()
+    other.close()
+    assert waited.count == 2  # BEGIN IMMEDIATE waited in the thread, then the COMMIT
+    async with db.read() as conn:
+        assert (await conn.execute(select(outbox.c.key))).scalars().all() == ["a"]
 
 
 async def test_a_snapshots_reads_are_one_trip_each(db):
@@ -98,7 +130,7 @@ async def test_a_failed_statement_raises_as_before_and_the_connection_goes_on(db
     with pytest.raises(exc.IntegrityError), trips() as failed:
         async with db.transaction() as conn:
             await conn.execute(outbox.insert().values(call(2, "a")))  # the key exists
-    assert failed.count == 2  # BEGIN IMMEDIATE, the ROLLBACK (the INSERT ran on the loop)
+    assert failed.count == 1  # the ROLLBACK (BEGIN IMMEDIATE and the INSERT ran on the loop)
     async with db.read() as conn:
         assert (await conn.execute(select(outbox.c.chat_id))).scalars().all() == [1]
     with trips() as after:  # the rollback ended the write transaction: outside one, a trip again
