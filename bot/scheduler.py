@@ -1,8 +1,9 @@
 """The scheduler: APScheduler wakes the bot when timers fall due; the database says what is due.
 
-At start the APScheduler jobs are rebuilt from the pending timers (one date job per timer),
-with ``misfire_grace_time=None``: APScheduler 3's default would silently drop anything more
-than a second late. The safety tick is ``run``, a supervised loop (a failing date job is only
+APScheduler holds one date job, at the earliest pending timer's time (``refresh``: after every
+firing and whenever an update added timers, one indexed look however many timers wait), with
+``misfire_grace_time=None``: APScheduler 3's default would silently drop anything more than a
+second late. The safety tick is ``run``, a supervised loop (a failing date job is only
 logged by APScheduler; the next tick fires what it missed). Each firing goes through
 ``handlers.core.scheduled.fire``, which runs a timer once however often it is woken (tick, date
 job, catch-up after a restart); a ``Chunked`` job's chunks each through ``fire_chunk``. The
@@ -30,6 +31,7 @@ from storage import inbox, timers
 from storage.db import Database
 
 log = logging.getLogger("linkage.scheduler")
+NEXT_TIMER = "next-timer"  # the APScheduler job's id
 MEMBERS_FIRST = 1.0  # seconds a chunked firing may wait between chunks for members' updates
 
 
@@ -62,13 +64,12 @@ class Scheduler:
                 on_progress()
 
     async def refresh(self) -> None:
-        """One APScheduler date job per pending timer, at its due time on the real clock."""
+        """The date job at the earliest pending timer's time, on the real clock."""
         async with self.db.read() as conn:
-            pending = await timers.pending(conn)
-        offset = self.clock.now() - self.clock.real_now()
-        for timer in pending:
-            if self.aps.get_job(timer.key) is None:
-                self.aps.add_job(self.fire_due, "date", run_date=timer.due_at - offset, id=timer.key)
+            due = await timers.next_due(conn)
+        if due is not None:
+            run_date = due - (self.clock.now() - self.clock.real_now())
+            self.aps.add_job(self.fire_due, "date", run_date=run_date, id=NEXT_TIMER, replace_existing=True)
 
     async def fire_due(self) -> int:
         """Fire every due timer, each in its own transaction; returns how many ran."""

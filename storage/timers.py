@@ -29,6 +29,12 @@ async def cancel(conn: AsyncConnection, key_prefix: str, now: datetime) -> int:
     return result.rowcount or 0
 
 
+async def next_due(conn: AsyncConnection) -> datetime | None:
+    """When the earliest pending timer falls due (one look along ix_timers_due)."""
+    return (await conn.execute(select(timers.c.due_at).where(timers.c.status == "pending")
+                               .order_by(timers.c.due_at).limit(1))).scalar()
+
+
 async def pending(conn: AsyncConnection) -> list:
     return list(await conn.execute(select(timers).where(timers.c.status == "pending").order_by(timers.c.due_at)))
 

@@ -95,13 +95,20 @@ async def test_apscheduler_wakes_the_bot_when_a_timer_falls_due(tmp_path):
     scheduler = Scheduler(db, clock, HandlerConfig(), asyncio.Event(), tick_seconds=3600, features=PING)
     await scheduler.start()
     async with db.transaction() as conn:
+        for hours in (3, 2):
+            await timers.schedule(conn, f"later-{hours}", "test:ping", clock.now() + timedelta(hours=hours),
+                                  payload={"chat_id": 1})
         await timers.schedule(conn, "soon", "test:ping", clock.now() + timedelta(seconds=0.5), payload={"chat_id": 1})
     await scheduler.refresh()
+    jobs = scheduler.aps.get_jobs()  # one job, at the earliest timer's time, however many wait
+    assert len(jobs) == 1 and jobs[0].next_run_time < clock.real_now() + timedelta(seconds=1)
     for _ in range(50):
         if await _sent(db):
             break
         await asyncio.sleep(0.1)
     assert await _sent(db) == ["ping soon"]  # no tick ran: the date job did it
+    jobs = scheduler.aps.get_jobs()  # and then moved to the next timer
+    assert len(jobs) == 1 and jobs[0].next_run_time > clock.real_now() + timedelta(hours=1, minutes=59)
     await scheduler.stop()
     await db.close()
 
