@@ -68,6 +68,9 @@ class Dispatcher:
             if stop is not None and stop.is_set():
                 break  # what is left stays in the inbox for the next start
             await self.handle(row.update_id, row.payload)
+            # a turn for the sender and the poller between updates: SQLite's statements run on the
+            # loop (storage/sqlite_driver.py), so a batch would otherwise hold it to its end
+            await asyncio.sleep(0)
         return len(batch)
 
     async def handle(self, update_id: int, payload: dict) -> None:

@@ -10,17 +10,21 @@ Here a statement runs whole as one function (``_run``): the execute, every row f
 closed; the cursor SQLAlchemy holds keeps what it reads afterwards (rows, description, rowcount,
 lastrowid). Where it runs:
 
-- inside a write transaction (after ``BEGIN IMMEDIATE`` returned), on the event loop itself, with
-  no trip at all: the transaction holds SQLite's write lock, so its statements never wait for
-  another writer, and they are short (the longest, a digest's chunk, about 100 ms). Members'
-  updates waited for that lock anyway; only network I/O pauses for a statement's length.
+- inside a write transaction (after ``BEGIN IMMEDIATE``), on the event loop itself, with no trip
+  at all, its commit and rollback included: the transaction holds SQLite's write lock, so its
+  statements never wait for another writer, they are short (the longest, a digest's chunk, about
+  100 ms), and a commit at ``synchronous=NORMAL`` writes the WAL without waiting for the disk.
+  Members' updates waited for that lock anyway; only network I/O pauses for a statement's length.
 - ``BEGIN IMMEDIATE`` on the loop too, with the busy timeout at 0 for it: it takes the write lock
   at once, or fails at once when another process (a ``linkage`` command) holds it; only then does
   it go to the thread, which waits there up to the busy timeout.
-- everything else in aiosqlite's thread, one trip each (aiosqlite's ``Connection._execute``: its
-  own way to run a function there): a snapshot's reads (a deferred ``BEGIN``), which may be long;
-  commit and rollback, which may wait for the disk. (Setting ``PRAGMA synchronous``, just before a
-  transaction begins, touches no file: on the loop too.)
+- in aiosqlite's thread, one trip each (aiosqlite's ``Connection._execute``: its own way to run a
+  function there): a snapshot's statements (a deferred ``BEGIN``: its reads may be long); a
+  durable commit (``synchronous=FULL``: it waits for the disk); and the WAL's checkpoints, which
+  write pages back into the database file and wait for the disk: SQLite's automatic checkpoint
+  (inside whichever commit fills the WAL) is off on these connections, and every
+  ``CHECKPOINT_EVERY`` commits a passive one runs in the thread after its commit instead.
+  (Setting ``PRAGMA synchronous``, just before a transaction begins, touches no file: on the loop.)
 
 Subclassed, not copied: only the cursor of an ordinary (buffered) statement is new. Server-side
 cursors (``stream``, ``yield_per``; the project uses none) keep SQLAlchemy's own. The adapter's
@@ -36,6 +40,7 @@ import sqlite3
 from typing import Any
 
 import aiosqlite
+from sqlalchemy.util import await_
 from sqlalchemy.dialects.sqlite.aiosqlite import (AsyncAdapt_aiosqlite_connection, AsyncAdapt_aiosqlite_cursor,
                                                   AsyncAdapt_aiosqlite_dbapi, SQLiteDialect_aiosqlite)
 
@@ -63,16 +68,16 @@ def _run(conn: sqlite3.Connection, operation: str, parameters: Any, many: bool) 
 def _begin_at_once(conn: sqlite3.Connection, busy_ms: int) -> bool:
     """``BEGIN IMMEDIATE`` on the loop, unless another process holds the write lock: with the busy
     timeout at 0 it fails at once instead of waiting (False: the caller waits in the thread)."""
-    conn.execute("PRAGMA busy_timeout=0")
+    conn.execute("PRAGMA busy_timeout=0").close()  # closed: a statement left open would stop the commit
     try:
-        conn.execute(WRITE_BEGIN)
+        conn.execute(WRITE_BEGIN).close()
         return True
     except sqlite3.OperationalError as exc:
         if "locked" in str(exc) or "busy" in str(exc):
             return False
         raise
     finally:
-        conn.execute(f"PRAGMA busy_timeout={busy_ms}")
+        conn.execute(f"PRAGMA busy_timeout={busy_ms}").close()
 
 
 class _Ran:
@@ -88,6 +93,7 @@ class _Ran:
 
 
 SAFETY_LEVEL = "PRAGMA synchronous="  # a connection's setting: it touches no file, so never waits
+CHECKPOINT_EVERY = 100  # commits (a few WAL pages each) between checkpoints: SQLite's own is 1,000 pages
 
 
 class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
@@ -113,6 +119,8 @@ class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
     async def _statement(self, operation, parameters, *, many: bool) -> None:
         adapt = self._adapt_connection
+        if operation.startswith(SAFETY_LEVEL):
+            adapt.durable = operation == SAFETY_LEVEL + "FULL"
         if adapt.writing or operation.startswith(SAFETY_LEVEL):  # on the loop, no trip (see the docstring)
             self._keep(_run(self._connection._conn, operation, parameters, many))
             return
@@ -127,24 +135,50 @@ class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class _OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    # writing: inside a write transaction, whose statements run on the loop; busy_ms: the busy timeout
-    __slots__ = ("writing", "busy_ms")
+    # writing: inside a write transaction, whose statements run on the loop; durable: synchronous=FULL;
+    # busy_ms: the busy timeout
+    __slots__ = ("writing", "durable", "busy_ms")
     _cursor_cls = _OneTripCursor
 
     def commit(self) -> None:
-        self.writing = False
-        super().commit()
+        writing, self.writing = self.writing, False
+        if writing and not self.durable:
+            try:
+                self._connection._conn.commit()
+            except Exception as error:
+                self._handle_exception(error)
+        else:
+            super().commit()
+        self.dbapi.commits += 1
+        if self.dbapi.commits % CHECKPOINT_EVERY == 0:
+            self._checkpoint()
 
     def rollback(self) -> None:
-        self.writing = False
-        super().rollback()
+        writing, self.writing = self.writing, False
+        if not writing:
+            super().rollback()
+            return
+        try:
+            self._connection._conn.rollback()
+        except Exception as error:
+            self._handle_exception(error)
+
+    def _checkpoint(self) -> None:
+        """Write the WAL's pages back into the database file, in the thread; another process may be
+        reading them (a passive checkpoint leaves those for the next)."""
+        try:
+            await_(self._connection._execute(_run, self._connection._conn, "PRAGMA wal_checkpoint(PASSIVE)", None, False))
+        except Exception as error:
+            self._handle_exception(error)
 
 
 class _OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
+    commits = 0  # this engine's commits, counted for the checkpoints
+
     def connect(self, *arg: Any, **kw: Any) -> _OneTripConnection:
         kw["check_same_thread"] = False  # SQLAlchemy's own default for a file; the loop's thread uses it too
         connection = _OneTripConnection(self, super().connect(*arg, **kw)._connection)
-        connection.writing = False
+        connection.writing = connection.durable = False
         connection.busy_ms = int(kw.get("timeout", 5.0) * 1000)  # sqlite3's own default: 5 s
         return connection
 

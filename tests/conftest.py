@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import time
 import uuid
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -102,7 +103,12 @@ class Stack:
         return LinkageApp(self.app.settings, **kwargs)
 
     async def settle(self) -> None:
-        """Wait until the bot has handled every update and sent every message."""
+        """Wait until the bot has taken every update the sandbox holds for it (a press just made),
+        handled them and sent every message."""
+        bot = self.server.world.bots.get(TOKEN)
+        deadline = time.monotonic() + 30
+        while bot is not None and bot.updates and time.monotonic() < deadline:  # confirmed once stored
+            await asyncio.sleep(0.005)
         await self.app.dispatcher.drain()
         if self.fast:
             assert await outbox_emptied(self.app.db, self.app.sender.wake), "the outbox did not empty"

@@ -1,7 +1,8 @@
-"""SQLite's driver (storage/sqlite_driver.py): a write transaction makes one trip to aiosqlite's
-thread, its commit (its BEGIN IMMEDIATE too while another process holds the write lock: that wait
-is in the thread); a snapshot's statements one each; what SQLAlchemy reads of a statement is
-unchanged either way: rows, counts, new ids, RETURNING, errors.
+"""SQLite's driver (storage/sqlite_driver.py): a write transaction makes no trip to aiosqlite's
+thread (but its BEGIN IMMEDIATE while another process holds the write lock, and a durable commit:
+those wait there); a snapshot's statements one each; the WAL's checkpoint one every
+CHECKPOINT_EVERY commits; what SQLAlchemy reads of a statement is unchanged either way: rows,
+counts, new ids, RETURNING, errors.
 
 A trip is counted where aiosqlite's thread logs it ("executing …", once per function it runs)."""
 
@@ -19,6 +20,7 @@ from sqlalchemy import exc, select
 
 from storage import outbox as outbox_store
 from storage.db import Database
+from storage.sqlite_driver import CHECKPOINT_EVERY
 from storage.schema import outbox
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
@@ -81,7 +83,36 @@ async def test_a_write_transactions_statements_make_no_trip_and_read_as_before(d
     with trips() as whole:
         async with db.transaction() as conn:
             assert await statements(conn) == [0, 0, 0, 0, 0]
-    assert whole.count == 1  # the COMMIT
+    assert whole.count == 0
+
+
+async def test_a_durable_commit_waits_for_the_disk_in_the_thread(db):
+    with trips() as durable:
+        async with db.transaction(durable=True) as conn:
+            await outbox_store.enqueue_many(conn, [call(1, "a")])
+    with trips() as after:  # the next, not durable, on the same connection: on the loop again
+        async with db.transaction() as conn:
+            await outbox_store.enqueue_many(conn, [call(2, "b")])
+    assert (durable.count, after.count) == (1, 0)
+
+
+async def test_every_hundredth_commit_checkpoints_the_wal_in_the_thread(db, tmp_path):
+    def in_the_file() -> int:  # rows the database file itself holds (immutable: the WAL unread)
+        with sqlite3.connect(f"file:{tmp_path / 'trips.db'}?immutable=1", uri=True) as reader:
+            return reader.execute("SELECT count(*) FROM outbox").fetchone()[0]
+
+    dbapi = db.engine.dialect.loaded_dbapi
+    # past one checkpoint (the tables in the file), to two commits before the next
+    while dbapi.commits < CHECKPOINT_EVERY or dbapi.commits % CHECKPOINT_EVERY != CHECKPOINT_EVERY - 2:
+        async with db.transaction():
+            pass
+    async with db.transaction() as conn:
+        await outbox_store.enqueue_many(conn, [call(1, "a")])
+    assert in_the_file() == 0  # in the WAL only
+    with trips() as checkpoint:
+        async with db.transaction() as conn:
+            await outbox_store.enqueue_many(conn, [call(2, "b")])
+    assert checkpoint.count == 1 and in_the_file() == 2
 
 
 async def test_while_another_process_writes_begin_waits_in_the_thread_and_the_loop_goes_on(db, tmp_path):
@@ -108,7 +139,7 @@ async def test_while_another_process_writes_begin_waits_in_the_thread_and_the_lo
         await writing
     beat.cancel()
     other.close()
-    assert waited.count == 2  # BEGIN IMMEDIATE waited in the thread, then the COMMIT
+    assert waited.count == 1  # BEGIN IMMEDIATE waited in the thread
     async with db.read() as conn:
         assert (await conn.execute(select(outbox.c.key))).scalars().all() == ["a"]
 
@@ -130,7 +161,7 @@ async def test_a_failed_statement_raises_as_before_and_the_connection_goes_on(db
     with pytest.raises(exc.IntegrityError), trips() as failed:
         async with db.transaction() as conn:
             await conn.execute(outbox.insert().values(call(2, "a")))  # the key exists
-    assert failed.count == 1  # the ROLLBACK (BEGIN IMMEDIATE and the INSERT ran on the loop)
+    assert failed.count == 0  # BEGIN IMMEDIATE, the INSERT and the ROLLBACK all ran on the loop
     async with db.read() as conn:
         assert (await conn.execute(select(outbox.c.chat_id))).scalars().all() == [1]
     with trips() as after:  # the rollback ended the write transaction: outside one, a trip again
