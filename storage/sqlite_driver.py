@@ -20,10 +20,12 @@ lastrowid). Where it runs:
   it go to the thread, which waits there up to the busy timeout.
 - in aiosqlite's thread, one trip each (aiosqlite's ``Connection._execute``: its own way to run a
   function there): a snapshot's statements (a deferred ``BEGIN``: its reads may be long); a
-  durable commit (``synchronous=FULL``: it waits for the disk); and the WAL's checkpoints, which
-  write pages back into the database file and wait for the disk: SQLite's automatic checkpoint
-  (inside whichever commit fills the WAL) is off on these connections, and every
-  ``CHECKPOINT_EVERY`` commits a passive one runs in the thread after its commit instead.
+  durable commit (``synchronous=FULL``: it waits for the disk).
+- the WAL's checkpoints, which write pages back into the database file and wait for the disk (all
+  the WAL at once after a bulk load: half a second), in a worker thread on a connection of their
+  own, holding up no writer: SQLite's automatic checkpoint (inside whichever commit fills the WAL,
+  with the write lock held) is off on these connections, and every ``CHECKPOINT_EVERY`` commits a
+  passive one starts instead.
   (Setting ``PRAGMA synchronous``, just before a transaction begins, touches no file: on the loop.)
 
 Subclassed, not copied: only the cursor of an ordinary (buffered) statement is new. Server-side
@@ -35,15 +37,19 @@ sqlite3 connection is opened with ``check_same_thread=False`` so the loop's thre
 
 from __future__ import annotations
 
+import asyncio
 import collections
+import contextlib
+import logging
 import sqlite3
 from typing import Any
 
 import aiosqlite
-from sqlalchemy.util import await_
 from sqlalchemy.dialects.sqlite.aiosqlite import (AsyncAdapt_aiosqlite_connection, AsyncAdapt_aiosqlite_cursor,
                                                   AsyncAdapt_aiosqlite_dbapi, SQLiteDialect_aiosqlite)
 
+
+log = logging.getLogger("linkage.storage")
 
 WRITE_BEGIN = "BEGIN IMMEDIATE"
 
@@ -149,9 +155,7 @@ class _OneTripConnection(AsyncAdapt_aiosqlite_connection):
                 self._handle_exception(error)
         else:
             super().commit()
-        self.dbapi.commits += 1
-        if self.dbapi.commits % CHECKPOINT_EVERY == 0:
-            self._checkpoint()
+        self.dbapi.committed()
 
     def rollback(self) -> None:
         writing, self.writing = self.writing, False
@@ -163,23 +167,36 @@ class _OneTripConnection(AsyncAdapt_aiosqlite_connection):
         except Exception as error:
             self._handle_exception(error)
 
-    def _checkpoint(self) -> None:
-        """Write the WAL's pages back into the database file, in the thread; another process may be
-        reading them (a passive checkpoint leaves those for the next)."""
-        try:
-            await_(self._connection._execute(_run, self._connection._conn, "PRAGMA wal_checkpoint(PASSIVE)", None, False))
-        except Exception as error:
-            self._handle_exception(error)
+
+def _checkpoint(path: str, busy_ms: int) -> None:
+    """Write the WAL's pages back into the database file (passive: pages another connection still
+    reads wait for the next one), on a connection of its own in a worker thread: the loop and its
+    writers go on meanwhile."""
+    try:
+        with contextlib.closing(sqlite3.connect(path, timeout=busy_ms / 1000)) as conn:
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+    except sqlite3.Error as exc:  # the next one writes what this one could not
+        log.warning("WAL checkpoint failed: %s", exc)
 
 
 class _OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
     commits = 0  # this engine's commits, counted for the checkpoints
+    path = ""  # the database file
+    busy_ms = 5000
+    checkpoint: asyncio.Future | None = None  # the one running, if any
+
+    def committed(self) -> None:
+        self.commits += 1
+        if self.commits % CHECKPOINT_EVERY == 0 and self.path and (self.checkpoint is None or self.checkpoint.done()):
+            self.checkpoint = asyncio.get_running_loop().run_in_executor(None, _checkpoint, self.path, self.busy_ms)
 
     def connect(self, *arg: Any, **kw: Any) -> _OneTripConnection:
         kw["check_same_thread"] = False  # SQLAlchemy's own default for a file; the loop's thread uses it too
         connection = _OneTripConnection(self, super().connect(*arg, **kw)._connection)
         connection.writing = connection.durable = False
-        connection.busy_ms = int(kw.get("timeout", 5.0) * 1000)  # sqlite3's own default: 5 s
+        connection.busy_ms = self.busy_ms = int(kw.get("timeout", 5.0) * 1000)  # sqlite3's own default: 5 s
+        if arg and arg[0] != ":memory:":
+            self.path = str(arg[0])
         return connection
 
 
