@@ -56,7 +56,7 @@ class LinkageApp:
             api = make_api(settings.framework, settings.bot_token.get_secret_value(), settings.api_base)
         self.api = api
         settings.database_path_ready()
-        self.db = db or Database(settings.database)
+        self.db = db or Database(settings.database, serving=True)
         if settings.slow_transaction_ms is not None:
             self.db.on_write = slow_transaction_log(settings.slow_transaction_ms / 1000)
         self.stop_event = asyncio.Event()

@@ -59,7 +59,10 @@ def database_url(value: str) -> str:
 
 
 class Database:
-    def __init__(self, url: str, *, echo: bool = False):
+    def __init__(self, url: str, *, echo: bool = False, serving: bool = False):
+        """``serving``: a process whose event loop serves people (``linkage run``, the console):
+        on SQLite the WAL's checkpoints run beside its loop, never inside a commit on it
+        (storage/sqlite_driver.py); a command or a bulk load keeps SQLite's own."""
         self.url = database_url(url)
         # Told the seconds of every write transaction when set (a bench's, or the slow-transaction log).
         self.on_write: Callable[[float], None] | None = None
@@ -71,14 +74,14 @@ class Database:
             # Every use of a connection ends its transaction (commit, or the rollback of
             # Connection.close): the pool's own rollback at check-in would be one more trip to
             # aiosqlite's thread for every transaction, doing nothing.
-            kwargs.update(connect_args={"timeout": 30}, pool_reset_on_return=None)
+            kwargs.update(connect_args={"timeout": 30, "checkpoints_aside": serving}, pool_reset_on_return=None)
         else:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
-            self._tune_sqlite()
+            self._tune_sqlite(serving)
 
-    def _tune_sqlite(self) -> None:
+    def _tune_sqlite(self, serving: bool) -> None:
         sync_engine = self.engine.sync_engine
 
         @event.listens_for(sync_engine, "connect")
@@ -87,7 +90,8 @@ class Database:
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA wal_autocheckpoint=0")  # the driver checkpoints, in its thread (sqlite_driver.py)
+            if serving:  # the driver checkpoints, beside the loop (sqlite_driver.py)
+                cursor.execute("PRAGMA wal_autocheckpoint=0")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()

@@ -21,11 +21,12 @@ lastrowid). Where it runs:
 - in aiosqlite's thread, one trip each (aiosqlite's ``Connection._execute``: its own way to run a
   function there): a snapshot's statements (a deferred ``BEGIN``: its reads may be long); a
   durable commit (``synchronous=FULL``: it waits for the disk).
-- the WAL's checkpoints, which write pages back into the database file and wait for the disk (all
-  the WAL at once after a bulk load: half a second), in a worker thread on a connection of their
-  own, holding up no writer: SQLite's automatic checkpoint (inside whichever commit fills the WAL,
-  with the write lock held) is off on these connections, and every ``CHECKPOINT_EVERY`` commits a
-  passive one starts instead.
+- the WAL's checkpoints, which write pages back into the database file and wait for the disk (a
+  big WAL: half a second), in a serving process (``linkage run``, the console: db.py's
+  ``serving``) in a worker thread on a connection of their own, holding up no writer: SQLite's
+  automatic checkpoint (inside whichever commit fills the WAL, with the write lock held) is off on
+  its connections, and every ``CHECKPOINT_EVERY`` commits a passive one starts instead. A command
+  or a bulk load keeps SQLite's own, so what it writes is checkpointed as it goes.
   (Setting ``PRAGMA synchronous``, just before a transaction begins, touches no file: on the loop.)
 
 Subclassed, not copied: only the cursor of an ordinary (buffered) statement is new. Server-side
@@ -180,6 +181,7 @@ def _checkpoint(path: str, busy_ms: int) -> None:
 
 
 class _OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
+    aside = False  # checkpoints beside the loop (a serving process: db.py's ``serving``)
     commits = 0  # this engine's commits, counted for the checkpoints
     path = ""  # the database file
     busy_ms = 5000
@@ -187,11 +189,13 @@ class _OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
 
     def committed(self) -> None:
         self.commits += 1
-        if self.commits % CHECKPOINT_EVERY == 0 and self.path and (self.checkpoint is None or self.checkpoint.done()):
+        if self.aside and self.commits % CHECKPOINT_EVERY == 0 and self.path and \
+                (self.checkpoint is None or self.checkpoint.done()):
             self.checkpoint = asyncio.get_running_loop().run_in_executor(None, _checkpoint, self.path, self.busy_ms)
 
     def connect(self, *arg: Any, **kw: Any) -> _OneTripConnection:
         kw["check_same_thread"] = False  # SQLAlchemy's own default for a file; the loop's thread uses it too
+        self.aside = kw.pop("checkpoints_aside", False)
         connection = _OneTripConnection(self, super().connect(*arg, **kw)._connection)
         connection.writing = connection.durable = False
         connection.busy_ms = self.busy_ms = int(kw.get("timeout", 5.0) * 1000)  # sqlite3's own default: 5 s

@@ -96,7 +96,9 @@ async def test_a_durable_commit_waits_for_the_disk_in_the_thread(db):
     assert (durable.count, after.count) == (1, 0)
 
 
-async def test_every_hundredth_commit_starts_a_checkpoint_of_the_wal_beside_the_loop(db, tmp_path):
+async def test_every_hundredth_commit_starts_a_checkpoint_of_the_wal_beside_the_loop(tmp_path):
+    db = Database(str(tmp_path / "trips.db"), serving=True)  # a process that serves people
+    await db.ensure_schema()
     def in_the_file() -> int:  # rows the database file itself holds (immutable: the WAL unread)
         with sqlite3.connect(f"file:{tmp_path / 'trips.db'}?immutable=1", uri=True) as reader:
             return reader.execute("SELECT count(*) FROM outbox").fetchone()[0]
@@ -115,6 +117,7 @@ async def test_every_hundredth_commit_starts_a_checkpoint_of_the_wal_beside_the_
             await outbox_store.enqueue_many(conn, [call(2, "b")])
         await dbapi.checkpoint  # in a worker thread of its own, not aiosqlite's: no trip
     assert checkpoint.count == 0 and in_the_file() == 2
+    await db.close()
 
 
 async def test_while_another_process_writes_begin_waits_in_the_thread_and_the_loop_goes_on(db, tmp_path):

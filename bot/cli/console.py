@@ -33,7 +33,7 @@ def console(ctx: click.Context, host: str | None, port: int | None) -> None:
         from bot.console.app import serve as serve_app
         from storage.db import Database
         settings.database_path_ready()
-        db = Database(settings.database)
+        db = Database(settings.database, serving=True)
         await db.ensure_schema()  # an old schema is refused, with what to do
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
