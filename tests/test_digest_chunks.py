@@ -218,6 +218,10 @@ async def test_sigkill_between_digest_chunks_resumes_and_each_member_gets_one_ro
         chats = rig._read("SELECT chat_id, count(*) FROM outbox WHERE key LIKE ? GROUP BY chat_id",
                           f"digest:{rig.period}:%")
         assert len(chats) == 2000 and {count for _, count in chats} == {1}  # none skipped, none twice
+        deadline = asyncio.get_running_loop().time() + 30  # the last rows are in: the run's end comes next
+        while (rig.run_row() != (2000, None) or "weekly digest queued" not in rig.bot.log_file.read_text(
+                encoding="utf-8")) and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)
         assert rig.run_row() == (2000, None)
         log = rig.bot.log_file.read_text(encoding="utf-8")
         # the firing, and its resumption (the hour's instant digest fires in chunks too)
