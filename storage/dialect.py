@@ -9,9 +9,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 
+def _insert_of(dialect_name: str) -> Callable:
+    return (sqlite if dialect_name == "sqlite" else postgresql).insert
+
+
 def dialect_insert(conn: AsyncConnection, table):
     """The dialect's own INSERT, which knows ``ON CONFLICT`` (SQLite and PostgreSQL alike)."""
-    return (sqlite if conn.dialect.name == "sqlite" else postgresql).insert(table)
+    return _insert_of(conn.dialect.name)(table)
 
 
 def insert_ignoring_duplicates(conn: AsyncConnection, table):
@@ -29,6 +33,6 @@ def built_once(build: Callable[[Callable], Any]) -> Callable[[AsyncConnection], 
     def statement(conn: AsyncConnection):
         name = conn.dialect.name
         if name not in built:
-            built[name] = build(sqlite.insert if name == "sqlite" else postgresql.insert)
+            built[name] = build(_insert_of(name))
         return built[name]
     return statement

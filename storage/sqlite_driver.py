@@ -53,10 +53,13 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (AsyncAdapt_aiosqlite_connectio
 log = logging.getLogger("linkage.storage")
 
 WRITE_BEGIN = "BEGIN IMMEDIATE"
+SAFETY_LEVEL = "PRAGMA synchronous="  # a connection's setting: it touches no file, so never waits
+CHECKPOINT_EVERY = 100  # commits (a few WAL pages each) between checkpoints: SQLite's own is 1,000 pages
 
 
 def _run(conn: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> tuple:
-    """In aiosqlite's thread: the statement, its rows and what SQLAlchemy reads of the cursor."""
+    """The statement, its rows and what SQLAlchemy reads of the cursor (on the loop or in
+    aiosqlite's thread: see the module's docstring)."""
     cursor = conn.cursor()
     try:
         if many:
@@ -99,10 +102,6 @@ class _Ran:
         """Nothing to close: the statement's sqlite3 cursor was closed where it ran."""
 
 
-SAFETY_LEVEL = "PRAGMA synchronous="  # a connection's setting: it touches no file, so never waits
-CHECKPOINT_EVERY = 100  # commits (a few WAL pages each) between checkpoints: SQLite's own is 1,000 pages
-
-
 class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     __slots__ = ()
     _awaitable_cursor_close = False  # the adapter's close calls _Ran.close: no trip
@@ -126,9 +125,10 @@ class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
     async def _statement(self, operation, parameters, *, many: bool) -> None:
         adapt = self._adapt_connection
-        if operation.startswith(SAFETY_LEVEL):
+        setting = operation.startswith(SAFETY_LEVEL)
+        if setting:
             adapt.durable = operation == SAFETY_LEVEL + "FULL"
-        if adapt.writing or operation.startswith(SAFETY_LEVEL):  # on the loop, no trip (see the docstring)
+        if adapt.writing or setting:  # on the loop, no trip (see the module's docstring)
             self._keep(_run(self._connection._conn, operation, parameters, many))
             return
         if operation == WRITE_BEGIN and _begin_at_once(self._connection._conn, adapt.busy_ms):
