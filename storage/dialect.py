@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -36,3 +37,10 @@ def built_once(build: Callable[[Callable], Any]) -> Callable[[AsyncConnection], 
             built[name] = build(_insert_of(name))
         return built[name]
     return statement
+
+
+def first_of(key, limit: int, *where):
+    """``key IN (the first `limit` keys matching `where`)``: how an UPDATE or DELETE touches at most
+    ``limit`` rows (neither PostgreSQL nor a stock SQLite has ``DELETE … LIMIT``), so a clean-up
+    runs in short transactions."""
+    return key.in_(select(key).where(*where).limit(limit))  # in no order: the index that fits finds them

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Column, Integer, String, Table, bindparam, case, delete
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.dialect import built_once
+from storage.dialect import built_once, first_of
 from storage.schema import UTCDateTime, metadata
 
 flood_counters = Table(
@@ -40,7 +40,9 @@ async def hit(conn: AsyncConnection, key: str, now: datetime, window: timedelta)
                                            "ended_before": now - window})).scalar_one()
 
 
-async def forget_before(conn: AsyncConnection, before: datetime) -> int:
-    """Drop counters whose window opened before ``before`` (they count nothing any more)."""
-    result = await conn.execute(delete(flood_counters).where(flood_counters.c.window_start < before))
+async def forget_before(conn: AsyncConnection, before: datetime, limit: int) -> int:
+    """Drop at most ``limit`` counters whose window opened before ``before`` (they count nothing
+    any more)."""
+    result = await conn.execute(delete(flood_counters).where(first_of(
+        flood_counters.c.key, limit, flood_counters.c.window_start < before)))
     return result.rowcount

@@ -8,7 +8,7 @@ from sqlalchemy import String, and_, bindparam, cast, delete, exists, func, sele
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.db import Database
-from storage.dialect import built_once
+from storage.dialect import built_once, first_of
 from storage.schema import inbox
 
 MAX_ATTEMPTS = 3
@@ -110,7 +110,9 @@ async def mark_attempt_failed(conn: AsyncConnection, update_id: int, error: str,
     return parked
 
 
-async def purge_handled(conn: AsyncConnection, before: datetime) -> int:
-    """Delete raw updates handled before ``before``; parked (failed) ones stay for the office."""
-    result = await conn.execute(delete(inbox).where(inbox.c.status == "done", inbox.c.handled_at < before))
+async def purge_handled(conn: AsyncConnection, before: datetime, limit: int) -> int:
+    """Delete at most ``limit`` raw updates handled before ``before``; parked (failed) ones stay
+    for the office."""
+    result = await conn.execute(delete(inbox).where(first_of(
+        inbox.c.update_id, limit, inbox.c.status == "done", inbox.c.handled_at < before)))
     return result.rowcount

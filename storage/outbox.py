@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.dialect import built_once
+from storage.dialect import built_once, first_of
 from storage.schema import outbox
 
 INTERACTIVE, BULK = 0, 1
@@ -191,10 +191,10 @@ def backoff(attempts: int, now: datetime) -> datetime:
     return now + timedelta(seconds=min(300, 2 ** max(0, attempts - 1)))
 
 
-async def blank_finished(conn: AsyncConnection, before: datetime) -> int:
-    """Empty the params (the texts, an uploaded file) of rows finished before ``before``; the key
-    and message id stay, so an old card can still be edited in place."""
-    result = await conn.execute(update(outbox).where(
-        outbox.c.status.notin_(UNSENT), outbox.c.created_at < before,
-        outbox.c.params["blanked"].as_boolean().is_(None)).values(params={"blanked": True}))
+async def blank_finished(conn: AsyncConnection, before: datetime, limit: int) -> int:
+    """Empty the params (the texts, an uploaded file) of at most ``limit`` rows finished before
+    ``before``; the key and message id stay, so an old card can still be edited in place."""
+    result = await conn.execute(update(outbox).where(first_of(
+        outbox.c.id, limit, outbox.c.blanked.is_(False), outbox.c.created_at < before,
+        outbox.c.status.notin_(UNSENT))).values(params={}, blanked=True))
     return result.rowcount

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sqlalchemy import (JSON, BigInteger, Boolean, Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table,
-                        Text, UniqueConstraint)
+                        Text, UniqueConstraint, false)
 from sqlalchemy.types import TypeDecorator
 
 
@@ -291,6 +291,7 @@ inbox = Table(
     Column("handled_at", UTCDateTime),
 )
 Index("ix_inbox_status", inbox.c.status, inbox.c.update_id)
+Index("ix_inbox_handled", inbox.c.status, inbox.c.handled_at)  # the nightly retention finds the old ones
 
 outbox = Table(
     "outbox", metadata,
@@ -308,12 +309,14 @@ outbox = Table(
     Column("sent_at", UTCDateTime),
     Column("message_id", BigInteger),
     Column("error", Text),
+    Column("blanked", Boolean, nullable=False, default=False, server_default=false()),  # params emptied (retention)
 )
 Index("ix_outbox_due", outbox.c.status, outbox.c.priority, outbox.c.not_before, outbox.c.id)
 Index("ix_outbox_sent_at", outbox.c.sent_at)  # a new leader counts the last minute's sends
 # the sender's look (storage/outbox.py ``due``): pending rows in the order they go; each chat's rows in order
 Index("ix_outbox_pending", outbox.c.status, outbox.c.priority, outbox.c.id)
 Index("ix_outbox_chat", outbox.c.chat_id, outbox.c.id)
+Index("ix_outbox_unblanked", outbox.c.blanked, outbox.c.created_at)  # the nightly retention: only rows not yet emptied
 
 audit_log = Table(
     "audit_log", metadata,

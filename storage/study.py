@@ -28,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.dialect import first_of
 from storage.schema import UTCDateTime, members, metadata
 
 study_sessions = Table(
@@ -337,6 +338,8 @@ async def wrong_codes_since(conn: AsyncConnection, member_id: int, since: dateti
     return [r.at for r in rows]
 
 
-async def forget_wrong_codes(conn: AsyncConnection, before: datetime) -> int:
-    result = await conn.execute(delete(study_wrong_codes).where(study_wrong_codes.c.at < before))
+async def forget_wrong_codes(conn: AsyncConnection, before: datetime, limit: int) -> int:
+    """Forget at most ``limit`` wrong check-in codes sent before ``before``."""
+    result = await conn.execute(delete(study_wrong_codes).where(first_of(
+        study_wrong_codes.c.id, limit, study_wrong_codes.c.at < before)))
     return result.rowcount

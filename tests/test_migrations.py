@@ -6,6 +6,7 @@ On a real SQLite file, and on PostgreSQL when LINKAGE_TEST_POSTGRES_URL is set."
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timezone
 from contextlib import asynccontextmanager
 
 import pytest
@@ -13,12 +14,12 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from click.testing import CliRunner
-from sqlalchemy import insert, select, text
+from sqlalchemy import column, insert, select, table, text
 
 from bot.cli import main
 from storage import migrate
 from storage.db import Database
-from storage.schema import districts
+from storage.schema import districts, outbox
 from storage.tables import metadata
 from tests.conftest import fresh_postgres_database
 
@@ -112,3 +113,22 @@ def test_an_older_schema_stops_the_bot_and_the_commands_with_what_to_do(tmp_path
         assert "schema is at revision 0000" in result.output and "linkage db upgrade" in result.output
     result = linkage(database, "db", "current")
     assert result.output.strip() == f"database: 0000; this code: {migrate.head()}"
+
+
+@kinds
+async def test_messages_emptied_before_revision_0006_are_marked_as_emptied(kind, tmp_path):
+    """Before 0006 an emptied outbox row said so in its params; after it, in a column the nightly
+    clean-up finds by index, so it does not empty them again (nor keep scanning them)."""
+    async with empty_database(kind, tmp_path) as (db, _):
+        async with db.transaction() as conn:
+            await conn.run_sync(lambda c: command.upgrade(migrate._config(c), "0005"))
+            outbox_at_0005 = table("outbox", *(column(c.name, c.type) for c in outbox.c if c.name != "blanked"))
+            sent = datetime(2026, 6, 1, tzinfo=timezone.utc)
+            for params in ({"blanked": True}, {"text": "会议通知"}):
+                await conn.execute(insert(outbox_at_0005).values(
+                    method="sendMessage", params=params, is_group=False, priority=1, status="sent", attempts=0,
+                    not_before=sent, created_at=sent))
+        assert await db.upgrade_schema() == ("0005", migrate.head())
+        async with db.read() as conn:
+            rows = (await conn.execute(select(outbox.c.blanked, outbox.c.params).order_by(outbox.c.id))).all()
+        assert [tuple(r) for r in rows] == [(True, {}), (False, {"text": "会议通知"})]

@@ -6,14 +6,19 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
+from handlers.core.context import Ctx, HandlerConfig
 from handlers.core.i18n import translator
+from handlers.features import REGISTRY
+from handlers.privacy import retention
 from handlers.reports import exports, submit
-from storage.schema import outbox
+from storage import outbox as outbox_store
+from storage.schema import inbox, outbox
 from tests.test_digests import adopt, digests_of, move_to_weekly
+from tests.test_admin import db  # noqa: F401  (the fixture: a real SQLite file, a fresh PostgreSQL schema)
 from bot.demo.scenario import DEFAULT_TITLE as TITLE
 
 STACK_TIER = "fast"  # feature logic: once, in-process (tests/fast.py)
@@ -96,6 +101,46 @@ async def test_retention_deletes_old_raw_updates_then_empties_old_messages_and_c
 async def test_retention_on_postgres(pg_stack):
     """The same on PostgreSQL (its JSON operators differ from SQLite's)."""
     await test_retention_deletes_old_raw_updates_then_empties_old_messages_and_cards_still_work(pg_stack)
+
+
+async def _rows(db, table, *columns):
+    async with db.read() as conn:
+        return sorted(tuple(r) for r in await conn.execute(select(*(table.c[c] for c in columns))))
+
+
+async def test_the_nightly_clean_up_goes_in_short_transactions_and_a_restart_goes_on(db):
+    """Seven old raw updates, at most three a transaction: three transactions; a firing stopped
+    after one (a restart) is followed by one that does the rest, and nothing else is touched."""
+    config, now = HandlerConfig(retention_chunk=3), datetime(2026, 12, 4, 19, 30, tzinfo=timezone.utc)
+    old, recent = now - timedelta(days=200), now - timedelta(days=2)
+    async with db.transaction() as conn:
+        await conn.execute(insert(inbox), [
+            {"update_id": n, "payload": {"update_id": n}, "received_at": old, "status": status,
+             "attempts": 0, "handled_at": at}
+            for n, status, at in [*((n, "done", old) for n in range(7)), (7, "failed", old), (8, "done", recent)]])
+        await outbox_store.enqueue_many(conn, [
+            {**outbox_store.row(method="sendMessage", params={"text": f"通知{n}"}, now=when, chat_id=n),
+             "status": status} for n, status, when in [(1, "sent", old), (2, "pending", old), (3, "sent", recent)]])
+
+    async def one_chunk(night) -> bool:
+        async with db.transaction() as conn:
+            ctx = Ctx.offline(conn, now, config, REGISTRY)
+            return await retention.apply_retention.write(ctx, None, night, None)
+
+    async def a_night() -> dict:
+        async with db.read() as conn:
+            return await retention.apply_retention.prepare(Ctx.offline(conn, now, config, REGISTRY), None)
+
+    first = await a_night()
+    assert await one_chunk(first) is False  # then the bot stops
+    again, chunks = await a_night(), 1
+    while not await one_chunk(again):
+        chunks += 1
+    assert (chunks, first["done"]["raw_updates_deleted"], again["done"]["raw_updates_deleted"]) == (2, 3, 4)
+    assert await _rows(db, inbox, "update_id", "status") == [(7, "failed"), (8, "done")]
+    assert await _rows(db, outbox, "chat_id", "blanked") == [(1, True), (2, False), (3, False)]
+    assert [r for r in await _rows(db, outbox, "chat_id", "params") if r[0] != 1] == [
+        (2, {"text": "通知2"}), (3, {"text": "通知3"})]
 
 
 async def test_an_author_named_to_the_office_only_shows_as_a_stable_alias_not_linked_to_the_roster(stack):

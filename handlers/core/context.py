@@ -73,10 +73,11 @@ class HandlerConfig:
     deadline_reply_days: int = 3
     deadline_outcome_days: int = 7
     deadline_time: str = "17:30"
-    # retention (handlers/retention.py): days a handled raw update, and a finished message's text,
+    # retention (handlers/privacy/retention.py): days a handled raw update, and a finished message's text,
     # are kept
     retention_inbox_days: int = 30
     retention_outbox_days: int = 180
+    retention_chunk: int = 2000  # rows of each kind one clean-up transaction changes at most
     # quiet hours (Asia/Shanghai, HH:MM-HH:MM, "" = none): bulk messages — reminders, digests,
     # notices, nudges — queued inside them wait until the window ends (Ctx.call)
     quiet_hours: str = "21:00-08:00"

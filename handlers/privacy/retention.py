@@ -11,6 +11,10 @@ Every night at 03:30 Asia/Shanghai (timer ``retention:{date}``):
   in place.
 - wrong check-in codes older than a day are forgotten (they only cap guessing within an hour),
   and so are the inbound limits' counters (handlers/flood.py: a minute's or an hour's window).
+
+It is a chunked job (handlers/core/scheduled.py): each transaction changes at most
+``retention_chunk`` rows of each kind, found through an index of their age, so the first night
+after a busy month holds the database, and the bot's loop, only briefly.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from datetime import datetime, time, timedelta
 
 from handlers.core.context import Ctx
 from handlers.core.localtime import local_at, local_day
+from handlers.core.scheduled import Chunked
 from storage import floods, inbox, outbox
 from storage import study as study_store
 
@@ -38,13 +43,35 @@ async def plan_retention(ctx: Ctx) -> None:
     await ctx.schedule(f"retention:{local_day(due).isoformat()}", "retention", due)  # late is still useful
 
 
-async def apply_retention(ctx: Ctx, timer=None) -> dict[str, int]:
-    done = {"raw_updates_deleted": await inbox.purge_handled(
-                ctx.conn, ctx.now - timedelta(days=ctx.config.retention_inbox_days)),
-            "sent_messages_emptied": await outbox.blank_finished(
-                ctx.conn, ctx.now - timedelta(days=ctx.config.retention_outbox_days)),
-            "wrong_checkin_codes_forgotten": await study_store.forget_wrong_codes(
-                ctx.conn, ctx.now - timedelta(days=1)),
-            "flood_counters_forgotten": await floods.forget_before(ctx.conn, ctx.now - timedelta(days=1))}
-    log.info("retention applied", extra=done)
-    return done
+async def _tonight(ctx: Ctx, timer) -> dict:
+    """What this night keeps: the cut-offs (fixed for the whole firing), and what was done so far."""
+    return {"before": {"raw_updates_deleted": ctx.now - timedelta(days=ctx.config.retention_inbox_days),
+                       "sent_messages_emptied": ctx.now - timedelta(days=ctx.config.retention_outbox_days),
+                       "wrong_checkin_codes_forgotten": ctx.now - timedelta(days=1),
+                       "flood_counters_forgotten": ctx.now - timedelta(days=1)},
+            "done": dict.fromkeys(CLEAN_UPS, 0)}
+
+
+async def _nothing_to_read(ctx: Ctx, timer, night: dict) -> None:
+    return None  # each chunk's statements find their own rows
+
+
+async def _one_chunk(ctx: Ctx, timer, night: dict, chunk: None) -> bool:
+    """At most ``retention_chunk`` rows of each kind in this short transaction; True once every kind had
+    fewer left (the rows a chunk changes no longer match, so a restart just goes on)."""
+    limit, finished = ctx.config.retention_chunk, True
+    for what, clean_up in CLEAN_UPS.items():
+        changed = await clean_up(ctx.conn, night["before"][what], limit)
+        night["done"][what] += changed
+        finished = finished and changed < limit
+    if finished:
+        log.info("retention applied", extra=night["done"])
+    return finished
+
+
+CLEAN_UPS = {"raw_updates_deleted": inbox.purge_handled,
+             "sent_messages_emptied": outbox.blank_finished,
+             "wrong_checkin_codes_forgotten": study_store.forget_wrong_codes,
+             "flood_counters_forgotten": floods.forget_before}
+# in chunks, so a night's clean-up after a busy month holds the database (and the loop) only briefly
+apply_retention = Chunked(prepare=_tonight, read=_nothing_to_read, write=_one_chunk)
