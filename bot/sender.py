@@ -187,6 +187,9 @@ class Sender:
         self.paid_broadcast = paid_broadcast
         self.concurrency = concurrency
         self.wake = asyncio.Event()
+        # a send answered: set even when the answer comes before the sender starts waiting (a
+        # quick API), so that chat's next row is looked at now, not after the idle wait
+        self.answered = asyncio.Event()
         self.stats = SenderStats()
         self._paused_until = 0.0
         self._in_flight: dict[int, asyncio.Task] = {}
@@ -215,6 +218,7 @@ class Sender:
         while not stop.is_set():
             woken = self.wake.is_set()  # new rows were queued
             self.wake.clear()
+            self.answered.clear()
             if not woken and not self._left_behind and time.monotonic() < self._look_at:
                 # only answers came back, and the last look left nothing behind: no look is needed
                 # to see that nothing is due, only the answered rows marked
@@ -232,9 +236,8 @@ class Sender:
         """Until woken (new rows), stopped, a send answered or ``timeout`` passed."""
         if timeout <= 0:
             return
-        waiters = {asyncio.ensure_future(self.wake.wait()), asyncio.ensure_future(stop.wait())}
-        await asyncio.wait(waiters | set(self._in_flight.values()), timeout=timeout,
-                           return_when=asyncio.FIRST_COMPLETED)
+        waiters = {asyncio.ensure_future(event.wait()) for event in (self.wake, stop, self.answered)}
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         for waiter in waiters:
             waiter.cancel()
 
@@ -305,7 +308,9 @@ class Sender:
                 if starting:
                     await outbox.mark_sending(conn, [row.id for row, _, _ in starting])
                 left = [row for row in rows if row.id not in self._in_flight]
-                self._left_behind = len(left) > len(starting) or len(rows) == limit
+                # a chat's later rows are not in ``rows`` (one per chat): they are due once its head is sent
+                self._left_behind = len(left) > len(starting) or len(rows) == limit or any(
+                    row.chat_id is not None and row.followed for row, _, _ in starting)
         except BaseException:  # nothing starts: the slots taken count as sent now, and free their chats
             self._delivered = delivered + self._delivered  # still to be marked
             for _, _, slot in starting:
@@ -385,6 +390,7 @@ class Sender:
         finally:
             self._in_flight.pop(row.id, None)
             self._busy_chats.discard(row.chat_id)
+            self.answered.set()
 
     async def _record_delivered(self) -> None:
         """Mark the answered rows sent in a transaction of their own (when no look at the outbox

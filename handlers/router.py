@@ -8,6 +8,7 @@ from handlers.core import flood
 from handlers.core.context import Ctx
 from handlers.members import onboarding
 from storage import conversations
+from storage.conversations import Conversation
 
 
 def needs_sender_status(event, features) -> bool:
@@ -27,12 +28,22 @@ async def dispatch(ctx: Ctx, sender_status: str | None = None) -> None:
         return
     if event.kind not in ("message", "callback") or event.chat_id is None:
         return  # edits, channel posts and the like carry nothing for us
-    if not await flood.admit(ctx):
+    conv = await _conversation(ctx)
+    if not await flood.admit(ctx, in_conversation=conv is not None):
         return  # past the sender's limit: kept in the inbox, not answered
     if event.is_group:
         await _in_group(ctx, sender_status)
     elif event.is_private:
-        await _in_private(ctx)
+        await _in_private(ctx, conv)
+
+
+async def _conversation(ctx: Ctx) -> Conversation | None:
+    """A member's conversation, for a plain private message (read once: the inbound limit and the
+    flow it goes to both need it)."""
+    event = ctx.event
+    if event.kind != "message" or event.command or not event.is_private or ctx.member is None:
+        return None
+    return await conversations.load(ctx.conn, event.user_id)
 
 
 async def _in_group(ctx: Ctx, sender_status: str | None) -> None:
@@ -46,7 +57,7 @@ async def _in_group(ctx: Ctx, sender_status: str | None) -> None:
     # other group messages are conversation among people, not for the bot
 
 
-async def _in_private(ctx: Ctx) -> None:
+async def _in_private(ctx: Ctx, conv: Conversation | None) -> None:
     event, features = ctx.event, ctx.features
     if event.command in features.open_commands:
         await features.open_commands[event.command](ctx)
@@ -58,7 +69,7 @@ async def _in_private(ctx: Ctx) -> None:
         await features.commands[event.command](ctx)
     elif event.command:
         await ctx.reply(ctx.t("I do not know that command.") + "\n\n" + onboarding.help_text(ctx))
-    elif (conv := await conversations.load(ctx.conn, event.user_id)) is None:
+    elif conv is None:
         await ctx.reply(ctx.t("To write a report, send /submit. /help lists everything I can do."))
     elif conv.flow in features.flows:
         await features.flows[conv.flow](ctx, conv)

@@ -32,6 +32,17 @@ async def of_item(conn: AsyncConnection, item_id: int) -> list:
         .where(item_cosigners.c.item_id == item_id).order_by(item_cosigners.c.invited_at, members.c.id)))
 
 
+async def taken(conn: AsyncConnection, item_ids: list[int]) -> dict[int, set[int]]:
+    """For each of these items, the members asked to co-sign it or signed (not those who declined)."""
+    found: dict[int, set[int]] = {item_id: set() for item_id in item_ids}
+    if item_ids:
+        for item_id, member_id in await conn.execute(
+                select(item_cosigners.c.item_id, item_cosigners.c.member_id).where(
+                    item_cosigners.c.item_id.in_(item_ids), item_cosigners.c.status != "declined")):
+            found[item_id].add(member_id)
+    return found
+
+
 async def answer(conn: AsyncConnection, item_id: int, member_id: int, status: str, now: datetime) -> bool:
     """Record a co-signer's answer; False unless they were invited and had not answered."""
     result = await conn.execute(update(item_cosigners).where(

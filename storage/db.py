@@ -68,6 +68,7 @@ class Database:
         self.on_write: Callable[[float], None] | None = None
         self.is_sqlite = self.url.startswith("sqlite")
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        self._writer: AsyncConnection | None = None  # SQLite's, taken under the write lock
         # a failed statement's parameters are report texts and names: never in an error message or log
         kwargs: dict = {"echo": echo, "hide_parameters": True}
         if self.is_sqlite:
@@ -100,12 +101,16 @@ class Database:
         def _on_begin(conn):
             # SQLite refuses to change the safety level inside a transaction: set it just before,
             # and only when it changes (the connection remembers it: one statement less per transaction).
-            options = conn.get_execution_options()
+            # Straight to the driver's cursor: SQLAlchemy's execution of a statement costs more
+            # than these two do (and they have no parameters, nothing to bind or convert).
+            options, fairy = conn.get_execution_options(), conn.connection
             level = "FULL" if options.get(DURABLE, False) else "NORMAL"
-            if conn.connection.info.get(SYNCHRONOUS) != level:
-                conn.exec_driver_sql(f"PRAGMA synchronous={level}")
-                conn.connection.info[SYNCHRONOUS] = level
-            conn.exec_driver_sql("BEGIN" if options.get(SNAPSHOT) else "BEGIN IMMEDIATE")
+            cursor = fairy.dbapi_connection.cursor()
+            if fairy.info.get(SYNCHRONOUS) != level:
+                cursor.execute(f"PRAGMA synchronous={level}")
+                fairy.info[SYNCHRONOUS] = level
+            cursor.execute("BEGIN" if options.get(SNAPSHOT) else "BEGIN IMMEDIATE")
+            cursor.close()
 
     async def ensure_schema(self) -> None:
         """A new database gets every table; an existing one must be at the code's revision
@@ -138,11 +143,19 @@ class Database:
             return
         async with self._write_lock:
             with self._timed():  # from the lock taken to the commit: what other writers wait for
-                async with self.engine.connect() as conn:
-                    if durable:
-                        await conn.execution_options(**{DURABLE: True})
-                    async with conn.begin():
-                        yield conn
+                conn = await self._writer_for(durable)
+                async with conn.begin():
+                    yield conn
+
+    async def _writer_for(self, durable: bool) -> AsyncConnection:
+        """SQLite's one writer, kept open: checking a connection out of the pool and back in for
+        every transaction cost more than an update's statements (taken under the write lock)."""
+        conn = self._writer
+        if conn is None or conn.closed or conn.invalidated:
+            conn = self._writer = await self.engine.connect()
+        if conn.sync_connection.get_execution_options().get(DURABLE, False) != durable:
+            await conn.execution_options(**{DURABLE: durable})
+        return conn
 
     @contextmanager
     def _timed(self):
@@ -173,5 +186,8 @@ class Database:
                 yield conn
 
     async def close(self) -> None:
+        if self._writer is not None:
+            await self._writer.close()
+            self._writer = None
         await self.engine.dispose()
 

@@ -65,7 +65,10 @@ def _due_query(claim: bool):
                       earlier.c.status.in_(("pending", "sending")),
                       or_(earlier.c.not_before <= now, earlier.c.error.is_not(None), earlier.c.status == "sending"))
                .exists())
-    query = (select(outbox).where(outbox.c.status == "pending", outbox.c.not_before <= now,
+    later = outbox.alias("later")  # another row waits behind this one: once it is sent, look again
+    followed = (select(later.c.id).where(later.c.chat_id == outbox.c.chat_id, later.c.id > outbox.c.id,
+                                         later.c.status == "pending").exists().label("followed"))
+    query = (select(outbox, followed).where(outbox.c.status == "pending", outbox.c.not_before <= now,
                                   or_(outbox.c.chat_id.is_(None), ~blocked))
              .order_by(outbox.c.priority, outbox.c.id).limit(bindparam("limit")))
     return query.with_for_update(skip_locked=True, of=outbox) if claim else query
@@ -83,7 +86,8 @@ async def due(conn: AsyncConnection, now: datetime, limit: int, *, claim: bool =
     hold up the chat's later rows: an answer to the member goes past it.
 
     ``claim``: lock the rows for this transaction, passing over rows another transaction holds
-    (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite has no row locks and one writer at a time)."""
+    (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite has no row locks and one writer at a time).
+    Each row's ``followed``: whether a later row of its chat is waiting behind it."""
     return list(await conn.execute(DUE[claim], {"now": now, "limit": limit}))
 
 

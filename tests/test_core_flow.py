@@ -79,6 +79,7 @@ async def test_a_role_adds_its_commands_to_that_members_own_menu_only(stack):
     await stack.app.stop()
     async with stack.app.db.transaction() as conn:
         await people.change(conn, (await people.by_telegram(conn, pilot.city.id)).id, role="liaison")
+    await stack.app.db.close()
     stack.app = stack.new_app(clock=stack.app.clock)
     await stack.app.start()
     await stack.settle()

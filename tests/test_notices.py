@@ -12,7 +12,10 @@ from handlers.notices.notices import send_notice
 from handlers.core.context import Ctx
 from handlers.core.events import Event
 from handlers.core import audience
+from sqlalchemy import select, update
+
 from storage import notices as store
+from storage.schema import outbox
 
 STACK_TIER = "fast"  # feature logic: once, in-process (tests/fast.py)
 zh = translator("zh")
@@ -112,6 +115,33 @@ async def test_notice_read_receipts_and_a_reminder_only_to_those_who_have_not_re
     assert answer["text"] == zh.plain("Thank you: recorded as read.")
     assert await counts(stack, 1) == (len(everyone), 3)
     assert await app.scheduler.fire_due() == 0
+
+
+async def test_a_read_pressed_the_moment_the_notice_arrives_is_recorded(stack):
+    """Telegram has the message before the sender has recorded its id (the row is still being
+    sent): a press in the member's own chat then is taken; one from elsewhere is not."""
+    pilot = await stack.pilot()
+    sb, app = stack.sb, stack.app
+    async with app.db.transaction() as conn:
+        ctx = Ctx.offline(conn, app.clock.now(), app.dispatcher.config, REGISTRY)
+        await send_notice(ctx, title="关于参加委员学习的通知", body="请准时参加。", spec=audience.parse("all"),
+                          sender_id=None, remind_after_hours=0)
+    notice = await sb.wait_for(pilot.city, lambda m: "nr:1" in m.button_data.values(), TIMEOUT)
+    await stack.settle()
+    in_flight = update(outbox).where(outbox.c.key.like("notice:1:%"))
+    async with app.db.transaction() as conn:  # as they are between the send and its recorded answer
+        sent = (await conn.execute(select(outbox.c.id, outbox.c.message_id).where(in_flight.whereclause))).all()
+        await conn.execute(in_flight.values(status="sending", message_id=None))
+    in_a_group = next(m for m in await sb.messages(pilot.topic_group.chat) if m.from_bot)
+    elsewhere = await sb.callback_answer(await sb.press(pilot.topic_liaison, in_a_group, data="nr:1", forge=True))
+    assert elsewhere["text"] == zh.plain("This button is not valid.")
+    answer = await sb.callback_answer(await sb.press(pilot.city, notice, data="nr:1"))
+    assert answer["text"] == zh.plain("Thank you: recorded as read.")
+    async with app.db.transaction() as conn:  # and then the sender records them
+        for row_id, message_id in sent:
+            await conn.execute(update(outbox).where(outbox.c.id == row_id).values(status="sent", message_id=message_id))
+    await stack.settle()
+    assert "✅" in (await sb.message(pilot.city, notice.id)).text
 
 
 async def test_only_office_admins_send_notices_and_an_empty_audience_is_refused(stack):

@@ -32,6 +32,7 @@ async def rig(tmp_path, framework):
                     per_group_per_minute=20 * SCALE)
     sb = SandboxClient(base, TOKEN)
     yield server, sb, db, clock, sender
+    await asyncio.gather(*sender._in_flight.values(), return_exceptions=True)  # they record their answers
     await sb.close()
     await api.close()
     await db.close()
@@ -192,6 +193,27 @@ async def test_answered_rows_are_marked_sent_together_by_the_next_look(rig):
     assert {status for _, status, _ in await _statuses(db)} == {"sent"}
     for user in users:
         assert [m.text for m in await sb.messages(user) if m.from_bot] == ["first", "second"]
+
+
+async def test_a_row_waiting_behind_the_one_being_sent_is_looked_for_once_that_is_answered(rig):
+    """The outbox shows one row per chat; the look that starts a chat's first row knows a second
+    waits behind it, so the answer to the first brings a look at once (not the idle wait's)."""
+    server, sb, db, clock, sender = rig
+    alone, followed = await sb.user("Alone"), await sb.user("Followed")
+    for user in (alone, followed):
+        await sb.send(user, "/start")
+    await _queue(db, clock, alone.id, ["only"])
+    async with db.read() as conn:
+        assert [row.followed for row in await outbox.due(conn, clock.now(), 10)] == [False]
+    await sender.step()
+    assert not sender._left_behind  # nothing else to send: the answer needs no look
+    await asyncio.gather(*sender._in_flight.values())
+    await _queue(db, clock, followed.id, ["first", "second"])
+    async with db.read() as conn:
+        assert [(row.chat_id, row.followed) for row in await outbox.due(conn, clock.now(), 10)] == \
+            [(followed.id, True)]
+    await sender.step()
+    assert sender._left_behind  # "second" is due once "first" is sent: its answer brings a look
 
 
 async def test_a_chats_backlog_does_not_delay_another_chats_message(rig):

@@ -62,23 +62,19 @@ async def _logged(path, text: str, timeout: float = TIMEOUT) -> str:
     raise AssertionError(f"{text!r} never logged")
 
 
-def _cap_pages(app, limit: int):
-    """Every connection the bot checks out gets ``PRAGMA max_page_count``: at 1 (SQLite keeps it
-    at the file's current size) the next write that needs a page fails "database or disk is
-    full", as on a full disk. Returns the listener, for ``event.remove``."""
-    def on_checkout(dbapi_connection, _record, _proxy):
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA max_page_count={limit}")
-        cursor.close()
-    event.listen(app.db.engine.sync_engine, "checkout", on_checkout)
-    return on_checkout
+async def _cap_pages(app, limit: int) -> None:
+    """``PRAGMA max_page_count`` on the bot's writer (one connection, kept open, takes every
+    write): at 1 (SQLite keeps it at the file's current size) the next write that needs a page
+    fails "database or disk is full", as on a full disk."""
+    async with app.db.transaction() as conn:
+        await conn.exec_driver_sql(f"PRAGMA max_page_count={limit}")
 
 
 async def test_a_full_disk_makes_the_poller_fail_it_is_restarted_and_nothing_is_lost(watched, tmp_path):
     stack = watched
     member = await stack.world.join("C001", "王晓明")
     await stack.settle()
-    full = _cap_pages(stack.app, 1)
+    await _cap_pages(stack.app, 1)
     # 3,500 CJK characters: as JSON (\\uXXXX) 21 kB, pages the full database does not have
     await stack.sb.send(member, "/help " + "测" * 3500)
     log = await _logged(tmp_path / "linkage.log", "starting poller again")
@@ -87,8 +83,7 @@ async def test_a_full_disk_makes_the_poller_fail_it_is_restarted_and_nothing_is_
     status, health = await _healthz(stack.health_url)
     assert health["loops"]["poller"]["last_error"] == "OperationalError"
 
-    event.remove(stack.app.db.engine.sync_engine, "checkout", full)
-    _cap_pages(stack.app, LIFTED)  # space again: the restarted poller stores what Telegram kept
+    await _cap_pages(stack.app, LIFTED)  # space again: the restarted poller stores what Telegram kept
     await stack.sb.wait_for(member, "/submit", TIMEOUT)
     assert stack.app.supervisor.loops["poller"].restarts >= 1
     assert await stack.count("inbox", status="new") == 0

@@ -48,6 +48,7 @@ from bot.bench.updates import commit_times, percentile
 from bot.clock import Clock
 from bot.sandbox import SandboxClient, SandboxServer, SbUser
 from handlers.core.context import HandlerConfig
+from handlers.core.localtime import local_day
 from handlers.digests import schedule as digest_schedule
 from seeds.loader import load_seeds
 from storage import digests as digest_store
@@ -135,7 +136,10 @@ class ScaleRig:
         self.workdir, self.n, self.m, self.chunk, self.after = Path(workdir), members, reports, chunk, after
         self.random = random.Random(seed)
         self.clock = Clock()
-        self.config = HandlerConfig(quiet_hours="")
+        # The digest's weekday four days ago: the bot's own planning at start fires only a digest
+        # due within the last day, so this one fires when the bench adds its timer, not before.
+        weekday = (local_day(self.clock.now()).weekday() - 4) % 7
+        self.config = HandlerConfig(quiet_hours="", digest_weekday=weekday)
         self.due = digest_schedule.current_weekly(self.clock.now(), self.config)
         self.period = digest_schedule.period_of("weekly", self.due)
         self.admin_url = url
@@ -227,6 +231,7 @@ class ScaleRig:
         return dict(LINKAGE_BOT_TOKEN=TOKEN, LINKAGE_API_BASE=self.server.base_url, LINKAGE_DATABASE=self.url,
                     LINKAGE_POLL_TIMEOUT="1", LINKAGE_LOG_FILE=str(self.workdir / "linkage.log"),
                     LINKAGE_CHARTS_DIR=str(self.workdir / "charts"), LINKAGE_QUIET_HOURS="",
+                    LINKAGE_DIGEST_WEEKDAY=str(self.config.digest_weekday),
                     LINKAGE_SCHEDULER_TICK_SECONDS="1", LINKAGE_SLOW_TRANSACTION_MS="0",
                     LINKAGE_DIGEST_CHUNK=str(self.chunk), LINKAGE_USER_MESSAGES_PER_MINUTE="100000")
 

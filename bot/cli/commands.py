@@ -53,7 +53,11 @@ def run(settings: Settings, webhook: bool, framework: str | None) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, app.stop_event.set)
-        await app.start(use_webhook=webhook)
+        try:
+            await app.start(use_webhook=webhook)
+        except Exception:
+            await app.stop()  # what it opened (the database's connection) closed before the refusal
+            raise
         await app.stop_event.wait()
         await app.stop()
         return app.supervisor.gave_up

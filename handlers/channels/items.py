@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from handlers.core import audience, roles
-from handlers.core.buttons import ButtonData
+from handlers.core.buttons import ButtonData, pressed_on
 from handlers.core.context import Ctx, clip, telegram_len
 from handlers.core.errors import AdminError
 from handlers.core.i18n import N_, translator
@@ -330,8 +330,8 @@ async def on_open(ctx: Ctx, fields: dict) -> None:
         await ctx.answer(t.plain("This button is not valid."), alert=True)
         return
     key = message_key(item.id, ctx.member.id)
-    _, message_id = (await outbox.message_ids_for(ctx.conn, {key})).get(key, (None, None))
-    if message_id is None or message_id != ctx.event.message_id:
+    sent = (await outbox.message_ids_for(ctx.conn, {key})).get(key, (None, None))
+    if not pressed_on(ctx.event.message_id, sent, in_its_chat=ctx.event.chat_id == ctx.event.user_id):
         await ctx.answer(t.plain("This button is not valid."), alert=True)
         return
     if item.status == "withdrawn":

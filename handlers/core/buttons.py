@@ -87,3 +87,11 @@ def _decode(kind, part: str | None):
     if isinstance(kind, tuple):  # the choices offered
         return part if part in kind else _INVALID
     return part if part else _INVALID  # free text: the handler checks it against the database
+
+
+def pressed_on(pressed_message_id: int | None, sent: tuple[str | None, int | None], *, in_its_chat: bool) -> bool:
+    """Whether a press is on the message an outbox row sent (``sent``: its status and message id):
+    that message's id, or, while the row is still being sent and its id not yet recorded (a press
+    the moment it arrived), a press in the chat the row went to."""
+    status, message_id = sent
+    return (message_id is not None and message_id == pressed_message_id) or (status == "sending" and in_its_chat)

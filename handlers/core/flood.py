@@ -19,7 +19,7 @@ import logging
 from datetime import timedelta
 
 from handlers.core.context import Ctx
-from storage import conversations, floods
+from storage import floods
 
 log = logging.getLogger("linkage.flood")
 
@@ -27,9 +27,10 @@ MINUTE, HOUR = timedelta(minutes=1), timedelta(hours=1)
 REFUSAL, STEER = "refusal", "steer"  # the answers given once an hour at most
 
 
-async def admit(ctx: Ctx) -> bool:
-    """False when the event is past its sender's limit: it gets no answer and has no effect."""
-    if not await _counted(ctx):
+async def admit(ctx: Ctx, *, in_conversation: bool) -> bool:
+    """False when the event is past its sender's limit: it gets no answer and has no effect.
+    ``in_conversation``: a plain private message from a member in a conversation (never held back)."""
+    if not _counted(ctx, in_conversation):
         return True
     limit = ctx.config.user_messages_per_minute
     hits = await floods.hit(ctx.conn, f"minute:{ctx.event.user_id}", ctx.now, MINUTE)
@@ -53,7 +54,7 @@ async def first_in_an_hour(ctx: Ctx, answer: str) -> bool:
     return await floods.hit(ctx.conn, key, ctx.now, HOUR) == 1
 
 
-async def _counted(ctx: Ctx) -> bool:
+def _counted(ctx: Ctx, in_conversation: bool) -> bool:
     event = ctx.event
     if event.user_id is None or event.sender_is_chat:
         return False  # an anonymous group administrator speaks for the group
@@ -61,4 +62,4 @@ async def _counted(ctx: Ctx) -> bool:
         return True
     if event.is_group:
         return False  # conversation among people
-    return ctx.member is None or await conversations.load(ctx.conn, event.user_id) is None
+    return not in_conversation

@@ -17,7 +17,7 @@ from datetime import timedelta
 from handlers.core import audience
 from handlers.core.audience import AUDIENCE_LABELS, audience_label, audience_text
 from handlers.core import flows
-from handlers.core.buttons import ButtonData
+from handlers.core.buttons import ButtonData, pressed_on
 from handlers.core.flows import Step
 from handlers.core.context import Ctx
 from handlers.core.errors import AdminError
@@ -125,8 +125,10 @@ async def on_read(ctx: Ctx, fields: dict) -> None:
         return
     keys = {message_key(notice.id, ctx.member.id): False, reminder_key(notice.id, ctx.member.id): True}
     sent = await outbox.message_ids_for(ctx.conn, set(keys))
-    pressed = next((key for key, (_, message_id) in sent.items()
-                    if message_id is not None and message_id == ctx.event.message_id), None)
+    own_chat = ctx.event.chat_id == ctx.event.user_id  # where the notice and its reminder went
+    in_flight_last = sorted(sent.items(), key=lambda kv: kv[1][0] == "sending")  # a recorded id first
+    pressed = next((key for key, row in in_flight_last if pressed_on(ctx.event.message_id, row, in_its_chat=own_chat)),
+                   None)
     if pressed is None:
         await ctx.answer(t.plain("This button is not valid."), alert=True)
         return

@@ -50,12 +50,13 @@ async def _shown(ctx: Ctx, conv: Conversation) -> list:
     return await item_store.by_ids(ctx.conn, conv.data.get("similar", []))
 
 
-async def _may_join(ctx: Ctx, item) -> bool:
-    """Whether the member may co-sign this report now: not their own, still open, room left."""
-    if item.author_id == ctx.member.id or item.status not in item_store.OPEN or item.duplicate_of is not None:
-        return False
-    taken = [r for r in await cosign_store.of_item(ctx.conn, item.id) if r.status != "declined"]
-    return len(taken) < cosign.MAX_COSIGNERS or any(r.member_id == ctx.member.id for r in taken)
+async def _joinable(ctx: Ctx, shown: list) -> list:
+    """The reports of ``shown`` the member may co-sign now: not their own, still open, room left."""
+    me = ctx.member.id
+    open_ = [item for item in shown if item.author_id != me and item.status in item_store.OPEN
+             and item.duplicate_of is None]
+    taken = await cosign_store.taken(ctx.conn, [item.id for item in open_])
+    return [item for item in open_ if len(taken[item.id]) < cosign.MAX_COSIGNERS or me in taken[item.id]]
 
 
 async def prompt(ctx: Ctx, conv: Conversation) -> str:
@@ -72,7 +73,7 @@ async def prompt(ctx: Ctx, conv: Conversation) -> str:
 async def choices(ctx: Ctx, conv: Conversation) -> flows.Choices:
     t = ctx.t
     rows = [[(t.plain("✍ Co-sign {code} instead", code=item.code), str(item.id))]
-            for item in await _shown(ctx, conv) if await _may_join(ctx, item)]
+            for item in await _joinable(ctx, await _shown(ctx, conv))]
     return [*rows, [(t.plain("Continue with my own report"), MINE)]]
 
 
@@ -82,7 +83,7 @@ async def choose(ctx: Ctx, conv: Conversation, value: str) -> bool:
         return True
     item_id = db_id(value)
     item = await item_store.by_id(ctx.conn, item_id) if item_id in conv.data.get("similar", []) else None
-    if item is None or not await _may_join(ctx, item):
+    if item is None or not await _joinable(ctx, [item]):
         return False
     if await cosign_store.sign_up(ctx.conn, item.id, ctx.member.id, ctx.now):
         await lifecycle.notify_author(ctx, item, N_("{name} co-signed {code}."), name=ctx.member.name)

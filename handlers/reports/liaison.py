@@ -13,7 +13,7 @@ import html
 
 from handlers.core import flows
 from handlers.reports import lifecycle, merge, mine, outcomes, transitions
-from handlers.core.buttons import ButtonData, db_id
+from handlers.core.buttons import ButtonData, db_id, pressed_on
 from handlers.core.context import Ctx
 from handlers.core.i18n import N_, translator
 from storage import conversations, outbox, people, reference
@@ -36,11 +36,9 @@ async def _check(ctx: Ctx, item_id: int, target_id: int, action: str, *, on_card
     placement = item and target and await item_store.placement(ctx.conn, item_id, target_id)
     if on_card and placement is not None:
         here = await target_store.by_chat(ctx.conn, ctx.event.chat_id, ctx.event.thread_id)
-        status, message_id = (await outbox.message_ids_for(ctx.conn, {placement.card_key})).get(
-            placement.card_key, (None, None))
-        # the card's own message, or — while the card is on its way and its id not yet recorded —
-        # a press in the group the report is placed in
-        if here is None or here.id != target_id or (message_id != ctx.event.message_id and status != "sending"):
+        sent = (await outbox.message_ids_for(ctx.conn, {placement.card_key})).get(placement.card_key, (None, None))
+        in_its_group = here is not None and here.id == target_id  # the group the report is placed in
+        if not (in_its_group and pressed_on(ctx.event.message_id, sent, in_its_chat=True)):
             placement = None
     if placement is None:
         await ctx.answer(t.plain("This button is not valid here, or the report has moved on."), alert=True)
