@@ -270,6 +270,7 @@ class Sender:
             await self._record_delivered()
             return self._paused_until - now if now < self._paused_until else 1.0
         next_look = 1.0
+        chosen: list[tuple] = []  # (row, paid, slot): rows every limit lets go now, their slots taken
         starting: list[tuple] = []
         delivered, self._delivered = self._delivered, []
         self._left_behind = True  # until this look has seen every due row start
@@ -279,8 +280,6 @@ class Sender:
                     await outbox.mark_sent(conn, delivered, self.clock.now())
                 limit = max(200, free * 20)
                 rows = await outbox.due(conn, self.clock.now(), limit=limit, claim=True)  # one per chat
-                refs = _refs([r.params for r in rows], set())
-                ref_rows = await outbox.message_ids_for(conn, refs) if refs else {}
                 now = time.monotonic()  # the claim may have waited for the database
                 for row in rows:
                     if free <= 0 or row.id in self._in_flight:
@@ -295,16 +294,24 @@ class Sender:
                         if wait > LOOKAHEAD:  # (NEVER too: a send in flight decides it)
                             next_look = min(next_look, wait - LOOKAHEAD)
                             continue
-                    params = await self._with_refs(conn, row, ref_rows)
-                    if params is None:
-                        continue
-                    if paid:
-                        params = {**params, "allow_paid_broadcast": True}
                     # counted now, before the request can leave; a slot that opens within the
                     # look-ahead is claimed now and its message leaves exactly then
                     slot = self.pacer.take(row.chat_id, row.is_group, now + wait, paid) if counted else None
-                    starting.append((row, params, slot))
+                    chosen.append((row, paid, slot))
                     free -= 1
+                if chosen:  # their messages, read now: only these rows' JSON is decoded
+                    params = await outbox.params_of(conn, [row.id for row, _, _ in chosen])
+                    refs = _refs(list(params.values()), set())
+                    ref_rows = await outbox.message_ids_for(conn, refs) if refs else {}
+                    for row, paid, slot in chosen:
+                        row_params = await self._with_refs(conn, row, params[row.id], ref_rows)
+                        if row_params is None:  # not yet (or never): its slot goes unused
+                            if slot is not None:
+                                slot.done = time.monotonic()
+                            continue
+                        if paid:
+                            row_params = {**row_params, "allow_paid_broadcast": True}
+                        starting.append((row, row_params, slot))
                 if starting:
                     await outbox.mark_sending(conn, [row.id for row, _, _ in starting])
                 left = [row for row in rows if row.id not in self._in_flight]
@@ -313,7 +320,7 @@ class Sender:
                     row.chat_id is not None and row.followed for row, _, _ in starting)
         except BaseException:  # nothing starts: the slots taken count as sent now, and free their chats
             self._delivered = delivered + self._delivered  # still to be marked
-            for _, _, slot in starting:
+            for _, _, slot in chosen:
                 if slot is not None:
                     slot.done = time.monotonic()
             raise
@@ -349,25 +356,25 @@ class Sender:
         return (self.paid_broadcast and row.priority == outbox.BULK and not row.is_group
                 and row.method.startswith(PAID))
 
-    async def _with_refs(self, conn, row, ref_rows: dict) -> dict | None:
-        """Fill in message ids of earlier rows; None = not yet (or never) possible."""
-        wanted = _refs(row.params, set())
+    async def _with_refs(self, conn, row, params: dict, ref_rows: dict) -> dict | None:
+        """Fill in message ids of earlier rows in the row's ``params``; None = not yet (or never) possible."""
+        wanted = _refs(params, set())
         if not wanted:
-            return row.params
+            return params
         ids: dict[str, int] = {}
         for key in wanted:
             status, message_id = ref_rows.get(key, ("missing", None))
             if status in outbox.UNSENT:
                 return None
             if status != "sent" or message_id is None:
-                params = dict(row.params)
-                if params.pop("reply_parameters", None) is not None and not _refs(params, set()):
-                    return params  # a reply whose original never arrived goes as a plain message
+                plain = dict(params)
+                if plain.pop("reply_parameters", None) is not None and not _refs(plain, set()):
+                    return plain  # a reply whose original never arrived goes as a plain message
                 await outbox.mark_final(conn, row.id, "failed", f"{key} was never delivered", self.clock.now())
                 self.stats.failed += 1
                 return None
             ids[key] = message_id
-        return _resolve(row.params, ids)
+        return _resolve(params, ids)
 
     async def _send(self, row, params: dict, slot: Slot | None) -> None:
         try:
@@ -386,7 +393,9 @@ class Sender:
         else:
             self._delivered.append((row.id, result.get("message_id") if isinstance(result, dict) else None))
             self.stats.sent += 1
-            log.info("sent", extra={"outbox_id": row.id, "method": row.method, "chat_id": row.chat_id})
+            # DEBUG: the outbox row records every delivery (status, sent_at, message_id); a digest
+            # to 100,000 members would otherwise be 100,000 lines
+            log.debug("sent", extra={"outbox_id": row.id, "method": row.method, "chat_id": row.chat_id})
         finally:
             self._in_flight.pop(row.id, None)
             self._busy_chats.discard(row.chat_id)

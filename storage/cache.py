@@ -20,13 +20,15 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.dialect import insert_ignoring_duplicates
 from storage.schema import counters
 
 VERSION = "reference"  # the counters row bumped by every change
+# Built once (like every statement read at nearly every transaction: building one costs more than running it).
+_READ_VERSION = select(counters.c.value).where(counters.c.name == bindparam("name"))
 
 
 class _Copies:
@@ -57,7 +59,7 @@ async def cached(conn: AsyncConnection, name: str, load: Callable[[AsyncConnecti
     if transaction is None or transaction is copies.changing:
         return await load(conn)
     if transaction is not copies.checked:
-        version = (await conn.execute(select(counters.c.value).where(counters.c.name == VERSION))).scalar() or 0
+        version = (await conn.execute(_READ_VERSION, {"name": VERSION})).scalar() or 0
         if version != copies.version:
             copies.version, copies.values = version, {}
         copies.checked = transaction

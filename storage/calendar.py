@@ -61,8 +61,11 @@ class WorkCalendar:
                    on=frozenset(r.day for r in rows if r.kind == "workday"))
 
 
+_DAYS = select(calendar_days.c.day, calendar_days.c.kind)  # built once: every deadline reads it
+
+
 async def load(conn: AsyncConnection) -> WorkCalendar:
-    return WorkCalendar.from_rows(await conn.execute(select(calendar_days.c.day, calendar_days.c.kind)))
+    return WorkCalendar.from_rows(await conn.execute(_DAYS))
 
 
 async def days(conn: AsyncConnection, year: int | None = None) -> list:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.schema import attachments, counters, item_events, item_tags, item_targets, items, tags
@@ -37,6 +37,20 @@ MOVES: dict[str, tuple[str, ...]] = {
     "answered": _FROM_HANDLING,
     **dict.fromkeys(RESOLVED, (*RESOLVED, "closed", "withdrawn")),
 }
+
+
+# Built once: what every move of a report reads and writes (building a statement costs more than running it).
+_ITEM = bindparam("item")
+_BY_ID = select(items).where(items.c.id == _ITEM)
+_BY_IDS = select(items).where(items.c.id.in_(bindparam("ids", expanding=True)))
+_TAGS_OF = select(tags).join(item_tags, item_tags.c.tag_code == tags.c.code).where(
+    item_tags.c.item_id == _ITEM).order_by(tags.c.position)
+_FILES = select(attachments).where(attachments.c.item_id == _ITEM).order_by(attachments.c.position)
+_ADD_EVENT = item_events.insert()
+_EVENTS = select(item_events).where(item_events.c.item_id == _ITEM).order_by(item_events.c.id)
+_PLACEMENT = select(item_targets).where(item_targets.c.item_id == _ITEM,
+                                        item_targets.c.target_id == bindparam("target"),
+                                        item_targets.c.active.is_(True))
 
 
 def may_move(status_from: str, status_to: str) -> bool:
@@ -69,18 +83,16 @@ async def set_tags(conn: AsyncConnection, item_id: int, codes: list[str]) -> Non
 
 async def tags_of(conn: AsyncConnection, item_id: int) -> list:
     """The item's tag rows, in the tags' order."""
-    return list(await conn.execute(select(tags).join(item_tags, item_tags.c.tag_code == tags.c.code)
-                                   .where(item_tags.c.item_id == item_id).order_by(tags.c.position)))
+    return list(await conn.execute(_TAGS_OF, {"item": item_id}))
 
 
 async def by_id(conn: AsyncConnection, item_id: int):
-    return (await conn.execute(select(items).where(items.c.id == item_id))).first()
+    return (await conn.execute(_BY_ID, {"item": item_id})).first()
 
 
 async def by_ids(conn: AsyncConnection, item_ids: list[int]) -> list:
     """The items that exist of ``item_ids``, in that order."""
-    found = {row.id: row for row in await conn.execute(select(items).where(items.c.id.in_(item_ids)))} \
-        if item_ids else {}
+    found = {row.id: row for row in await conn.execute(_BY_IDS, {"ids": item_ids})} if item_ids else {}
     return [found[item_id] for item_id in item_ids if item_id in found]
 
 
@@ -128,8 +140,7 @@ async def change(conn: AsyncConnection, item_id: int, now: datetime, **values) -
 
 
 async def files(conn: AsyncConnection, item_id: int) -> list:
-    return list(await conn.execute(select(attachments).where(attachments.c.item_id == item_id)
-                                   .order_by(attachments.c.position)))
+    return list(await conn.execute(_FILES, {"item": item_id}))
 
 
 async def add_file(conn: AsyncConnection, item_id: int, file: dict) -> int:
@@ -166,14 +177,13 @@ async def add_event(conn: AsyncConnection, item_id: int, kind: str, now: datetim
                     status_to: str | None = None, target_id: int | None = None,
                     to_target_id: int | None = None, reason: str | None = None,
                     body: str | None = None) -> None:
-    await conn.execute(item_events.insert().values(
+    await conn.execute(_ADD_EVENT, dict(
         item_id=item_id, kind=kind, actor_id=actor_id, status_from=status_from, status_to=status_to,
         target_id=target_id, to_target_id=to_target_id, reason=reason, body=body, created_at=now))
 
 
 async def events(conn: AsyncConnection, item_id: int) -> list:
-    return list(await conn.execute(select(item_events).where(item_events.c.item_id == item_id)
-                                   .order_by(item_events.c.id)))
+    return list(await conn.execute(_EVENTS, {"item": item_id}))
 
 
 # A placement's role: HANDLE where the item is handled, WATCH where it is shown for information
@@ -194,12 +204,18 @@ async def place(conn: AsyncConnection, item_id: int, target_id: int, now: dateti
 async def placements(conn: AsyncConnection, item_id: int, active_only: bool = True,
                      role: str | None = HANDLE) -> list:
     """Where the item is handled (``role=WATCH``: where it is watched; None: every card)."""
-    query = select(item_targets).where(item_targets.c.item_id == item_id)
-    if active_only:
-        query = query.where(item_targets.c.active.is_(True))
-    if role is not None:
-        query = query.where(item_targets.c.role == role)
-    return list(await conn.execute(query.order_by(item_targets.c.id)))
+    query = _PLACEMENTS.get((active_only, role))
+    if query is None:
+        query = select(item_targets).where(item_targets.c.item_id == _ITEM)
+        if active_only:
+            query = query.where(item_targets.c.active.is_(True))
+        if role is not None:
+            query = query.where(item_targets.c.role == role)
+        query = _PLACEMENTS[(active_only, role)] = query.order_by(item_targets.c.id)
+    return list(await conn.execute(query, {"item": item_id}))
+
+
+_PLACEMENTS: dict[tuple[bool, str | None], object] = {}  # placements' statements, by (active_only, role)
 
 
 async def handle_here(conn: AsyncConnection, placement_id: int) -> None:
@@ -217,9 +233,7 @@ async def watch_here(conn: AsyncConnection, item_id: int, target_id: int) -> Non
 
 async def placement(conn: AsyncConnection, item_id: int, target_id: int):
     """The item's active placement at a target (handling or watching), if it is there now."""
-    return (await conn.execute(select(item_targets).where(
-        item_targets.c.item_id == item_id, item_targets.c.target_id == target_id,
-        item_targets.c.active.is_(True)))).first()
+    return (await conn.execute(_PLACEMENT, {"item": item_id, "target": target_id})).first()
 
 
 async def placement_of_card(conn: AsyncConnection, card_key: str):

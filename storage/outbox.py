@@ -52,6 +52,9 @@ async def enqueue_many(conn: AsyncConnection, rows: list[dict]) -> None:
         await conn.execute(ENQUEUE(conn), rows)
 
 
+DECIDED_BY = ("id", "key", "method", "chat_id", "is_group", "priority", "attempts")
+
+
 def _due_query(claim: bool):
     """Built once per kind (see ``due``): constructing it and its cache key cost more than running it.
 
@@ -68,7 +71,9 @@ def _due_query(claim: bool):
     later = outbox.alias("later")  # another row waits behind this one: once it is sent, look again
     followed = (select(later.c.id).where(later.c.chat_id == outbox.c.chat_id, later.c.id > outbox.c.id,
                                          later.c.status == "pending").exists().label("followed"))
-    query = (select(outbox, followed).where(outbox.c.status == "pending", outbox.c.not_before <= now,
+    # what the sender decides by, not the params (read for the rows it starts: ``params_of``)
+    query = (select(*(outbox.c[name] for name in DECIDED_BY), followed).where(
+             outbox.c.status == "pending", outbox.c.not_before <= now,
                                   or_(outbox.c.chat_id.is_(None), ~blocked))
              .order_by(outbox.c.priority, outbox.c.id).limit(bindparam("limit")))
     return query.with_for_update(skip_locked=True, of=outbox) if claim else query
@@ -87,8 +92,17 @@ async def due(conn: AsyncConnection, now: datetime, limit: int, *, claim: bool =
 
     ``claim``: lock the rows for this transaction, passing over rows another transaction holds
     (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite has no row locks and one writer at a time).
-    Each row's ``followed``: whether a later row of its chat is waiting behind it."""
+    Each row has the columns of ``DECIDED_BY`` and ``followed``: whether a later row of its chat
+    is waiting behind it; the params (a whole message, decoded from JSON) are read only for the rows
+    the sender starts (``params_of``)."""
     return list(await conn.execute(DUE[claim], {"now": now, "limit": limit}))
+
+
+PARAMS_OF = select(outbox.c.id, outbox.c.params).where(outbox.c.id.in_(bindparam("ids", expanding=True)))
+
+
+async def params_of(conn: AsyncConnection, row_ids: list[int]) -> dict[int, dict]:
+    return {row_id: params for row_id, params in await conn.execute(PARAMS_OF, {"ids": row_ids})}
 
 
 async def drafts(conn: AsyncConnection, now: datetime, limit: int, *, claim: bool = False) -> list:

@@ -23,8 +23,11 @@ async def by_telegram(conn: AsyncConnection, user_id: int):
     return (await conn.execute(BY_TELEGRAM, {"user": user_id})).first()
 
 
+BY_ID = select(members).where(members.c.id == bindparam("id"))
+
+
 async def by_id(conn: AsyncConnection, member_id: int):
-    return (await conn.execute(select(members).where(members.c.id == member_id))).first()
+    return (await conn.execute(BY_ID, {"id": member_id})).first()
 
 
 async def by_roster_id(conn: AsyncConnection, roster_id: str):

@@ -5,19 +5,24 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.schema import timers
+
+# Built once: a report schedules its deadlines' timers, and every update that adds one looks again.
+_EXISTS = select(timers.c.key).where(timers.c.key == bindparam("key"))
+_ADD = timers.insert()
+_NEXT_DUE = select(timers.c.due_at).where(timers.c.status == "pending").order_by(timers.c.due_at).limit(1)
 
 
 async def schedule(conn: AsyncConnection, key: str, kind: str, due_at: datetime, *,
                    payload: dict | None = None, expires_at: datetime | None = None) -> bool:
     """Add a timer unless one with this key exists (then nothing changes). True if added."""
-    if (await conn.execute(select(timers.c.key).where(timers.c.key == key))).first():
+    if (await conn.execute(_EXISTS, {"key": key})).first():
         return False
-    await conn.execute(timers.insert().values(key=key, kind=kind, due_at=due_at, expires_at=expires_at,
-                                              payload=payload or {}, status="pending"))
+    await conn.execute(_ADD, {"key": key, "kind": kind, "due_at": due_at, "expires_at": expires_at,
+                              "payload": payload or {}, "status": "pending"})
     return True
 
 
@@ -31,8 +36,7 @@ async def cancel(conn: AsyncConnection, key_prefix: str, now: datetime) -> int:
 
 async def next_due(conn: AsyncConnection) -> datetime | None:
     """When the earliest pending timer falls due (one look along ix_timers_due)."""
-    return (await conn.execute(select(timers.c.due_at).where(timers.c.status == "pending")
-                               .order_by(timers.c.due_at).limit(1))).scalar()
+    return (await conn.execute(_NEXT_DUE)).scalar()
 
 
 async def pending(conn: AsyncConnection) -> list:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import select
 
 from handlers.core import audience
 from handlers.core.context import Ctx
@@ -15,6 +16,7 @@ from handlers.core.localtime import local, quiet_until
 from handlers.features import REGISTRY
 from handlers.notices.notices import send_notice
 from storage import outbox
+from storage.schema import outbox as outbox_table
 from tests.conftest import close_stack, open_stack, stack_settings
 from tests.test_notices import notice_message
 
@@ -79,5 +81,7 @@ async def test_a_reminder_due_in_quiet_hours_waits_for_the_morning_and_answers_d
 
 
 async def _pending(stack) -> list:
+    """The whole rows the sender would take by tomorrow."""
     async with stack.app.db.read() as conn:
-        return [r for r in await outbox.due(conn, stack.app.clock.now() + timedelta(days=1), 1000)]
+        ids = [r.id for r in await outbox.due(conn, stack.app.clock.now() + timedelta(days=1), 1000)]
+        return list(await conn.execute(select(outbox_table).where(outbox_table.c.id.in_(ids)).order_by(outbox_table.c.id)))
