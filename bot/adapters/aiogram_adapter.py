@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from http import HTTPStatus
-from typing import Any
+from typing import Any, NamedTuple
 
 import aiohttp
 from aiogram import Bot, methods
@@ -26,6 +26,13 @@ from aiogram.types import BufferedInputFile
 from bot.transport import ALLOWED_UPDATES, ApiError, bot_api_answer, not_bot_api_answer, upload_of
 
 
+class _Answered(NamedTuple):
+    """What aiogram's session reads of a successful call's ``Response``: its result (a pydantic
+    model of its own, even unvalidated, cost more than the rest of the answer's handling)."""
+
+    result: Any
+
+
 class _TelegramJsonSession(AiohttpSession):
     """A successful call's result is handed on as the JSON Telegram sent. aiogram would build its
     models of it, which fill every optional field Telegram left out with a ``Default(...)``
@@ -33,12 +40,12 @@ class _TelegramJsonSession(AiohttpSession):
     and would fail a call Telegram performed whenever its models disagree with the answer: the
     sender would then send it again. Errors are still aiogram's to sort."""
 
-    def check_response(self, bot: Bot, method: Any, status_code: int, content: str) -> Response:
+    def check_response(self, bot: Bot, method: Any, status_code: int, content: str) -> Response | _Answered:
         answer = bot_api_answer(content)
         if answer is None:
             raise ApiError("server", not_bot_api_answer(status_code))
         if answer["ok"] and HTTPStatus.OK <= status_code <= HTTPStatus.IM_USED:
-            return Response.model_construct(ok=True, result=answer.get("result"))
+            return _Answered(answer.get("result"))
         return super().check_response(bot, method, status_code, content)  # raises aiogram's error
 
     async def close(self) -> None:
