@@ -317,7 +317,7 @@ class Sender:
                 left = [row for row in rows if row.id not in self._in_flight]
                 # a chat's later rows are not in ``rows`` (one per chat): they are due once its head is sent
                 self._left_behind = len(left) > len(starting) or len(rows) == limit or any(
-                    row.chat_id is not None and row.followed for row, _, _ in starting)
+                    row.followed for row, _, _ in starting)
         except BaseException:  # nothing starts: the slots taken count as sent now, and free their chats
             self._delivered = delivered + self._delivered  # still to be marked
             for _, _, slot in chosen:

@@ -7,6 +7,7 @@ the member's hop history and the source of statistics.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 
 from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -204,18 +205,17 @@ async def place(conn: AsyncConnection, item_id: int, target_id: int, now: dateti
 async def placements(conn: AsyncConnection, item_id: int, active_only: bool = True,
                      role: str | None = HANDLE) -> list:
     """Where the item is handled (``role=WATCH``: where it is watched; None: every card)."""
-    query = _PLACEMENTS.get((active_only, role))
-    if query is None:
-        query = select(item_targets).where(item_targets.c.item_id == _ITEM)
-        if active_only:
-            query = query.where(item_targets.c.active.is_(True))
-        if role is not None:
-            query = query.where(item_targets.c.role == role)
-        query = _PLACEMENTS[(active_only, role)] = query.order_by(item_targets.c.id)
-    return list(await conn.execute(query, {"item": item_id}))
+    return list(await conn.execute(_placements_query(active_only, role), {"item": item_id}))
 
 
-_PLACEMENTS: dict[tuple[bool, str | None], object] = {}  # placements' statements, by (active_only, role)
+@cache  # one statement per (active_only, role), built the first time it is asked for
+def _placements_query(active_only: bool, role: str | None):
+    query = select(item_targets).where(item_targets.c.item_id == _ITEM)
+    if active_only:
+        query = query.where(item_targets.c.active.is_(True))
+    if role is not None:
+        query = query.where(item_targets.c.role == role)
+    return query.order_by(item_targets.c.id)
 
 
 async def handle_here(conn: AsyncConnection, placement_id: int) -> None:
