@@ -25,7 +25,7 @@ from sqlalchemy import event, text
 from sqlalchemy.dialects import registry
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from storage import migrate
+from storage import migrate, sqlite_driver
 
 DURABLE = "linkage_durable"  # execution options read by the SQLite begin hook
 SNAPSHOT = "linkage_snapshot"
@@ -80,6 +80,7 @@ class Database:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
+            self.engine = sqlite_driver.LoopEngine(self.engine.sync_engine)
             self._tune_sqlite(serving)
 
     def _tune_sqlite(self, serving: bool) -> None:

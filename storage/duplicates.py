@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Integer, String, Table, select, update
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.cosign import item_cosigners
@@ -31,6 +31,7 @@ report_cluster_items = Table(
     Column("cluster_id", Integer, ForeignKey("report_clusters.id"), primary_key=True),
     Column("item_id", Integer, ForeignKey("items.id"), primary_key=True),
 )
+Index("ix_report_cluster_items_item", report_cluster_items.c.item_id)  # the clusters a report is in
 
 def _not_merged():
     return items.c.duplicate_of.is_(None)
@@ -40,13 +41,22 @@ def _newest(query):
     return query.order_by(items.c.id.desc()).limit(CANDIDATE_LIMIT)
 
 
+def _open_in_place_query(citywide: bool):
+    """Built once per kind (city-wide, or a district's): what scoring reads, no more."""
+    place = items.c.area == "city" if citywide else items.c.district_code == bindparam("district")
+    return _newest(select(items.c.id, items.c.title, items.c.observation).where(
+        items.c.topic_code == bindparam("topic"), place, items.c.status.in_(OPEN),
+        items.c.created_at >= bindparam("since", type_=items.c.created_at.type), _not_merged()))
+
+
+OPEN_IN_PLACE = {citywide: _open_in_place_query(citywide) for citywide in (True, False)}
+
+
 async def open_in_place(conn: AsyncConnection, *, topic: str, district: str | None, since: datetime) -> list:
     """Open reports on ``topic`` since ``since`` in ``district`` (its streets included), or
-    city-wide ones when ``district`` is None."""
-    place = items.c.district_code == district if district else items.c.area == "city"
-    return list(await conn.execute(_newest(select(items).where(
-        items.c.topic_code == topic, place, items.c.status.in_(OPEN), items.c.created_at >= since,
-        _not_merged()))))
+    city-wide ones when ``district`` is None: their id, title and observation, newest first."""
+    return list(await conn.execute(OPEN_IN_PLACE[district is None],
+                                   {"topic": topic, "since": since, "district": district}))
 
 
 async def seen_at_target(conn: AsyncConnection, target_id: int, *, since: datetime, besides: int) -> list:

@@ -213,6 +213,8 @@ items = Table(
     Column("closed_at", UTCDateTime),
 )
 Index("ix_items_author", items.c.author_id)
+Index("ix_items_topic", items.c.topic_code, items.c.id)  # the newest on a topic (similar ones, at every submit)
+Index("ix_items_duplicate_of", items.c.duplicate_of)  # the reports merged into one (its followers)
 
 attachments = Table(
     "attachments", metadata,
@@ -230,6 +232,7 @@ attachments = Table(
     # placeholder), or info (an answer to a liaison's question); None: an attachment the member added
     Column("field", String(16)),
 )
+Index("ix_attachments_item", attachments.c.item_id, attachments.c.position)
 
 item_tags = Table(
     "item_tags", metadata,
@@ -313,9 +316,10 @@ outbox = Table(
 )
 Index("ix_outbox_due", outbox.c.status, outbox.c.priority, outbox.c.not_before, outbox.c.id)
 Index("ix_outbox_sent_at", outbox.c.sent_at)  # a new leader counts the last minute's sends
-# the sender's look (storage/outbox.py ``due``): pending rows in the order they go; each chat's rows in order
+# the sender's look (storage/outbox.py ``due``): pending rows in the order they go
 Index("ix_outbox_pending", outbox.c.status, outbox.c.priority, outbox.c.id)
-Index("ix_outbox_chat", outbox.c.chat_id, outbox.c.id)
+# a chat's unfinished rows (``due``: before and after a candidate), past its ever-growing history of sent ones
+Index("ix_outbox_chat_status", outbox.c.chat_id, outbox.c.status, outbox.c.id)
 Index("ix_outbox_unblanked", outbox.c.blanked, outbox.c.created_at)  # the nightly retention: only rows not yet emptied
 
 audit_log = Table(
@@ -337,7 +341,9 @@ counters = Table(
 
 timers = Table(
     "timers", metadata,
-    Column("key", String(128), primary_key=True),  # the occurrence key: (job, due time) — fires once
+    # the occurrence key: (job, due time) — fires once; compared by code point (SQLite's binary
+    # collation, PostgreSQL's "C"), so a prefix is a range its index seeks (timers.py)
+    Column("key", String(128).with_variant(String(128, collation="C"), "postgresql"), primary_key=True),
     Column("kind", String(32), nullable=False),
     Column("due_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime),  # after this a late firing is skipped, not sent
@@ -347,6 +353,7 @@ timers = Table(
     Column("note", String(200)),
 )
 Index("ix_timers_due", timers.c.status, timers.c.due_at)
+Index("ix_timers_pending_key", timers.c.status, timers.c.key)  # a report's pending nudges: a seek (timers.py)
 
 # --- 网络议政: online deliberation (handlers/deliberation/) ------------------------------
 

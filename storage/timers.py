@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.schema import timers
 
-# Built once: a report schedules its deadlines' timers, and every update that adds one looks again.
+# Built once: a report schedules its deadlines' timers, and every update that adds one looks again;
+# every change of a report's state looks at its pending ones.
 _EXISTS = select(timers.c.key).where(timers.c.key == bindparam("key"))
 _ADD = timers.insert()
 _NEXT_DUE = select(timers.c.due_at).where(timers.c.status == "pending").order_by(timers.c.due_at).limit(1)
@@ -26,11 +27,23 @@ async def schedule(conn: AsyncConnection, key: str, kind: str, due_at: datetime,
     return True
 
 
+def _with_prefix(key_prefix: str) -> dict:
+    """The keys that start with ``key_prefix``, as the range ``[lo, hi)`` of code points the
+    primary key's index seeks (schema.py: keys compare by code point); a LIKE would read every
+    pending timer, one per deadline nudge of every open report."""
+    if not key_prefix:
+        raise ValueError("a timer key prefix cannot be empty")
+    return {"lo": key_prefix, "hi": key_prefix[:-1] + chr(ord(key_prefix[-1]) + 1)}
+
+
+_PREFIXED = (timers.c.key >= bindparam("lo"), timers.c.key < bindparam("hi"), timers.c.status == "pending")
+_CANCEL = update(timers).where(*_PREFIXED).values(status="skipped", fired_at=bindparam("at"), note="cancelled")
+_PENDING_WITH_PREFIX = select(timers).where(*_PREFIXED).order_by(timers.c.key)
+
+
 async def cancel(conn: AsyncConnection, key_prefix: str, now: datetime) -> int:
     """Drop pending timers whose key starts with the prefix (a session cancelled or moved)."""
-    result = await conn.execute(update(timers).where(timers.c.key.startswith(key_prefix, autoescape=True),
-                                                     timers.c.status == "pending")
-                                .values(status="skipped", fired_at=now, note="cancelled"))
+    result = await conn.execute(_CANCEL, {**_with_prefix(key_prefix), "at": now})
     return result.rowcount or 0
 
 
@@ -58,8 +71,7 @@ async def take(conn: AsyncConnection, key: str, status: str, now: datetime, note
 
 async def pending_with_prefix(conn: AsyncConnection, key_prefix: str) -> list:
     """Pending timers whose key starts with the prefix (e.g. every deadline nudge of one item)."""
-    return list(await conn.execute(select(timers).where(timers.c.key.startswith(key_prefix, autoescape=True),
-                                                        timers.c.status == "pending").order_by(timers.c.key)))
+    return list(await conn.execute(_PENDING_WITH_PREFIX, _with_prefix(key_prefix)))
 
 
 async def reschedule(conn: AsyncConnection, key: str, due_at: datetime, expires_at: datetime | None) -> None:

@@ -17,6 +17,7 @@ from handlers.core.context import HandlerConfig
 from storage import timers
 from storage.db import Database
 from storage.schema import outbox, timers as timers_table
+from tests.test_admin import NOW, db  # noqa: F401  (the fixture: a real SQLite file, a fresh PostgreSQL schema)
 
 
 async def _ping(ctx, timer) -> None:
@@ -147,3 +148,22 @@ async def test_a_failing_tick_is_logged_and_started_again_until_the_timer_fires(
     assert supervisor.loops["scheduler"].state == "stopped" and supervisor.gave_up is None
     await scheduler.stop()
     await db.close()
+
+
+async def test_a_key_prefix_finds_and_cancels_the_pending_timers_whose_keys_start_with_it_and_no_others(db):
+    """A prefix is a range of keys in code-point order (an index seek, storage/timers.py): a key
+    one character longer, or differing in its last, stays out, on SQLite and PostgreSQL alike."""
+    keys = ["deadline:1:answer:0", "deadline:1:answer:1", "deadline:1:claim:0", "deadline:10:answer:0",
+            "deadline:1;x", "deadline:2:answer:0"]
+    async with db.transaction() as conn:
+        for key in keys:
+            await timers.schedule(conn, key, "test:ping", NOW)
+        await timers.take(conn, "deadline:1:answer:1", "done", NOW)  # fired: no longer pending
+    async with db.read() as conn:
+        assert [t.key for t in await timers.pending_with_prefix(conn, "deadline:1:")] == [
+            "deadline:1:answer:0", "deadline:1:claim:0"]
+    async with db.transaction() as conn:
+        assert await timers.cancel(conn, "deadline:1:answer:", NOW) == 1
+    async with db.read() as conn:
+        assert [t.key for t in await timers.pending_with_prefix(conn, "deadline:")] == [
+            "deadline:10:answer:0", "deadline:1:claim:0", "deadline:1;x", "deadline:2:answer:0"]  # '0' < ':' < ';'

@@ -16,7 +16,8 @@ from datetime import datetime, timezone
 from typing import Iterator
 
 import pytest
-from sqlalchemy import exc, select
+from sqlalchemy import event, exc, select
+from sqlalchemy.util.concurrency import in_greenlet
 
 from storage import outbox as outbox_store
 from storage.db import Database
@@ -84,6 +85,26 @@ async def test_a_write_transactions_statements_make_no_trip_and_read_as_before(d
         async with db.transaction() as conn:
             assert await statements(conn) == [0, 0, 0, 0, 0]
     assert whole.count == 0
+
+
+async def test_a_write_transactions_statements_run_without_a_greenlet_of_their_own(db):
+    """SQLAlchemy's asyncio layer starts a greenlet for every statement, which cost about as much
+    as a short statement itself; a write transaction's run straight on the loop. A snapshot's,
+    which make a trip, still go SQLAlchemy's way."""
+    in_a_greenlet: list[bool] = []
+
+    def seen(*_args) -> None:
+        in_a_greenlet.append(in_greenlet())
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        async with db.transaction() as conn:
+            await statements(conn)
+        async with db.snapshot() as conn:
+            await conn.execute(select(outbox.c.id))
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", seen)
+    assert in_a_greenlet == [False] * 6 + [True]
 
 
 async def test_a_durable_commit_waits_for_the_disk_in_the_thread(db):

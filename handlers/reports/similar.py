@@ -13,6 +13,7 @@ by a bounded storage query (storage/duplicates.py); the scoring is here, in Pyth
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Iterable, Sequence, TypeVar
 
@@ -33,8 +34,10 @@ MAX_SUGGESTIONS = 5  # similar reports shown at submit and offered for a merge
 T = TypeVar("T")
 
 
+@functools.lru_cache(maxsize=4096)
 def bigrams(text: str) -> frozenset[str]:
-    """The character bigrams of each run of letters and digits (a lone character counts as itself)."""
+    """The character bigrams of each run of letters and digits (a lone character counts as itself).
+    Cached by text: every check scores the same open reports again."""
     grams: set[str] = set()
     for run in _SEPARATORS.split(text.lower()):
         if len(run) == 1:
@@ -53,26 +56,26 @@ def score(a: str, b: str) -> float:
     return dice(bigrams(a), bigrams(b))
 
 
-def _title_grams(item) -> frozenset[str]:
-    return bigrams(getattr(item, "title", None) or "")
-
-
-def item_score(title: str | None, observation: str, other) -> float:
-    """How alike a report (its title and observation) and ``other`` (an item) read: the best of
-    observation against observation and each side's title and observation against the other's
-    observation. Title against title never counts (see the module's docstring)."""
-    mine, theirs = bigrams(observation), bigrams(other.observation)
-    return max(dice(mine, theirs), dice(mine | bigrams(title or ""), theirs),
-               dice(mine, theirs | _title_grams(other)))
+@functools.lru_cache(maxsize=4096)
+def _titled(observation: str, title: str) -> frozenset[str]:
+    return bigrams(observation) | bigrams(title)
 
 
 def most_similar(observation: str, candidates: Iterable[T], *, title: str | None = None,
                  limit: int = MAX_SUGGESTIONS, threshold: float = THRESHOLD) -> list[T]:
-    """The candidates (items) that score at least ``threshold`` against a report with this
-    ``observation`` and ``title`` (item_score), best first (newer first among equals), at most
-    ``limit``."""
-    scored = [(item_score(title, observation, c), c) for c in candidates]
-    kept = [(s, c) for s, c in scored if s >= threshold]
+    """The candidates (items, or rows with their id, title and observation) that read like a
+    report with this ``observation`` and ``title``, best first (newer first among equals), at most
+    ``limit``: at least ``threshold`` for the best of observation against observation and each
+    side's title and observation against the other's observation. Title against title never
+    counts (see the module's docstring)."""
+    mine, mine_titled = bigrams(observation), _titled(observation, title or "")
+    kept = []
+    for candidate in candidates:
+        theirs = bigrams(candidate.observation)
+        best = max(dice(mine, theirs), dice(mine_titled, theirs),
+                   dice(mine, _titled(candidate.observation, getattr(candidate, "title", None) or "")))
+        if best >= threshold:
+            kept.append((best, candidate))
     kept.sort(key=lambda pair: (-pair[0], -pair[1].id))
     return [c for _, c in kept[:limit]]
 
