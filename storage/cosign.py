@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Integer, String, Table, select, update
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.schema import UTCDateTime, items, members, metadata
@@ -17,6 +17,7 @@ item_cosigners = Table(
     Column("invited_at", UTCDateTime, nullable=False),
     Column("answered_at", UTCDateTime),
 )
+Index("ix_item_cosigners_member", item_cosigners.c.member_id)  # what a member was asked to co-sign
 
 
 async def invite(conn: AsyncConnection, item_id: int, member_ids: list[int], now: datetime) -> None:

@@ -253,6 +253,7 @@ item_targets = Table(
     Column("routed_at", UTCDateTime, nullable=False),
 )
 Index("ix_item_targets_item", item_targets.c.item_id)
+Index("ix_item_targets_target", item_targets.c.target_id, item_targets.c.item_id)  # a liaison's reports
 
 item_events = Table(
     "item_events", metadata,
@@ -341,8 +342,7 @@ counters = Table(
 
 timers = Table(
     "timers", metadata,
-    # the occurrence key: (job, due time) — fires once; compared by code point (SQLite's binary
-    # collation, PostgreSQL's "C"), so a prefix is a range its index seeks (timers.py)
+    # the occurrence key: (job, due time) — fires once; by code point, so a prefix is a range (timers.py)
     Column("key", String(128).with_variant(String(128, collation="C"), "postgresql"), primary_key=True),
     Column("kind", String(32), nullable=False),
     Column("due_at", UTCDateTime, nullable=False),

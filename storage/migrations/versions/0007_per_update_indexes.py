@@ -1,6 +1,6 @@
 """indexes for the reads of every update: a chat's unfinished outbox rows, a report's pending timers
 (their keys compared by code point on PostgreSQL), the newest reports on a topic, merged reports,
-attachments, clusters
+attachments, clusters, a liaison's reports, what a member was asked to co-sign
 
 Revision ID: 0007
 Revises: 0006
@@ -19,6 +19,12 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table('attachments', schema=None) as batch_op:
         batch_op.create_index('ix_attachments_item', ['item_id', 'position'], unique=False)
+
+    with op.batch_alter_table('item_cosigners', schema=None) as batch_op:
+        batch_op.create_index('ix_item_cosigners_member', ['member_id'], unique=False)
+
+    with op.batch_alter_table('item_targets', schema=None) as batch_op:
+        batch_op.create_index('ix_item_targets_target', ['target_id', 'item_id'], unique=False)
 
     with op.batch_alter_table('items', schema=None) as batch_op:
         batch_op.create_index('ix_items_duplicate_of', ['duplicate_of'], unique=False)
@@ -53,6 +59,12 @@ def downgrade() -> None:
     with op.batch_alter_table('items', schema=None) as batch_op:
         batch_op.drop_index('ix_items_topic')
         batch_op.drop_index('ix_items_duplicate_of')
+
+    with op.batch_alter_table('item_targets', schema=None) as batch_op:
+        batch_op.drop_index('ix_item_targets_target')
+
+    with op.batch_alter_table('item_cosigners', schema=None) as batch_op:
+        batch_op.drop_index('ix_item_cosigners_member')
 
     with op.batch_alter_table('attachments', schema=None) as batch_op:
         batch_op.drop_index('ix_attachments_item')
