@@ -130,8 +130,8 @@ class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         self._statement(operation, seq_of_parameters, many=True)
 
     def _statement(self, operation, parameters, *, many: bool) -> None:
-        """Called in SQLAlchemy's greenlet: a statement run on the loop runs right here (no
-        coroutine, no switch out of the greenlet and back); only a trip awaits."""
+        """Called by SQLAlchemy's sync code (in its greenlet, or straight from ``_LoopConnection``): a
+        statement run on the loop runs right here, with no coroutine; only a trip awaits."""
         adapt = self._adapt_connection
         try:
             setting = operation.startswith(SAFETY_LEVEL)
