@@ -28,9 +28,9 @@ async def schedule(conn: AsyncConnection, key: str, kind: str, due_at: datetime,
 
 
 def _with_prefix(key_prefix: str) -> dict:
-    """The keys that start with ``key_prefix``, as the range ``[lo, hi)`` of code points the
-    primary key's index seeks (schema.py: keys compare by code point); a LIKE would read every
-    pending timer, one per deadline nudge of every open report."""
+    """The keys that start with ``key_prefix``, as the range ``[lo, hi)`` of code points that
+    ``ix_timers_pending_key`` (status, key) seeks (schema.py: keys compare by code point); a LIKE
+    would read every pending timer, one per deadline nudge of every open report."""
     if not key_prefix:
         raise ValueError("a timer key prefix cannot be empty")
     return {"lo": key_prefix, "hi": key_prefix[:-1] + chr(ord(key_prefix[-1]) + 1)}
