@@ -208,7 +208,7 @@ async def send_members(ctx: Ctx, kind: str, due: datetime) -> int:
 async def send_liaison(ctx: Ctx, due: datetime) -> int:
     period = period_of("liaison", due)
     by_member = await store.liaison_targets(ctx.conn)
-    liaisons = [m for m in await store.recipients(ctx.conn) if m.id in by_member]
+    liaisons = await store.recipients(ctx.conn, ids=list(by_member))  # the liaisons only, not every member
     done = await store.queued_keys(ctx.conn, [row_key(period, m.id) for m in liaisons])
     created = 0
     for member in liaisons:
